@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+/** Reusable env field parsers. Mechanisms only: which variables a service needs is its own call. */
+export const env = {
+  port: (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback),
+  url: (protocols: string[]) =>
+    z.string().refine((value) => {
+      try {
+        return protocols.includes(new URL(value).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    }, `must be a URL with protocol ${protocols.join(' or ')}`),
+  list: () =>
+    z
+      .string()
+      .min(1)
+      .transform((value) =>
+        value
+          .split(',')
+          .map((part) => part.trim())
+          .filter((part) => part.length > 0),
+      )
+      .refine((parts) => parts.length > 0, 'must list at least one value'),
+  bool: (fallback: boolean) =>
+    z
+      .enum(['true', 'false', '1', '0'])
+      .default(fallback ? 'true' : 'false')
+      .transform((value) => value === 'true' || value === '1'),
+  identifier: () => z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier'),
+  secret: (minLength: number) => z.string().min(minLength, `must be at least ${minLength} characters`),
+  positiveInt: (fallback: number) => z.coerce.number().int().positive().default(fallback),
+};
+
+export const logLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info');
+
+/** Variables every service reads. Services extend this with their own. */
+export const baseServiceEnv = z.object({
+  NODE_ENV: z.enum(['production', 'development', 'test']).default('production'),
+  LOG_LEVEL: logLevelSchema,
+  DATABASE_URL: env.url(['postgres', 'postgresql']),
+  DATABASE_POOL_SIZE: env.positiveInt(10),
+  KAFKA_BROKERS: env.list(),
+  KAFKA_CLIENT_ID: z.string().min(1).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: env.url(['http', 'https']).optional(),
+  SHUTDOWN_GRACE_MS: env.positiveInt(15000),
+});
+
+export const vaultClientEnv = z.object({
+  VAULT_ADDR: env.url(['http', 'https']),
+  VAULT_AUTH_METHOD: z.enum(['token', 'approle', 'kubernetes']).default('token'),
+  VAULT_TOKEN: z.string().min(1).optional(),
+  VAULT_ROLE_ID: z.string().min(1).optional(),
+  VAULT_SECRET_ID: z.string().min(1).optional(),
+  VAULT_K8S_ROLE: z.string().min(1).optional(),
+  VAULT_K8S_TOKEN_PATH: z.string().default('/var/run/secrets/kubernetes.io/serviceaccount/token'),
+});
+
+/** Cross-field rule: the chosen Vault auth method has the variables it needs. */
+export function requireVaultAuth(cfg: z.infer<typeof vaultClientEnv>, ctx: z.RefinementCtx): void {
+  const need: Record<string, (keyof typeof cfg)[]> = {
+    token: ['VAULT_TOKEN'],
+    approle: ['VAULT_ROLE_ID', 'VAULT_SECRET_ID'],
+    kubernetes: ['VAULT_K8S_ROLE'],
+  };
+  for (const key of need[cfg.VAULT_AUTH_METHOD] ?? []) {
+    if (!cfg[key]) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `required when VAULT_AUTH_METHOD=${cfg.VAULT_AUTH_METHOD}`,
+      });
+    }
+  }
+}
+
+/** A service's env schema: the base variables, its port and schema defaults, and its own extras. */
+export function serviceEnvSchema<E extends z.ZodRawShape>(defaults: { port: number; schema: string }, extra: E) {
+  return baseServiceEnv.extend({
+    PORT: env.port(defaults.port),
+    DATABASE_SCHEMA: env.identifier().default(defaults.schema),
+    ...extra,
+  });
+}

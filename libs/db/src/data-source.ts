@@ -1,0 +1,85 @@
+import { DataSource, type EntitySchema, type MixedList, type QueryRunner } from 'typeorm';
+import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
+
+export interface ServiceDataSourceOptions {
+  url: string;
+  /** The service's own schema: a service never reads another service's tables. */
+  schema: string;
+  applicationName: string;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities?: MixedList<Function | string | EntitySchema>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations?: MixedList<Function | string>;
+  poolSize?: number;
+}
+
+const IDENTIFIER = /^[a-z][a-z0-9_]{0,62}$/;
+
+export function assertIdentifier(name: string): string {
+  if (!IDENTIFIER.test(name)) throw new Error(`not a safe SQL identifier: ${name}`);
+  return name;
+}
+
+/** The schema a data source (or a migration's query runner) is bound to, checked as an identifier. */
+export function schemaOf(source: DataSource | QueryRunner): string {
+  const dataSource = 'connection' in source ? source.connection : source;
+  return assertIdentifier(String((dataSource.options as PostgresConnectionOptions).schema));
+}
+
+/** A TypeORM data source bound to one schema. Never `synchronize`: schema changes are migrations. */
+export function createServiceDataSource(options: ServiceDataSourceOptions): DataSource {
+  assertIdentifier(options.schema);
+  return new DataSource({
+    type: 'postgres',
+    url: options.url,
+    schema: options.schema,
+    entities: options.entities ?? [],
+    migrations: options.migrations ?? [],
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    logging: false,
+    extra: {
+      max: options.poolSize ?? 10,
+      application_name: options.applicationName,
+      connectionTimeoutMillis: 3000,
+      // Fail fast rather than hang when Postgres is gone; readiness reports it.
+      query_timeout: 30000,
+    },
+  });
+}
+
+/**
+ * Creates the schema if needed and runs pending migrations under an advisory lock, so that
+ * several replicas (or the CLI and a service) starting together migrate once.
+ */
+export async function migrateSchema(dataSource: DataSource): Promise<string[]> {
+  const schema = schemaOf(dataSource);
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query(`SELECT pg_advisory_lock(hashtext('migrate:' || $1))`, [schema]);
+    await runner.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    const ran = await dataSource.runMigrations({ transaction: 'each' });
+    return ran.map((m) => m.name);
+  } finally {
+    await runner.query(`SELECT pg_advisory_unlock(hashtext('migrate:' || $1))`, [schema]).catch(() => undefined);
+    await runner.release();
+  }
+}
+
+/** Cheap liveness probe of the pool, bounded in time. */
+export async function pingDatabase(dataSource: DataSource, timeoutMs = 2000): Promise<boolean> {
+  if (!dataSource.isInitialized) return false;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+    });
+    await Promise.race([dataSource.query('SELECT 1'), timeout]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,5 @@
+export * from './data-source';
+export * from './messaging-tables.migration';
+export * from './idempotency-store';
+export * from './outbox';
+export * from './outbox-relay';

@@ -1,0 +1,206 @@
+import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
+import { InvalidEnvelopeError, type Envelope, type EventRegistry } from './envelope';
+import { Header, headerString } from './headers';
+import type { MessagingLogger } from './kafka-client';
+import type { EventPublisher } from './publisher';
+import type { RetryPolicy } from './retry-policy';
+
+/**
+ * Makes a handler's effect and the record "this envelope was handled by this consumer" one
+ * durable unit. `duplicate` means the effect had already been made and nothing ran.
+ */
+export interface IdempotencyStore<Tx> {
+  runOnce(consumer: string, envelopeId: string, effect: (tx: Tx) => Promise<void>): Promise<'processed' | 'duplicate'>;
+}
+
+export interface HandlerContext<Tx> {
+  /** Transaction the effect must be written in, so it commits with the dedupe record. */
+  tx: Tx;
+  attempt: number;
+  topic: string;
+}
+
+export type EnvelopeHandler<Tx> = (envelope: Envelope, ctx: HandlerContext<Tx>) => Promise<void>;
+
+export type ConsumeOutcome = 'processed' | 'duplicate' | 'retry-scheduled' | 'dead-lettered';
+
+export interface ReliableConsumerOptions<Tx> {
+  kafka: Kafka;
+  groupId: string;
+  /** Main topics; each one's `<topic>.retry` is consumed too, and `<topic>.dlq` receives failures. */
+  topics: string[];
+  registry: EventRegistry;
+  store: IdempotencyStore<Tx>;
+  publisher: EventPublisher;
+  handler: EnvelopeHandler<Tx>;
+  retry: RetryPolicy;
+  logger: MessagingLogger;
+  partitionsConsumedConcurrently?: number;
+  /** Errors no retry can fix (bad data) skip straight to the dead-letter topic. */
+  isPermanent?: (error: unknown) => boolean;
+  onOutcome?: (outcome: ConsumeOutcome, topic: string) => void;
+  now?: () => number;
+}
+
+const RETRY_SUFFIX = '.retry';
+const DLQ_SUFFIX = '.dlq';
+const HEARTBEAT_EVERY_MS = 1000;
+
+export function retryTopicOf(topic: string): string {
+  return `${topic}${RETRY_SUFFIX}`;
+}
+export function deadLetterTopicOf(topic: string): string {
+  return `${topic}${DLQ_SUFFIX}`;
+}
+
+/** Error text safe to keep in headers: the class and message, bounded; handlers never put PHI in errors. */
+export function describeError(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.slice(0, 500);
+}
+
+/**
+ * Kafka consumer that (1) validates every envelope, (2) runs the handler and the dedupe record in
+ * one transaction, (3) commits the offset only after that transaction committed, (4) sends a
+ * failed message to `<topic>.retry` with a not-before time, and after `maxAttempts` to
+ * `<topic>.dlq`. A crash anywhere before the offset commit redelivers; the dedupe record makes the
+ * redelivery a no-op if the effect had committed.
+ */
+export class ReliableConsumer<Tx> {
+  private readonly consumer: Consumer;
+  private stopping = false;
+  private running = false;
+  private readonly now: () => number;
+
+  constructor(private readonly options: ReliableConsumerOptions<Tx>) {
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30000,
+      heartbeatInterval: 3000,
+    });
+    this.now = options.now ?? Date.now;
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      options.logger.error(
+        { groupId: options.groupId, error: describeError(event.payload.error), restart: event.payload.restart },
+        'kafka consumer crashed',
+      );
+      if (!event.payload.restart) this.running = false;
+    });
+  }
+
+  get isRunning(): boolean {
+    return this.running && !this.stopping;
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    for (const topic of this.options.topics) {
+      await this.consumer.subscribe({ topics: [topic, retryTopicOf(topic)], fromBeginning: true });
+    }
+    await this.consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+      eachMessage: (payload) => this.onMessage(payload),
+    });
+    this.running = true;
+  }
+
+  /** Stops fetching, lets the in-flight message finish (or abandons a retry wait uncommitted), disconnects. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.consumer.disconnect();
+    this.running = false;
+  }
+
+  private async onMessage(payload: EachMessagePayload): Promise<void> {
+    const { topic, partition, message } = payload;
+    const { logger, groupId } = this.options;
+    const isRetry = topic.endsWith(RETRY_SUFFIX);
+    const mainTopic = isRetry ? topic.slice(0, -RETRY_SUFFIX.length) : topic;
+    const attempt = Number(headerString(message.headers, Header.attempt) ?? '1') || 1;
+
+    if (isRetry) {
+      const notBefore = Number(headerString(message.headers, Header.notBefore) ?? '0');
+      const waited = await this.waitUntil(notBefore, () => payload.heartbeat());
+      if (!waited) {
+        // Shutting down mid-wait: leave it uncommitted and stop this partition; it comes back after restart.
+        payload.pause();
+        return;
+      }
+    }
+
+    let envelope: Envelope;
+    try {
+      envelope = this.options.registry.decode(message.value);
+    } catch (error) {
+      if (!(error instanceof InvalidEnvelopeError)) throw error;
+      logger.warn({ groupId, topic, partition, offset: message.offset, error: error.message }, 'invalid envelope dead-lettered');
+      await this.forward(deadLetterTopicOf(mainTopic), message, mainTopic, attempt, error);
+      await this.commit(topic, partition, message.offset);
+      this.options.onOutcome?.('dead-lettered', mainTopic);
+      return;
+    }
+
+    let outcome: ConsumeOutcome;
+    try {
+      outcome = await this.options.store.runOnce(groupId, envelope.id, (tx) =>
+        this.options.handler(envelope, { tx, attempt, topic: mainTopic }),
+      );
+    } catch (error) {
+      const permanent = this.options.isPermanent?.(error) ?? false;
+      const exhausted = attempt >= this.options.retry.maxAttempts;
+      const log = { groupId, topic: mainTopic, envelopeId: envelope.id, type: envelope.type, attempt, error: describeError(error) };
+      if (permanent || exhausted) {
+        logger.error({ ...log, permanent }, 'handler failed; message dead-lettered');
+        await this.forward(deadLetterTopicOf(mainTopic), message, mainTopic, attempt, error);
+        outcome = 'dead-lettered';
+      } else {
+        const delay = this.options.retry.delayMs(attempt);
+        logger.warn({ ...log, retryInMs: delay }, 'handler failed; retry scheduled');
+        await this.forward(retryTopicOf(mainTopic), message, mainTopic, attempt + 1, error, this.now() + delay);
+        outcome = 'retry-scheduled';
+      }
+    }
+    await this.commit(topic, partition, message.offset);
+    this.options.onOutcome?.(outcome, mainTopic);
+  }
+
+  private async waitUntil(notBefore: number, heartbeat: () => Promise<void>): Promise<boolean> {
+    let lastBeat = this.now();
+    while (this.now() < notBefore) {
+      if (this.stopping) return false;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(200, notBefore - this.now())));
+      if (this.now() - lastBeat >= HEARTBEAT_EVERY_MS) {
+        await heartbeat();
+        lastBeat = this.now();
+      }
+    }
+    return !this.stopping;
+  }
+
+  private async forward(
+    topic: string,
+    message: EachMessagePayload['message'],
+    originalTopic: string,
+    attempt: number,
+    error: unknown,
+    notBefore?: number,
+  ): Promise<void> {
+    const headers: Record<string, string | Buffer> = {};
+    for (const [name, value] of Object.entries(message.headers ?? {})) {
+      const first = Array.isArray(value) ? value[0] : value;
+      if (first !== undefined && name !== Header.notBefore) headers[name] = first;
+    }
+    headers[Header.originalTopic] = originalTopic;
+    headers[Header.attempt] = String(attempt);
+    headers[Header.lastError] = describeError(error);
+    headers[Header.failedAt] = new Date(this.now()).toISOString();
+    if (notBefore !== undefined) headers[Header.notBefore] = String(notBefore);
+    await this.options.publisher.forward(topic, { key: message.key, value: message.value, headers });
+  }
+
+  private async commit(topic: string, partition: number, offset: string): Promise<void> {
+    await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
+  }
+}

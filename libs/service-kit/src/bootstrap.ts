@@ -1,0 +1,131 @@
+import type { DynamicModule, LoggerService, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createLogger, createMetricsRegistry, httpMetrics, safeError, type Logger } from '@cloud-connect/observability';
+import type { Registry } from 'prom-client';
+import { ErrorIdFilter } from './http-errors';
+
+/** Nest's own log lines (route mapping, lifecycle) through our structured logger. */
+class NestPinoLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+  log(message: unknown, context?: string): void {
+    this.logger.debug({ context }, String(message));
+  }
+  error(message: unknown, trace?: string, context?: string): void {
+    this.logger.error({ context, trace }, String(message));
+  }
+  warn(message: unknown, context?: string): void {
+    this.logger.warn({ context }, String(message));
+  }
+  debug(message: unknown, context?: string): void {
+    this.logger.debug({ context }, String(message));
+  }
+  verbose(message: unknown, context?: string): void {
+    this.logger.trace({ context }, String(message));
+  }
+}
+
+export interface RunServiceOptions {
+  name: string;
+  port: number;
+  host?: string;
+  module: Type<unknown> | DynamicModule;
+  logger: Logger;
+  metrics: Registry;
+  /** Largest request body accepted, in bytes (larger: 413). */
+  bodyLimit?: number;
+  shutdownGraceMs: number;
+}
+
+/**
+ * Creates the Nest app on Fastify, wires the error filter and HTTP metrics, listens, and makes
+ * SIGTERM/SIGINT graceful: readiness goes false, consumers drain, HTTP finishes in-flight
+ * requests, the outbox relay and connections close. A watchdog ends a shutdown that hangs.
+ */
+export async function runService(options: RunServiceOptions): Promise<NestFastifyApplication> {
+  const { logger } = options;
+  const adapter = new FastifyAdapter({
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    trustProxy: true,
+    forceCloseConnections: 'idle',
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(options.module, adapter, {
+    logger: new NestPinoLogger(logger),
+    abortOnError: false,
+  });
+  app.useGlobalFilters(new ErrorIdFilter(logger));
+
+  const { requests } = httpMetrics(options.metrics);
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onResponse', async (request, reply) => {
+    requests.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, 'signal received');
+      setTimeout(() => {
+        logger.error({ graceMs: options.shutdownGraceMs }, 'shutdown took too long; exiting');
+        process.exit(1);
+      }, options.shutdownGraceMs).unref();
+      app
+        .close()
+        .then(() => {
+          logger.flush();
+          process.exit(0);
+        })
+        .catch((error: unknown) => {
+          logger.error({ error: (error as Error).name }, 'shutdown failed');
+          process.exit(1);
+        });
+    });
+  }
+
+  await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
+  logger.info({ port: options.port }, `${options.name} listening`);
+  return app;
+}
+
+export interface ServiceContext<C> {
+  config: C;
+  logger: Logger;
+  metrics: Registry;
+}
+
+/**
+ * The whole of a service's main: validate config (one clear line and exit 78 if wrong), build the
+ * logger and metrics, create the root module from them, and run. Telemetry must already have
+ * been started by the caller's first import.
+ */
+export function startService<C extends { PORT: number; LOG_LEVEL: string; SHUTDOWN_GRACE_MS: number }>(options: {
+  name: string;
+  loadConfig: () => C;
+  module: (context: ServiceContext<C>) => DynamicModule;
+  bodyLimit?: (config: C) => number;
+  secretHeaders?: string[];
+}): void {
+  const config = options.loadConfig();
+  const logger = createLogger({
+    service: options.name,
+    level: config.LOG_LEVEL,
+    ...(options.secretHeaders ? { secretHeaders: options.secretHeaders } : {}),
+  });
+  const metrics = createMetricsRegistry(options.name);
+  runService({
+    name: options.name,
+    port: config.PORT,
+    module: options.module({ config, logger, metrics }),
+    logger,
+    metrics,
+    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    ...(options.bodyLimit ? { bodyLimit: options.bodyLimit(config) } : {}),
+  }).catch((error: unknown) => {
+    logger.fatal({ error: safeError(error) }, 'start-up failed');
+    logger.flush();
+    process.stderr.write(`${options.name}: start-up failed: ${(error as Error).message}\n`);
+    setTimeout(() => process.exit(1), 100).unref();
+  });
+}

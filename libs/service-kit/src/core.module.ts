@@ -1,0 +1,190 @@
+import {
+  type BeforeApplicationShutdown,
+  Controller,
+  type DynamicModule,
+  Get,
+  Global,
+  Header,
+  Inject,
+  Injectable,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  Res,
+} from '@nestjs/common';
+import { createServiceDataSource, migrateSchema, pingDatabase } from '@cloud-connect/db';
+import type { Logger } from '@cloud-connect/observability';
+import type { FastifyReply } from 'fastify';
+import type { Registry } from 'prom-client';
+import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
+import { MessagingService } from './messaging.service';
+import { ReadinessRegistry } from './readiness';
+import { LOGGER, METRICS_REGISTRY, SERVICE_CONFIG, VAULT_CLIENT } from './tokens';
+import { createVaultClient, vaultIsReady, type VaultClient, type VaultClientSettings } from './vault-client';
+
+export interface CoreSettings {
+  DATABASE_URL: string;
+  DATABASE_POOL_SIZE: number;
+  KAFKA_BROKERS: string[];
+  KAFKA_CLIENT_ID?: string | undefined;
+}
+
+export interface CoreModuleOptions {
+  serviceName: string;
+  config: CoreSettings;
+  logger: Logger;
+  metrics: Registry;
+  database: {
+    schema: string;
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+    entities: MixedList<Function | string | EntitySchema>;
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+    migrations: MixedList<Function | string>;
+  };
+  messaging: { topics: string[] };
+  /** Services that use Vault pass its settings; readiness then includes Vault. */
+  vault?: VaultClientSettings;
+}
+
+const STARTUP_RETRY_MS = 30000;
+
+async function withStartupRetries<T>(what: string, logger: Logger, attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + STARTUP_RETRY_MS;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 4000)) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (Date.now() + delay > deadline) {
+        throw new Error(`${what} unavailable after ${STARTUP_RETRY_MS / 1000}s: ${(error as Error).message}`);
+      }
+      logger.warn({ dependency: what, retryInMs: delay }, 'dependency not reachable yet; retrying');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+@Controller('health')
+class HealthController {
+  constructor(private readonly readiness: ReadinessRegistry) {}
+
+  @Get('live')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  async ready(@Res() reply: FastifyReply): Promise<void> {
+    const report = await this.readiness.report();
+    await reply.status(report.ready ? 200 : 503).send({ status: report.ready ? 'ready' : 'not-ready', checks: report.checks });
+  }
+}
+
+@Controller('metrics')
+class MetricsController {
+  constructor(@Inject(METRICS_REGISTRY) private readonly registry: Registry) {}
+
+  @Get()
+  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
+
+/** Orders start-up and shutdown across the shared resources. */
+@Injectable()
+class CoreLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  constructor(
+    private readonly messaging: MessagingService,
+    private readonly dataSource: DataSource,
+    private readonly readiness: ReadinessRegistry,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await withStartupRetries('kafka', this.logger, () => this.messaging.start());
+  }
+
+  /** Stop taking work: report not-ready, let consumers finish their in-flight message and commit. */
+  async beforeApplicationShutdown(signal?: string): Promise<void> {
+    this.logger.info({ signal }, 'shutting down: draining');
+    this.readiness.startDraining();
+    await this.messaging.stopConsumers();
+  }
+
+  /** HTTP is closed by now (in-flight requests answered): publish what is left, close connections. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.messaging.stop();
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    this.logger.info('shutdown complete');
+  }
+}
+
+@Global()
+@Module({})
+export class CoreModule {
+  static forRoot(options: CoreModuleOptions): DynamicModule {
+    const { logger } = options;
+    return {
+      module: CoreModule,
+      controllers: [HealthController, MetricsController],
+      providers: [
+        { provide: LOGGER, useValue: logger },
+        { provide: SERVICE_CONFIG, useValue: options.config },
+        { provide: METRICS_REGISTRY, useValue: options.metrics },
+        ReadinessRegistry,
+        {
+          provide: DataSource,
+          inject: [ReadinessRegistry],
+          useFactory: async (readiness: ReadinessRegistry) => {
+            const dataSource = createServiceDataSource({
+              url: options.config.DATABASE_URL,
+              schema: options.database.schema,
+              applicationName: options.serviceName,
+              entities: options.database.entities,
+              migrations: options.database.migrations,
+              poolSize: options.config.DATABASE_POOL_SIZE,
+            });
+            await withStartupRetries('postgres', logger, () => dataSource.initialize());
+            const ran = await migrateSchema(dataSource);
+            if (ran.length > 0) logger.info({ migrations: ran }, 'migrations applied');
+            readiness.register('postgres', () => pingDatabase(dataSource));
+            return dataSource;
+          },
+        },
+        {
+          provide: MessagingService,
+          inject: [DataSource, ReadinessRegistry],
+          useFactory: (dataSource: DataSource, readiness: ReadinessRegistry) => {
+            const messaging = new MessagingService(
+              {
+                serviceName: options.serviceName,
+                schema: options.database.schema,
+                brokers: options.config.KAFKA_BROKERS,
+                clientId: options.config.KAFKA_CLIENT_ID ?? options.serviceName,
+                topics: options.messaging.topics,
+              },
+              dataSource,
+              logger,
+              options.metrics,
+            );
+            readiness.register('kafka', () => messaging.isReady());
+            return messaging;
+          },
+        },
+        {
+          provide: VAULT_CLIENT,
+          inject: [ReadinessRegistry],
+          useFactory: async (readiness: ReadinessRegistry): Promise<VaultClient | null> => {
+            const settings = options.vault;
+            if (!settings) return null;
+            const client = await withStartupRetries('vault', logger, () => createVaultClient(settings));
+            readiness.register('vault', () => vaultIsReady(client));
+            return client;
+          },
+        },
+        CoreLifecycle,
+      ],
+      exports: [LOGGER, SERVICE_CONFIG, METRICS_REGISTRY, ReadinessRegistry, DataSource, MessagingService, VAULT_CLIENT],
+    };
+  }
+}

@@ -1,0 +1,4 @@
+export * from './stack';
+export * from './wait';
+export * from './service-process';
+export * from './mail-inbox';

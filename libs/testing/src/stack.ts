@@ -1,0 +1,78 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+
+export interface StackEnv {
+  DATABASE_URL: string;
+  DATABASE_ADMIN_URL: string;
+  KAFKA_BROKERS: string;
+  VAULT_ADDR: string;
+  VAULT_TOKEN: string;
+  SMTP_HOST: string;
+  SMTP_PORT: string;
+  MAIL_API_URL: string;
+}
+
+const KEYS: (keyof StackEnv)[] = [
+  'DATABASE_URL',
+  'DATABASE_ADMIN_URL',
+  'KAFKA_BROKERS',
+  'VAULT_ADDR',
+  'VAULT_TOKEN',
+  'SMTP_HOST',
+  'SMTP_PORT',
+  'MAIL_API_URL',
+];
+
+export function stackStateDir(): string {
+  const cache = process.env['CC_CACHE_DIR'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'cloud-connect');
+  return process.env['CC_STATE_DIR'] ?? join(cache, 'stack');
+}
+
+/**
+ * Where the real stack is: explicit environment variables win (e.g. a CI with Testcontainers or
+ * external servers); otherwise the env file `deploy/local/stack.sh up` wrote.
+ */
+export function stackEnv(): StackEnv {
+  const fromFile: Record<string, string> = {};
+  const file = join(stackStateDir(), 'stack.env');
+  if (existsSync(file)) {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const match = /^(?:export\s+)?([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+      if (match?.[1] && match[2] !== undefined) fromFile[match[1]] = match[2].replace(/^['"]|['"]$/g, '');
+    }
+  }
+  const result: Partial<StackEnv> = {};
+  const missing: string[] = [];
+  for (const key of KEYS) {
+    const value = process.env[key] ?? fromFile[key];
+    if (value) result[key] = value;
+    else missing.push(key);
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `the local stack is not up (missing ${missing.join(', ')}); run \`deploy/local/stack.sh up\` or set the variables`,
+    );
+  }
+  return result as StackEnv;
+}
+
+/** Stops, starts or restarts one component of the local stack (tests of outages use this). */
+export async function stackCtl(action: 'start' | 'stop' | 'restart', component: 'postgres' | 'kafka' | 'vault' | 'mail'): Promise<void> {
+  await run('bash', [join(REPO_ROOT, 'deploy', 'local', 'stack.sh'), action, component], {
+    timeout: 180000,
+    env: process.env,
+  });
+}
+
+/** A fresh schema name, so tests never see each other's rows. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${randomBytes(4).toString('hex')}`;
+}

@@ -1,0 +1,43 @@
+import { type DynamicModule, Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { ReadinessRegistry } from '@cloud-connect/service-kit';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { NotifierConfig } from '../config';
+
+export const MAIL_TRANSPORT = Symbol('MAIL_TRANSPORT');
+
+/** The SMTP transport, pooled; readiness checks the server answers EHLO (and auth, if configured). */
+@Injectable()
+export class MailTransportHealth implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    @Inject(MAIL_TRANSPORT) private readonly transport: Transporter,
+    private readonly readiness: ReadinessRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    this.readiness.register('smtp', () => this.transport.verify());
+  }
+
+  onApplicationShutdown(): void {
+    this.transport.close();
+  }
+}
+
+@Module({})
+export class MailModule {
+  static register(config: NotifierConfig): DynamicModule {
+    const transport = nodemailer.createTransport({
+      host: config.SMTP_HOST,
+      port: config.SMTP_PORT,
+      secure: config.SMTP_SECURE,
+      pool: true,
+      connectionTimeout: 3000,
+      greetingTimeout: 3000,
+      ...(config.SMTP_USER ? { auth: { user: config.SMTP_USER, pass: config.SMTP_PASSWORD ?? '' } } : {}),
+    });
+    return {
+      module: MailModule,
+      providers: [{ provide: MAIL_TRANSPORT, useValue: transport }, MailTransportHealth],
+      exports: [MAIL_TRANSPORT],
+    };
+  }
+}

@@ -1,0 +1,27 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { Topics } from '@cloud-connect/contracts';
+import { CoreModule, type ServiceContext } from '@cloud-connect/service-kit';
+import { SERVICE_NAME, type VaultConfig } from './config';
+import { VAULT_ENTITIES, VAULT_MIGRATIONS } from './database';
+import { SitesModule } from './sites/sites.module';
+
+@Module({})
+export class AppModule {
+  static register({ config, logger, metrics }: ServiceContext<VaultConfig>): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot({
+          serviceName: SERVICE_NAME,
+          config,
+          logger,
+          metrics,
+          database: { schema: config.DATABASE_SCHEMA, entities: VAULT_ENTITIES, migrations: VAULT_MIGRATIONS },
+          messaging: { topics: [Topics.siteRegistered, Topics.auditRecorded, Topics.notificationRequested] },
+          vault: config,
+        }),
+        SitesModule,
+      ],
+    };
+  }
+}
