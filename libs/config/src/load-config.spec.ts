@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { baseServiceEnv, ConfigError, loadConfig, requireVaultAuth, serviceEnvSchema, vaultClientEnv } from './index';
+
+const schema = serviceEnvSchema({ port: 3001, schema: 'intake' }, {});
+const good = { DATABASE_URL: 'postgres://u:p@localhost:5432/db', KAFKA_BROKERS: 'a:9092, b:9092' };
+
+describe('loadConfig', () => {
+  it('returns typed values with defaults applied', () => {
+    const config = loadConfig(schema, good);
+    expect(config.PORT).toBe(3001);
+    expect(config.DATABASE_SCHEMA).toBe('intake');
+    expect(config.KAFKA_BROKERS).toEqual(['a:9092', 'b:9092']);
+    expect(config.LOG_LEVEL).toBe('info');
+  });
+
+  it('names every missing variable, not only the first', () => {
+    expect(() => loadConfig(schema, {})).toThrow(ConfigError);
+    try {
+      loadConfig(schema, {});
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([
+        'DATABASE_URL is required but not set',
+        'KAFKA_BROKERS is required but not set',
+      ]);
+    }
+  });
+
+  it('says which variable is invalid without echoing its value', () => {
+    const secretish = 'mysql://root:hunter2@db/x';
+    let message = '';
+    try {
+      loadConfig(schema, { ...good, DATABASE_URL: secretish, PORT: '70000' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('DATABASE_URL is invalid');
+    expect(message).toContain('PORT is invalid');
+    expect(message).not.toContain('hunter2');
+  });
+
+  it('rejects a schema name that is not a safe SQL identifier', () => {
+    expect(() => loadConfig(schema, { ...good, DATABASE_SCHEMA: 'x; drop table' })).toThrow(/DATABASE_SCHEMA is invalid/);
+  });
+
+  it('requires the variables of the chosen Vault auth method', () => {
+    const vaultSchema = baseServiceEnv.extend(vaultClientEnv.shape).superRefine(requireVaultAuth);
+    const base = { ...good, VAULT_ADDR: 'http://127.0.0.1:8200' };
+    expect(() => loadConfig(vaultSchema, base)).toThrow(/VAULT_TOKEN is not set \(required when VAULT_AUTH_METHOD=token\)/);
+    expect(() => loadConfig(vaultSchema, { ...base, VAULT_AUTH_METHOD: 'approle', VAULT_ROLE_ID: 'r' })).toThrow(
+      /VAULT_SECRET_ID is not set/,
+    );
+    expect(loadConfig(vaultSchema, { ...base, VAULT_TOKEN: 't' }).VAULT_AUTH_METHOD).toBe('token');
+  });
+
+  it('parses booleans strictly', () => {
+    const flags = z.object({ F: z.enum(['true', 'false']) });
+    expect(() => loadConfig(flags, { F: 'yes' })).toThrow(/F is invalid/);
+  });
+});

@@ -1,0 +1,13 @@
+import { PRODUCT_EVENTS, TOPIC_SPECS, topicSpecsFor } from './index';
+
+describe('topic registry', () => {
+  it('gives every main topic a retry and a dead-letter topic', () => {
+    expect(topicSpecsFor(['emr.command']).map((t) => t.name)).toEqual(['emr.command', 'emr.command.retry', 'emr.command.dlq']);
+  });
+
+  it('has a topic for every event in the catalogue, and unique names', () => {
+    const names = TOPIC_SPECS.map((t) => t.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const event of PRODUCT_EVENTS) expect(names).toContain(event.topic);
+  });
+});

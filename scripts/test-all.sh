@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The whole test suite, from nothing: Node 24, dependencies, build, static checks, unit tests,
+# the real local stack (Postgres, Kafka, Vault-API server, SMTP), integration tests, and the
+# offline validation of the Helm chart and Kubernetes manifests. `npm test` runs this; so does CI.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+started_at=$(date +%s)
+step() { printf '\n==> %s (%ss)\n' "$1" "$(( $(date +%s) - started_at ))" >&2; }
+
+step "Node.js 24 (project-local)"
+source scripts/bootstrap-node.sh
+node --version
+
+step "dependencies (npm ci)"
+lock_stamp="node_modules/.package-lock.json"
+if [ ! -f "$lock_stamp" ] || [ package-lock.json -nt "$lock_stamp" ]; then
+  npm ci --no-audit --no-fund
+fi
+
+step "build"
+npm run build
+
+step "typecheck, lint, format"
+npm run typecheck
+npm run lint
+npm run format:check
+
+mkdir -p tmp
+step "unit tests"
+npx jest --selectProjects unit --json --outputFile=tmp/jest-unit.json
+
+step "local stack up"
+stack_was_up=0
+if bash deploy/local/stack.sh status 2>/dev/null | node -e 'const s=JSON.parse(require("fs").readFileSync(0));process.exit(["postgres","kafka","vault","mail"].every(k=>s[k]&&s[k].ready)?0:1)'; then
+  stack_was_up=1
+fi
+bash deploy/local/stack.sh up
+# Stop only what this run started; a developer's running stack is left as it was.
+[ "$stack_was_up" = 1 ] || trap 'step "local stack down"; bash deploy/local/stack.sh down || true' EXIT
+
+step "integration tests (real stack)"
+export CC_TEST_LOG_DIR="$root/tmp/test-logs"
+rm -rf "$CC_TEST_LOG_DIR"
+set +e
+npx jest --selectProjects integration --runInBand --json --outputFile=tmp/jest-integration.json
+integration_status=$?
+set -e
+
+step "deployment artefacts (helm lint, render, Kubernetes schema check)"
+if [ -x deploy/validate.sh ] || [ -f deploy/validate.sh ]; then bash deploy/validate.sh; fi
+
+node -e '
+const fs = require("fs");
+let passed = 0, failed = 0, skipped = 0;
+for (const f of ["tmp/jest-unit.json", "tmp/jest-integration.json"]) {
+  if (!fs.existsSync(f)) { failed += 1; continue; }
+  const r = JSON.parse(fs.readFileSync(f, "utf8"));
+  passed += r.numPassedTests; failed += r.numFailedTests + (r.numRuntimeErrorTestSuites || 0); skipped += r.numPendingTests + r.numTodoTests;
+}
+console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+'
+step "done"
+exit "$integration_status"

@@ -1,0 +1,108 @@
+import { Command, CommanderError, Option } from 'commander';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT, stackEnv } from '@cloud-connect/testing';
+import { serviceStatuses, startServices, stopServices } from './local-services';
+import { CliError, printJson, progress } from './output';
+import { createSite } from './site-commands';
+
+const run = promisify(execFile);
+const STACK_SCRIPT = join(REPO_ROOT, 'deploy', 'local', 'stack.sh');
+
+async function stackScript(action: 'up' | 'down' | 'status'): Promise<unknown> {
+  const { stdout } = await run('bash', [STACK_SCRIPT, action], { env: process.env, timeout: 15 * 60 * 1000, maxBuffer: 8 * 1024 * 1024 });
+  if (action !== 'status') return null;
+  return JSON.parse(stdout) as unknown;
+}
+
+function databaseUrl(): string {
+  return process.env['DATABASE_URL'] ?? stackEnv().DATABASE_URL;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('cloud-connect')
+    .description('Cloud Connect admin CLI: prints JSON on stdout')
+    .exitOverride()
+    .showHelpAfterError()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  const stack = program.command('stack').description('the local stack (Postgres, Kafka, Vault, SMTP) and the five services');
+  stack
+    .command('up')
+    .description('install what is missing, start everything, wait until ready')
+    .action(async () => {
+      progress('starting the local stack (first run downloads and installs; later runs take seconds)');
+      await stackScript('up');
+      progress('starting the five services');
+      await startServices(stackEnv());
+      printJson({ stack: await stackScript('status'), services: await serviceStatuses() });
+    });
+  stack
+    .command('down')
+    .description('stop the services and the stack this CLI started')
+    .action(async () => {
+      await stopServices();
+      await stackScript('down');
+      printJson({ stopped: true });
+    });
+  stack
+    .command('status')
+    .description('what runs, where, and whether it is ready')
+    .action(async () => {
+      printJson({ stack: await stackScript('status'), services: await serviceStatuses() });
+    });
+
+  const site = program.command('site').description('clinic sites');
+  site
+    .command('create')
+    .description('register a site (its number, name and admins)')
+    .requiredOption('--number <n>', 'site number (digits)')
+    .requiredOption('--name <name>', 'site name')
+    .requiredOption('--admin-email <email>', 'e-mail of the site admin who creates it')
+    .option('--clinical-admin-email <email>', 'e-mail of the clinical administrator (receives alerts)')
+    .addOption(new Option('--locale <locale>', 'language of the site').choices(['en', 'fr']).default('en'))
+    .option('--timezone <tz>', 'IANA time zone of the site', 'America/Toronto')
+    .action(
+      async (options: { number: string; name: string; adminEmail: string; clinicalAdminEmail?: string; locale: 'en' | 'fr'; timezone: string }) => {
+        const created = await createSite(databaseUrl, {
+          siteNumber: options.number,
+          name: options.name,
+          adminEmail: options.adminEmail,
+          clinicalAdminEmail: options.clinicalAdminEmail ?? null,
+          locale: options.locale,
+          timezone: options.timezone,
+        });
+        printJson({ site: created });
+      },
+    );
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; bad arguments exit 2 after commander printed the usage.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof CliError) {
+      process.stderr.write(`cloud-connect: ${error.message}\n`);
+      printJson({ error: { code: error.code, message: error.message, details: error.details } });
+      if (error.exitCode === 2) process.stderr.write(`${program.commands.find((c) => c.name() === 'site')?.helpInformation() ?? ''}`);
+      return error.exitCode;
+    }
+    process.stderr.write(`cloud-connect: ${(error as Error).message}\n`);
+    printJson({ error: { code: 'failed', message: (error as Error).message } });
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
