@@ -1,0 +1,176 @@
+{{/*
+Naming, labels and the per-service values every template shares.
+Templates iterate over .Values.services; each call passes a context
+  (dict "root" $ "name" <service name> "svc" <service values>)
+built by "cc.ctx".
+*/}}
+
+{{- define "cc.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* "<release>-<chart>", or the release name alone when it already contains the chart name. */}}
+{{- define "cc.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "cc.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Name of a service's objects: "<fullname>-<service>" (at most 40 + 1 + 15 characters). */}}
+{{- define "cc.component" -}}
+{{- printf "%s-%s" (include "cc.fullname" .root) .name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels that select every pod of the release. */}}
+{{- define "cc.releaseSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "cc.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* Labels that select one service's pods. */}}
+{{- define "cc.selectorLabels" -}}
+{{ include "cc.releaseSelectorLabels" .root }}
+app.kubernetes.io/component: {{ .name }}
+{{- end -}}
+
+{{- define "cc.releaseLabels" -}}
+{{ include "cc.releaseSelectorLabels" . }}
+app.kubernetes.io/part-of: cloud-connect
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ include "cc.chart" . }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "cc.labels" -}}
+{{ include "cc.releaseLabels" .root }}
+app.kubernetes.io/component: {{ .name }}
+{{- end -}}
+
+{{- define "cc.serviceAccountName" -}}
+{{- default (include "cc.component" .) .svc.serviceAccount.name -}}
+{{- end -}}
+
+{{- define "cc.image" -}}
+{{- $img := .root.Values.image -}}
+{{- $svcImg := .svc.image | default dict -}}
+{{- $repo := $svcImg.repository | default (printf "%s/%s" $img.repositoryPrefix .name) -}}
+{{- if $img.registry }}{{ $repo = printf "%s/%s" $img.registry $repo }}{{ end -}}
+{{- if $img.digest -}}
+{{- printf "%s@%s" $repo $img.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $repo ($svcImg.tag | default $img.tag | default .root.Chart.AppVersion) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* "true" when the service logs in to Vault with its ServiceAccount token. */}}
+{{- define "cc.vaultKubernetesAuth" -}}
+{{- if and .svc.vault.enabled (eq .root.Values.externals.vaultAuth.method "kubernetes") -}}true{{- end -}}
+{{- end -}}
+
+{{/* Non-secret environment of a service, as ConfigMap data (sorted, all strings). */}}
+{{- define "cc.configData" -}}
+{{- $v := .root.Values -}}
+{{- $env := dict -}}
+{{- $_ := set $env "NODE_ENV" $v.config.nodeEnv -}}
+{{- $_ := set $env "LOG_LEVEL" $v.config.logLevel -}}
+{{- $_ := set $env "PORT" (toString .svc.port) -}}
+{{- $_ := set $env "DATABASE_SCHEMA" .svc.databaseSchema -}}
+{{- $_ := set $env "KAFKA_BROKERS" (join "," $v.externals.kafkaBrokers) -}}
+{{- $_ := set $env "KAFKA_CLIENT_ID" (.svc.kafkaClientId | default .name) -}}
+{{- if .svc.vault.enabled -}}
+{{- $_ := set $env "VAULT_ADDR" $v.externals.vaultAddr -}}
+{{- $_ := set $env "VAULT_AUTH_METHOD" $v.externals.vaultAuth.method -}}
+{{- if eq $v.externals.vaultAuth.method "kubernetes" -}}
+{{- $_ := set $env "VAULT_K8S_ROLE" (required (printf "services.%s.vault.role is required when externals.vaultAuth.method is kubernetes" .name) .svc.vault.role) -}}
+{{- end -}}
+{{- end -}}
+{{- with $v.config.otelExporterOtlpEndpoint -}}
+{{- $_ := set $env "OTEL_EXPORTER_OTLP_ENDPOINT" . -}}
+{{- $_ := set $env "OTEL_SERVICE_NAME" $.name -}}
+{{- end -}}
+{{- with .svc.smtp -}}
+{{- $_ := set $env "SMTP_HOST" .host -}}
+{{- $_ := set $env "SMTP_PORT" (toString .port) -}}
+{{- $_ := set $env "SMTP_FROM" (get . "from") -}}
+{{- end -}}
+{{- with .svc.smsApiUrl -}}
+{{- $_ := set $env "SMS_API_URL" . -}}
+{{- end -}}
+{{- range $k, $val := $v.config.env -}}
+{{- $_ := set $env $k (toString $val) -}}
+{{- end -}}
+{{- range $k, $val := .svc.env -}}
+{{- $_ := set $env $k (toString $val) -}}
+{{- end -}}
+{{- range $k, $val := $env }}
+{{ $k }}: {{ $val | quote }}
+{{- end -}}
+{{- end -}}
+
+{{/* Environment variables read from Secrets. */}}
+{{- define "cc.secretEnv" -}}
+{{- $v := .root.Values -}}
+{{- $db := .svc.databaseUrlSecret | default $v.externals.databaseUrlSecret -}}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $db.name }}
+      key: {{ $db.key }}
+- name: SERVICE_AUTH_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.serviceAuth.secret.name }}
+      key: {{ $v.serviceAuth.secret.key }}
+{{- if .svc.vault.enabled }}
+{{- if eq $v.externals.vaultAuth.method "token" }}
+{{- $t := required "externals.vaultAuth.tokenSecret is required when externals.vaultAuth.method is token" $v.externals.vaultAuth.tokenSecret }}
+- name: VAULT_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ $t.name }}
+      key: {{ $t.key }}
+{{- else if eq $v.externals.vaultAuth.method "approle" }}
+{{- $a := .svc.vault.approleSecret | default $v.externals.vaultAuth.approleSecret }}
+{{- $a = required "externals.vaultAuth.approleSecret is required when externals.vaultAuth.method is approle" $a }}
+- name: VAULT_ROLE_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ $a.name }}
+      key: {{ $a.roleIdKey }}
+- name: VAULT_SECRET_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ $a.name }}
+      key: {{ $a.secretIdKey }}
+{{- end }}
+{{- end }}
+{{- with .svc.smtp }}
+{{- $auth := .authSecret | default dict }}
+{{- if $auth.name }}
+- name: SMTP_USER
+  valueFrom:
+    secretKeyRef:
+      name: {{ $auth.name }}
+      key: {{ $auth.userKey | default "SMTP_USER" }}
+- name: SMTP_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $auth.name }}
+      key: {{ $auth.passwordKey | default "SMTP_PASSWORD" }}
+{{- end }}
+{{- end }}
+{{- end -}}

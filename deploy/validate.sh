@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Offline validation of the deploy artefacts, for CI and developers: no cluster, no Docker
+# engine, no internet beyond the Go module proxy (used once, to build Helm and the validator
+# into ${XDG_CACHE_HOME:-$HOME/.cache}/cloud-connect; see deploy/tools/lib.sh).
+#
+#   deploy/validate.sh            run every check; exit 1 if any fails
+#   deploy/validate.sh -v         also print each check's full output
+#
+# Checks:
+#   tools        helm (pinned, `go install`) and deploy/tools/k8s-validate (`go build`) are ready
+#   generated    values.schema.json, services/*/Dockerfile and deploy/k8s/ match their sources
+#   dockerfiles  base image, non-root user, HEALTHCHECK, EXPOSE and CMD of each Dockerfile,
+#                ports equal to the chart's
+#   lint         helm lint --strict with the default values and each ci/*-values.yaml
+#   render       helm template with each values file, then k8s-validate on every object
+#                (strict decoding into the Kubernetes API types + object and reference rules)
+#   schema       each deploy/helm/testdata/bad-values-*.yaml is REJECTED by values.schema.json
+#   k8s          k8s-validate on the committed deploy/k8s/manifests/
+#   self-check   k8s-validate REJECTS each deploy/tools/k8s-validate/testdata/bad-*.yaml with
+#                the messages its "# expect:" lines name
+set -uo pipefail
+
+verbose=false
+[ "${1:-}" = "-v" ] && verbose=true
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CC_REPO_ROOT="$root"
+# shellcheck source=tools/lib.sh
+source "$root/deploy/tools/lib.sh"
+chart="$root/deploy/helm/cloud-connect"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+SERVICES="referral-intake emr-gateway vault scheduler notifier"
+
+passed=0 failed=0
+results=()
+t_start=$(date +%s)
+
+# check NAME CMD...: runs CMD, output to a log; records pass/fail and the time taken.
+check() {
+  local name="$1"; shift
+  local log="$work/log.$(( passed + failed ))" t0 t1 rc
+  t0=$(date +%s.%N)
+  "$@" >"$log" 2>&1
+  rc=$?
+  t1=$(date +%s.%N)
+  local secs
+  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
+  if [ $rc -eq 0 ]; then
+    passed=$((passed + 1))
+    results+=("PASS  $(printf '%-72s' "$name") ${secs}s")
+    printf 'PASS  %s (%ss)\n' "$name" "$secs"
+    $verbose && sed 's/^/      /' "$log"
+  else
+    failed=$((failed + 1))
+    results+=("FAIL  $(printf '%-72s' "$name") ${secs}s")
+    printf 'FAIL  %s (%ss)\n' "$name" "$secs"
+    sed 's/^/      /' "$log" | tail -n 60
+  fi
+  return $rc
+}
+
+# ---- tools ---------------------------------------------------------------------------------
+tools_ok=true
+check "tools: helm $CC_HELM_VERSION (go install, cached)" cc_ensure_helm || tools_ok=false
+check "tools: k8s-validate (go build, cached)" cc_ensure_k8s_validate || tools_ok=false
+# (check runs them in this shell, so HELM and K8S_VALIDATE are set for what follows.)
+
+# ---- generated files -----------------------------------------------------------------------
+check "generated: values.schema.json matches gen_values_schema.py" \
+  python3 "$root/deploy/helm/schema/gen_values_schema.py" --check
+check "generated: services/*/Dockerfile match Dockerfile.template" \
+  "$root/deploy/docker/render-dockerfiles.sh" --check
+
+k8s_up_to_date() {
+  cc_render_k8s "$work/k8s" || return 1
+  diff -ru "$root/deploy/k8s/manifests" "$work/k8s/manifests" &&
+    diff -u "$root/deploy/k8s/kustomization.yaml" "$work/k8s/kustomization.yaml" ||
+    { echo "deploy/k8s is out of date: run deploy/k8s/render.sh"; return 1; }
+}
+$tools_ok && check "generated: deploy/k8s/ is up to date with the chart" k8s_up_to_date
+
+# ---- Dockerfiles ---------------------------------------------------------------------------
+dockerfiles_ok() {
+  local status=0 name port df
+  for name in $SERVICES; do
+    df="$root/services/$name/Dockerfile"
+    port="$(awk -v svc="$name" '
+      /^services:/ { in_s = 1; next }
+      in_s && /^[^ #]/ { in_s = 0 }
+      in_s && /^  [a-z-]+:[ ]*$/ { cur = $1; sub(":", "", cur) }
+      in_s && cur == svc && /^    port:/ { print $2; exit }' "$chart/values.yaml")"
+    [ -f "$df" ] || { echo "$df: missing"; status=1; continue; }
+    grep -qE '^ARG NODE_IMAGE=node:24\.[0-9]+\.[0-9]+-bookworm-slim$' "$df" || { echo "$df: base image is not a pinned node:24.x.y-bookworm-slim tag"; status=1; }
+    grep -qx "ARG PORT=$port" "$df" || { echo "$df: ARG PORT is not $port (services.$name.port in values.yaml)"; status=1; }
+    grep -qx "ARG SERVICE=$name" "$df" || { echo "$df: ARG SERVICE is not $name"; status=1; }
+    grep -qx 'USER 10001:10001' "$df" || { echo "$df: runtime USER is not 10001:10001"; status=1; }
+    grep -q '^HEALTHCHECK ' "$df" || { echo "$df: no HEALTHCHECK"; status=1; }
+    grep -qx 'EXPOSE ${PORT}' "$df" || { echo "$df: no EXPOSE \${PORT}"; status=1; }
+    grep -qx "CMD \[\"node\", \"dist/services/$name/src/main.js\"\]" "$df" || { echo "$df: CMD does not run dist/services/$name/src/main.js"; status=1; }
+    grep -q 'npm ci --omit=dev' "$df" || { echo "$df: runtime dependencies are not installed with npm ci --omit=dev"; status=1; }
+    [ "$(tail -n 1 "$df" | cut -c1-4)" = "CMD " ] || { echo "$df: CMD is not the last instruction"; status=1; }
+    echo "$name: port $port, ok"
+  done
+  [ -f "$root/.dockerignore" ] || { echo ".dockerignore: missing"; status=1; }
+  grep -qx '\*\*/node_modules' "$root/.dockerignore" || { echo ".dockerignore: node_modules not excluded"; status=1; }
+  return $status
+}
+check "dockerfiles: pinned base, uid 10001, HEALTHCHECK, ports = chart" dockerfiles_ok
+
+if $tools_ok; then
+  # ---- lint and render -------------------------------------------------------------------
+  values_files=("")
+  for f in "$chart"/ci/*-values.yaml; do values_files+=("$f"); done
+  for vf in "${values_files[@]}"; do
+    label="default values"
+    args=()
+    if [ -n "$vf" ]; then label="ci/$(basename "$vf")"; args=(-f "$vf"); fi
+    check "lint: helm lint --strict ($label)" "$HELM" lint --strict "$chart" "${args[@]}"
+    out="$work/render-$(basename "${vf:-default}" .yaml).yaml"
+    render_and_validate() {
+      "$HELM" template cc-test "$chart" --namespace cc-test "${args[@]}" >"$out" || return 1
+      "$K8S_VALIDATE" -q "$out"
+    }
+    check "render: helm template + k8s-validate ($label)" render_and_validate
+  done
+
+  # ---- the schema rejects bad values -----------------------------------------------------
+  for bad in "$root"/deploy/helm/testdata/bad-values-*.yaml; do
+    expect_schema_failure() {
+      local output
+      if output="$("$HELM" template cc-test "$chart" -f "$bad" 2>&1)"; then
+        echo "helm template ACCEPTED $(basename "$bad"); values.schema.json should reject it"
+        return 1
+      fi
+      echo "$output"
+      grep -q "don't meet the specifications of the schema" <<<"$output" ||
+        { echo "helm failed, but not because of values.schema.json"; return 1; }
+    }
+    check "schema: rejects testdata/$(basename "$bad")" expect_schema_failure
+  done
+
+  # ---- committed plain manifests ---------------------------------------------------------
+  check "k8s: k8s-validate deploy/k8s/manifests" "$K8S_VALIDATE" "$root/deploy/k8s/manifests"
+
+  # ---- the validator catches broken manifests --------------------------------------------
+  for bad in "$root"/deploy/tools/k8s-validate/testdata/bad-*.yaml; do
+    expect_validator_failure() {
+      local output rc expect missing=0
+      output="$("$K8S_VALIDATE" "$bad" 2>&1)"
+      rc=$?
+      echo "$output"
+      [ $rc -eq 1 ] || { echo "k8s-validate exited $rc on $(basename "$bad"), expected 1"; return 1; }
+      while IFS= read -r expect; do
+        grep -qF -- "$expect" <<<"$output" || { echo "MISSING expected error: $expect"; missing=1; }
+      done < <(sed -n 's/^# expect: //p' "$bad")
+      return $missing
+    }
+    check "self-check: k8s-validate rejects testdata/$(basename "$bad")" expect_validator_failure
+  done
+fi
+
+# ---- summary -------------------------------------------------------------------------------
+t_end=$(date +%s)
+echo
+echo "==== deploy/validate.sh summary ($((t_end - t_start))s) ===="
+printf '%s\n' "${results[@]}"
+$tools_ok || echo "(tools could not be built: the lint/render/schema/k8s checks did not run)"
+echo "validate: $passed passed, $failed failed"
+if [ "$failed" -gt 0 ] || ! $tools_ok; then
+  exit 1
+fi
