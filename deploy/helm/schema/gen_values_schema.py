@@ -109,7 +109,7 @@ def service(desc, extra):
         props.update(extra)
     return obj(props, SERVICE_REQUIRED, desc=desc)
 
-smtp = obj(O(host={"type": "string", "minLength": 1}, port={"type": "integer", "minimum": 1, "maximum": 65535},
+smtp = obj(O(host={"type": "string", "minLength": 1}, port={"type": "integer", "minimum": 1, "maximum": 65535}, secure=boolean,
              **{"from": {"type": "string", "minLength": 1}},
              authSecret=obj(O(name={"anyOf": [{"const": ""}, ref("dnsSubdomain")]}, userKey=ref("secretKey"), passwordKey=ref("secretKey")), ["name", "userKey", "passwordKey"])),
            ["host", "port", "from"])
@@ -135,7 +135,7 @@ top["image"] = obj(O(registry={"type": "string", "pattern": "^[^/]*$"}, reposito
                      pullPolicy={"enum": ["Always", "IfNotPresent", "Never"]}), ["repositoryPrefix", "pullPolicy"])
 top["imagePullSecrets"] = {"type": "array", "items": obj(O(name=ref("dnsSubdomain")), ["name"])}
 top["config"] = obj(O(nodeEnv={"enum": ["production", "development", "test"]},
-                      logLevel={"enum": ["fatal", "error", "warn", "info", "debug", "trace", "silent"]},
+                      logLevel={"enum": ["fatal", "error", "warn", "info", "debug", "trace"]},
                       otelExporterOtlpEndpoint={"type": "string", "pattern": "^(https?://.*)?$"},
                       env=ref("envMap")), ["nodeEnv", "logLevel"])
 top["externals"] = obj(O(

@@ -105,6 +105,7 @@ app.kubernetes.io/component: {{ .name }}
 {{- with .svc.smtp -}}
 {{- $_ := set $env "SMTP_HOST" .host -}}
 {{- $_ := set $env "SMTP_PORT" (toString .port) -}}
+{{- $_ := set $env "SMTP_SECURE" (toString (.secure | default false)) -}}
 {{- $_ := set $env "SMTP_FROM" (get . "from") -}}
 {{- end -}}
 {{- with .svc.smsApiUrl -}}
