@@ -106,10 +106,23 @@ export class ReliableConsumer<Tx> {
     this.running = true;
   }
 
-  /** Stops fetching, lets the in-flight message finish (or abandons a retry wait uncommitted), disconnects. */
-  async stop(): Promise<void> {
+  /**
+   * Stops fetching, lets the in-flight message finish (or abandons a retry wait uncommitted), and
+   * disconnects. kafkajs can hang in disconnect() when it lands while a crashed consumer is
+   * restarting; the bound makes shutdown finish anyway, and nothing is lost by it because offsets
+   * are committed only after effects.
+   */
+  async stop(timeoutMs = 10000): Promise<void> {
     this.stopping = true;
-    await this.consumer.disconnect();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const outcome = await Promise.race([this.consumer.disconnect().then(() => 'done' as const), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      this.options.logger.warn({ groupId: this.options.groupId, timeoutMs }, 'kafka consumer did not disconnect in time; abandoning it');
+    }
     this.running = false;
   }
 
