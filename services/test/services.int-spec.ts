@@ -1,8 +1,8 @@
 // The five services as real processes on the real stack: readiness, outages, config errors,
 // graceful shutdown, and a site registered by the CLI reaching every service's replica.
 import {
+  distDir,
   freePort,
-  REPO_ROOT,
   ServiceProcess,
   serviceEnvFor,
   stackCtl,
@@ -30,7 +30,7 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [join(REPO_ROOT, 'dist', 'tools', 'cli', 'src', 'main.js'), ...args],
+      [join(distDir(), 'tools', 'cli', 'src', 'main.js'), ...args],
       { env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: env.DATABASE_URL, VAULT_DATABASE_SCHEMA: schemaPrefix + SCHEMAS.vault }, timeout: 60000 },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );

@@ -1,5 +1,5 @@
 import { createKafka, defineEvent, ensureTopics, EventRegistry, type Envelope } from '@cloud-connect/kafka';
-import { readTopic, REPO_ROOT, stackEnv, uniqueName, waitFor } from '@cloud-connect/testing';
+import { distDir, readTopic, stackEnv, uniqueName, waitFor } from '@cloud-connect/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
@@ -99,7 +99,7 @@ describe('transactional outbox and relay (real Postgres and Kafka)', () => {
 
   it('loses and duplicates nothing when a relay process is SIGKILLed mid-way and restarted', async () => {
     const written = [...(await writeEvents(300)), ...(await writeEvents(300, 300))];
-    const worker = join(REPO_ROOT, 'dist', 'libs', 'testing', 'src', 'fixtures', 'outbox-relay-worker.js');
+    const worker = join(distDir(), 'libs', 'testing', 'src', 'fixtures', 'outbox-relay-worker.js');
     const start = (): ChildProcess =>
       spawn(process.execPath, [worker], {
         env: { ...process.env, DATABASE_URL: env.DATABASE_URL, KAFKA_BROKERS: env.KAFKA_BROKERS, OUTBOX_SCHEMA: schema, OUTBOX_BATCH: '7' },

@@ -3,7 +3,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from './stack';
+import { distDir, REPO_ROOT } from './stack';
 import { waitFor } from './wait';
 
 export type ServiceName = 'referral-intake' | 'emr-gateway' | 'vault' | 'scheduler' | 'notifier';
@@ -56,7 +56,7 @@ export class ServiceProcess {
   start(): this {
     const log = createWriteStream(this.logFile, { flags: 'a' });
     this.exitCode = undefined;
-    this.child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'services', this.name, 'src', 'main.js')], {
+    this.child = spawn(process.execPath, [join(distDir(), 'services', this.name, 'src', 'main.js')], {
       cwd: REPO_ROOT,
       env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', ...this.env, PORT: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -17,6 +17,11 @@ export const REPO_ROOT = ((): string => {
   throw new Error(`cannot find the repository root above ${__dirname}`);
 })();
 
+/** Where the build is (CC_DIST_DIR lets several builds coexist, e.g. parallel work trees). */
+export function distDir(): string {
+  return resolve(REPO_ROOT, process.env['CC_DIST_DIR'] ?? 'dist');
+}
+
 export interface StackEnv {
   DATABASE_URL: string;
   DATABASE_ADMIN_URL: string;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stackStateDir, waitFor, REPO_ROOT, type StackEnv } from '@cloud-connect/testing';
+import { distDir, REPO_ROOT, stackStateDir, waitFor, type StackEnv } from '@cloud-connect/testing';
 
 export const SERVICES = [
   { name: 'referral-intake', port: 3001, usesVault: false },
@@ -120,7 +120,7 @@ export async function startServices(env: StackEnv): Promise<void> {
       Object.assign(serviceEnv, { VAULT_AUTH_METHOD: 'approle', VAULT_ROLE_ID: roleId, VAULT_SECRET_ID: secretId });
     }
     const log = openSync(join(servicesDir(), `${service.name}.log`), 'a');
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'services', service.name, 'src', 'main.js')], {
+    const child = spawn(process.execPath, [join(distDir(), 'services', service.name, 'src', 'main.js')], {
       cwd: REPO_ROOT,
       env: serviceEnv,
       detached: true,
