@@ -18,7 +18,10 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
       '@typescript-eslint/no-extraneous-class': 'off', // Nest modules are decorated empty classes
       '@typescript-eslint/no-unnecessary-condition': 'off',
       '@typescript-eslint/no-non-null-assertion': 'error',
@@ -31,8 +34,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@cloud-connect/*/*'], message: 'Import a lib through its root (@cloud-connect/<lib>), never its internals.' },
-            { group: ['**/libs/*', '**/libs/**'], message: 'Import libs by their alias (@cloud-connect/<lib>).' },
+            {
+              group: ['@cloud-connect/*/*'],
+              message: 'Import a lib through its root (@cloud-connect/<lib>), never its internals.',
+            },
+            {
+              group: ['**/libs/*', '**/libs/**'],
+              message: 'Import libs by their alias (@cloud-connect/<lib>).',
+            },
           ],
         },
       ],

@@ -9,7 +9,9 @@ import { join, resolve } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const dist = resolve(root, process.env.CC_DIST_DIR ?? 'dist');
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', dist], { stdio: 'inherit' });
+execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', dist], {
+  stdio: 'inherit',
+});
 
 const scope = join(dist, 'node_modules', '@cloud-connect');
 rmSync(scope, { recursive: true, force: true });

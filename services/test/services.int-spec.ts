@@ -31,7 +31,14 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
     execFile(
       process.execPath,
       [join(distDir(), 'tools', 'cli', 'src', 'main.js'), ...args],
-      { env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: env.DATABASE_URL, VAULT_DATABASE_SCHEMA: schemaPrefix + SCHEMAS.vault }, timeout: 60000 },
+      {
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          DATABASE_URL: env.DATABASE_URL,
+          VAULT_DATABASE_SCHEMA: schemaPrefix + SCHEMAS.vault,
+        },
+        timeout: 60000,
+      },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -44,7 +51,11 @@ async function startAll(): Promise<ServiceProcess[]> {
   const services: ServiceProcess[] = [];
   for (const name of NAMES) {
     services.push(
-      new ServiceProcess(name, await freePort(), serviceEnvFor(name, env, { DATABASE_SCHEMA: schemaPrefix + SCHEMAS[name] })).start(),
+      new ServiceProcess(
+        name,
+        await freePort(),
+        serviceEnvFor(name, env, { DATABASE_SCHEMA: schemaPrefix + SCHEMAS[name] }),
+      ).start(),
     );
   }
   await Promise.all(services.map((s) => s.waitReady(90000)));
@@ -63,7 +74,8 @@ describe('the five services on the real stack', () => {
 
   afterAll(async () => {
     await Promise.all(services.map((s) => s.stop()));
-    for (const schema of Object.values(SCHEMAS)) await db.query(`DROP SCHEMA IF EXISTS "${schemaPrefix}${schema}" CASCADE`);
+    for (const schema of Object.values(SCHEMAS))
+      await db.query(`DROP SCHEMA IF EXISTS "${schemaPrefix}${schema}" CASCADE`);
     await db.end();
   });
 
@@ -85,26 +97,67 @@ describe('the five services on the real stack', () => {
 
   it('registers a site with the CLI and every service learns it through Kafka', async () => {
     const number = String(100000000 + Math.floor(Math.random() * 899999999));
-    const created = await cli(['site', 'create', '--number', number, '--name', 'Clinique Test', '--admin-email', 'admin@test.ca', '--clinical-admin-email', 'clinique@test.ca', '--locale', 'fr']);
+    const created = await cli([
+      'site',
+      'create',
+      '--number',
+      number,
+      '--name',
+      'Clinique Test',
+      '--admin-email',
+      'admin@test.ca',
+      '--clinical-admin-email',
+      'clinique@test.ca',
+      '--locale',
+      'fr',
+    ]);
     expect(created.code).toBe(0);
     expect(JSON.parse(created.stdout)).toEqual({
-      site: expect.objectContaining({ siteNumber: number, locale: 'fr', clinicalAdminEmail: 'clinique@test.ca', timezone: 'America/Toronto' }),
+      site: expect.objectContaining({
+        siteNumber: number,
+        locale: 'fr',
+        clinicalAdminEmail: 'clinique@test.ca',
+        timezone: 'America/Toronto',
+      }),
     });
     for (const name of NAMES.filter((n) => n !== 'vault')) {
       await waitFor(`${name} replica of site ${number}`, async () => {
-        const { rows } = await db.query(`SELECT locale FROM "${schemaPrefix}${SCHEMAS[name]}".site_replica WHERE site_number = $1`, [number]);
+        const { rows } = await db.query(
+          `SELECT locale FROM "${schemaPrefix}${SCHEMAS[name]}".site_replica WHERE site_number = $1`,
+          [number],
+        );
         return rows[0]?.locale === 'fr';
       });
     }
 
-    const duplicate = await cli(['site', 'create', '--number', number, '--name', 'Again', '--admin-email', 'admin@test.ca']);
+    const duplicate = await cli([
+      'site',
+      'create',
+      '--number',
+      number,
+      '--name',
+      'Again',
+      '--admin-email',
+      'admin@test.ca',
+    ]);
     expect(duplicate.code).toBe(1);
     expect(JSON.parse(duplicate.stdout)).toEqual({ error: expect.objectContaining({ code: 'site-exists' }) });
 
-    const malformed = await cli(['site', 'create', '--number', '12ab', '--name', 'Bad', '--admin-email', 'admin@test.ca']);
+    const malformed = await cli([
+      'site',
+      'create',
+      '--number',
+      '12ab',
+      '--name',
+      'Bad',
+      '--admin-email',
+      'admin@test.ca',
+    ]);
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toContain('a site number is 1 to 10 digits');
-    const { rows } = await db.query(`SELECT count(*)::int AS n FROM "${schemaPrefix}vault".sites WHERE name IN ('Again', 'Bad')`);
+    const { rows } = await db.query(
+      `SELECT count(*)::int AS n FROM "${schemaPrefix}vault".sites WHERE name IN ('Again', 'Bad')`,
+    );
     expect(rows[0].n).toBe(0);
 
     const missing = await cli(['site', 'create', '--name', 'No number']);
@@ -116,10 +169,14 @@ describe('the five services on the real stack', () => {
     await stackCtl('stop', 'kafka');
     try {
       for (const service of services) {
-        await waitFor(`${service.name} not ready without kafka`, async () => {
-          const { status, body } = await service.readiness();
-          return status === 503 && body.checks['kafka'] === 'down';
-        }, { timeoutMs: 30000 });
+        await waitFor(
+          `${service.name} not ready without kafka`,
+          async () => {
+            const { status, body } = await service.readiness();
+            return status === 503 && body.checks['kafka'] === 'down';
+          },
+          { timeoutMs: 30000 },
+        );
       }
     } finally {
       await stackCtl('start', 'kafka');
@@ -132,10 +189,14 @@ describe('the five services on the real stack', () => {
     await stackCtl('stop', 'postgres');
     try {
       for (const service of services) {
-        await waitFor(`${service.name} not ready without postgres`, async () => {
-          const { status, body } = await service.readiness();
-          return status === 503 && body.checks['postgres'] === 'down';
-        }, { timeoutMs: 30000 });
+        await waitFor(
+          `${service.name} not ready without postgres`,
+          async () => {
+            const { status, body } = await service.readiness();
+            return status === 503 && body.checks['postgres'] === 'down';
+          },
+          { timeoutMs: 30000 },
+        );
       }
     } finally {
       await stackCtl('start', 'postgres');

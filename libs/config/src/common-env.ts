@@ -4,13 +4,16 @@ import { z } from 'zod';
 export const env = {
   port: (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback),
   url: (protocols: string[]) =>
-    z.string().refine((value) => {
-      try {
-        return protocols.includes(new URL(value).protocol.replace(/:$/, ''));
-      } catch {
-        return false;
-      }
-    }, `must be a URL with protocol ${protocols.join(' or ')}`),
+    z.string().refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol.replace(/:$/, ''));
+        } catch {
+          return false;
+        }
+      },
+      `must be a URL with protocol ${protocols.join(' or ')}`,
+    ),
   list: () =>
     z
       .string()
@@ -75,7 +78,10 @@ export function requireVaultAuth(cfg: z.infer<typeof vaultClientEnv>, ctx: z.Ref
 }
 
 /** A service's env schema: the base variables, its port and schema defaults, and its own extras. */
-export function serviceEnvSchema<E extends z.ZodRawShape>(defaults: { port: number; schema: string }, extra: E) {
+export function serviceEnvSchema<E extends z.ZodRawShape>(
+  defaults: { port: number; schema: string },
+  extra: E,
+) {
   return baseServiceEnv.extend({
     PORT: env.port(defaults.port),
     DATABASE_SCHEMA: env.identifier().default(defaults.schema),

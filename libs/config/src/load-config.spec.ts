@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { baseServiceEnv, ConfigError, loadConfig, requireVaultAuth, serviceEnvSchema, vaultClientEnv } from './index';
+import {
+  baseServiceEnv,
+  ConfigError,
+  loadConfig,
+  requireVaultAuth,
+  serviceEnvSchema,
+  vaultClientEnv,
+} from './index';
 
 const schema = serviceEnvSchema({ port: 3001, schema: 'intake' }, {});
 const good = { DATABASE_URL: 'postgres://u:p@localhost:5432/db', KAFKA_BROKERS: 'a:9092, b:9092' };
@@ -39,16 +46,20 @@ describe('loadConfig', () => {
   });
 
   it('rejects a schema name that is not a safe SQL identifier', () => {
-    expect(() => loadConfig(schema, { ...good, DATABASE_SCHEMA: 'x; drop table' })).toThrow(/DATABASE_SCHEMA is invalid/);
+    expect(() => loadConfig(schema, { ...good, DATABASE_SCHEMA: 'x; drop table' })).toThrow(
+      /DATABASE_SCHEMA is invalid/,
+    );
   });
 
   it('requires the variables of the chosen Vault auth method', () => {
     const vaultSchema = baseServiceEnv.extend(vaultClientEnv.shape).superRefine(requireVaultAuth);
     const base = { ...good, VAULT_ADDR: 'http://127.0.0.1:8200' };
-    expect(() => loadConfig(vaultSchema, base)).toThrow(/VAULT_TOKEN is not set \(required when VAULT_AUTH_METHOD=token\)/);
-    expect(() => loadConfig(vaultSchema, { ...base, VAULT_AUTH_METHOD: 'approle', VAULT_ROLE_ID: 'r' })).toThrow(
-      /VAULT_SECRET_ID is not set/,
+    expect(() => loadConfig(vaultSchema, base)).toThrow(
+      /VAULT_TOKEN is not set \(required when VAULT_AUTH_METHOD=token\)/,
     );
+    expect(() =>
+      loadConfig(vaultSchema, { ...base, VAULT_AUTH_METHOD: 'approle', VAULT_ROLE_ID: 'r' }),
+    ).toThrow(/VAULT_SECRET_ID is not set/);
     expect(loadConfig(vaultSchema, { ...base, VAULT_TOKEN: 't' }).VAULT_AUTH_METHOD).toBe('token');
   });
 

@@ -23,7 +23,9 @@ export function loadConfig<S extends z.ZodType>(
     const name = issue.path.map(String).join('.') || '(environment)';
     const present = issue.path.length > 0 && env[String(issue.path[0])] !== undefined;
     if (present) return `${name} is invalid (${issue.message})`;
-    return issue.code === 'custom' ? `${name} is not set (${issue.message})` : `${name} is required but not set`;
+    return issue.code === 'custom'
+      ? `${name} is not set (${issue.message})`
+      : `${name} is required but not set`;
   });
   throw new ConfigError([...new Set(problems)]);
 }

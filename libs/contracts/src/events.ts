@@ -76,9 +76,13 @@ export const Events = {
   emrCommand: defineEvent('emr.command', 1, Topics.emrCommand, emrCommandV1),
   syncRequested: defineEvent('sync.requested', 1, Topics.syncRequested, syncRequestedV1),
   syncCompleted: defineEvent('sync.completed', 1, Topics.syncCompleted, syncCompletedV1),
-  notificationRequested: defineEvent('notification.requested', 1, Topics.notificationRequested, notificationRequestedV1),
+  notificationRequested: defineEvent(
+    'notification.requested',
+    1,
+    Topics.notificationRequested,
+    notificationRequestedV1,
+  ),
   auditRecorded: defineEvent('audit.recorded', 1, Topics.auditRecorded, auditRecordedV1),
 } as const;
-
 
 export const PRODUCT_EVENTS: readonly EventDefinition[] = Object.values(Events);

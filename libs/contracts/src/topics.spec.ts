@@ -2,7 +2,11 @@ import { PRODUCT_EVENTS, TOPIC_SPECS, topicSpecsFor } from './index';
 
 describe('topic registry', () => {
   it('gives every main topic a retry and a dead-letter topic', () => {
-    expect(topicSpecsFor(['emr.command']).map((t) => t.name)).toEqual(['emr.command', 'emr.command.retry', 'emr.command.dlq']);
+    expect(topicSpecsFor(['emr.command']).map((t) => t.name)).toEqual([
+      'emr.command',
+      'emr.command.retry',
+      'emr.command.dlq',
+    ]);
   });
 
   it('has a topic for every event in the catalogue, and unique names', () => {

@@ -62,7 +62,9 @@ export async function migrateSchema(dataSource: DataSource): Promise<string[]> {
     const ran = await dataSource.runMigrations({ transaction: 'each' });
     return ran.map((m) => m.name);
   } finally {
-    await runner.query(`SELECT pg_advisory_unlock(hashtext('migrate:' || $1))`, [schema]).catch(() => undefined);
+    await runner
+      .query(`SELECT pg_advisory_unlock(hashtext('migrate:' || $1))`, [schema])
+      .catch(() => undefined);
     await runner.release();
   }
 }

@@ -4,10 +4,21 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { createServiceDataSource, MessagingTables1732300000000, migrateSchema, OutboxRelay, OutboxWriter } from './index';
+import {
+  createServiceDataSource,
+  MessagingTables1732300000000,
+  migrateSchema,
+  OutboxRelay,
+  OutboxWriter,
+} from './index';
 
 const env = stackEnv();
-const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
+const quiet = {
+  error: () => undefined,
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+};
 const kafka = createKafka({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'outbox-test' });
 
 describe('transactional outbox and relay (real Postgres and Kafka)', () => {
@@ -23,7 +34,12 @@ describe('transactional outbox and relay (real Postgres and Kafka)', () => {
     topic = uniqueName('test.outbox');
     event = defineEvent('test.outbox', 1, topic, z.object({ n: z.number() }));
     registry = new EventRegistry([event]);
-    dataSource = createServiceDataSource({ url: env.DATABASE_URL, schema, applicationName: 'outbox-test', migrations: [MessagingTables1732300000000] });
+    dataSource = createServiceDataSource({
+      url: env.DATABASE_URL,
+      schema,
+      applicationName: 'outbox-test',
+      migrations: [MessagingTables1732300000000],
+    });
     await dataSource.initialize();
     await migrateSchema(dataSource);
     writer = new OutboxWriter(registry, schema);
@@ -39,17 +55,29 @@ describe('transactional outbox and relay (real Postgres and Kafka)', () => {
   });
 
   async function writeEvents(count: number, from = 0): Promise<Envelope[]> {
-    const envelopes = Array.from({ length: count }, (_, i) => registry.create(event, '1000', { n: from + i }));
+    const envelopes = Array.from({ length: count }, (_, i) =>
+      registry.create(event, '1000', { n: from + i }),
+    );
     await dataSource.transaction((tx) => writer.enqueueAll(tx, envelopes));
     return envelopes;
   }
 
   function relay(extra: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {}): OutboxRelay {
-    return new OutboxRelay({ dataSource, schema, kafka, logger: quiet, batchSize: 10, pollIntervalMs: 50, ...extra });
+    return new OutboxRelay({
+      dataSource,
+      schema,
+      kafka,
+      logger: quiet,
+      batchSize: 10,
+      pollIntervalMs: 50,
+      ...extra,
+    });
   }
 
   async function pending(): Promise<number> {
-    const rows: { n: string }[] = await dataSource.query(`SELECT count(*) AS n FROM "${schema}".outbox WHERE published_at IS NULL`);
+    const rows: { n: string }[] = await dataSource.query(
+      `SELECT count(*) AS n FROM "${schema}".outbox WHERE published_at IS NULL`,
+    );
     return Number(rows[0]?.n);
   }
 
@@ -89,7 +117,9 @@ describe('transactional outbox and relay (real Postgres and Kafka)', () => {
       },
     });
     crashing.start();
-    await waitFor('outbox drained through recovery', async () => (await pending()) === 0, { timeoutMs: 60000 });
+    await waitFor('outbox drained through recovery', async () => (await pending()) === 0, {
+      timeoutMs: 60000,
+    });
     await crashing.stop();
 
     expect(crashes).toBeGreaterThanOrEqual(3);
@@ -102,7 +132,13 @@ describe('transactional outbox and relay (real Postgres and Kafka)', () => {
     const worker = join(distDir(), 'libs', 'testing', 'src', 'fixtures', 'outbox-relay-worker.js');
     const start = (): ChildProcess =>
       spawn(process.execPath, [worker], {
-        env: { ...process.env, DATABASE_URL: env.DATABASE_URL, KAFKA_BROKERS: env.KAFKA_BROKERS, OUTBOX_SCHEMA: schema, OUTBOX_BATCH: '7' },
+        env: {
+          ...process.env,
+          DATABASE_URL: env.DATABASE_URL,
+          KAFKA_BROKERS: env.KAFKA_BROKERS,
+          OUTBOX_SCHEMA: schema,
+          OUTBOX_BATCH: '7',
+        },
         stdio: ['ignore', 'pipe', 'ignore'],
       });
     let kills = 0;
@@ -113,7 +149,10 @@ describe('transactional outbox and relay (real Postgres and Kafka)', () => {
         published += (chunk.toString().match(/published/g) ?? []).length;
       });
       // Kill after it has published a few batches, i.e. in the middle of the work.
-      await waitFor('some batches published', () => published >= 3 + round * 2, { timeoutMs: 30000, intervalMs: 10 });
+      await waitFor('some batches published', () => published >= 3 + round * 2, {
+        timeoutMs: 30000,
+        intervalMs: 10,
+      });
       child.kill('SIGKILL');
       kills += 1;
       await new Promise((resolve) => child.once('exit', resolve));

@@ -161,7 +161,10 @@ export class OutboxRelay {
         if (published === 0) await this.sleep(this.pollIntervalMs);
       } catch (error) {
         this.lastError = describeError(error);
-        this.options.logger.warn({ schema: this.options.schema, error: this.lastError }, 'outbox relay pass failed');
+        this.options.logger.warn(
+          { schema: this.options.schema, error: this.lastError },
+          'outbox relay pass failed',
+        );
         await this.resign();
         await this.sleep(backoff);
         backoff = Math.min(backoff * 2, 5000);
@@ -206,11 +209,14 @@ export class OutboxRelay {
   private async recover(checkpoint: string): Promise<void> {
     const ds = this.options.dataSource;
     if (BigInt(checkpoint) >= 0n) {
-      await ds.query(`UPDATE ${this.table} SET published_at = now() WHERE batch_id = $1 AND published_at IS NULL`, [
-        checkpoint,
-      ]);
+      await ds.query(
+        `UPDATE ${this.table} SET published_at = now() WHERE batch_id = $1 AND published_at IS NULL`,
+        [checkpoint],
+      );
     }
-    await ds.query(`UPDATE ${this.table} SET batch_id = NULL WHERE published_at IS NULL AND batch_id IS NOT NULL`);
+    await ds.query(
+      `UPDATE ${this.table} SET batch_id = NULL WHERE published_at IS NULL AND batch_id IS NOT NULL`,
+    );
   }
 
   private async resign(): Promise<void> {

@@ -26,7 +26,13 @@ export function replayGroupOf(topic: string): string {
   return `dlq-replay.${topic}`;
 }
 
-function summarize(partition: number, offset: string, value: Buffer | null, headers: Record<string, unknown> | undefined, topic: string): DeadLetter {
+function summarize(
+  partition: number,
+  offset: string,
+  value: Buffer | null,
+  headers: Record<string, unknown> | undefined,
+  topic: string,
+): DeadLetter {
   let envelope: { id?: string; type?: string; siteId?: string } = {};
   try {
     envelope = value ? (JSON.parse(value.toString()) as typeof envelope) : {};
@@ -111,7 +117,13 @@ export async function processDeadLetters(options: {
               finish();
               return;
             }
-            const letter = summarize(partition, message.offset, message.value, message.headers, options.topic);
+            const letter = summarize(
+              partition,
+              message.offset,
+              message.value,
+              message.headers,
+              options.topic,
+            );
             letters.push(letter);
             if (options.replay && options.publisher) {
               const headers: Record<string, string | Buffer> = {};
@@ -121,8 +133,14 @@ export async function processDeadLetters(options: {
               }
               headers[Header.attempt] = '1';
               headers[Header.replayedAt] = new Date().toISOString();
-              await options.publisher.forward(letter.originalTopic, { key: message.key, value: message.value, headers });
-              await consumer.commitOffsets([{ topic: dlq, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+              await options.publisher.forward(letter.originalTopic, {
+                key: message.key,
+                value: message.value,
+                headers,
+              });
+              await consumer.commitOffsets([
+                { topic: dlq, partition, offset: (BigInt(message.offset) + 1n).toString() },
+              ]);
               replayed += 1;
             }
             if (BigInt(message.offset) + 1n >= end) {

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { defineEvent, EventRegistry, exponentialBackoff, InvalidEnvelopeError } from './index';
 
-const thingHappened = defineEvent('thing.happened', 1, 'thing.happened', z.object({ count: z.number().int() }));
+const thingHappened = defineEvent(
+  'thing.happened',
+  1,
+  'thing.happened',
+  z.object({ count: z.number().int() }),
+);
 const registry = new EventRegistry([thingHappened]);
 
 describe('EventRegistry', () => {
@@ -26,9 +31,9 @@ describe('EventRegistry', () => {
     expect(() => registry.create(thingHappened, 'abc', { count: 1 })).toThrow(/siteId/);
     const other = defineEvent('other', 1, 'other', z.object({}));
     expect(() => registry.create(other, '1', {})).toThrow(/not registered/);
-    expect(() => registry.validate({ ...registry.create(thingHappened, '1', { count: 1 }), version: 2 })).toThrow(
-      /thing.happened@2 is not registered/,
-    );
+    expect(() =>
+      registry.validate({ ...registry.create(thingHappened, '1', { count: 1 }), version: 2 }),
+    ).toThrow(/thing.happened@2 is not registered/);
   });
 
   it('decodes what it encoded and rejects non-JSON and empty values', () => {
@@ -41,7 +46,9 @@ describe('EventRegistry', () => {
   it('accepts a W3C traceparent and rejects a malformed one', () => {
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     expect(registry.create(thingHappened, '1', { count: 1 }, { traceparent }).traceparent).toBe(traceparent);
-    expect(() => registry.create(thingHappened, '1', { count: 1 }, { traceparent: 'nope' })).toThrow(/traceparent/);
+    expect(() => registry.create(thingHappened, '1', { count: 1 }, { traceparent: 'nope' })).toThrow(
+      /traceparent/,
+    );
   });
 });
 

@@ -19,7 +19,10 @@ const envelopeSchema = z.object({
   version: z.number().int().positive(),
   siteId: z.string().regex(/^[1-9][0-9]{0,9}$/, 'siteId must be a site number'),
   occurredAt: z.iso.datetime({ offset: true }),
-  traceparent: z.string().regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/).optional(),
+  traceparent: z
+    .string()
+    .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
+    .optional(),
   payload: z.unknown(),
 });
 
@@ -31,7 +34,9 @@ export class InvalidEnvelopeError extends Error {
 }
 
 function describe(error: z.ZodError, prefix: string): string[] {
-  return error.issues.map((i) => `${[prefix, ...i.path.map(String)].filter(Boolean).join('.')}: ${i.message}`);
+  return error.issues.map(
+    (i) => `${[prefix, ...i.path.map(String)].filter(Boolean).join('.')}: ${i.message}`,
+  );
 }
 
 /** Knows every event type a process may produce or consume, and validates both ways. */
@@ -73,7 +78,8 @@ export class EventRegistry {
     const outer = envelopeSchema.safeParse(candidate);
     if (!outer.success) throw new InvalidEnvelopeError(describe(outer.error, ''));
     const def = this.definition(outer.data.type, outer.data.version);
-    if (!def) throw new InvalidEnvelopeError([`type ${outer.data.type}@${outer.data.version} is not registered`]);
+    if (!def)
+      throw new InvalidEnvelopeError([`type ${outer.data.type}@${outer.data.version} is not registered`]);
     const inner = def.schema.safeParse(outer.data.payload);
     if (!inner.success) throw new InvalidEnvelopeError(describe(inner.error, 'payload'));
     return { ...outer.data, payload: inner.data };

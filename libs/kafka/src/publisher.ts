@@ -29,7 +29,11 @@ export class EventPublisher {
     kafka: Kafka,
     private readonly registry: EventRegistry,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
   }
 
   /** True between connect() and disconnect(); kafkajs reconnects by itself after broker outages. */
@@ -47,19 +51,33 @@ export class EventPublisher {
     this.connected = false;
   }
 
-  async publish(envelope: Envelope, options: { topic?: string; headers?: Record<string, string> } = {}): Promise<void> {
+  async publish(
+    envelope: Envelope,
+    options: { topic?: string; headers?: Record<string, string> } = {},
+  ): Promise<void> {
     const valid = this.registry.validate(envelope);
     await this.producer.send({
       topic: options.topic ?? this.registry.topicOf(valid),
       acks: -1,
       messages: [
-        { key: valid.siteId, value: JSON.stringify(valid), headers: { ...envelopeHeaders(valid), ...options.headers } },
+        {
+          key: valid.siteId,
+          value: JSON.stringify(valid),
+          headers: { ...envelopeHeaders(valid), ...options.headers },
+        },
       ],
     });
   }
 
   /** Sends an already-encoded message (used to move messages between retry and dead-letter topics). */
-  async forward(topic: string, message: { key: Buffer | string | null; value: Buffer | string | null; headers: Record<string, string | Buffer> }): Promise<void> {
+  async forward(
+    topic: string,
+    message: {
+      key: Buffer | string | null;
+      value: Buffer | string | null;
+      headers: Record<string, string | Buffer>;
+    },
+  ): Promise<void> {
     await this.producer.send({ topic, acks: -1, messages: [message] });
   }
 }

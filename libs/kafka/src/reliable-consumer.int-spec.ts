@@ -1,4 +1,9 @@
-import { createServiceDataSource, MessagingTables1732300000000, migrateSchema, PostgresIdempotencyStore } from '@cloud-connect/db';
+import {
+  createServiceDataSource,
+  MessagingTables1732300000000,
+  migrateSchema,
+  PostgresIdempotencyStore,
+} from '@cloud-connect/db';
 import { stackEnv, uniqueName, waitFor } from '@cloud-connect/testing';
 import type { DataSource, EntityManager } from 'typeorm';
 import { z } from 'zod';
@@ -15,7 +20,12 @@ import {
 } from './index';
 
 const env = stackEnv();
-const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
+const quiet = {
+  error: () => undefined,
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+};
 const kafka = createKafka({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'consumer-test' });
 
 describe('reliable consumer (real Kafka and Postgres)', () => {
@@ -35,10 +45,17 @@ describe('reliable consumer (real Kafka and Postgres)', () => {
     topic = uniqueName('test.consumer');
     event = defineEvent('test.consumer', 1, topic, z.object({ label: z.string() }));
     registry = new EventRegistry([event]);
-    dataSource = createServiceDataSource({ url: env.DATABASE_URL, schema, applicationName: 'consumer-test', migrations: [MessagingTables1732300000000] });
+    dataSource = createServiceDataSource({
+      url: env.DATABASE_URL,
+      schema,
+      applicationName: 'consumer-test',
+      migrations: [MessagingTables1732300000000],
+    });
     await dataSource.initialize();
     await migrateSchema(dataSource);
-    await dataSource.query(`CREATE TABLE "${schema}".effects (envelope_id uuid NOT NULL, label text NOT NULL)`);
+    await dataSource.query(
+      `CREATE TABLE "${schema}".effects (envelope_id uuid NOT NULL, label text NOT NULL)`,
+    );
     const admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, [
@@ -62,7 +79,10 @@ describe('reliable consumer (real Kafka and Postgres)', () => {
       handler: async (envelope: Envelope, { tx, attempt }) => {
         attempts.set(envelope.id, attempt);
         const { label } = event.schema.parse(envelope.payload);
-        await tx.query(`INSERT INTO "${schema}".effects (envelope_id, label) VALUES ($1, $2)`, [envelope.id, label]);
+        await tx.query(`INSERT INTO "${schema}".effects (envelope_id, label) VALUES ($1, $2)`, [
+          envelope.id,
+          label,
+        ]);
         if (failing.has(label)) throw new Error(`handler refuses ${label}`);
       },
     });
@@ -77,7 +97,10 @@ describe('reliable consumer (real Kafka and Postgres)', () => {
   });
 
   async function effectsOf(id: string): Promise<number> {
-    const rows: { n: string }[] = await dataSource.query(`SELECT count(*) AS n FROM "${schema}".effects WHERE envelope_id = $1`, [id]);
+    const rows: { n: string }[] = await dataSource.query(
+      `SELECT count(*) AS n FROM "${schema}".effects WHERE envelope_id = $1`,
+      [id],
+    );
     return Number(rows[0]?.n);
   }
 
@@ -109,13 +132,20 @@ describe('reliable consumer (real Kafka and Postgres)', () => {
 
     const listed = await processDeadLetters({ kafka, topic, replay: false, timeoutMs: 20000 });
     expect(listed.letters).toEqual([
-      expect.objectContaining({ envelopeId: envelope.id, attempts: 3, originalTopic: topic, lastError: 'Error: handler refuses poison' }),
+      expect.objectContaining({
+        envelopeId: envelope.id,
+        attempts: 3,
+        originalTopic: topic,
+        lastError: 'Error: handler refuses poison',
+      }),
     ]);
 
     failing = new Set();
     const replay = await processDeadLetters({ kafka, topic, publisher, replay: true, timeoutMs: 20000 });
     expect(replay.result).toEqual({ topic, replayed: 1, remaining: 0 });
-    await waitFor('replayed envelope processed', async () => (await effectsOf(envelope.id)) === 1, { timeoutMs: 30000 });
+    await waitFor('replayed envelope processed', async () => (await effectsOf(envelope.id)) === 1, {
+      timeoutMs: 30000,
+    });
     expect(attempts.get(envelope.id)).toBe(1);
 
     // Replaying again finds nothing new: the replay group remembers.
@@ -126,7 +156,10 @@ describe('reliable consumer (real Kafka and Postgres)', () => {
   it('sends an envelope that breaks the contract straight to the dead-letter topic', async () => {
     const before = outcomes.filter((o) => o === 'dead-lettered').length;
     await publisher.forward(topic, { key: '1000', value: '{"id":"not-a-uuid"}', headers: {} });
-    await waitFor('invalid envelope dead-lettered', () => outcomes.filter((o) => o === 'dead-lettered').length > before);
+    await waitFor(
+      'invalid envelope dead-lettered',
+      () => outcomes.filter((o) => o === 'dead-lettered').length > before,
+    );
     const listed = await processDeadLetters({ kafka, topic, replay: false, timeoutMs: 20000 });
     expect(listed.letters.some((l) => l.lastError.startsWith('InvalidEnvelopeError'))).toBe(true);
   });

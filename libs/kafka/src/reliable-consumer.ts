@@ -10,7 +10,11 @@ import type { RetryPolicy } from './retry-policy';
  * durable unit. `duplicate` means the effect had already been made and nothing ran.
  */
 export interface IdempotencyStore<Tx> {
-  runOnce(consumer: string, envelopeId: string, effect: (tx: Tx) => Promise<void>): Promise<'processed' | 'duplicate'>;
+  runOnce(
+    consumer: string,
+    envelopeId: string,
+    effect: (tx: Tx) => Promise<void>,
+  ): Promise<'processed' | 'duplicate'>;
 }
 
 export interface HandlerContext<Tx> {
@@ -82,7 +86,11 @@ export class ReliableConsumer<Tx> {
     this.now = options.now ?? Date.now;
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       options.logger.error(
-        { groupId: options.groupId, error: describeError(event.payload.error), restart: event.payload.restart },
+        {
+          groupId: options.groupId,
+          error: describeError(event.payload.error),
+          restart: event.payload.restart,
+        },
         'kafka consumer crashed',
       );
       if (!event.payload.restart) this.running = false;
@@ -121,7 +129,10 @@ export class ReliableConsumer<Tx> {
     const outcome = await Promise.race([this.consumer.disconnect().then(() => 'done' as const), timedOut]);
     clearTimeout(timer);
     if (outcome === 'timeout') {
-      this.options.logger.warn({ groupId: this.options.groupId, timeoutMs }, 'kafka consumer did not disconnect in time; abandoning it');
+      this.options.logger.warn(
+        { groupId: this.options.groupId, timeoutMs },
+        'kafka consumer did not disconnect in time; abandoning it',
+      );
     }
     this.running = false;
   }
@@ -148,7 +159,10 @@ export class ReliableConsumer<Tx> {
       envelope = this.options.registry.decode(message.value);
     } catch (error) {
       if (!(error instanceof InvalidEnvelopeError)) throw error;
-      logger.warn({ groupId, topic, partition, offset: message.offset, error: error.message }, 'invalid envelope dead-lettered');
+      logger.warn(
+        { groupId, topic, partition, offset: message.offset, error: error.message },
+        'invalid envelope dead-lettered',
+      );
       await this.forward(deadLetterTopicOf(mainTopic), message, mainTopic, attempt, error);
       await this.commit(topic, partition, message.offset);
       this.options.onOutcome?.('dead-lettered', mainTopic);
@@ -163,7 +177,14 @@ export class ReliableConsumer<Tx> {
     } catch (error) {
       const permanent = this.options.isPermanent?.(error) ?? false;
       const exhausted = attempt >= this.options.retry.maxAttempts;
-      const log = { groupId, topic: mainTopic, envelopeId: envelope.id, type: envelope.type, attempt, error: describeError(error) };
+      const log = {
+        groupId,
+        topic: mainTopic,
+        envelopeId: envelope.id,
+        type: envelope.type,
+        attempt,
+        error: describeError(error),
+      };
       if (permanent || exhausted) {
         logger.error({ ...log, permanent }, 'handler failed; message dead-lettered');
         await this.forward(deadLetterTopicOf(mainTopic), message, mainTopic, attempt, error);
@@ -171,7 +192,14 @@ export class ReliableConsumer<Tx> {
       } else {
         const delay = this.options.retry.delayMs(attempt);
         logger.warn({ ...log, retryInMs: delay }, 'handler failed; retry scheduled');
-        await this.forward(retryTopicOf(mainTopic), message, mainTopic, attempt + 1, error, this.now() + delay);
+        await this.forward(
+          retryTopicOf(mainTopic),
+          message,
+          mainTopic,
+          attempt + 1,
+          error,
+          this.now() + delay,
+        );
         outcome = 'retry-scheduled';
       }
     }

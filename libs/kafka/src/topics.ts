@@ -10,7 +10,11 @@ export interface TopicSpecLike {
  * Creates the topics that do not exist yet (auto-creation is off on our brokers) and waits for
  * their leaders. Existing topics are left as they are. Returns the names it created.
  */
-export async function ensureTopics(admin: Admin, specs: readonly TopicSpecLike[], replicationFactor = 1): Promise<string[]> {
+export async function ensureTopics(
+  admin: Admin,
+  specs: readonly TopicSpecLike[],
+  replicationFactor = 1,
+): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((spec) => !existing.has(spec.name));
   if (missing.length === 0) return [];

@@ -15,12 +15,23 @@ function capture(): { stream: Writable; lines: () => string } {
 describe('structured logger', () => {
   it('writes JSON with the service name and never prints secrets or PHI fields', () => {
     const out = capture();
-    const logger = createLogger({ service: 'test-svc', level: 'info', destination: out.stream, secretHeaders: ['X-Site-Key'] });
+    const logger = createLogger({
+      service: 'test-svc',
+      level: 'info',
+      destination: out.stream,
+      secretHeaders: ['X-Site-Key'],
+    });
     logger.info(
       {
         sek: 'SEK-VALUE-1',
         integration: { apiKey: 'KEY-VALUE-2', name: 'CHR' },
-        req: { headers: { authorization: 'Bearer TOKEN-3', 'x-site-key': 'KEY-4', 'referral-integration-api-key': 'KEY-5' } },
+        req: {
+          headers: {
+            authorization: 'Bearer TOKEN-3',
+            'x-site-key': 'KEY-4',
+            'referral-integration-api-key': 'KEY-5',
+          },
+        },
         patient: { family: 'Tremblay', birthDate: '1970-01-01' },
         context: { telecom: '555-0100' },
       },
@@ -30,7 +41,16 @@ describe('structured logger', () => {
     const line = JSON.parse(text) as Record<string, unknown>;
     expect(line['service']).toBe('test-svc');
     expect(line['msg']).toBe('hello');
-    for (const leaked of ['SEK-VALUE-1', 'KEY-VALUE-2', 'TOKEN-3', 'KEY-4', 'KEY-5', 'Tremblay', '1970-01-01', '555-0100']) {
+    for (const leaked of [
+      'SEK-VALUE-1',
+      'KEY-VALUE-2',
+      'TOKEN-3',
+      'KEY-4',
+      'KEY-5',
+      'Tremblay',
+      '1970-01-01',
+      '555-0100',
+    ]) {
       expect(text).not.toContain(leaked);
     }
     expect(text).toContain('[redacted]');

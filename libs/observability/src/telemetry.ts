@@ -17,17 +17,30 @@ let sdk: NodeSDK | undefined;
  */
 export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = process.env): void {
   if (sdk) return;
-  diag.setLogger({ error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined, verbose: () => undefined }, DiagLogLevel.NONE);
+  diag.setLogger(
+    {
+      error: () => undefined,
+      warn: () => undefined,
+      info: () => undefined,
+      debug: () => undefined,
+      verbose: () => undefined,
+    },
+    DiagLogLevel.NONE,
+  );
   const endpoint = env['OTEL_EXPORTER_OTLP_ENDPOINT'];
   sdk = new NodeSDK({
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: serviceName,
       [ATTR_SERVICE_VERSION]: env['npm_package_version'] ?? '0.1.0',
     }),
-    ...(endpoint ? { traceExporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` }) } : {}),
+    ...(endpoint
+      ? { traceExporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` }) }
+      : {}),
     instrumentations: [
       // Never record request/response bodies or query parameters: they may carry PHI or keys.
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => req.url === '/metrics' || (req.url ?? '').startsWith('/health') }),
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => req.url === '/metrics' || (req.url ?? '').startsWith('/health'),
+      }),
       new KafkaJsInstrumentation(),
       new PgInstrumentation({ enhancedDatabaseReporting: false }),
     ],

@@ -1,7 +1,13 @@
 import type { DynamicModule, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createLogger, createMetricsRegistry, httpMetrics, safeError, type Logger } from '@cloud-connect/observability';
+import {
+  createLogger,
+  createMetricsRegistry,
+  httpMetrics,
+  safeError,
+  type Logger,
+} from '@cloud-connect/observability';
 import type { Registry } from 'prom-client';
 import { ErrorIdFilter } from './http-errors';
 
@@ -59,7 +65,11 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onResponse', async (request, reply) => {
     requests.observe(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
       reply.elapsedTime / 1000,
     );
   });
@@ -100,7 +110,9 @@ export interface ServiceContext<C> {
  * logger and metrics, create the root module from them, and run. Telemetry must already have
  * been started by the caller's first import.
  */
-export function startService<C extends { PORT: number; LOG_LEVEL: string; SHUTDOWN_GRACE_MS: number }>(options: {
+export function startService<
+  C extends { PORT: number; LOG_LEVEL: string; SHUTDOWN_GRACE_MS: number },
+>(options: {
   name: string;
   loadConfig: () => C;
   module: (context: ServiceContext<C>) => DynamicModule;

@@ -75,7 +75,9 @@ class HealthController {
   @Get('ready')
   async ready(@Res() reply: FastifyReply): Promise<void> {
     const report = await this.readiness.report();
-    await reply.status(report.ready ? 200 : 503).send({ status: report.ready ? 'ready' : 'not-ready', checks: report.checks });
+    await reply
+      .status(report.ready ? 200 : 503)
+      .send({ status: report.ready ? 'ready' : 'not-ready', checks: report.checks });
   }
 }
 
@@ -184,7 +186,15 @@ export class CoreModule {
         },
         CoreLifecycle,
       ],
-      exports: [LOGGER, SERVICE_CONFIG, METRICS_REGISTRY, ReadinessRegistry, DataSource, MessagingService, VAULT_CLIENT],
+      exports: [
+        LOGGER,
+        SERVICE_CONFIG,
+        METRICS_REGISTRY,
+        ReadinessRegistry,
+        DataSource,
+        MessagingService,
+        VAULT_CLIENT,
+      ],
     };
   }
 }

@@ -23,7 +23,11 @@ export interface VaultClientSettings {
  * client only; it is never logged.
  */
 export async function createVaultClient(settings: VaultClientSettings): Promise<VaultClient> {
-  const client = nodeVault({ apiVersion: 'v1', endpoint: settings.VAULT_ADDR, requestOptions: { timeout: 5000 } });
+  const client = nodeVault({
+    apiVersion: 'v1',
+    endpoint: settings.VAULT_ADDR,
+    requestOptions: { timeout: 5000 },
+  });
   switch (settings.VAULT_AUTH_METHOD) {
     case 'token':
       client.token = settings.VAULT_TOKEN ?? '';

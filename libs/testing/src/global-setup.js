@@ -7,6 +7,8 @@ module.exports = async () => {
   const dist = custom && isAbsolute(custom) ? custom : join(__dirname, '..', '..', '..', custom || 'dist');
   const main = join(dist, 'services', 'vault', 'src', 'main.js');
   if (!existsSync(main)) {
-    throw new Error('integration tests run the services from dist/: run `npm run build` first (npm test does)');
+    throw new Error(
+      'integration tests run the services from dist/: run `npm run build` first (npm test does)',
+    );
   }
 };

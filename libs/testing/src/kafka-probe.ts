@@ -32,7 +32,13 @@ export async function readTopic(
         const first = Array.isArray(value) ? value[0] : value;
         if (first !== undefined) headers[name] = first.toString();
       }
-      messages.push({ key: message.key?.toString() ?? null, value: message.value?.toString() ?? '', headers, partition, offset: message.offset });
+      messages.push({
+        key: message.key?.toString() ?? null,
+        value: message.value?.toString() ?? '',
+        headers,
+        partition,
+        offset: message.offset,
+      });
       lastArrival = Date.now();
       return Promise.resolve();
     },

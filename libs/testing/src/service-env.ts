@@ -2,7 +2,11 @@ import type { StackEnv } from './stack';
 import type { ServiceName } from './service-process';
 
 /** The environment a service needs against the local stack (root Vault token: tests only). */
-export function serviceEnvFor(name: ServiceName, env: StackEnv, overrides: Record<string, string> = {}): Record<string, string> {
+export function serviceEnvFor(
+  name: ServiceName,
+  env: StackEnv,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
   return {
     DATABASE_URL: env.DATABASE_URL,
     KAFKA_BROKERS: env.KAFKA_BROKERS,

@@ -22,7 +22,9 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -58,7 +60,13 @@ export class ServiceProcess {
     this.exitCode = undefined;
     this.child = spawn(process.execPath, [join(distDir(), 'services', this.name, 'src', 'main.js')], {
       cwd: REPO_ROOT,
-      env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', ...this.env, PORT: String(this.port) },
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'info',
+        ...this.env,
+        PORT: String(this.port),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout?.pipe(log);
@@ -80,14 +88,18 @@ export class ServiceProcess {
 
   async readiness(): Promise<{ status: number; body: { status: string; checks: Record<string, string> } }> {
     const response = await fetch(`${this.url}/health/ready`, { signal: AbortSignal.timeout(5000) });
-    return { status: response.status, body: (await response.json()) as { status: string; checks: Record<string, string> } };
+    return {
+      status: response.status,
+      body: (await response.json()) as { status: string; checks: Record<string, string> },
+    };
   }
 
   async waitReady(timeoutMs = 60000): Promise<void> {
     await waitFor(
       `${this.name} to be ready`,
       async () => {
-        if (this.exitCode !== undefined) throw new Error(`${this.name} exited with ${this.exitCode}: ${this.stderrText.slice(-500)}`);
+        if (this.exitCode !== undefined)
+          throw new Error(`${this.name} exited with ${this.exitCode}: ${this.stderrText.slice(-500)}`);
         return (await this.readiness()).status === 200;
       },
       { timeoutMs, intervalMs: 250 },

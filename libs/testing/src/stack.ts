@@ -45,7 +45,9 @@ const KEYS: (keyof StackEnv)[] = [
 ];
 
 export function stackStateDir(): string {
-  const cache = process.env['CC_CACHE_DIR'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'cloud-connect');
+  const cache =
+    process.env['CC_CACHE_DIR'] ??
+    join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'cloud-connect');
   return process.env['CC_STATE_DIR'] ?? join(cache, 'stack');
 }
 
@@ -78,7 +80,10 @@ export function stackEnv(): StackEnv {
 }
 
 /** Stops, starts or restarts one component of the local stack (tests of outages use this). */
-export async function stackCtl(action: 'start' | 'stop' | 'restart', component: 'postgres' | 'kafka' | 'vault' | 'mail'): Promise<void> {
+export async function stackCtl(
+  action: 'start' | 'stop' | 'restart',
+  component: 'postgres' | 'kafka' | 'vault' | 'mail',
+): Promise<void> {
   await run('bash', [join(REPO_ROOT, 'deploy', 'local', 'stack.sh'), action, component], {
     timeout: 180000,
     env: process.env,

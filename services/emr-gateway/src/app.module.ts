@@ -1,7 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { Topics } from '@cloud-connect/contracts';
 import { MessagingTables1732300000000 } from '@cloud-connect/db';
-import { CoreModule, SiteReplicaModule, SiteReplicaTable1732300000100, type ServiceContext } from '@cloud-connect/service-kit';
+import {
+  CoreModule,
+  SiteReplicaModule,
+  SiteReplicaTable1732300000100,
+  type ServiceContext,
+} from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type EmrGatewayConfig } from './config';
 
 @Module({})
@@ -20,7 +25,16 @@ export class AppModule {
             entities: [],
             migrations: [MessagingTables1732300000000, SiteReplicaTable1732300000100],
           },
-          messaging: { topics: [Topics.siteRegistered, Topics.emrCommand, Topics.syncRequested, Topics.syncCompleted, Topics.notificationRequested, Topics.auditRecorded] },
+          messaging: {
+            topics: [
+              Topics.siteRegistered,
+              Topics.emrCommand,
+              Topics.syncRequested,
+              Topics.syncCompleted,
+              Topics.notificationRequested,
+              Topics.auditRecorded,
+            ],
+          },
           vault: config,
         }),
         SiteReplicaModule,

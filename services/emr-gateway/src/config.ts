@@ -3,7 +3,10 @@ import type { z } from 'zod';
 
 export const SERVICE_NAME = 'emr-gateway';
 
-export const configSchema = serviceEnvSchema({ port: 3002, schema: 'emr_gateway' }, vaultClientEnv.shape).superRefine(requireVaultAuth);
+export const configSchema = serviceEnvSchema(
+  { port: 3002, schema: 'emr_gateway' },
+  vaultClientEnv.shape,
+).superRefine(requireVaultAuth);
 
 export type EmrGatewayConfig = z.output<typeof configSchema>;
 

@@ -1,7 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { Topics } from '@cloud-connect/contracts';
 import { MessagingTables1732300000000 } from '@cloud-connect/db';
-import { CoreModule, SiteReplicaModule, SiteReplicaTable1732300000100, type ServiceContext } from '@cloud-connect/service-kit';
+import {
+  CoreModule,
+  SiteReplicaModule,
+  SiteReplicaTable1732300000100,
+  type ServiceContext,
+} from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type SchedulerConfig } from './config';
 
 @Module({})

@@ -3,4 +3,8 @@ import { startService } from '@cloud-connect/service-kit';
 import { AppModule } from './app.module';
 import { loadServiceConfig, SERVICE_NAME } from './config';
 
-startService({ name: SERVICE_NAME, loadConfig: loadServiceConfig, module: (context) => AppModule.register(context) });
+startService({
+  name: SERVICE_NAME,
+  loadConfig: loadServiceConfig,
+  module: (context) => AppModule.register(context),
+});

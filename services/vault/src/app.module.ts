@@ -16,7 +16,11 @@ export class AppModule {
           config,
           logger,
           metrics,
-          database: { schema: config.DATABASE_SCHEMA, entities: VAULT_ENTITIES, migrations: VAULT_MIGRATIONS },
+          database: {
+            schema: config.DATABASE_SCHEMA,
+            entities: VAULT_ENTITIES,
+            migrations: VAULT_MIGRATIONS,
+          },
           messaging: { topics: [Topics.siteRegistered, Topics.auditRecorded, Topics.notificationRequested] },
           vault: config,
         }),

@@ -3,7 +3,10 @@ import type { z } from 'zod';
 
 export const SERVICE_NAME = 'vault';
 
-export const configSchema = serviceEnvSchema({ port: 3003, schema: 'vault' }, vaultClientEnv.shape).superRefine(requireVaultAuth);
+export const configSchema = serviceEnvSchema(
+  { port: 3003, schema: 'vault' },
+  vaultClientEnv.shape,
+).superRefine(requireVaultAuth);
 
 export type VaultConfig = z.output<typeof configSchema>;
 

@@ -47,7 +47,9 @@ function isAlive(pid: number | null): boolean {
 
 async function isReady(port: number): Promise<boolean> {
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/health/ready`, { signal: AbortSignal.timeout(3000) });
+    const response = await fetch(`http://127.0.0.1:${port}/health/ready`, {
+      signal: AbortSignal.timeout(3000),
+    });
     return response.ok;
   } catch {
     return false;
@@ -86,7 +88,10 @@ async function vaultRequest(env: StackEnv, method: string, path: string, body?: 
  * Least privilege locally as in the cluster: each Vault-using service gets an AppRole bound to
  * its own policy (deploy/vault/policies), and logs in with a fresh secret id.
  */
-async function appRoleCredentials(env: StackEnv, role: string): Promise<{ roleId: string; secretId: string }> {
+async function appRoleCredentials(
+  env: StackEnv,
+  role: string,
+): Promise<{ roleId: string; secretId: string }> {
   const policy = readFileSync(join(REPO_ROOT, 'deploy', 'vault', 'policies', `${role}.hcl`), 'utf8');
   await vaultRequest(env, 'PUT', `sys/policies/acl/${role}`, { policy });
   await vaultRequest(env, 'POST', `auth/approle/role/${role}`, {
@@ -95,8 +100,12 @@ async function appRoleCredentials(env: StackEnv, role: string): Promise<{ roleId
     token_max_ttl: '24h',
     secret_id_ttl: '24h',
   });
-  const roleId = (await vaultRequest(env, 'GET', `auth/approle/role/${role}/role-id`)) as { data: { role_id: string } };
-  const secretId = (await vaultRequest(env, 'POST', `auth/approle/role/${role}/secret-id`)) as { data: { secret_id: string } };
+  const roleId = (await vaultRequest(env, 'GET', `auth/approle/role/${role}/role-id`)) as {
+    data: { role_id: string };
+  };
+  const secretId = (await vaultRequest(env, 'POST', `auth/approle/role/${role}/secret-id`)) as {
+    data: { secret_id: string };
+  };
   return { roleId: roleId.data.role_id, secretId: secretId.data.secret_id };
 }
 
@@ -117,7 +126,11 @@ export async function startServices(env: StackEnv): Promise<void> {
     };
     if (service.usesVault) {
       const { roleId, secretId } = await appRoleCredentials(env, service.policy);
-      Object.assign(serviceEnv, { VAULT_AUTH_METHOD: 'approle', VAULT_ROLE_ID: roleId, VAULT_SECRET_ID: secretId });
+      Object.assign(serviceEnv, {
+        VAULT_AUTH_METHOD: 'approle',
+        VAULT_ROLE_ID: roleId,
+        VAULT_SECRET_ID: secretId,
+      });
     }
     const log = openSync(join(servicesDir(), `${service.name}.log`), 'a');
     const child = spawn(process.execPath, [join(distDir(), 'services', service.name, 'src', 'main.js')], {
@@ -132,10 +145,14 @@ export async function startServices(env: StackEnv): Promise<void> {
     child.unref();
   }
   for (const service of SERVICES) {
-    await waitFor(`${service.name} to be ready on port ${service.port} (log: ${join(servicesDir(), `${service.name}.log`)})`, async () => {
-      if (!isAlive(pidOf(service.name))) throw new Error(`${service.name} exited; see its log`);
-      return isReady(service.port);
-    }, { timeoutMs: 90000, intervalMs: 500 });
+    await waitFor(
+      `${service.name} to be ready on port ${service.port} (log: ${join(servicesDir(), `${service.name}.log`)})`,
+      async () => {
+        if (!isAlive(pidOf(service.name))) throw new Error(`${service.name} exited; see its log`);
+        return isReady(service.port);
+      },
+      { timeoutMs: 90000, intervalMs: 500 },
+    );
   }
 }
 
@@ -146,7 +163,10 @@ export async function stopServices(): Promise<void> {
       if (isAlive(pid) && pid !== null) {
         process.kill(pid, 'SIGTERM');
         try {
-          await waitFor(`${service.name} to stop`, () => !isAlive(pid), { timeoutMs: 25000, intervalMs: 200 });
+          await waitFor(`${service.name} to stop`, () => !isAlive(pid), {
+            timeoutMs: 25000,
+            intervalMs: 200,
+          });
         } catch {
           process.kill(pid, 'SIGKILL');
         }

@@ -11,7 +11,11 @@ const run = promisify(execFile);
 const STACK_SCRIPT = join(REPO_ROOT, 'deploy', 'local', 'stack.sh');
 
 async function stackScript(action: 'up' | 'down' | 'status'): Promise<unknown> {
-  const { stdout } = await run('bash', [STACK_SCRIPT, action], { env: process.env, timeout: 15 * 60 * 1000, maxBuffer: 8 * 1024 * 1024 });
+  const { stdout } = await run('bash', [STACK_SCRIPT, action], {
+    env: process.env,
+    timeout: 15 * 60 * 1000,
+    maxBuffer: 8 * 1024 * 1024,
+  });
   if (action !== 'status') return null;
   return JSON.parse(stdout) as unknown;
 }
@@ -27,7 +31,9 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
-  const stack = program.command('stack').description('the local stack (Postgres, Kafka, Vault, SMTP) and the five services');
+  const stack = program
+    .command('stack')
+    .description('the local stack (Postgres, Kafka, Vault, SMTP) and the five services');
   stack
     .command('up')
     .description('install what is missing, start everything, wait until ready')
@@ -64,7 +70,14 @@ export function buildProgram(): Command {
     .addOption(new Option('--locale <locale>', 'language of the site').choices(['en', 'fr']).default('en'))
     .option('--timezone <tz>', 'IANA time zone of the site', 'America/Toronto')
     .action(
-      async (options: { number: string; name: string; adminEmail: string; clinicalAdminEmail?: string; locale: 'en' | 'fr'; timezone: string }) => {
+      async (options: {
+        number: string;
+        name: string;
+        adminEmail: string;
+        clinicalAdminEmail?: string;
+        locale: 'en' | 'fr';
+        timezone: string;
+      }) => {
         const created = await createSite(databaseUrl, {
           siteNumber: options.number,
           name: options.name,
@@ -92,7 +105,8 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CliError) {
       process.stderr.write(`cloud-connect: ${error.message}\n`);
       printJson({ error: { code: error.code, message: error.message, details: error.details } });
-      if (error.exitCode === 2) process.stderr.write(`${program.commands.find((c) => c.name() === 'site')?.helpInformation() ?? ''}`);
+      if (error.exitCode === 2)
+        process.stderr.write(`${program.commands.find((c) => c.name() === 'site')?.helpInformation() ?? ''}`);
       return error.exitCode;
     }
     process.stderr.write(`cloud-connect: ${(error as Error).message}\n`);

@@ -16,7 +16,10 @@ import { CliError } from './output';
  * `vault` service's own use case, so the same rules, events and audit entry apply. The vault
  * service's outbox relay publishes `site.registered` to the other services.
  */
-export async function createSite(databaseUrl: () => string, input: RegisterSiteInput): Promise<Record<string, unknown>> {
+export async function createSite(
+  databaseUrl: () => string,
+  input: RegisterSiteInput,
+): Promise<Record<string, unknown>> {
   // Bad arguments are refused before anything is touched.
   const checked = registerSiteInput.safeParse(input);
   if (!checked.success) {

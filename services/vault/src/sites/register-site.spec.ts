@@ -28,6 +28,8 @@ describe('site registration input', () => {
   });
 
   it('accepts a French site in another time zone', () => {
-    expect(registerSiteInput.parse({ ...valid, locale: 'fr', timezone: 'America/Montreal' }).locale).toBe('fr');
+    expect(registerSiteInput.parse({ ...valid, locale: 'fr', timezone: 'America/Montreal' }).locale).toBe(
+      'fr',
+    );
   });
 });

@@ -20,9 +20,15 @@ export const registerSiteInput = z.object({
   siteNumber: z.string().regex(/^[1-9][0-9]{0,9}$/, 'a site number is 1 to 10 digits, not starting with 0'),
   name: z.string().trim().min(1, 'a site needs a name').max(200, 'a site name is at most 200 characters'),
   adminEmail: z.email('admin e-mail is not a valid e-mail address'),
-  clinicalAdminEmail: z.email('clinical administrator e-mail is not a valid e-mail address').nullable().default(null),
+  clinicalAdminEmail: z
+    .email('clinical administrator e-mail is not a valid e-mail address')
+    .nullable()
+    .default(null),
   locale: z.enum(['en', 'fr'], 'locale is en or fr').default('en'),
-  timezone: z.string().refine(isTimeZone, 'timezone is not an IANA time zone (e.g. America/Toronto)').default('America/Toronto'),
+  timezone: z
+    .string()
+    .refine(isTimeZone, 'timezone is not an IANA time zone (e.g. America/Toronto)')
+    .default('America/Toronto'),
 });
 
 export type RegisterSiteInput = z.input<typeof registerSiteInput>;
