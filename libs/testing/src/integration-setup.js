@@ -1,2 +1,3 @@
+/* global jest */
 // Integration tests drive real servers (and restart some): generous per-test bound, still finite.
 jest.setTimeout(180000);

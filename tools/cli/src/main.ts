@@ -106,7 +106,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`cloud-connect: ${error.message}\n`);
       printJson({ error: { code: error.code, message: error.message, details: error.details } });
       if (error.exitCode === 2)
-        process.stderr.write(`${program.commands.find((c) => c.name() === 'site')?.helpInformation() ?? ''}`);
+        process.stderr.write(program.commands.find((c) => c.name() === 'site')?.helpInformation() ?? '');
       return error.exitCode;
     }
     process.stderr.write(`cloud-connect: ${(error as Error).message}\n`);
