@@ -35,6 +35,27 @@ export const emrCommandV1 = z.object({
   patientKey: z.string().min(1),
   /** Reference to the encrypted content held by the producing service; never PHI inline. */
   contentRef: z.string().min(1).optional(),
+  /**
+   * The command's content (patient identifiers, note text, PDF) sealed for the site with the
+   * PhiCipher named by `alg`/`keyId` (AES-256-GCM; see docs/emr.md). Never plaintext.
+   */
+  sealed: z
+    .object({
+      alg: z.literal('A256GCM'),
+      keyId: z.string().min(1),
+      iv: z.base64(),
+      tag: z.base64(),
+      ciphertext: z.base64(),
+    })
+    .optional(),
+  /** Forms completed in one sitting: `total` notes that may be combined into one (a setting). */
+  sitting: z
+    .object({
+      id: z.string().min(1).max(100),
+      index: z.number().int().min(1),
+      total: z.number().int().min(1),
+    })
+    .optional(),
 });
 
 export const syncRequestedV1 = z.object({
@@ -49,6 +70,12 @@ export const syncCompletedV1 = z.object({
   outcome: z.enum(['succeeded', 'failed']),
   appointments: z.number().int().nonnegative(),
   error: z.string().optional(),
+  /** Providers whose schedule the EMR user may not read, by name, with the permission to grant. */
+  providerProblems: z
+    .array(
+      z.object({ providerId: z.string(), providerName: z.string(), missingPermissions: z.array(z.string()) }),
+    )
+    .optional(),
 });
 
 export const notificationRequestedV1 = z.object({
