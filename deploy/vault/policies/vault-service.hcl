@@ -9,3 +9,8 @@ path "secret/metadata/sites/*" {
 path "secret/delete/sites/*" {
   capabilities = ["update"]
 }
+
+# The key pair that signs admin access tokens (created once by the service, check-and-set).
+path "secret/data/service/vault/*" {
+  capabilities = ["create", "read", "update"]
+}

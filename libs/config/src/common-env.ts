@@ -46,6 +46,10 @@ export const baseServiceEnv = z.object({
   KAFKA_BROKERS: env.list(),
   KAFKA_CLIENT_ID: z.string().min(1).optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: env.url(['http', 'https']).optional(),
+  /** Signs and checks service-to-service tokens; the same value in every service. */
+  SERVICE_AUTH_SECRET: env.secret(32),
+  /** The vault service's JWKS for admin access tokens (every service but vault). */
+  ADMIN_JWKS_URL: env.url(['http', 'https']).optional(),
   SHUTDOWN_GRACE_MS: env.positiveInt(15000),
 });
 

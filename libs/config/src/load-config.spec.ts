@@ -9,7 +9,11 @@ import {
 } from './index';
 
 const schema = serviceEnvSchema({ port: 3001, schema: 'intake' }, {});
-const good = { DATABASE_URL: 'postgres://u:p@localhost:5432/db', KAFKA_BROKERS: 'a:9092, b:9092' };
+const good = {
+  DATABASE_URL: 'postgres://u:p@localhost:5432/db',
+  KAFKA_BROKERS: 'a:9092, b:9092',
+  SERVICE_AUTH_SECRET: 'x'.repeat(32),
+};
 
 describe('loadConfig', () => {
   it('returns typed values with defaults applied', () => {
@@ -28,6 +32,7 @@ describe('loadConfig', () => {
       expect((error as ConfigError).problems).toEqual([
         'DATABASE_URL is required but not set',
         'KAFKA_BROKERS is required but not set',
+        'SERVICE_AUTH_SECRET is required but not set',
       ]);
     }
   });

@@ -16,6 +16,8 @@ export class ErrorIdFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (exception instanceof HttpException) {
       const body = exception.getResponse();
+      const challenge = (exception as { challenge?: unknown }).challenge;
+      if (typeof challenge === 'string') void reply.header('WWW-Authenticate', challenge);
       void reply.status(exception.getStatus()).send(typeof body === 'string' ? { message: body } : body);
       return;
     }

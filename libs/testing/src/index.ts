@@ -4,3 +4,4 @@ export * from './service-process';
 export * from './mail-inbox';
 export * from './kafka-probe';
 export * from './service-env';
+export * from './identity';

@@ -1,6 +1,9 @@
 import type { StackEnv } from './stack';
 import type { ServiceName } from './service-process';
 
+/** Shared by every service a test starts (and by tests that mint service tokens themselves). */
+export const TEST_SERVICE_AUTH_SECRET = 'test-service-auth-secret-0123456789abcdef';
+
 /** The environment a service needs against the local stack (root Vault token: tests only). */
 export function serviceEnvFor(
   name: ServiceName,
@@ -15,6 +18,8 @@ export function serviceEnvFor(
     SMTP_HOST: env.SMTP_HOST,
     SMTP_PORT: env.SMTP_PORT,
     KAFKA_CLIENT_ID: `test-${name}`,
+    SERVICE_AUTH_SECRET: TEST_SERVICE_AUTH_SECRET,
+    ADMIN_JWKS_URL: 'http://127.0.0.1:3003/.well-known/jwks.json',
     SHUTDOWN_GRACE_MS: '20000',
     ...overrides,
   };

@@ -1,8 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from '@cloud-connect/auth';
 import { Topics } from '@cloud-connect/contracts';
 import { CoreModule, type ServiceContext } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type VaultConfig } from './config';
 import { VAULT_ENTITIES, VAULT_MIGRATIONS } from './database';
+import { IdentityModule } from './identity/identity.module';
 import { SitesModule } from './sites/sites.module';
 
 @Module({})
@@ -24,6 +26,8 @@ export class AppModule {
           messaging: { topics: [Topics.siteRegistered, Topics.auditRecorded, Topics.notificationRequested] },
           vault: config,
         }),
+        AuthModule.forRoot({ serviceName: SERVICE_NAME, serviceSecret: config.SERVICE_AUTH_SECRET }),
+        IdentityModule,
         SitesModule,
       ],
     };

@@ -1,7 +1,8 @@
 import { MessagingTables1732300000000 } from '@cloud-connect/db';
 import { SiteEntity } from './sites/site.entity';
+import { Identity1732300002000 } from './identity/identity.migration';
 import { Sites1732300001000 } from './sites/sites.migration';
 
 /** Entities and migrations of the `vault` schema (used by the service and by the admin CLI). */
 export const VAULT_ENTITIES = [SiteEntity];
-export const VAULT_MIGRATIONS = [MessagingTables1732300000000, Sites1732300001000];
+export const VAULT_MIGRATIONS = [MessagingTables1732300000000, Sites1732300001000, Identity1732300002000];

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { distDir, REPO_ROOT, stackStateDir, waitFor, type StackEnv } from '@cloud-connect/testing';
@@ -109,6 +110,16 @@ async function appRoleCredentials(
   return { roleId: roleId.data.role_id, secretId: secretId.data.secret_id };
 }
 
+/** One random service-token secret per local stack, kept with the stack's other secrets. */
+function serviceAuthSecret(): string {
+  const file = join(stackStateDir(), 'secrets', 'service-auth-secret');
+  if (!existsSync(file)) {
+    mkdirSync(join(stackStateDir(), 'secrets'), { recursive: true, mode: 0o700 });
+    writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
 export async function startServices(env: StackEnv): Promise<void> {
   for (const service of SERVICES) {
     if (isAlive(pidOf(service.name))) continue;
@@ -123,6 +134,8 @@ export async function startServices(env: StackEnv): Promise<void> {
       SMTP_PORT: env.SMTP_PORT,
       SMTP_FROM: 'cloud-connect@demo.local',
       VAULT_ADDR: env.VAULT_ADDR,
+      SERVICE_AUTH_SECRET: serviceAuthSecret(),
+      ADMIN_JWKS_URL: 'http://127.0.0.1:3003/.well-known/jwks.json',
     };
     if (service.usesVault) {
       const { roleId, secretId } = await appRoleCredentials(env, service.policy);

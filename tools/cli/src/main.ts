@@ -6,6 +6,7 @@ import { REPO_ROOT, stackEnv } from '@cloud-connect/testing';
 import { serviceStatuses, startServices, stopServices } from './local-services';
 import { CliError, printJson, progress } from './output';
 import { createSite } from './site-commands';
+import { registerUserCommands } from './user-commands';
 
 const run = promisify(execFile);
 const STACK_SCRIPT = join(REPO_ROOT, 'deploy', 'local', 'stack.sh');
@@ -89,6 +90,7 @@ export function buildProgram(): Command {
         printJson({ site: created });
       },
     );
+  registerUserCommands(program, databaseUrl);
   return program;
 }
 

@@ -1,6 +1,7 @@
 import { PRODUCT_EVENTS } from '@cloud-connect/contracts';
 import { createServiceDataSource, migrateSchema, OutboxWriter, schemaOf } from '@cloud-connect/db';
 import { EventRegistry } from '@cloud-connect/kafka';
+import type { DataSource } from 'typeorm';
 import { userInfo } from 'node:os';
 import { VAULT_ENTITIES, VAULT_MIGRATIONS } from '../../../services/vault/src/database';
 import {
@@ -10,6 +11,34 @@ import {
   type RegisterSiteInput,
 } from '../../../services/vault/src/sites/register-site';
 import { CliError } from './output';
+
+/** Runs `work` against the vault service's schema (migrated first), as the vault service would. */
+export async function withVaultSchema<T>(
+  databaseUrl: string,
+  work: (dataSource: DataSource, outbox: OutboxWriter, registry: EventRegistry) => Promise<T>,
+): Promise<T> {
+  const dataSource = createServiceDataSource({
+    url: databaseUrl,
+    schema: process.env['VAULT_DATABASE_SCHEMA'] ?? 'vault',
+    applicationName: 'cloud-connect-cli',
+    entities: VAULT_ENTITIES,
+    migrations: VAULT_MIGRATIONS,
+    poolSize: 2,
+  });
+  await dataSource.initialize();
+  try {
+    await migrateSchema(dataSource);
+    const registry = new EventRegistry(PRODUCT_EVENTS);
+    return await work(dataSource, new OutboxWriter(registry, schemaOf(dataSource)), registry);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/** Who an operator's CLI actions are audited as. */
+export function operator(): string {
+  return `operator:${userInfo().username}`;
+}
 
 /**
  * `site create`: an operator action run next to the database (like a migration), through the
@@ -26,21 +55,10 @@ export async function createSite(
     const details = checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new CliError('invalid-site', `invalid site: ${details.join('; ')}`, 2, details);
   }
-  const dataSource = createServiceDataSource({
-    url: databaseUrl(),
-    schema: process.env['VAULT_DATABASE_SCHEMA'] ?? 'vault',
-    applicationName: 'cloud-connect-cli',
-    entities: VAULT_ENTITIES,
-    migrations: VAULT_MIGRATIONS,
-    poolSize: 2,
-  });
-  await dataSource.initialize();
   try {
-    await migrateSchema(dataSource);
-    const registry = new EventRegistry(PRODUCT_EVENTS);
-    const schema = schemaOf(dataSource);
-    const useCase = new RegisterSite(dataSource, new OutboxWriter(registry, schema), registry);
-    const site = await useCase.execute(input, `operator:${userInfo().username}`);
+    const site = await withVaultSchema(databaseUrl(), (dataSource, outbox, registry) =>
+      new RegisterSite(dataSource, outbox, registry).execute(input, operator()),
+    );
     return {
       siteNumber: site.siteNumber,
       name: site.name,
@@ -55,7 +73,5 @@ export async function createSite(
       throw new CliError(error.code, error.message, error.code === 'invalid-site' ? 2 : 1, error.details);
     }
     throw error;
-  } finally {
-    await dataSource.destroy();
   }
 }

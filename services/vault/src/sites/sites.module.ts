@@ -2,8 +2,10 @@ import { Module } from '@nestjs/common';
 import { MessagingService } from '@cloud-connect/service-kit';
 import { DataSource } from 'typeorm';
 import { RegisterSite } from './register-site';
+import { SitesController } from './sites.controller';
 
 @Module({
+  controllers: [SitesController],
   providers: [
     {
       provide: RegisterSite,

@@ -1,0 +1,181 @@
+import { Controller, Get, Module, Param, UseGuards } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
+import {
+  ADMIN_KEY_RESOLVER,
+  AllowAdmins,
+  AllowServices,
+  AUTH_DENIAL_SINK,
+  AuthGuard,
+  AuthModule,
+  CurrentPrincipal,
+  ServiceTokenIssuer,
+  signAdminToken,
+  type AuthDenial,
+  type Principal,
+} from './index';
+
+const SECRET = 'unit-test-service-secret-0123456789abcdef';
+
+@Controller('sites/:site')
+@UseGuards(AuthGuard)
+class ProbeController {
+  @Get('admin')
+  @AllowAdmins({ siteParam: 'site' })
+  admin(@CurrentPrincipal() principal: Principal, @Param('site') site: string): unknown {
+    return { principal, site };
+  }
+
+  @Get('fresh')
+  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: 300 })
+  fresh(): unknown {
+    return { ok: true };
+  }
+
+  @Get('internal')
+  @AllowServices('referral-intake')
+  internal(@CurrentPrincipal() principal: Principal): unknown {
+    return principal;
+  }
+
+  @Get('nobody')
+  nobody(): unknown {
+    return { leaked: true };
+  }
+}
+
+describe('AuthGuard', () => {
+  let app: NestFastifyApplication;
+  let base: string;
+  let key: { privateKey: KeyLike; kid: string };
+  let otherKey: { privateKey: KeyLike; kid: string };
+  const denials: AuthDenial[] = [];
+  const now = () => Math.floor(Date.now() / 1000);
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256');
+    const other = await generateKeyPair('ES256');
+    key = { privateKey: pair.privateKey, kid: 'k1' };
+    otherKey = { privateKey: other.privateKey, kid: 'k1' };
+    const jwks = { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' }] };
+
+    @Module({
+      imports: [AuthModule.forRoot({ serviceName: 'vault', serviceSecret: SECRET })],
+      controllers: [ProbeController],
+      providers: [],
+    })
+    class ProbeModule {}
+
+    @Module({
+      imports: [ProbeModule],
+      providers: [
+        { provide: ADMIN_KEY_RESOLVER, useValue: { getKey: createLocalJWKSet(jwks) } },
+        { provide: AUTH_DENIAL_SINK, useValue: { denied: (d: AuthDenial) => void denials.push(d) } },
+      ],
+      exports: [ADMIN_KEY_RESOLVER, AUTH_DENIAL_SINK],
+    })
+    class KeysModule {}
+    // AuthModule is global; the key resolver must be visible to it.
+    Module({ imports: [KeysModule] })(KeysModule);
+
+    app = await NestFactory.create<NestFastifyApplication>(
+      { module: class Root {}, imports: [ProbeModule, { module: KeysModule, global: true }] },
+      new FastifyAdapter(),
+      { logger: false },
+    );
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    base = await app.getUrl();
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  const get = (path: string, token?: string) =>
+    fetch(
+      `${base.replace('[::1]', '127.0.0.1')}${path}`,
+      token ? { headers: { authorization: `Bearer ${token}` } } : {},
+    );
+  const admin = (sites: Record<string, 'admin' | 'member'>, authTime = now(), signing = key) =>
+    signAdminToken({ userId: 'u-1', email: 'a@clinic.ca', sites, authTime }, signing);
+
+  it('lets an admin of the site in and hands the route the principal', async () => {
+    const response = await get('/sites/1000/admin', await admin({ '1000': 'admin' }));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      site: '1000',
+      principal: expect.objectContaining({ kind: 'admin', userId: 'u-1', sites: { '1000': 'admin' } }),
+    });
+  });
+
+  it('answers 401 with a Bearer challenge without a token, or with a malformed or foreign one', async () => {
+    for (const token of [undefined, 'not.a.jwt', await admin({ '1000': 'admin' }, now(), otherKey)]) {
+      const response = await get('/sites/1000/admin', token);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer');
+    }
+  });
+
+  it('refuses an unsigned (alg none) token and an expired one', async () => {
+    const header = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
+    const body = Buffer.from(JSON.stringify({ sub: 'u-1', sites: { '1000': 'admin' } })).toString(
+      'base64url',
+    );
+    expect((await get('/sites/1000/admin', `${header}.${body}.`)).status).toBe(401);
+    const expired = await new SignJWT({
+      email: 'a@clinic.ca',
+      sites: { '1000': 'admin' },
+      auth_time: now() - 7200,
+    })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer('cloud-connect/vault')
+      .setAudience('cloud-connect/admin')
+      .setSubject('u-1')
+      .setIssuedAt(now() - 7200)
+      .setExpirationTime(now() - 3600)
+      .sign(key.privateKey);
+    expect((await get('/sites/1000/admin', expired)).status).toBe(401);
+  });
+
+  it('answers 403 to an admin of another site and to a member, and records the denial', async () => {
+    denials.length = 0;
+    expect((await get('/sites/1000/admin', await admin({ '2000': 'admin' }))).status).toBe(403);
+    expect((await get('/sites/1000/admin', await admin({ '1000': 'member' }))).status).toBe(403);
+    expect(denials.map((d) => [d.status, d.site, d.principal?.kind])).toEqual([
+      [403, '1000', 'admin'],
+      [403, '1000', 'admin'],
+    ]);
+  });
+
+  it('asks for re-authentication (RFC 9470) when the sign-in is not fresh enough', async () => {
+    const stale = await get('/sites/1000/fresh', await admin({ '1000': 'admin' }, now() - 600));
+    expect(stale.status).toBe(401);
+    expect(stale.headers.get('www-authenticate')).toContain('insufficient_user_authentication');
+    expect((await get('/sites/1000/fresh', await admin({ '1000': 'admin' }, now() - 10))).status).toBe(200);
+  });
+
+  it('accepts a service token for this service from an allowed caller only', async () => {
+    const fromIntake = await new ServiceTokenIssuer('referral-intake', SECRET).tokenFor('vault');
+    const ok = await get('/sites/1000/internal', fromIntake);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ kind: 'service', service: 'referral-intake' });
+
+    const fromScheduler = await new ServiceTokenIssuer('scheduler', SECRET).tokenFor('vault');
+    expect((await get('/sites/1000/internal', fromScheduler)).status).toBe(403);
+    const forAnotherService = await new ServiceTokenIssuer('referral-intake', SECRET).tokenFor('emr-gateway');
+    expect((await get('/sites/1000/internal', forAnotherService)).status).toBe(401);
+    const wrongSecret = await new ServiceTokenIssuer(
+      'referral-intake',
+      'another-secret-0123456789abcdef-xyz',
+    ).tokenFor('vault');
+    expect((await get('/sites/1000/internal', wrongSecret)).status).toBe(401);
+    // A person may not use a service-only route, and a service may not use a person's route.
+    expect((await get('/sites/1000/internal', await admin({ '1000': 'admin' }))).status).toBe(403);
+    expect((await get('/sites/1000/admin', fromIntake)).status).toBe(403);
+  });
+
+  it('denies by default a route that declares no rule', async () => {
+    expect((await get('/sites/1000/nobody', await admin({ '1000': 'admin' }))).status).toBe(403);
+  });
+});

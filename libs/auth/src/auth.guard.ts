@@ -1,0 +1,142 @@
+import {
+  type CanActivate,
+  type ExecutionContext,
+  HttpException,
+  Inject,
+  Injectable,
+  Optional,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { decodeProtectedHeader } from 'jose';
+import { AdminTokenVerifier } from './admin-tokens';
+import { ALLOW_ADMINS, ALLOW_SERVICES, type AllowAdminsOptions } from './decorators';
+import type { Principal } from './principal';
+import { ServiceTokenVerifier } from './service-tokens';
+
+export interface AuthDenial {
+  status: 401 | 403;
+  reason: string;
+  method: string;
+  route: string;
+  site: string | null;
+  principal: Principal | null;
+  sourceAddress: string;
+}
+
+/** Optional sink for refused calls (the vault service audits refused SEK access). */
+export const AUTH_DENIAL_SINK = Symbol('AUTH_DENIAL_SINK');
+export interface AuthDenialSink {
+  denied(denial: AuthDenial): Promise<void> | void;
+}
+
+interface GuardedRequest {
+  headers: Record<string, string | string[] | undefined>;
+  params?: Record<string, string>;
+  method: string;
+  url: string;
+  ip: string;
+  routeOptions?: { url?: string };
+  principal?: Principal;
+}
+
+/**
+ * Deny by default: a route must say who may call it (`@AllowAdmins`, `@AllowServices`). Admin
+ * tokens are ES256 JWTs from the vault service; service tokens are HS256 with the shared
+ * service secret. 401 = no valid identity; 403 = valid identity, not allowed here. A route that
+ * needs fresh authentication answers 401 with the RFC 9470 step-up challenge.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly admins: AdminTokenVerifier,
+    private readonly services: ServiceTokenVerifier,
+    @Optional() @Inject(AUTH_DENIAL_SINK) private readonly sink?: AuthDenialSink,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    const adminRule = this.reflector.getAllAndOverride<AllowAdminsOptions | undefined>(ALLOW_ADMINS, targets);
+    const serviceRule = this.reflector.getAllAndOverride<string[] | undefined>(ALLOW_SERVICES, targets);
+    const request = context.switchToHttp().getRequest<GuardedRequest>();
+    const site = adminRule ? (request.params?.[adminRule.siteParam] ?? null) : null;
+
+    const deny = async (
+      status: 401 | 403,
+      reason: string,
+      principal: Principal | null,
+      challenge?: string,
+    ): Promise<never> => {
+      await this.sink?.denied({
+        status,
+        reason,
+        method: request.method,
+        route: request.routeOptions?.url ?? request.url.split('?')[0] ?? '',
+        site,
+        principal,
+        sourceAddress: request.ip,
+      });
+      const exception = new AuthHttpException(status, reason, challenge);
+      if (exception.challenge) {
+        context
+          .switchToHttp()
+          .getResponse<{ header(name: string, value: string): unknown }>()
+          .header('WWW-Authenticate', exception.challenge);
+      }
+      throw exception;
+    };
+
+    if (!adminRule && !serviceRule) return deny(403, 'route has no access rule', null);
+    const header = request.headers['authorization'];
+    const token =
+      typeof header === 'string' && /^Bearer [A-Za-z0-9._~+/-]+=*$/.test(header) ? header.slice(7) : null;
+    if (!token) return deny(401, 'a bearer token is required', null);
+
+    let alg: string | undefined;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+    } catch {
+      return deny(401, 'the token is malformed', null);
+    }
+
+    if (alg === 'HS256') {
+      const principal = await this.services.verify(token).catch(() => null);
+      if (!principal) return deny(401, 'the service token is invalid or expired', null);
+      if (!serviceRule?.includes(principal.service))
+        return deny(403, `service ${principal.service} may not call this route`, principal);
+      request.principal = principal;
+      return true;
+    }
+
+    const principal = await this.admins.verify(token).catch(() => null);
+    if (!principal) return deny(401, 'the access token is invalid or expired', null);
+    if (!adminRule) return deny(403, 'people may not call this route', principal);
+    if (site === null || principal.sites[site] !== (adminRule.role ?? 'admin')) {
+      return deny(403, `not ${adminRule.role ?? 'admin'} of this site`, principal);
+    }
+    if (
+      adminRule.recentAuthSeconds !== undefined &&
+      Date.now() / 1000 - principal.authTime > adminRule.recentAuthSeconds
+    ) {
+      return deny(
+        401,
+        'this action needs a fresh sign-in: re-authenticate and retry',
+        principal,
+        `Bearer error="insufficient_user_authentication", error_description="re-authentication required", max_age=${adminRule.recentAuthSeconds}`,
+      );
+    }
+    request.principal = principal;
+    return true;
+  }
+}
+
+export class AuthHttpException extends HttpException {
+  constructor(status: 401 | 403, reason: string, challenge?: string) {
+    super(
+      { statusCode: status, error: status === 401 ? 'unauthorized' : 'forbidden', message: reason },
+      status,
+    );
+    this.challenge = challenge ?? (status === 401 ? 'Bearer' : undefined);
+  }
+  readonly challenge: string | undefined;
+}

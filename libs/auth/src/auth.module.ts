@@ -1,0 +1,56 @@
+import { type DynamicModule, Global, Module, type Provider } from '@nestjs/common';
+import { createRemoteJWKSet } from 'jose';
+import { AdminTokenVerifier, type AdminKeyResolver } from './admin-tokens';
+import { AuthGuard } from './auth.guard';
+import { ServiceTokenIssuer, ServiceTokenVerifier } from './service-tokens';
+
+/** Provided by whoever knows the admin token keys: from a JWKS URL here, or by the vault service. */
+export const ADMIN_KEY_RESOLVER = Symbol('ADMIN_KEY_RESOLVER');
+
+export interface AuthModuleOptions {
+  serviceName: string;
+  serviceSecret: string;
+  /** The vault service's `/.well-known/jwks.json`. Leave out where ADMIN_KEY_RESOLVER is provided. */
+  adminJwksUrl?: string | undefined;
+}
+
+@Global()
+@Module({})
+export class AuthModule {
+  static forRoot(options: AuthModuleOptions): DynamicModule {
+    const providers: Provider[] = [
+      {
+        provide: ServiceTokenIssuer,
+        useValue: new ServiceTokenIssuer(options.serviceName, options.serviceSecret),
+      },
+      {
+        provide: ServiceTokenVerifier,
+        useValue: new ServiceTokenVerifier(options.serviceName, options.serviceSecret),
+      },
+      {
+        provide: AdminTokenVerifier,
+        inject: [ADMIN_KEY_RESOLVER],
+        useFactory: (keys: AdminKeyResolver) => new AdminTokenVerifier(keys),
+      },
+      AuthGuard,
+    ];
+    if (options.adminJwksUrl) {
+      const getKey = createRemoteJWKSet(new URL(options.adminJwksUrl), {
+        cooldownDuration: 30000,
+        cacheMaxAge: 600000,
+      });
+      providers.push({ provide: ADMIN_KEY_RESOLVER, useValue: { getKey } satisfies AdminKeyResolver });
+    }
+    return {
+      module: AuthModule,
+      providers,
+      exports: [
+        ServiceTokenIssuer,
+        ServiceTokenVerifier,
+        AdminTokenVerifier,
+        AuthGuard,
+        ...(options.adminJwksUrl ? [ADMIN_KEY_RESOLVER] : []),
+      ],
+    };
+  }
+}

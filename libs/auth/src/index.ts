@@ -1,0 +1,6 @@
+export * from './principal';
+export * from './admin-tokens';
+export * from './service-tokens';
+export * from './decorators';
+export * from './auth.guard';
+export * from './auth.module';
