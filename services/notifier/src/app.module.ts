@@ -8,6 +8,8 @@ import {
   type ServiceContext,
 } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type NotifierConfig } from './config';
+import { Deliveries1732300006000 } from './delivery/deliveries.migration';
+import { DeliveryModule } from './delivery/delivery.module';
 import { MailModule } from './mail/mail.module';
 
 @Module({})
@@ -24,12 +26,17 @@ export class AppModule {
           database: {
             schema: config.DATABASE_SCHEMA,
             entities: [],
-            migrations: [MessagingTables1732300000000, SiteReplicaTable1732300000100],
+            migrations: [
+              MessagingTables1732300000000,
+              SiteReplicaTable1732300000100,
+              Deliveries1732300006000,
+            ],
           },
           messaging: { topics: [Topics.siteRegistered, Topics.notificationRequested] },
         }),
         SiteReplicaModule,
         MailModule.register(config),
+        DeliveryModule.register(config),
       ],
     };
   }

@@ -12,6 +12,11 @@ export const configSchema = serviceEnvSchema(
     SMTP_USER: z.string().min(1).optional(),
     SMTP_PASSWORD: z.string().min(1).optional(),
     SMTP_FROM: z.email().default('no-reply@cloud-connect.local'),
+    SMS_API_URL: env.url(['http', 'https']).optional(),
+    SMS_API_KEY: z.string().min(1).optional(),
+    NOTIFY_MAX_ATTEMPTS: env.positiveInt(6),
+    NOTIFY_RETRY_BASE_MS: env.positiveInt(2000),
+    NOTIFY_RETRY_MAX_MS: env.positiveInt(120000),
   },
 );
 

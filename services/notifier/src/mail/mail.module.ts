@@ -43,6 +43,7 @@ export class MailModule {
     });
     return {
       module: MailModule,
+      global: true,
       providers: [{ provide: MAIL_TRANSPORT, useValue: transport }, MailTransportHealth],
       exports: [MAIL_TRANSPORT],
     };

@@ -1,0 +1,171 @@
+import { Events } from '@cloud-connect/contracts';
+import type { Envelope, RetryPolicy } from '@cloud-connect/kafka';
+import type { Logger } from '@cloud-connect/observability';
+import type { SiteRecord } from '@cloud-connect/service-kit';
+import type { Transporter } from 'nodemailer';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { SmsProvider } from '../sms/sms-provider';
+import { SmsSendError } from '../sms/sms-provider';
+import { MissingParamError, render, UnknownTemplateError } from '../templates/templates';
+import { DeliveriesRepository } from './deliveries.repository';
+
+/** A failure no retry can fix: the message goes straight to the dead-letter topic. */
+export class PermanentDeliveryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermanentDeliveryError';
+  }
+}
+
+export function isPermanentDeliveryError(error: unknown): boolean {
+  return error instanceof PermanentDeliveryError;
+}
+
+const RECIPIENT_REFERENCES = new Set(['site-clinical-admin', 'site-admin']);
+
+export interface DeliverySettings {
+  from: string;
+  retry: RetryPolicy;
+}
+
+/**
+ * Delivers one `notification.requested`: resolves the recipient, renders the template in the
+ * requested language, sends, and keeps the delivery log. Never sends twice: an attempt starts by
+ * locking the delivery row; a row already `sent` ends the attempt, and `sent` is written in the
+ * consumer's transaction, which commits together with the envelope's dedupe record. The one
+ * window left — the SMTP server accepted and the process died before that commit — is bounded
+ * and marked: the retry reuses the same Message-ID (`<notificationId@cloud-connect>`), so mail
+ * systems and readers can drop the copy (see docs/notifier.md).
+ */
+export class DeliverNotification {
+  private readonly deliveries = new DeliveriesRepository();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly mail: Transporter,
+    private readonly sms: SmsProvider,
+    private readonly sites: { find(site: string): Promise<SiteRecord | null> },
+    private readonly settings: DeliverySettings,
+    private readonly logger: Logger,
+  ) {}
+
+  async handle(envelope: Envelope, tx: EntityManager, attempt: number): Promise<void> {
+    if (envelope.type !== Events.notificationRequested.type) return;
+    const request = Events.notificationRequested.schema.parse(envelope.payload);
+    const site = envelope.siteId;
+    const before = await this.dataSource.transaction((t) =>
+      this.deliveries.beginAttempt(t, site, {
+        notificationId: request.notificationId,
+        channel: request.channel,
+        template: request.template,
+        locale: request.locale,
+        recipient: request.recipient,
+      }),
+    );
+    if (before.status === 'sent') {
+      this.logger.info(
+        { notificationId: request.notificationId },
+        'notification already sent; not sending again',
+      );
+      return;
+    }
+    try {
+      const recipient = await this.resolveRecipient(site, request.channel, request.recipient);
+      const message = this.render(request.template, request.locale, request.params);
+      const providerId =
+        request.channel === 'email'
+          ? await this.sendMail(request.notificationId, recipient, message)
+          : await this.sendSms(request.notificationId, recipient, message.text);
+      await this.deliveries.markSent(tx, site, request.notificationId, providerId);
+      this.logger.info(
+        {
+          notificationId: request.notificationId,
+          channel: request.channel,
+          template: request.template,
+          attempt,
+        },
+        'notification sent',
+      );
+    } catch (error) {
+      const final = isPermanentDeliveryError(error) || attempt >= this.settings.retry.maxAttempts;
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : 'error';
+      await this.dataSource
+        .transaction((t) => this.deliveries.markFailed(t, site, request.notificationId, reason, final))
+        .catch(() => undefined);
+      this.logger.warn(
+        { notificationId: request.notificationId, channel: request.channel, attempt, final, error: reason },
+        'notification not sent',
+      );
+      throw error;
+    }
+  }
+
+  private render(
+    template: string,
+    locale: 'en' | 'fr',
+    params: Record<string, string>,
+  ): { subject: string; text: string } {
+    try {
+      return render(template, locale, params);
+    } catch (error) {
+      if (error instanceof UnknownTemplateError || error instanceof MissingParamError) {
+        throw new PermanentDeliveryError(error.message);
+      }
+      throw error;
+    }
+  }
+
+  private async resolveRecipient(site: string, channel: 'email' | 'sms', recipient: string): Promise<string> {
+    if (!RECIPIENT_REFERENCES.has(recipient)) {
+      const ok =
+        channel === 'email'
+          ? /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(recipient)
+          : /^\+[1-9][0-9]{6,14}$/.test(recipient);
+      if (!ok)
+        throw new PermanentDeliveryError(
+          `recipient is not a valid ${channel === 'email' ? 'e-mail address' : 'E.164 number'}`,
+        );
+      return recipient;
+    }
+    if (channel !== 'email') throw new PermanentDeliveryError(`${recipient} has no phone number`);
+    const record = await this.sites.find(site);
+    // The site directory may not have reached this service yet: retry later.
+    if (!record) throw new Error(`site ${site} is not known here yet`);
+    return recipient === 'site-admin' ? record.adminEmail : (record.clinicalAdminEmail ?? record.adminEmail);
+  }
+
+  private async sendMail(
+    notificationId: string,
+    to: string,
+    message: { subject: string; text: string },
+  ): Promise<string> {
+    try {
+      const info = (await this.mail.sendMail({
+        from: this.settings.from,
+        to,
+        subject: message.subject,
+        text: message.text,
+        messageId: `<${notificationId}@cloud-connect>`,
+        headers: { 'X-Cloud-Connect-Notification-Id': notificationId },
+      })) as { messageId?: string; rejected?: unknown[] };
+      if ((info.rejected ?? []).length > 0)
+        throw new PermanentDeliveryError('the SMTP server rejected the recipient');
+      return info.messageId ?? notificationId;
+    } catch (error) {
+      const code = (error as { responseCode?: number }).responseCode;
+      if (typeof code === 'number' && code >= 500 && code < 600) {
+        throw new PermanentDeliveryError(`SMTP ${code}`);
+      }
+      throw error;
+    }
+  }
+
+  private async sendSms(notificationId: string, to: string, text: string): Promise<string> {
+    try {
+      return (await this.sms.send({ to, text, idempotencyKey: notificationId })).providerId;
+    } catch (error) {
+      if (error instanceof SmsSendError && error.permanent) throw new PermanentDeliveryError(error.message);
+      throw error;
+    }
+  }
+}

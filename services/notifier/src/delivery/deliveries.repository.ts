@@ -1,0 +1,127 @@
+import { schemaOf } from '@cloud-connect/db';
+import type { EntityManager } from 'typeorm';
+
+export type DeliveryStatus = 'queued' | 'sending' | 'sent' | 'failed' | 'dead-lettered';
+
+export interface Delivery {
+  notificationId: string;
+  siteNumber: string;
+  channel: 'email' | 'sms';
+  template: string;
+  locale: string;
+  recipient: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastError: string | null;
+  providerId: string | null;
+  sentAt: string | null;
+}
+
+interface Row {
+  notification_id: string;
+  site_number: string;
+  channel: 'email' | 'sms';
+  template: string;
+  locale: string;
+  recipient: string;
+  status: DeliveryStatus;
+  attempts: number;
+  last_error: string | null;
+  provider_id: string | null;
+  sent_at: Date | null;
+}
+
+function toDelivery(r: Row): Delivery {
+  return {
+    notificationId: r.notification_id,
+    siteNumber: r.site_number,
+    channel: r.channel,
+    template: r.template,
+    locale: r.locale,
+    recipient: r.recipient,
+    status: r.status,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    providerId: r.provider_id,
+    sentAt: r.sent_at ? r.sent_at.toISOString() : null,
+  };
+}
+
+/** The only SQL on `deliveries`; every method takes the site number. */
+export class DeliveriesRepository {
+  /** Creates the row (queued) if new, then counts one more attempt; returns the row as it was. */
+  async beginAttempt(
+    tx: EntityManager,
+    siteNumber: string,
+    d: Pick<Delivery, 'notificationId' | 'channel' | 'template' | 'locale' | 'recipient'>,
+  ): Promise<Delivery> {
+    const s = schemaOf(tx.connection);
+    await tx.query(
+      `INSERT INTO "${s}".deliveries (notification_id, site_number, channel, template, locale, recipient, status)
+       VALUES ($1, $2, $3, $4, $5, $6, 'queued') ON CONFLICT (notification_id) DO NOTHING`,
+      [d.notificationId, siteNumber, d.channel, d.template, d.locale, d.recipient],
+    );
+    const rows: Row[] = await tx.query(
+      `SELECT * FROM "${s}".deliveries WHERE site_number = $1 AND notification_id = $2 FOR UPDATE`,
+      [siteNumber, d.notificationId],
+    );
+    const row = rows[0];
+    if (!row) throw new Error('delivery row vanished inside its own transaction');
+    const before = toDelivery(row);
+    if (before.status !== 'sent') {
+      await tx.query(
+        `UPDATE "${s}".deliveries SET status = 'sending', attempts = attempts + 1, updated_at = now()
+         WHERE site_number = $1 AND notification_id = $2`,
+        [siteNumber, d.notificationId],
+      );
+    }
+    return before;
+  }
+
+  async markSent(
+    tx: EntityManager,
+    siteNumber: string,
+    notificationId: string,
+    providerId: string,
+  ): Promise<void> {
+    const s = schemaOf(tx.connection);
+    await tx.query(
+      `UPDATE "${s}".deliveries SET status = 'sent', provider_id = $3, last_error = NULL, sent_at = now(), updated_at = now()
+       WHERE site_number = $1 AND notification_id = $2`,
+      [siteNumber, notificationId, providerId],
+    );
+  }
+
+  async markFailed(
+    tx: EntityManager,
+    siteNumber: string,
+    notificationId: string,
+    error: string,
+    final: boolean,
+  ): Promise<void> {
+    const s = schemaOf(tx.connection);
+    await tx.query(
+      `UPDATE "${s}".deliveries SET status = $3, last_error = $4, updated_at = now()
+       WHERE site_number = $1 AND notification_id = $2 AND status <> 'sent'`,
+      [siteNumber, notificationId, final ? 'dead-lettered' : 'failed', error.slice(0, 500)],
+    );
+  }
+
+  async find(tx: EntityManager, siteNumber: string, notificationId: string): Promise<Delivery | null> {
+    const s = schemaOf(tx.connection);
+    const rows: Row[] = await tx.query(
+      `SELECT * FROM "${s}".deliveries WHERE site_number = $1 AND notification_id = $2`,
+      [siteNumber, notificationId],
+    );
+    return rows[0] ? toDelivery(rows[0]) : null;
+  }
+
+  async list(tx: EntityManager, siteNumber: string, limit: number): Promise<Delivery[]> {
+    const s = schemaOf(tx.connection);
+    const rows: Row[] = await tx.query(
+      `SELECT * FROM "${s}".deliveries WHERE site_number = $1 ORDER BY created_at DESC LIMIT $2`,
+      [siteNumber, limit],
+    );
+    return rows.map(toDelivery);
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Message templates in English and French. A template turns the request's params into a subject
+ * and a plain-text body (and an SMS text); params are inserted as text, never as markup.
+ */
+export type Locale = 'en' | 'fr';
+
+export interface Rendered {
+  subject: string;
+  text: string;
+}
+
+export class UnknownTemplateError extends Error {
+  constructor(readonly template: string) {
+    super(`unknown notification template ${template}`);
+    this.name = 'UnknownTemplateError';
+  }
+}
+
+export class MissingParamError extends Error {
+  constructor(
+    readonly template: string,
+    readonly param: string,
+  ) {
+    super(`template ${template} needs param ${param}`);
+    this.name = 'MissingParamError';
+  }
+}
+
+type Params = Record<string, string>;
+
+const SEK_ACTIONS: Record<Locale, Record<string, string>> = {
+  en: { view: 'viewed', store: 'stored', replace: 'replaced', remove: 'removed' },
+  fr: { view: 'consulté', store: 'enregistré', replace: 'remplacé', remove: 'supprimé' },
+};
+const SEK_OUTCOMES: Record<Locale, Record<string, string>> = {
+  en: { allowed: 'succeeded', denied: 'was refused', failed: 'failed' },
+  fr: { allowed: 'a réussi', denied: 'a été refusée', failed: 'a échoué' },
+};
+
+function need<K extends string>(template: string, params: Params, ...names: K[]): Record<K, string> {
+  const out = {} as Record<K, string>;
+  for (const name of names) {
+    const value = params[name];
+    if (!value) throw new MissingParamError(template, name);
+    out[name] = value;
+  }
+  return out;
+}
+
+function when(iso: string, locale: Locale, timeZone: string): string {
+  const date = new Date(iso);
+  const local = new Intl.DateTimeFormat(locale === 'fr' ? 'fr-CA' : 'en-CA', {
+    dateStyle: 'long',
+    timeStyle: 'long',
+    timeZone,
+  }).format(date);
+  return `${local} (${date.toISOString()})`;
+}
+
+const TEMPLATES: Record<string, (locale: Locale, p: Params) => Rendered> = {
+  'sek.accessed': (locale, params) => {
+    const p = need(
+      'sek.accessed',
+      params,
+      'siteNumber',
+      'siteName',
+      'actor',
+      'action',
+      'outcome',
+      'at',
+      'from',
+    );
+    const at = when(p.at, locale, params['timezone'] ?? 'America/Toronto');
+    const action = SEK_ACTIONS[locale][p.action] ?? p.action;
+    const outcome = SEK_OUTCOMES[locale][p.outcome] ?? p.outcome;
+    if (locale === 'fr') {
+      return {
+        subject: `[Cloud Connect] Accès à la clé de chiffrement partagée du site ${p.siteNumber}`,
+        text: [
+          `Bonjour,`,
+          ``,
+          `La clé de chiffrement partagée (SEK) du site ${p.siteName} (${p.siteNumber}) a été ${action} dans Cloud Connect.`,
+          ``,
+          `Qui : ${p.actor}`,
+          `Quoi : clé ${action} — l'opération ${outcome}`,
+          `Quand : ${at}`,
+          `D'où : ${p.from}`,
+          ``,
+          `Si vous ne reconnaissez pas cet accès, remplacez la clé et communiquez avec le soutien.`,
+          `Ce message ne contient jamais la clé elle-même.`,
+        ].join('\n'),
+      };
+    }
+    return {
+      subject: `[Cloud Connect] Shared Encryption Key accessed for site ${p.siteNumber}`,
+      text: [
+        `Hello,`,
+        ``,
+        `The Shared Encryption Key (SEK) of site ${p.siteName} (${p.siteNumber}) was ${action} in Cloud Connect.`,
+        ``,
+        `Who: ${p.actor}`,
+        `What: key ${action} — the operation ${outcome}`,
+        `When: ${at}`,
+        `From: ${p.from}`,
+        ``,
+        `If you do not recognise this access, replace the key and contact support.`,
+        `This message never contains the key itself.`,
+      ].join('\n'),
+    };
+  },
+  'reminder.appointment': (locale, params) => {
+    const p = need('reminder.appointment', params, 'siteName', 'at');
+    const at = when(p.at, locale, params['timezone'] ?? 'America/Toronto');
+    return locale === 'fr'
+      ? {
+          subject: `Rappel de rendez-vous — ${p.siteName}`,
+          text: `Rappel : vous avez un rendez-vous à ${p.siteName} le ${at}.`,
+        }
+      : {
+          subject: `Appointment reminder — ${p.siteName}`,
+          text: `Reminder: you have an appointment at ${p.siteName} on ${at}.`,
+        };
+  },
+};
+
+export function render(template: string, locale: Locale, params: Params): Rendered {
+  const build = TEMPLATES[template];
+  if (!build) throw new UnknownTemplateError(template);
+  return build(locale, params);
+}
