@@ -12,10 +12,10 @@ step "Node.js 24 (project-local)"
 source scripts/bootstrap-node.sh
 node --version
 
-step "dependencies (npm ci)"
+step "dependencies (npm install from the lockfile)"
 lock_stamp="node_modules/.package-lock.json"
 if [ ! -f "$lock_stamp" ] || [ package-lock.json -nt "$lock_stamp" ]; then
-  npm ci --no-audit --no-fund
+  npm install --no-audit --no-fund --prefer-offline
 fi
 
 step "build"
