@@ -1,4 +1,4 @@
-import type { Envelope, EventRegistry } from '@cloud-connect/kafka';
+import { currentTraceparent, type Envelope, type EventRegistry } from '@cloud-connect/kafka';
 import type { EntityManager } from 'typeorm';
 import { assertIdentifier } from './data-source';
 
@@ -17,7 +17,9 @@ export class OutboxWriter {
   }
 
   async enqueue(tx: EntityManager, envelope: Envelope): Promise<void> {
-    const valid = this.registry.validate(envelope);
+    // The event keeps the trace of the request that caused it, even though it is sent later.
+    const traceparent = envelope.traceparent ?? currentTraceparent();
+    const valid = this.registry.validate(traceparent ? { ...envelope, traceparent } : envelope);
     await tx.query(`INSERT INTO ${this.table} (topic, message_key, envelope) VALUES ($1, $2, $3)`, [
       this.registry.topicOf(valid),
       valid.siteId,
