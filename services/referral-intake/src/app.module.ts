@@ -1,13 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from '@cloud-connect/auth';
 import { Topics } from '@cloud-connect/contracts';
-import { MessagingTables1732300000000 } from '@cloud-connect/db';
-import {
-  CoreModule,
-  SiteReplicaModule,
-  SiteReplicaTable1732300000100,
-  type ServiceContext,
-} from '@cloud-connect/service-kit';
+import { CoreModule, SiteReplicaModule, type ServiceContext } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type IntakeConfig } from './config';
+import { CopiesModule } from './copies/copies.module';
+import { CryptoModule } from './crypto/crypto.module';
+import { INTAKE_MIGRATIONS } from './database';
+import { ReferralsModule } from './referrals/referrals.module';
 
 @Module({})
 export class AppModule {
@@ -23,11 +22,19 @@ export class AppModule {
           database: {
             schema: config.DATABASE_SCHEMA,
             entities: [],
-            migrations: [MessagingTables1732300000000, SiteReplicaTable1732300000100],
+            migrations: INTAKE_MIGRATIONS,
           },
           messaging: { topics: [Topics.siteRegistered, Topics.referralReceived, Topics.auditRecorded] },
         }),
+        AuthModule.forRoot({
+          serviceName: SERVICE_NAME,
+          serviceSecret: config.SERVICE_AUTH_SECRET,
+          adminJwksUrl: config.ADMIN_JWKS_URL,
+        }),
         SiteReplicaModule,
+        CryptoModule,
+        ReferralsModule,
+        CopiesModule,
       ],
     };
   }

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { REPO_ROOT, stackEnv } from '@cloud-connect/testing';
 import { serviceStatuses, startServices, stopServices } from './local-services';
 import { CliError, printJson, progress } from './output';
+import { registerIntegrationCommands } from './integration-commands';
 import { createSite } from './site-commands';
 import { registerUserCommands } from './user-commands';
 
@@ -91,6 +92,7 @@ export function buildProgram(): Command {
       },
     );
   registerUserCommands(program, databaseUrl);
+  registerIntegrationCommands(program, databaseUrl);
   return program;
 }
 

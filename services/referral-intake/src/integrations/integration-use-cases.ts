@@ -1,0 +1,230 @@
+import { Events } from '@cloud-connect/contracts';
+import type { OutboxWriter } from '@cloud-connect/db';
+import type { EventRegistry } from '@cloud-connect/kafka';
+import { randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { PhiCipher } from '../crypto/phi-cipher';
+import { generateApiKey, hashApiKey, keyHint, weakKeyReason } from './api-key';
+import {
+  createIntegrationInput,
+  IntegrationError,
+  issuesOf,
+  rotateKeyInput,
+  siteNumber as siteNumberSchema,
+  type CreateIntegrationInput,
+  type IntegrationView,
+  type RotateKeyInput,
+} from './integration';
+import { IntegrationsRepository } from './integrations.repository';
+
+/** What every integration use case needs: the store, the outbox, the key pepper and the cipher. */
+export interface IntegrationDeps {
+  dataSource: DataSource;
+  schema: string;
+  outbox: OutboxWriter;
+  registry: EventRegistry;
+  keyPepper: string;
+  cipher: PhiCipher;
+  allowHttpRequestUrls: boolean;
+  /** Runs after a transaction that wrote to the outbox committed (wakes the relay). */
+  afterCommit?: () => void;
+}
+
+/** The result of an action that issued an inbound key: the key is in it this once, never again. */
+export interface IssuedKey {
+  integration: IntegrationView;
+  /** Present only when we generated the key: shown once. */
+  apiKey?: string;
+}
+
+function checkSite(site: string): string {
+  const parsed = siteNumberSchema.safeParse(site);
+  if (!parsed.success)
+    throw new IntegrationError('invalid-integration', 'invalid site number', issuesOf(parsed.error));
+  return parsed.data;
+}
+
+function checkId(id: string): string {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+    throw new IntegrationError('integration-not-found', 'no such integration');
+  }
+  return id.toLowerCase();
+}
+
+abstract class IntegrationUseCase {
+  protected readonly repo: IntegrationsRepository;
+
+  constructor(protected readonly deps: IntegrationDeps) {
+    this.repo = new IntegrationsRepository(deps.schema);
+  }
+
+  protected async transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    const result = await this.deps.dataSource.transaction(work);
+    this.deps.afterCommit?.();
+    return result;
+  }
+
+  protected async audit(
+    tx: EntityManager,
+    site: string,
+    actor: string,
+    action: string,
+    target: string,
+  ): Promise<void> {
+    await this.deps.outbox.enqueue(
+      tx,
+      this.deps.registry.create(Events.auditRecorded, site, {
+        auditId: randomUUID(),
+        actor,
+        action,
+        target,
+        outcome: 'allowed',
+      }),
+    );
+  }
+
+  /** A supplied key is checked for strength; no key means we generate one. */
+  protected newKey(supplied: string | undefined): { key: string; origin: 'generated' | 'supplied' } {
+    if (supplied === undefined) return { key: generateApiKey(), origin: 'generated' };
+    const weak = weakKeyReason(supplied);
+    if (weak) throw new IntegrationError('invalid-integration', `key: ${weak}`, [`key: ${weak}`]);
+    return { key: supplied, origin: 'supplied' };
+  }
+
+  protected async addKey(
+    tx: EntityManager,
+    site: string,
+    integrationId: string,
+    key: string,
+    origin: 'generated' | 'supplied',
+  ): Promise<void> {
+    const result = await this.repo.insertKey(tx, site, {
+      id: randomUUID(),
+      integrationId,
+      siteNumber: site,
+      keyHash: hashApiKey(this.deps.keyPepper, key),
+      keyHint: keyHint(key),
+      origin,
+    });
+    if (result === 'taken') {
+      // Saying "taken" tells the admin nothing they did not paste in themselves.
+      throw new IntegrationError('invalid-integration', 'key: this key is already in use; use another one', [
+        'key: already in use',
+      ]);
+    }
+  }
+
+  protected async reload(tx: EntityManager, site: string, id: string): Promise<IntegrationView> {
+    const found = await this.repo.find(tx, site, id);
+    if (!found) throw new IntegrationError('integration-not-found', 'no such integration');
+    return found;
+  }
+}
+
+export class CreateIntegration extends IntegrationUseCase {
+  async execute(site: string, input: CreateIntegrationInput, actor: string): Promise<IssuedKey> {
+    const siteNumber = checkSite(site);
+    const parsed = createIntegrationInput({ allowHttp: this.deps.allowHttpRequestUrls }).safeParse(input);
+    if (!parsed.success) {
+      const details = issuesOf(parsed.error);
+      throw new IntegrationError(
+        'invalid-integration',
+        `invalid integration: ${details.join('; ')}`,
+        details,
+      );
+    }
+    const value = parsed.data;
+    const { key, origin } = this.newKey(value.key);
+    const id = randomUUID();
+    const outboundKeyCiphertext =
+      value.outboundKey === null
+        ? null
+        : await this.deps.cipher.encrypt(siteNumber, id, Buffer.from(value.outboundKey, 'utf8'));
+    const integration = await this.transaction(async (tx) => {
+      const inserted = await this.repo.insert(tx, {
+        id,
+        siteNumber,
+        name: value.name,
+        authHeaderName: value.authHeaderName,
+        requestUrl: value.requestUrl,
+        sendCopies: value.sendCopies,
+        outboundKeyCiphertext,
+        rateLimitPerSecond: value.rateLimitPerSecond,
+        createdBy: actor,
+      });
+      if (inserted === 'exists') {
+        throw new IntegrationError(
+          'integration-exists',
+          `site ${siteNumber} already has an integration named "${value.name}"`,
+        );
+      }
+      await this.addKey(tx, siteNumber, id, key, origin);
+      await this.audit(tx, siteNumber, actor, 'integration.create', `site/${siteNumber}/integration/${id}`);
+      return this.reload(tx, siteNumber, id);
+    });
+    return origin === 'generated' ? { integration, apiKey: key } : { integration };
+  }
+}
+
+export class ListIntegrations extends IntegrationUseCase {
+  execute(site: string): Promise<IntegrationView[]> {
+    return this.repo.list(this.deps.dataSource.manager, checkSite(site));
+  }
+}
+
+export class SetIntegrationEnabled extends IntegrationUseCase {
+  async execute(
+    site: string,
+    integrationId: string,
+    enabled: boolean,
+    actor: string,
+  ): Promise<IntegrationView> {
+    const siteNumber = checkSite(site);
+    const id = checkId(integrationId);
+    return this.transaction(async (tx) => {
+      if (!(await this.repo.setEnabled(tx, siteNumber, id, enabled))) {
+        throw new IntegrationError('integration-not-found', 'no such integration');
+      }
+      const action = enabled ? 'integration.enable' : 'integration.disable';
+      await this.audit(tx, siteNumber, actor, action, `site/${siteNumber}/integration/${id}`);
+      return this.reload(tx, siteNumber, id);
+    });
+  }
+}
+
+/**
+ * Issues a new inbound key; the keys active until now keep working for the overlap window, so
+ * the sender can switch without a failed post.
+ */
+export class RotateIntegrationKey extends IntegrationUseCase {
+  async execute(
+    site: string,
+    integrationId: string,
+    input: RotateKeyInput,
+    actor: string,
+  ): Promise<IssuedKey> {
+    const siteNumber = checkSite(site);
+    const id = checkId(integrationId);
+    const parsed = rotateKeyInput.safeParse(input);
+    if (!parsed.success) {
+      const details = issuesOf(parsed.error);
+      throw new IntegrationError('invalid-integration', `invalid rotation: ${details.join('; ')}`, details);
+    }
+    const { key, origin } = this.newKey(parsed.data.key);
+    const integration = await this.transaction(async (tx) => {
+      await this.reload(tx, siteNumber, id);
+      const until = new Date(Date.now() + parsed.data.overlapSeconds * 1000);
+      await this.repo.expireActiveKeys(tx, siteNumber, id, until);
+      await this.addKey(tx, siteNumber, id, key, origin);
+      await this.audit(
+        tx,
+        siteNumber,
+        actor,
+        'integration.rotate-key',
+        `site/${siteNumber}/integration/${id}`,
+      );
+      return this.reload(tx, siteNumber, id);
+    });
+    return origin === 'generated' ? { integration, apiKey: key } : { integration };
+  }
+}

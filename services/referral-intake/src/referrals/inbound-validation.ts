@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import {
+  checkEnvelope,
+  checkLimits,
+  checkMessage,
+  type LimitOptions,
+  type MessageFacts,
+} from './ereferral-rules';
+import { validateStructure } from './fhir-structure';
+import { error, type ValidationIssue } from './validation-issue';
+
+const MAX_REPORTED_ISSUES = 100;
+
+export type InboundValidation =
+  | {
+      ok: true;
+      bundle: Record<string, unknown>;
+      facts: MessageFacts;
+      warnings: ValidationIssue[];
+      contentHash: Buffer;
+    }
+  | { ok: false; issues: ValidationIssue[] };
+
+/**
+ * The whole check of a posted body, cheapest first: JSON, size bounds, message envelope, FHIR R4
+ * structure (all issues), then messaging and eReferral rules. Nothing here does I/O.
+ */
+export function validateInbound(raw: Buffer, limits: LimitOptions): InboundValidation {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return { ok: false, issues: [error('structure', 'Bundle', 'the body is not valid JSON')] };
+  }
+  const bounded = checkLimits(parsed, limits);
+  if (bounded.length > 0) return { ok: false, issues: bounded };
+  const envelope = checkEnvelope(parsed);
+  if (envelope.length > 0) return { ok: false, issues: envelope };
+  const bundle = parsed as Record<string, unknown>;
+  const structure = validateStructure(bundle);
+  const message = checkMessage(bundle);
+  const issues = [...structure, ...message.issues];
+  const errors = issues.filter((i) => i.severity === 'error');
+  if (errors.length > 0 || !message.facts) {
+    return {
+      ok: false,
+      issues: [...errors, ...issues.filter((i) => i.severity !== 'error')].slice(0, MAX_REPORTED_ISSUES),
+    };
+  }
+  return {
+    ok: true,
+    bundle,
+    facts: message.facts,
+    warnings: issues.slice(0, MAX_REPORTED_ISSUES),
+    contentHash: contentHash(bundle),
+  };
+}
+
+/**
+ * What "the same message" means for idempotency: the entries (MessageHeader and content), not
+ * Bundle.id/meta/timestamp, so a message re-wrapped or echoed back in a new Bundle is recognised.
+ */
+export function contentHash(bundle: Record<string, unknown>): Buffer {
+  return createHash('sha256')
+    .update(JSON.stringify(bundle['entry'] ?? []))
+    .digest();
+}

@@ -1,0 +1,66 @@
+import { Inject, Module, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { Logger } from '@cloud-connect/observability';
+import { LOGGER, MessagingService, SERVICE_CONFIG } from '@cloud-connect/service-kit';
+import type { FastifyInstance } from 'fastify';
+import { DataSource } from 'typeorm';
+import { intakeSecrets, type IntakeConfig } from '../config';
+import { PHI_CIPHER, type PhiCipher } from '../crypto/phi-cipher';
+import { loadFhirDefinitions } from './fhir-structure';
+import { registerInboundRoutes } from './inbound.routes';
+import { RateLimiter } from './rate-limiter';
+import { ReceiveReferral } from './receive-referral';
+
+class InboundHttp implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly receive: ReceiveReferral,
+    @Inject(SERVICE_CONFIG) private readonly config: IntakeConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onModuleInit(): void {
+    loadFhirDefinitions();
+    registerInboundRoutes(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), {
+      receive: this.receive,
+      maxBodyBytes: this.config.INTAKE_MAX_BODY_BYTES,
+      logger: this.logger,
+    });
+  }
+}
+
+@Module({
+  providers: [
+    {
+      provide: ReceiveReferral,
+      inject: [DataSource, MessagingService, PHI_CIPHER, SERVICE_CONFIG],
+      useFactory: (
+        dataSource: DataSource,
+        messaging: MessagingService,
+        cipher: PhiCipher,
+        config: IntakeConfig,
+      ) =>
+        new ReceiveReferral({
+          dataSource,
+          schema: config.DATABASE_SCHEMA,
+          outbox: messaging.outbox,
+          registry: messaging.registry,
+          keyPepper: intakeSecrets(config).keyPepper,
+          cipher,
+          limiter: new RateLimiter({
+            perSecond: config.INTAKE_RATE_LIMIT_PER_SECOND,
+            burst: config.INTAKE_RATE_LIMIT_BURST,
+          }),
+          limits: { maxDepth: config.INTAKE_MAX_JSON_DEPTH, maxArrayLength: config.INTAKE_MAX_ARRAY_LENGTH },
+          afterCommit: () => messaging.relay.wake(),
+        }),
+    },
+    {
+      provide: InboundHttp,
+      inject: [HttpAdapterHost, ReceiveReferral, SERVICE_CONFIG, LOGGER],
+      useFactory: (host: HttpAdapterHost, receive: ReceiveReferral, config: IntakeConfig, logger: Logger) =>
+        new InboundHttp(host, receive, config, logger),
+    },
+  ],
+})
+export class ReferralsModule {}

@@ -1,0 +1,92 @@
+import { assertIdentifier } from '@cloud-connect/db';
+import type { Db } from '../integrations/integrations.repository';
+
+export interface NewReferralRow {
+  id: string;
+  siteNumber: string;
+  integrationId: string;
+  bundleId: string;
+  messageHeaderId: string;
+  eventCode: string;
+  serviceRequestId: string | null;
+  contentSha256: Buffer;
+  bundleCiphertext: Buffer;
+  response: unknown;
+  warnings: number;
+}
+
+export interface StoredReferral {
+  id: string;
+  integrationId: string;
+  contentSha256: Buffer;
+  response: unknown;
+}
+
+type Row = Record<string, unknown>;
+
+/** The only SQL on `referrals`; every method takes the site number. */
+export class ReferralsRepository {
+  private readonly table: string;
+
+  constructor(schema: string) {
+    this.table = `"${assertIdentifier(schema)}".referrals`;
+  }
+
+  /** Inserts unless the site already holds this Bundle id or MessageHeader id. */
+  async insertIfNew(tx: Db, siteNumber: string, row: NewReferralRow): Promise<boolean> {
+    const rows: unknown[] = await tx.query(
+      `INSERT INTO ${this.table} (id, site_number, integration_id, bundle_id, message_header_id, event_code,
+         service_request_id, content_sha256, bundle_ciphertext, response, warnings)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT DO NOTHING RETURNING id`,
+      [
+        row.id,
+        siteNumber,
+        row.integrationId,
+        row.bundleId,
+        row.messageHeaderId,
+        row.eventCode,
+        row.serviceRequestId,
+        row.contentSha256,
+        row.bundleCiphertext,
+        JSON.stringify(row.response),
+        row.warnings,
+      ],
+    );
+    return rows.length > 0;
+  }
+
+  async findByMessageIds(
+    db: Db,
+    siteNumber: string,
+    bundleId: string,
+    messageHeaderId: string,
+  ): Promise<StoredReferral[]> {
+    const rows: Row[] = await db.query(
+      `SELECT id, integration_id, content_sha256, response FROM ${this.table}
+        WHERE site_number = $1 AND (bundle_id = $2 OR message_header_id = $3)`,
+      [siteNumber, bundleId, messageHeaderId],
+    );
+    return rows.map((r) => ({
+      id: String(r['id']),
+      integrationId: String(r['integration_id']),
+      contentSha256: r['content_sha256'] as Buffer,
+      response: JSON.parse(String(r['response'])) as unknown,
+    }));
+  }
+
+  async bundleCiphertext(db: Db, siteNumber: string, referralId: string): Promise<Buffer | null> {
+    const rows: Row[] = await db.query(
+      `SELECT bundle_ciphertext FROM ${this.table} WHERE site_number = $1 AND id = $2`,
+      [siteNumber, referralId],
+    );
+    return (rows[0]?.['bundle_ciphertext'] as Buffer | undefined) ?? null;
+  }
+
+  async count(db: Db, siteNumber: string): Promise<number> {
+    const rows: Row[] = await db.query(`SELECT count(*) AS n FROM ${this.table} WHERE site_number = $1`, [
+      siteNumber,
+    ]);
+    return Number(rows[0]?.['n'] ?? 0);
+  }
+}
