@@ -154,8 +154,9 @@ def parse_kv(rest):
 
 # ---- building -----------------------------------------------------------------------------------
 class Builder:
-    def __init__(self, work, ctx, node_major, npm_install=False):
-        self.work, self.ctx, self.node_major, self.npm_install = work, ctx, node_major, npm_install
+    def __init__(self, work, ctx, node_major, build_args=None):
+        self.work, self.ctx, self.node_major = work, ctx, node_major
+        self.build_args = build_args or {}
         self.cache = {}  # stage key -> root
 
     def build(self, dockerfile):
@@ -164,7 +165,7 @@ class Builder:
         for word, rest in instrs:
             if word == "ARG" and cur is None:
                 k, _, v = rest.partition("=")
-                global_args[k] = v
+                global_args[k] = self.build_args.get(k, v)
                 continue
             if word == "FROM":
                 m = re.match(r"(\S+)(?:\s+AS\s+(\S+))?$", rest, re.I)
@@ -218,8 +219,12 @@ class Builder:
     def step(self, st, stages, word, rest, dockerfile):
         env = {**st["args"], **st["env"]}
         if word == "ARG":
-            k, _, v = rest.partition("=")
-            st["args"][k] = expand(v, env)
+            k, eq, v = rest.partition("=")
+            if k in self.build_args:
+                st["args"][k] = self.build_args[k]
+            elif eq:
+                st["args"][k] = expand(v, env)
+            # `ARG NAME` without a value re-imports the global ARG (already in st["args"]).
         elif word == "ENV":
             for k, v in parse_kv(rest).items():
                 st["env"][k] = expand(v, {**st["args"], **st["env"]})
@@ -251,8 +256,6 @@ class Builder:
                     shutil.copy2(sp, target, follow_symlinks=False)
         elif word == "RUN":
             cmd = re.sub(r"--mount=\S+\s*", "", rest).strip()
-            if self.npm_install:
-                cmd = re.sub(r"\bnpm ci\b", "npm install", cmd)
             if re.match(r"(groupadd|useradd)\b", cmd):
                 st["meta"]["skipped"] = st["meta"].get("skipped", []) + [cmd.split()[0]]
                 return
@@ -362,9 +365,8 @@ def main():
     ap.add_argument("--service", action="append", choices=SERVICES, help="default: all five")
     ap.add_argument("--run", action="store_true", help="start each image and run its HEALTHCHECK")
     ap.add_argument("--env-file", help="KEY=value lines (e.g. the local stack's stack.env) for --run")
-    ap.add_argument("--npm-install", action="store_true",
-                    help="run `npm install` where the Dockerfile says `npm ci` (lockfile not enforced), to get "
-                         "past a lockfile that npm ci rejects here and still check everything else")
+    ap.add_argument("--build-arg", action="append", default=[], metavar="NAME=VALUE",
+                    help="as docker build --build-arg, e.g. NPM_INSTALL=install")
     ap.add_argument("--keep", help="work folder to keep (default: a temporary one, removed)")
     a = ap.parse_args()
     services = a.service or SERVICES
@@ -378,9 +380,8 @@ def main():
         shutil.rmtree(ctx, ignore_errors=True)
         n = build_context(ctx, load_ignore(os.path.join(ROOT, ".dockerignore")))
         log(f"build context: {n} files after .dockerignore (host node {ver} plays the base image)")
-        if a.npm_install:
-            log("--npm-install: `npm ci` runs as `npm install` (the lockfile is not enforced in this simulation)")
-        b = Builder(work, ctx, major, a.npm_install)
+        build_args = dict(kv.split("=", 1) for kv in a.build_arg)
+        b = Builder(work, ctx, major, build_args)
         failures = inconclusive = 0
         for name in services:
             log(f"build services/{name}/Dockerfile")
