@@ -1,13 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { Topics } from '@cloud-connect/contracts';
-import { MessagingTables1732300000000 } from '@cloud-connect/db';
-import {
-  CoreModule,
-  SiteReplicaModule,
-  SiteReplicaTable1732300000100,
-  type ServiceContext,
-} from '@cloud-connect/service-kit';
+import { CoreModule, SiteReplicaModule, type ServiceContext } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type EmrGatewayConfig } from './config';
+import { EMR_GATEWAY_MIGRATIONS } from './database';
+import { EmrModule } from './emr.module';
 
 @Module({})
 export class AppModule {
@@ -23,7 +19,7 @@ export class AppModule {
           database: {
             schema: config.DATABASE_SCHEMA,
             entities: [],
-            migrations: [MessagingTables1732300000000, SiteReplicaTable1732300000100],
+            migrations: EMR_GATEWAY_MIGRATIONS,
           },
           messaging: {
             topics: [
@@ -38,6 +34,7 @@ export class AppModule {
           vault: config,
         }),
         SiteReplicaModule,
+        EmrModule,
       ],
     };
   }

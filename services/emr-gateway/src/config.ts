@@ -1,12 +1,54 @@
-import { loadConfigOrExit, requireVaultAuth, serviceEnvSchema, vaultClientEnv } from '@cloud-connect/config';
-import type { z } from 'zod';
+import {
+  env,
+  loadConfigOrExit,
+  requireVaultAuth,
+  serviceEnvSchema,
+  vaultClientEnv,
+} from '@cloud-connect/config';
+import { z } from 'zod';
 
 export const SERVICE_NAME = 'emr-gateway';
 
+const DEV_PHI_KEY = 'development-only-emr-command-key-not-for-production';
+
 export const configSchema = serviceEnvSchema(
   { port: 3002, schema: 'emr_gateway' },
-  vaultClientEnv.shape,
-).superRefine(requireVaultAuth);
+  {
+    ...vaultClientEnv.shape,
+    /** TELUS Health integration endpoint used by PS Suite and Med Access connections. */
+    EMR_TELUS_API_URL: env.url(['http', 'https']).default('http://127.0.0.1:4010/telus/v1'),
+    /** QHR Accuro API endpoint. */
+    EMR_ACCURO_API_URL: env.url(['http', 'https']).default('http://127.0.0.1:4010/accuro'),
+    EMR_HTTP_TIMEOUT_MS: env.positiveInt(10000),
+    /** Delays between tries of a failing command; the last one repeats (default: 6 tries in the first hour, then hourly). */
+    EMR_RETRY_SCHEDULE_MS: z
+      .string()
+      .default('60000,120000,300000,600000,900000,1800000,3600000')
+      .transform((v) => v.split(',').map((p) => Number(p.trim())))
+      .refine(
+        (list) => list.length > 0 && list.every((n) => Number.isInteger(n) && n > 0),
+        'a comma list of positive ms',
+      ),
+    /** After this long failing, a command is dead-lettered for an operator (product floor: 96 h). */
+    EMR_COMMAND_HORIZON_MS: env.positiveInt(96 * 3600 * 1000),
+    /** Reminder e-mail to the clinical administrator while delivery keeps failing. */
+    EMR_ALERT_REMINDER_MS: env.positiveInt(24 * 3600 * 1000),
+    /** How long the first note of a sitting waits for the sitting's other forms when combining. */
+    EMR_SITTING_WAIT_MS: env.positiveInt(120000),
+    EMR_DISPATCH_INTERVAL_MS: env.positiveInt(500),
+    EMR_DISPATCH_CONCURRENCY: env.positiveInt(8),
+    /** Interval of recent-appointment syncs (drives "next due"; the scheduler triggers them). */
+    EMR_SYNC_RECENT_INTERVAL_MS: env.positiveInt(30 * 60 * 1000),
+    /** Key of the DEVELOPMENT PhiCipher (see commands/phi-cipher.ts); refused as default in production. */
+    EMR_DEV_PHI_KEY: env.secret(32).default(DEV_PHI_KEY),
+  },
+)
+  .superRefine(requireVaultAuth)
+  .superRefine((cfg, ctx) => {
+    if (cfg.NODE_ENV === 'production' && cfg.EMR_DEV_PHI_KEY === DEV_PHI_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['EMR_DEV_PHI_KEY'], message: 'set a real key in production' });
+    }
+  });
 
 export type EmrGatewayConfig = z.output<typeof configSchema>;
 

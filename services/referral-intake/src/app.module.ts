@@ -6,6 +6,7 @@ import { SERVICE_NAME, type IntakeConfig } from './config';
 import { CopiesModule } from './copies/copies.module';
 import { CryptoModule } from './crypto/crypto.module';
 import { INTAKE_MIGRATIONS } from './database';
+import { IntegrationsModule } from './integrations/integrations.module';
 import { ReferralsModule } from './referrals/referrals.module';
 
 @Module({})
@@ -33,6 +34,7 @@ export class AppModule {
         }),
         SiteReplicaModule,
         CryptoModule,
+        IntegrationsModule,
         ReferralsModule,
         CopiesModule,
       ],

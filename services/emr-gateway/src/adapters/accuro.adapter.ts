@@ -1,0 +1,147 @@
+import type {
+  AppointmentInput,
+  EmrAdapter,
+  EmrAppointment,
+  EmrCredentials,
+  EmrPatient,
+  EmrProvider,
+} from './emr-adapter';
+import { checked, EmrHttp, TokenCache, tokenFrom, type AdapterSettings } from './http';
+
+type AccuroCredentials = Extract<EmrCredentials, { type: 'accuro' }>;
+
+interface AccuroAppointment {
+  appointmentId: number;
+  providerId: number;
+  patientId: number;
+  date: string;
+  startTime: string;
+  length: number;
+  status: { arrived: boolean; cancelled: boolean };
+}
+
+/**
+ * Accuro (QHR) REST API: OAuth 2 client credentials of the tenant's 'OceanAPI[tenant]' user
+ * (tenant_id in the token request); the user's per-provider permissions decide which schedules
+ * it may read (a 403 names the provider and the missing permission columns).
+ */
+export class AccuroAdapter implements EmrAdapter {
+  readonly type = 'accuro' as const;
+  private readonly http: EmrHttp;
+  private readonly tokens: TokenCache;
+
+  constructor(credentials: AccuroCredentials, baseUrl: string, settings: AdapterSettings) {
+    this.tokens = new TokenCache(async () => {
+      const response = await this.http.raw({
+        method: 'POST',
+        path: '/oauth/token',
+        form: {
+          grant_type: 'client_credentials',
+          tenant_id: credentials.tenant,
+          client_id: credentials.clientId,
+          client_secret: credentials.clientSecret,
+        },
+      });
+      return tokenFrom(checked(response, 'token'));
+    });
+    this.http = new EmrHttp(baseUrl, settings, {
+      headers: async () => ({ authorization: `Bearer ${await this.tokens.get()}` }),
+      reset: () => this.tokens.reset(),
+    });
+  }
+
+  async authenticate(): Promise<void> {
+    this.tokens.reset();
+    await this.tokens.get();
+  }
+
+  async providers(): Promise<EmrProvider[]> {
+    const body = await this.http.call<{ providerId: number; firstName: string; lastName: string }[]>({
+      method: 'GET',
+      path: '/rest/v1/providers',
+    });
+    return body.map((p) => ({ id: String(p.providerId), name: `${p.firstName} ${p.lastName}` }));
+  }
+
+  async appointments(providerId: string, from: string, to: string): Promise<EmrAppointment[]> {
+    const body = await this.http.call<AccuroAppointment[]>({
+      method: 'GET',
+      path: '/rest/v1/scheduler/appointments',
+      query: { providerId, startDate: from, endDate: to },
+    });
+    return body.map((a) => ({
+      id: String(a.appointmentId),
+      providerId: String(a.providerId),
+      patientId: String(a.patientId),
+      start: new Date(`${a.date}T${a.startTime}:00Z`).toISOString(),
+      durationMinutes: a.length,
+      status: a.status.cancelled ? 'cancelled' : a.status.arrived ? 'arrived' : 'booked',
+    }));
+  }
+
+  async findPatient(healthNumber: string): Promise<EmrPatient | null> {
+    const body = await this.http.call<{ patientId: number }[]>({
+      method: 'GET',
+      path: '/rest/v1/patients',
+      query: { healthNumber },
+    });
+    const found = body[0];
+    return found ? { id: String(found.patientId), healthNumber } : null;
+  }
+
+  async saveProgressNote(patientId: string, text: string, key: string): Promise<string> {
+    const body = await this.http.call<{ noteId: string }>({
+      method: 'POST',
+      path: `/rest/v1/patients/${encodeURIComponent(patientId)}/chart-notes`,
+      json: { content: text, author: 'OceanAPI' },
+      idempotencyKey: key,
+    });
+    return body.noteId;
+  }
+
+  async attachPdf(patientId: string, title: string, pdfBase64: string, key: string): Promise<string> {
+    const body = await this.http.call<{ documentId: string }>({
+      method: 'POST',
+      path: `/rest/v1/patients/${encodeURIComponent(patientId)}/documents`,
+      json: { fileName: title, contentType: 'application/pdf', data: pdfBase64 },
+      idempotencyKey: key,
+    });
+    return body.documentId;
+  }
+
+  async markArrived(appointmentId: string, key: string): Promise<void> {
+    await this.http.call({
+      method: 'PUT',
+      path: `/rest/v1/scheduler/appointments/${encodeURIComponent(appointmentId)}/status`,
+      json: { status: 'ARRIVED' },
+      idempotencyKey: key,
+    });
+  }
+
+  async upsertAppointment(input: AppointmentInput, key: string): Promise<string> {
+    const body = await this.http.call<{ appointmentId: number }>({
+      method: input.appointmentId ? 'PUT' : 'POST',
+      path: `/rest/v1/scheduler/appointments${input.appointmentId ? `/${encodeURIComponent(input.appointmentId)}` : ''}`,
+      json: {
+        providerId: input.providerId,
+        patientId: input.patientId,
+        date: input.start.slice(0, 10),
+        startTime: input.start.slice(11, 16),
+        length: input.durationMinutes,
+        reason: input.reason,
+      },
+      idempotencyKey: key,
+    });
+    return String(body.appointmentId);
+  }
+
+  async createTickler(patientId: string, message: string, dueDate: string, key: string): Promise<string> {
+    const body = await this.http.call<{ taskId: string }>({
+      method: 'POST',
+      path: '/rest/v1/tasks',
+      json: { patientId, subject: message, dueDate },
+      idempotencyKey: key,
+    });
+    return body.taskId;
+  }
+}

@@ -1,0 +1,153 @@
+import { EmrError } from './emr-adapter';
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH';
+  path: string;
+  query?: Record<string, string | string[]>;
+  json?: unknown;
+  form?: Record<string, string>;
+  headers?: Record<string, string>;
+  idempotencyKey?: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+/** Settings shared by every adapter. */
+export interface AdapterSettings {
+  timeoutMs: number;
+}
+
+function describeBody(body: unknown): Record<string, unknown> {
+  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+}
+
+/**
+ * HTTP to one EMR: maps transport and status failures to EmrError kinds, and re-authenticates
+ * once on a 401 (a token that expired) before calling the credentials rejected.
+ */
+export class EmrHttp {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly settings: AdapterSettings,
+    private readonly auth: { headers(): Promise<Record<string, string>>; reset(): void },
+  ) {}
+
+  /** A request without our auth headers (token and login endpoints). */
+  async raw(request: HttpRequest): Promise<HttpResponse> {
+    const url = new URL(this.baseUrl.replace(/\/$/, '') + request.path);
+    for (const [name, value] of Object.entries(request.query ?? {})) {
+      for (const v of Array.isArray(value) ? value : [value]) url.searchParams.append(name, v);
+    }
+    const headers: Record<string, string> = { accept: 'application/json', ...(request.headers ?? {}) };
+    let body: string | undefined;
+    if (request.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(request.form).toString();
+    } else if (request.json !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      body = JSON.stringify(request.json);
+    }
+    if (request.idempotencyKey) headers['Idempotency-Key'] = request.idempotencyKey;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: request.method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        signal: AbortSignal.timeout(this.settings.timeoutMs),
+      });
+    } catch (error) {
+      const timedOut = (error as Error).name === 'TimeoutError';
+      throw new EmrError(
+        'unreachable',
+        timedOut
+          ? `EMR did not answer within ${this.settings.timeoutMs} ms`
+          : `EMR is unreachable (${url.host})`,
+      );
+    }
+    const text = await response.text().catch(() => '');
+    let parsed: unknown = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: response.status, headers: response.headers, body: parsed };
+  }
+
+  async call<T = unknown>(request: HttpRequest): Promise<T> {
+    let response = await this.raw({
+      ...request,
+      headers: { ...(request.headers ?? {}), ...(await this.auth.headers()) },
+    });
+    if (response.status === 401) {
+      this.auth.reset();
+      response = await this.raw({
+        ...request,
+        headers: { ...(request.headers ?? {}), ...(await this.auth.headers()) },
+      });
+    }
+    return checked(response, `${request.method} ${request.path.split('?')[0] ?? ''}`) as T;
+  }
+}
+
+/** Maps an EMR answer to a value or a typed EmrError. */
+export function checked(response: HttpResponse, what: string): unknown {
+  const { status } = response;
+  if (status >= 200 && status < 300) return response.body;
+  const body = describeBody(response.body);
+  const extra = { status };
+  if (status === 401) throw new EmrError('auth-rejected', `EMR rejected our credentials (${what})`, extra);
+  if (status === 403) {
+    const missing = Array.isArray(body['missingPermissions'])
+      ? (body['missingPermissions'] as string[])
+      : undefined;
+    throw new EmrError('permission', `EMR user lacks permission (${what})`, {
+      ...extra,
+      ...(typeof body['providerId'] === 'string' || typeof body['providerId'] === 'number'
+        ? { providerId: String(body['providerId']) }
+        : {}),
+      ...(missing ? { missingPermissions: missing } : {}),
+    });
+  }
+  if (status === 404) throw new EmrError('not-found', `EMR has no such record (${what})`, extra);
+  if (status === 405 || status === 501)
+    throw new EmrError('unsupported', `EMR does not support this (${what})`, extra);
+  if (status === 408 || status === 429 || status >= 500)
+    throw new EmrError('transient', `EMR answered ${status} (${what})`, extra);
+  throw new EmrError('invalid', `EMR refused the request with ${status} (${what})`, extra);
+}
+
+/** A bearer token obtained from a token endpoint, cached until it is reset or expires. */
+export class TokenCache {
+  private token: string | undefined;
+  private expiresAt = 0;
+
+  constructor(private readonly fetchToken: () => Promise<{ token: string; expiresInSeconds: number }>) {}
+
+  async get(): Promise<string> {
+    if (this.token && Date.now() < this.expiresAt) return this.token;
+    const { token, expiresInSeconds } = await this.fetchToken();
+    this.token = token;
+    this.expiresAt = Date.now() + Math.max(30, expiresInSeconds - 30) * 1000;
+    return token;
+  }
+
+  reset(): void {
+    this.token = undefined;
+  }
+}
+
+export function tokenFrom(body: unknown): { token: string; expiresInSeconds: number } {
+  const b = describeBody(body);
+  if (typeof b['access_token'] !== 'string')
+    throw new EmrError('invalid', 'EMR token endpoint answered without a token');
+  return {
+    token: b['access_token'],
+    expiresInSeconds: typeof b['expires_in'] === 'number' ? b['expires_in'] : 300,
+  };
+}

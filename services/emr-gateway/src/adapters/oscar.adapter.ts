@@ -1,0 +1,156 @@
+import {
+  EmrError,
+  type AppointmentInput,
+  type EmrAdapter,
+  type EmrAppointment,
+  type EmrCredentials,
+  type EmrPatient,
+  type EmrProvider,
+} from './emr-adapter';
+import { checked, EmrHttp, type AdapterSettings } from './http';
+
+type OscarCredentials = Extract<EmrCredentials, { type: 'oscar-pro' }>;
+
+interface OscarAppointment {
+  id: number;
+  providerNo: string;
+  demographicNo: number;
+  appointmentDate: string;
+  startTime: string;
+  duration: number;
+  status: string;
+}
+
+/**
+ * OSCAR Pro: form login of the 'OceanConnect' EMR user (username, password and PIN; no PIN when
+ * the EMR uses Pro Auth) giving a JSESSIONID session cookie; JSON web services under /ws/services.
+ */
+export class OscarAdapter implements EmrAdapter {
+  readonly type = 'oscar-pro' as const;
+  private readonly http: EmrHttp;
+  private session: string | undefined;
+
+  constructor(
+    private readonly credentials: OscarCredentials,
+    settings: AdapterSettings,
+  ) {
+    this.http = new EmrHttp(credentials.baseUrl, settings, {
+      headers: async () => ({ cookie: `JSESSIONID=${await this.login()}` }),
+      reset: () => {
+        this.session = undefined;
+      },
+    });
+  }
+
+  private async login(): Promise<string> {
+    if (this.session) return this.session;
+    const form: Record<string, string> = {
+      username: this.credentials.username,
+      password: this.credentials.password,
+    };
+    if (this.credentials.pin) form['pin'] = this.credentials.pin;
+    const response = await this.http.raw({ method: 'POST', path: '/ws/login', form });
+    checked(response, 'login');
+    const match = /JSESSIONID=([^;]+)/.exec(response.headers.get('set-cookie') ?? '');
+    if (!match?.[1]) throw new EmrError('invalid', 'OSCAR login answered without a session');
+    this.session = match[1];
+    return this.session;
+  }
+
+  async authenticate(): Promise<void> {
+    this.session = undefined;
+    await this.login();
+  }
+
+  async providers(): Promise<EmrProvider[]> {
+    const body = await this.http.call<{
+      content: { providerNo: string; firstName: string; lastName: string }[];
+    }>({
+      method: 'GET',
+      path: '/ws/services/providerService/providers',
+    });
+    return body.content.map((p) => ({ id: p.providerNo, name: `${p.firstName} ${p.lastName}` }));
+  }
+
+  async appointments(providerId: string, from: string, to: string): Promise<EmrAppointment[]> {
+    const body = await this.http.call<{ content: OscarAppointment[] }>({
+      method: 'GET',
+      path: `/ws/services/schedule/${encodeURIComponent(providerId)}/appointments`,
+      query: { startDate: from, endDate: to },
+    });
+    return body.content.map((a) => ({
+      id: String(a.id),
+      providerId: a.providerNo,
+      patientId: String(a.demographicNo),
+      start: new Date(`${a.appointmentDate}T${a.startTime}Z`).toISOString(),
+      durationMinutes: a.duration,
+      status: a.status === 'H' ? 'arrived' : a.status === 'C' ? 'cancelled' : 'booked',
+    }));
+  }
+
+  async findPatient(healthNumber: string): Promise<EmrPatient | null> {
+    const body = await this.http.call<{ content: { demographicNo: number }[] }>({
+      method: 'GET',
+      path: '/ws/services/demographics/search',
+      query: { hin: healthNumber },
+    });
+    const found = body.content[0];
+    return found ? { id: String(found.demographicNo), healthNumber } : null;
+  }
+
+  async saveProgressNote(patientId: string, text: string, key: string): Promise<string> {
+    const body = await this.http.call<{ noteId: string }>({
+      method: 'POST',
+      path: `/ws/services/notes/${encodeURIComponent(patientId)}/saveNote`,
+      json: { note: text, providerNo: 'OceanConnect' },
+      idempotencyKey: key,
+    });
+    return body.noteId;
+  }
+
+  async attachPdf(patientId: string, title: string, pdfBase64: string, key: string): Promise<string> {
+    const body = await this.http.call<{ documentNo: string }>({
+      method: 'POST',
+      path: `/ws/services/document/${encodeURIComponent(patientId)}/upload`,
+      json: { docDesc: title, contentType: 'application/pdf', fileContents: pdfBase64, docType: 'consult' },
+      idempotencyKey: key,
+    });
+    return body.documentNo;
+  }
+
+  async markArrived(appointmentId: string, key: string): Promise<void> {
+    await this.http.call({
+      method: 'POST',
+      path: `/ws/services/schedule/appointment/${encodeURIComponent(appointmentId)}/updateStatus`,
+      json: { status: 'H' },
+      idempotencyKey: key,
+    });
+  }
+
+  async upsertAppointment(input: AppointmentInput, key: string): Promise<string> {
+    const body = await this.http.call<{ id: number }>({
+      method: 'POST',
+      path: `/ws/services/schedule/appointment${input.appointmentId ? `/${encodeURIComponent(input.appointmentId)}` : ''}`,
+      json: {
+        providerNo: input.providerId,
+        demographicNo: input.patientId,
+        appointmentDate: input.start.slice(0, 10),
+        startTime: input.start.slice(11, 19),
+        duration: input.durationMinutes,
+        reason: input.reason,
+      },
+      idempotencyKey: key,
+    });
+    return String(body.id);
+  }
+
+  async createTickler(patientId: string, message: string, dueDate: string, key: string): Promise<string> {
+    const body = await this.http.call<{ ticklerNo: string }>({
+      method: 'POST',
+      path: '/ws/services/tickler/add',
+      json: { demographicNo: patientId, message, serviceDate: dueDate, taskAssignedTo: 'OceanConnect' },
+      idempotencyKey: key,
+    });
+    return body.ticklerNo;
+  }
+}

@@ -1,0 +1,148 @@
+import type {
+  AppointmentInput,
+  EmrAdapter,
+  EmrAppointment,
+  EmrCredentials,
+  EmrPatient,
+  EmrProvider,
+} from './emr-adapter';
+import { checked, EmrHttp, TokenCache, tokenFrom, type AdapterSettings } from './http';
+
+type TelusCredentials = Extract<EmrCredentials, { type: 'ps-suite' | 'med-access' }>;
+
+interface TelusAppointment {
+  appointmentId: string;
+  providerId: string;
+  patientId: string;
+  startTime: string;
+  durationMinutes: number;
+  status: string;
+}
+
+function status(value: string): EmrAppointment['status'] {
+  return value === 'ARRIVED' ? 'arrived' : value === 'CANCELLED' ? 'cancelled' : 'booked';
+}
+
+/**
+ * PS Suite and Med Access through TELUS Health's integration endpoint: OAuth 2 client credentials
+ * with the EMR Instance ID as client_id and the EMR Secret as client_secret; JSON resources.
+ */
+export class TelusAdapter implements EmrAdapter {
+  readonly type: TelusCredentials['type'];
+  private readonly http: EmrHttp;
+  private readonly tokens: TokenCache;
+
+  constructor(credentials: TelusCredentials, baseUrl: string, settings: AdapterSettings) {
+    this.type = credentials.type;
+    this.tokens = new TokenCache(async () => {
+      const response = await this.http.raw({
+        method: 'POST',
+        path: '/oauth/token',
+        form: {
+          grant_type: 'client_credentials',
+          client_id: credentials.instanceId,
+          client_secret: credentials.secret,
+        },
+      });
+      return tokenFrom(checked(response, 'token'));
+    });
+    this.http = new EmrHttp(baseUrl, settings, {
+      headers: async () => ({ authorization: `Bearer ${await this.tokens.get()}` }),
+      reset: () => this.tokens.reset(),
+    });
+  }
+
+  async authenticate(): Promise<void> {
+    this.tokens.reset();
+    await this.tokens.get();
+  }
+
+  async providers(): Promise<EmrProvider[]> {
+    const body = await this.http.call<{
+      providers: { providerId: string; firstName: string; lastName: string }[];
+    }>({ method: 'GET', path: '/providers' });
+    return body.providers.map((p) => ({ id: p.providerId, name: `${p.firstName} ${p.lastName}` }));
+  }
+
+  async appointments(providerId: string, from: string, to: string): Promise<EmrAppointment[]> {
+    const body = await this.http.call<{ appointments: TelusAppointment[] }>({
+      method: 'GET',
+      path: '/appointments',
+      query: { providerId, startDate: from, endDate: to },
+    });
+    return body.appointments.map((a) => ({
+      id: a.appointmentId,
+      providerId: a.providerId,
+      patientId: a.patientId,
+      start: a.startTime,
+      durationMinutes: a.durationMinutes,
+      status: status(a.status),
+    }));
+  }
+
+  async findPatient(healthNumber: string): Promise<EmrPatient | null> {
+    const body = await this.http.call<{ patients: { patientId: string; healthCardNumber: string }[] }>({
+      method: 'GET',
+      path: '/patients',
+      query: { healthCardNumber: healthNumber },
+    });
+    const found = body.patients[0];
+    return found ? { id: found.patientId, healthNumber: found.healthCardNumber } : null;
+  }
+
+  async saveProgressNote(patientId: string, text: string, key: string): Promise<string> {
+    const body = await this.http.call<{ noteId: string }>({
+      method: 'POST',
+      path: `/patients/${encodeURIComponent(patientId)}/progress-notes`,
+      json: { text, author: 'Ocean' },
+      idempotencyKey: key,
+    });
+    return body.noteId;
+  }
+
+  async attachPdf(patientId: string, title: string, pdfBase64: string, key: string): Promise<string> {
+    const body = await this.http.call<{ documentId: string }>({
+      method: 'POST',
+      path: `/patients/${encodeURIComponent(patientId)}/documents`,
+      json: { title, mimeType: 'application/pdf', content: pdfBase64 },
+      idempotencyKey: key,
+    });
+    return body.documentId;
+  }
+
+  async markArrived(appointmentId: string, key: string): Promise<void> {
+    await this.http.call({
+      method: 'POST',
+      path: `/appointments/${encodeURIComponent(appointmentId)}/arrival`,
+      idempotencyKey: key,
+    });
+  }
+
+  async upsertAppointment(input: AppointmentInput, key: string): Promise<string> {
+    const body = await this.http.call<{ appointmentId: string }>({
+      method: input.appointmentId ? 'PUT' : 'POST',
+      path: input.appointmentId
+        ? `/appointments/${encodeURIComponent(input.appointmentId)}`
+        : '/appointments',
+      json: {
+        providerId: input.providerId,
+        patientId: input.patientId,
+        startTime: input.start,
+        durationMinutes: input.durationMinutes,
+        reason: input.reason,
+      },
+      idempotencyKey: key,
+    });
+    return body.appointmentId;
+  }
+
+  async createTickler(patientId: string, message: string, dueDate: string, key: string): Promise<string> {
+    const body = await this.http.call<{ taskId: string }>({
+      method: 'POST',
+      path: `/patients/${encodeURIComponent(patientId)}/tasks`,
+      json: { description: message, dueDate },
+      idempotencyKey: key,
+    });
+    return body.taskId;
+  }
+}

@@ -1,0 +1,108 @@
+import { EmrError, type EmrAdapter, type EmrPatient } from '../adapters/emr-adapter';
+import type { EmrSettings } from '../settings/emr-settings';
+import { commandContent, type CommandKind } from './command-content';
+
+export interface ApplyResult {
+  outcome: 'applied' | 'skipped';
+  emrRecordId: string | null;
+}
+
+async function patientOf(adapter: EmrAdapter, healthNumber: string): Promise<EmrPatient> {
+  const patient = await adapter.findPatient(healthNumber);
+  if (!patient) throw new EmrError('not-found', 'no chart in the EMR matches the patient');
+  return patient;
+}
+
+function dayOf(iso: string): string {
+  return iso.slice(0, 10);
+}
+
+/**
+ * Applies one command's (opened) content through the site's adapter; `key` is the idempotency key
+ * the EMR dedupes on (the command id, or the combined sitting's key).
+ */
+export async function applyCommand(
+  adapter: EmrAdapter,
+  kind: CommandKind,
+  content: unknown,
+  key: string,
+  settings: EmrSettings,
+  allProviderIds: string[],
+): Promise<ApplyResult> {
+  switch (kind) {
+    case 'save-progress-note': {
+      const c = commandContent[kind].parse(content);
+      const patient = await patientOf(adapter, c.patient.healthNumber);
+      const text = c.title ? `${c.title}\n${c.text}` : c.text;
+      return { outcome: 'applied', emrRecordId: await adapter.saveProgressNote(patient.id, text, key) };
+    }
+    case 'attach-pdf': {
+      const c = commandContent[kind].parse(content);
+      if (!settings.importAttachmentsAsPdf) return { outcome: 'skipped', emrRecordId: null };
+      const patient = await patientOf(adapter, c.patient.healthNumber);
+      return {
+        outcome: 'applied',
+        emrRecordId: await adapter.attachPdf(patient.id, c.title, c.pdfBase64, key),
+      };
+    }
+    case 'mark-arrived': {
+      const c = commandContent[kind].parse(content);
+      const patient = await patientOf(adapter, c.patient.healthNumber);
+      const from = Date.parse(c.checkedInAt);
+      const until = from + settings.markArrivedWithinHours * 3600000;
+      const providers = settings.syncProviderIds.length > 0 ? settings.syncProviderIds : allProviderIds;
+      const marked: string[] = [];
+      for (const providerId of providers) {
+        let appointments;
+        try {
+          appointments = await adapter.appointments(
+            providerId,
+            dayOf(c.checkedInAt),
+            dayOf(new Date(until).toISOString()),
+          );
+        } catch (error) {
+          // A schedule we may not read cannot hold this patient's appointment for us; the sync reports it.
+          if (error instanceof EmrError && error.kind === 'permission') continue;
+          throw error;
+        }
+        for (const a of appointments) {
+          const start = Date.parse(a.start);
+          if (
+            a.patientId === patient.id &&
+            a.status === 'booked' &&
+            start >= from - 30 * 60000 &&
+            start <= until
+          ) {
+            await adapter.markArrived(a.id, `${key}:${a.id}`);
+            marked.push(a.id);
+          }
+        }
+      }
+      return { outcome: marked.length > 0 ? 'applied' : 'skipped', emrRecordId: marked.join(',') || null };
+    }
+    case 'upsert-appointment': {
+      const c = commandContent[kind].parse(content);
+      const patient = await patientOf(adapter, c.patient.healthNumber);
+      const id = await adapter.upsertAppointment(
+        {
+          appointmentId: c.appointmentId,
+          providerId: c.providerId,
+          patientId: patient.id,
+          start: c.start,
+          durationMinutes: c.durationMinutes,
+          reason: c.reason,
+        },
+        key,
+      );
+      return { outcome: 'applied', emrRecordId: id };
+    }
+    case 'create-tickler': {
+      const c = commandContent[kind].parse(content);
+      const patient = await patientOf(adapter, c.patient.healthNumber);
+      return {
+        outcome: 'applied',
+        emrRecordId: await adapter.createTickler(patient.id, c.message, c.dueDate, key),
+      };
+    }
+  }
+}

@@ -1,0 +1,321 @@
+import { Events, Topics } from '@cloud-connect/contracts';
+import type { Envelope } from '@cloud-connect/kafka';
+import type { Logger } from '@cloud-connect/observability';
+import type { MessagingService, SiteReplica } from '@cloud-connect/service-kit';
+import { createHash } from 'node:crypto';
+import { Gauge, type Registry } from 'prom-client';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { EMR_TYPE_NAMES, EmrError } from '../adapters/emr-adapter';
+import { clinicalAdminAlert } from '../common/site-events';
+import { ConnectionsRepository } from '../connections/connections.repository';
+import type { EmrAdapters } from '../connections/emr-adapters';
+import type { EmrConnections } from '../connections/emr-connections';
+import type { EmrSettingsService } from '../settings/emr-settings.service';
+import { applyCommand, type ApplyResult } from './apply-command';
+import { commandContent, type CommandKind } from './command-content';
+import { CommandsRepository, type QueuedCommand } from './commands.repository';
+import { combineNotes, decideFailure } from './failure-policy';
+import type { PhiCipher } from './phi-cipher';
+
+export interface QueueSettings {
+  schema: string;
+  retryScheduleMs: number[];
+  horizonMs: number;
+  reminderMs: number;
+  sittingWaitMs: number;
+  intervalMs: number;
+  concurrency: number;
+}
+
+const DISPATCHER_LOCK = 7300006;
+
+/**
+ * The no-loss EMR command queue. Intake: `emr.command` envelopes are written to `emr_commands`
+ * inside the consumer's dedupe transaction (the offset commits after). Dispatch: one replica (a
+ * Postgres advisory lock) applies the due head of each patient's line through the site's adapter,
+ * with the command id as the EMR's idempotency key; failures become hold / retry / dead-letter.
+ */
+export class EmrCommandQueue {
+  private readonly commands: CommandsRepository;
+  private readonly connections: ConnectionsRepository;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private lockRunner: QueryRunner | undefined;
+  private wakeRequested = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly messaging: MessagingService,
+    private readonly adapters: EmrAdapters,
+    private readonly connectionUseCases: EmrConnections,
+    private readonly settings: EmrSettingsService,
+    private readonly sites: SiteReplica,
+    private readonly cipher: PhiCipher,
+    private readonly options: QueueSettings,
+    private readonly logger: Logger,
+    metrics: Registry,
+  ) {
+    this.commands = new CommandsRepository(options.schema);
+    this.connections = new ConnectionsRepository(options.schema);
+    const stats = (): Promise<{ siteNumber: string; pending: number; oldestPendingSeconds: number }[]> =>
+      this.commands.statsAcrossSites(this.dataSource.manager);
+    new Gauge({
+      name: 'emr_command_queue_depth',
+      help: 'EMR commands waiting to be applied, per site',
+      labelNames: ['site'],
+      registers: [metrics],
+      async collect() {
+        this.reset();
+        for (const s of await stats()) this.set({ site: s.siteNumber }, s.pending);
+      },
+    });
+    new Gauge({
+      name: 'emr_command_oldest_pending_seconds',
+      help: 'Age of the oldest EMR command waiting to be applied, per site',
+      labelNames: ['site'],
+      registers: [metrics],
+      async collect() {
+        this.reset();
+        for (const s of await stats()) this.set({ site: s.siteNumber }, s.oldestPendingSeconds);
+      },
+    });
+  }
+
+  registerConsumer(): void {
+    this.messaging.registerConsumer({
+      name: 'emr-commands',
+      topics: [Topics.emrCommand],
+      // One partition at a time keeps intake order = topic order per site (and so per patient).
+      concurrency: 1,
+      handler: (envelope, { tx }) => this.intake(envelope, tx),
+    });
+  }
+
+  private async intake(envelope: Envelope, tx: EntityManager): Promise<void> {
+    if (envelope.type !== Events.emrCommand.type) return;
+    const command = Events.emrCommand.schema.parse(envelope.payload);
+    await this.commands.enqueue(tx, envelope.siteId, {
+      commandId: command.commandId,
+      patientKey: command.patientKey,
+      occurredAt: envelope.occurredAt,
+      kind: command.kind,
+      sealed: command.sealed ?? null,
+      sitting: command.sitting ?? null,
+    });
+    this.wakeRequested = true;
+  }
+
+  start(): void {
+    const tick = (): void => {
+      if (this.stopped) return;
+      this.running = this.dispatchOnce()
+        .then(() => undefined)
+        .catch((error: unknown) =>
+          this.logger.warn({ error: (error as Error).message }, 'emr dispatch cycle failed'),
+        )
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.wakeRequested ? 0 : this.options.intervalMs);
+          this.wakeRequested = false;
+        });
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    if (this.lockRunner) await this.lockRunner.release().catch(() => undefined);
+  }
+
+  /** True if this replica holds the dispatcher lock (a session advisory lock on its own connection). */
+  private async leader(): Promise<boolean> {
+    if (!this.lockRunner) {
+      this.lockRunner = this.dataSource.createQueryRunner();
+      await this.lockRunner.connect();
+    }
+    try {
+      const rows = (await this.lockRunner.query('SELECT pg_try_advisory_lock($1) AS locked', [
+        DISPATCHER_LOCK,
+      ])) as { locked: boolean }[];
+      return rows[0]?.locked === true;
+    } catch (error) {
+      await this.lockRunner.release().catch(() => undefined);
+      this.lockRunner = undefined;
+      throw error;
+    }
+  }
+
+  async dispatchOnce(): Promise<number> {
+    if (!(await this.leader())) return 0;
+    const heads = await this.commands.dueHeadsAcrossSites(
+      this.dataSource.manager,
+      this.options.concurrency * 8,
+    );
+    let done = 0;
+    const queue = [...heads];
+    const worker = async (): Promise<void> => {
+      for (let next = queue.shift(); next && !this.stopped; next = queue.shift()) {
+        if (await this.process(next)) done += 1;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, heads.length) }, worker));
+    if (heads.length > 0) this.wakeRequested = true;
+    return done;
+  }
+
+  /** Opens a command's sealed content (plaintext only in memory). */
+  private async open(command: QueuedCommand): Promise<unknown> {
+    if (!command.sealed) throw new EmrError('invalid', 'command has no content');
+    const plaintext = await this.cipher.open(command.siteNumber, command.sealed);
+    return JSON.parse(plaintext.toString('utf8')) as unknown;
+  }
+
+  private async process(head: QueuedCommand): Promise<boolean> {
+    const site = head.siteNumber;
+    let batch = [head];
+    try {
+      const adapter = await this.adapters.forSite(site);
+      if (!adapter) throw new EmrError('auth-rejected', 'no credentials stored for the site');
+      const { settings } = await this.settings.get(site);
+      let result: ApplyResult;
+      let combinedKey: string | null = null;
+      if (
+        head.kind === 'save-progress-note' &&
+        head.sittingId &&
+        (head.sittingTotal ?? 1) > 1 &&
+        settings.combineProgressNotes
+      ) {
+        batch = await this.commands.pendingInSitting(
+          this.dataSource.manager,
+          site,
+          head.patientKey,
+          head.sittingId,
+        );
+        const waited = Date.now() - head.receivedAt.getTime();
+        if (batch.length < (head.sittingTotal ?? 1) && waited < this.options.sittingWaitMs) return false;
+        const contents = await Promise.all(batch.map((c) => this.open(c)));
+        const notes = contents.map((c) => commandContent['save-progress-note'].parse(c));
+        const first = notes[0];
+        if (!first) return false;
+        combinedKey = `sitting-${createHash('sha256')
+          .update(batch.map((c) => c.commandId).join(','))
+          .digest('hex')
+          .slice(0, 32)}`;
+        const combined = { patient: first.patient, text: combineNotes(notes) };
+        result = await applyCommand(adapter, 'save-progress-note', combined, combinedKey, settings, []);
+      } else {
+        const connection = await this.connections.find(this.dataSource.manager, site);
+        result = await applyCommand(
+          adapter,
+          head.kind as CommandKind,
+          await this.open(head),
+          head.commandId,
+          settings,
+          connection?.providers.map((p) => p.id) ?? [],
+        );
+      }
+      await this.messaging.transaction(async (tx) => {
+        await this.commands.markDone(
+          tx,
+          site,
+          batch.map((c) => c.commandId),
+          result.outcome,
+          result.emrRecordId,
+          combinedKey,
+        );
+        const row = await this.connections.find(tx, site);
+        if (row?.deliveryFailingSince) {
+          await this.connections.clearDeliveryFailure(tx, site);
+          await this.commands.wakeSite(tx, site);
+        }
+      });
+      return true;
+    } catch (error) {
+      await this.fail(
+        head,
+        batch.map((c) => c.commandId),
+        error,
+      );
+      return false;
+    }
+  }
+
+  private async fail(head: QueuedCommand, ids: string[], error: unknown): Promise<void> {
+    const site = head.siteNumber;
+    const failingFor = head.firstFailedAt ? Date.now() - head.firstFailedAt.getTime() : 0;
+    const decision = decideFailure(
+      error,
+      head.attempts,
+      failingFor,
+      this.options.retryScheduleMs,
+      this.options.horizonMs,
+    );
+    this.logger.warn(
+      {
+        siteNumber: site,
+        commandId: head.commandId,
+        kind: head.kind,
+        attempts: head.attempts + 1,
+        action: decision.action,
+        reason: decision.reason,
+      },
+      'emr command attempt failed',
+    );
+    if (decision.action === 'hold') {
+      await this.connectionUseCases.deauthorize(site, decision.reason);
+      return;
+    }
+    const locale = (await this.sites.find(site))?.locale ?? 'en';
+    await this.messaging.transaction(async (tx) => {
+      const connection = await this.connections.find(tx, site);
+      const emr = connection ? EMR_TYPE_NAMES[connection.emrType] : 'EMR';
+      if (decision.action === 'dead-letter') {
+        await this.commands.deadLetter(tx, site, ids, decision.reason);
+        await this.messaging.outbox.enqueue(
+          tx,
+          clinicalAdminAlert(this.messaging.registry, site, locale, 'emr-command-dead-lettered', {
+            emr,
+            kind: head.kind,
+            commandId: head.commandId,
+            reason: decision.reason,
+          }),
+        );
+        return;
+      }
+      await this.commands.scheduleRetry(tx, site, head.commandId, decision.delayMs, decision.reason);
+      if (!decision.alert) return;
+      if (await this.connections.startDeliveryFailure(tx, site, decision.reason)) {
+        await this.messaging.outbox.enqueue(
+          tx,
+          clinicalAdminAlert(this.messaging.registry, site, locale, 'emr-delivery-failing', {
+            emr,
+            reason: decision.reason,
+          }),
+        );
+      } else if (await this.connections.claimReminder(tx, site, this.options.reminderMs)) {
+        await this.messaging.outbox.enqueue(
+          tx,
+          clinicalAdminAlert(this.messaging.registry, site, locale, 'emr-delivery-failing-reminder', {
+            emr,
+            reason: decision.reason,
+            failingSince: connection?.deliveryFailingSince?.toISOString() ?? '',
+          }),
+        );
+      }
+    });
+  }
+
+  replay(siteNumber: string, commandId: string): Promise<boolean> {
+    return this.messaging.transaction((tx) => this.commands.replay(tx, siteNumber, commandId));
+  }
+
+  deadLetters(siteNumber: string): Promise<Record<string, unknown>[]> {
+    return this.commands.deadLetters(this.dataSource.manager, siteNumber);
+  }
+
+  commandState(siteNumber: string, commandId: string): Promise<Record<string, unknown> | null> {
+    return this.commands.state(this.dataSource.manager, siteNumber, commandId);
+  }
+}

@@ -1,0 +1,218 @@
+import type { EntityManager } from 'typeorm';
+import type { SealedContent } from './phi-cipher';
+
+type Db = Pick<EntityManager, 'query'>;
+
+export interface QueuedCommand {
+  commandId: string;
+  siteNumber: string;
+  patientKey: string;
+  kind: string;
+  sealed: SealedContent | null;
+  sittingId: string | null;
+  sittingIndex: number | null;
+  sittingTotal: number | null;
+  attempts: number;
+  firstFailedAt: Date | null;
+  receivedAt: Date;
+}
+
+export interface NewCommand {
+  commandId: string;
+  patientKey: string;
+  occurredAt: string;
+  kind: string;
+  sealed: SealedContent | null;
+  sitting: { id: string; index: number; total: number } | null;
+}
+
+export interface QueueStats {
+  siteNumber: string;
+  pending: number;
+  oldestPendingSeconds: number;
+  dead: number;
+}
+
+function toCommand(r: Record<string, unknown>): QueuedCommand {
+  return {
+    commandId: String(r['command_id']),
+    siteNumber: String(r['site_number']),
+    patientKey: String(r['patient_key']),
+    kind: String(r['kind']),
+    sealed: (r['sealed'] as SealedContent | null) ?? null,
+    sittingId: (r['sitting_id'] as string | null) ?? null,
+    sittingIndex: (r['sitting_index'] as number | null) ?? null,
+    sittingTotal: (r['sitting_total'] as number | null) ?? null,
+    attempts: Number(r['attempts']),
+    firstFailedAt: (r['first_failed_at'] as Date | null) ?? null,
+    receivedAt: r['received_at'] as Date,
+  };
+}
+
+function rows(result: unknown[]): unknown[] {
+  return Array.isArray(result[0]) ? (result[0] as unknown[]) : result;
+}
+
+/**
+ * The durable EMR command queue (`emr_commands`). Per-site methods take the site number; the two
+ * dispatcher scans (`dueHeadsAcrossSites`, `statsAcrossSites`) are the operator-level exceptions.
+ */
+export class CommandsRepository {
+  constructor(private readonly schema: string) {}
+
+  private get t(): string {
+    return `"${this.schema}".emr_commands`;
+  }
+
+  /** Enqueues a command once (a redelivered envelope or a re-sent command id is a no-op). */
+  async enqueue(db: Db, siteNumber: string, command: NewCommand): Promise<void> {
+    await db.query(
+      `INSERT INTO ${this.t} (command_id, site_number, patient_key, occurred_at, kind, sealed, sitting_id, sitting_index, sitting_total)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (command_id) DO NOTHING`,
+      [
+        command.commandId,
+        siteNumber,
+        command.patientKey,
+        command.occurredAt,
+        command.kind,
+        command.sealed ? JSON.stringify(command.sealed) : null,
+        command.sitting?.id ?? null,
+        command.sitting?.index ?? null,
+        command.sitting?.total ?? null,
+      ],
+    );
+  }
+
+  /**
+   * The first pending command of each (site, patient) that is due, for sites whose connection is
+   * up: per-patient order is (occurred_at, seq); a held or waiting head blocks only its patient.
+   */
+  async dueHeadsAcrossSites(db: Db, limit: number): Promise<QueuedCommand[]> {
+    const result: Record<string, unknown>[] = await db.query(
+      `SELECT c.* FROM ${this.t} c
+       JOIN "${this.schema}".emr_connections k ON k.site_number = c.site_number AND k.status = 'connected'
+       WHERE c.status = 'pending' AND c.next_attempt_at <= now()
+         AND NOT EXISTS (
+           SELECT 1 FROM ${this.t} p WHERE p.status = 'pending' AND p.site_number = c.site_number
+             AND p.patient_key = c.patient_key AND (p.occurred_at, p.seq) < (c.occurred_at, c.seq))
+       ORDER BY c.occurred_at, c.seq LIMIT $1`,
+      [limit],
+    );
+    return result.map(toCommand);
+  }
+
+  async pendingInSitting(
+    db: Db,
+    siteNumber: string,
+    patientKey: string,
+    sittingId: string,
+  ): Promise<QueuedCommand[]> {
+    const result: Record<string, unknown>[] = await db.query(
+      `SELECT * FROM ${this.t} WHERE site_number = $1 AND patient_key = $2 AND sitting_id = $3
+         AND status = 'pending' AND kind = 'save-progress-note' ORDER BY sitting_index, seq`,
+      [siteNumber, patientKey, sittingId],
+    );
+    return result.map(toCommand);
+  }
+
+  async markDone(
+    db: Db,
+    siteNumber: string,
+    commandIds: string[],
+    outcome: 'applied' | 'skipped',
+    emrRecordId: string | null,
+    combinedInto: string | null,
+  ): Promise<void> {
+    await db.query(
+      `UPDATE ${this.t} SET status = $3, applied_at = now(), emr_record_id = $4, combined_into = $5, last_error = NULL
+       WHERE site_number = $1 AND command_id = ANY($2::uuid[]) AND status = 'pending'`,
+      [siteNumber, commandIds, outcome, emrRecordId, combinedInto],
+    );
+  }
+
+  async scheduleRetry(
+    db: Db,
+    siteNumber: string,
+    commandId: string,
+    delayMs: number,
+    error: string,
+  ): Promise<void> {
+    await db.query(
+      `UPDATE ${this.t} SET attempts = attempts + 1, first_failed_at = COALESCE(first_failed_at, now()),
+         next_attempt_at = now() + ($3::bigint * interval '1 millisecond'), last_error = $4
+       WHERE site_number = $1 AND command_id = $2`,
+      [siteNumber, commandId, delayMs, error],
+    );
+  }
+
+  async deadLetter(db: Db, siteNumber: string, commandIds: string[], error: string): Promise<void> {
+    await db.query(
+      `UPDATE ${this.t} SET status = 'dead', attempts = attempts + 1, last_error = $3
+       WHERE site_number = $1 AND command_id = ANY($2::uuid[]) AND status = 'pending'`,
+      [siteNumber, commandIds, error],
+    );
+  }
+
+  /** After an outage ends, the site's waiting commands are due now rather than at their next try. */
+  async wakeSite(db: Db, siteNumber: string): Promise<void> {
+    await db.query(
+      `UPDATE ${this.t} SET next_attempt_at = now() WHERE site_number = $1 AND status = 'pending' AND next_attempt_at > now()`,
+      [siteNumber],
+    );
+  }
+
+  /** Operator replay of a dead letter: pending again, due now, with a fresh retry horizon. */
+  async replay(db: Db, siteNumber: string, commandId: string): Promise<boolean> {
+    const result: unknown[] = await db.query(
+      `UPDATE ${this.t} SET status = 'pending', attempts = 0, first_failed_at = NULL, next_attempt_at = now()
+       WHERE site_number = $1 AND command_id = $2 AND status = 'dead' RETURNING command_id`,
+      [siteNumber, commandId],
+    );
+    return rows(result).length > 0;
+  }
+
+  async deadLetters(db: Db, siteNumber: string, limit = 100): Promise<Record<string, unknown>[]> {
+    return db.query(
+      `SELECT command_id AS "commandId", kind, patient_key AS "patientKey", attempts, last_error AS "lastError",
+         received_at AS "receivedAt" FROM ${this.t} WHERE site_number = $1 AND status = 'dead' ORDER BY seq LIMIT $2`,
+      [siteNumber, limit],
+    );
+  }
+
+  async stats(db: Db, siteNumber: string): Promise<QueueStats> {
+    const all = await this.statsQuery(db, siteNumber);
+    return all[0] ?? { siteNumber, pending: 0, oldestPendingSeconds: 0, dead: 0 };
+  }
+
+  statsAcrossSites(db: Db): Promise<QueueStats[]> {
+    return this.statsQuery(db, null);
+  }
+
+  private async statsQuery(db: Db, siteNumber: string | null): Promise<QueueStats[]> {
+    const result: Record<string, unknown>[] = await db.query(
+      `SELECT site_number,
+         count(*) FILTER (WHERE status = 'pending') AS pending,
+         COALESCE(EXTRACT(EPOCH FROM now() - min(received_at) FILTER (WHERE status = 'pending')), 0) AS oldest,
+         count(*) FILTER (WHERE status = 'dead') AS dead
+       FROM ${this.t} WHERE ($1::text IS NULL OR site_number = $1) AND status IN ('pending', 'dead')
+       GROUP BY site_number`,
+      [siteNumber],
+    );
+    return result.map((r) => ({
+      siteNumber: String(r['site_number']),
+      pending: Number(r['pending']),
+      oldestPendingSeconds: Math.round(Number(r['oldest'])),
+      dead: Number(r['dead']),
+    }));
+  }
+
+  /** Tests and the status API: what happened to one command. */
+  async state(db: Db, siteNumber: string, commandId: string): Promise<Record<string, unknown> | null> {
+    const result: Record<string, unknown>[] = await db.query(
+      `SELECT status, attempts, last_error AS "lastError", emr_record_id AS "emrRecordId", combined_into AS "combinedInto"
+       FROM ${this.t} WHERE site_number = $1 AND command_id = $2`,
+      [siteNumber, commandId],
+    );
+    return result[0] ?? null;
+  }
+}

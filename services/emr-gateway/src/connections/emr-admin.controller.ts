@@ -1,0 +1,179 @@
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  Put,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+import { Events } from '@cloud-connect/contracts';
+import { MessagingService } from '@cloud-connect/service-kit';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { EmrCommandQueue } from '../commands/command-queue';
+import { EmrSettingsService, SettingsError } from '../settings/emr-settings.service';
+import { auditEntry } from '../common/site-events';
+import { ConnectionError, EmrConnections } from './emr-connections';
+
+const siteNumber = z.string().regex(/^[1-9][0-9]{0,9}$/);
+
+function site(value: string): string {
+  if (!siteNumber.safeParse(value).success) {
+    throw new BadRequestException({ code: 'invalid-site', message: 'site: a site number is 1 to 10 digits' });
+  }
+  return value;
+}
+
+function connectionHttpError(error: unknown): never {
+  if (error instanceof ConnectionError) {
+    const body = { code: error.code, message: error.message, details: error.details };
+    if (error.code === 'invalid-credentials-input') throw new BadRequestException(body);
+    if (error.code === 'not-connected') throw new NotFoundException(body);
+    throw new UnprocessableEntityException(body);
+  }
+  throw error;
+}
+
+function settingsHttpError(error: unknown): never {
+  if (error instanceof SettingsError) {
+    const body = { code: error.code, message: error.message, details: error.details };
+    if (error.code === 'invalid-settings') throw new BadRequestException(body);
+    throw new ConflictException(body);
+  }
+  throw error;
+}
+
+const settingsBody = z.object({ settings: z.unknown(), expectedVersion: z.number().int().min(0).optional() });
+const syncBody = z.object({ scope: z.enum(['recent', 'full']).default('recent') });
+
+/**
+ * Admin API of a site's EMR: connection (connect / reconfigure / status / disconnect), settings,
+ * manual sync, dead letters and their replay. Thin: the use cases hold the rules.
+ */
+@Controller('admin/sites/:site/emr')
+export class EmrAdminController {
+  constructor(
+    private readonly connections: EmrConnections,
+    private readonly settings: EmrSettingsService,
+    private readonly queue: EmrCommandQueue,
+    private readonly messaging: MessagingService,
+  ) {}
+
+  /** Connects or reconfigures: authenticates at once, then stores the credentials in Vault. */
+  @Put()
+  async connect(@Param('site') siteParam: string, @Body() body: unknown): Promise<unknown> {
+    const s = site(siteParam);
+    const connection = await this.connections.connect(s, body, this.actor()).catch(connectionHttpError);
+    return { connection };
+  }
+
+  @Get()
+  status(@Param('site') siteParam: string): Promise<Record<string, unknown>> {
+    return this.connections.status(site(siteParam));
+  }
+
+  @Delete()
+  @HttpCode(204)
+  async disconnect(@Param('site') siteParam: string): Promise<void> {
+    await this.connections.disconnect(site(siteParam), this.actor()).catch(connectionHttpError);
+  }
+
+  @Get('providers')
+  async providers(@Param('site') siteParam: string): Promise<unknown> {
+    return { providers: (await this.connections.view(site(siteParam))).providers };
+  }
+
+  @Get('settings')
+  getSettings(@Param('site') siteParam: string): Promise<unknown> {
+    return this.settings.get(site(siteParam));
+  }
+
+  @Put('settings')
+  async putSettings(@Param('site') siteParam: string, @Body() body: unknown): Promise<unknown> {
+    const parsed = settingsBody.safeParse(body ?? {});
+    if (!parsed.success) {
+      throw new BadRequestException({
+        code: 'invalid-settings',
+        message: 'body is { settings, expectedVersion? }',
+      });
+    }
+    return this.settings
+      .update(site(siteParam), parsed.data.settings, this.actor(), parsed.data.expectedVersion)
+      .catch(settingsHttpError);
+  }
+
+  /** "Sync now" (recent or full): queues a sync request like the scheduler does. */
+  @Post('sync')
+  @HttpCode(202)
+  async sync(@Param('site') siteParam: string, @Body() body: unknown): Promise<unknown> {
+    const s = site(siteParam);
+    const parsed = syncBody.safeParse(body ?? {});
+    if (!parsed.success)
+      throw new BadRequestException({ code: 'invalid-scope', message: 'scope is recent or full' });
+    const requestId = randomUUID();
+    const actor = this.actor();
+    await this.messaging.transaction(async (tx) => {
+      await this.messaging.outbox.enqueue(
+        tx,
+        this.messaging.registry.create(Events.syncRequested, s, {
+          requestId,
+          scope: parsed.data.scope,
+          requestedBy: actor,
+        }),
+      );
+      await this.messaging.outbox.enqueue(
+        tx,
+        auditEntry(this.messaging.registry, s, actor, 'emr.sync.request', 'allowed'),
+      );
+    });
+    return { requestId, scope: parsed.data.scope };
+  }
+
+  @Get('commands/dead-letters')
+  async deadLetters(@Param('site') siteParam: string): Promise<unknown> {
+    return { deadLetters: await this.queue.deadLetters(site(siteParam)) };
+  }
+
+  @Get('commands/:commandId')
+  async command(@Param('site') siteParam: string, @Param('commandId') commandId: string): Promise<unknown> {
+    if (!z.uuid().safeParse(commandId).success)
+      throw new BadRequestException({ code: 'invalid-command-id', message: 'commandId: a UUID' });
+    const state = await this.queue.commandState(site(siteParam), commandId);
+    if (!state)
+      throw new NotFoundException({ code: 'not-found', message: `no command ${commandId} at this site` });
+    return state;
+  }
+
+  /** Operator replay of a dead-lettered command. */
+  @Post('commands/:commandId/replay')
+  @HttpCode(202)
+  async replay(@Param('site') siteParam: string, @Param('commandId') commandId: string): Promise<unknown> {
+    const s = site(siteParam);
+    if (!z.uuid().safeParse(commandId).success)
+      throw new BadRequestException({ code: 'invalid-command-id', message: 'commandId: a UUID' });
+    if (!(await this.queue.replay(s, commandId))) {
+      throw new NotFoundException({
+        code: 'not-dead-lettered',
+        message: `command ${commandId} is not dead-lettered at this site`,
+      });
+    }
+    const actor = this.actor();
+    await this.messaging.transaction((tx) =>
+      this.messaging.outbox.enqueue(
+        tx,
+        auditEntry(this.messaging.registry, s, actor, 'emr.command.replay', 'allowed'),
+      ),
+    );
+    return { replayed: commandId };
+  }
+
+  private actor(): string {
+    return 'admin';
+  }
+}

@@ -1,0 +1,177 @@
+import {
+  Module,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import type { Logger } from '@cloud-connect/observability';
+import {
+  LOGGER,
+  MessagingService,
+  METRICS_REGISTRY,
+  SERVICE_CONFIG,
+  SiteReplica,
+  SiteReplicaModule,
+  VAULT_CLIENT,
+  type VaultClient,
+} from '@cloud-connect/service-kit';
+import type { Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { EmrCommandQueue } from './commands/command-queue';
+import { DevelopmentPhiCipher } from './commands/phi-cipher';
+import type { EmrGatewayConfig } from './config';
+import { EmrCredentialStore } from './connections/credential-store';
+import { EmrAdminController } from './connections/emr-admin.controller';
+import { EmrAdapters } from './connections/emr-adapters';
+import { EmrConnections } from './connections/emr-connections';
+import { EmrSettingsService } from './settings/emr-settings.service';
+import { EmrSync } from './sync/emr-sync';
+
+/** Starts the queue's consumer and dispatcher with the app, and stops the dispatcher first on shutdown. */
+class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(
+    private readonly queue: EmrCommandQueue,
+    private readonly sync: EmrSync,
+  ) {}
+
+  onModuleInit(): void {
+    this.queue.registerConsumer();
+    this.sync.registerConsumer();
+  }
+
+  onApplicationBootstrap(): void {
+    this.queue.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.queue.stop();
+  }
+}
+
+@Module({
+  imports: [SiteReplicaModule],
+  controllers: [EmrAdminController],
+  providers: [
+    {
+      provide: EmrAdapters,
+      inject: [VAULT_CLIENT, SERVICE_CONFIG],
+      useFactory: (vault: VaultClient, config: EmrGatewayConfig) =>
+        new EmrAdapters(
+          new EmrCredentialStore(vault),
+          { telusApiUrl: config.EMR_TELUS_API_URL, accuroApiUrl: config.EMR_ACCURO_API_URL },
+          { timeoutMs: config.EMR_HTTP_TIMEOUT_MS },
+        ),
+    },
+    {
+      provide: EmrConnections,
+      inject: [DataSource, SERVICE_CONFIG, MessagingService, VAULT_CLIENT, EmrAdapters, SiteReplica],
+      useFactory: (
+        dataSource: DataSource,
+        config: EmrGatewayConfig,
+        messaging: MessagingService,
+        vault: VaultClient,
+        adapters: EmrAdapters,
+        sites: SiteReplica,
+      ) =>
+        new EmrConnections(
+          dataSource,
+          config.DATABASE_SCHEMA,
+          messaging,
+          new EmrCredentialStore(vault),
+          adapters,
+          sites,
+        ),
+    },
+    {
+      provide: EmrSettingsService,
+      inject: [DataSource, SERVICE_CONFIG, MessagingService],
+      useFactory: (dataSource: DataSource, config: EmrGatewayConfig, messaging: MessagingService) =>
+        new EmrSettingsService(dataSource, config.DATABASE_SCHEMA, messaging),
+    },
+    {
+      provide: EmrCommandQueue,
+      inject: [
+        DataSource,
+        MessagingService,
+        EmrAdapters,
+        EmrConnections,
+        EmrSettingsService,
+        SiteReplica,
+        SERVICE_CONFIG,
+        LOGGER,
+        METRICS_REGISTRY,
+      ],
+      useFactory: (
+        dataSource: DataSource,
+        messaging: MessagingService,
+        adapters: EmrAdapters,
+        connections: EmrConnections,
+        settings: EmrSettingsService,
+        sites: SiteReplica,
+        config: EmrGatewayConfig,
+        logger: Logger,
+        metrics: Registry,
+      ) =>
+        new EmrCommandQueue(
+          dataSource,
+          messaging,
+          adapters,
+          connections,
+          settings,
+          sites,
+          new DevelopmentPhiCipher(config.EMR_DEV_PHI_KEY),
+          {
+            schema: config.DATABASE_SCHEMA,
+            retryScheduleMs: config.EMR_RETRY_SCHEDULE_MS,
+            horizonMs: config.EMR_COMMAND_HORIZON_MS,
+            reminderMs: config.EMR_ALERT_REMINDER_MS,
+            sittingWaitMs: config.EMR_SITTING_WAIT_MS,
+            intervalMs: config.EMR_DISPATCH_INTERVAL_MS,
+            concurrency: config.EMR_DISPATCH_CONCURRENCY,
+          },
+          logger,
+          metrics,
+        ),
+    },
+    {
+      provide: EmrSync,
+      inject: [
+        DataSource,
+        SERVICE_CONFIG,
+        MessagingService,
+        EmrAdapters,
+        EmrConnections,
+        EmrSettingsService,
+        SiteReplica,
+        LOGGER,
+      ],
+      useFactory: (
+        dataSource: DataSource,
+        config: EmrGatewayConfig,
+        messaging: MessagingService,
+        adapters: EmrAdapters,
+        connections: EmrConnections,
+        settings: EmrSettingsService,
+        sites: SiteReplica,
+        logger: Logger,
+      ) =>
+        new EmrSync(
+          dataSource,
+          config.DATABASE_SCHEMA,
+          messaging,
+          adapters,
+          connections,
+          settings,
+          async (site) => (await sites.find(site))?.timezone ?? 'America/Toronto',
+          config.EMR_SYNC_RECENT_INTERVAL_MS,
+          logger,
+        ),
+    },
+    {
+      provide: EmrLifecycle,
+      inject: [EmrCommandQueue, EmrSync],
+      useFactory: (queue: EmrCommandQueue, sync: EmrSync) => new EmrLifecycle(queue, sync),
+    },
+  ],
+})
+export class EmrModule {}

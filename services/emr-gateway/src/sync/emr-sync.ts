@@ -1,0 +1,162 @@
+import { Events, Topics } from '@cloud-connect/contracts';
+import type { Envelope } from '@cloud-connect/kafka';
+import type { Logger } from '@cloud-connect/observability';
+import type { MessagingService } from '@cloud-connect/service-kit';
+import type { DataSource, EntityManager } from 'typeorm';
+import { ACCURO_PERMISSION_HINT, EmrError } from '../adapters/emr-adapter';
+import { ConnectionsRepository } from '../connections/connections.repository';
+import type { EmrAdapters } from '../connections/emr-adapters';
+import type { EmrConnections } from '../connections/emr-connections';
+import type { EmrSettingsService } from '../settings/emr-settings.service';
+import { SyncStatusRepository, type ProviderProblem } from './sync-status.repository';
+
+export interface SyncOutcome {
+  ok: boolean;
+  appointments: number;
+  providers: number;
+  problems: ProviderProblem[];
+  error: string | null;
+}
+
+/** Today's date in the site's time zone (YYYY-MM-DD). */
+export function localDate(timeZone: string, at = new Date()): string {
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(at);
+}
+
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86400000).toISOString().slice(0, 10);
+}
+
+/**
+ * Sync execution (flow 4): providers first, then the selected providers' appointments for the
+ * configured days; status recorded, `sync.completed` published. A provider whose schedule the EMR
+ * user may not read is reported by name with the permissions to grant, not skipped silently.
+ */
+export class EmrSync {
+  private readonly status: SyncStatusRepository;
+  private readonly connections: ConnectionsRepository;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    schema: string,
+    private readonly messaging: MessagingService,
+    private readonly adapters: EmrAdapters,
+    private readonly connectionUseCases: EmrConnections,
+    private readonly settings: EmrSettingsService,
+    private readonly timeZoneOf: (siteNumber: string) => Promise<string>,
+    private readonly recentIntervalMs: number,
+    private readonly logger: Logger,
+  ) {
+    this.status = new SyncStatusRepository(schema);
+    this.connections = new ConnectionsRepository(schema);
+  }
+
+  registerConsumer(): void {
+    this.messaging.registerConsumer({
+      name: 'emr-sync',
+      topics: [Topics.syncRequested],
+      handler: (envelope, { tx }) => this.onRequested(envelope, tx),
+    });
+  }
+
+  private async onRequested(envelope: Envelope, tx: EntityManager): Promise<void> {
+    if (envelope.type !== Events.syncRequested.type) return;
+    const request = Events.syncRequested.schema.parse(envelope.payload);
+    const site = envelope.siteId;
+    const outcome = await this.run(site, request.scope, request.requestId);
+    await this.messaging.outbox.enqueue(
+      tx,
+      this.messaging.registry.create(Events.syncCompleted, site, {
+        requestId: request.requestId,
+        scope: request.scope,
+        outcome: outcome.ok ? 'succeeded' : 'failed',
+        appointments: outcome.appointments,
+        ...(outcome.error ? { error: outcome.error } : {}),
+        providerProblems: outcome.problems,
+      }),
+    );
+  }
+
+  async run(siteNumber: string, scope: 'recent' | 'full', requestId: string): Promise<SyncOutcome> {
+    const db = this.dataSource.manager;
+    await this.status.markStarted(db, siteNumber, scope, requestId);
+    const outcome = await this.execute(siteNumber).catch(async (error: unknown): Promise<SyncOutcome> => {
+      if (error instanceof EmrError && error.kind === 'auth-rejected') {
+        await this.connectionUseCases.deauthorize(siteNumber, error.message);
+      }
+      const message = error instanceof EmrError ? error.message : 'internal error during sync';
+      if (!(error instanceof EmrError))
+        this.logger.error({ siteNumber, error: (error as Error).message }, 'sync failed');
+      return { ok: false, appointments: 0, providers: 0, problems: [], error: message };
+    });
+    const problemText = outcome.problems
+      .map((p) => `${p.providerName}: grant ${p.missingPermissions.join(', ')} ${ACCURO_PERMISSION_HINT}`)
+      .join('; ');
+    await this.status.markFinished(db, siteNumber, {
+      ok: outcome.ok,
+      error:
+        outcome.error ??
+        (problemText ? `Some providers' schedules are not visible to the EMR user: ${problemText}` : null),
+      appointments: outcome.appointments,
+      problems: outcome.problems,
+      nextDueAt: new Date(Date.now() + this.recentIntervalMs),
+    });
+    this.logger.info(
+      {
+        siteNumber,
+        scope,
+        ok: outcome.ok,
+        appointments: outcome.appointments,
+        problems: outcome.problems.length,
+      },
+      'emr sync finished',
+    );
+    return outcome;
+  }
+
+  private async execute(siteNumber: string): Promise<SyncOutcome> {
+    const connection = await this.connections.find(this.dataSource.manager, siteNumber);
+    if (connection?.status !== 'connected') {
+      return {
+        ok: false,
+        appointments: 0,
+        providers: 0,
+        problems: [],
+        error:
+          connection?.status === 'deauthorized'
+            ? 'the EMR connection is deauthorized; reconfigure it'
+            : 'no EMR connection',
+      };
+    }
+    const adapter = await this.adapters.forSite(siteNumber);
+    if (!adapter) throw new EmrError('auth-rejected', 'no credentials stored for the site');
+    const providers = await adapter.providers();
+    await this.connections.setProviders(this.dataSource.manager, siteNumber, providers);
+    const { settings } = await this.settings.get(siteNumber);
+    const from = localDate(await this.timeZoneOf(siteNumber));
+    const to = addDays(from, settings.scheduleDaysToSync - 1);
+    const names = new Map(providers.map((p) => [p.id, p.name]));
+    const problems: ProviderProblem[] = [];
+    let appointments = 0;
+    for (const providerId of settings.syncProviderIds) {
+      try {
+        appointments += (await adapter.appointments(providerId, from, to)).length;
+      } catch (error) {
+        if (!(error instanceof EmrError) || (error.kind !== 'permission' && error.kind !== 'not-found'))
+          throw error;
+        problems.push({
+          providerId,
+          providerName: names.get(providerId) ?? `provider ${providerId} (no longer in the EMR)`,
+          missingPermissions:
+            error.kind === 'not-found' ? [] : (error.details.missingPermissions ?? ['Scheduling']),
+        });
+      }
+    }
+    return { ok: true, appointments, providers: providers.length, problems, error: null };
+  }
+}

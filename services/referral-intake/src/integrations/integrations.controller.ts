@@ -1,0 +1,134 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  UseGuards,
+  ConflictException,
+} from '@nestjs/common';
+import { actorOf, AllowAdmins, AuthGuard, CurrentPrincipal, type Principal } from '@cloud-connect/auth';
+import { ListDeliveries, ReplayDeliveries } from '../copies/delivery-admin';
+import type { DeliveryView } from '../copies/copy-deliveries.repository';
+// Bodies are typed as the use cases' input; the use cases validate them (zod) before anything else.
+import { IntegrationError, type CreateIntegrationInput, type IntegrationView } from './integration';
+import {
+  CreateIntegration,
+  ListIntegrations,
+  RotateIntegrationKey,
+  SetIntegrationEnabled,
+  type IssuedKey,
+} from './integration-use-cases';
+
+/** Domain errors to HTTP at the edge. */
+async function mapped<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof IntegrationError)) throw error;
+    const body = { code: error.code, message: error.message, details: error.details };
+    switch (error.code) {
+      case 'invalid-integration':
+        throw new BadRequestException(body);
+      case 'integration-not-found':
+        throw new NotFoundException(body);
+      case 'integration-exists':
+        throw new ConflictException(body);
+    }
+  }
+}
+
+function objectBody(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new BadRequestException({ code: 'invalid-integration', message: 'the body must be a JSON object' });
+  }
+  return body as Record<string, unknown>;
+}
+
+/**
+ * The site admins' integrations registry. Thin: each route calls one use case. Keys appear in a
+ * response only when we generated them, once (create, rotate-key).
+ */
+@Controller('admin/sites/:site/integrations')
+@UseGuards(AuthGuard)
+@AllowAdmins({ siteParam: 'site' })
+export class IntegrationsController {
+  constructor(
+    @Inject(CreateIntegration) private readonly create: CreateIntegration,
+    @Inject(ListIntegrations) private readonly list: ListIntegrations,
+    @Inject(SetIntegrationEnabled) private readonly setEnabled: SetIntegrationEnabled,
+    @Inject(RotateIntegrationKey) private readonly rotate: RotateIntegrationKey,
+    @Inject(ListDeliveries) private readonly deliveries: ListDeliveries,
+    @Inject(ReplayDeliveries) private readonly replay: ReplayDeliveries,
+  ) {}
+
+  @Get()
+  async index(@Param('site') site: string): Promise<{ integrations: IntegrationView[] }> {
+    return { integrations: await mapped(() => this.list.execute(site)) };
+  }
+
+  @Post()
+  @HttpCode(201)
+  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: 900 })
+  register(
+    @Param('site') site: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() who: Principal,
+  ): Promise<IssuedKey> {
+    return mapped(() => this.create.execute(site, objectBody(body) as CreateIntegrationInput, actorOf(who)));
+  }
+
+  @Post(':id/disable')
+  @HttpCode(200)
+  async disable(@Param('site') site: string, @Param('id') id: string, @CurrentPrincipal() who: Principal) {
+    return { integration: await mapped(() => this.setEnabled.execute(site, id, false, actorOf(who))) };
+  }
+
+  @Post(':id/enable')
+  @HttpCode(200)
+  async enable(@Param('site') site: string, @Param('id') id: string, @CurrentPrincipal() who: Principal) {
+    return { integration: await mapped(() => this.setEnabled.execute(site, id, true, actorOf(who))) };
+  }
+
+  @Post(':id/rotate-key')
+  @HttpCode(200)
+  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: 900 })
+  rotateKey(
+    @Param('site') site: string,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() who: Principal,
+  ): Promise<IssuedKey> {
+    return mapped(() =>
+      this.rotate.execute(site, id, body === undefined ? {} : objectBody(body), actorOf(who)),
+    );
+  }
+
+  @Get(':id/deliveries')
+  async deliveryLog(
+    @Param('site') site: string,
+    @Param('id') id: string,
+  ): Promise<{ deliveries: DeliveryView[] }> {
+    return { deliveries: await mapped(() => this.deliveries.execute(site, id)) };
+  }
+
+  @Post(':id/deliveries/replay')
+  @HttpCode(200)
+  async replayDeadLetters(
+    @Param('site') site: string,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() who: Principal,
+  ): Promise<{ replayed: string[] }> {
+    const delivery =
+      body && typeof body === 'object' ? (body as { deliveryId?: unknown }).deliveryId : undefined;
+    if (delivery !== undefined && typeof delivery !== 'string') {
+      throw new BadRequestException({ code: 'invalid-integration', message: 'deliveryId must be a string' });
+    }
+    return { replayed: await mapped(() => this.replay.execute(site, id, delivery ?? null, actorOf(who))) };
+  }
+}

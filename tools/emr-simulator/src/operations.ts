@@ -1,0 +1,153 @@
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  ACCURO_PERMISSIONS,
+  type SimAppointment,
+  type SimInstance,
+  type SimPatient,
+  type SimProvider,
+} from './world';
+
+/** An answer the HTTP layer renders in the dialect's error shape. */
+export class SimHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** The EMR's behaviour, shared by every dialect: the dialects only change shapes and auth. */
+export const ops = {
+  providers(instance: SimInstance): SimProvider[] {
+    return instance.providers;
+  },
+
+  /** Appointments of one provider in [from, to] (dates, inclusive); 403 without schedule permission. */
+  appointments(instance: SimInstance, providerId: string, from: string, to: string): SimAppointment[] {
+    const provider = instance.providers.find((p) => p.id === providerId);
+    if (!provider) throw new SimHttpError(404, 'not_found', `provider ${providerId} not found`);
+    const missing = ACCURO_PERMISSIONS.filter((p) => !provider.permissions.includes(p));
+    if (missing.includes('Scheduling')) {
+      throw new SimHttpError(
+        403,
+        'insufficient_permissions',
+        `user may not view the schedule of provider ${providerId}`,
+        { providerId, missingPermissions: missing },
+      );
+    }
+    const start = `${from}T00:00:00.000Z`;
+    const end = `${to}T23:59:59.999Z`;
+    return instance.appointments.filter(
+      (a) => a.providerId === providerId && a.start >= start && a.start <= end,
+    );
+  },
+
+  patientByHealthNumber(instance: SimInstance, healthNumber: string): SimPatient[] {
+    return instance.patients.filter((p) => p.healthNumber === healthNumber);
+  },
+
+  patient(instance: SimInstance, id: string): SimPatient {
+    const patient = instance.patients.find((p) => p.id === id);
+    if (!patient) throw new SimHttpError(404, 'not_found', `patient ${id} not found`);
+    return patient;
+  },
+
+  addNote(
+    instance: SimInstance,
+    patientId: string,
+    text: string,
+    author: string,
+    key: string | null,
+  ): { id: string } {
+    ops.patient(instance, patientId);
+    if (!text) throw new SimHttpError(400, 'invalid', 'note text is required');
+    const note = {
+      id: randomUUID(),
+      patientId,
+      text,
+      author,
+      createdAt: new Date().toISOString(),
+      idempotencyKey: key,
+    };
+    instance.notes.push(note);
+    return { id: note.id };
+  },
+
+  addDocument(
+    instance: SimInstance,
+    patientId: string,
+    title: string,
+    contentType: string,
+    base64: string,
+    key: string | null,
+  ): { id: string } {
+    ops.patient(instance, patientId);
+    const bytes = Buffer.from(base64, 'base64');
+    if (contentType !== 'application/pdf' || !bytes.subarray(0, 5).equals(Buffer.from('%PDF-'))) {
+      throw new SimHttpError(415, 'unsupported', 'documents must be PDF');
+    }
+    const doc = {
+      id: randomUUID(),
+      patientId,
+      title,
+      contentType,
+      sizeBytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      createdAt: new Date().toISOString(),
+      idempotencyKey: key,
+    };
+    instance.documents.push(doc);
+    return { id: doc.id };
+  },
+
+  markArrived(instance: SimInstance, appointmentId: string): SimAppointment {
+    const appointment = instance.appointments.find((a) => a.id === appointmentId);
+    if (!appointment) throw new SimHttpError(404, 'not_found', `appointment ${appointmentId} not found`);
+    appointment.status = 'arrived';
+    return appointment;
+  },
+
+  upsertAppointment(instance: SimInstance, input: Partial<SimAppointment> & { id?: string }): SimAppointment {
+    const existing = input.id ? instance.appointments.find((a) => a.id === input.id) : undefined;
+    if (input.id && !existing) throw new SimHttpError(404, 'not_found', `appointment ${input.id} not found`);
+    if (existing) {
+      Object.assign(
+        existing,
+        Object.fromEntries(Object.entries(input).filter(([k, v]) => k !== 'id' && v !== undefined)),
+      );
+      return existing;
+    }
+    if (!input.providerId || !input.patientId || !input.start) {
+      throw new SimHttpError(400, 'invalid', 'providerId, patientId and start are required');
+    }
+    ops.patient(instance, input.patientId);
+    const created: SimAppointment = {
+      id: String(900000 + instance.appointments.length),
+      providerId: input.providerId,
+      patientId: input.patientId,
+      start: input.start,
+      durationMinutes: input.durationMinutes ?? 15,
+      reason: input.reason ?? 'Visit',
+      status: input.status ?? 'booked',
+    };
+    instance.appointments.push(created);
+    return created;
+  },
+
+  addTickler(
+    instance: SimInstance,
+    patientId: string,
+    message: string,
+    dueDate: string,
+    assignee: string | null,
+    key: string | null,
+  ): { id: string } {
+    ops.patient(instance, patientId);
+    const tickler = { id: randomUUID(), patientId, message, dueDate, assignee, idempotencyKey: key };
+    instance.ticklers.push(tickler);
+    return { id: tickler.id };
+  },
+};
