@@ -134,7 +134,10 @@ describe('OpenTelemetry traces over OTLP (real services, Postgres and Kafka)', (
             VAULT_DATABASE_SCHEMA: `${prefix}vault`,
           },
         },
-        (error) => (error ? reject(error) : resolve()),
+        (error) => {
+          if (error) reject(error);
+          else resolve();
+        },
       ),
     );
 
@@ -149,7 +152,7 @@ describe('OpenTelemetry traces over OTLP (real services, Postgres and Kafka)', (
           (s) =>
             s.kind === 3 &&
             /pg|postgres/i.test(
-              `${s.name} ${String(s.attributes['db.system'] ?? s.attributes['db.system.name'] ?? '')}`,
+              `${s.name} ${JSON.stringify(s.attributes['db.system'] ?? s.attributes['db.system.name'] ?? '')}`,
             ),
         ) &&
         has('vault', (s) => s.kind === 4 && s.name.includes('site.registered')) &&
