@@ -135,7 +135,7 @@ describe('OpenTelemetry traces over OTLP (real services, Postgres and Kafka)', (
           },
         },
         (error) => {
-          if (error) reject(error);
+          if (error) reject(new Error(`site create failed: ${error.message}`));
           else resolve();
         },
       ),
