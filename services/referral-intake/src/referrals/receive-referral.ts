@@ -124,10 +124,9 @@ export class ReceiveReferral {
     const site = match.siteNumber;
     const header = (checked.bundle['entry'] as { resource: { eventCoding: unknown } }[])[0]?.resource;
 
-    // 3. Seen before? Same content: the original answer. Changed content under the same id: 409.
-    const earlier = await this.replayOf(site, facts.bundleId, facts.messageHeaderId, checked.contentHash);
-    if (earlier) return earlier;
-
+    // 3. Store, unless the site already holds this Bundle id or MessageHeader id (then: same
+    //    content → the original answer; changed content under the same id → 409). The insert is
+    //    tried first: a new message costs no extra round trip.
     const referralId = randomUUID();
     const response = responseMessage(
       { messageHeaderId: facts.messageHeaderId, eventCoding: header?.eventCoding },
@@ -167,7 +166,7 @@ export class ReceiveReferral {
       return true;
     });
     if (!inserted) {
-      // A concurrent post of the same message won the insert: answer as its replay.
+      // Seen before (or a concurrent post of the same message won the insert).
       const raced = await this.replayOf(site, facts.bundleId, facts.messageHeaderId, checked.contentHash);
       if (raced) return raced;
       throw new Error('referral insert conflicted but no earlier referral was found');
