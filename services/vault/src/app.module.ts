@@ -4,7 +4,10 @@ import { Topics } from '@cloud-connect/contracts';
 import { CoreModule, type ServiceContext } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type VaultConfig } from './config';
 import { VAULT_ENTITIES, VAULT_MIGRATIONS } from './database';
+import { AuditModule } from './audit/audit.module';
 import { IdentityModule } from './identity/identity.module';
+import { PhiModule } from './phi/phi.module';
+import { SekModule } from './sek/sek.module';
 import { SitesModule } from './sites/sites.module';
 
 @Module({})
@@ -29,6 +32,9 @@ export class AppModule {
         AuthModule.forRoot({ serviceName: SERVICE_NAME, serviceSecret: config.SERVICE_AUTH_SECRET }),
         IdentityModule,
         SitesModule,
+        SekModule,
+        AuditModule,
+        PhiModule,
       ],
     };
   }

@@ -1,8 +1,16 @@
 import { MessagingTables1732300000000 } from '@cloud-connect/db';
+import { AuditEntries1732300005000 } from './audit/audit.migration';
+import { SekEvents1732300004000 } from './sek/sek.migration';
 import { SiteEntity } from './sites/site.entity';
 import { Identity1732300002000 } from './identity/identity.migration';
 import { Sites1732300001000 } from './sites/sites.migration';
 
 /** Entities and migrations of the `vault` schema (used by the service and by the admin CLI). */
 export const VAULT_ENTITIES = [SiteEntity];
-export const VAULT_MIGRATIONS = [MessagingTables1732300000000, Sites1732300001000, Identity1732300002000];
+export const VAULT_MIGRATIONS = [
+  MessagingTables1732300000000,
+  Sites1732300001000,
+  Identity1732300002000,
+  SekEvents1732300004000,
+  AuditEntries1732300005000,
+];

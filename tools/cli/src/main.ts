@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT, stackEnv } from '@cloud-connect/testing';
 import { serviceStatuses, startServices, stopServices } from './local-services';
+import { registerOAuthCommands } from './oauth-commands';
 import { CliError, printJson, progress } from './output';
 import { registerIntegrationCommands } from './integration-commands';
 import { createSite } from './site-commands';
@@ -92,6 +93,7 @@ export function buildProgram(): Command {
       },
     );
   registerUserCommands(program, databaseUrl);
+  registerOAuthCommands(program, databaseUrl);
   registerIntegrationCommands(program, databaseUrl);
   return program;
 }

@@ -1,0 +1,51 @@
+import { schemaOf } from '@cloud-connect/db';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * The append-only audit trail: one hash chain per site. A trigger rejects UPDATE, DELETE and
+ * TRUNCATE for every role that does not bypass triggers (a superuser or the table owner can still
+ * disable it: see docs/security.md for what the chain then detects and what it cannot).
+ */
+export class AuditEntries1732300005000 implements MigrationInterface {
+  name = 'AuditEntries1732300005000';
+
+  async up(runner: QueryRunner): Promise<void> {
+    const s = schemaOf(runner);
+    await runner.query(`
+      CREATE TABLE "${s}".audit_entries (
+        site_number text NOT NULL,
+        seq bigint NOT NULL CHECK (seq > 0),
+        audit_id uuid NOT NULL UNIQUE,
+        occurred_at timestamptz NOT NULL,
+        actor text NOT NULL,
+        action text NOT NULL,
+        target text NOT NULL,
+        outcome text NOT NULL CHECK (outcome IN ('allowed', 'denied', 'failed')),
+        source_address text,
+        prev_hash text NOT NULL,
+        hash text NOT NULL,
+        recorded_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (site_number, seq)
+      )`);
+    await runner.query(
+      `CREATE INDEX audit_entries_site_time ON "${s}".audit_entries (site_number, occurred_at)`,
+    );
+    await runner.query(`
+      CREATE FUNCTION "${s}".audit_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION 'audit_entries is append-only (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege';
+      END $$`);
+    await runner.query(`
+      CREATE TRIGGER audit_entries_no_change BEFORE UPDATE OR DELETE ON "${s}".audit_entries
+      FOR EACH ROW EXECUTE FUNCTION "${s}".audit_entries_append_only()`);
+    await runner.query(`
+      CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON "${s}".audit_entries
+      FOR EACH STATEMENT EXECUTE FUNCTION "${s}".audit_entries_append_only()`);
+  }
+
+  async down(runner: QueryRunner): Promise<void> {
+    const s = schemaOf(runner);
+    await runner.query(`DROP TABLE "${s}".audit_entries`);
+    await runner.query(`DROP FUNCTION "${s}".audit_entries_append_only()`);
+  }
+}

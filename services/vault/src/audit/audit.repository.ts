@@ -1,0 +1,126 @@
+import { schemaOf } from '@cloud-connect/db';
+import type { EntityManager } from 'typeorm';
+import { GENESIS_HASH, type ChainedEntry } from './audit-chain';
+
+export interface AuditQuery {
+  from?: Date | undefined;
+  to?: Date | undefined;
+  actor?: string | undefined;
+  action?: string | undefined;
+  limit: number;
+}
+
+interface Row {
+  site_number: string;
+  seq: string;
+  audit_id: string;
+  occurred_at: Date;
+  actor: string;
+  action: string;
+  target: string;
+  outcome: ChainedEntry['outcome'];
+  source_address: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+function toEntry(row: Row): ChainedEntry {
+  return {
+    siteNumber: row.site_number,
+    seq: Number(row.seq),
+    auditId: row.audit_id,
+    occurredAt: row.occurred_at.toISOString(),
+    actor: row.actor,
+    action: row.action,
+    target: row.target,
+    outcome: row.outcome,
+    sourceAddress: row.source_address,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+const COLUMNS =
+  'site_number, seq, audit_id, occurred_at, actor, action, target, outcome, source_address, prev_hash, hash';
+
+/** The only SQL on `audit_entries`; every method takes the site number. */
+export class AuditRepository {
+  /**
+   * Serialises appends to one site's chain for the rest of the transaction and returns its head
+   * (the last sequence number and hash).
+   */
+  async lockHead(tx: EntityManager, siteNumber: string): Promise<{ seq: number; hash: string }> {
+    const s = schemaOf(tx.connection);
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${s}.audit.${siteNumber}`]);
+    const rows: { seq: string; hash: string }[] = await tx.query(
+      `SELECT seq, hash FROM "${s}".audit_entries WHERE site_number = $1 ORDER BY seq DESC LIMIT 1`,
+      [siteNumber],
+    );
+    const head = rows[0];
+    return head ? { seq: Number(head.seq), hash: head.hash } : { seq: 0, hash: GENESIS_HASH };
+  }
+
+  async exists(tx: EntityManager, siteNumber: string, auditId: string): Promise<boolean> {
+    const s = schemaOf(tx.connection);
+    const rows: unknown[] = await tx.query(
+      `SELECT 1 FROM "${s}".audit_entries WHERE site_number = $1 AND audit_id = $2`,
+      [siteNumber, auditId],
+    );
+    return rows.length > 0;
+  }
+
+  async append(tx: EntityManager, entry: ChainedEntry): Promise<void> {
+    const s = schemaOf(tx.connection);
+    await tx.query(
+      `INSERT INTO "${s}".audit_entries (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [
+        entry.siteNumber,
+        entry.seq,
+        entry.auditId,
+        entry.occurredAt,
+        entry.actor,
+        entry.action,
+        entry.target,
+        entry.outcome,
+        entry.sourceAddress,
+        entry.prevHash,
+        entry.hash,
+      ],
+    );
+  }
+
+  async query(tx: EntityManager, siteNumber: string, q: AuditQuery): Promise<ChainedEntry[]> {
+    const s = schemaOf(tx.connection);
+    const where = ['site_number = $1'];
+    const params: unknown[] = [siteNumber];
+    const add = (clause: string, value: unknown): void => {
+      params.push(value);
+      where.push(clause.replace('?', `$${params.length}`));
+    };
+    if (q.from) add('occurred_at >= ?', q.from);
+    if (q.to) add('occurred_at < ?', q.to);
+    if (q.actor) add('actor = ?', q.actor);
+    if (q.action) add('action = ?', q.action);
+    params.push(q.limit);
+    const rows: Row[] = await tx.query(
+      `SELECT ${COLUMNS} FROM "${s}".audit_entries WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toEntry);
+  }
+
+  /** The whole chain of a site in order, page by page (bounded memory). */
+  async *chain(tx: EntityManager, siteNumber: string, pageSize = 1000): AsyncGenerator<ChainedEntry> {
+    const s = schemaOf(tx.connection);
+    let after = 0;
+    for (;;) {
+      const rows: Row[] = await tx.query(
+        `SELECT ${COLUMNS} FROM "${s}".audit_entries WHERE site_number = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+        [siteNumber, after, pageSize],
+      );
+      for (const row of rows) yield toEntry(row);
+      if (rows.length < pageSize) return;
+      after = Number(rows[rows.length - 1]?.seq);
+    }
+  }
+}

@@ -1,0 +1,141 @@
+import { Events } from '@cloud-connect/contracts';
+import type { OutboxWriter } from '@cloud-connect/db';
+import type { EventRegistry } from '@cloud-connect/kafka';
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { SekError } from '../sek/sek-custody';
+import { parseSek } from '../sek/sek-format';
+import type { SekVaultStore } from '../sek/sek-vault-store';
+import { BoundedTtlCache } from './bounded-cache';
+import { deriveKek, EnvelopeError, open, seal, sekVersionOf, type Kek } from './envelope';
+
+export interface PhiCryptoSettings {
+  /** How long a derived key-encryption key stays in memory. */
+  kekTtlMs: number;
+  /** At most this many KEKs (site × SEK version) in memory. */
+  kekCacheSize: number;
+  /** How long the "current SEK version" of a site is trusted before asking Vault again. */
+  currentVersionTtlMs: number;
+}
+
+export class PhiItemError extends Error {
+  constructor(
+    readonly index: number,
+    override readonly cause: EnvelopeError,
+  ) {
+    super(`item ${index}: ${cause.message}`);
+    this.name = 'PhiItemError';
+  }
+}
+
+/**
+ * Encrypts and decrypts PHI for other services under keys derived from the site's SEK (the SEK
+ * itself never leaves this service). Each call is one audit entry (`phi.encrypt`/`phi.decrypt`
+ * by the calling service, with the item count).
+ */
+export class PhiCrypto {
+  private readonly keks: BoundedTtlCache<Kek>;
+  private readonly current: BoundedTtlCache<number>;
+
+  constructor(
+    private readonly vault: SekVaultStore,
+    private readonly dataSource: DataSource,
+    private readonly outbox: OutboxWriter,
+    private readonly registry: EventRegistry,
+    settings: PhiCryptoSettings,
+  ) {
+    this.keks = new BoundedTtlCache<Kek>(settings.kekCacheSize, settings.kekTtlMs, (kek) => kek.key.fill(0));
+    this.current = new BoundedTtlCache<number>(settings.kekCacheSize, settings.currentVersionTtlMs);
+    vault.onChange((site) => this.forget(site));
+  }
+
+  async encrypt(
+    site: string,
+    caller: string,
+    items: { recordId: string; plaintext: Buffer }[],
+  ): Promise<{ recordId: string; ciphertext: Buffer }[]> {
+    const kek = await this.currentKek(site);
+    const sealed = items.map((item) => ({
+      recordId: item.recordId,
+      ciphertext: seal(kek, site, item.recordId, item.plaintext),
+    }));
+    await this.audit(site, caller, 'phi.encrypt', items.length);
+    return sealed;
+  }
+
+  async decrypt(
+    site: string,
+    caller: string,
+    items: { recordId: string; ciphertext: Buffer }[],
+  ): Promise<{ recordId: string; plaintext: Buffer }[]> {
+    const opened: { recordId: string; plaintext: Buffer }[] = [];
+    for (const [index, item] of items.entries()) {
+      try {
+        const kek = await this.kekFor(site, sekVersionOf(item.ciphertext));
+        opened.push({ recordId: item.recordId, plaintext: open(kek, site, item.recordId, item.ciphertext) });
+      } catch (error) {
+        if (error instanceof EnvelopeError) {
+          await this.audit(site, caller, 'phi.decrypt', items.length, 'failed');
+          throw new PhiItemError(index, error);
+        }
+        throw error;
+      }
+    }
+    await this.audit(site, caller, 'phi.decrypt', items.length);
+    return opened;
+  }
+
+  /** After a replace or remove in this process, stop using what was cached for the site. */
+  forget(site: string): void {
+    this.current.deleteWhere((k) => k === site);
+    this.keks.deleteWhere((k) => k.startsWith(`${site}:`));
+  }
+
+  private async currentKek(site: string): Promise<Kek> {
+    let version = this.current.get(site);
+    if (version === undefined) {
+      const found = await this.vault.currentVersion(site);
+      if (found === null) throw new SekError('sek-not-found', `site ${site} has no SEK; store one first`);
+      version = found;
+      this.current.set(site, version);
+    }
+    return this.kekFor(site, version);
+  }
+
+  private async kekFor(site: string, version: number): Promise<Kek> {
+    const key = `${site}:${version}`;
+    const cached = this.keks.get(key);
+    if (cached) return cached;
+    const stored = await this.vault.read(site, version);
+    if (!stored) throw new EnvelopeError('wrong-key');
+    const sek = parseSek(stored.sek);
+    try {
+      const kek = deriveKek(sek, site, version);
+      this.keks.set(key, kek);
+      return kek;
+    } finally {
+      sek.fill(0);
+    }
+  }
+
+  private async audit(
+    site: string,
+    caller: string,
+    action: string,
+    count: number,
+    outcome: 'allowed' | 'failed' = 'allowed',
+  ): Promise<void> {
+    await this.dataSource.transaction((tx) =>
+      this.outbox.enqueue(
+        tx,
+        this.registry.create(Events.auditRecorded, site, {
+          auditId: randomUUID(),
+          actor: caller,
+          action,
+          target: `site/${site}/sek (${count} record${count === 1 ? '' : 's'})`,
+          outcome,
+        }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,106 @@
+import { AllowServices, AuthGuard, CurrentPrincipal, actorOf, type Principal } from '@cloud-connect/auth';
+import { Body, Controller, HttpCode, HttpException, Param, Post, Res, UseGuards } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { toHttp } from '../sek/http-errors';
+import { PhiCrypto, PhiItemError } from './phi-crypto';
+
+export const PHI_MAX_ITEMS = 100;
+const recordId = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9._:/-]+$/, 'recordId: letters, digits and . _ : / - only');
+const base64 = z.base64('must be base64');
+
+const encryptBody = z
+  .object({
+    items: z
+      .array(z.object({ recordId, plaintext: base64 }))
+      .min(1)
+      .max(PHI_MAX_ITEMS),
+  })
+  .strict();
+const decryptBody = z
+  .object({
+    items: z
+      .array(z.object({ recordId, ciphertext: base64 }))
+      .min(1)
+      .max(PHI_MAX_ITEMS),
+  })
+  .strict();
+
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    // Field paths and rules only: never the values (they are PHI).
+    const message = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+    throw new HttpException({ statusCode: 400, error: 'invalid_request', message }, 400);
+  }
+  return parsed.data;
+}
+
+function failure(error: unknown, reply: FastifyReply): unknown {
+  if (error instanceof PhiItemError) {
+    return new HttpException(
+      { statusCode: 422, error: error.cause.code, message: error.message, index: error.index },
+      422,
+    );
+  }
+  return toHttp(error, reply);
+}
+
+/** Envelope encryption of PHI for the services that hold it (batch of 1..100 records). */
+@Controller('sites/:site/phi')
+@UseGuards(AuthGuard)
+export class PhiController {
+  constructor(private readonly crypto: PhiCrypto) {}
+
+  @Post('encrypt')
+  @HttpCode(200)
+  @AllowServices('referral-intake', 'emr-gateway')
+  async encrypt(
+    @Param('site') site: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ items: { recordId: string; ciphertext: string }[] }> {
+    const { items } = parse(encryptBody, body);
+    try {
+      const sealed = await this.crypto.encrypt(
+        site,
+        actorOf(principal),
+        items.map((i) => ({ recordId: i.recordId, plaintext: Buffer.from(i.plaintext, 'base64') })),
+      );
+      return {
+        items: sealed.map((i) => ({ recordId: i.recordId, ciphertext: i.ciphertext.toString('base64') })),
+      };
+    } catch (error) {
+      throw failure(error, reply);
+    }
+  }
+
+  @Post('decrypt')
+  @HttpCode(200)
+  @AllowServices('referral-intake', 'emr-gateway')
+  async decrypt(
+    @Param('site') site: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ items: { recordId: string; plaintext: string }[] }> {
+    const { items } = parse(decryptBody, body);
+    try {
+      const opened = await this.crypto.decrypt(
+        site,
+        actorOf(principal),
+        items.map((i) => ({ recordId: i.recordId, ciphertext: Buffer.from(i.ciphertext, 'base64') })),
+      );
+      return {
+        items: opened.map((i) => ({ recordId: i.recordId, plaintext: i.plaintext.toString('base64') })),
+      };
+    } catch (error) {
+      throw failure(error, reply);
+    }
+  }
+}
