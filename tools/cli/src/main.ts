@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT, stackEnv } from '@cloud-connect/testing';
 import { serviceStatuses, startServices, stopServices } from './local-services';
-import { registerOAuthCommands } from './oauth-commands';
+import { registerAuditCommands } from './audit-commands';
 import { CliError, printJson, progress } from './output';
+import { registerSekCommands } from './sek-commands';
 import { registerIntegrationCommands } from './integration-commands';
 import { createSite } from './site-commands';
 import { registerUserCommands } from './user-commands';
@@ -93,7 +94,8 @@ export function buildProgram(): Command {
       },
     );
   registerUserCommands(program, databaseUrl);
-  registerOAuthCommands(program, databaseUrl);
+  registerSekCommands(program);
+  registerAuditCommands(program);
   registerIntegrationCommands(program, databaseUrl);
   return program;
 }
