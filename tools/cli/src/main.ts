@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { REPO_ROOT, stackEnv } from '@cloud-connect/testing';
 import { serviceStatuses, startServices, stopServices } from './local-services';
 import { registerAuditCommands } from './audit-commands';
+import { registerOAuthCommands } from './oauth-commands';
 import { CliError, printJson, progress } from './output';
 import { registerSekCommands } from './sek-commands';
 import { registerIntegrationCommands } from './integration-commands';
@@ -94,6 +95,7 @@ export function buildProgram(): Command {
       },
     );
   registerUserCommands(program, databaseUrl);
+  registerOAuthCommands(program, databaseUrl);
   registerSekCommands(program);
   registerAuditCommands(program);
   registerIntegrationCommands(program, databaseUrl);
