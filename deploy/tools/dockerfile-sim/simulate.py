@@ -208,7 +208,9 @@ class Builder:
         root = os.path.join(self.work, "stages", key[:16])
         cached = os.path.isdir(root)
         if not cached:
-            shutil.copytree(st["root"], root, symlinks=True)
+            # Hard links, not copies: a stage's files are replaced (npm and tsc write new files
+            # or rename over old ones), never edited in place, so parents stay intact.
+            subprocess.run(["cp", "-al", st["root"], root], check=True)
         st["key"], st["root"] = key, root
         return cached
 
