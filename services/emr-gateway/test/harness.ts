@@ -154,7 +154,7 @@ export class Harness {
         EMR_RETRY_SCHEDULE_MS: '300,500,800,1000',
         EMR_DISPATCH_INTERVAL_MS: '100',
         EMR_SITTING_WAIT_MS: '4000',
-        EMR_ALERT_REMINDER_MS: '1500',
+        EMR_ALERT_REMINDER_MS: '4000',
         ...this.overrides,
       }),
     ).start();

@@ -227,8 +227,11 @@ export class EmrCommandQueue {
         );
         const row = await this.connections.find(tx, site);
         if (row?.deliveryFailingSince) {
-          await this.connections.clearDeliveryFailure(tx, site);
+          // The EMR answers again: the waiting commands are due now; the outage ends (and a later
+          // failure alerts anew) only once no command that failed during it is still waiting.
           await this.commands.wakeSite(tx, site);
+          if ((await this.commands.failingCount(tx, site)) === 0)
+            await this.connections.clearDeliveryFailure(tx, site);
         }
       });
       return true;
@@ -286,7 +289,7 @@ export class EmrCommandQueue {
       }
       await this.commands.scheduleRetry(tx, site, head.commandId, decision.delayMs, decision.reason);
       if (!decision.alert) return;
-      if (await this.connections.startDeliveryFailure(tx, site, decision.reason)) {
+      if (await this.connections.startDeliveryFailure(tx, site, decision.reason, this.options.reminderMs)) {
         await this.messaging.outbox.enqueue(
           tx,
           clinicalAdminAlert(this.messaging.registry, site, locale, 'emr-delivery-failing', {

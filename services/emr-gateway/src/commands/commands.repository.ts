@@ -161,6 +161,15 @@ export class CommandsRepository {
     );
   }
 
+  /** Pending commands of the site that have failed at least once. */
+  async failingCount(db: Db, siteNumber: string): Promise<number> {
+    const result: { n: string }[] = await db.query(
+      `SELECT count(*) AS n FROM ${this.t} WHERE site_number = $1 AND status = 'pending' AND first_failed_at IS NOT NULL`,
+      [siteNumber],
+    );
+    return Number(result[0]?.n ?? 0);
+  }
+
   /** Operator replay of a dead letter: pending again, due now, with a fresh retry horizon. */
   async replay(db: Db, siteNumber: string, commandId: string): Promise<boolean> {
     const result: unknown[] = await db.query(

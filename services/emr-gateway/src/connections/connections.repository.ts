@@ -90,14 +90,19 @@ export class ConnectionsRepository {
     );
   }
 
-  /** First delivery failure of an outage: true if it began now (send the first alert). */
-  async startDeliveryFailure(db: Db, siteNumber: string, reason: string): Promise<boolean> {
+  /**
+   * Records a delivery failure. True if an outage began now and the clinic has not been alerted
+   * within `quietMs` (a flapping EMR does not send an e-mail per blip): send the first alert.
+   */
+  async startDeliveryFailure(db: Db, siteNumber: string, reason: string, quietMs: number): Promise<boolean> {
     const rows: unknown[] = await db.query(
-      `UPDATE ${this.t} SET delivery_failing_since = now(), last_alert_at = now(), last_error = $2, updated_at = now()
-       WHERE site_number = $1 AND delivery_failing_since IS NULL RETURNING site_number`,
-      [siteNumber, reason],
+      `UPDATE ${this.t} SET delivery_failing_since = now(), last_error = $2, updated_at = now(),
+         last_alert_at = CASE WHEN last_alert_at IS NULL OR last_alert_at < now() - ($3::bigint * interval '1 millisecond')
+           THEN now() ELSE last_alert_at END
+       WHERE site_number = $1 AND delivery_failing_since IS NULL RETURNING last_alert_at = now() AS alert`,
+      [siteNumber, reason, quietMs],
     );
-    return rowCount(rows) > 0;
+    return (rowList(rows)[0] as { alert?: boolean } | undefined)?.alert === true;
   }
 
   /** Claims the daily reminder if one is due; true if this caller should send it. */
@@ -121,7 +126,10 @@ export class ConnectionsRepository {
 }
 
 /** pg returns [rows, count] for UPDATE ... RETURNING through TypeORM's query(). */
+function rowList(result: unknown[]): unknown[] {
+  return Array.isArray(result[0]) ? (result[0] as unknown[]) : result;
+}
+
 function rowCount(result: unknown[]): number {
-  const rows = Array.isArray(result[0]) ? (result[0] as unknown[]) : result;
-  return rows.length;
+  return rowList(result).length;
 }
