@@ -91,6 +91,12 @@ app.kubernetes.io/component: {{ .name }}
 {{- $_ := set $env "DATABASE_SCHEMA" .svc.databaseSchema -}}
 {{- $_ := set $env "KAFKA_BROKERS" (join "," $v.externals.kafkaBrokers) -}}
 {{- $_ := set $env "KAFKA_CLIENT_ID" (.svc.kafkaClientId | default .name) -}}
+{{- if ne .name "vault" -}}
+{{- /* Site admins' tokens are signed by the vault service; the others verify them with its JWKS. */ -}}
+{{- $vaultSvc := get $v.services "vault" -}}
+{{- $vaultCtx := dict "root" .root "name" "vault" "svc" $vaultSvc -}}
+{{- $_ := set $env "ADMIN_JWKS_URL" (printf "http://%s:%v/.well-known/jwks.json" (include "cc.component" $vaultCtx) $vaultSvc.port) -}}
+{{- end -}}
 {{- if .svc.vault.enabled -}}
 {{- $_ := set $env "VAULT_ADDR" $v.externals.vaultAddr -}}
 {{- $_ := set $env "VAULT_AUTH_METHOD" $v.externals.vaultAuth.method -}}
