@@ -2,14 +2,9 @@
 // real SMTP sink, SMS through the HTTP SMS API simulator, the delivery log, retries, dead letters
 // and replay, and no second send for a redelivered request.
 import { Events, PRODUCT_EVENTS } from '@cloud-connect/contracts';
+import { createKafka, EventPublisher, EventRegistry, type Envelope } from '@cloud-connect/kafka';
 import {
-  createKafka,
-  EventPublisher,
-  EventRegistry,
-  processDeadLetters,
-  type Envelope,
-} from '@cloud-connect/kafka';
-import {
+  distDir,
   freePort,
   MailInbox,
   ServiceProcess,
@@ -19,7 +14,9 @@ import {
   uniqueName,
   waitFor,
 } from '@cloud-connect/testing';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { SmsSimulator } from './sms-simulator';
 
@@ -29,6 +26,17 @@ const registry = new EventRegistry(PRODUCT_EVENTS);
 const kafka = createKafka({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'notifier-test' });
 const inbox = new MailInbox(env.MAIL_API_URL);
 const SMS_KEY = 'sms-test-key-0123456789';
+
+function cli(args: string[]): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(distDir(), 'tools', 'cli', 'src', 'main.js'), ...args],
+      { env: { PATH: process.env['PATH'] ?? '', KAFKA_BROKERS: env.KAFKA_BROKERS }, timeout: 60000 },
+      (error, stdout) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout }),
+    );
+  });
+}
 
 describe('notifier (real Kafka, Postgres, SMTP; SMS API simulator)', () => {
   let notifier: ServiceProcess;
@@ -161,27 +169,16 @@ describe('notifier (real Kafka, Postgres, SMTP; SMS API simulator)', () => {
     );
     expect((await delivery(notificationId))?.['attempts']).toBe(3);
 
-    const replayPublisher = new EventPublisher(kafka, registry);
-    await replayPublisher.connect();
-    try {
-      const { letters } = await waitFor(
-        'the dead letter',
-        async () => {
-          const seen = await processDeadLetters({
-            kafka,
-            topic: 'notification.requested',
-            publisher: replayPublisher,
-            replay: true,
-            timeoutMs: 5000,
-          });
-          return seen.letters.some((l) => l.envelopeId === envelope.id) ? seen : null;
-        },
-        { timeoutMs: 30000 },
-      );
-      expect(letters.length).toBeGreaterThan(0);
-    } finally {
-      await replayPublisher.disconnect();
-    }
+    // The operator's replay, through the CLI.
+    await waitFor(
+      'the dead letter to be listed and replayed',
+      async () => {
+        const listed = await cli(['notifications', 'dead-letters', '--replay']);
+        const body = JSON.parse(listed.stdout) as { deadLetters: { envelopeId: string | null }[] };
+        return listed.code === 0 && body.deadLetters.some((l) => l.envelopeId === envelope.id);
+      },
+      { timeoutMs: 60000, intervalMs: 1000 },
+    );
     await waitFor(
       'the replayed SMS to be sent',
       async () => (await delivery(notificationId))?.['status'] === 'sent',

@@ -7,6 +7,7 @@ import { serviceStatuses, startServices, stopServices } from './local-services';
 import { registerAuditCommands } from './audit-commands';
 import { registerOAuthCommands } from './oauth-commands';
 import { CliError, printJson, progress } from './output';
+import { registerNotificationCommands } from './notification-commands';
 import { registerSekCommands } from './sek-commands';
 import { registerIntegrationCommands } from './integration-commands';
 import { createSite } from './site-commands';
@@ -98,6 +99,9 @@ export function buildProgram(): Command {
   registerOAuthCommands(program, databaseUrl);
   registerSekCommands(program);
   registerAuditCommands(program);
+  registerNotificationCommands(program, () =>
+    (process.env['KAFKA_BROKERS'] ?? stackEnv().KAFKA_BROKERS).split(','),
+  );
   registerIntegrationCommands(program, databaseUrl);
   return program;
 }
