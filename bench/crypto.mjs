@@ -48,6 +48,70 @@ const results = [
   run('encrypt', (i) => seal(kek, '1234', `rec-${i % 64}`, payloads[i % 64])),
   run('decrypt', (i) => open(kek, '1234', `rec-${i % 64}`, sealed[i % 64])),
 ];
+
+// Optional: through a running vault service's HTTP API (service token, audit entry per call).
+// BENCH_VAULT_URL=http://127.0.0.1:3003 BENCH_SITE=<site with a SEK> SERVICE_AUTH_SECRET=... npm run bench:crypto
+async function overHttp() {
+  const url = process.env.BENCH_VAULT_URL;
+  const site = process.env.BENCH_SITE;
+  if (!url || !site || !process.env.SERVICE_AUTH_SECRET) return [];
+  const { ServiceTokenIssuer } = require(resolve(dist, 'libs/auth/src/index.js'));
+  const issuer = new ServiceTokenIssuer('referral-intake', process.env.SERVICE_AUTH_SECRET);
+  const batch = Number(process.env.BENCH_BATCH ?? 20);
+  const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 4);
+  const items = Array.from({ length: batch }, (_, i) => ({
+    recordId: `bench-${i}`,
+    plaintext: payloads[i % 64].toString('base64'),
+  }));
+  const post = async (op, body) => {
+    const response = await fetch(`${url}/sites/${site}/phi/${op}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await issuer.tokenFor('vault')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${op}: HTTP ${response.status}`);
+    return response.json();
+  };
+  const sealedItems = (await post('encrypt', { items })).items;
+  const measure = async (op, body) => {
+    const until = Date.now() + SECONDS * 1000;
+    const latencies = [];
+    const worker = async () => {
+      while (Date.now() < until) {
+        const t0 = performance.now();
+        await post(op, body);
+        latencies.push(performance.now() - t0);
+      }
+    };
+    const start = performance.now();
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    const seconds = (performance.now() - start) / 1000;
+    latencies.sort((a, b) => a - b);
+    const records = (latencies.length * batch) / seconds;
+    return {
+      operation: `http-${op}`,
+      payloadBytes: SIZE,
+      batch,
+      concurrency,
+      recordsPerSecond: Math.round(records),
+      mbPerSecond: Number(((records * SIZE) / 1024 / 1024).toFixed(1)),
+      p50Ms: Number(latencies[Math.floor(latencies.length / 2)].toFixed(1)),
+      p99Ms: Number(
+        latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))].toFixed(1),
+      ),
+    };
+  };
+  return [
+    await measure('encrypt', { items }),
+    await measure('decrypt', {
+      items: sealedItems.map((i) => ({ recordId: i.recordId, ciphertext: i.ciphertext })),
+    }),
+  ];
+}
+results.push(...(await overHttp()));
 const memory = process.memoryUsage();
 console.log(
   JSON.stringify(
