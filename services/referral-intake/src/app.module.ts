@@ -5,6 +5,8 @@ import { CoreModule, SiteReplicaModule, type ServiceContext } from '@cloud-conne
 import { SERVICE_NAME, type IntakeConfig } from './config';
 import { CopiesModule } from './copies/copies.module';
 import { CryptoModule } from './crypto/crypto.module';
+import { FhirApiModule } from './fhir-api/fhir-api.module';
+import { OAuthModule } from './oauth/oauth.module';
 import { INTAKE_MIGRATIONS } from './database';
 import { IntegrationsModule } from './integrations/integrations.module';
 import { ReferralsModule } from './referrals/referrals.module';
@@ -37,6 +39,8 @@ export class AppModule {
         IntegrationsModule,
         ReferralsModule,
         CopiesModule,
+        OAuthModule,
+        FhirApiModule,
       ],
     };
   }

@@ -2,6 +2,7 @@ import { MessagingTables1732300000000 } from '@cloud-connect/db';
 import { SiteReplicaTable1732300000100 } from '@cloud-connect/service-kit';
 import { CopyDeliveries1732300003200 } from './copies/copies.migration';
 import { Integrations1732300003000 } from './integrations/integrations.migration';
+import { OAuthClients1732300004000 } from './oauth/oauth.migration';
 import { Referrals1732300003100 } from './referrals/referrals.migration';
 
 /** Migrations of the `intake` schema (used by the service and by the admin CLI). */
@@ -11,4 +12,5 @@ export const INTAKE_MIGRATIONS = [
   Integrations1732300003000,
   Referrals1732300003100,
   CopyDeliveries1732300003200,
+  OAuthClients1732300004000,
 ];

@@ -1,0 +1,251 @@
+import type { DataSource } from 'typeorm';
+import type { PhiCipher } from '../crypto/phi-cipher';
+import { allows } from '../oauth/scopes';
+import { outcomeAnswer, type FhirAnswer } from './fhir-outcome';
+import { type PageKey, ReferralReadsRepository, type ReferralVersion } from './referral-reads.repository';
+import {
+  matchesDate,
+  parseServiceRequestQuery,
+  SearchParamError,
+  type ServiceRequestQuery,
+} from './search-params';
+
+type Resource = Record<string, unknown> & { resourceType?: string; id?: string };
+interface Entry {
+  fullUrl?: string;
+  resource?: Resource;
+}
+
+/** Who is asking: the site and scopes of a verified access token. */
+export interface Caller {
+  site: string;
+  scopes: string[];
+}
+
+interface Cursor {
+  s: string;
+  t: string;
+  i: string;
+}
+
+/** Rows one search request may decrypt before it answers with a next link (filters on PHI fields). */
+const SCAN_BUDGET = 2000;
+const INSTANT_US = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The FHIR pull API's use cases: search and read ServiceRequests and read the original message
+ * bundle, always within the caller's site, from the stored bundles (decrypted here, never logged).
+ */
+export class ReadReferrals {
+  private readonly repo: ReferralReadsRepository;
+
+  constructor(
+    private readonly deps: {
+      dataSource: DataSource;
+      schema: string;
+      cipher: PhiCipher;
+      snapshotLagMs: number;
+    },
+  ) {
+    this.repo = new ReferralReadsRepository(deps.schema);
+  }
+
+  async search(caller: Caller, rawQuery: URLSearchParams, selfUrl: string): Promise<FhirAnswer> {
+    if (!allows(caller.scopes, 'ServiceRequest', 's'))
+      return forbidden('system/ServiceRequest.rs (or .read)');
+    let query: ServiceRequestQuery;
+    let cursor: Cursor | null;
+    try {
+      query = parseServiceRequestQuery(rawQuery);
+      cursor = query.cursor === null ? null : decodeCursor(query.cursor);
+    } catch (error) {
+      if (error instanceof SearchParamError)
+        return outcomeAnswer(400, 'invalid', error.message, error.parameter);
+      throw error;
+    }
+    const db = this.deps.dataSource.manager;
+    const snapshot = cursor?.s ?? (await this.repo.snapshot(db, this.deps.snapshotLagMs));
+    let after: PageKey | null = cursor ? { lastUpdated: cursor.t, referralId: cursor.i } : null;
+    const matches: { version: ReferralVersion; resource: Resource; bundle: Resource }[] = [];
+    let scanned = 0;
+    let exhausted = false;
+    while (matches.length < query.count && scanned < SCAN_BUDGET && !exhausted) {
+      const limit = Math.max(query.count - matches.length, 50);
+      const rows = await this.repo.page(db, caller.site, {
+        snapshot,
+        after,
+        ids: query.ids,
+        lastUpdated: query.lastUpdated,
+        limit,
+      });
+      let consumed = 0;
+      for (const row of rows) {
+        consumed += 1;
+        scanned += 1;
+        after = { lastUpdated: row.lastUpdated, referralId: row.referralId };
+        const found = await this.serviceRequestOf(caller.site, row);
+        if (found && this.matches(query, found.resource, found.bundle))
+          matches.push({ version: row, ...found });
+        if (matches.length === query.count) break;
+      }
+      exhausted = rows.length < limit && consumed === rows.length;
+    }
+
+    const entries: Record<string, unknown>[] = [];
+    const included = new Set<string>();
+    for (const match of matches) {
+      entries.push({
+        fullUrl: `ServiceRequest/${match.version.serviceRequestId}`,
+        resource: match.resource,
+        search: { mode: 'match' },
+      });
+      for (const include of query.include) {
+        const [resourceType, path] =
+          include === 'ServiceRequest:subject'
+            ? (['Patient', 'subject'] as const)
+            : (['Practitioner', 'requester'] as const);
+        const target = resolve(
+          match.bundle,
+          (match.resource[path] as { reference?: string } | undefined)?.reference,
+        );
+        if (
+          !target?.resourceType ||
+          !allows(caller.scopes, resourceType === 'Patient' ? 'Patient' : target.resourceType, 'r')
+        )
+          continue;
+        const key = `${target.resourceType}/${String(target.id)}@${match.version.referralId}`;
+        if (included.has(key)) continue;
+        included.add(key);
+        entries.push({
+          fullUrl: `${target.resourceType}/${String(target.id)}`,
+          resource: target,
+          search: { mode: 'include' },
+        });
+      }
+    }
+    const link: Record<string, string>[] = [{ relation: 'self', url: selfUrl }];
+    if (!exhausted && after) {
+      const next = new URLSearchParams([...rawQuery].filter(([name]) => name !== '_cursor'));
+      next.set(
+        '_cursor',
+        Buffer.from(
+          JSON.stringify({ s: snapshot, t: after.lastUpdated, i: after.referralId } satisfies Cursor),
+        ).toString('base64url'),
+      );
+      link.push({ relation: 'next', url: `${selfUrl.split('?')[0] ?? ''}?${next.toString()}` });
+    }
+    return {
+      status: 200,
+      body: {
+        resourceType: 'Bundle',
+        type: 'searchset',
+        meta: { lastUpdated: new Date().toISOString() },
+        link,
+        entry: entries,
+      },
+    };
+  }
+
+  async read(caller: Caller, id: string): Promise<FhirAnswer> {
+    if (!allows(caller.scopes, 'ServiceRequest', 'r')) return forbidden('system/ServiceRequest.r (or .read)');
+    const version = /^[A-Za-z0-9\-.]{1,64}$/.test(id)
+      ? await this.repo.current(this.deps.dataSource.manager, caller.site, id)
+      : null;
+    const found = version ? await this.serviceRequestOf(caller.site, version) : null;
+    if (!found) return outcomeAnswer(404, 'not-found', `ServiceRequest/${id} is not known`);
+    return { status: 200, body: found.resource };
+  }
+
+  async bundle(caller: Caller, bundleId: string): Promise<FhirAnswer> {
+    if (!allows(caller.scopes, 'Bundle', 'r')) return forbidden('system/Bundle.r (or .read)');
+    const version = /^[A-Za-z0-9\-.]{1,64}$/.test(bundleId)
+      ? await this.repo.byBundleId(this.deps.dataSource.manager, caller.site, bundleId)
+      : null;
+    if (!version) return outcomeAnswer(404, 'not-found', `Bundle/${bundleId} is not known`);
+    return { status: 200, body: await this.decrypt(caller.site, version) };
+  }
+
+  private async decrypt(site: string, version: ReferralVersion): Promise<Resource> {
+    const plaintext = await this.deps.cipher.decrypt(site, version.referralId, version.ciphertext);
+    return JSON.parse(plaintext.toString('utf8')) as Resource;
+  }
+
+  private async serviceRequestOf(
+    site: string,
+    version: ReferralVersion,
+  ): Promise<{ resource: Resource; bundle: Resource } | null> {
+    const bundle = await this.decrypt(site, version);
+    const entries = (bundle['entry'] as Entry[] | undefined) ?? [];
+    const found = entries.find(
+      (e) => e.resource?.resourceType === 'ServiceRequest' && e.resource.id === version.serviceRequestId,
+    )?.resource;
+    if (!found) return null;
+    const meta = (found['meta'] as Record<string, unknown> | undefined) ?? {};
+    const resource = {
+      ...found,
+      meta: { ...meta, lastUpdated: version.lastUpdated, source: `Bundle/${version.bundleId}` },
+    };
+    return { resource, bundle };
+  }
+
+  private matches(query: ServiceRequestQuery, sr: Resource, bundle: Resource): boolean {
+    if (query.statuses && !query.statuses.includes(String(sr['status']))) return false;
+    if (query.identifiers) {
+      const ids = (sr['identifier'] as { system?: string; value?: string }[] | undefined) ?? [];
+      if (
+        !query.identifiers.some((q) =>
+          ids.some((i) => i.value === q.value && (q.system === null || i.system === q.system)),
+        )
+      )
+        return false;
+    }
+    if (query.patient !== null) {
+      const reference = (sr['subject'] as { reference?: string } | undefined)?.reference;
+      const patient = resolve(bundle, reference);
+      if (patient?.id !== query.patient && reference !== `Patient/${query.patient}`) return false;
+    }
+    if (query.authored.length > 0) {
+      const authored = typeof sr['authoredOn'] === 'string' ? Date.parse(sr['authoredOn']) : Number.NaN;
+      if (Number.isNaN(authored) || !query.authored.every((c) => matchesDate(c, authored))) return false;
+    }
+    return true;
+  }
+}
+
+function forbidden(needed: string): FhirAnswer {
+  return outcomeAnswer(403, 'forbidden', `the access token lacks the scope ${needed}`);
+}
+
+function decodeCursor(raw: string): Cursor {
+  try {
+    const value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<Cursor>;
+    if (
+      typeof value.s === 'string' &&
+      INSTANT_US.test(value.s) &&
+      typeof value.t === 'string' &&
+      INSTANT_US.test(value.t) &&
+      typeof value.i === 'string' &&
+      UUID.test(value.i)
+    ) {
+      return { s: value.s, t: value.t, i: value.i };
+    }
+  } catch {
+    // falls through to the error
+  }
+  throw new SearchParamError('_cursor', '_cursor: not a cursor from a next link of this server');
+}
+
+/** The bundle entry a reference points to (by fullUrl, or Type/id). */
+function resolve(bundle: Resource, reference: string | undefined): Resource | null {
+  if (!reference) return null;
+  const entries = (bundle['entry'] as Entry[] | undefined) ?? [];
+  for (const entry of entries) {
+    const r = entry.resource;
+    if (!r) continue;
+    if (entry.fullUrl === reference) return r;
+    const local = `${String(r.resourceType)}/${String(r.id)}`;
+    if (reference === local || reference.endsWith(`/${local}`)) return r;
+  }
+  return null;
+}

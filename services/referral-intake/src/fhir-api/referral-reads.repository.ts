@@ -1,0 +1,138 @@
+import { assertIdentifier } from '@cloud-connect/db';
+import type { EntityManager } from 'typeorm';
+import type { DateCondition } from './search-params';
+
+type Db = Pick<EntityManager, 'query'>;
+type Row = Record<string, unknown>;
+
+/** Events whose bundle carries the ServiceRequest itself (its newest such message is its current version). */
+export const SERVICE_REQUEST_EVENTS = [
+  'add-service-request',
+  'notify-add-service-request',
+  'notify-update-service-request',
+  'notify-revoke-service-request',
+];
+
+export interface ReferralVersion {
+  referralId: string;
+  serviceRequestId: string;
+  bundleId: string;
+  /** last_updated with microseconds, ISO 8601 UTC (the paging key; also meta.lastUpdated). */
+  lastUpdated: string;
+  ciphertext: Buffer;
+}
+
+export interface PageKey {
+  lastUpdated: string;
+  referralId: string;
+}
+
+const ISO_US = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+
+/**
+ * Read-only SQL on the intake engineer's `referrals` table for the FHIR pull API; every query is
+ * filtered by site number.
+ */
+export class ReferralReadsRepository {
+  private readonly table: string;
+
+  constructor(schema: string) {
+    this.table = `"${assertIdentifier(schema)}".referrals`;
+  }
+
+  /** The database clock minus `lagMs`: the upper bound a paging session sees. */
+  async snapshot(db: Db, lagMs: number): Promise<string> {
+    const rows: Row[] = await db.query(
+      `SELECT to_char((clock_timestamp() - make_interval(secs => $1::double precision / 1000)) AT TIME ZONE 'UTC', ${ISO_US}) AS snap`,
+      [lagMs],
+    );
+    return String(rows[0]?.['snap']);
+  }
+
+  /**
+   * The current version of each ServiceRequest (its newest message up to `snapshot`), ordered by
+   * (last_updated, id) after `after`, at most `limit`.
+   */
+  async page(
+    db: Db,
+    siteNumber: string,
+    query: {
+      snapshot: string;
+      after: PageKey | null;
+      ids: string[] | null;
+      lastUpdated: DateCondition[];
+      limit: number;
+    },
+  ): Promise<ReferralVersion[]> {
+    const params: unknown[] = [siteNumber, SERVICE_REQUEST_EVENTS, query.snapshot, query.ids];
+    const where: string[] = [];
+    const param = (value: string): string => {
+      params.push(value);
+      return `$${params.length}::timestamptz`;
+    };
+    for (const c of query.lastUpdated) {
+      const sql = {
+        gt: () => (c.point ? `last_updated > ${param(c.start)}` : `last_updated >= ${param(c.end)}`),
+        ge: () => `last_updated >= ${param(c.start)}`,
+        lt: () => `last_updated < ${param(c.start)}`,
+        le: () => (c.point ? `last_updated <= ${param(c.start)}` : `last_updated < ${param(c.end)}`),
+        eq: () =>
+          c.point
+            ? `last_updated = ${param(c.start)}`
+            : `last_updated >= ${param(c.start)} AND last_updated < ${param(c.end)}`,
+      }[c.prefix]();
+      where.push(`(${sql})`);
+    }
+    if (query.after) {
+      params.push(query.after.lastUpdated, query.after.referralId);
+      where.push(`(last_updated, id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(query.limit);
+    const rows: Row[] = await db.query(
+      `WITH current AS (
+         SELECT DISTINCT ON (service_request_id) id, service_request_id, bundle_id, last_updated, bundle_ciphertext
+           FROM ${this.table}
+          WHERE site_number = $1 AND service_request_id IS NOT NULL AND event_code = ANY($2)
+            AND last_updated <= $3::timestamptz AND ($4::text[] IS NULL OR service_request_id = ANY($4))
+          ORDER BY service_request_id, last_updated DESC, id DESC)
+       SELECT id, service_request_id, bundle_id, to_char(last_updated AT TIME ZONE 'UTC', ${ISO_US}) AS lu, bundle_ciphertext
+         FROM current ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY last_updated, id LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toVersion);
+  }
+
+  /** The current version of one ServiceRequest of the site. */
+  async current(db: Db, siteNumber: string, serviceRequestId: string): Promise<ReferralVersion | null> {
+    const rows: Row[] = await db.query(
+      `SELECT id, service_request_id, bundle_id, to_char(last_updated AT TIME ZONE 'UTC', ${ISO_US}) AS lu, bundle_ciphertext
+         FROM ${this.table}
+        WHERE site_number = $1 AND service_request_id = $2 AND event_code = ANY($3)
+        ORDER BY last_updated DESC, id DESC LIMIT 1`,
+      [siteNumber, serviceRequestId, SERVICE_REQUEST_EVENTS],
+    );
+    return rows[0] ? toVersion(rows[0]) : null;
+  }
+
+  /** A stored message bundle of the site by its Bundle.id. */
+  async byBundleId(db: Db, siteNumber: string, bundleId: string): Promise<ReferralVersion | null> {
+    const rows: Row[] = await db.query(
+      `SELECT id, coalesce(service_request_id, '') AS service_request_id, bundle_id,
+              to_char(last_updated AT TIME ZONE 'UTC', ${ISO_US}) AS lu, bundle_ciphertext
+         FROM ${this.table} WHERE site_number = $1 AND bundle_id = $2`,
+      [siteNumber, bundleId],
+    );
+    return rows[0] ? toVersion(rows[0]) : null;
+  }
+}
+
+function toVersion(r: Row): ReferralVersion {
+  return {
+    referralId: String(r['id']),
+    serviceRequestId: String(r['service_request_id']),
+    bundleId: String(r['bundle_id']),
+    lastUpdated: String(r['lu']),
+    ciphertext: r['bundle_ciphertext'] as Buffer,
+  };
+}

@@ -1,0 +1,85 @@
+import { actorOf, AllowAdmins, AuthGuard, CurrentPrincipal, type Principal } from '@cloud-connect/auth';
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  UseGuards,
+} from '@nestjs/common';
+import { OAuthClientError, type CreateClientInput, type RotateClientInput } from './oauth-client';
+import {
+  CreateOAuthClient,
+  ListOAuthClients,
+  RevokeOAuthClient,
+  RotateOAuthClientSecret,
+} from './oauth-client-use-cases';
+
+function toHttp(error: unknown): never {
+  if (error instanceof OAuthClientError) {
+    const body = { statusCode: 0, error: error.code, message: error.message, details: error.details };
+    if (error.code === 'invalid-client-input') throw new BadRequestException({ ...body, statusCode: 400 });
+    if (error.code === 'client-exists') throw new ConflictException({ ...body, statusCode: 409 });
+    throw new NotFoundException({ ...body, statusCode: 404 });
+  }
+  throw error;
+}
+
+/** Site admins manage their integrators' OAuth credentials. Secrets appear once, in the answer that made them. */
+@Controller('admin/sites/:site/oauth-clients')
+@UseGuards(AuthGuard)
+export class OAuthClientsController {
+  constructor(
+    private readonly createClient: CreateOAuthClient,
+    private readonly listClients: ListOAuthClients,
+    private readonly revokeClient: RevokeOAuthClient,
+    private readonly rotateSecret: RotateOAuthClientSecret,
+  ) {}
+
+  @Post()
+  @AllowAdmins({ siteParam: 'site' })
+  create(
+    @Param('site') site: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<unknown> {
+    return this.createClient
+      .execute(site, (body ?? {}) as CreateClientInput, actorOf(principal))
+      .catch(toHttp);
+  }
+
+  @Get()
+  @AllowAdmins({ siteParam: 'site' })
+  async list(@Param('site') site: string): Promise<unknown> {
+    return { clients: await this.listClients.execute(site).catch(toHttp) };
+  }
+
+  @Post(':clientId/revoke')
+  @HttpCode(200)
+  @AllowAdmins({ siteParam: 'site' })
+  revoke(
+    @Param('site') site: string,
+    @Param('clientId') clientId: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<unknown> {
+    return this.revokeClient.execute(site, clientId, actorOf(principal)).catch(toHttp);
+  }
+
+  @Post(':clientId/rotate')
+  @HttpCode(200)
+  @AllowAdmins({ siteParam: 'site' })
+  rotate(
+    @Param('site') site: string,
+    @Param('clientId') clientId: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<unknown> {
+    return this.rotateSecret
+      .execute(site, clientId, (body ?? {}) as RotateClientInput, actorOf(principal))
+      .catch(toHttp);
+  }
+}
