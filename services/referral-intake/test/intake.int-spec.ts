@@ -329,6 +329,26 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
     });
   });
 
+  it('answers 503 with Retry-After while Postgres is down, and accepts again once it is back', async () => {
+    // The test's own client would see its connection killed: close it first, reconnect after.
+    await db.end();
+    await stackCtl('stop', 'postgres');
+    try {
+      const answer = await post(addServiceRequestWithQuirks());
+      expect(answer.status).toBe(503);
+      expect(answer.json['resourceType']).toBe('OperationOutcome');
+      expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
+    } finally {
+      await stackCtl('start', 'postgres');
+    }
+    db = new Client({ connectionString: env.DATABASE_URL });
+    await db.connect();
+    await waitFor('accepting again', async () => (await post(addServiceRequestWithQuirks())).status === 200, {
+      timeoutMs: 60000,
+      intervalMs: 500,
+    });
+  });
+
   describe('outbound copies', () => {
     let receiver: Server;
     let senderKey: string;
