@@ -59,6 +59,34 @@ function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string
   });
 }
 
+/**
+ * The vault service runs under an AppRole bound to its policy file only
+ * (deploy/vault/policies/vault-service.hcl): every test below also proves that policy suffices.
+ */
+async function appRoleFor(policy: string): Promise<Record<string, string>> {
+  const role = `test-${prefix}`;
+  const vaultApi = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
+    const response = await fetch(`${env.VAULT_ADDR}/v1/${path}`, {
+      method,
+      headers: { 'x-vault-token': env.VAULT_TOKEN, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (!response.ok) throw new Error(`vault ${method} ${path}: ${response.status}`);
+    return response.status === 204 ? {} : ((await response.json()) as Record<string, unknown>);
+  };
+  await vaultApi('POST', `auth/approle/role/${role}`, {
+    token_policies: [policy],
+    token_ttl: '1h',
+    secret_id_ttl: '2h',
+  });
+  const roleId = (await vaultApi('GET', `auth/approle/role/${role}/role-id`))['data'] as { role_id: string };
+  const secretId = (await vaultApi('POST', `auth/approle/role/${role}/secret-id`))['data'] as {
+    secret_id: string;
+  };
+  secrets.push(secretId.secret_id);
+  return { VAULT_AUTH_METHOD: 'approle', VAULT_ROLE_ID: roleId.role_id, VAULT_SECRET_ID: secretId.secret_id };
+}
+
 describe('SEK custody, audit trail, alerts and PHI crypto (real services and stack)', () => {
   let vault: ServiceProcess;
   let notifier: ServiceProcess;
@@ -103,7 +131,7 @@ describe('SEK custody, audit trail, alerts and PHI crypto (real services and sta
     vault = new ServiceProcess(
       'vault',
       await freePort(),
-      serviceEnvFor('vault', env, { DATABASE_SCHEMA: vaultSchema }),
+      serviceEnvFor('vault', env, { DATABASE_SCHEMA: vaultSchema, ...(await appRoleFor('vault-service')) }),
     ).start();
     notifier = new ServiceProcess(
       'notifier',
@@ -156,6 +184,10 @@ describe('SEK custody, audit trail, alerts and PHI crypto (real services and sta
     for (const schema of [vaultSchema, notifierSchema])
       await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await db.end();
+    await fetch(`${env.VAULT_ADDR}/v1/auth/approle/role/test-${prefix}`, {
+      method: 'DELETE',
+      headers: { 'x-vault-token': env.VAULT_TOKEN },
+    });
   });
 
   const ACTIONS = [
