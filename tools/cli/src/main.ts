@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { REPO_ROOT, stackEnv } from '@cloud-connect/testing';
 import { serviceStatuses, startServices, stopServices } from './local-services';
 import { registerAuditCommands } from './audit-commands';
+import { registerEmrCommands } from './emr-commands';
 import { registerOAuthCommands } from './oauth-commands';
 import { CliError, printJson, progress } from './output';
 import { registerNotificationCommands } from './notification-commands';
@@ -103,6 +104,7 @@ export function buildProgram(): Command {
     (process.env['KAFKA_BROKERS'] ?? stackEnv().KAFKA_BROKERS).split(','),
   );
   registerIntegrationCommands(program, databaseUrl);
+  registerEmrCommands(program);
   return program;
 }
 

@@ -1,0 +1,128 @@
+import { Option, type Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { CliError, printJson } from './output';
+
+/**
+ * `cloud-connect emr connect|status|reconfigure|disconnect|settings|sync --site N`: the EMR
+ * gateway's admin API over HTTP (EMR_GATEWAY_URL, default http://127.0.0.1:3002) with the site
+ * admin's access token (CC_ADMIN_TOKEN, from the vault service's sign-in). Credentials are read
+ * from a JSON file or stdin, never from arguments (they would land in shell history).
+ */
+function gatewayUrl(): string {
+  return (process.env['EMR_GATEWAY_URL'] ?? 'http://127.0.0.1:3002').replace(/\/$/, '');
+}
+
+async function call(method: string, path: string, body?: unknown): Promise<unknown> {
+  const token = process.env['CC_ADMIN_TOKEN'];
+  if (!token)
+    throw new CliError(
+      'no-token',
+      'set CC_ADMIN_TOKEN to a site admin access token (sign in through the vault service)',
+      2,
+    );
+  let response: Response;
+  try {
+    response = await fetch(`${gatewayUrl()}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(60000),
+    });
+  } catch {
+    throw new CliError('unreachable', `emr-gateway is not reachable at ${gatewayUrl()}`);
+  }
+  const text = await response.text();
+  const parsed: unknown = text ? JSON.parse(text) : {};
+  if (!response.ok) {
+    const b = parsed as { code?: string; message?: string; details?: string[] };
+    throw new CliError(
+      b.code ?? `http-${response.status}`,
+      b.message ?? `emr-gateway answered ${response.status}`,
+      response.status === 400 ? 2 : 1,
+      b.details ?? [],
+    );
+  }
+  return parsed;
+}
+
+function readJson(file: string | undefined): unknown {
+  const text = file && file !== '-' ? readFileSync(file, 'utf8') : readFileSync(0, 'utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new CliError('invalid-json', `${file ?? 'stdin'} is not JSON`, 2);
+  }
+}
+
+function sitePath(site: string, rest = ''): string {
+  if (!/^[1-9][0-9]{0,9}$/.test(site))
+    throw new CliError('invalid-site', 'site: a site number is 1 to 10 digits', 2);
+  return `/admin/sites/${site}/emr${rest}`;
+}
+
+export function registerEmrCommands(program: Command): void {
+  const emr = program.command('emr').description("a site's EMR connection, settings and sync (emr-gateway)");
+  const connect = (name: string, description: string): void => {
+    emr
+      .command(name)
+      .description(description)
+      .requiredOption('--site <n>', 'site number')
+      .option(
+        '--credentials <file>',
+        'JSON file with {"type": "ps-suite"|"med-access"|"accuro"|"oscar-pro"|"chr"|"fhir-r4", ...} (default: stdin)',
+      )
+      .action(async (options: { site: string; credentials?: string }) => {
+        printJson(await call('PUT', sitePath(options.site), readJson(options.credentials)));
+      });
+  };
+  connect('connect', 'connect the EMR: authenticates now and says plainly what failed');
+  connect('reconfigure', 're-authenticate or change the EMR (resumes held commands)');
+  emr
+    .command('status')
+    .description('connection, sync status and the command queue')
+    .requiredOption('--site <n>', 'site number')
+    .action(async (options: { site: string }) => printJson(await call('GET', sitePath(options.site))));
+  emr
+    .command('disconnect')
+    .description('remove the EMR connection and its credentials')
+    .requiredOption('--site <n>', 'site number')
+    .action(async (options: { site: string }) => {
+      await call('DELETE', sitePath(options.site));
+      printJson({ disconnected: options.site });
+    });
+  emr
+    .command('settings')
+    .description('show the settings, or replace them with --set <file>')
+    .requiredOption('--site <n>', 'site number')
+    .option('--set <file>', 'JSON file with the settings to save')
+    .option('--expected-version <v>', 'refuse if the settings changed since this version')
+    .action(async (options: { site: string; set?: string; expectedVersion?: string }) => {
+      if (!options.set) return printJson(await call('GET', sitePath(options.site, '/settings')));
+      const body = {
+        settings: readJson(options.set),
+        ...(options.expectedVersion ? { expectedVersion: Number(options.expectedVersion) } : {}),
+      };
+      printJson(await call('PUT', sitePath(options.site, '/settings'), body));
+    });
+  emr
+    .command('sync')
+    .description('sync now (recent appointments, or the full schedule)')
+    .requiredOption('--site <n>', 'site number')
+    .addOption(new Option('--scope <scope>', 'what to sync').choices(['recent', 'full']).default('recent'))
+    .action(async (options: { site: string; scope: string }) =>
+      printJson(await call('POST', sitePath(options.site, '/sync'), { scope: options.scope })),
+    );
+  emr
+    .command('replay')
+    .description('replay a dead-lettered EMR command (operator)')
+    .requiredOption('--site <n>', 'site number')
+    .requiredOption('--command <id>', 'command id')
+    .action(async (options: { site: string; command: string }) =>
+      printJson(
+        await call('POST', sitePath(options.site, `/commands/${encodeURIComponent(options.command)}/replay`)),
+      ),
+    );
+}
