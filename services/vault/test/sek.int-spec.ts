@@ -228,6 +228,15 @@ describe('SEK custody, audit trail, alerts and PHI crypto (real services and sta
     });
     expect((await api('DELETE', `/sites/${A}/sek`, admin)).status).toBe(200);
     expect((await api('GET', `/sites/${A}/sek`, admin)).status).toBe(404);
+    const history = await api('GET', `/sites/${A}/sek/history`, admin);
+    expect(history.status).toBe(200);
+    expect(history.body['events']).toMatchObject([
+      { action: 'stored', kvVersion: 1 },
+      { action: 'replaced', kvVersion: 2 },
+      { action: 'removed', kvVersion: null },
+    ]);
+    expect(JSON.stringify(history.body)).not.toContain(first);
+    expect((await api('GET', `/sites/${A}/sek/history`, tokens['other'] ?? '')).status).toBe(403);
 
     const entries = await waitFor('every attempt in the audit trail', async () => {
       const found = (await auditEntries(A, admin)).filter((e) => String(e['action']).startsWith('sek.'));

@@ -6,7 +6,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { SiteEntity } from '../sites/site.entity';
 import { SitesRepository } from '../sites/sites.repository';
 import { actorOf, type Caller, type RequestContext } from './caller';
-import { SekEventsRepository } from './sek-events.repository';
+import { SekEventsRepository, type SekEventRow } from './sek-events.repository';
 import { formatSek, parseSek, SekFormatError } from './sek-format';
 import { SekVersionConflictError, type SekVaultStore, VaultUnavailableError } from './sek-vault-store';
 
@@ -107,6 +107,11 @@ export class SekCustody {
       await this.vault.removeAll(site);
       return { removed: true as const };
     });
+  }
+
+  /** Which KV version each store/replace created, by whom and when (never the key). */
+  history(site: string): Promise<SekEventRow[]> {
+    return this.events.list(this.dataSource.manager, site);
   }
 
   /** Denied attempts (the auth layer refused the caller) are audited and, for humans, alerted. */

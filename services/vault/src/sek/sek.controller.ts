@@ -5,6 +5,7 @@ import {
   Delete,
   Get,
   HttpCode,
+  HttpException,
   Ip,
   Param,
   Post,
@@ -14,8 +15,8 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { HttpException } from '@nestjs/common';
 import { SekCustody, type SekView } from './sek-custody';
+import type { SekEventRow } from './sek-events.repository';
 import { answering } from './http-errors';
 
 /** Viewing or removing the SEK needs a password proved within this many seconds. */
@@ -97,5 +98,11 @@ export class SekController {
       await this.custody.remove(site, principal, { sourceAddress: ip });
       return { siteNumber: site, removed: true as const };
     });
+  }
+
+  @Get('history')
+  @AllowAdmins({ siteParam: 'site' })
+  async history(@Param('site') site: string): Promise<{ siteNumber: string; events: SekEventRow[] }> {
+    return { siteNumber: site, events: await this.custody.history(site) };
   }
 }
