@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from '@cloud-connect/auth';
 import { Topics } from '@cloud-connect/contracts';
 import { CoreModule, SiteReplicaModule, type ServiceContext } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type EmrGatewayConfig } from './config';
@@ -32,6 +33,11 @@ export class AppModule {
             ],
           },
           vault: config,
+        }),
+        AuthModule.forRoot({
+          serviceName: SERVICE_NAME,
+          serviceSecret: config.SERVICE_AUTH_SECRET,
+          adminJwksUrl: config.ADMIN_JWKS_URL,
         }),
         SiteReplicaModule,
         EmrModule,

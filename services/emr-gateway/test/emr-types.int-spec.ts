@@ -4,9 +4,9 @@ import { Events } from '@cloud-connect/contracts';
 import { waitFor } from '@cloud-connect/testing';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { credentialsFor, Harness, PDF_BASE64, siteNumber, torontoToday } from './harness';
+import { credentialsFor, Harness, PDF_BASE64, torontoToday } from './harness';
 
-const h = new Harness();
+const h = new Harness(9);
 
 beforeAll(() => h.start(), 120000);
 afterAll(() => h.stop());
@@ -21,9 +21,8 @@ const CASES = [
 ] as const;
 
 describe.each(CASES)('$type', ({ type, check, tickler }) => {
-  const site = siteNumber();
-
   it('refuses wrong credentials saying what to check, then connects with the right ones', async () => {
+    const site = h.site();
     const sim = await h.simCreate({ type });
     const bad = await h.api('PUT', `/admin/sites/${site}/emr`, credentialsFor(sim, 'bad'));
     expect(bad.status).toBe(422);
@@ -110,7 +109,7 @@ describe.each(CASES)('$type', ({ type, check, tickler }) => {
 
 describe('settings and connection admin', () => {
   it('validates settings naming the field, versions them, and refuses an unknown provider', async () => {
-    const site = siteNumber();
+    const site = h.site();
     const sim = await h.simCreate({ type: 'accuro' });
     await h.connect(site, sim);
     const initial = await h.api('GET', `/admin/sites/${site}/emr/settings`);
@@ -146,7 +145,7 @@ describe('settings and connection admin', () => {
   });
 
   it('says plainly when the EMR is unreachable, and disconnects (credentials removed from Vault)', async () => {
-    const site = siteNumber();
+    const site = h.site();
     const unreachable = await h.api('PUT', `/admin/sites/${site}/emr`, {
       type: 'oscar-pro',
       baseUrl: 'http://127.0.0.1:9/oscar/x',
@@ -181,5 +180,12 @@ describe('settings and connection admin', () => {
     });
     expect(gone.status).toBe(404);
     expect((await h.status(site))['connection']?.['status']).toBe('disconnected');
+  });
+
+  it('refuses callers without a token (401) and admins of another site (403)', async () => {
+    const site = h.site();
+    expect((await h.api('GET', `/admin/sites/${site}/emr`, undefined, null)).status).toBe(401);
+    expect((await h.api('GET', `/admin/sites/123456/emr`)).status).toBe(403);
+    expect((await h.api('GET', `/admin/sites/${site}/emr`)).status).toBe(200);
   });
 });

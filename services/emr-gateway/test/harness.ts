@@ -4,15 +4,20 @@
 import { Events, PRODUCT_EVENTS, Topics } from '@cloud-connect/contracts';
 import { EventRegistry, type Envelope, type PayloadOf } from '@cloud-connect/kafka';
 import {
+  createUser,
+  distDir,
   freePort,
   ServiceProcess,
   serviceEnvFor,
   stackEnv,
+  signIn,
   uniqueName,
   waitFor,
   type StackEnv,
 } from '@cloud-connect/testing';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { startEmrSimulator, type RunningSimulator } from '../../../tools/emr-simulator/src/server';
@@ -41,9 +46,11 @@ export function torontoToday(): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Toronto' }).format(new Date());
 }
 
-export function siteNumber(): string {
+function randomSiteNumber(): string {
   return String(100000000 + Math.floor(Math.random() * 899999999));
 }
+
+const PASSWORD = 'correct horse battery staple 42';
 
 /** The credentials a site admin would enter for a simulated EMR. */
 export function credentialsFor(sim: SimSummary, variant: 'good' | 'bad' = 'good'): Record<string, unknown> {
@@ -87,15 +94,53 @@ export class Harness {
   readonly published: Envelope[] = [];
   sim!: RunningSimulator;
   service!: ServiceProcess;
+  vault!: ServiceProcess;
+  /** Bearer token of a site admin of every site in the pool. */
+  token = '';
+  private readonly sites: string[] = [];
   db!: Client;
   private kafka!: Kafka;
   private producer!: Producer;
   private collector!: Consumer;
   private port = 0;
 
-  constructor(private readonly overrides: Record<string, string> = {}) {}
+  constructor(
+    private readonly siteCount: number,
+    private readonly overrides: Record<string, string> = {},
+  ) {}
+
+  /** A site registered (CLI → vault → site.registered → our replica) that the test admin administers. */
+  site(): string {
+    const site = this.sites.shift();
+    if (!site) throw new Error('site pool exhausted: raise the Harness site count');
+    return site;
+  }
+
+  private cli(args: string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      execFile(
+        process.execPath,
+        [join(distDir(), 'tools', 'cli', 'src', 'main.js'), ...args],
+        {
+          env: {
+            PATH: process.env['PATH'] ?? '',
+            DATABASE_URL: this.env.DATABASE_URL,
+            VAULT_DATABASE_SCHEMA: `${this.schema}_vault`,
+          },
+          timeout: 60000,
+        },
+        (error, _stdout, stderr) =>
+          error ? reject(new Error(`cli ${args.join(' ')}: ${stderr}`)) : resolve(),
+      );
+    });
+  }
 
   async start(): Promise<void> {
+    this.vault = new ServiceProcess(
+      'vault',
+      await freePort(),
+      serviceEnvFor('vault', this.env, { DATABASE_SCHEMA: `${this.schema}_vault` }),
+    ).start();
     this.sim = await startEmrSimulator();
     this.db = new Client({ connectionString: this.env.DATABASE_URL });
     await this.db.connect();
@@ -107,8 +152,45 @@ export class Harness {
     this.producer = this.kafka.producer();
     await this.producer.connect();
     this.port = await freePort();
+    await this.vault.waitReady(90000);
     this.startService();
     await this.service.waitReady(90000);
+    const email = `admin-${this.schema}@clinic.ca`;
+    for (let i = 0; i < this.siteCount; i += 1) {
+      const site = randomSiteNumber();
+      const args = ['--number', site, '--name', `Clinique ${site}`, '--admin-email', `creator@clinic.ca`];
+      await this.cli([
+        'site',
+        'create',
+        ...args,
+        '--clinical-admin-email',
+        'clinique@clinic.ca',
+        '--locale',
+        'fr',
+      ]);
+      if (i === 0) {
+        await createUser({
+          databaseUrl: this.env.DATABASE_URL,
+          vaultSchema: `${this.schema}_vault`,
+          email,
+          password: PASSWORD,
+          siteNumber: site,
+        });
+      } else {
+        await this.cli(['user', 'grant', '--email', email, '--site', site]);
+      }
+      this.sites.push(site);
+    }
+    this.token = await signIn(this.vault.url, email, PASSWORD);
+    for (const site of this.sites) {
+      await waitFor(`replica of site ${site}`, async () => {
+        const { rows } = await this.db.query(
+          `SELECT 1 FROM "${this.schema}".site_replica WHERE site_number = $1`,
+          [site],
+        );
+        return rows.length > 0;
+      });
+    }
     // Collect what the service publishes (alerts, audit, sync results), from now on.
     this.collector = this.kafka.consumer({ groupId: `probe-${randomUUID()}` });
     await this.collector.connect();
@@ -148,6 +230,7 @@ export class Harness {
       this.port,
       serviceEnvFor('emr-gateway', this.env, {
         DATABASE_SCHEMA: this.schema,
+        ADMIN_JWKS_URL: `${this.vault.url}/.well-known/jwks.json`,
         EMR_TELUS_API_URL: `${this.sim.url}/telus/v1`,
         EMR_ACCURO_API_URL: `${this.sim.url}/accuro`,
         EMR_HTTP_TIMEOUT_MS: '3000',
@@ -163,10 +246,11 @@ export class Harness {
   async stop(): Promise<void> {
     await this.collector?.disconnect().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
-    await this.service?.stop();
+    await Promise.all([this.service?.stop(), this.vault?.stop()]);
     await this.sim?.close();
     if (this.db) {
       await this.db.query(`DROP SCHEMA IF EXISTS "${this.schema}" CASCADE`);
+      await this.db.query(`DROP SCHEMA IF EXISTS "${this.schema}_vault" CASCADE`);
       await this.db.end();
     }
   }
@@ -204,24 +288,6 @@ export class Harness {
     return commandId;
   }
 
-  async registerSite(site: string): Promise<void> {
-    await this.send(Events.siteRegistered, site, {
-      siteNumber: site,
-      name: 'Clinique Test',
-      locale: 'fr',
-      timezone: 'America/Toronto',
-      adminEmail: 'admin@test.ca',
-      clinicalAdminEmail: 'clinique@test.ca',
-    });
-    await waitFor('site replica', async () => {
-      const { rows } = await this.db.query(
-        `SELECT 1 FROM "${this.schema}".site_replica WHERE site_number = $1`,
-        [site],
-      );
-      return rows.length > 0;
-    });
-  }
-
   // ---- simulator
   async simCreate(body: Record<string, unknown>): Promise<SimSummary> {
     const response = await fetch(`${this.sim.url}/_sim/instances`, {
@@ -256,10 +322,14 @@ export class Harness {
     method: string,
     path: string,
     body?: unknown,
+    bearer: string | null = this.token,
   ): Promise<{ status: number; body: Record<string, unknown> }> {
     const response = await fetch(`${this.service.url}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();

@@ -11,7 +11,16 @@ import {
   Post,
   Put,
   UnprocessableEntityException,
+  UseGuards,
 } from '@nestjs/common';
+import {
+  actorOf,
+  AllowAdmins,
+  AllowServices,
+  AuthGuard,
+  CurrentPrincipal,
+  type Principal,
+} from '@cloud-connect/auth';
 import { Events } from '@cloud-connect/contracts';
 import { MessagingService } from '@cloud-connect/service-kit';
 import { randomUUID } from 'node:crypto';
@@ -57,6 +66,8 @@ const syncBody = z.object({ scope: z.enum(['recent', 'full']).default('recent') 
  * manual sync, dead letters and their replay. Thin: the use cases hold the rules.
  */
 @Controller('admin/sites/:site/emr')
+@UseGuards(AuthGuard)
+@AllowAdmins({ siteParam: 'site' })
 export class EmrAdminController {
   constructor(
     private readonly connections: EmrConnections,
@@ -67,9 +78,13 @@ export class EmrAdminController {
 
   /** Connects or reconfigures: authenticates at once, then stores the credentials in Vault. */
   @Put()
-  async connect(@Param('site') siteParam: string, @Body() body: unknown): Promise<unknown> {
+  async connect(
+    @Param('site') siteParam: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<unknown> {
     const s = site(siteParam);
-    const connection = await this.connections.connect(s, body, this.actor()).catch(connectionHttpError);
+    const connection = await this.connections.connect(s, body, actorOf(principal)).catch(connectionHttpError);
     return { connection };
   }
 
@@ -80,8 +95,11 @@ export class EmrAdminController {
 
   @Delete()
   @HttpCode(204)
-  async disconnect(@Param('site') siteParam: string): Promise<void> {
-    await this.connections.disconnect(site(siteParam), this.actor()).catch(connectionHttpError);
+  async disconnect(
+    @Param('site') siteParam: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<void> {
+    await this.connections.disconnect(site(siteParam), actorOf(principal)).catch(connectionHttpError);
   }
 
   @Get('providers')
@@ -95,7 +113,11 @@ export class EmrAdminController {
   }
 
   @Put('settings')
-  async putSettings(@Param('site') siteParam: string, @Body() body: unknown): Promise<unknown> {
+  async putSettings(
+    @Param('site') siteParam: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<unknown> {
     const parsed = settingsBody.safeParse(body ?? {});
     if (!parsed.success) {
       throw new BadRequestException({
@@ -104,20 +126,25 @@ export class EmrAdminController {
       });
     }
     return this.settings
-      .update(site(siteParam), parsed.data.settings, this.actor(), parsed.data.expectedVersion)
+      .update(site(siteParam), parsed.data.settings, actorOf(principal), parsed.data.expectedVersion)
       .catch(settingsHttpError);
   }
 
   /** "Sync now" (recent or full): queues a sync request like the scheduler does. */
   @Post('sync')
   @HttpCode(202)
-  async sync(@Param('site') siteParam: string, @Body() body: unknown): Promise<unknown> {
+  @AllowServices('scheduler')
+  async sync(
+    @Param('site') siteParam: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<unknown> {
     const s = site(siteParam);
     const parsed = syncBody.safeParse(body ?? {});
     if (!parsed.success)
       throw new BadRequestException({ code: 'invalid-scope', message: 'scope is recent or full' });
     const requestId = randomUUID();
-    const actor = this.actor();
+    const actor = actorOf(principal);
     await this.messaging.transaction(async (tx) => {
       await this.messaging.outbox.enqueue(
         tx,
@@ -153,7 +180,11 @@ export class EmrAdminController {
   /** Operator replay of a dead-lettered command. */
   @Post('commands/:commandId/replay')
   @HttpCode(202)
-  async replay(@Param('site') siteParam: string, @Param('commandId') commandId: string): Promise<unknown> {
+  async replay(
+    @Param('site') siteParam: string,
+    @Param('commandId') commandId: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<unknown> {
     const s = site(siteParam);
     if (!z.uuid().safeParse(commandId).success)
       throw new BadRequestException({ code: 'invalid-command-id', message: 'commandId: a UUID' });
@@ -163,7 +194,7 @@ export class EmrAdminController {
         message: `command ${commandId} is not dead-lettered at this site`,
       });
     }
-    const actor = this.actor();
+    const actor = actorOf(principal);
     await this.messaging.transaction((tx) =>
       this.messaging.outbox.enqueue(
         tx,
@@ -171,9 +202,5 @@ export class EmrAdminController {
       ),
     );
     return { replayed: commandId };
-  }
-
-  private actor(): string {
-    return 'admin';
   }
 }
