@@ -35,6 +35,19 @@ const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 10
 const say = (line) => process.stdout.write(`${line}\n`);
 
 const sim = await startEmrSimulator();
+// The vault service signs the admin token the gateway's admin API requires.
+const vaultPort = await freePort();
+const vault = spawn(process.execPath, [join(dist, 'services/vault/src/main.js')], {
+  env: {
+    PATH: process.env.PATH,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    ...serviceEnvFor('vault', env, { DATABASE_SCHEMA: `${schema}_vault` }),
+    PORT: String(vaultPort),
+  },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+const vaultUrl = `http://127.0.0.1:${vaultPort}`;
 const port = await freePort();
 const child = spawn(process.execPath, [join(dist, 'services/emr-gateway/src/main.js')], {
   env: {
@@ -43,6 +56,7 @@ const child = spawn(process.execPath, [join(dist, 'services/emr-gateway/src/main
     LOG_LEVEL: 'warn',
     ...serviceEnvFor('emr-gateway', env, {
       DATABASE_SCHEMA: schema,
+      ADMIN_JWKS_URL: `${vaultUrl}/.well-known/jwks.json`,
       EMR_TELUS_API_URL: `${sim.url}/telus/v1`,
       EMR_ACCURO_API_URL: `${sim.url}/accuro`,
       EMR_DISPATCH_INTERVAL_MS: '50',
@@ -202,9 +216,11 @@ try {
   );
 } finally {
   child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  vault.kill('SIGTERM');
+  await Promise.all([new Promise((r) => child.once('exit', r)), new Promise((r) => vault.once('exit', r))]);
   await producer.disconnect();
   await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await db.query(`DROP SCHEMA IF EXISTS "${schema}_vault" CASCADE`);
   await db.end();
   await sim.close();
 }
