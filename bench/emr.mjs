@@ -5,7 +5,7 @@
 //             once; commands/s to the simulator and the latency from the envelope's occurredAt to
 //             the command's applied_at (p50/p95/p99)
 // Prints numbers; it does not pass or fail.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 const root = resolve(new URL('..', import.meta.url).pathname);
 const dist = resolve(root, process.env.CC_DIST_DIR ?? 'dist');
 const require = createRequire(import.meta.url);
-const { stackEnv, freePort, uniqueName, waitFor, serviceEnvFor } = require(
+const { stackEnv, freePort, uniqueName, waitFor, serviceEnvFor, createUser, signIn } = require(
   join(dist, 'libs/testing/src/index.js'),
 );
 const { startEmrSimulator } = require(join(dist, 'tools/emr-simulator/src/server.js'));
@@ -78,9 +78,34 @@ const producer = kafka.producer();
 await producer.connect();
 
 try {
-  await waitFor('emr-gateway ready', async () => (await fetch(`${url}/health/ready`)).status === 200, {
-    timeoutMs: 90000,
+  const ready = (u) => async () =>
+    (await fetch(`${u}/health/ready`).catch(() => ({ status: 0 }))).status === 200;
+  await waitFor('vault ready', ready(vaultUrl), { timeoutMs: 90000 });
+  await waitFor('emr-gateway ready', ready(url), { timeoutMs: 90000 });
+  const cliEnv = {
+    PATH: process.env.PATH,
+    DATABASE_URL: env.DATABASE_URL,
+    VAULT_DATABASE_SCHEMA: `${schema}_vault`,
+  };
+  const cliMain = join(dist, 'tools/cli/src/main.js');
+  execFileSync(
+    process.execPath,
+    [cliMain, 'site', 'create', '--number', site, '--name', 'Bench', '--admin-email', 'b@clinic.ca'],
+    {
+      env: cliEnv,
+      stdio: 'ignore',
+    },
+  );
+  const password = 'correct horse battery staple 42';
+  const vaultSchema = `${schema}_vault`;
+  await createUser({
+    databaseUrl: env.DATABASE_URL,
+    vaultSchema,
+    email: 'bench@clinic.ca',
+    password,
+    siteNumber: site,
   });
+  const token = await signIn(vaultUrl, 'bench@clinic.ca', password);
   const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Toronto' }).format(new Date());
   const providers = 10;
   const created = await (
@@ -102,7 +127,7 @@ try {
   const c = created.credentials;
   const connect = await fetch(`${url}/admin/sites/${site}/emr`, {
     method: 'PUT',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({
       type: 'accuro',
       tenant: c.tenant,
