@@ -3,10 +3,14 @@
 import { Events } from '@cloud-connect/contracts';
 import { waitFor } from '@cloud-connect/testing';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { distDir } from '@cloud-connect/testing';
 import { credentialsFor, Harness, PDF_BASE64, torontoToday } from './harness';
 
-const h = new Harness(9);
+const h = new Harness(10);
 
 beforeAll(() => h.start(), 120000);
 afterAll(() => h.stop());
@@ -187,5 +191,41 @@ describe('settings and connection admin', () => {
     expect((await h.api('GET', `/admin/sites/${site}/emr`, undefined, null)).status).toBe(401);
     expect((await h.api('GET', `/admin/sites/123456/emr`)).status).toBe(403);
     expect((await h.api('GET', `/admin/sites/${site}/emr`)).status).toBe(200);
+  });
+
+  it('the CLI connects (refusing bad credentials plainly), shows status and requests a sync', async () => {
+    const site = h.site();
+    const sim = await h.simCreate({ type: 'med-access' });
+    const cli = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+      new Promise((resolve) => {
+        execFile(
+          process.execPath,
+          [join(distDir(), 'tools', 'cli', 'src', 'main.js'), 'emr', ...args, '--site', site],
+          {
+            env: { PATH: process.env['PATH'] ?? '', EMR_GATEWAY_URL: h.service.url, CC_ADMIN_TOKEN: h.token },
+            timeout: 60000,
+          },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    const bad = join(tmpdir(), `emr-bad-${site}.json`);
+    const good = join(tmpdir(), `emr-good-${site}.json`);
+    writeFileSync(bad, JSON.stringify(credentialsFor(sim, 'bad')));
+    writeFileSync(good, JSON.stringify(credentialsFor(sim)));
+    const refused = await cli(['connect', '--credentials', bad]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('Med Access rejected the credentials');
+    const connected = await cli(['connect', '--credentials', good]);
+    expect(connected.code).toBe(0);
+    expect(JSON.parse(connected.stdout)).toMatchObject({
+      connection: { status: 'connected', emrType: 'med-access' },
+    });
+    const sync = await cli(['sync', '--scope', 'full']);
+    expect(JSON.parse(sync.stdout)).toMatchObject({ scope: 'full', requestId: expect.any(String) });
+    await waitFor('sync via CLI', async () => {
+      const status = JSON.parse((await cli(['status'])).stdout) as { sync: { lastAppointments?: number } };
+      return status.sync.lastAppointments === 24;
+    });
+    expect((await cli(['disconnect'])).code).toBe(0);
   });
 });
