@@ -41,7 +41,9 @@ export function createServiceDataSource(options: ServiceDataSourceOptions): Data
     extra: {
       max: options.poolSize ?? 10,
       application_name: options.applicationName,
-      connectionTimeoutMillis: 3000,
+      // Time to get a connection from the pool (or open one). Short enough that a dead database
+      // fails requests quickly (refused connections fail at once anyway), long enough for bursts.
+      connectionTimeoutMillis: 10000,
       // Fail fast rather than hang when Postgres is gone; readiness reports it.
       query_timeout: 30000,
     },
@@ -84,4 +86,24 @@ export async function pingDatabase(dataSource: DataSource, timeoutMs = 2000): Pr
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Postgres unreachable, restarting, shutting down or out of connections: the caller should answer
+ * 503 with Retry-After (the client may retry), not 500. SQLSTATE classes 08 (connection), 57P
+ * (operator intervention) and 53 (insufficient resources), and the driver's own connection errors.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (
+    typeof code === 'string' &&
+    (/^(08|57P|53)/.test(code) ||
+      ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code))
+  ) {
+    return true;
+  }
+  const message = error instanceof Error ? error.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/i.test(
+    message,
+  );
 }

@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from '@cloud-connect/db';
 import type { Logger } from '@cloud-connect/observability';
 import { safeError } from '@cloud-connect/observability';
 import { randomUUID } from 'node:crypto';
@@ -41,6 +42,12 @@ export function registerOAuthRoutes(
       next(null, body),
     );
     scope.setErrorHandler((error: { statusCode?: number }, _request, reply) => {
+      if (isDatabaseUnavailable(error)) {
+        return reply.status(503).header('Retry-After', '5').header('Cache-Control', 'no-store').send({
+          error: 'temporarily_unavailable',
+          error_description: 'the service is temporarily unavailable; retry later',
+        });
+      }
       const status =
         typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500
           ? error.statusCode

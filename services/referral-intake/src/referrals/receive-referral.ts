@@ -1,5 +1,5 @@
 import { Events } from '@cloud-connect/contracts';
-import type { OutboxWriter } from '@cloud-connect/db';
+import { isDatabaseUnavailable, type OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
@@ -44,20 +44,7 @@ const HEADER_NAMES_TTL_MS = 2000;
 const STORE_RETRY_AFTER_SECONDS = 5;
 
 /** Postgres unreachable, restarting, or out of connections: the client should retry later (503). */
-export function isStoreUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  if (
-    typeof code === 'string' &&
-    (/^(08|57P|53)/.test(code) ||
-      ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code))
-  ) {
-    return true;
-  }
-  const message = error instanceof Error ? error.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/i.test(
-    message,
-  );
-}
+export const isStoreUnavailable = isDatabaseUnavailable;
 
 /**
  * The inbound eReferral path: API key → integration → site, rate limit, media type, validation,

@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from '@cloud-connect/db';
 import { HttpException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { SekError } from './sek-custody';
@@ -13,10 +14,7 @@ const STATUS: Record<SekError['code'], number> = {
   conflict: 409,
 };
 
-function isDatabaseDown(error: unknown): boolean {
-  const code = (error as { code?: string }).code ?? '';
-  return ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001'].includes(code);
-}
+const isDatabaseDown = isDatabaseUnavailable;
 
 /**
  * Domain errors of the SEK and PHI use cases as HTTP answers. Vault (or the database) being
