@@ -86,6 +86,9 @@ base["vault"] = obj(O(enabled=boolean, role={"type": "string"},
                     ["enabled"])
 base["serviceAccount"] = obj(O(name=ref("dnsSubdomain"), annotations=ref("stringMap")))
 base["env"] = ref("envMap")
+base["secretEnv"] = {"type": "object", "description": "Environment variables NAME: {name, key} read from existing Secrets.",
+                     "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                     "additionalProperties": ref("secretRef")}
 base["podAnnotations"] = ref("stringMap")
 base["podLabels"] = ref("stringMap")
 base["service"] = obj(O(type={"enum": ["ClusterIP", "NodePort", "LoadBalancer"]}, annotations=ref("stringMap")), ["type"])

@@ -142,6 +142,13 @@ app.kubernetes.io/component: {{ .name }}
     secretKeyRef:
       name: {{ $v.serviceAuth.secret.name }}
       key: {{ $v.serviceAuth.secret.key }}
+{{- range $envName, $ref := .svc.secretEnv }}
+- name: {{ $envName }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $ref.name }}
+      key: {{ $ref.key }}
+{{- end }}
 {{- if .svc.vault.enabled }}
 {{- if eq $v.externals.vaultAuth.method "token" }}
 {{- $t := required "externals.vaultAuth.tokenSecret is required when externals.vaultAuth.method is token" $v.externals.vaultAuth.tokenSecret }}
