@@ -28,6 +28,54 @@ export const referralReceivedV1 = z.object({
   receivedAt: z.iso.datetime(),
 });
 
+/**
+ * A referral's state changed because its receiver (an integrator with OAuth credentials, or an
+ * integration posting with its API key) sent `notify-update-status`. Codes only: no free text.
+ */
+export const referralStatusChangedV1 = z.object({
+  /** Id of the stored message that carried the change (a referral message row of intake). */
+  messageId: z.uuid(),
+  serviceRequestId: z.string().min(1),
+  /** The ServiceRequest.status the referral now has. */
+  status: z.enum(['draft', 'active', 'on-hold', 'revoked', 'completed', 'entered-in-error', 'unknown']),
+  /** Task.status as the receiver sent it, when the change came as a Task. */
+  taskStatus: z.string().min(1).max(40).optional(),
+  /** Task.businessStatus coding code, when the receiver sent one (e.g. `booked`). */
+  businessStatus: z.string().min(1).max(64).optional(),
+  /** Who changed it: `oauth-client:<client id>` or `integration:<id>`. */
+  changedBy: z.string().min(1),
+  changedAt: z.iso.datetime(),
+});
+
+/**
+ * An appointment for a referral was added, changed or cancelled (`notify-*-appointment`). The
+ * reminder scheduler books reminders on `status = booked` and cancels them on `cancelled`,
+ * `noshow` or `entered-in-error`. Times only: who the patient is stays in the stored message.
+ */
+export const appointmentChangedV1 = z.object({
+  messageId: z.uuid(),
+  /** The Appointment's id as its sender knows it (stable across its updates). */
+  appointmentId: z.string().min(1),
+  serviceRequestId: z.string().min(1).nullable(),
+  status: z.enum([
+    'proposed',
+    'pending',
+    'booked',
+    'arrived',
+    'fulfilled',
+    'cancelled',
+    'noshow',
+    'entered-in-error',
+    'checked-in',
+    'waitlist',
+  ]),
+  start: z.iso.datetime({ offset: true }).optional(),
+  end: z.iso.datetime({ offset: true }).optional(),
+  source: z.enum(['referral', 'emr-sync']),
+  changedBy: z.string().min(1),
+  changedAt: z.iso.datetime(),
+});
+
 export const emrCommandV1 = z.object({
   commandId: z.uuid(),
   kind: z.enum(['save-progress-note', 'attach-pdf', 'mark-arrived', 'upsert-appointment', 'create-tickler']),
@@ -100,6 +148,13 @@ export const auditRecordedV1 = z.object({
 export const Events = {
   siteRegistered: defineEvent('site.registered', 1, Topics.siteRegistered, siteRegisteredV1),
   referralReceived: defineEvent('referral.received', 1, Topics.referralReceived, referralReceivedV1),
+  referralStatusChanged: defineEvent(
+    'referral.status-changed',
+    1,
+    Topics.referralStatusChanged,
+    referralStatusChangedV1,
+  ),
+  appointmentChanged: defineEvent('appointment.changed', 1, Topics.appointmentChanged, appointmentChangedV1),
   emrCommand: defineEvent('emr.command', 1, Topics.emrCommand, emrCommandV1),
   syncRequested: defineEvent('sync.requested', 1, Topics.syncRequested, syncRequestedV1),
   syncCompleted: defineEvent('sync.completed', 1, Topics.syncCompleted, syncCompletedV1),

@@ -24,6 +24,8 @@ function withRetryAndDlq(name: string, partitions: number): TopicSpec[] {
 export const Topics = {
   siteRegistered: 'site.registered',
   referralReceived: 'referral.received',
+  referralStatusChanged: 'referral.status-changed',
+  appointmentChanged: 'appointment.changed',
   emrCommand: 'emr.command',
   syncRequested: 'sync.requested',
   syncCompleted: 'sync.completed',
@@ -36,6 +38,8 @@ export type TopicName = (typeof Topics)[keyof typeof Topics];
 export const TOPIC_SPECS: readonly TopicSpec[] = [
   ...withRetryAndDlq(Topics.siteRegistered, 3),
   ...withRetryAndDlq(Topics.referralReceived, 6),
+  ...withRetryAndDlq(Topics.referralStatusChanged, 6),
+  ...withRetryAndDlq(Topics.appointmentChanged, 6),
   ...withRetryAndDlq(Topics.emrCommand, 6),
   ...withRetryAndDlq(Topics.syncRequested, 6),
   ...withRetryAndDlq(Topics.syncCompleted, 6),

@@ -27,7 +27,15 @@ export class AppModule {
             entities: [],
             migrations: INTAKE_MIGRATIONS,
           },
-          messaging: { topics: [Topics.siteRegistered, Topics.referralReceived, Topics.auditRecorded] },
+          messaging: {
+            topics: [
+              Topics.siteRegistered,
+              Topics.referralReceived,
+              Topics.referralStatusChanged,
+              Topics.appointmentChanged,
+              Topics.auditRecorded,
+            ],
+          },
         }),
         AuthModule.forRoot({
           serviceName: SERVICE_NAME,

@@ -56,6 +56,28 @@ export function capabilityStatement(base: string): Record<string, unknown> {
             documentation: 'the original message bundle of a referral (ServiceRequest.meta.source)',
           },
         ],
+        operation: [
+          {
+            name: 'process-message',
+            definition: 'http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message',
+            documentation:
+              "Status back with an access token: notify-update-status (scope system/Task.u, or system/ServiceRequest.u for a ServiceRequest focus), notify-add-appointment (system/Appointment.c), notify-update-appointment and notify-revoke-appointment (system/Appointment.u), about a referral of the token's site",
+          },
+        ],
+      },
+    ],
+    messaging: [
+      {
+        documentation: 'Ontario eReferral messages (v0.11.1) to $process-message',
+        supportedMessage: [
+          'notify-update-status',
+          'notify-add-appointment',
+          'notify-update-appointment',
+          'notify-revoke-appointment',
+        ].map((event) => ({
+          mode: 'receiver',
+          definition: `https://ehealthontario.ca/fhir/MessageDefinition/${event}`,
+        })),
       },
     ],
   };

@@ -184,6 +184,7 @@ export class ReadReferrals {
     const meta = (found['meta'] as Record<string, unknown> | undefined) ?? {};
     const resource = {
       ...found,
+      ...(version.statusOverride ? { status: version.statusOverride } : {}),
       meta: { ...meta, lastUpdated: version.lastUpdated, source: `Bundle/${version.bundleId}` },
     };
     return { resource, bundle };

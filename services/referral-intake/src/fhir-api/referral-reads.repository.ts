@@ -20,6 +20,11 @@ export interface ReferralVersion {
   /** last_updated with microseconds, ISO 8601 UTC (the paging key; also meta.lastUpdated). */
   lastUpdated: string;
   ciphertext: Buffer;
+  /**
+   * The status its receiver set through status back (referral_states), when that is newer than
+   * this version: laid over the stored ServiceRequest's own status.
+   */
+  statusOverride: string | null;
 }
 
 export interface PageKey {
@@ -36,9 +41,15 @@ const ISO_US = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 export class ReferralReadsRepository {
   private readonly table: string;
 
+  private readonly states: string;
+
   constructor(schema: string) {
     this.table = `"${assertIdentifier(schema)}".referrals`;
+    this.states = `"${assertIdentifier(schema)}".referral_states`;
   }
+
+  /** The override column of a version row `r` (joined to its state `st`). */
+  private static readonly OVERRIDE = `CASE WHEN st.changed_at > r.received_at THEN st.status END AS status_override`;
 
   /** The database clock minus `lagMs`: the upper bound a paging session sees. */
   async snapshot(db: Db, lagMs: number): Promise<string> {
@@ -90,14 +101,20 @@ export class ReferralReadsRepository {
     params.push(query.limit);
     const rows: Row[] = await db.query(
       `WITH current AS (
-         SELECT DISTINCT ON (service_request_id) id, service_request_id, bundle_id, last_updated, bundle_ciphertext
+         SELECT DISTINCT ON (service_request_id) id, site_number, service_request_id, bundle_id, last_updated,
+                received_at, bundle_ciphertext
            FROM ${this.table}
           WHERE site_number = $1 AND service_request_id IS NOT NULL AND event_code = ANY($2)
             AND last_updated <= $3::timestamptz AND ($4::text[] IS NULL OR service_request_id = ANY($4))
           ORDER BY service_request_id, last_updated DESC, id DESC)
-       SELECT id, service_request_id, bundle_id, to_char(last_updated AT TIME ZONE 'UTC', ${ISO_US}) AS lu, bundle_ciphertext
-         FROM current ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY last_updated, id LIMIT $${params.length}`,
+       -- (the filters name last_updated and id unqualified: referral_states has neither column)
+       SELECT r.id, r.service_request_id, r.bundle_id, to_char(r.last_updated AT TIME ZONE 'UTC', ${ISO_US}) AS lu,
+              r.bundle_ciphertext, ${ReferralReadsRepository.OVERRIDE}
+         FROM current r
+         LEFT JOIN ${this.states} st
+           ON st.site_number = r.site_number AND st.service_request_id = r.service_request_id
+        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY r.last_updated, r.id LIMIT $${params.length}`,
       params,
     );
     return rows.map(toVersion);
@@ -106,10 +123,13 @@ export class ReferralReadsRepository {
   /** The current version of one ServiceRequest of the site. */
   async current(db: Db, siteNumber: string, serviceRequestId: string): Promise<ReferralVersion | null> {
     const rows: Row[] = await db.query(
-      `SELECT id, service_request_id, bundle_id, to_char(last_updated AT TIME ZONE 'UTC', ${ISO_US}) AS lu, bundle_ciphertext
-         FROM ${this.table}
-        WHERE site_number = $1 AND service_request_id = $2 AND event_code = ANY($3)
-        ORDER BY last_updated DESC, id DESC LIMIT 1`,
+      `SELECT r.id, r.service_request_id, r.bundle_id, to_char(r.last_updated AT TIME ZONE 'UTC', ${ISO_US}) AS lu,
+              r.bundle_ciphertext, ${ReferralReadsRepository.OVERRIDE}
+         FROM ${this.table} r
+         LEFT JOIN ${this.states} st
+           ON st.site_number = r.site_number AND st.service_request_id = r.service_request_id
+        WHERE r.site_number = $1 AND r.service_request_id = $2 AND r.event_code = ANY($3)
+        ORDER BY r.last_updated DESC, r.id DESC LIMIT 1`,
       [siteNumber, serviceRequestId, SERVICE_REQUEST_EVENTS],
     );
     return rows[0] ? toVersion(rows[0]) : null;
@@ -119,7 +139,8 @@ export class ReferralReadsRepository {
   async byBundleId(db: Db, siteNumber: string, bundleId: string): Promise<ReferralVersion | null> {
     const rows: Row[] = await db.query(
       `SELECT id, coalesce(service_request_id, '') AS service_request_id, bundle_id,
-              to_char(last_updated AT TIME ZONE 'UTC', ${ISO_US}) AS lu, bundle_ciphertext
+              to_char(last_updated AT TIME ZONE 'UTC', ${ISO_US}) AS lu, bundle_ciphertext,
+              NULL AS status_override
          FROM ${this.table} WHERE site_number = $1 AND bundle_id = $2`,
       [siteNumber, bundleId],
     );
@@ -134,5 +155,6 @@ function toVersion(r: Row): ReferralVersion {
     bundleId: String(r['bundle_id']),
     lastUpdated: String(r['lu']),
     ciphertext: r['bundle_ciphertext'] as Buffer,
+    statusOverride: typeof r['status_override'] === 'string' ? r['status_override'] : null,
   };
 }

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AccessTokens } from './access-tokens';
 import { ASSERTION_ALGS, type IssueToken } from './issue-token';
 import { publicBaseUrl } from './public-url';
-import { SCOPE_RESOURCES } from './scopes';
+import { SCOPE_RESOURCES, STATUS_BACK_RESOURCES } from './scopes';
 
 export const TOKEN_PATH = '/oauth/token';
 
@@ -18,7 +18,11 @@ export function smartConfiguration(base: string): Record<string, unknown> {
     grant_types_supported: ['client_credentials'],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
-    scopes_supported: SCOPE_RESOURCES.flatMap((r) => [`system/${r}.read`, `system/${r}.rs`]),
+    scopes_supported: SCOPE_RESOURCES.flatMap((r) => [
+      `system/${r}.read`,
+      `system/${r}.rs`,
+      ...(STATUS_BACK_RESOURCES.includes(r) ? [`system/${r}.write`, `system/${r}.u`] : []),
+    ]),
     capabilities: [
       'client-confidential-symmetric',
       'client-confidential-asymmetric',

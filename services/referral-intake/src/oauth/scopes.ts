@@ -22,6 +22,9 @@ export const SCOPE_RESOURCES = [
   'Appointment',
 ];
 
+/** Resource types integrators write to through status back (POST $process-message). */
+export const STATUS_BACK_RESOURCES = ['ServiceRequest', 'Task', 'Appointment'];
+
 export function parseScope(scope: string): SmartScope | null {
   const match = SCOPE.exec(scope);
   if (!match || match[3] !== undefined) return null;

@@ -3,6 +3,7 @@ import { safeError } from '@cloud-connect/observability';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { simpleOutcome } from './operation-outcome';
+import type { ReceiveStatusUpdate } from '../status-updates/receive-status-update';
 import type { InboundAnswer, ReceiveReferral } from './receive-referral';
 
 export const INBOUND_PATHS = [
@@ -12,6 +13,8 @@ export const INBOUND_PATHS = [
 ] as const;
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+/** An OAuth access token (a JWS in compact form) as `Authorization: Bearer ...`. */
+const BEARER_JWT = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
 /**
  * The FHIR inbound endpoints, in their own Fastify scope: the body arrives as raw bytes whatever
@@ -21,7 +24,12 @@ const FHIR_JSON = 'application/fhir+json; charset=utf-8';
  */
 export function registerInboundRoutes(
   fastify: FastifyInstance,
-  options: { receive: ReceiveReferral; maxBodyBytes: number; logger: Logger },
+  options: {
+    receive: ReceiveReferral;
+    statusUpdates: ReceiveStatusUpdate;
+    maxBodyBytes: number;
+    logger: Logger;
+  },
 ): void {
   void fastify.register((scope, _opts, done) => {
     scope.removeAllContentTypeParsers();
@@ -53,6 +61,20 @@ export function registerInboundRoutes(
       });
     });
     const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      // Integrators post status back to the FHIR messaging endpoint with their OAuth access token;
+      // everyone else posts with an integration API key.
+      const bearer = BEARER_JWT.exec(request.headers.authorization ?? '');
+      if (bearer?.[1] && request.url.startsWith('/fhir/')) {
+        await send(
+          reply,
+          await options.statusUpdates.execute({
+            accessToken: bearer[1],
+            contentType: request.headers['content-type'],
+            body: Buffer.isBuffer(request.body) ? request.body : undefined,
+          }),
+        );
+        return;
+      }
       const answer = await options.receive.execute({
         headers: request.headers,
         contentType: request.headers['content-type'],
@@ -65,7 +87,11 @@ export function registerInboundRoutes(
   });
 }
 
-function send(reply: FastifyReply, answer: InboundAnswer): FastifyReply {
+function send(
+  reply: FastifyReply,
+  answer: InboundAnswer & { headers?: Record<string, string> },
+): FastifyReply {
+  if (answer.headers) void reply.headers(answer.headers);
   if (answer.retryAfterSeconds !== undefined)
     void reply.header('Retry-After', String(answer.retryAfterSeconds));
   return reply.status(answer.status).header('Content-Type', FHIR_JSON).send(JSON.stringify(answer.body));

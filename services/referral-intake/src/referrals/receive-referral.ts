@@ -2,7 +2,9 @@ import { Events } from '@cloud-connect/contracts';
 import { isDatabaseUnavailable, type OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { ApplyStatusChange } from '../status-updates/apply-status-change';
+import { statusChangeOf } from '../status-updates/status-change';
 import type { PhiCipher } from '../crypto/phi-cipher';
 import { hashApiKey, sameHash } from '../integrations/api-key';
 import { DEFAULT_AUTH_HEADER } from '../integrations/integration';
@@ -11,7 +13,7 @@ import type { LimitOptions } from './ereferral-rules';
 import { validateInbound } from './inbound-validation';
 import { outcome, responseMessage, simpleOutcome } from './operation-outcome';
 import type { RateLimiter } from './rate-limiter';
-import { ReferralsRepository } from './referrals.repository';
+import { ReferralsRepository, type StoredReferral } from './referrals.repository';
 
 export interface InboundRequest {
   /** Request headers, names lower-cased. */
@@ -36,6 +38,8 @@ export interface ReceiveReferralDeps {
   limiter: RateLimiter;
   limits: LimitOptions;
   afterCommit?: () => void;
+  /** Status-back messages (notify-update-status, notify-*-appointment) about a referral the site holds also change its state. */
+  statusChanges?: ApplyStatusChange;
 }
 
 const ACCEPTED_TYPES = new Set(['application/fhir+json', 'application/json']);
@@ -45,6 +49,23 @@ const STORE_RETRY_AFTER_SECONDS = 5;
 
 /** Postgres unreachable, restarting, or out of connections: the client should retry later (503). */
 export const isStoreUnavailable = isDatabaseUnavailable;
+
+/**
+ * The answer to a message the site already holds under its Bundle.id or MessageHeader.id: the
+ * original answer when the content is the same, 409 when different content reuses an id.
+ */
+export function earlierAnswer(earlier: StoredReferral[], hash: Buffer): InboundAnswer | null {
+  if (earlier.length === 0) return null;
+  const same = earlier.find((e) => sameHash(e.contentSha256, hash));
+  if (same && earlier.length === 1) return { status: 200, body: same.response };
+  return {
+    status: 409,
+    body: simpleOutcome(
+      'duplicate',
+      'a different message was already received under this Bundle.id or MessageHeader.id; send changes as a new message',
+    ),
+  };
+}
 
 /**
  * The inbound eReferral path: API key → integration → site, rate limit, media type, validation,
@@ -139,6 +160,7 @@ export class ReceiveReferral {
         warnings: checked.warnings.length,
       });
       if (!created) return false;
+      await this.applyStatusBack(tx, site, checked.bundle, facts.eventCode, referralId, match.integrationId);
       await this.deps.outbox.enqueue(
         tx,
         this.deps.registry.create(Events.referralReceived, site, {
@@ -162,6 +184,27 @@ export class ReceiveReferral {
     return { status: 200, body: response };
   }
 
+  /** A status message from an integration applies when it is about a referral this site holds. */
+  private async applyStatusBack(
+    tx: EntityManager,
+    site: string,
+    bundle: Record<string, unknown>,
+    eventCode: string,
+    messageId: string,
+    integrationId: string,
+  ): Promise<void> {
+    const statusChanges = this.deps.statusChanges;
+    const found = statusChanges ? statusChangeOf(bundle, eventCode) : null;
+    if (!statusChanges || !found || !('change' in found)) return;
+    const serviceRequestId = found.change.serviceRequestId;
+    if (serviceRequestId === null || !(await statusChanges.referralExists(tx, site, serviceRequestId)))
+      return;
+    await statusChanges.inTransaction(tx, site, found.change, {
+      messageId,
+      changedBy: `integration:${integrationId}`,
+    });
+  }
+
   private async replayOf(
     site: string,
     bundleId: string,
@@ -174,16 +217,7 @@ export class ReceiveReferral {
       bundleId,
       messageHeaderId,
     );
-    if (earlier.length === 0) return null;
-    const same = earlier.find((e) => sameHash(e.contentSha256, hash));
-    if (same && earlier.length === 1) return { status: 200, body: same.response };
-    return {
-      status: 409,
-      body: simpleOutcome(
-        'duplicate',
-        'a different message was already received under this Bundle.id or MessageHeader.id; send changes as a new message',
-      ),
-    };
+    return earlierAnswer(earlier, hash);
   }
 
   /** The key from the default header, or from any header name an integration registered. */

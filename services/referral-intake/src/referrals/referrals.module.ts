@@ -10,11 +10,15 @@ import { loadFhirDefinitions } from './fhir-structure';
 import { registerInboundRoutes } from './inbound.routes';
 import { RateLimiter } from './rate-limiter';
 import { ReceiveReferral } from './receive-referral';
+import { ApplyStatusChange } from '../status-updates/apply-status-change';
+import { ReceiveStatusUpdate } from '../status-updates/receive-status-update';
+import { StatusUpdatesModule } from '../status-updates/status-updates.module';
 
 class InboundHttp implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly receive: ReceiveReferral,
+    private readonly statusUpdates: ReceiveStatusUpdate,
     @Inject(SERVICE_CONFIG) private readonly config: IntakeConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -23,6 +27,7 @@ class InboundHttp implements OnModuleInit {
     loadFhirDefinitions();
     registerInboundRoutes(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), {
       receive: this.receive,
+      statusUpdates: this.statusUpdates,
       maxBodyBytes: this.config.INTAKE_MAX_BODY_BYTES,
       logger: this.logger,
     });
@@ -30,15 +35,17 @@ class InboundHttp implements OnModuleInit {
 }
 
 @Module({
+  imports: [StatusUpdatesModule],
   providers: [
     {
       provide: ReceiveReferral,
-      inject: [DataSource, MessagingService, PHI_CIPHER, SERVICE_CONFIG],
+      inject: [DataSource, MessagingService, PHI_CIPHER, SERVICE_CONFIG, ApplyStatusChange],
       useFactory: (
         dataSource: DataSource,
         messaging: MessagingService,
         cipher: PhiCipher,
         config: IntakeConfig,
+        statusChanges: ApplyStatusChange,
       ) =>
         new ReceiveReferral({
           dataSource,
@@ -53,13 +60,19 @@ class InboundHttp implements OnModuleInit {
           }),
           limits: { maxDepth: config.INTAKE_MAX_JSON_DEPTH, maxArrayLength: config.INTAKE_MAX_ARRAY_LENGTH },
           afterCommit: () => messaging.relay.wake(),
+          statusChanges,
         }),
     },
     {
       provide: InboundHttp,
-      inject: [HttpAdapterHost, ReceiveReferral, SERVICE_CONFIG, LOGGER],
-      useFactory: (host: HttpAdapterHost, receive: ReceiveReferral, config: IntakeConfig, logger: Logger) =>
-        new InboundHttp(host, receive, config, logger),
+      inject: [HttpAdapterHost, ReceiveReferral, ReceiveStatusUpdate, SERVICE_CONFIG, LOGGER],
+      useFactory: (
+        host: HttpAdapterHost,
+        receive: ReceiveReferral,
+        statusUpdates: ReceiveStatusUpdate,
+        config: IntakeConfig,
+        logger: Logger,
+      ) => new InboundHttp(host, receive, statusUpdates, config, logger),
     },
   ],
 })

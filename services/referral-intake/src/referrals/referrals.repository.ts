@@ -4,7 +4,9 @@ import type { Db } from '../integrations/integrations.repository';
 export interface NewReferralRow {
   id: string;
   siteNumber: string;
-  integrationId: string;
+  /** Who sent it: an integration (API key) or, for status back, an OAuth client. Exactly one. */
+  integrationId: string | null;
+  oauthClientId?: string | null;
   bundleId: string;
   messageHeaderId: string;
   eventCode: string;
@@ -17,7 +19,7 @@ export interface NewReferralRow {
 
 export interface StoredReferral {
   id: string;
-  integrationId: string;
+  integrationId: string | null;
   contentSha256: Buffer;
   response: unknown;
 }
@@ -36,8 +38,8 @@ export class ReferralsRepository {
   async insertIfNew(tx: Db, siteNumber: string, row: NewReferralRow): Promise<boolean> {
     const rows: unknown[] = await tx.query(
       `INSERT INTO ${this.table} (id, site_number, integration_id, bundle_id, message_header_id, event_code,
-         service_request_id, content_sha256, bundle_ciphertext, response, warnings)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         service_request_id, content_sha256, bundle_ciphertext, response, warnings, oauth_client_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        ON CONFLICT DO NOTHING RETURNING id`,
       [
         row.id,
@@ -51,9 +53,24 @@ export class ReferralsRepository {
         row.bundleCiphertext,
         JSON.stringify(row.response),
         row.warnings,
+        row.oauthClientId ?? null,
       ],
     );
     return rows.length > 0;
+  }
+
+  /** The FHIR answer to replay for a stored message (set in the transaction that stored it). */
+  async setResponse(
+    tx: Db,
+    siteNumber: string,
+    id: string,
+    response: unknown,
+    warnings: number,
+  ): Promise<void> {
+    await tx.query(
+      `UPDATE ${this.table} SET response = $3, warnings = $4 WHERE site_number = $1 AND id = $2`,
+      [siteNumber, id, JSON.stringify(response), warnings],
+    );
   }
 
   async findByMessageIds(
@@ -69,7 +86,7 @@ export class ReferralsRepository {
     );
     return rows.map((r) => ({
       id: String(r['id']),
-      integrationId: String(r['integration_id']),
+      integrationId: typeof r['integration_id'] === 'string' ? r['integration_id'] : null,
       contentSha256: r['content_sha256'] as Buffer,
       response: JSON.parse(String(r['response'])) as unknown,
     }));

@@ -1,0 +1,76 @@
+import { Events } from '@cloud-connect/contracts';
+import type { OutboxWriter } from '@cloud-connect/db';
+import type { EventRegistry } from '@cloud-connect/kafka';
+import type { EntityManager } from 'typeorm';
+import type { Db } from '../integrations/integrations.repository';
+import { SERVICE_REQUEST_EVENTS } from '../fhir-api/referral-reads.repository';
+import { ReferralStatesRepository, type AppliedBy } from './referral-states.repository';
+import type { StatusChange } from './status-change';
+
+export interface ApplyStatusChangeDeps {
+  schema: string;
+  outbox: OutboxWriter;
+  registry: EventRegistry;
+}
+
+/**
+ * Applies a status-back message inside the transaction that stores it: the referral's state (or
+ * the appointment's), the referral moved forward in the pull API's `_lastUpdated` order, and the
+ * event (`referral.status-changed` / `appointment.changed`) in the outbox. All or nothing.
+ */
+export class ApplyStatusChange {
+  private readonly states: ReferralStatesRepository;
+
+  constructor(private readonly deps: ApplyStatusChangeDeps) {
+    this.states = new ReferralStatesRepository(deps.schema);
+  }
+
+  /** Whether the site holds the referral (a ServiceRequest it received) with this id. */
+  referralExists(db: Db, siteNumber: string, serviceRequestId: string): Promise<boolean> {
+    return this.states.referralExists(db, siteNumber, serviceRequestId, SERVICE_REQUEST_EVENTS);
+  }
+
+  /** 'applied', or 'stale' when a newer message already set this state (stored, not applied). */
+  async inTransaction(
+    tx: EntityManager,
+    siteNumber: string,
+    change: StatusChange,
+    by: Omit<AppliedBy, 'messageTimestamp'>,
+  ): Promise<'applied' | 'stale'> {
+    const changedAt = new Date().toISOString();
+    const applied = { ...by, messageTimestamp: change.messageTimestamp ?? changedAt };
+    if (change.kind === 'referral-status') {
+      if (!(await this.states.applyStatus(tx, siteNumber, change, applied))) return 'stale';
+      await this.states.touchReferral(tx, siteNumber, change.serviceRequestId, SERVICE_REQUEST_EVENTS);
+      await this.deps.outbox.enqueue(
+        tx,
+        this.deps.registry.create(Events.referralStatusChanged, siteNumber, {
+          messageId: by.messageId,
+          serviceRequestId: change.serviceRequestId,
+          status: change.status,
+          ...(change.taskStatus ? { taskStatus: change.taskStatus } : {}),
+          ...(change.businessStatus ? { businessStatus: change.businessStatus } : {}),
+          changedBy: by.changedBy,
+          changedAt,
+        }),
+      );
+      return 'applied';
+    }
+    if (!(await this.states.applyAppointment(tx, siteNumber, change, applied))) return 'stale';
+    await this.deps.outbox.enqueue(
+      tx,
+      this.deps.registry.create(Events.appointmentChanged, siteNumber, {
+        messageId: by.messageId,
+        appointmentId: change.appointmentId,
+        serviceRequestId: change.serviceRequestId,
+        status: change.status,
+        ...(change.start ? { start: change.start } : {}),
+        ...(change.end ? { end: change.end } : {}),
+        source: 'referral',
+        changedBy: by.changedBy,
+        changedAt,
+      }),
+    );
+    return 'applied';
+  }
+}

@@ -1,0 +1,222 @@
+import { resolver } from '../referrals/ereferral-rules';
+import { error, type ValidationIssue } from '../referrals/validation-issue';
+
+type Json = Record<string, unknown>;
+
+export type ServiceRequestStatus =
+  'draft' | 'active' | 'on-hold' | 'revoked' | 'completed' | 'entered-in-error' | 'unknown';
+
+export type AppointmentStatus =
+  | 'proposed'
+  | 'pending'
+  | 'booked'
+  | 'arrived'
+  | 'fulfilled'
+  | 'cancelled'
+  | 'noshow'
+  | 'entered-in-error'
+  | 'checked-in'
+  | 'waitlist';
+
+/** What a status-back message changes: the referral's state, or an appointment booked for it. */
+export type StatusChange =
+  | {
+      kind: 'referral-status';
+      serviceRequestId: string;
+      status: ServiceRequestStatus;
+      taskStatus?: string;
+      businessStatus?: string;
+      /** When the sender says the message was made (Bundle.timestamp); orders late arrivals. */
+      messageTimestamp: string | null;
+    }
+  | {
+      kind: 'appointment';
+      appointmentId: string;
+      serviceRequestId: string | null;
+      status: AppointmentStatus;
+      start?: string;
+      end?: string;
+      messageTimestamp: string | null;
+    };
+
+/** The events that carry status back (answers to a referral), and the resource each is about. */
+export const STATUS_EVENTS: Record<string, 'Task|ServiceRequest' | 'Appointment'> = {
+  'notify-update-status': 'Task|ServiceRequest',
+  'notify-add-appointment': 'Appointment',
+  'notify-update-appointment': 'Appointment',
+  'notify-revoke-appointment': 'Appointment',
+};
+
+const SERVICE_REQUEST_STATUSES = new Set<string>([
+  'draft',
+  'active',
+  'on-hold',
+  'revoked',
+  'completed',
+  'entered-in-error',
+  'unknown',
+]);
+const APPOINTMENT_STATUSES = new Set<string>([
+  'proposed',
+  'pending',
+  'booked',
+  'arrived',
+  'fulfilled',
+  'cancelled',
+  'noshow',
+  'entered-in-error',
+  'checked-in',
+  'waitlist',
+]);
+const ENDED_APPOINTMENT = new Set<string>(['cancelled', 'noshow', 'entered-in-error']);
+
+/**
+ * What a receiver's Task.status means for the referral (ServiceRequest.status): still being
+ * worked on, paused, declined or withdrawn, done. FHIR R4 Task.status values.
+ */
+const TASK_TO_SERVICE_REQUEST: Record<string, ServiceRequestStatus> = {
+  draft: 'active',
+  requested: 'active',
+  received: 'active',
+  accepted: 'active',
+  ready: 'active',
+  'in-progress': 'active',
+  'on-hold': 'on-hold',
+  rejected: 'revoked',
+  cancelled: 'revoked',
+  failed: 'revoked',
+  completed: 'completed',
+  'entered-in-error': 'entered-in-error',
+};
+
+const CODE = /^[A-Za-z0-9._:-]{1,64}$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function reference(value: unknown): string | undefined {
+  return isObject(value) && typeof value['reference'] === 'string' ? value['reference'] : undefined;
+}
+
+/**
+ * The change a validated status-back message asks for, or the issues that keep it from being
+ * applied (a message that passed validation has a focus of the right type already). Pure.
+ */
+export function statusChangeOf(
+  bundle: Json,
+  eventCode: string,
+): { change: StatusChange } | { issues: ValidationIssue[] } | null {
+  const about = STATUS_EVENTS[eventCode];
+  if (!about) return null;
+  const resolve = resolver(bundle);
+  const entries = Array.isArray(bundle['entry']) ? (bundle['entry'] as unknown[]) : [];
+  const header = isObject(entries[0]) && isObject(entries[0]['resource']) ? entries[0]['resource'] : {};
+  const focus = (Array.isArray(header['focus']) ? header['focus'] : [])
+    .map((f) => {
+      const ref = reference(f);
+      return ref ? resolve(ref) : undefined;
+    })
+    .find((e) => e !== undefined && about.split('|').includes(String(e.resource['resourceType'])));
+  if (!focus) {
+    return {
+      issues: [
+        error(
+          'business-rule',
+          'Bundle.entry[0].resource.focus',
+          `the focus must be a ${about.replace('|', ' or ')}`,
+        ),
+      ],
+    };
+  }
+  const at = `Bundle.entry[${focus.index}].resource`;
+  const resource = focus.resource;
+  const timestamp =
+    typeof bundle['timestamp'] === 'string' && DATE_TIME.test(bundle['timestamp'])
+      ? bundle['timestamp']
+      : null;
+
+  if (resource['resourceType'] === 'Appointment') {
+    const id = typeof resource['id'] === 'string' ? resource['id'] : '';
+    if (!id) return { issues: [error('required', `${at}.id`, 'the Appointment needs an id')] };
+    let status = String(resource['status']);
+    if (!APPOINTMENT_STATUSES.has(status))
+      return { issues: [error('code-invalid', `${at}.status`, 'not an R4 Appointment.status')] };
+    if (eventCode === 'notify-revoke-appointment' && !ENDED_APPOINTMENT.has(status)) status = 'cancelled';
+    const basedOn = (Array.isArray(resource['basedOn']) ? resource['basedOn'] : [])
+      .map((b) => {
+        const ref = reference(b);
+        return ref ? resolve(ref) : undefined;
+      })
+      .find((e) => e?.resource['resourceType'] === 'ServiceRequest');
+    const times: { start?: string; end?: string } = {};
+    for (const key of ['start', 'end'] as const) {
+      const value = resource[key];
+      if (value === undefined) continue;
+      if (typeof value !== 'string' || !DATE_TIME.test(value))
+        return { issues: [error('value', `${at}.${key}`, 'must be an instant with a time zone')] };
+      times[key] = value;
+    }
+    if (status === 'booked' && !times.start)
+      return { issues: [error('required', `${at}.start`, 'a booked appointment needs its start time')] };
+    return {
+      change: {
+        kind: 'appointment',
+        appointmentId: id,
+        serviceRequestId: typeof basedOn?.resource['id'] === 'string' ? basedOn.resource['id'] : null,
+        status: status as AppointmentStatus,
+        ...times,
+        messageTimestamp: timestamp,
+      },
+    };
+  }
+
+  if (resource['resourceType'] === 'ServiceRequest') {
+    const status = String(resource['status']);
+    if (!SERVICE_REQUEST_STATUSES.has(status))
+      return { issues: [error('code-invalid', `${at}.status`, 'not an R4 ServiceRequest.status')] };
+    return {
+      change: {
+        kind: 'referral-status',
+        serviceRequestId: String(resource['id']),
+        status: status as ServiceRequestStatus,
+        messageTimestamp: timestamp,
+      },
+    };
+  }
+
+  // A Task whose focus is the referral.
+  const target = reference(resource['focus']);
+  const serviceRequest = target ? resolve(target) : undefined;
+  if (
+    serviceRequest?.resource['resourceType'] !== 'ServiceRequest' ||
+    typeof serviceRequest.resource['id'] !== 'string'
+  )
+    return {
+      issues: [
+        error(
+          'business-rule',
+          `${at}.focus`,
+          'the Task must point to the referral (a ServiceRequest in the bundle)',
+        ),
+      ],
+    };
+  const taskStatus = String(resource['status']);
+  const mapped = TASK_TO_SERVICE_REQUEST[taskStatus];
+  if (!mapped) return { issues: [error('code-invalid', `${at}.status`, 'not an R4 Task.status')] };
+  const business = isObject(resource['businessStatus']) ? resource['businessStatus'] : {};
+  const coding = Array.isArray(business['coding']) ? business['coding'].find(isObject) : undefined;
+  const businessCode =
+    typeof coding?.['code'] === 'string' && CODE.test(coding['code']) ? coding['code'] : undefined;
+  return {
+    change: {
+      kind: 'referral-status',
+      serviceRequestId: serviceRequest.resource['id'],
+      status: mapped,
+      taskStatus,
+      ...(businessCode ? { businessStatus: businessCode } : {}),
+      messageTimestamp: timestamp,
+    },
+  };
+}
