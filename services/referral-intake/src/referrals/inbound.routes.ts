@@ -87,10 +87,7 @@ export function registerInboundRoutes(
   });
 }
 
-function send(
-  reply: FastifyReply,
-  answer: InboundAnswer & { headers?: Record<string, string> },
-): FastifyReply {
+function send(reply: FastifyReply, answer: InboundAnswer): FastifyReply {
   if (answer.headers) void reply.headers(answer.headers);
   if (answer.retryAfterSeconds !== undefined)
     void reply.header('Retry-After', String(answer.retryAfterSeconds));

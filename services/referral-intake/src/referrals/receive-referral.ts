@@ -11,6 +11,12 @@ import { DEFAULT_AUTH_HEADER } from '../integrations/integration';
 import { IntegrationsRepository } from '../integrations/integrations.repository';
 import type { LimitOptions } from './ereferral-rules';
 import { validateInbound } from './inbound-validation';
+import {
+  mediaTypeRefusal,
+  storeUnavailableAnswer,
+  throttledAnswer,
+  type InboundAnswer,
+} from './inbound-answers';
 import { outcome, responseMessage, simpleOutcome } from './operation-outcome';
 import type { RateLimiter } from './rate-limiter';
 import { ReferralsRepository, type StoredReferral } from './referrals.repository';
@@ -22,11 +28,7 @@ export interface InboundRequest {
   body: Buffer | undefined;
 }
 
-export interface InboundAnswer {
-  status: number;
-  body: unknown;
-  retryAfterSeconds?: number;
-}
+export type { InboundAnswer };
 
 export interface ReceiveReferralDeps {
   dataSource: DataSource;
@@ -42,10 +44,8 @@ export interface ReceiveReferralDeps {
   statusChanges?: ApplyStatusChange;
 }
 
-const ACCEPTED_TYPES = new Set(['application/fhir+json', 'application/json']);
 const UNAUTHORIZED = simpleOutcome('login', 'a valid integration API key is required');
 const HEADER_NAMES_TTL_MS = 2000;
-const STORE_RETRY_AFTER_SECONDS = 5;
 
 /** Postgres unreachable, restarting, or out of connections: the client should retry later (503). */
 export const isStoreUnavailable = isDatabaseUnavailable;
@@ -89,13 +89,7 @@ export class ReceiveReferral {
     try {
       return await this.receive(request);
     } catch (error) {
-      if (isStoreUnavailable(error)) {
-        return {
-          status: 503,
-          body: simpleOutcome('transient', 'the referral store is unavailable; retry later', 'error'),
-          retryAfterSeconds: STORE_RETRY_AFTER_SECONDS,
-        };
-      }
+      if (isStoreUnavailable(error)) return storeUnavailableAnswer();
       throw error;
     }
   }
@@ -109,23 +103,15 @@ export class ReceiveReferral {
     if (!match || !sameHash(match.keyHash, hash)) return { status: 401, body: UNAUTHORIZED };
     if (!match.enabled)
       return { status: 403, body: simpleOutcome('forbidden', 'this integration is disabled') };
-    const wait = this.deps.limiter.take(match.integrationId, match.rateLimitPerSecond);
-    if (wait > 0) {
-      return {
-        status: 429,
-        body: simpleOutcome('throttled', 'too many requests for this integration'),
-        retryAfterSeconds: wait,
-      };
-    }
+    const throttled = throttledAnswer(
+      this.deps.limiter.take(match.integrationId, match.rateLimitPerSecond),
+      'integration',
+    );
+    if (throttled) return throttled;
 
     // 2. What was posted.
-    const mediaType = request.contentType?.split(';')[0]?.trim().toLowerCase();
-    if (!mediaType || !ACCEPTED_TYPES.has(mediaType)) {
-      return {
-        status: 415,
-        body: simpleOutcome('not-supported', 'send application/fhir+json (or application/json)'),
-      };
-    }
+    const refused = mediaTypeRefusal(request.contentType);
+    if (refused) return refused;
     const checked = validateInbound(request.body ?? Buffer.alloc(0), this.deps.limits);
     if (!checked.ok) return { status: 400, body: outcome(checked.issues) };
     const { facts } = checked;

@@ -8,7 +8,13 @@ import type { LimitOptions } from '../referrals/ereferral-rules';
 import { validateInbound } from '../referrals/inbound-validation';
 import { outcome, responseMessage, simpleOutcome } from '../referrals/operation-outcome';
 import type { RateLimiter } from '../referrals/rate-limiter';
-import { earlierAnswer, type InboundAnswer } from '../referrals/receive-referral';
+import {
+  mediaTypeRefusal,
+  storeUnavailableAnswer,
+  throttledAnswer,
+  type InboundAnswer,
+} from '../referrals/inbound-answers';
+import { earlierAnswer } from '../referrals/receive-referral';
 import { ReferralsRepository } from '../referrals/referrals.repository';
 import { information } from '../referrals/validation-issue';
 import type { ApplyStatusChange } from './apply-status-change';
@@ -32,9 +38,6 @@ export interface ReceiveStatusUpdateDeps {
   afterCommit?: () => void;
 }
 
-const ACCEPTED_TYPES = new Set(['application/fhir+json', 'application/json']);
-const STORE_RETRY_AFTER_SECONDS = 5;
-
 /**
  * Status back from an integrator (DESIGN.md flow 2): a `notify-update-status` or
  * `notify-*-appointment` message posted to `$process-message` with an OAuth access token. The
@@ -50,24 +53,16 @@ export class ReceiveStatusUpdate {
     this.referrals = new ReferralsRepository(deps.schema);
   }
 
-  async execute(request: StatusUpdateRequest): Promise<InboundAnswer & { headers?: Record<string, string> }> {
+  async execute(request: StatusUpdateRequest): Promise<InboundAnswer> {
     try {
       return await this.receive(request);
     } catch (error) {
-      if (isDatabaseUnavailable(error)) {
-        return {
-          status: 503,
-          body: simpleOutcome('transient', 'the referral store is unavailable; retry later', 'error'),
-          retryAfterSeconds: STORE_RETRY_AFTER_SECONDS,
-        };
-      }
+      if (isDatabaseUnavailable(error)) return storeUnavailableAnswer();
       throw error;
     }
   }
 
-  private async receive(
-    request: StatusUpdateRequest,
-  ): Promise<InboundAnswer & { headers?: Record<string, string> }> {
+  private async receive(request: StatusUpdateRequest): Promise<InboundAnswer> {
     const claims = await this.deps.tokens.verify(request.accessToken);
     if (!claims) {
       return {
@@ -76,21 +71,10 @@ export class ReceiveStatusUpdate {
         headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
       };
     }
-    const wait = this.deps.limiter.take(`oauth:${claims.clientId}`, null);
-    if (wait > 0) {
-      return {
-        status: 429,
-        body: simpleOutcome('throttled', 'too many requests for this client'),
-        retryAfterSeconds: wait,
-      };
-    }
-    const mediaType = request.contentType?.split(';')[0]?.trim().toLowerCase();
-    if (!mediaType || !ACCEPTED_TYPES.has(mediaType)) {
-      return {
-        status: 415,
-        body: simpleOutcome('not-supported', 'send application/fhir+json (or application/json)'),
-      };
-    }
+    const throttled = throttledAnswer(this.deps.limiter.take(`oauth:${claims.clientId}`, null), 'client');
+    if (throttled) return throttled;
+    const refused = mediaTypeRefusal(request.contentType);
+    if (refused) return refused;
     const checked = validateInbound(request.body ?? Buffer.alloc(0), this.deps.limits);
     if (!checked.ok) return { status: 400, body: outcome(checked.issues) };
     const { facts } = checked;

@@ -1,22 +1,13 @@
+import { appointmentChangedV1, referralStatusChangedV1 } from '@cloud-connect/contracts';
+import type { z } from 'zod';
 import { resolver } from '../referrals/ereferral-rules';
 import { error, type ValidationIssue } from '../referrals/validation-issue';
 
 type Json = Record<string, unknown>;
 
-export type ServiceRequestStatus =
-  'draft' | 'active' | 'on-hold' | 'revoked' | 'completed' | 'entered-in-error' | 'unknown';
-
-export type AppointmentStatus =
-  | 'proposed'
-  | 'pending'
-  | 'booked'
-  | 'arrived'
-  | 'fulfilled'
-  | 'cancelled'
-  | 'noshow'
-  | 'entered-in-error'
-  | 'checked-in'
-  | 'waitlist';
+/** The status vocabularies are the event contracts' (libs/contracts), which are FHIR R4's. */
+export type ServiceRequestStatus = z.infer<typeof referralStatusChangedV1>['status'];
+export type AppointmentStatus = z.infer<typeof appointmentChangedV1>['status'];
 
 /** What a status-back message changes: the referral's state, or an appointment booked for it. */
 export type StatusChange =
@@ -47,27 +38,8 @@ export const STATUS_EVENTS: Record<string, 'Task|ServiceRequest' | 'Appointment'
   'notify-revoke-appointment': 'Appointment',
 };
 
-const SERVICE_REQUEST_STATUSES = new Set<string>([
-  'draft',
-  'active',
-  'on-hold',
-  'revoked',
-  'completed',
-  'entered-in-error',
-  'unknown',
-]);
-const APPOINTMENT_STATUSES = new Set<string>([
-  'proposed',
-  'pending',
-  'booked',
-  'arrived',
-  'fulfilled',
-  'cancelled',
-  'noshow',
-  'entered-in-error',
-  'checked-in',
-  'waitlist',
-]);
+const SERVICE_REQUEST_STATUSES = new Set<string>(referralStatusChangedV1.shape.status.options);
+const APPOINTMENT_STATUSES = new Set<string>(appointmentChangedV1.shape.status.options);
 const ENDED_APPOINTMENT = new Set<string>(['cancelled', 'noshow', 'entered-in-error']);
 
 /**

@@ -1,0 +1,41 @@
+import { simpleOutcome } from './operation-outcome';
+
+/** What an inbound FHIR endpoint answers: status, body, and the optional response headers. */
+export interface InboundAnswer {
+  status: number;
+  body: unknown;
+  retryAfterSeconds?: number;
+  headers?: Record<string, string>;
+}
+
+const ACCEPTED_TYPES = new Set(['application/fhir+json', 'application/json']);
+const STORE_RETRY_AFTER_SECONDS = 5;
+
+/** 429 with Retry-After when the sender's bucket is empty (`wait` seconds from the RateLimiter). */
+export function throttledAnswer(wait: number, who: string): InboundAnswer | null {
+  if (wait <= 0) return null;
+  return {
+    status: 429,
+    body: simpleOutcome('throttled', `too many requests for this ${who}`),
+    retryAfterSeconds: wait,
+  };
+}
+
+/** 415 unless the body is declared as FHIR JSON (or plain JSON). */
+export function mediaTypeRefusal(contentType: string | undefined): InboundAnswer | null {
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
+  if (mediaType && ACCEPTED_TYPES.has(mediaType)) return null;
+  return {
+    status: 415,
+    body: simpleOutcome('not-supported', 'send application/fhir+json (or application/json)'),
+  };
+}
+
+/** 503 with Retry-After: Postgres unreachable, restarting, or out of connections. */
+export function storeUnavailableAnswer(): InboundAnswer {
+  return {
+    status: 503,
+    body: simpleOutcome('transient', 'the referral store is unavailable; retry later', 'error'),
+    retryAfterSeconds: STORE_RETRY_AFTER_SECONDS,
+  };
+}
