@@ -5,3 +5,4 @@ export * from './mail-inbox';
 export * from './kafka-probe';
 export * from './service-env';
 export * from './identity';
+export * from './site-sek';

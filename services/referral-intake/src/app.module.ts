@@ -28,6 +28,7 @@ export class AppModule {
             migrations: INTAKE_MIGRATIONS,
           },
           messaging: { topics: [Topics.siteRegistered, Topics.referralReceived, Topics.auditRecorded] },
+          vault: config,
         }),
         AuthModule.forRoot({
           serviceName: SERVICE_NAME,

@@ -3,7 +3,13 @@ import { isDatabaseUnavailable, type OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { PhiCipher } from '../crypto/phi-cipher';
+import {
+  isPhiUnavailable,
+  isSekMissing,
+  PHI_RETRY_AFTER_SECONDS,
+  sekMissingMessage,
+  type PhiCipher,
+} from '../crypto/phi-cipher';
 import { hashApiKey, sameHash } from '../integrations/api-key';
 import { DEFAULT_AUTH_HEADER } from '../integrations/integration';
 import { IntegrationsRepository } from '../integrations/integrations.repository';
@@ -42,6 +48,8 @@ const ACCEPTED_TYPES = new Set(['application/fhir+json', 'application/json']);
 const UNAUTHORIZED = simpleOutcome('login', 'a valid integration API key is required');
 const HEADER_NAMES_TTL_MS = 2000;
 const STORE_RETRY_AFTER_SECONDS = 5;
+/** The receiving site has no SEK yet: a person must act there, so ask for a slow retry. */
+const SEK_MISSING_RETRY_AFTER_SECONDS = 300;
 
 /** Postgres unreachable, restarting, or out of connections: the client should retry later (503). */
 export const isStoreUnavailable = isDatabaseUnavailable;
@@ -73,6 +81,29 @@ export class ReceiveReferral {
           status: 503,
           body: simpleOutcome('transient', 'the referral store is unavailable; retry later', 'error'),
           retryAfterSeconds: STORE_RETRY_AFTER_SECONDS,
+        };
+      }
+      // Nothing was stored in either case (the bundle is encrypted before the transaction).
+      if (isSekMissing(error)) {
+        return {
+          status: 503,
+          body: simpleOutcome(
+            'transient',
+            `${sekMissingMessage(error.site ?? 'this site')}; nothing was stored, retry later`,
+            'error',
+          ),
+          retryAfterSeconds: SEK_MISSING_RETRY_AFTER_SECONDS,
+        };
+      }
+      if (isPhiUnavailable(error)) {
+        return {
+          status: 503,
+          body: simpleOutcome(
+            'transient',
+            'the encryption service is unavailable; nothing was stored, retry later',
+            'error',
+          ),
+          retryAfterSeconds: PHI_RETRY_AFTER_SECONDS,
         };
       }
       throw error;
