@@ -6,3 +6,4 @@ export * from './kafka-probe';
 export * from './service-env';
 export * from './identity';
 export * from './site-sek';
+export * from './vault-approle';

@@ -1,8 +1,25 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createUser, signIn } from './identity';
+import { testLogDir } from './service-process';
 import { distDir } from './stack';
+
+const TEST_SEKS_FILE = 'test-seks.txt';
+
+/**
+ * Every SEK the helpers below stored, so the suite that greps the captured service logs for
+ * secrets (services/vault/test/sek.int-spec.ts) checks them too. Test keys only.
+ */
+export function storedTestSeks(): string[] {
+  const file = join(testLogDir(), TEST_SEKS_FILE);
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => line.length > 0)
+    : [];
+}
 
 export interface ProvisionedSek {
   site: string;
@@ -69,6 +86,7 @@ export async function storeSiteSek(
   site: string,
   sek: string = randomSek(),
 ): Promise<string> {
+  appendFileSync(join(testLogDir(), TEST_SEKS_FILE), `${sek}\n`, { mode: 0o600 });
   let status = await putSek(vaultUrl, adminToken, site, 'POST', sek);
   if (status === 409) status = await putSek(vaultUrl, adminToken, site, 'PUT', sek);
   if (status !== 200 && status !== 201) throw new Error(`storing the SEK of site ${site} failed: ${status}`);
@@ -111,6 +129,7 @@ export async function provisionSiteSek(options: {
     adminEmail,
     adminToken,
     async replace(next = randomSek()): Promise<string> {
+      appendFileSync(join(testLogDir(), TEST_SEKS_FILE), `${next}\n`, { mode: 0o600 });
       const replaced = await putSek(vaultUrl, await adminToken(), site, 'PUT', next);
       if (replaced !== 200) throw new Error(`replacing the SEK of site ${site} failed: ${replaced}`);
       sek = next;

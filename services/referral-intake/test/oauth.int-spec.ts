@@ -3,6 +3,7 @@
 // the vault service signs admins in, referral-intake runs as a process, referrals arrive through
 // its real inbound endpoint, integrators use openid-client for tokens and fhir-kit-client for FHIR.
 import {
+  appRoleFor,
   createUser,
   distDir,
   freePort,
@@ -110,6 +111,7 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
   let ecKey: KeyLike;
   const posted: Record<string, string[]> = {};
   const seks: Record<string, ProvisionedSek> = {};
+  let intakeRole: Awaited<ReturnType<typeof appRoleFor>> | undefined;
 
   const admin = (path: string, init: { method?: string; body?: unknown; token?: string | null } = {}) =>
     fetch(`${intake.url}/admin/sites/${path}`, {
@@ -243,10 +245,14 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
         vaultSchema,
         site,
       });
+    // referral-intake logs in to Vault with an AppRole bound to its committed policy file only
+    // (deploy/vault/policies/referral-intake.hcl): its service key works under that policy.
+    intakeRole = await appRoleFor(env, 'referral-intake', `test-${schema}`);
     intake = new ServiceProcess(
       'referral-intake',
       await freePort(),
       serviceEnvFor('referral-intake', env, {
+        ...intakeRole.env,
         DATABASE_SCHEMA: schema,
         ADMIN_JWKS_URL: `${vault.url}/.well-known/jwks.json`,
         VAULT_SERVICE_URL: vault.url,
@@ -285,6 +291,7 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
   afterAll(async () => {
     await intake?.stop();
     await vault?.stop();
+    await intakeRole?.remove();
     if (db) {
       for (const s of [schema, vaultSchema]) await db.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
       await db.end();
