@@ -12,8 +12,14 @@ export {
   PhiClientError,
   type PhiCipher,
 } from '@cloud-connect/phi-client';
+import type { PhiCipher } from '@cloud-connect/phi-client';
 
 export const PHI_CIPHER = Symbol('PHI_CIPHER');
+
+/** The PhiCipher with batch decryption (up to 100 records per call, results in order). */
+export interface BatchPhiCipher extends PhiCipher {
+  decryptBatch(site: string, items: { recordId: string; data: Buffer }[]): Promise<Buffer[]>;
+}
 
 /** What a sender or an admin is told when the site has no SEK yet (no key, no PHI in it). */
 export function sekMissingMessage(site: string): string {
