@@ -13,11 +13,21 @@ import { join, resolve } from 'node:path';
 const root = resolve(new URL('..', import.meta.url).pathname);
 const dist = resolve(root, process.env.CC_DIST_DIR ?? 'dist');
 const require = createRequire(import.meta.url);
-const { stackEnv, freePort, uniqueName, waitFor, serviceEnvFor, createUser, signIn } = require(
-  join(dist, 'libs/testing/src/index.js'),
-);
+const {
+  stackEnv,
+  freePort,
+  uniqueName,
+  waitFor,
+  serviceEnvFor,
+  createUser,
+  signIn,
+  storeSiteSek,
+  TEST_SERVICE_AUTH_SECRET,
+} = require(join(dist, 'libs/testing/src/index.js'));
 const { startEmrSimulator } = require(join(dist, 'tools/emr-simulator/src/server.js'));
-const { DevelopmentPhiCipher } = require(join(dist, 'services/emr-gateway/src/commands/phi-cipher.js'));
+const { VaultCommandCipher } = require(join(dist, 'services/emr-gateway/src/commands/phi-cipher.js'));
+const { VaultPhiCipher } = require(join(dist, 'libs/phi-client/src/index.js'));
+const { ServiceTokenIssuer } = require(join(dist, 'libs/auth/src/index.js'));
 const { Events, PRODUCT_EVENTS } = require(join(dist, 'libs/contracts/src/index.js'));
 const { EventRegistry } = require(join(dist, 'libs/kafka/src/index.js'));
 const { Kafka, logLevel } = require('kafkajs');
@@ -29,7 +39,6 @@ const env = stackEnv();
 const schema = uniqueName('bench_emr');
 const site = String(100000000 + Math.floor(Math.random() * 899999999));
 const registry = new EventRegistry(PRODUCT_EVENTS);
-const cipher = new DevelopmentPhiCipher('development-only-emr-command-key-not-for-production');
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const say = (line) => process.stdout.write(`${line}\n`);
@@ -48,6 +57,13 @@ const vault = spawn(process.execPath, [join(dist, 'services/vault/src/main.js')]
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 const vaultUrl = `http://127.0.0.1:${vaultPort}`;
+// Command content is sealed as a producer does: through the vault service, under the site's SEK.
+const cipher = new VaultCommandCipher(
+  new VaultPhiCipher({
+    baseUrl: vaultUrl,
+    tokens: new ServiceTokenIssuer('emr-gateway', TEST_SERVICE_AUTH_SECRET),
+  }),
+);
 const port = await freePort();
 const child = spawn(process.execPath, [join(dist, 'services/emr-gateway/src/main.js')], {
   env: {
@@ -57,6 +73,7 @@ const child = spawn(process.execPath, [join(dist, 'services/emr-gateway/src/main
     ...serviceEnvFor('emr-gateway', env, {
       DATABASE_SCHEMA: schema,
       ADMIN_JWKS_URL: `${vaultUrl}/.well-known/jwks.json`,
+      VAULT_SERVICE_URL: vaultUrl,
       EMR_TELUS_API_URL: `${sim.url}/telus/v1`,
       EMR_ACCURO_API_URL: `${sim.url}/accuro`,
       EMR_DISPATCH_INTERVAL_MS: '50',
@@ -106,6 +123,7 @@ try {
     siteNumber: site,
   });
   const token = await signIn(vaultUrl, 'bench@clinic.ca', password);
+  await storeSiteSek(vaultUrl, token, site);
   const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Toronto' }).format(new Date());
   const providers = 10;
   const created = await (
@@ -167,12 +185,14 @@ try {
   const messages = [];
   for (let i = 0; i < commandCount; i += 1) {
     const p = data.patients[i % patients];
+    const commandId = randomUUID();
     const sealed = await cipher.seal(
       site,
+      commandId,
       Buffer.from(JSON.stringify({ patient: { healthNumber: p.healthNumber }, text: `bench note ${i}` })),
     );
     const e = registry.create(Events.emrCommand, site, {
-      commandId: randomUUID(),
+      commandId,
       kind: 'save-progress-note',
       patientKey: `p-${p.id}`,
       sealed,
@@ -209,11 +229,12 @@ try {
   const single = [];
   for (let i = 0; i < 100; i += 1) {
     const p = data.patients[i % patients];
+    const commandId = randomUUID();
     const sealed = await cipher.seal(
       site,
+      commandId,
       Buffer.from(JSON.stringify({ patient: { healthNumber: p.healthNumber }, text: `single ${i}` })),
     );
-    const commandId = randomUUID();
     const e = registry.create(Events.emrCommand, site, {
       commandId,
       kind: 'save-progress-note',

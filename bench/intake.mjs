@@ -1,6 +1,7 @@
 // Benchmark of eReferral intake: `npm run bench:intake` (needs the local stack up and a build).
 // Starts referral-intake from the build against the local stack with a fresh schema, registers an
-// integration through the CLI, then posts realistic eReferral bundles (fresh ids each, so every
+// integration through the CLI, starts the vault service (which encrypts every bundle under the
+// site's SEK; the benchmark stores a random SEK for the site first), then posts realistic eReferral bundles (fresh ids each, so every
 // post is a durable insert + outbox row) at several concurrencies over loopback, for a bounded
 // time each. Prints bundles/s, p50/p95/p99 latency, the service's CPU and RSS. Prints numbers; it
 // does not pass or fail.
@@ -14,7 +15,15 @@ import { join, resolve } from 'node:path';
 const root = resolve(new URL('..', import.meta.url).pathname);
 const dist = resolve(root, process.env.CC_DIST_DIR ?? 'dist');
 const require = createRequire(import.meta.url);
-const { stackEnv, freePort, uniqueName, waitFor } = require(join(dist, 'libs/testing/src/index.js'));
+const {
+  stackEnv,
+  freePort,
+  uniqueName,
+  waitFor,
+  serviceEnvFor,
+  provisionSiteSek,
+  TEST_SERVICE_AUTH_SECRET,
+} = require(join(dist, 'libs/testing/src/index.js'));
 const fixtures = require(join(dist, 'services/referral-intake/src/fixtures/ereferral-bundles.js'));
 const { Client } = require('pg');
 
@@ -24,6 +33,24 @@ const env = stackEnv();
 const schema = uniqueName('bench_intake');
 const site = '9001';
 const port = await freePort();
+const vaultSchema = `${schema}_vault`;
+const vaultPort = await freePort();
+const vaultUrl = `http://127.0.0.1:${vaultPort}`;
+
+const vault = spawn(process.execPath, [join(dist, 'services/vault/src/main.js')], {
+  cwd: root,
+  env: {
+    PATH: process.env.PATH,
+    ...serviceEnvFor('vault', env, { DATABASE_SCHEMA: vaultSchema }),
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    PORT: String(vaultPort),
+  },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+const ready = (url) => async () => (await fetch(`${url}/health/ready`).catch(() => ({ ok: false }))).ok;
+await waitFor('vault service ready', ready(vaultUrl), { timeoutMs: 90000, intervalMs: 250 });
+await provisionSiteSek({ vaultUrl, databaseUrl: env.DATABASE_URL, vaultSchema, site });
 
 const cli = (args) =>
   JSON.parse(
@@ -45,7 +72,10 @@ const service = spawn(process.execPath, [join(dist, 'services/referral-intake/sr
     DATABASE_POOL_SIZE: '20',
     KAFKA_BROKERS: env.KAFKA_BROKERS,
     KAFKA_CLIENT_ID: 'bench-intake',
-    SERVICE_AUTH_SECRET: 'bench-service-auth-secret-0123456789abcdef',
+    SERVICE_AUTH_SECRET: TEST_SERVICE_AUTH_SECRET,
+    VAULT_SERVICE_URL: vaultUrl,
+    VAULT_ADDR: env.VAULT_ADDR,
+    VAULT_TOKEN: env.VAULT_TOKEN,
     // Admin routes are not benchmarked; the JWKS is never fetched.
     ADMIN_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
     INTAKE_RATE_LIMIT_PER_SECOND: '1000000',
@@ -99,6 +129,7 @@ async function level(concurrency, durationMs) {
   const deadline = Date.now() + durationMs;
   let n = 0;
   const before = usage(service.pid);
+  const vaultBefore = usage(vault.pid);
   const t0 = process.hrtime.bigint();
   let peakRss = before.rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, usage(service.pid).rss)), 250);
@@ -115,6 +146,7 @@ async function level(concurrency, durationMs) {
   clearInterval(sampler);
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const after = usage(service.pid);
+  const vaultAfter = usage(vault.pid);
   latencies.sort((a, b) => a - b);
   const pct = (p) =>
     latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(1);
@@ -124,18 +156,18 @@ async function level(concurrency, durationMs) {
     'p50 ms': pct(50),
     'p95 ms': pct(95),
     'p99 ms': pct(99),
-    'service CPU (cores)': ((after.cpuSeconds - before.cpuSeconds) / wall).toFixed(2),
+    'intake CPU (cores)': ((after.cpuSeconds - before.cpuSeconds) / wall).toFixed(2),
+    'vault svc CPU': ((vaultAfter.cpuSeconds - vaultBefore.cpuSeconds) / wall).toFixed(2),
     'peak RSS MB': Math.round(peakRss / 1e6),
     statuses: Object.fromEntries(statuses),
   };
 }
 
 try {
-  await waitFor(
-    'referral-intake ready',
-    async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => ({ ok: false }))).ok,
-    { timeoutMs: 90000, intervalMs: 250 },
-  );
+  await waitFor('referral-intake ready', ready(`http://127.0.0.1:${port}`), {
+    timeoutMs: 90000,
+    intervalMs: 250,
+  });
   process.stderr.write(`bench: warming up (2 s)\n`);
   await level(8, 2000);
   const rows = [];
@@ -160,8 +192,10 @@ try {
   console.log(`referrals stored durably: ${stored[0].n}`);
 } finally {
   service.kill('SIGTERM');
-  await new Promise((r) => service.once('exit', r));
+  vault.kill('SIGTERM');
+  await Promise.all([service, vault].map((p) => new Promise((r) => p.once('exit', r))));
   agent.destroy();
   await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await db.query(`DROP SCHEMA IF EXISTS "${vaultSchema}" CASCADE`);
   await db.end();
 }

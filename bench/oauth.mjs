@@ -1,6 +1,7 @@
 // Benchmark of the OAuth token endpoint and the FHIR pull API: `npm run bench:oauth` (needs the
-// local stack up and a build). Starts referral-intake from the build against the local stack with
-// a fresh schema, stores BENCH_REFERRALS eReferrals through the real inbound endpoint, issues an
+// local stack up and a build). Starts the vault service (it encrypts the bundles under the site's
+// SEK; a random SEK is stored first) and referral-intake from the build against the local stack
+// with fresh schemas, stores BENCH_REFERRALS eReferrals through the real inbound endpoint, issues an
 // OAuth client through the CLI, then measures over loopback, for a bounded time per level:
 //   token/basic   POST /oauth/token, client_secret_basic (Argon2id once per secret, then cached)
 //   token/jwt     POST /oauth/token, private_key_jwt (RS384 assertion signed per request, jti stored)
@@ -19,7 +20,15 @@ import { join, resolve } from 'node:path';
 const root = resolve(new URL('..', import.meta.url).pathname);
 const dist = resolve(root, process.env.CC_DIST_DIR ?? 'dist');
 const require = createRequire(import.meta.url);
-const { stackEnv, freePort, uniqueName, waitFor } = require(join(dist, 'libs/testing/src/index.js'));
+const {
+  stackEnv,
+  freePort,
+  uniqueName,
+  waitFor,
+  serviceEnvFor,
+  provisionSiteSek,
+  TEST_SERVICE_AUTH_SECRET,
+} = require(join(dist, 'libs/testing/src/index.js'));
 const fixtures = require(join(dist, 'services/referral-intake/src/fixtures/ereferral-bundles.js'));
 const { SignJWT, exportJWK, generateKeyPair } = require('jose');
 const { Client } = require('pg');
@@ -32,6 +41,26 @@ const schema = uniqueName('bench_oauth');
 const site = '9002';
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
+const vaultSchema = `${schema}_vault`;
+const vaultPort = await freePort();
+const vaultUrl = `http://127.0.0.1:${vaultPort}`;
+const vault = spawn(process.execPath, [join(dist, 'services/vault/src/main.js')], {
+  cwd: root,
+  env: {
+    PATH: process.env.PATH,
+    ...serviceEnvFor('vault', env, { DATABASE_SCHEMA: vaultSchema }),
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    PORT: String(vaultPort),
+  },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+await waitFor(
+  'vault service ready',
+  async () => (await fetch(`${vaultUrl}/health/ready`).catch(() => ({ ok: false }))).ok,
+  { timeoutMs: 90000, intervalMs: 250 },
+);
+await provisionSiteSek({ vaultUrl, databaseUrl: env.DATABASE_URL, vaultSchema, site });
 
 const cli = (args) =>
   JSON.parse(
@@ -62,7 +91,10 @@ const service = spawn(process.execPath, [join(dist, 'services/referral-intake/sr
     DATABASE_POOL_SIZE: '20',
     KAFKA_BROKERS: env.KAFKA_BROKERS,
     KAFKA_CLIENT_ID: 'bench-oauth',
-    SERVICE_AUTH_SECRET: 'bench-service-auth-secret-0123456789abcdef',
+    SERVICE_AUTH_SECRET: TEST_SERVICE_AUTH_SECRET,
+    VAULT_SERVICE_URL: vaultUrl,
+    VAULT_ADDR: env.VAULT_ADDR,
+    VAULT_TOKEN: env.VAULT_TOKEN,
     ADMIN_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
     INTAKE_RATE_LIMIT_PER_SECOND: '1000000',
     INTAKE_RATE_LIMIT_BURST: '1000000',
@@ -226,8 +258,10 @@ try {
   console.table(rows);
 } finally {
   service.kill('SIGTERM');
-  await new Promise((r) => service.once('exit', r));
+  vault.kill('SIGTERM');
+  await Promise.all([service, vault].map((p) => new Promise((r) => p.once('exit', r))));
   agent.destroy();
   await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await db.query(`DROP SCHEMA IF EXISTS "${vaultSchema}" CASCADE`);
   await db.end();
 }

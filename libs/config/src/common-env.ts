@@ -63,6 +63,17 @@ export const vaultClientEnv = z.object({
   VAULT_K8S_TOKEN_PATH: z.string().default('/var/run/secrets/kubernetes.io/serviceaccount/token'),
 });
 
+/**
+ * Services that encrypt PHI (referral-intake, emr-gateway) reach the vault service's envelope
+ * encryption (`POST /sites/:site/phi/encrypt|decrypt`) here. Required: there is no local fallback.
+ */
+export const phiServiceEnv = z.object({
+  /** Base URL of the vault service, e.g. http://cloud-connect-vault:3003. */
+  VAULT_SERVICE_URL: env.url(['http', 'https']),
+  /** Timeout of one PHI encrypt/decrypt call to the vault service. */
+  PHI_TIMEOUT_MS: env.positiveInt(10000),
+});
+
 /** Cross-field rule: the chosen Vault auth method has the variables it needs. */
 export function requireVaultAuth(cfg: z.infer<typeof vaultClientEnv>, ctx: z.RefinementCtx): void {
   const need: Record<string, (keyof typeof cfg)[]> = {

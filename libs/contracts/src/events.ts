@@ -84,17 +84,17 @@ export const emrCommandV1 = z.object({
   /** Reference to the encrypted content held by the producing service; never PHI inline. */
   contentRef: z.string().min(1).optional(),
   /**
-   * The command's content (patient identifiers, note text, PDF) sealed for the site with the
-   * PhiCipher named by `alg`/`keyId` (AES-256-GCM; see docs/emr.md). Never plaintext.
+   * The command's content (patient identifiers, note text, PDF) sealed for the site by the vault
+   * service's PHI envelope encryption (`POST /sites/:site/phi/encrypt`) with record id
+   * `emr-command/<commandId>`: one opaque envelope (see docs/emr.md, "Contract change"). Never
+   * plaintext.
    */
   sealed: z
     .object({
-      alg: z.literal('A256GCM'),
-      keyId: z.string().min(1),
-      iv: z.base64(),
-      tag: z.base64(),
-      ciphertext: z.base64(),
+      alg: z.literal('cc-phi-envelope-v1'),
+      envelope: z.base64(),
     })
+    .strict()
     .optional(),
   /** Forms completed in one sitting: `total` notes that may be combined into one (a setting). */
   sitting: z

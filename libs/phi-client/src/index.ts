@@ -20,11 +20,26 @@ export class PhiClientError extends Error {
     message: string,
     /** 503 (Vault or the vault service unavailable) and network errors: retry later. */
     readonly retryable: boolean,
+    /** The site of the call (a site number, never PHI). */
+    readonly site?: string,
   ) {
     super(message);
     this.name = 'PhiClientError';
   }
 }
+
+/** The site has stored no SEK yet: nothing can be encrypted for it until a site admin stores one. */
+export function isSekMissing(error: unknown): error is PhiClientError {
+  return error instanceof PhiClientError && error.code === 'sek-not-found';
+}
+
+/** The vault service (or Vault behind it) is unreachable, sealed or overloaded: retry later. */
+export function isPhiUnavailable(error: unknown): error is PhiClientError {
+  return error instanceof PhiClientError && error.retryable;
+}
+
+/** Seconds a caller should ask its own client to wait when the PHI service is unavailable. */
+export const PHI_RETRY_AFTER_SECONDS = 10;
 
 export interface VaultPhiCipherOptions {
   /** Base URL of the vault service, e.g. http://vault:3003. */
@@ -84,7 +99,7 @@ export class VaultPhiCipher implements PhiCipher {
         },
       );
     } catch {
-      throw new PhiClientError(0, 'unreachable', 'the vault service is not reachable', true);
+      throw new PhiClientError(0, 'unreachable', 'the vault service is not reachable', true, site);
     }
     const answer = (await response.json().catch(() => ({}))) as { error?: string; message?: string };
     if (!response.ok) {
@@ -93,6 +108,7 @@ export class VaultPhiCipher implements PhiCipher {
         answer.error ?? `http-${response.status}`,
         `PHI ${operation} failed: ${answer.message ?? response.statusText}`,
         response.status === 503 || response.status === 502,
+        site,
       );
     }
     return answer;

@@ -42,8 +42,8 @@ export interface CoreModuleOptions {
     migrations: MixedList<Function | string>;
   };
   messaging: { topics: string[] };
-  /** Services that use Vault pass its settings; readiness then includes Vault. */
-  vault?: VaultClientSettings;
+  /** Services that use Vault pass its settings; readiness then includes Vault (unless `inReadiness` is false). */
+  vault?: VaultClientSettings & { inReadiness?: boolean };
 }
 
 const STARTUP_RETRY_MS = 30000;
@@ -180,7 +180,7 @@ export class CoreModule {
             const settings = options.vault;
             if (!settings) return null;
             const client = await withStartupRetries('vault', logger, () => createVaultClient(settings));
-            readiness.register('vault', () => vaultIsReady(client));
+            if (settings.inReadiness !== false) readiness.register('vault', () => vaultIsReady(client));
             return client;
           },
         },

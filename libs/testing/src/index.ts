@@ -5,3 +5,5 @@ export * from './mail-inbox';
 export * from './kafka-probe';
 export * from './service-env';
 export * from './identity';
+export * from './site-sek';
+export * from './vault-approle';

@@ -20,6 +20,10 @@ export function serviceEnvFor(
     KAFKA_CLIENT_ID: `test-${name}`,
     SERVICE_AUTH_SECRET: TEST_SERVICE_AUTH_SECRET,
     ADMIN_JWKS_URL: 'http://127.0.0.1:3003/.well-known/jwks.json',
+    // Required by referral-intake and emr-gateway. A test that encrypts PHI passes its own vault
+    // service's URL; this default (the discard port) only lets the others start, and any PHI
+    // call then fails as "unreachable" instead of reaching someone else's service on 3003.
+    VAULT_SERVICE_URL: 'http://127.0.0.1:9',
     SHUTDOWN_GRACE_MS: '20000',
     ...overrides,
   };

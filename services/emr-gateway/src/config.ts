@@ -1,6 +1,7 @@
 import {
   env,
   loadConfigOrExit,
+  phiServiceEnv,
   requireVaultAuth,
   serviceEnvSchema,
   vaultClientEnv,
@@ -9,12 +10,12 @@ import { z } from 'zod';
 
 export const SERVICE_NAME = 'emr-gateway';
 
-const DEV_PHI_KEY = 'development-only-emr-command-key-not-for-production';
-
 export const configSchema = serviceEnvSchema(
   { port: 3002, schema: 'emr_gateway' },
   {
     ...vaultClientEnv.shape,
+    /** The vault service, which seals and opens command content under the site's SEK. */
+    ...phiServiceEnv.shape,
     /** TELUS Health integration endpoint used by PS Suite and Med Access connections. */
     EMR_TELUS_API_URL: env.url(['http', 'https']).default('http://127.0.0.1:4010/telus/v1'),
     /** QHR Accuro API endpoint. */
@@ -39,16 +40,8 @@ export const configSchema = serviceEnvSchema(
     EMR_DISPATCH_CONCURRENCY: env.positiveInt(8),
     /** Interval of recent-appointment syncs (drives "next due"; the scheduler triggers them). */
     EMR_SYNC_RECENT_INTERVAL_MS: env.positiveInt(30 * 60 * 1000),
-    /** Key of the DEVELOPMENT PhiCipher (see commands/phi-cipher.ts); refused as default in production. */
-    EMR_DEV_PHI_KEY: env.secret(32).default(DEV_PHI_KEY),
   },
-)
-  .superRefine(requireVaultAuth)
-  .superRefine((cfg, ctx) => {
-    if (cfg.NODE_ENV === 'production' && cfg.EMR_DEV_PHI_KEY === DEV_PHI_KEY) {
-      ctx.addIssue({ code: 'custom', path: ['EMR_DEV_PHI_KEY'], message: 'set a real key in production' });
-    }
-  });
+).superRefine(requireVaultAuth);
 
 export type EmrGatewayConfig = z.output<typeof configSchema>;
 

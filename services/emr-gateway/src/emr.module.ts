@@ -4,7 +4,9 @@ import {
   type BeforeApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
+import { ServiceTokenIssuer } from '@cloud-connect/auth';
 import type { Logger } from '@cloud-connect/observability';
+import { VaultPhiCipher } from '@cloud-connect/phi-client';
 import {
   LOGGER,
   MessagingService,
@@ -18,8 +20,8 @@ import {
 import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { EmrCommandQueue } from './commands/command-queue';
-import { DevelopmentPhiCipher } from './commands/phi-cipher';
-import type { EmrGatewayConfig } from './config';
+import { VaultCommandCipher } from './commands/phi-cipher';
+import { SERVICE_NAME, type EmrGatewayConfig } from './config';
 import { EmrCredentialStore } from './connections/credential-store';
 import { EmrAdminController } from './connections/emr-admin.controller';
 import { EmrAdapters } from './connections/emr-adapters';
@@ -119,7 +121,13 @@ class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplic
           connections,
           settings,
           sites,
-          new DevelopmentPhiCipher(config.EMR_DEV_PHI_KEY),
+          new VaultCommandCipher(
+            new VaultPhiCipher({
+              baseUrl: config.VAULT_SERVICE_URL,
+              tokens: new ServiceTokenIssuer(SERVICE_NAME, config.SERVICE_AUTH_SECRET),
+              timeoutMs: config.PHI_TIMEOUT_MS,
+            }),
+          ),
           {
             schema: config.DATABASE_SCHEMA,
             retryScheduleMs: config.EMR_RETRY_SCHEDULE_MS,

@@ -3,10 +3,14 @@
 // the service publishes.
 import { Events, PRODUCT_EVENTS, Topics } from '@cloud-connect/contracts';
 import { EventRegistry, type Envelope, type PayloadOf } from '@cloud-connect/kafka';
+import { ServiceTokenIssuer } from '@cloud-connect/auth';
+import { VaultPhiCipher } from '@cloud-connect/phi-client';
 import {
   createUser,
   distDir,
   freePort,
+  storeSiteSek,
+  TEST_SERVICE_AUTH_SECRET,
   ServiceProcess,
   serviceEnvFor,
   stackEnv,
@@ -21,9 +25,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { startEmrSimulator, type RunningSimulator } from '../../../tools/emr-simulator/src/server';
-import { DevelopmentPhiCipher } from '../src/commands/phi-cipher';
-
-export const DEV_KEY = 'development-only-emr-command-key-not-for-production';
+import { VaultCommandCipher } from '../src/commands/phi-cipher';
 
 export interface SimSummary {
   id: string;
@@ -90,7 +92,8 @@ export class Harness {
   readonly env: StackEnv = stackEnv();
   readonly schema = uniqueName('emrgw');
   readonly registry = new EventRegistry(PRODUCT_EVENTS);
-  readonly cipher = new DevelopmentPhiCipher(DEV_KEY);
+  /** Seals command content as a producer does: through the vault service, under the site's SEK. */
+  cipher!: VaultCommandCipher;
   readonly published: Envelope[] = [];
   sim!: RunningSimulator;
   service!: ServiceProcess;
@@ -153,6 +156,12 @@ export class Harness {
     await this.producer.connect();
     this.port = await freePort();
     await this.vault.waitReady(90000);
+    this.cipher = new VaultCommandCipher(
+      new VaultPhiCipher({
+        baseUrl: this.vault.url,
+        tokens: new ServiceTokenIssuer('emr-gateway', TEST_SERVICE_AUTH_SECRET),
+      }),
+    );
     this.startService();
     await this.service.waitReady(90000);
     const email = `admin-${this.schema}@clinic.ca`;
@@ -182,6 +191,8 @@ export class Harness {
       this.sites.push(site);
     }
     this.token = await signIn(this.vault.url, email, PASSWORD);
+    // Each site stores an SEK, as a clinic does before its EMR commands can be sealed.
+    for (const site of this.sites) await storeSiteSek(this.vault.url, this.token, site);
     for (const site of this.sites) {
       await waitFor(`replica of site ${site}`, async () => {
         const { rows } = await this.db.query(
@@ -231,6 +242,7 @@ export class Harness {
       serviceEnvFor('emr-gateway', this.env, {
         DATABASE_SCHEMA: this.schema,
         ADMIN_JWKS_URL: `${this.vault.url}/.well-known/jwks.json`,
+        VAULT_SERVICE_URL: this.vault.url,
         EMR_TELUS_API_URL: `${this.sim.url}/telus/v1`,
         EMR_ACCURO_API_URL: `${this.sim.url}/accuro`,
         EMR_HTTP_TIMEOUT_MS: '3000',
@@ -277,7 +289,7 @@ export class Harness {
     sitting?: { id: string; index: number; total: number },
   ): Promise<string> {
     const commandId = randomUUID();
-    const sealed = await this.cipher.seal(site, Buffer.from(JSON.stringify(content)));
+    const sealed = await this.cipher.seal(site, commandId, Buffer.from(JSON.stringify(content)));
     await this.send(Events.emrCommand, site, {
       commandId,
       kind,

@@ -36,6 +36,10 @@ export class AppModule {
               Topics.auditRecorded,
             ],
           },
+          // Vault holds only this service's own key (read once at start-up); the request paths do
+          // not touch it, so a Vault outage must not take intake out of rotation: senders get the
+          // FHIR 503 + Retry-After from the vault service's answer instead.
+          vault: { ...config, inReadiness: false },
         }),
         AuthModule.forRoot({
           serviceName: SERVICE_NAME,

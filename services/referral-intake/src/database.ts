@@ -3,8 +3,9 @@ import { SiteReplicaTable1732300000100 } from '@cloud-connect/service-kit';
 import { CopyDeliveries1732300003200 } from './copies/copies.migration';
 import { Integrations1732300003000 } from './integrations/integrations.migration';
 import { OAuthClients1732300004000 } from './oauth/oauth.migration';
+import { OAuthSigningKeysServiceSealed1732300004100 } from './oauth/signing-keys-sealing.migration';
 import { Referrals1732300003100 } from './referrals/referrals.migration';
-import { StatusUpdates1732300004100 } from './status-updates/status-updates.migration';
+import { StatusUpdates1732300004200 } from './status-updates/status-updates.migration';
 
 /** Migrations of the `intake` schema (used by the service and by the admin CLI). */
 export const INTAKE_MIGRATIONS = [
@@ -14,5 +15,6 @@ export const INTAKE_MIGRATIONS = [
   Referrals1732300003100,
   CopyDeliveries1732300003200,
   OAuthClients1732300004000,
-  StatusUpdates1732300004100,
+  OAuthSigningKeysServiceSealed1732300004100,
+  StatusUpdates1732300004200,
 ];

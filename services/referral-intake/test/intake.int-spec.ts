@@ -2,14 +2,19 @@
 // referral-intake as a real process on the real stack: inbound eReferrals (accepted, idempotent,
 // encrypted, published through the outbox), the bad-input corpus, Kafka down, SIGKILL after 2xx,
 // and outbound copies with retries, dead letters and replay. Integrations are made with the CLI.
+// Bundles are encrypted by the real vault service under each site's SEK.
+import { ServiceTokenIssuer } from '@cloud-connect/auth';
+import { VaultPhiCipher } from '@cloud-connect/phi-client';
 import {
   distDir,
   freePort,
+  provisionSiteSek,
   readTopic,
   ServiceProcess,
   serviceEnvFor,
   stackCtl,
   stackEnv,
+  TEST_SERVICE_AUTH_SECRET,
   uniqueName,
   waitFor,
 } from '@cloud-connect/testing';
@@ -22,10 +27,14 @@ import { FIXTURES, addServiceRequestWithQuirks } from '../src/fixtures/ereferral
 
 const env = stackEnv();
 const schema = uniqueName('intake_it');
+const vaultSchema = uniqueName('intake_it_vault');
 const SITE = '4101';
 const OTHER_SITE = '4102';
 const COPY_SITE = '4103';
 const MAX_BODY = 300000;
+/** A site number no suite has given an SEK (Vault's KV is shared by every suite on the stack). */
+const SEKLESS = String(810000000 + Math.floor(Math.random() * 9999999));
+let vaultUrl = '';
 
 type Json = Record<string, any>;
 
@@ -39,6 +48,9 @@ function cli(args: string[]): Promise<{ code: number; json: Json; stderr: string
           PATH: process.env['PATH'] ?? '',
           DATABASE_URL: env.DATABASE_URL,
           INTAKE_DATABASE_SCHEMA: schema,
+          // Outbound keys are encrypted through the vault service, as referral-intake.
+          VAULT_SERVICE_URL: vaultUrl,
+          SERVICE_AUTH_SECRET: TEST_SERVICE_AUTH_SECRET,
         },
         timeout: 60000,
       },
@@ -62,6 +74,7 @@ async function createIntegration(args: string[]): Promise<{ id: string; apiKey?:
 }
 
 describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
+  let vault: ServiceProcess;
   let service: ServiceProcess;
   let db: Client;
   let key: string;
@@ -74,6 +87,7 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
       service?.port ?? (await freePort()),
       serviceEnvFor('referral-intake', env, {
         DATABASE_SCHEMA: schema,
+        VAULT_SERVICE_URL: vault.url,
         INTAKE_MAX_BODY_BYTES: String(MAX_BODY),
         COPY_ALLOW_HTTP: 'true',
         COPY_MAX_ATTEMPTS: '3',
@@ -113,6 +127,15 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
   beforeAll(async () => {
     db = new Client({ connectionString: env.DATABASE_URL });
     await db.connect();
+    vault = new ServiceProcess(
+      'vault',
+      await freePort(),
+      serviceEnvFor('vault', env, { DATABASE_SCHEMA: vaultSchema }),
+    ).start();
+    await vault.waitReady(90000);
+    vaultUrl = vault.url;
+    for (const site of [SITE, OTHER_SITE, COPY_SITE])
+      await provisionSiteSek({ vaultUrl, databaseUrl: env.DATABASE_URL, vaultSchema, site });
     key = (await createIntegration(['--site', SITE, '--name', 'CHR'])).apiKey!;
     otherKey = 'Zx81-kq0PbW2v9LmTe4RyU7n-other-site';
     await createIntegration(['--site', OTHER_SITE, '--name', 'CHR', '--key', otherKey]);
@@ -122,11 +145,13 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
     limitedKey = (await createIntegration(['--site', SITE, '--name', 'Slow sender', '--rate-limit', '1']))
       .apiKey!;
     await start();
-  });
+  }, 240000);
 
   afterAll(async () => {
     await service?.stop();
+    await vault?.stop();
     await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await db.query(`DROP SCHEMA IF EXISTS "${vaultSchema}" CASCADE`);
     await db.end();
   });
 
@@ -153,6 +178,68 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
       expect(row.bundle_ciphertext.includes(Buffer.from('9876543217'))).toBe(false);
     }
   });
+
+  it('the bundle at rest opens only through the vault service, for its own site and record', async () => {
+    const bundle: Json = addServiceRequestWithQuirks();
+    expect((await post(bundle)).status).toBe(200);
+    const { rows } = await db.query(
+      `SELECT id, bundle_ciphertext FROM "${schema}".referrals WHERE site_number = $1 AND bundle_id = $2`,
+      [SITE, bundle['id']],
+    );
+    const row = rows[0] as { id: string; bundle_ciphertext: Buffer };
+    const cipher = new VaultPhiCipher({
+      baseUrl: vault.url,
+      tokens: new ServiceTokenIssuer('referral-intake', TEST_SERVICE_AUTH_SECRET),
+    });
+    const opened = JSON.parse((await cipher.decrypt(SITE, row.id, row.bundle_ciphertext)).toString()) as Json;
+    expect(opened['id']).toBe(bundle['id']);
+    for (const [site, record] of [
+      [OTHER_SITE, row.id],
+      [SITE, '00000000-0000-4000-8000-000000000000'],
+    ] as const) {
+      const refused = await cipher.decrypt(site, record, row.bundle_ciphertext).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ status: 422, retryable: false });
+    }
+  });
+
+  it('refuses a bundle for a site without an SEK: 503 + Retry-After saying why, nothing stored', async () => {
+    const sekKey = (await createIntegration(['--site', SEKLESS, '--name', 'CHR'])).apiKey!;
+    const outboxBefore = await outboxRows();
+    const answer = await post(addServiceRequestWithQuirks(), { 'Referral-Integration-API-Key': sekKey });
+    expect(answer.status).toBe(503);
+    expect(answer.json['resourceType']).toBe('OperationOutcome');
+    expect(answer.json['issue'][0].diagnostics).toContain(
+      `the receiving site (${SEKLESS}) has not stored its encryption key (SEK) yet`,
+    );
+    expect(answer.json['issue'][0].diagnostics).toContain('nothing was stored');
+    expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(60);
+    expect(await referrals(SEKLESS)).toBe(0);
+    expect(await outboxRows()).toBe(outboxBefore);
+  });
+
+  it('answers 503 with Retry-After while the vault service is unreachable, nothing stored; accepts again after', async () => {
+    const port = vault.port;
+    await vault.stop();
+    try {
+      const before = await referrals();
+      const outboxBefore = await outboxRows();
+      const answer = await post(addServiceRequestWithQuirks());
+      expect(answer.status).toBe(503);
+      expect(answer.json['resourceType']).toBe('OperationOutcome');
+      expect(answer.json['issue'][0].diagnostics).toContain('encryption service is unavailable');
+      expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await referrals()).toBe(before);
+      expect(await outboxRows()).toBe(outboxBefore);
+    } finally {
+      vault = new ServiceProcess(
+        'vault',
+        port,
+        serviceEnvFor('vault', env, { DATABASE_SCHEMA: vaultSchema }),
+      ).start();
+      await vault.waitReady(90000);
+    }
+    expect((await post(addServiceRequestWithQuirks())).status).toBe(200);
+  }, 120000);
 
   it('recognises a message echoed back in a new Bundle (same MessageHeader, same content) and applies nothing', async () => {
     const bundle: Json = addServiceRequestWithQuirks();

@@ -5,6 +5,7 @@ import {
   createUser,
   distDir,
   freePort,
+  provisionSiteSek,
   ServiceProcess,
   serviceEnvFor,
   signIn,
@@ -21,6 +22,8 @@ const intakeSchema = uniqueName('intake_admin');
 const vaultSchema = uniqueName('vault_admin');
 const SITE = '5101';
 const OTHER_SITE = '5102';
+/** A site number no suite has given an SEK (Vault's KV is shared by every suite on the stack). */
+const SEKLESS = String(800000000 + Math.floor(Math.random() * 99999999));
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 function cli(args: string[]): Promise<void> {
@@ -62,10 +65,11 @@ describe('integrations admin API (real vault sign-in, real intake)', () => {
       serviceEnvFor('referral-intake', env, {
         DATABASE_SCHEMA: intakeSchema,
         ADMIN_JWKS_URL: `${vault.url}/.well-known/jwks.json`,
+        VAULT_SERVICE_URL: vault.url,
       }),
     ).start();
     await intake.waitReady(90000);
-    for (const site of [SITE, OTHER_SITE]) {
+    for (const site of [SITE, OTHER_SITE, SEKLESS]) {
       await cli([
         'site',
         'create',
@@ -85,7 +89,8 @@ describe('integrations admin API (real vault sign-in, real intake)', () => {
       siteNumber: SITE,
     });
     token = await signIn(vault.url, 'admin@clinic.ca', 'correct horse battery staple 42');
-  });
+    await provisionSiteSek({ vaultUrl: vault.url, databaseUrl: env.DATABASE_URL, vaultSchema, site: SITE });
+  }, 180000);
 
   afterAll(async () => {
     await Promise.all([intake?.stop(), vault?.stop()]);
@@ -175,5 +180,50 @@ describe('integrations admin API (real vault sign-in, real intake)', () => {
       'integration.disable',
     ]);
     expect(audit.rows.every((r: Json) => String(r.actor).startsWith('user:'))).toBe(true);
+  });
+
+  it('says why an integration with an outbound key cannot be saved before the site has an SEK; saves it once one exists', async () => {
+    await createUser({
+      databaseUrl: env.DATABASE_URL,
+      vaultSchema,
+      email: `admin-${SEKLESS}@clinic.ca`,
+      password: 'correct horse battery staple 42',
+      siteNumber: SEKLESS,
+    });
+    const bearer = await signIn(vault.url, `admin-${SEKLESS}@clinic.ca`, 'correct horse battery staple 42');
+    const withCopies = {
+      name: 'Copies',
+      requestUrl: 'https://receiver.example/fhir',
+      outboundKey: 'outbound-key-for-the-receiver-0123456789',
+      sendCopies: true,
+    };
+    const refused = await admin('POST', `${SEKLESS}/integrations`, withCopies, bearer);
+    expect(refused.status).toBe(409);
+    expect(refused.json['code']).toBe('sek-required');
+    expect(refused.json['message']).toContain('has not stored its encryption key (SEK) yet');
+    expect(refused.json['message']).toContain('Nothing was saved');
+    expect(refused.text).not.toContain(withCopies.outboundKey);
+    const none = await db.query(
+      `SELECT count(*)::int AS n FROM "${intakeSchema}".integrations WHERE site_number = $1`,
+      [SEKLESS],
+    );
+    expect(none.rows[0].n).toBe(0);
+    // Without an outbound key nothing needs the SEK.
+    expect((await admin('POST', `${SEKLESS}/integrations`, { name: 'Sender' }, bearer)).status).toBe(201);
+    await provisionSiteSek({
+      vaultUrl: vault.url,
+      databaseUrl: env.DATABASE_URL,
+      vaultSchema,
+      site: SEKLESS,
+    });
+    const saved = await admin('POST', `${SEKLESS}/integrations`, withCopies, bearer);
+    expect(saved.status).toBe(201);
+    const stored = await db.query(
+      `SELECT outbound_key_ciphertext FROM "${intakeSchema}".integrations WHERE id = $1`,
+      [saved.json['integration'].id],
+    );
+    expect(
+      (stored.rows[0].outbound_key_ciphertext as Buffer).includes(Buffer.from(withCopies.outboundKey)),
+    ).toBe(false);
   });
 });

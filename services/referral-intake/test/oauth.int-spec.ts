@@ -3,9 +3,12 @@
 // the vault service signs admins in, referral-intake runs as a process, referrals arrive through
 // its real inbound endpoint, integrators use openid-client for tokens and fhir-kit-client for FHIR.
 import {
+  appRoleFor,
   createUser,
   distDir,
   freePort,
+  provisionSiteSek,
+  type ProvisionedSek,
   REPO_ROOT,
   ServiceProcess,
   serviceEnvFor,
@@ -20,12 +23,11 @@ import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
+import { createDecipheriv, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Issuer } from 'openid-client';
 import { Client as Pg } from 'pg';
-import { DEVELOPMENT_PHI_KEY } from '../src/config';
-import { DevelopmentKeyPhiCipher } from '../src/crypto/phi-cipher';
+import { SERVICE_KEY_PATH } from '../src/crypto/service-keys';
 import { addServiceRequestWithQuirks } from '../src/fixtures/ereferral-bundles';
 
 const env = stackEnv();
@@ -108,6 +110,8 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
   let rsaKey: KeyLike;
   let ecKey: KeyLike;
   const posted: Record<string, string[]> = {};
+  const seks: Record<string, ProvisionedSek> = {};
+  let intakeRole: Awaited<ReturnType<typeof appRoleFor>> | undefined;
 
   const admin = (path: string, init: { method?: string; body?: unknown; token?: string | null } = {}) =>
     fetch(`${intake.url}/admin/sites/${path}`, {
@@ -234,12 +238,24 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
       serviceEnvFor('vault', env, { DATABASE_SCHEMA: vaultSchema }),
     ).start();
     await vault.waitReady(90000);
+    for (const site of [SITE, OTHER])
+      seks[site] = await provisionSiteSek({
+        vaultUrl: vault.url,
+        databaseUrl: env.DATABASE_URL,
+        vaultSchema,
+        site,
+      });
+    // referral-intake logs in to Vault with an AppRole bound to its committed policy file only
+    // (deploy/vault/policies/referral-intake.hcl): its service key works under that policy.
+    intakeRole = await appRoleFor(env, 'referral-intake', `test-${schema}`);
     intake = new ServiceProcess(
       'referral-intake',
       await freePort(),
       serviceEnvFor('referral-intake', env, {
+        ...intakeRole.env,
         DATABASE_SCHEMA: schema,
         ADMIN_JWKS_URL: `${vault.url}/.well-known/jwks.json`,
+        VAULT_SERVICE_URL: vault.url,
         OAUTH_THROTTLE_CLIENT_MAX_FAILURES: '8',
         OAUTH_THROTTLE_ADDRESS_MAX_FAILURES: '40',
         OAUTH_THROTTLE_WINDOW_SECONDS: String(WINDOW_S),
@@ -275,6 +291,7 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
   afterAll(async () => {
     await intake?.stop();
     await vault?.stop();
+    await intakeRole?.remove();
     if (db) {
       for (const s of [schema, vaultSchema]) await db.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
       await db.end();
@@ -593,15 +610,27 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
     expect(tamperedAnswer.status).toBe(401);
     expect(tamperedAnswer.headers.get('www-authenticate')).toContain('invalid_token');
 
-    // An expired token signed with the service's own key (decrypted here with the development PHI key).
+    // An expired token signed with the service's own key: its private half is sealed in Postgres
+    // under referral-intake's service key, which only Vault holds (read here with the root token).
     const keyRow = await db.query(
       `SELECT kid, private_ciphertext FROM "${schema}".oauth_signing_keys ORDER BY created_at DESC LIMIT 1`,
     );
-    const cipher = new DevelopmentKeyPhiCipher(Buffer.from(DEVELOPMENT_PHI_KEY, 'base64'));
+    const sealed = keyRow.rows[0].private_ciphertext as Buffer;
+    expect(sealed.includes(Buffer.from('"d":'))).toBe(false);
+    const kv = (await (
+      await fetch(`${env.VAULT_ADDR}/v1/${SERVICE_KEY_PATH}`, {
+        headers: { 'x-vault-token': env.VAULT_TOKEN },
+      })
+    ).json()) as Json;
+    const decipher = createDecipheriv(
+      'aes-256-gcm',
+      Buffer.from(kv['data'].data.key, 'base64'),
+      sealed.subarray(1, 13),
+    );
+    decipher.setAAD(Buffer.from(`cloud-connect:referral-intake:oauth-signing-key:${keyRow.rows[0].kid}`));
+    decipher.setAuthTag(sealed.subarray(13, 29));
     const jwk = JSON.parse(
-      (
-        await cipher.decrypt('oauth-signing-keys', keyRow.rows[0].kid, keyRow.rows[0].private_ciphertext)
-      ).toString(),
+      Buffer.concat([decipher.update(sealed.subarray(29)), decipher.final()]).toString(),
     ) as JWK;
     const now = Math.floor(Date.now() / 1000);
     const expired = await new SignJWT({ site: SITE, client_id: clientId, scope: 'system/ServiceRequest.rs' })
@@ -724,6 +753,30 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
     expect(new Set(seen).size).toBe(seen.length);
     expect([...seen].sort()).toEqual([...(posted[SITE] ?? [])].sort());
   }, 120000);
+
+  it('after the site replaces its SEK, earlier referrals stay readable through the pull API, and new ones too', async () => {
+    const { clientId, secret } = await createClient(SITE, {
+      name: 'After rotation',
+      scopes: ['system/ServiceRequest.rs', 'system/Bundle.rs'],
+    });
+    const token = await secretToken(clientId, secret, 'client_secret_basic');
+    const earlier = posted[SITE]?.[0] ?? '';
+    const sek = seks[SITE];
+    if (!sek) throw new Error('no SEK provisioned');
+    await sek.replace();
+    const newer = await postReferral(SITE);
+    for (const id of [earlier, newer]) {
+      const read = await get(`ServiceRequest/${id}`, token);
+      expect({ id, status: read.status }).toEqual({ id, status: 200 });
+      expect(((await read.json()) as Json)['id']).toBe(id);
+    }
+    // Stored under different SEK versions (the envelope's bytes 1..4).
+    const versions = await db.query(
+      `SELECT DISTINCT get_byte(bundle_ciphertext, 4) AS v FROM "${schema}".referrals WHERE site_number = $1`,
+      [SITE],
+    );
+    expect(versions.rows.length).toBeGreaterThanOrEqual(2);
+  });
 
   it('throttles failed authentications per client and per address, and recovers after the window', async () => {
     await sleep(WINDOW_S * 1000);

@@ -7,6 +7,7 @@ import { createKafka } from '@cloud-connect/kafka';
 import {
   createUser,
   freePort,
+  provisionSiteSek,
   readTopic,
   ServiceProcess,
   serviceEnvFor,
@@ -27,8 +28,8 @@ import { loadFhirKitClient, runCli, type Json } from './support';
 const env = stackEnv();
 const vaultSchema = uniqueName('status_vault');
 const schema = uniqueName('status_intake');
-const SITE = String(6100 + Math.floor(Math.random() * 800));
-const OTHER = String(Number(SITE) + 1000);
+const SITE = String(420000000 + Math.floor(Math.random() * 9999999));
+const OTHER = String(Number(SITE) + 10000000);
 const PASSWORD = 'correct horse battery staple';
 const FhirKit = loadFhirKitClient();
 
@@ -136,12 +137,16 @@ describe('status back from integrators (real vault, referral-intake, Postgres, K
       serviceEnvFor('vault', env, { DATABASE_SCHEMA: vaultSchema }),
     ).start();
     await vault.waitReady(90000);
+    // Referral messages are stored encrypted under each site's SEK, through the vault service.
+    for (const site of [SITE, OTHER])
+      await provisionSiteSek({ vaultUrl: vault.url, databaseUrl: env.DATABASE_URL, vaultSchema, site });
     intake = new ServiceProcess(
       'referral-intake',
       await freePort(),
       serviceEnvFor('referral-intake', env, {
         DATABASE_SCHEMA: schema,
         ADMIN_JWKS_URL: `${vault.url}/.well-known/jwks.json`,
+        VAULT_SERVICE_URL: vault.url,
         FHIR_SNAPSHOT_LAG_MS: '200',
       }),
     ).start();

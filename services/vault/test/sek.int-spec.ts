@@ -4,17 +4,18 @@
 import { ServiceTokenIssuer } from '@cloud-connect/auth';
 import { PhiClientError, VaultPhiCipher } from '@cloud-connect/phi-client';
 import {
+  appRoleFor,
   createUser,
   distDir,
   freePort,
   MailInbox,
-  REPO_ROOT,
   ServiceProcess,
   serviceEnvFor,
   signIn,
   sleep,
   stackCtl,
   stackEnv,
+  storedTestSeks,
   testLogDir,
   TEST_SERVICE_AUTH_SECRET,
   uniqueName,
@@ -64,33 +65,10 @@ function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string
  * The vault service runs under an AppRole bound to its policy file only
  * (deploy/vault/policies/vault-service.hcl): every test below also proves that policy suffices.
  */
-async function appRoleFor(policy: string): Promise<Record<string, string>> {
-  const role = `test-${prefix}`;
-  const vaultApi = async (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> => {
-    const response = await fetch(`${env.VAULT_ADDR}/v1/${path}`, {
-      method,
-      headers: { 'x-vault-token': env.VAULT_TOKEN, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    if (!response.ok) throw new Error(`vault ${method} ${path}: ${response.status}`);
-    return response.status === 204 ? {} : ((await response.json()) as Record<string, unknown>);
-  };
-  // Load the policy from its file, so the test proves the committed file (not whatever a
-  // long-running stack loaded when it started).
-  await vaultApi('PUT', `sys/policies/acl/${policy}`, {
-    policy: readFileSync(join(REPO_ROOT, 'deploy', 'vault', 'policies', `${policy}.hcl`), 'utf8'),
-  });
-  await vaultApi('POST', `auth/approle/role/${role}`, {
-    token_policies: [policy],
-    token_ttl: '1h',
-    secret_id_ttl: '2h',
-  });
-  const roleId = (await vaultApi('GET', `auth/approle/role/${role}/role-id`))['data'] as { role_id: string };
-  const secretId = (await vaultApi('POST', `auth/approle/role/${role}/secret-id`))['data'] as {
-    secret_id: string;
-  };
-  secrets.push(secretId.secret_id);
-  return { VAULT_AUTH_METHOD: 'approle', VAULT_ROLE_ID: roleId.role_id, VAULT_SECRET_ID: secretId.secret_id };
+async function appRoleEnv(policy: string): Promise<Record<string, string>> {
+  const role = await appRoleFor(env, policy, `test-${prefix}`);
+  secrets.push(role.secretId);
+  return role.env;
 }
 
 describe('SEK custody, audit trail, alerts and PHI crypto (real services and stack)', () => {
@@ -137,7 +115,7 @@ describe('SEK custody, audit trail, alerts and PHI crypto (real services and sta
     vault = new ServiceProcess(
       'vault',
       await freePort(),
-      serviceEnvFor('vault', env, { DATABASE_SCHEMA: vaultSchema, ...(await appRoleFor('vault-service')) }),
+      serviceEnvFor('vault', env, { DATABASE_SCHEMA: vaultSchema, ...(await appRoleEnv('vault-service')) }),
     ).start();
     notifier = new ServiceProcess(
       'notifier',
@@ -539,6 +517,8 @@ describe('SEK custody, audit trail, alerts and PHI crypto (real services and sta
     const dir = testLogDir();
     const files = readdirSync(dir).filter((f) => f.endsWith('.log'));
     expect(files.length).toBeGreaterThan(0);
+    // Also every SEK the other suites stored through provisionSiteSek/storeSiteSek.
+    secrets.push(...storedTestSeks());
     for (const file of files) {
       const text = readFileSync(join(dir, file), 'utf8');
       for (const secret of secrets)

@@ -1,6 +1,8 @@
 import { PRODUCT_EVENTS } from '@cloud-connect/contracts';
 import { createServiceDataSource, migrateSchema, OutboxWriter, schemaOf } from '@cloud-connect/db';
 import { EventRegistry } from '@cloud-connect/kafka';
+import { ServiceTokenIssuer } from '@cloud-connect/auth';
+import { VaultPhiCipher } from '@cloud-connect/phi-client';
 import type { Command } from 'commander';
 import { userInfo } from 'node:os';
 import type { DataSource } from 'typeorm';
@@ -9,7 +11,6 @@ import {
   ListDeliveries,
   ReplayDeliveries,
 } from '../../../services/referral-intake/src/copies/delivery-admin';
-import { DevelopmentKeyPhiCipher } from '../../../services/referral-intake/src/crypto/phi-cipher';
 import { INTAKE_MIGRATIONS } from '../../../services/referral-intake/src/database';
 import { IntegrationError } from '../../../services/referral-intake/src/integrations/integration';
 import {
@@ -19,14 +20,36 @@ import {
   SetIntegrationEnabled,
   type IntegrationDeps,
 } from '../../../services/referral-intake/src/integrations/integration-use-cases';
+import { existingServiceAuthSecret } from './local-services';
 import { CliError, printJson } from './output';
 
 /**
  * `integration ...`: operator actions run next to the database through the referral-intake
- * service's own use cases (same rules, same audit events through its outbox). The key pepper and
- * PHI key come from INTAKE_KEY_PEPPER / INTAKE_PHI_KEY (development fallbacks unless
- * NODE_ENV=production), exactly as the service reads them.
+ * service's own use cases (same rules, same audit events through its outbox). The key pepper comes
+ * from INTAKE_KEY_PEPPER (development fallback unless NODE_ENV=production), exactly as the service
+ * reads it. An outbound key is encrypted like the service does it: through the vault service
+ * (VAULT_SERVICE_URL, default http://127.0.0.1:3003) as referral-intake, with a service token made
+ * from SERVICE_AUTH_SECRET (default: the local stack's).
  */
+function phiCipher(): VaultPhiCipher {
+  const secret = process.env['SERVICE_AUTH_SECRET'] ?? existingServiceAuthSecret();
+  return new VaultPhiCipher({
+    baseUrl:
+      process.env['VAULT_SERVICE_URL'] ?? process.env['CC_VAULT_SERVICE_URL'] ?? 'http://127.0.0.1:3003',
+    tokens: {
+      tokenFor: (audience: string) => {
+        if (!secret)
+          throw new CliError(
+            'missing-config',
+            'SERVICE_AUTH_SECRET is needed to encrypt an outbound key through the vault service',
+            2,
+          );
+        return new ServiceTokenIssuer('referral-intake', secret).tokenFor(audience);
+      },
+    },
+  });
+}
+
 async function withIntake<T>(
   databaseUrl: () => string,
   work: (deps: IntegrationDeps) => Promise<T>,
@@ -34,7 +57,6 @@ async function withIntake<T>(
   const secrets = intakeSecrets({
     NODE_ENV: process.env['NODE_ENV'],
     INTAKE_KEY_PEPPER: process.env['INTAKE_KEY_PEPPER'],
-    INTAKE_PHI_KEY: process.env['INTAKE_PHI_KEY'],
   });
   const dataSource: DataSource = createServiceDataSource({
     url: databaseUrl(),
@@ -54,7 +76,7 @@ async function withIntake<T>(
       outbox: new OutboxWriter(registry, schema),
       registry,
       keyPepper: secrets.keyPepper,
-      cipher: new DevelopmentKeyPhiCipher(secrets.phiKey),
+      cipher: phiCipher(),
       allowHttpRequestUrls:
         process.env['NODE_ENV'] !== 'production' || process.env['COPY_ALLOW_HTTP'] === 'true',
     });

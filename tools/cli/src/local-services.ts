@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { distDir, REPO_ROOT, stackStateDir, waitFor, type StackEnv } from '@cloud-connect/testing';
 
 export const SERVICES = [
-  { name: 'referral-intake', port: 3001, usesVault: false },
+  { name: 'referral-intake', port: 3001, usesVault: true, policy: 'referral-intake' },
   { name: 'emr-gateway', port: 3002, usesVault: true, policy: 'emr-gateway' },
   { name: 'vault', port: 3003, usesVault: true, policy: 'vault-service' },
   { name: 'scheduler', port: 3004, usesVault: false },
@@ -110,6 +110,12 @@ async function appRoleCredentials(
   return { roleId: roleId.data.role_id, secretId: secretId.data.secret_id };
 }
 
+/** The local stack's service-token secret, if `stack up` has made one. */
+export function existingServiceAuthSecret(): string | undefined {
+  const file = join(stackStateDir(), 'secrets', 'service-auth-secret');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+}
+
 /** One random service-token secret per local stack, kept with the stack's other secrets. */
 function serviceAuthSecret(): string {
   const file = join(stackStateDir(), 'secrets', 'service-auth-secret');
@@ -136,6 +142,7 @@ export async function startServices(env: StackEnv): Promise<void> {
       VAULT_ADDR: env.VAULT_ADDR,
       SERVICE_AUTH_SECRET: serviceAuthSecret(),
       ADMIN_JWKS_URL: 'http://127.0.0.1:3003/.well-known/jwks.json',
+      VAULT_SERVICE_URL: 'http://127.0.0.1:3003',
     };
     if (service.usesVault) {
       const { roleId, secretId } = await appRoleCredentials(env, service.policy);

@@ -96,6 +96,10 @@ app.kubernetes.io/component: {{ .name }}
 {{- $vaultSvc := get $v.services "vault" -}}
 {{- $vaultCtx := dict "root" .root "name" "vault" "svc" $vaultSvc -}}
 {{- $_ := set $env "ADMIN_JWKS_URL" (printf "http://%s:%v/.well-known/jwks.json" (include "cc.component" $vaultCtx) $vaultSvc.port) -}}
+{{- if has .name (list "referral-intake" "emr-gateway") -}}
+{{- /* PHI is encrypted by the vault service's envelope encryption under each site's SEK. */ -}}
+{{- $_ := set $env "VAULT_SERVICE_URL" (printf "http://%s:%v" (include "cc.component" $vaultCtx) $vaultSvc.port) -}}
+{{- end -}}
 {{- end -}}
 {{- if .svc.vault.enabled -}}
 {{- $_ := set $env "VAULT_ADDR" $v.externals.vaultAddr -}}

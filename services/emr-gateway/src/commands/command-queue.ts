@@ -168,7 +168,7 @@ export class EmrCommandQueue {
   /** Opens a command's sealed content (plaintext only in memory). */
   private async open(command: QueuedCommand): Promise<unknown> {
     if (!command.sealed) throw new EmrError('invalid', 'command has no content');
-    const plaintext = await this.cipher.open(command.siteNumber, command.sealed);
+    const plaintext = await this.cipher.open(command.siteNumber, command.commandId, command.sealed);
     return JSON.parse(plaintext.toString('utf8')) as unknown;
   }
 

@@ -1,6 +1,7 @@
 import { EmrError } from '../adapters/emr-adapter';
 import { combineNotes, decideFailure } from './failure-policy';
-import { DevelopmentPhiCipher, PhiCipherError } from './phi-cipher';
+import { PhiClientError } from '@cloud-connect/phi-client';
+import { commandRecordId, PhiCipherError, SEALED_ALG, VaultCommandCipher } from './phi-cipher';
 
 const SCHEDULE = [60000, 120000, 3600000];
 const HOUR = 3600000;
@@ -50,20 +51,41 @@ describe('failure policy', () => {
   });
 });
 
-describe('DevelopmentPhiCipher', () => {
-  const cipher = new DevelopmentPhiCipher('x'.repeat(40));
+describe('VaultCommandCipher failure classes', () => {
+  const failing = (error: PhiClientError) =>
+    new VaultCommandCipher({
+      encrypt: () => Promise.reject(error),
+      decrypt: () => Promise.reject(error),
+    });
+  const sealed = { alg: SEALED_ALG, envelope: Buffer.from('x').toString('base64') } as const;
 
-  it('round-trips for the site it sealed for, and for no other', async () => {
-    const sealed = await cipher.seal('1234', Buffer.from('Jane Doe, HCN 9876543210'));
-    expect(sealed.ciphertext).not.toContain('Jane');
-    expect((await cipher.open('1234', sealed)).toString()).toBe('Jane Doe, HCN 9876543210');
-    await expect(cipher.open('1235', sealed)).rejects.toThrow(PhiCipherError);
-    await expect(
-      cipher.open('1234', { ...sealed, tag: Buffer.alloc(16).toString('base64') }),
-    ).rejects.toThrow(PhiCipherError);
+  it('content that will never open is a PhiCipherError (dead-letter)', async () => {
+    const refused = await failing(new PhiClientError(422, 'not-authentic', 'no', false))
+      .open('1234', 'c', sealed)
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(PhiCipherError);
+    expect(decideFailure(refused, 0, 0, SCHEDULE, HOUR).action).toBe('dead-letter');
+    const unknown = await failing(new PhiClientError(422, 'x', 'no', false))
+      .open('1234', 'c', { alg: 'A256GCM', envelope: '' } as unknown as typeof sealed)
+      .catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(PhiCipherError);
   });
 
-  it('refuses a short key', () => {
-    expect(() => new DevelopmentPhiCipher('short')).toThrow(PhiCipherError);
+  it('the vault service down (or refusing our token) stays a quiet retry', async () => {
+    for (const error of [
+      new PhiClientError(503, 'unavailable', 'down', true),
+      new PhiClientError(0, 'unreachable', 'down', true),
+      new PhiClientError(403, 'forbidden', 'no', false),
+    ]) {
+      const failed = await failing(error)
+        .open('1234', 'c', sealed)
+        .catch((e: unknown) => e);
+      expect(failed).toBe(error);
+      expect(decideFailure(failed, 0, 0, SCHEDULE, HOUR)).toMatchObject({ action: 'retry', alert: false });
+    }
+  });
+
+  it('binds the envelope to the command id', () => {
+    expect(commandRecordId('0b6e')).toBe('emr-command/0b6e');
   });
 });

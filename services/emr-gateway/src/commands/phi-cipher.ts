@@ -1,23 +1,31 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { PhiClientError, type PhiCipher as EnvelopeCipher } from '@cloud-connect/phi-client';
 
-/** Sealed command content as it travels in `emr.command` (libs/contracts). */
+/** Algorithm tag of sealed command content: the vault service's PHI envelope, format 1. */
+export const SEALED_ALG = 'cc-phi-envelope-v1';
+
+/** Sealed command content as it travels in `emr.command` (libs/contracts `emrCommandV1.sealed`). */
 export interface SealedContent {
-  alg: 'A256GCM';
-  keyId: string;
-  iv: string;
-  tag: string;
-  ciphertext: string;
+  alg: typeof SEALED_ALG;
+  /** The vault service's envelope (base64): SEK version, wrapped data key, AES-256-GCM ciphertext. */
+  envelope: string;
+}
+
+/** The record id the envelope is bound to (with the site): producer and gateway both know it. */
+export function commandRecordId(commandId: string): string {
+  return `emr-command/${commandId}`;
 }
 
 /**
- * Seals and opens PHI for one site. The production implementation belongs to the `vault` service
- * (envelope encryption under keys wrapped by the site's SEK); the gateway depends on this interface only.
+ * Seals and opens a command's content for one site through the vault service's envelope
+ * encryption (keys derived from the site's SEK; site and `emr-command/<commandId>` authenticated
+ * as associated data, so content moved to another site or command does not open).
  */
 export interface PhiCipher {
-  seal(siteNumber: string, plaintext: Buffer): Promise<SealedContent>;
-  open(siteNumber: string, sealed: SealedContent): Promise<Buffer>;
+  seal(siteNumber: string, commandId: string, plaintext: Buffer): Promise<SealedContent>;
+  open(siteNumber: string, commandId: string, sealed: SealedContent): Promise<Buffer>;
 }
 
+/** Content that will never open (wrong site or command, tampered, unknown format): dead-letter. */
 export class PhiCipherError extends Error {
   constructor(message: string) {
     super(message);
@@ -26,55 +34,39 @@ export class PhiCipherError extends Error {
 }
 
 /**
- * DEVELOPMENT ONLY: AES-256-GCM under a per-site key derived (HKDF-SHA256) from one shared
- * development secret. It gives the real wire shape and real authenticated encryption, but its
- * keys are not wrapped by the site's SEK: replace it with the vault service's envelope encryption.
+ * The gateway's PhiCipher over the vault service client. A vault service or Vault outage stays a
+ * retryable `PhiClientError` (the queue retries without alerting the clinic); a refusal that no
+ * retry fixes becomes a `PhiCipherError`.
  */
-export class DevelopmentPhiCipher implements PhiCipher {
-  static readonly KEY_ID = 'dev-hkdf-sha256-v1';
+export class VaultCommandCipher implements PhiCipher {
+  constructor(private readonly client: EnvelopeCipher) {}
 
-  constructor(private readonly secret: string) {
-    if (secret.length < 32)
-      throw new PhiCipherError('the development PHI key must be at least 32 characters');
+  async seal(siteNumber: string, commandId: string, plaintext: Buffer): Promise<SealedContent> {
+    const envelope = await this.client.encrypt(siteNumber, commandRecordId(commandId), plaintext);
+    return { alg: SEALED_ALG, envelope: envelope.toString('base64') };
   }
 
-  private key(siteNumber: string): Buffer {
-    return Buffer.from(
-      hkdfSync('sha256', this.secret, `site:${siteNumber}`, 'cloud-connect emr-command content', 32),
-    );
-  }
-
-  seal(siteNumber: string, plaintext: Buffer): Promise<SealedContent> {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key(siteNumber), iv);
-    cipher.setAAD(Buffer.from(siteNumber));
-    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-    return Promise.resolve({
-      alg: 'A256GCM',
-      keyId: DevelopmentPhiCipher.KEY_ID,
-      iv: iv.toString('base64'),
-      tag: cipher.getAuthTag().toString('base64'),
-      ciphertext: ciphertext.toString('base64'),
-    });
-  }
-
-  open(siteNumber: string, sealed: SealedContent): Promise<Buffer> {
-    if (sealed.keyId !== DevelopmentPhiCipher.KEY_ID) {
-      return Promise.reject(new PhiCipherError(`unknown key id ${sealed.keyId}`));
+  async open(siteNumber: string, commandId: string, sealed: SealedContent): Promise<Buffer> {
+    const alg: unknown = (sealed as { alg?: unknown }).alg;
+    if (alg !== SEALED_ALG || typeof sealed.envelope !== 'string') {
+      throw new PhiCipherError('sealed content of an unknown format');
     }
     try {
-      const decipher = createDecipheriv(
-        'aes-256-gcm',
-        this.key(siteNumber),
-        Buffer.from(sealed.iv, 'base64'),
+      return await this.client.decrypt(
+        siteNumber,
+        commandRecordId(commandId),
+        Buffer.from(sealed.envelope, 'base64'),
       );
-      decipher.setAAD(Buffer.from(siteNumber));
-      decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
-      return Promise.resolve(
-        Buffer.concat([decipher.update(Buffer.from(sealed.ciphertext, 'base64')), decipher.final()]),
-      );
-    } catch {
-      return Promise.reject(new PhiCipherError('sealed content does not open for this site'));
+    } catch (error) {
+      if (
+        error instanceof PhiClientError &&
+        !error.retryable &&
+        error.status !== 401 &&
+        error.status !== 403
+      ) {
+        throw new PhiCipherError(`sealed content does not open for this site and command (${error.code})`);
+      }
+      throw error;
     }
   }
 }

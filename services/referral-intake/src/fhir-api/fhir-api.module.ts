@@ -5,7 +5,7 @@ import { LOGGER, SERVICE_CONFIG } from '@cloud-connect/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { DataSource } from 'typeorm';
 import type { IntakeConfig } from '../config';
-import { PHI_CIPHER, type PhiCipher } from '../crypto/phi-cipher';
+import { PHI_CIPHER, type BatchPhiCipher } from '../crypto/phi-cipher';
 import { AccessTokens } from '../oauth/access-tokens';
 import type { OAuthConfig } from '../oauth/oauth-config';
 import { OAUTH_CONFIG, OAuthModule } from '../oauth/oauth.module';
@@ -38,7 +38,12 @@ class FhirApiHttp implements OnModuleInit {
     {
       provide: ReadReferrals,
       inject: [DataSource, SERVICE_CONFIG, PHI_CIPHER, OAUTH_CONFIG],
-      useFactory: (dataSource: DataSource, config: IntakeConfig, cipher: PhiCipher, oauth: OAuthConfig) =>
+      useFactory: (
+        dataSource: DataSource,
+        config: IntakeConfig,
+        cipher: BatchPhiCipher,
+        oauth: OAuthConfig,
+      ) =>
         new ReadReferrals({
           dataSource,
           schema: config.DATABASE_SCHEMA,

@@ -2,6 +2,7 @@ import type { Logger } from '@cloud-connect/observability';
 import { safeError } from '@cloud-connect/observability';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isPhiUnavailable, PHI_RETRY_AFTER_SECONDS } from '../crypto/phi-cipher';
 import type { AccessTokens } from '../oauth/access-tokens';
 import { publicBaseUrl } from '../oauth/public-url';
 import { capabilityStatement } from './capability-statement';
@@ -18,6 +19,12 @@ export function registerFhirApiRoutes(
 ): void {
   void fastify.register((scope, _opts, done) => {
     scope.setErrorHandler((error, _request, reply) => {
+      if (isPhiUnavailable(error)) {
+        return send(reply, {
+          ...outcomeAnswer(503, 'transient', 'the encryption service is unavailable; retry later'),
+          headers: { 'Retry-After': String(PHI_RETRY_AFTER_SECONDS) },
+        });
+      }
       const errorId = randomUUID();
       options.logger.error({ errorId, error: safeError(error) }, 'FHIR read failed');
       return send(reply, outcomeAnswer(500, 'exception', `internal error (id ${errorId})`));

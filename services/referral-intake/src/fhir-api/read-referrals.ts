@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { PhiCipher } from '../crypto/phi-cipher';
+import type { BatchPhiCipher } from '../crypto/phi-cipher';
 import { allows } from '../oauth/scopes';
 import { outcomeAnswer, type FhirAnswer } from './fhir-outcome';
 import { type PageKey, ReferralReadsRepository, type ReferralVersion } from './referral-reads.repository';
@@ -30,6 +30,8 @@ interface Cursor {
 
 /** Rows one search request may decrypt before it answers with a next link (filters on PHI fields). */
 const SCAN_BUDGET = 2000;
+/** Records per call to the vault service (its limit). */
+const PHI_BATCH = 100;
 const INSTANT_US = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -44,7 +46,7 @@ export class ReadReferrals {
     private readonly deps: {
       dataSource: DataSource;
       schema: string;
-      cipher: PhiCipher;
+      cipher: BatchPhiCipher;
       snapshotLagMs: number;
     },
   ) {
@@ -80,11 +82,14 @@ export class ReadReferrals {
         limit,
       });
       let consumed = 0;
-      for (const row of rows) {
+      // One call to the vault service per 100 rows, not one per row.
+      const bundles = await this.decryptPage(caller.site, rows);
+      for (const [index, row] of rows.entries()) {
         consumed += 1;
         scanned += 1;
         after = { lastUpdated: row.lastUpdated, referralId: row.referralId };
-        const found = await this.serviceRequestOf(caller.site, row);
+        const bundle = bundles[index];
+        const found = bundle ? serviceRequestIn(row, bundle) : null;
         if (found && this.matches(query, found.resource, found.bundle))
           matches.push({ version: row, ...found });
         if (matches.length === query.count) break;
@@ -166,6 +171,18 @@ export class ReadReferrals {
     return { status: 200, body: await this.decrypt(caller.site, version) };
   }
 
+  private async decryptPage(site: string, rows: ReferralVersion[]): Promise<Resource[]> {
+    const bundles: Resource[] = [];
+    for (let i = 0; i < rows.length; i += PHI_BATCH) {
+      const opened = await this.deps.cipher.decryptBatch(
+        site,
+        rows.slice(i, i + PHI_BATCH).map((r) => ({ recordId: r.referralId, data: r.ciphertext })),
+      );
+      bundles.push(...opened.map((plaintext) => JSON.parse(plaintext.toString('utf8')) as Resource));
+    }
+    return bundles;
+  }
+
   private async decrypt(site: string, version: ReferralVersion): Promise<Resource> {
     const plaintext = await this.deps.cipher.decrypt(site, version.referralId, version.ciphertext);
     return JSON.parse(plaintext.toString('utf8')) as Resource;
@@ -175,19 +192,7 @@ export class ReadReferrals {
     site: string,
     version: ReferralVersion,
   ): Promise<{ resource: Resource; bundle: Resource } | null> {
-    const bundle = await this.decrypt(site, version);
-    const entries = (bundle['entry'] as Entry[] | undefined) ?? [];
-    const found = entries.find(
-      (e) => e.resource?.resourceType === 'ServiceRequest' && e.resource.id === version.serviceRequestId,
-    )?.resource;
-    if (!found) return null;
-    const meta = (found['meta'] as Record<string, unknown> | undefined) ?? {};
-    const resource = {
-      ...found,
-      ...(version.statusOverride ? { status: version.statusOverride } : {}),
-      meta: { ...meta, lastUpdated: version.lastUpdated, source: `Bundle/${version.bundleId}` },
-    };
-    return { resource, bundle };
+    return serviceRequestIn(version, await this.decrypt(site, version));
   }
 
   private matches(query: ServiceRequestQuery, sr: Resource, bundle: Resource): boolean {
@@ -249,4 +254,24 @@ function resolve(bundle: Resource, reference: string | undefined): Resource | nu
     if (reference === local || reference.endsWith(`/${local}`)) return r;
   }
   return null;
+}
+
+/** The referral's ServiceRequest in its decrypted bundle, with meta from the stored version. */
+function serviceRequestIn(
+  version: ReferralVersion,
+  bundle: Resource,
+): { resource: Resource; bundle: Resource } | null {
+  const entries = (bundle['entry'] as Entry[] | undefined) ?? [];
+  const found = entries.find(
+    (e) => e.resource?.resourceType === 'ServiceRequest' && e.resource.id === version.serviceRequestId,
+  )?.resource;
+  if (!found) return null;
+  const meta = (found['meta'] as Record<string, unknown> | undefined) ?? {};
+  const resource = {
+    ...found,
+    // The status its receiver set through status back, when newer than this version.
+    ...(version.statusOverride ? { status: version.statusOverride } : {}),
+    meta: { ...meta, lastUpdated: version.lastUpdated, source: `Bundle/${version.bundleId}` },
+  };
+  return { resource, bundle };
 }

@@ -3,7 +3,7 @@ import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { PhiCipher } from '../crypto/phi-cipher';
+import { isPhiUnavailable, isSekMissing, sekMissingMessage, type PhiCipher } from '../crypto/phi-cipher';
 import { generateApiKey, hashApiKey, keyHint, weakKeyReason } from './api-key';
 import {
   createIntegrationInput,
@@ -122,6 +122,29 @@ abstract class IntegrationUseCase {
 }
 
 export class CreateIntegration extends IntegrationUseCase {
+  /** The outbound key is a site secret: sealed under the site's SEK, so the site needs one first. */
+  private async sealOutboundKey(site: string, id: string, outboundKey: string): Promise<Buffer> {
+    try {
+      return await this.deps.cipher.encrypt(site, id, Buffer.from(outboundKey, 'utf8'));
+    } catch (error) {
+      if (isSekMissing(error)) {
+        throw new IntegrationError(
+          'sek-required',
+          `an integration with an outbound key cannot be saved yet: ${sekMissingMessage(site)}. ` +
+            'The outbound key is encrypted under that key. Nothing was saved; store the SEK, then ' +
+            'create the integration again (an integration without an outbound key can be saved now).',
+        );
+      }
+      if (isPhiUnavailable(error)) {
+        throw new IntegrationError(
+          'encryption-unavailable',
+          'the encryption service is unavailable, so the outbound key cannot be encrypted; nothing was saved, retry later',
+        );
+      }
+      throw error;
+    }
+  }
+
   async execute(site: string, input: CreateIntegrationInput, actor: string): Promise<IssuedKey> {
     const siteNumber = checkSite(site);
     const parsed = createIntegrationInput({ allowHttp: this.deps.allowHttpRequestUrls }).safeParse(input);
@@ -137,9 +160,7 @@ export class CreateIntegration extends IntegrationUseCase {
     const { key, origin } = this.newKey(value.key);
     const id = randomUUID();
     const outboundKeyCiphertext =
-      value.outboundKey === null
-        ? null
-        : await this.deps.cipher.encrypt(siteNumber, id, Buffer.from(value.outboundKey, 'utf8'));
+      value.outboundKey === null ? null : await this.sealOutboundKey(siteNumber, id, value.outboundKey);
     const integration = await this.transaction(async (tx) => {
       const inserted = await this.repo.insert(tx, {
         id,

@@ -33,7 +33,12 @@ export interface IntegrationView {
 
 export class IntegrationError extends Error {
   constructor(
-    readonly code: 'invalid-integration' | 'integration-not-found' | 'integration-exists',
+    readonly code:
+      | 'invalid-integration'
+      | 'integration-not-found'
+      | 'integration-exists'
+      | 'sek-required'
+      | 'encryption-unavailable',
     message: string,
     readonly details: string[] = [],
   ) {

@@ -10,9 +10,13 @@ import {
   Post,
   UseGuards,
   ConflictException,
+  HttpException,
+  Res,
 } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { actorOf, AllowAdmins, AuthGuard, CurrentPrincipal, type Principal } from '@cloud-connect/auth';
 import { ListDeliveries, ReplayDeliveries } from '../copies/delivery-admin';
+import { PHI_RETRY_AFTER_SECONDS } from '../crypto/phi-cipher';
 import type { DeliveryView } from '../copies/copy-deliveries.repository';
 // Bodies are typed as the use cases' input; the use cases validate them (zod) before anything else.
 import { IntegrationError, type CreateIntegrationInput, type IntegrationView } from './integration';
@@ -24,8 +28,8 @@ import {
   type IssuedKey,
 } from './integration-use-cases';
 
-/** Domain errors to HTTP at the edge. */
-async function mapped<T>(work: () => Promise<T>): Promise<T> {
+/** Domain errors to HTTP at the edge (the reply, where given, gets Retry-After on a 503). */
+async function mapped<T>(work: () => Promise<T>, reply?: FastifyReply): Promise<T> {
   try {
     return await work();
   } catch (error) {
@@ -37,7 +41,11 @@ async function mapped<T>(work: () => Promise<T>): Promise<T> {
       case 'integration-not-found':
         throw new NotFoundException(body);
       case 'integration-exists':
+      case 'sek-required':
         throw new ConflictException(body);
+      case 'encryption-unavailable':
+        void reply?.header('Retry-After', String(PHI_RETRY_AFTER_SECONDS));
+        throw new HttpException(body, 503);
     }
   }
 }
@@ -78,8 +86,12 @@ export class IntegrationsController {
     @Param('site') site: string,
     @Body() body: unknown,
     @CurrentPrincipal() who: Principal,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<IssuedKey> {
-    return mapped(() => this.create.execute(site, objectBody(body) as CreateIntegrationInput, actorOf(who)));
+    return mapped(
+      () => this.create.execute(site, objectBody(body) as CreateIntegrationInput, actorOf(who)),
+      reply,
+    );
   }
 
   @Post(':id/disable')

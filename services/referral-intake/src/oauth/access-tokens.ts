@@ -12,14 +12,14 @@ import {
   type KeyLike,
 } from 'jose';
 import { randomUUID } from 'node:crypto';
-import type { PhiCipher } from '../crypto/phi-cipher';
+import type { ServiceKeys } from '../crypto/service-keys';
 import type { Db } from './oauth-clients.repository';
 
 export const ACCESS_TOKEN_ALG = 'ES256';
 export const ACCESS_TOKEN_ISSUER = 'cloud-connect/referral-intake';
 export const ACCESS_TOKEN_AUDIENCE = 'cloud-connect/fhir';
-/** Cipher "site" of the signing keys: they belong to the service, not to one clinic site. */
-const KEY_CIPHER_SCOPE = 'oauth-signing-keys';
+/** Purpose (associated data) of the sealed signing keys under the service key. */
+const KEY_PURPOSE = 'oauth-signing-key';
 
 export interface AccessClaims {
   site: string;
@@ -35,8 +35,9 @@ interface KeyRow {
 }
 
 /**
- * The keys that sign integrators' access tokens. Private halves are stored in Postgres encrypted
- * with the service's PhiCipher (never in plaintext); a new key is made when the newest is older
+ * The keys that sign integrators' access tokens. Private halves are stored in Postgres sealed
+ * under referral-intake's own service key, which lives in Vault (never in plaintext; service
+ * secrets, so not under any site's SEK); a new key is made when the newest is older
  * than the rotation period, and keys from the last two periods are published and accepted, so a
  * token signed just before a rotation keeps verifying. Service-wide, so not scoped to a site.
  */
@@ -50,7 +51,7 @@ export class AccessTokens {
   constructor(
     private readonly db: Db,
     schema: string,
-    private readonly cipher: PhiCipher,
+    private readonly keys: ServiceKeys,
     private readonly rotationDays: number,
   ) {
     this.table = `"${assertIdentifier(schema)}".oauth_signing_keys`;
@@ -66,7 +67,7 @@ export class AccessTokens {
     const current = rows[0];
     if (!current) throw new Error('no access-token signing key');
     const privateJwk = JSON.parse(
-      (await this.cipher.decrypt(KEY_CIPHER_SCOPE, current.kid, current.privateCiphertext)).toString('utf8'),
+      (await this.keys.open(KEY_PURPOSE, current.kid, current.privateCiphertext)).toString('utf8'),
     ) as JWK;
     this.signing = { kid: current.kid, key: (await importJWK(privateJwk, ACCESS_TOKEN_ALG)) as KeyLike };
     this.jwks = {
@@ -124,8 +125,8 @@ export class AccessTokens {
   private async create(): Promise<void> {
     const { publicKey, privateKey } = await generateKeyPair(ACCESS_TOKEN_ALG, { extractable: true });
     const kid = randomUUID();
-    const ciphertext = await this.cipher.encrypt(
-      KEY_CIPHER_SCOPE,
+    const ciphertext = await this.keys.seal(
+      KEY_PURPOSE,
       kid,
       Buffer.from(JSON.stringify(await exportJWK(privateKey)), 'utf8'),
     );

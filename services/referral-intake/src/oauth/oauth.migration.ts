@@ -4,7 +4,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * OAuth clients of integrators (per site), their secrets (Argon2id hashes only; several during a
  * rotation overlap), the private_key_jwt assertion ids already used (kept until they expire), and
- * the access-token signing keys (private half encrypted with the service's PhiCipher).
+ * the access-token signing keys (private half sealed; see signing-keys-sealing.migration.ts).
  */
 export class OAuthClients1732300004000 implements MigrationInterface {
   name = 'OAuthClients1732300004000';

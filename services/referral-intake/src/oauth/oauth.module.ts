@@ -5,7 +5,7 @@ import { LOGGER, MessagingService, SERVICE_CONFIG } from '@cloud-connect/service
 import type { FastifyInstance } from 'fastify';
 import { DataSource } from 'typeorm';
 import type { IntakeConfig } from '../config';
-import { PHI_CIPHER, type PhiCipher } from '../crypto/phi-cipher';
+import { SERVICE_KEYS, type ServiceKeys } from '../crypto/service-keys';
 import { AccessTokens } from './access-tokens';
 import { IssueToken } from './issue-token';
 import {
@@ -86,12 +86,12 @@ const useCase = <T>(Type: new (deps: OAuthClientDeps) => T) => ({
     useCase(RotateOAuthClientSecret),
     {
       provide: AccessTokens,
-      inject: [DataSource, SERVICE_CONFIG, PHI_CIPHER, OAUTH_CONFIG],
-      useFactory: (dataSource: DataSource, config: IntakeConfig, cipher: PhiCipher, oauth: OAuthConfig) =>
+      inject: [DataSource, SERVICE_CONFIG, SERVICE_KEYS, OAUTH_CONFIG],
+      useFactory: (dataSource: DataSource, config: IntakeConfig, keys: ServiceKeys, oauth: OAuthConfig) =>
         new AccessTokens(
           dataSource.manager,
           config.DATABASE_SCHEMA,
-          cipher,
+          keys,
           oauth.OAUTH_SIGNING_KEY_ROTATION_DAYS,
         ).load(),
     },

@@ -1,3 +1,9 @@
+import {
+  isPhiUnavailable,
+  isSekMissing,
+  PHI_RETRY_AFTER_SECONDS,
+  sekMissingMessage,
+} from '../crypto/phi-cipher';
 import { simpleOutcome } from './operation-outcome';
 
 /** What an inbound FHIR endpoint answers: status, body, and the optional response headers. */
@@ -10,6 +16,8 @@ export interface InboundAnswer {
 
 const ACCEPTED_TYPES = new Set(['application/fhir+json', 'application/json']);
 const STORE_RETRY_AFTER_SECONDS = 5;
+/** The receiving site has no SEK yet: a person must act there, so ask for a slow retry. */
+const SEK_MISSING_RETRY_AFTER_SECONDS = 300;
 
 /** 429 with Retry-After when the sender's bucket is empty (`wait` seconds from the RateLimiter). */
 export function throttledAnswer(wait: number, who: string): InboundAnswer | null {
@@ -38,4 +46,34 @@ export function storeUnavailableAnswer(): InboundAnswer {
     body: simpleOutcome('transient', 'the referral store is unavailable; retry later', 'error'),
     retryAfterSeconds: STORE_RETRY_AFTER_SECONDS,
   };
+}
+
+/**
+ * 503 with Retry-After when the message could not be encrypted: the site has no SEK yet, or the
+ * vault service (or Vault behind it) is unavailable. Null for any other error.
+ */
+export function phiFailureAnswer(error: unknown): InboundAnswer | null {
+  if (isSekMissing(error)) {
+    return {
+      status: 503,
+      body: simpleOutcome(
+        'transient',
+        `${sekMissingMessage(error.site ?? 'this site')}; nothing was stored, retry later`,
+        'error',
+      ),
+      retryAfterSeconds: SEK_MISSING_RETRY_AFTER_SECONDS,
+    };
+  }
+  if (isPhiUnavailable(error)) {
+    return {
+      status: 503,
+      body: simpleOutcome(
+        'transient',
+        'the encryption service is unavailable; nothing was stored, retry later',
+        'error',
+      ),
+      retryAfterSeconds: PHI_RETRY_AFTER_SECONDS,
+    };
+  }
+  return null;
 }

@@ -13,6 +13,7 @@ import type { LimitOptions } from './ereferral-rules';
 import { validateInbound } from './inbound-validation';
 import {
   mediaTypeRefusal,
+  phiFailureAnswer,
   storeUnavailableAnswer,
   throttledAnswer,
   type InboundAnswer,
@@ -90,6 +91,9 @@ export class ReceiveReferral {
       return await this.receive(request);
     } catch (error) {
       if (isStoreUnavailable(error)) return storeUnavailableAnswer();
+      // Nothing was stored (the bundle is encrypted before the transaction).
+      const phiFailure = phiFailureAnswer(error);
+      if (phiFailure) return phiFailure;
       throw error;
     }
   }

@@ -10,6 +10,7 @@ import { outcome, responseMessage, simpleOutcome } from '../referrals/operation-
 import type { RateLimiter } from '../referrals/rate-limiter';
 import {
   mediaTypeRefusal,
+  phiFailureAnswer,
   storeUnavailableAnswer,
   throttledAnswer,
   type InboundAnswer,
@@ -58,6 +59,8 @@ export class ReceiveStatusUpdate {
       return await this.receive(request);
     } catch (error) {
       if (isDatabaseUnavailable(error)) return storeUnavailableAnswer();
+      const phiFailure = phiFailureAnswer(error);
+      if (phiFailure) return phiFailure;
       throw error;
     }
   }

@@ -8,8 +8,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * free text, nothing that names a patient), which the FHIR pull API lays over the stored
  * ServiceRequest; `referral_appointments` the current state of each appointment booked for one.
  */
-export class StatusUpdates1732300004100 implements MigrationInterface {
-  name = 'StatusUpdates1732300004100';
+export class StatusUpdates1732300004200 implements MigrationInterface {
+  name = 'StatusUpdates1732300004200';
 
   async up(runner: QueryRunner): Promise<void> {
     const s = schemaOf(runner);
