@@ -80,6 +80,30 @@ describe('VaultPhiCipher (real vault service and stack)', () => {
     expect(swapped).toMatchObject({ status: 422, retryable: false });
   });
 
+  it('coalesces concurrent single encryptions into batch calls, each record still its own', async () => {
+    const plains = Array.from({ length: 40 }, (_, i) =>
+      Buffer.from(`record ${i} ${randomBytes(4).toString('hex')}`),
+    );
+    const callsBefore = cipher.calls;
+    const sealed = await Promise.all(plains.map((p, i) => cipher.encrypt(A, `co-${i}`, p)));
+    const calls = cipher.calls - callsBefore;
+    expect(calls).toBeGreaterThanOrEqual(2);
+    expect(calls).toBeLessThan(plains.length / 4);
+    const opened = await cipher.decryptBatch(
+      A,
+      sealed.map((data, i) => ({ recordId: `co-${i}`, data })),
+    );
+    expect(opened.map(String)).toEqual(plains.map(String));
+    // One bad record id in a coalesced batch fails only that record.
+    const mixed = await Promise.allSettled([
+      cipher.encrypt(A, 'ok-1', Buffer.from('a')),
+      cipher.encrypt(A, 'ok-2', Buffer.from('b')),
+      cipher.encrypt(A, 'not a valid id!', Buffer.from('c')),
+      cipher.encrypt(A, 'ok-3', Buffer.from('d')),
+    ]);
+    expect(mixed.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+  });
+
   it('a ciphertext does not open under another site, and a site without an SEK is named as such', async () => {
     const sealed = await cipher.encrypt(A, 'referral/2', Buffer.from('for A only'));
     const moved = await cipher.decrypt(B, 'referral/2', sealed).catch((error: unknown) => error);

@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return -- the test walks FHIR JSON answers */
+/* eslint-disable @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return -- the test walks FHIR JSON answers */
 // referral-intake as a real process on the real stack: inbound eReferrals (accepted, idempotent,
 // encrypted, published through the outbox), the bad-input corpus, Kafka down, SIGKILL after 2xx,
 // and outbound copies with retries, dead letters and replay. Integrations are made with the CLI.
@@ -6,7 +6,6 @@
 import { ServiceTokenIssuer } from '@cloud-connect/auth';
 import { VaultPhiCipher } from '@cloud-connect/phi-client';
 import {
-  distDir,
   freePort,
   provisionSiteSek,
   readTopic,
@@ -19,11 +18,10 @@ import {
   waitFor,
 } from '@cloud-connect/testing';
 import { createKafka } from '@cloud-connect/kafka';
-import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { FIXTURES, addServiceRequestWithQuirks } from '../src/fixtures/ereferral-bundles';
+import { runCli, type Json } from './support';
 
 const env = stackEnv();
 const schema = uniqueName('intake_it');
@@ -36,36 +34,14 @@ const MAX_BODY = 300000;
 const SEKLESS = String(810000000 + Math.floor(Math.random() * 9999999));
 let vaultUrl = '';
 
-type Json = Record<string, any>;
-
-function cli(args: string[]): Promise<{ code: number; json: Json; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(distDir(), 'tools', 'cli', 'src', 'main.js'), ...args],
-      {
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          DATABASE_URL: env.DATABASE_URL,
-          INTAKE_DATABASE_SCHEMA: schema,
-          // Outbound keys are encrypted through the vault service, as referral-intake.
-          VAULT_SERVICE_URL: vaultUrl,
-          SERVICE_AUTH_SECRET: TEST_SERVICE_AUTH_SECRET,
-        },
-        timeout: 60000,
-      },
-      (error, stdout, stderr) => {
-        let json: Json = {};
-        try {
-          json = JSON.parse(stdout) as Json;
-        } catch {
-          json = {};
-        }
-        resolve({ code: error ? Number(error.code ?? 1) : 0, json, stderr });
-      },
-    );
+const cli = (args: string[]) =>
+  runCli(args, {
+    DATABASE_URL: env.DATABASE_URL,
+    INTAKE_DATABASE_SCHEMA: schema,
+    // Outbound keys are encrypted through the vault service, as referral-intake.
+    VAULT_SERVICE_URL: vaultUrl,
+    SERVICE_AUTH_SECRET: TEST_SERVICE_AUTH_SECRET,
   });
-}
 
 async function createIntegration(args: string[]): Promise<{ id: string; apiKey?: string }> {
   const result = await cli(['integration', 'create', ...args]);

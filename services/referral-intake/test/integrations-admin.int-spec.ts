@@ -3,7 +3,6 @@
 // intake service checking its token through the vault JWKS; every change audited.
 import {
   createUser,
-  distDir,
   freePort,
   provisionSiteSek,
   ServiceProcess,
@@ -12,10 +11,9 @@ import {
   stackEnv,
   uniqueName,
 } from '@cloud-connect/testing';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { addServiceRequestWithQuirks } from '../src/fixtures/ereferral-bundles';
+import { runCli, type Json } from './support';
 
 const env = stackEnv();
 const intakeSchema = uniqueName('intake_admin');
@@ -24,24 +22,9 @@ const SITE = '5101';
 const OTHER_SITE = '5102';
 /** A site number no suite has given an SEK (Vault's KV is shared by every suite on the stack). */
 const SEKLESS = String(800000000 + Math.floor(Math.random() * 99999999));
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-function cli(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [join(distDir(), 'tools', 'cli', 'src', 'main.js'), ...args],
-      {
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          DATABASE_URL: env.DATABASE_URL,
-          VAULT_DATABASE_SCHEMA: vaultSchema,
-        },
-        timeout: 60000,
-      },
-      (error, _stdout, stderr) => (error ? reject(new Error(stderr)) : resolve()),
-    );
-  });
+async function cli(args: string[]): Promise<void> {
+  const result = await runCli(args, { DATABASE_URL: env.DATABASE_URL, VAULT_DATABASE_SCHEMA: vaultSchema });
+  if (result.code !== 0) throw new Error(result.stderr);
 }
 
 describe('integrations admin API (real vault sign-in, real intake)', () => {

@@ -1,15 +1,13 @@
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return -- the test walks FHIR and OAuth JSON answers */
+/* eslint-disable @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return -- the test walks FHIR and OAuth JSON answers */
 // OAuth client credentials (SMART Backend Services) and the FHIR pull API against the real stack:
 // the vault service signs admins in, referral-intake runs as a process, referrals arrive through
 // its real inbound endpoint, integrators use openid-client for tokens and fhir-kit-client for FHIR.
 import {
   appRoleFor,
   createUser,
-  distDir,
   freePort,
   provisionSiteSek,
   type ProvisionedSek,
-  REPO_ROOT,
   ServiceProcess,
   serviceEnvFor,
   signIn,
@@ -18,17 +16,15 @@ import {
 } from '@cloud-connect/testing';
 import type { Client as FhirClient } from 'fhir-kit-client';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type KeyLike } from 'jose';
-import { transformSync } from '@swc/core';
-import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createDecipheriv, randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { Issuer } from 'openid-client';
 import { Client as Pg } from 'pg';
 import { SERVICE_KEY_PATH } from '../src/crypto/service-keys';
 import { addServiceRequestWithQuirks } from '../src/fixtures/ereferral-bundles';
+import { loadFhirKitClient, runCli, type Json } from './support';
 
 const env = stackEnv();
 const vaultSchema = uniqueName('oauth_vault');
@@ -38,59 +34,13 @@ const OTHER = String(Number(SITE) + 1000);
 const PASSWORD = 'correct horse battery staple';
 const WINDOW_S = 8;
 
-type Json = Record<string, any>;
-
-function cli(
-  args: string[],
-  extraEnv: Record<string, string> = {},
-): Promise<{ code: number; json: Json; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(distDir(), 'tools', 'cli', 'src', 'main.js'), ...args],
-      {
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          DATABASE_URL: env.DATABASE_URL,
-          INTAKE_DATABASE_SCHEMA: schema,
-          VAULT_DATABASE_SCHEMA: vaultSchema,
-          ...extraEnv,
-        },
-        timeout: 60000,
-      },
-      (error, stdout, stderr) => {
-        let json: Json = {};
-        try {
-          json = JSON.parse(stdout) as Json;
-        } catch {
-          json = {};
-        }
-        resolve({ code: error ? Number(error.code ?? 1) : 0, json, stderr });
-      },
-    );
+const cli = (args: string[], extraEnv: Record<string, string> = {}) =>
+  runCli(args, {
+    DATABASE_URL: env.DATABASE_URL,
+    INTAKE_DATABASE_SCHEMA: schema,
+    VAULT_DATABASE_SCHEMA: vaultSchema,
+    ...extraEnv,
   });
-}
-
-/**
- * fhir-kit-client 2 ships ESM only and Jest here runs CommonJS: convert its dist files, unchanged
- * otherwise, to CommonJS with SWC (as Jest compiles our own code) into node_modules/.cache.
- */
-function loadFhirKitClient(): typeof FhirClient {
-  const source = join(REPO_ROOT, 'node_modules', 'fhir-kit-client', 'dist');
-  const target = join(REPO_ROOT, 'node_modules', '.cache', 'fhir-kit-client-cjs');
-  mkdirSync(target, { recursive: true });
-  writeFileSync(join(target, 'package.json'), '{"type":"commonjs"}');
-  for (const file of readdirSync(source).filter((f) => f.endsWith('.js'))) {
-    const { code } = transformSync(readFileSync(join(source, file), 'utf8'), {
-      filename: file,
-      module: { type: 'commonjs' },
-      jsc: { target: 'es2022' },
-    });
-    writeFileSync(join(target, file), code);
-  }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path computed at run time
-  return (require(join(target, 'index.js')) as { Client: typeof FhirClient }).Client;
-}
 const Client = loadFhirKitClient();
 
 type PageBundle = Parameters<FhirClient['nextPage']>[0]['bundle'];
