@@ -131,6 +131,30 @@ describe('notifier (real Kafka, Postgres, SMTP; SMS API simulator)', () => {
     expect(await delivery(notificationId)).toMatchObject({ status: 'sent', attempts: 1, channel: 'email' });
   });
 
+  it("delivers the EMR gateway's alerts (the template set it uses) to the same recipient", async () => {
+    const to = `creator-${site}@test.ca`;
+    const before = (await inbox.list(to)).length;
+    await publisher.publish(
+      request({
+        template: 'emr-command-dead-lettered',
+        locale: 'en',
+        params: {
+          siteNumber: site,
+          emr: 'OSCAR Pro',
+          kind: 'save-progress-note',
+          commandId: 'cmd-1',
+          reason: 'retry horizon passed',
+        },
+      }),
+    );
+    const mail = await waitFor('the EMR alert', async () => {
+      const found = await inbox.list(to);
+      return found.length > before ? (found.find((m) => m.subject.includes('OSCAR Pro')) ?? null) : null;
+    });
+    expect(mail.subject).toContain('A delivery to OSCAR Pro was set aside');
+    expect(mail.text).toContain(`cloud-connect emr replay --site ${site} --command cmd-1`);
+  });
+
   it('retries an SMS with backoff until the SMS API accepts it, logging each attempt', async () => {
     sms.failNext(2, 503);
     const envelope = request({

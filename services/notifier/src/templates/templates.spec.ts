@@ -35,3 +35,39 @@ describe('notification templates', () => {
     expect(() => render('sek.accessed', 'en', { ...params, from: '' })).toThrow(MissingParamError);
   });
 });
+
+describe('EMR gateway alert templates', () => {
+  const base = { siteNumber: '1234', emr: 'Accuro' };
+  it.each([
+    ['emr-deauthorized', {}],
+    ['emr-delivery-failing', { reason: 'EmrUnreachable: connection refused' }],
+    [
+      'emr-delivery-failing-reminder',
+      { reason: 'EmrUnreachable: connection refused', failingSince: '2026-11-22T10:00:00Z' },
+    ],
+    ['emr-delivery-failing-reminder', { reason: 'timeout' }],
+    [
+      'emr-command-dead-lettered',
+      { kind: 'save-progress-note', commandId: 'c-1', reason: 'retry horizon passed' },
+    ],
+    ['emr-provider-permission-missing', { provider: 'Dr. Lee', permission: 'View schedule' }],
+  ])('renders %s in English and French, naming the site and the EMR', (template, extra) => {
+    for (const locale of ['en', 'fr'] as const) {
+      const { subject, text } = render(template, locale, { ...base, ...extra });
+      expect(subject).toContain('1234');
+      expect(`${subject}\n${text}`).toContain('Accuro');
+      expect(text).toMatch(locale === 'fr' ? /^Bonjour/ : /^Hello/);
+    }
+  });
+
+  it('says where a dead-lettered command can be replayed, and refuses a missing param', () => {
+    const { text } = render('emr-command-dead-lettered', 'fr', {
+      ...base,
+      kind: 'attach-pdf',
+      commandId: 'c-9',
+      reason: 'x',
+    });
+    expect(text).toContain('cloud-connect emr replay --site 1234 --command c-9');
+    expect(() => render('emr-delivery-failing', 'en', base)).toThrow(MissingParamError);
+  });
+});

@@ -2,6 +2,8 @@
  * Message templates in English and French. A template turns the request's params into a subject
  * and a plain-text body (and an SMS text); params are inserted as text, never as markup.
  */
+import { EMR_TEMPLATES } from './emr-templates';
+
 export type Locale = 'en' | 'fr';
 
 export interface Rendered {
@@ -26,7 +28,7 @@ export class MissingParamError extends Error {
   }
 }
 
-type Params = Record<string, string>;
+export type Params = Record<string, string>;
 
 const SEK_ACTIONS: Record<Locale, Record<string, string>> = {
   en: { view: 'viewed', store: 'stored', replace: 'replaced', remove: 'removed' },
@@ -37,7 +39,7 @@ const SEK_OUTCOMES: Record<Locale, Record<string, string>> = {
   fr: { allowed: 'a réussi', denied: 'a été refusée', failed: 'a échoué' },
 };
 
-function need<K extends string>(template: string, params: Params, ...names: K[]): Record<K, string> {
+export function need<K extends string>(template: string, params: Params, ...names: K[]): Record<K, string> {
   const out = {} as Record<K, string>;
   for (const name of names) {
     const value = params[name];
@@ -47,7 +49,7 @@ function need<K extends string>(template: string, params: Params, ...names: K[])
   return out;
 }
 
-function when(iso: string, locale: Locale, timeZone: string): string {
+export function when(iso: string, locale: Locale, timeZone: string): string {
   const date = new Date(iso);
   const local = new Intl.DateTimeFormat(locale === 'fr' ? 'fr-CA' : 'en-CA', {
     dateStyle: 'long',
@@ -124,7 +126,7 @@ const TEMPLATES: Record<string, (locale: Locale, p: Params) => Rendered> = {
 };
 
 export function render(template: string, locale: Locale, params: Params): Rendered {
-  const build = TEMPLATES[template];
+  const build = TEMPLATES[template] ?? EMR_TEMPLATES[template];
   if (!build) throw new UnknownTemplateError(template);
   return build(locale, params);
 }
