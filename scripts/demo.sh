@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole system on this machine: Node 24, dependencies, build, the real local
-# stack, the five services, and a demo site. Ctrl-C (or `bin/cloud-connect stack down`) stops it all.
+# stack, the five services, the EMR simulators, and a demo site connected to a simulated PS Suite.
+# Ctrl-C (or `bin/cloud-connect stack down`) stops it all.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -12,7 +13,26 @@ npm run --silent build
 cli() { node dist/tools/cli/src/main.js "$@"; }
 
 cli stack up > tmp-stack-status.json
-trap 'echo; echo "stopping Cloud Connect..." >&2; cli stack down >/dev/null; rm -f tmp-stack-status.json; exit 0' INT TERM
+state_dir="${CC_STATE_DIR:-${CC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cloud-connect}/stack}"
+sim_pid=""
+trap 'echo; echo "stopping Cloud Connect..." >&2; [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; cli stack down >/dev/null; rm -f tmp-stack-status.json; exit 0' INT TERM
+
+# The EMR simulators (one HTTP server playing PS Suite, Med Access, Accuro, OSCAR Pro, a CHR and a
+# FHIR R4 EMR; emr-gateway's default EMR API URLs point at it).
+sim_port="${DEMO_EMR_SIMULATOR_PORT:-4010}"
+sim_json="$state_dir/emr-simulator.json"
+rm -f "$sim_json"
+node dist/tools/emr-simulator/src/main.js --port "$sim_port" > "$sim_json" 2> "$state_dir/emr-simulator.log" &
+sim_pid=$!
+for _ in $(seq 1 60); do
+  if node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))' "$sim_json" 2>/dev/null; then break; fi
+  if ! kill -0 "$sim_pid" 2>/dev/null; then
+    echo "demo: the EMR simulator did not start on port $sim_port (in use? set DEMO_EMR_SIMULATOR_PORT): $(cat "$state_dir/emr-simulator.log")" >&2
+    sim_pid=""
+    break
+  fi
+  sleep 0.5
+done
 
 cli site create --number "${DEMO_SITE_NUMBER:-1000}" --name "${DEMO_SITE_NAME:-Demo Family Health Team}" \
   --admin-email admin@demo-clinic.ca --clinical-admin-email clinical-admin@demo-clinic.ca \
@@ -38,6 +58,28 @@ if ! sek_out=$({ cat "$pw_file"; echo; node -e 'console.log(require("crypto").ra
   fi
 fi
 
+# Connect the demo site to the simulated PS Suite (credentials through stdin) and sync it once.
+if [ -n "$sim_pid" ]; then
+  token=$(node -e '
+    const password = require("fs").readFileSync(process.argv[1], "utf8").trim();
+    fetch("http://127.0.0.1:3003/auth/login", { method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "admin@demo-clinic.ca", password }) })
+      .then((r) => r.json()).then((b) => process.stdout.write(b.access_token ?? ""));' "$pw_file" || true)
+  ps_suite=$(node -e '
+    const sim = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const i = sim.instances.find((x) => x.type === "ps-suite");
+    process.stdout.write(JSON.stringify({ type: "ps-suite", ...i.credentials }));' "$sim_json")
+  if [ -n "$token" ] && printf '%s' "$ps_suite" | CC_ADMIN_TOKEN="$token" cli emr connect --site "$site" > /dev/null 2>&1; then
+    CC_ADMIN_TOKEN="$token" cli emr sync --site "$site" --scope full > /dev/null 2>&1 || true
+    emr_line="PS Suite (simulated), connected and syncing"
+  else
+    emr_line="not connected (see cloud-connect emr connect)"
+  fi
+else
+  emr_line="not connected: the EMR simulator is not running"
+fi
+export DEMO_EMR_LINE="$emr_line" DEMO_SIM_URL="http://127.0.0.1:$sim_port"
+
 node -e '
 const s = JSON.parse(require("fs").readFileSync("tmp-stack-status.json", "utf8"));
 console.log("\nCloud Connect is running.\n");
@@ -45,6 +87,8 @@ for (const svc of s.services) console.log(`  ${svc.name.padEnd(16)} ${svc.url}  
 console.log("");
 for (const [k, v] of Object.entries(s.stack)) if (v && typeof v === "object" && v.url) console.log(`  ${k.padEnd(16)} ${v.url}`);
 console.log(`\n  demo site        ${process.env.DEMO_SITE_NUMBER || "1000"}   (admin admin@demo-clinic.ca; password in the stack state dir, secrets/demo-admin-password)`);
+console.log(`  demo EMR         ${process.env.DEMO_EMR_LINE}`);
+console.log(`  EMR simulators   ${process.env.DEMO_SIM_URL}/_sim/instances   (PS Suite, Med Access, Accuro, OSCAR Pro, CHR, FHIR R4)`);
 console.log("\nPress Ctrl-C to stop everything.");
 '
 rm -f tmp-stack-status.json
