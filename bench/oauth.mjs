@@ -9,108 +9,48 @@
 //   read          GET /fhir/ServiceRequest/{id}
 // Prints requests/s, p50/p95/p99, the service's CPU and RSS. Prints numbers; it does not pass or fail.
 //   BENCH_SECONDS (default 5) per level, BENCH_CONCURRENCY (default 1,8,32), BENCH_REFERRALS (default 300).
-import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fromBuild, startBenchStack, usage } from './harness.mjs';
 
-const root = resolve(new URL('..', import.meta.url).pathname);
-const dist = resolve(root, process.env.CC_DIST_DIR ?? 'dist');
 const require = createRequire(import.meta.url);
-const {
-  stackEnv,
-  freePort,
-  uniqueName,
-  waitFor,
-  serviceEnvFor,
-  provisionSiteSek,
-  TEST_SERVICE_AUTH_SECRET,
-} = require(join(dist, 'libs/testing/src/index.js'));
-const fixtures = require(join(dist, 'services/referral-intake/src/fixtures/ereferral-bundles.js'));
+const fixtures = fromBuild('services/referral-intake/src/fixtures/ereferral-bundles.js');
 const { SignJWT, exportJWK, generateKeyPair } = require('jose');
 const { Client } = require('pg');
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const levels = (process.env.BENCH_CONCURRENCY ?? '1,8,32').split(',').map(Number);
 const referralCount = Math.min(Number(process.env.BENCH_REFERRALS ?? 300), 5000);
-const env = stackEnv();
-const schema = uniqueName('bench_oauth');
 const site = '9002';
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const vaultSchema = `${schema}_vault`;
-const vaultPort = await freePort();
-const vaultUrl = `http://127.0.0.1:${vaultPort}`;
-const vault = spawn(process.execPath, [join(dist, 'services/vault/src/main.js')], {
-  cwd: root,
-  env: {
-    PATH: process.env.PATH,
-    ...serviceEnvFor('vault', env, { DATABASE_SCHEMA: vaultSchema }),
-    NODE_ENV: 'development',
-    LOG_LEVEL: 'warn',
-    PORT: String(vaultPort),
-  },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-await waitFor(
-  'vault service ready',
-  async () => (await fetch(`${vaultUrl}/health/ready`).catch(() => ({ ok: false }))).ok,
-  { timeoutMs: 90000, intervalMs: 250 },
-);
-await provisionSiteSek({ vaultUrl, databaseUrl: env.DATABASE_URL, vaultSchema, site });
-
-const cli = (args) =>
-  JSON.parse(
-    execFileSync(process.execPath, [join(dist, 'tools/cli/src/main.js'), ...args], {
-      env: { PATH: process.env.PATH, DATABASE_URL: env.DATABASE_URL, INTAKE_DATABASE_SCHEMA: schema },
-    }).toString(),
-  );
-const { apiKey } = cli(['integration', 'create', '--site', site, '--name', 'bench']);
+const bench = await startBenchStack({ label: 'oauth', site });
+const { env, port, base } = bench;
+const { apiKey } = bench.cli(['integration', 'create', '--site', site, '--name', 'bench']);
 const { publicKey, privateKey } = await generateKeyPair('RS384');
 const jwksFile = join(mkdtempSync(join(tmpdir(), 'bench-oauth-')), 'jwks.json');
 writeFileSync(
   jwksFile,
   JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'RS384' }] }),
 );
-const issued = cli(['oauth-client', 'create', '--site', site, '--name', 'bench', '--jwks-file', jwksFile]);
+const issued = bench.cli([
+  'oauth-client',
+  'create',
+  '--site',
+  site,
+  '--name',
+  'bench',
+  '--jwks-file',
+  jwksFile,
+]);
 const clientId = issued.client.clientId;
 const basicHeader = `Basic ${Buffer.from(`${clientId}:${issued.clientSecret}`).toString('base64')}`;
 
-const service = spawn(process.execPath, [join(dist, 'services/referral-intake/src/main.js')], {
-  cwd: root,
-  env: {
-    PATH: process.env.PATH,
-    NODE_ENV: 'development',
-    LOG_LEVEL: 'warn',
-    PORT: String(port),
-    DATABASE_URL: env.DATABASE_URL,
-    DATABASE_SCHEMA: schema,
-    DATABASE_POOL_SIZE: '20',
-    KAFKA_BROKERS: env.KAFKA_BROKERS,
-    KAFKA_CLIENT_ID: 'bench-oauth',
-    SERVICE_AUTH_SECRET: TEST_SERVICE_AUTH_SECRET,
-    VAULT_SERVICE_URL: vaultUrl,
-    VAULT_ADDR: env.VAULT_ADDR,
-    VAULT_TOKEN: env.VAULT_TOKEN,
-    ADMIN_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
-    INTAKE_RATE_LIMIT_PER_SECOND: '1000000',
-    INTAKE_RATE_LIMIT_BURST: '1000000',
-    FHIR_SNAPSHOT_LAG_MS: '0',
-  },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
+const service = bench.startIntake({ FHIR_SNAPSHOT_LAG_MS: '0' });
 const db = new Client({ connectionString: env.DATABASE_URL });
 await db.connect();
-
-function usage(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const ticks = Number(stat[11]) + Number(stat[12]);
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
-  return { cpuSeconds: ticks / 100, rss };
-}
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 function request(method, path, headers = {}, body = undefined) {
@@ -209,14 +149,7 @@ async function level(name, concurrency, durationMs, call) {
 }
 
 try {
-  await waitFor(
-    'referral-intake ready',
-    async () => (await fetch(`${base}/health/ready`).catch(() => ({ ok: false }))).ok,
-    {
-      timeoutMs: 90000,
-      intervalMs: 250,
-    },
-  );
+  await bench.waitIntakeReady();
   process.stderr.write(`bench: storing ${referralCount} referrals through POST /public/ocean/fhir_bundles\n`);
   const ids = [];
   for (let i = 0; i < referralCount; i += 16) {
@@ -257,11 +190,7 @@ try {
   );
   console.table(rows);
 } finally {
-  service.kill('SIGTERM');
-  vault.kill('SIGTERM');
-  await Promise.all([service, vault].map((p) => new Promise((r) => p.once('exit', r))));
   agent.destroy();
-  await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await db.query(`DROP SCHEMA IF EXISTS "${vaultSchema}" CASCADE`);
+  await bench.stop(db);
   await db.end();
 }

@@ -81,8 +81,7 @@ export class ReceiveStatusUpdate {
     const checked = validateInbound(request.body ?? Buffer.alloc(0), this.deps.limits);
     if (!checked.ok) return { status: 400, body: outcome(checked.issues) };
     const { facts } = checked;
-    const about = STATUS_EVENTS[facts.eventCode];
-    if (!about) {
+    if (!Object.hasOwn(STATUS_EVENTS, facts.eventCode)) {
       return {
         status: 422,
         body: outcome([
@@ -157,11 +156,6 @@ export class ReceiveStatusUpdate {
     );
     const stored = await this.deps.dataSource.transaction(async (tx) => {
       const warnings = [...checked.warnings];
-      const respond = () =>
-        responseMessage(
-          { messageHeaderId: facts.messageHeaderId, eventCoding: header?.eventCoding },
-          warnings,
-        );
       // The answer is stored after the state is applied, so it can say when a newer state won.
       const created = await this.referrals.insertIfNew(tx, site, {
         id: messageId,
@@ -191,7 +185,10 @@ export class ReceiveStatusUpdate {
           ),
         );
       }
-      const response = respond();
+      const response = responseMessage(
+        { messageHeaderId: facts.messageHeaderId, eventCoding: header?.eventCoding },
+        warnings,
+      );
       await this.referrals.setResponse(tx, site, messageId, response, warnings.length);
       return response;
     });

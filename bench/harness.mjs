@@ -1,0 +1,110 @@
+// What the intake and OAuth benchmarks share: the build, the local stack's env, the vault service
+// (with a random SEK stored for the benchmark's site, since bundles are encrypted under it) and
+// referral-intake started from the build on fresh schemas, the admin CLI, and /proc sampling.
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+
+export const root = resolve(new URL('..', import.meta.url).pathname);
+export const dist = resolve(root, process.env.CC_DIST_DIR ?? 'dist');
+const require = createRequire(import.meta.url);
+/** A module of the build (`libs/...`, `services/...`), by its path under dist/. */
+export const fromBuild = (path) => require(join(dist, path));
+const { stackEnv, freePort, uniqueName, waitFor, serviceEnvFor, provisionSiteSek, TEST_SERVICE_AUTH_SECRET } =
+  fromBuild('libs/testing/src/index.js');
+
+const ready = (url) => async () => (await fetch(`${url}/health/ready`).catch(() => ({ ok: false }))).ok;
+
+/** CPU seconds (user + system) and resident memory of a process, from /proc. */
+export function usage(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = Number(stat[11]) + Number(stat[12]); // utime + stime, in clock ticks (100/s)
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+  return { cpuSeconds: ticks / 100, rss };
+}
+
+/**
+ * Starts the vault service on a fresh schema and stores an SEK for `site`; returns what a
+ * benchmark needs to start referral-intake next to it (after any CLI set-up of its own).
+ */
+export async function startBenchStack({ label, site }) {
+  const env = stackEnv();
+  const schema = uniqueName(`bench_${label}`);
+  const vaultSchema = `${schema}_vault`;
+  const vaultPort = await freePort();
+  const vaultUrl = `http://127.0.0.1:${vaultPort}`;
+  const vault = spawn(process.execPath, [join(dist, 'services/vault/src/main.js')], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      ...serviceEnvFor('vault', env, { DATABASE_SCHEMA: vaultSchema }),
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'warn',
+      PORT: String(vaultPort),
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await waitFor('vault service ready', ready(vaultUrl), { timeoutMs: 90000, intervalMs: 250 });
+  await provisionSiteSek({ vaultUrl, databaseUrl: env.DATABASE_URL, vaultSchema, site });
+  const port = await freePort();
+  const processes = [vault];
+
+  return {
+    env,
+    schema,
+    vault,
+    port,
+    base: `http://127.0.0.1:${port}`,
+    /** The admin CLI against the benchmark's intake schema; its JSON answer. */
+    cli: (args) =>
+      JSON.parse(
+        execFileSync(process.execPath, [join(dist, 'tools/cli/src/main.js'), ...args], {
+          env: { PATH: process.env.PATH, DATABASE_URL: env.DATABASE_URL, INTAKE_DATABASE_SCHEMA: schema },
+        }).toString(),
+      ),
+    /** Starts referral-intake (rate limits out of the way; admin routes are not benchmarked). */
+    startIntake(extraEnv = {}) {
+      const service = spawn(process.execPath, [join(dist, 'services/referral-intake/src/main.js')], {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH,
+          NODE_ENV: 'development',
+          LOG_LEVEL: 'warn',
+          PORT: String(port),
+          DATABASE_URL: env.DATABASE_URL,
+          DATABASE_SCHEMA: schema,
+          DATABASE_POOL_SIZE: '20',
+          KAFKA_BROKERS: env.KAFKA_BROKERS,
+          KAFKA_CLIENT_ID: `bench-${label}`,
+          SERVICE_AUTH_SECRET: TEST_SERVICE_AUTH_SECRET,
+          VAULT_SERVICE_URL: vaultUrl,
+          VAULT_ADDR: env.VAULT_ADDR,
+          VAULT_TOKEN: env.VAULT_TOKEN,
+          // The JWKS is never fetched: no admin route is called.
+          ADMIN_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
+          INTAKE_RATE_LIMIT_PER_SECOND: '1000000',
+          INTAKE_RATE_LIMIT_BURST: '1000000',
+          ...extraEnv,
+        },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      processes.push(service);
+      return service;
+    },
+    waitIntakeReady: () =>
+      waitFor('referral-intake ready', ready(`http://127.0.0.1:${port}`), {
+        timeoutMs: 90000,
+        intervalMs: 250,
+      }),
+    /** Stops what it started and drops its schemas. */
+    async stop(db) {
+      for (const p of processes) p.kill('SIGTERM');
+      await Promise.all(
+        processes.map((p) => new Promise((r) => (p.exitCode !== null ? r() : p.once('exit', r)))),
+      );
+      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await db.query(`DROP SCHEMA IF EXISTS "${vaultSchema}" CASCADE`);
+    },
+  };
+}
