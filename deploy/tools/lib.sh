@@ -12,7 +12,14 @@ CC_DEPLOY_CACHE="${CC_DEPLOY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cloud-connec
 CC_REPO_ROOT="${CC_REPO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 
 cc_go_env() {
-  command -v go >/dev/null 2>&1 || { echo "deploy: the Go toolchain (go) is required" >&2; return 1; }
+  # Go's official tarball installs to /usr/local/go, which a minimal PATH (cron, env -i) may miss.
+  if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+    export PATH="/usr/local/go/bin:$PATH"
+  fi
+  command -v go >/dev/null 2>&1 || {
+    echo "deploy: the Go toolchain (go) is required (not on PATH, nor in /usr/local/go/bin)" >&2
+    return 1
+  }
   export GOPATH="$CC_DEPLOY_CACHE/gopath"
   export GOMODCACHE="$GOPATH/pkg/mod"
   export GOCACHE="$CC_DEPLOY_CACHE/go-build"
