@@ -8,7 +8,6 @@ export default tseslint.config(
   {
     ignores: [
       'dist/**',
-      '.dist-*/**',
       'node_modules/**',
       'coverage/**',
       '.nx/**',

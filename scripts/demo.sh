@@ -12,10 +12,11 @@ fi
 npm run --silent build
 cli() { node dist/tools/cli/src/main.js "$@"; }
 
-cli stack up > tmp-stack-status.json
 state_dir="${CC_STATE_DIR:-${CC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cloud-connect}/stack}"
+mkdir -p "$state_dir"
+cli stack up > "$state_dir/stack-status.json"
 sim_pid=""
-trap 'echo; echo "stopping Cloud Connect..." >&2; [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; cli stack down >/dev/null; rm -f tmp-stack-status.json; exit 0' INT TERM
+trap 'echo; echo "stopping Cloud Connect..." >&2; [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; cli stack down >/dev/null; exit 0' INT TERM
 
 # The EMR simulators (one HTTP server playing PS Suite, Med Access, Accuro, OSCAR Pro, a CHR and a
 # FHIR R4 EMR; emr-gateway's default EMR API URLs point at it).
@@ -81,7 +82,7 @@ fi
 export DEMO_EMR_LINE="$emr_line" DEMO_SIM_URL="http://127.0.0.1:$sim_port"
 
 node -e '
-const s = JSON.parse(require("fs").readFileSync("tmp-stack-status.json", "utf8"));
+const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
 console.log("\nCloud Connect is running.\n");
 for (const svc of s.services) console.log(`  ${svc.name.padEnd(16)} ${svc.url}   ready=${svc.ready}   log: ${svc.log}`);
 console.log("");
@@ -90,6 +91,6 @@ console.log(`\n  demo site        ${process.env.DEMO_SITE_NUMBER || "1000"}   (a
 console.log(`  demo EMR         ${process.env.DEMO_EMR_LINE}`);
 console.log(`  EMR simulators   ${process.env.DEMO_SIM_URL}/_sim/instances   (PS Suite, Med Access, Accuro, OSCAR Pro, CHR, FHIR R4)`);
 console.log("\nPress Ctrl-C to stop everything.");
-'
-rm -f tmp-stack-status.json
+' "$state_dir/stack-status.json"
+
 while true; do sleep 3600 & wait $!; done

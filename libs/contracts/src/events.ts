@@ -5,7 +5,7 @@ import { Topics } from './topics';
 /**
  * The product's event catalogue: one entry per envelope `type`, with its schema version, the
  * topic it travels on and the schema of its payload. Payloads carry identifiers and metadata,
- * never PHI in plaintext and never a secret (DESIGN.md, flow 5).
+ * never PHI in plaintext and never a secret (docs/architecture.md, flow 5).
  */
 const siteNumber = z.string().regex(/^[1-9][0-9]{0,9}$/, 'a site number is 1 to 10 digits');
 const locale = z.enum(['en', 'fr']);

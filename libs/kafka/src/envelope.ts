@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { EventDefinition, PayloadOf } from './event-definition';
 
-/** The one message envelope of DESIGN.md: every Kafka message body is exactly this. */
+/** The one message envelope of docs/architecture.md: every Kafka message body is exactly this. */
 export interface Envelope<P = unknown> {
   id: string;
   type: string;

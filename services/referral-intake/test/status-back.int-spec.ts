@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return -- the test walks FHIR JSON answers */
-// Status back (DESIGN.md flow 2) against the real stack: an integrator with OAuth client
+// Status back (docs/architecture.md, flow 2) against the real stack: an integrator with OAuth client
 // credentials (tokens through openid-client) posts notify-update-status and notify-*-appointment
 // messages with fhir-kit-client to referral-intake's $process-message; the referral's state
 // changes in the pull API and `referral.status-changed` / `appointment.changed` reach Kafka.

@@ -35,7 +35,7 @@ export interface PageKey {
 const ISO_US = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 
 /**
- * Read-only SQL on the intake engineer's `referrals` table for the FHIR pull API; every query is
+ * Read-only SQL on intake's `referrals` table for the FHIR pull API; every query is
  * filtered by site number.
  */
 export class ReferralReadsRepository {

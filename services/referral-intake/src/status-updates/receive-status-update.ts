@@ -40,7 +40,7 @@ export interface ReceiveStatusUpdateDeps {
 }
 
 /**
- * Status back from an integrator (DESIGN.md flow 2): a `notify-update-status` or
+ * Status back from an integrator (docs/architecture.md, flow 2): a `notify-update-status` or
  * `notify-*-appointment` message posted to `$process-message` with an OAuth access token. The
  * token's site and scopes decide; the message must be about a referral of that site. Stored
  * like every inbound message (encrypted, idempotent by Bundle.id / MessageHeader.id), and in the
