@@ -1,10 +1,12 @@
 import { PRODUCT_EVENTS, TOPIC_SPECS, topicSpecsFor } from './index';
 
 describe('topic registry', () => {
-  it('gives every main topic a retry and a dead-letter topic', () => {
+  it('gives every main topic its retry tiers and a dead-letter topic', () => {
     expect(topicSpecsFor(['emr.command']).map((t) => t.name)).toEqual([
       'emr.command',
-      'emr.command.retry',
+      'emr.command.retry.5s',
+      'emr.command.retry.1m',
+      'emr.command.retry.10m',
       'emr.command.dlq',
     ]);
   });

@@ -1,3 +1,5 @@
+import { retryTopicsOf } from '@cloud-connect/kafka';
+
 /**
  * Every Kafka topic the product uses, with its partition count. Topics are created explicitly at
  * start-up by the services that use them (auto-creation is off on our brokers). Key = site number.
@@ -15,7 +17,7 @@ const MONTH_MS = String(30 * 24 * 3600 * 1000);
 function withRetryAndDlq(name: string, partitions: number): TopicSpec[] {
   return [
     { name, partitions, config: { 'retention.ms': WEEK_MS } },
-    { name: `${name}.retry`, partitions, config: { 'retention.ms': WEEK_MS } },
+    ...retryTopicsOf(name).map((retry) => ({ name: retry, partitions, config: { 'retention.ms': WEEK_MS } })),
     // Dead letters wait for an operator: keep them long.
     { name: `${name}.dlq`, partitions: 1, config: { 'retention.ms': MONTH_MS } },
   ];

@@ -7,3 +7,4 @@ export * from './reliable-consumer';
 export * from './dead-letters';
 export * from './headers';
 export * from './retry-policy';
+export * from './retry-tiers';

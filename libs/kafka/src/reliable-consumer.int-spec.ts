@@ -15,6 +15,7 @@ import {
   EventRegistry,
   processDeadLetters,
   ReliableConsumer,
+  retryTopicsOf,
   type ConsumeOutcome,
   type Envelope,
 } from './index';
@@ -60,7 +61,7 @@ describe('reliable consumer (real Kafka and Postgres)', () => {
     await admin.connect();
     await ensureTopics(admin, [
       { name: topic, partitions: 2 },
-      { name: `${topic}.retry`, partitions: 2 },
+      ...retryTopicsOf(topic).map((name) => ({ name, partitions: 2 })),
       { name: `${topic}.dlq`, partitions: 1 },
     ]);
     await admin.disconnect();
@@ -162,5 +163,89 @@ describe('reliable consumer (real Kafka and Postgres)', () => {
     );
     const listed = await processDeadLetters({ kafka, topic, replay: false, timeoutMs: 20000 });
     expect(listed.letters.some((l) => l.lastError.startsWith('InvalidEnvelopeError'))).toBe(true);
+  });
+});
+
+describe('retry tiers (real Kafka and Postgres)', () => {
+  let dataSource: DataSource;
+  let schema: string;
+  let topic: string;
+  let registry: EventRegistry;
+  let publisher: EventPublisher;
+  let consumer: ReliableConsumer<EntityManager>;
+  let event: ReturnType<typeof defineEvent<z.ZodObject<{ label: z.ZodString }>>>;
+  const handled = new Map<string, number>();
+  const failures = new Map<string, number>();
+
+  beforeAll(async () => {
+    schema = uniqueName('tiers');
+    topic = uniqueName('test.tiers');
+    event = defineEvent('test.tiers', 1, topic, z.object({ label: z.string() }));
+    registry = new EventRegistry([event]);
+    dataSource = createServiceDataSource({
+      url: env.DATABASE_URL,
+      schema,
+      applicationName: 'tiers-test',
+      migrations: [MessagingTables1732300000000],
+    });
+    await dataSource.initialize();
+    await migrateSchema(dataSource);
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [
+      { name: topic, partitions: 1 },
+      ...retryTopicsOf(topic).map((name) => ({ name, partitions: 1 })),
+      { name: `${topic}.dlq`, partitions: 1 },
+    ]);
+    await admin.disconnect();
+    publisher = new EventPublisher(kafka, registry);
+    await publisher.connect();
+    consumer = new ReliableConsumer<EntityManager>({
+      kafka,
+      groupId: uniqueName('group'),
+      topics: [topic],
+      registry,
+      store: new PostgresIdempotencyStore(dataSource, schema),
+      publisher,
+      logger: quiet,
+      // 200 ms is waited in place, 3 s pauses the partition, and a minute would block everything
+      // behind it if retries shared one queue.
+      retry: { maxAttempts: 5, delayMs: (attempt) => [200, 3000][attempt - 1] ?? 60_000 },
+      handler: (envelope: Envelope, { attempt }) => {
+        const { label } = event.schema.parse(envelope.payload);
+        const failsUntil = ({ slow: Infinity, late: 3, quick: 2 } as Record<string, number>)[label] ?? 1;
+        if (attempt < failsUntil) {
+          failures.set(label, attempt);
+          return Promise.reject(new Error(`${label} fails at attempt ${attempt}`));
+        }
+        handled.set(label, attempt);
+        return Promise.resolve();
+      },
+    });
+    await consumer.start();
+  });
+
+  afterAll(async () => {
+    await consumer.stop();
+    await publisher.disconnect();
+    await dataSource.query(`DROP SCHEMA "${schema}" CASCADE`);
+    await dataSource.destroy();
+  });
+
+  it('lets short retries and fresh messages pass a message waiting out a long backoff', async () => {
+    await publisher.publish(registry.create(event, '1000', { label: 'slow' }));
+    // 'slow' fails three times, then waits a minute in the one-minute tier for its fourth attempt.
+    await waitFor('slow failed three times', () => failures.get('slow') === 3, { timeoutMs: 20000 });
+    await publisher.publish(registry.create(event, '1000', { label: 'quick' }));
+    await publisher.publish(registry.create(event, '1000', { label: 'late' }));
+    await publisher.publish(registry.create(event, '1000', { label: 'fresh' }));
+    await waitFor('fresh handled', () => handled.has('fresh'), { timeoutMs: 20000 });
+    await waitFor('quick handled on its second attempt', () => handled.get('quick') === 2, {
+      timeoutMs: 20000,
+    });
+    // 'late' was due 3 s after its second failure: its partition paused, then resumed at it.
+    await waitFor('late handled on its third attempt', () => handled.get('late') === 3, { timeoutMs: 20000 });
+    expect(handled.has('slow')).toBe(false);
+    expect(failures.get('slow')).toBe(3);
   });
 });

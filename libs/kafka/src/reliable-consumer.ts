@@ -4,6 +4,7 @@ import { Header, headerString } from './headers';
 import type { MessagingLogger } from './kafka-client';
 import type { EventPublisher } from './publisher';
 import type { RetryPolicy } from './retry-policy';
+import { mainTopicOfRetry, retryTopicFor, retryTopicsOf } from './retry-tiers';
 
 /**
  * Makes a handler's effect and the record "this envelope was handled by this consumer" one
@@ -31,7 +32,7 @@ export type ConsumeOutcome = 'processed' | 'duplicate' | 'retry-scheduled' | 'de
 export interface ReliableConsumerOptions<Tx> {
   kafka: Kafka;
   groupId: string;
-  /** Main topics; each one's `<topic>.retry` is consumed too, and `<topic>.dlq` receives failures. */
+  /** Main topics; their retry tiers (`<topic>.retry.*`) are consumed too, and `<topic>.dlq` receives failures. */
   topics: string[];
   registry: EventRegistry;
   store: IdempotencyStore<Tx>;
@@ -46,13 +47,11 @@ export interface ReliableConsumerOptions<Tx> {
   now?: () => number;
 }
 
-const RETRY_SUFFIX = '.retry';
 const DLQ_SUFFIX = '.dlq';
 const HEARTBEAT_EVERY_MS = 1000;
+/** Retries due sooner than this are waited for in place; later ones pause their partition. */
+const INLINE_WAIT_MS = 1000;
 
-export function retryTopicOf(topic: string): string {
-  return `${topic}${RETRY_SUFFIX}`;
-}
 export function deadLetterTopicOf(topic: string): string {
   return `${topic}${DLQ_SUFFIX}`;
 }
@@ -66,15 +65,19 @@ export function describeError(error: unknown): string {
 /**
  * Kafka consumer that (1) validates every envelope, (2) runs the handler and the dedupe record in
  * one transaction, (3) commits the offset only after that transaction committed, (4) sends a
- * failed message to `<topic>.retry` with a not-before time, and after `maxAttempts` to
- * `<topic>.dlq`. A crash anywhere before the offset commit redelivers; the dedupe record makes the
- * redelivery a no-op if the effect had committed.
+ * failed message to a retry topic of its delay's tier with a not-before time, and after
+ * `maxAttempts` to `<topic>.dlq`. A crash anywhere before the offset commit redelivers; the dedupe
+ * record makes the redelivery a no-op if the effect had committed.
+ *
+ * A retry that is not due yet pauses only its own partition (and is read again when due), so a
+ * waiting message never holds up the main topics or the other retry tiers.
  */
 export class ReliableConsumer<Tx> {
   private readonly consumer: Consumer;
   private stopping = false;
   private running = false;
   private readonly now: () => number;
+  private readonly resumeTimers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: ReliableConsumerOptions<Tx>) {
     this.consumer = options.kafka.consumer({
@@ -104,7 +107,7 @@ export class ReliableConsumer<Tx> {
   async start(): Promise<void> {
     await this.consumer.connect();
     for (const topic of this.options.topics) {
-      await this.consumer.subscribe({ topics: [topic, retryTopicOf(topic)], fromBeginning: true });
+      await this.consumer.subscribe({ topics: [topic, ...retryTopicsOf(topic)], fromBeginning: true });
     }
     await this.consumer.run({
       autoCommit: false,
@@ -122,6 +125,8 @@ export class ReliableConsumer<Tx> {
    */
   async stop(timeoutMs = 10000): Promise<void> {
     this.stopping = true;
+    for (const timer of this.resumeTimers) clearTimeout(timer);
+    this.resumeTimers.clear();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -140,12 +145,17 @@ export class ReliableConsumer<Tx> {
   private async onMessage(payload: EachMessagePayload): Promise<void> {
     const { topic, partition, message } = payload;
     const { logger, groupId } = this.options;
-    const isRetry = topic.endsWith(RETRY_SUFFIX);
-    const mainTopic = isRetry ? topic.slice(0, -RETRY_SUFFIX.length) : topic;
+    const retryOf = mainTopicOfRetry(topic);
+    const isRetry = retryOf !== undefined;
+    const mainTopic = retryOf ?? topic;
     const attempt = Number(headerString(message.headers, Header.attempt) ?? '1') || 1;
 
     if (isRetry) {
       const notBefore = Number(headerString(message.headers, Header.notBefore) ?? '0');
+      if (notBefore - this.now() > INLINE_WAIT_MS) {
+        this.deferPartition(payload, notBefore - this.now());
+        return;
+      }
       const waited = await this.waitUntil(notBefore, () => payload.heartbeat());
       if (!waited) {
         // Shutting down mid-wait: leave it uncommitted and stop this partition; it comes back after restart.
@@ -193,7 +203,7 @@ export class ReliableConsumer<Tx> {
         const delay = this.options.retry.delayMs(attempt);
         logger.warn({ ...log, retryInMs: delay }, 'handler failed; retry scheduled');
         await this.forward(
-          retryTopicOf(mainTopic),
+          retryTopicFor(mainTopic, delay),
           message,
           mainTopic,
           attempt + 1,
@@ -205,6 +215,25 @@ export class ReliableConsumer<Tx> {
     }
     await this.commit(topic, partition, message.offset);
     this.options.onOutcome?.(outcome, mainTopic);
+  }
+
+  /**
+   * Pauses this partition and rewinds it to the message, uncommitted; the partition resumes when
+   * the message is due. A rebalance meanwhile hands the message, still uncommitted, to whoever
+   * takes the partition.
+   */
+  private deferPartition(payload: EachMessagePayload, waitMs: number): void {
+    const resume = payload.pause();
+    this.consumer.seek({
+      topic: payload.topic,
+      partition: payload.partition,
+      offset: payload.message.offset,
+    });
+    const timer = setTimeout(() => {
+      this.resumeTimers.delete(timer);
+      if (!this.stopping) resume();
+    }, waitMs);
+    this.resumeTimers.add(timer);
   }
 
   private async waitUntil(notBefore: number, heartbeat: () => Promise<void>): Promise<boolean> {
