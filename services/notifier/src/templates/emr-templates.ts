@@ -1,4 +1,4 @@
-import { need, when, type Locale, type Params, type Rendered } from './templates';
+import { need, when, type Locale, type Params, type Rendered } from './template-kit';
 
 /**
  * The EMR gateway's alerts to a site's clinical administrator (services/emr-gateway

@@ -3,32 +3,15 @@
  * and a plain-text body (and an SMS text); params are inserted as text, never as markup.
  */
 import { EMR_TEMPLATES } from './emr-templates';
+import { need, UnknownTemplateError, when, type Locale, type Params, type Rendered } from './template-kit';
 
-export type Locale = 'en' | 'fr';
-
-export interface Rendered {
-  subject: string;
-  text: string;
-}
-
-export class UnknownTemplateError extends Error {
-  constructor(readonly template: string) {
-    super(`unknown notification template ${template}`);
-    this.name = 'UnknownTemplateError';
-  }
-}
-
-export class MissingParamError extends Error {
-  constructor(
-    readonly template: string,
-    readonly param: string,
-  ) {
-    super(`template ${template} needs param ${param}`);
-    this.name = 'MissingParamError';
-  }
-}
-
-export type Params = Record<string, string>;
+export {
+  MissingParamError,
+  UnknownTemplateError,
+  type Locale,
+  type Params,
+  type Rendered,
+} from './template-kit';
 
 const SEK_ACTIONS: Record<Locale, Record<string, string>> = {
   en: { view: 'viewed', store: 'stored', replace: 'replaced', remove: 'removed' },
@@ -38,26 +21,6 @@ const SEK_OUTCOMES: Record<Locale, Record<string, string>> = {
   en: { allowed: 'succeeded', denied: 'was refused', failed: 'failed' },
   fr: { allowed: 'a réussi', denied: 'a été refusée', failed: 'a échoué' },
 };
-
-export function need<K extends string>(template: string, params: Params, ...names: K[]): Record<K, string> {
-  const out = {} as Record<K, string>;
-  for (const name of names) {
-    const value = params[name];
-    if (!value) throw new MissingParamError(template, name);
-    out[name] = value;
-  }
-  return out;
-}
-
-export function when(iso: string, locale: Locale, timeZone: string): string {
-  const date = new Date(iso);
-  const local = new Intl.DateTimeFormat(locale === 'fr' ? 'fr-CA' : 'en-CA', {
-    dateStyle: 'long',
-    timeStyle: 'long',
-    timeZone,
-  }).format(date);
-  return `${local} (${date.toISOString()})`;
-}
 
 const TEMPLATES: Record<string, (locale: Locale, p: Params) => Rendered> = {
   'sek.accessed': (locale, params) => {

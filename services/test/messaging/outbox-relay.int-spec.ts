@@ -10,7 +10,7 @@ import {
   migrateSchema,
   OutboxRelay,
   OutboxWriter,
-} from './index';
+} from '@cloud-connect/db';
 
 const env = stackEnv();
 const quiet = {

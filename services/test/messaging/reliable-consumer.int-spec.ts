@@ -18,7 +18,7 @@ import {
   retryTopicsOf,
   type ConsumeOutcome,
   type Envelope,
-} from './index';
+} from '@cloud-connect/kafka';
 
 const env = stackEnv();
 const quiet = {
