@@ -7,7 +7,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 source scripts/bootstrap-node.sh
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm install --no-audit --no-fund --prefer-offline
+  npm ci --no-audit --no-fund --prefer-offline
 fi
 npm run --silent build
 cli() { node dist/tools/cli/src/main.js "$@"; }
