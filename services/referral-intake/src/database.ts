@@ -4,7 +4,7 @@ import { CopyDeliveries1732300003200 } from './copies/copies.migration';
 import { Integrations1732300003000 } from './integrations/integrations.migration';
 import { OAuthClients1732300004000 } from './oauth/oauth.migration';
 import { OAuthSigningKeysServiceSealed1732300004100 } from './oauth/signing-keys-sealing.migration';
-import { Referrals1732300003100 } from './referrals/referrals.migration';
+import { ReferralEchoKey1732300004300, Referrals1732300003100 } from './referrals/referrals.migration';
 import { StatusUpdates1732300004200 } from './status-updates/status-updates.migration';
 
 /** Migrations of the `intake` schema (used by the service and by the admin CLI). */
@@ -17,4 +17,5 @@ export const INTAKE_MIGRATIONS = [
   OAuthClients1732300004000,
   OAuthSigningKeysServiceSealed1732300004100,
   StatusUpdates1732300004200,
+  ReferralEchoKey1732300004300,
 ];

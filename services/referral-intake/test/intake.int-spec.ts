@@ -21,6 +21,8 @@ import { createKafka } from '@cloud-connect/kafka';
 import { createServer, type Server } from 'node:http';
 import { Client } from 'pg';
 import { FIXTURES, addServiceRequestWithQuirks } from '../src/fixtures/ereferral-bundles';
+import { INTAKE_ISSUE_SYSTEM } from '../src/fhir-messages/validation-issue';
+import { ACCEPTED_SENDER_BUNDLES, REJECTED_SENDER_BUNDLES, senderBundle } from './fixtures/senders';
 import { runCli, type Json } from './support';
 
 const env = stackEnv();
@@ -155,6 +157,54 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
     }
   });
 
+  describe("real senders' bundles (test/fixtures/senders)", () => {
+    const storedUnder = (bundleId: string) =>
+      count(`SELECT count(*) AS n FROM $schema.referrals WHERE site_number = $1 AND bundle_id = $2`, [
+        SITE,
+        bundleId,
+      ]);
+
+    it.each(ACCEPTED_SENDER_BUNDLES)(
+      'accepts $file, stores it once, and names each quirk in its answer',
+      async ({ file, quirks }) => {
+        const bundle = senderBundle(file);
+        const first = await post(bundle);
+        expect(first.status).toBe(200);
+        const answer = first.json['entry'] as Json[];
+        expect(answer[0]?.['resource'].response.code).toBe('ok');
+        const outcome = answer.find((e) => e['resource'].resourceType === 'OperationOutcome')?.[
+          'resource'
+        ] as Json;
+        const named = (outcome['issue'] as Json[]).map((i) => ({
+          code: i['details']?.coding?.[0]?.code as string,
+          system: i['details']?.coding?.[0]?.system as string,
+          hasExpression: Array.isArray(i['expression']) && i['expression'].length === 1,
+        }));
+        for (const quirk of quirks) {
+          expect(named).toContainEqual({ code: quirk, system: INTAKE_ISSUE_SYSTEM, hasExpression: true });
+        }
+        expect((await post(bundle)).text).toBe(first.text);
+        expect(await storedUnder(String(bundle['id']))).toBe(1);
+      },
+    );
+
+    it.each(REJECTED_SENDER_BUNDLES)(
+      'refuses $file with 400 at $expression, storing nothing',
+      async ({ file, expression }) => {
+        const bundle = senderBundle(file);
+        const answer = await post(bundle);
+        expect(answer.status).toBe(400);
+        expect(answer.json['resourceType']).toBe('OperationOutcome');
+        expect(
+          (answer.json['issue'] as Json[])
+            .filter((i) => i['severity'] === 'error')
+            .map((i) => i['expression'][0]),
+        ).toContain(expression);
+        expect(await storedUnder(String(bundle['id']))).toBe(0);
+      },
+    );
+  });
+
   it('the bundle at rest opens only through the vault service, for its own site and record', async () => {
     const bundle: Json = addServiceRequestWithQuirks();
     expect((await post(bundle)).status).toBe(200);
@@ -225,6 +275,53 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
     expect(echoed.status).toBe(200);
     expect(echoed.text).toBe(first.text);
     expect(await referrals()).toBe(before);
+  });
+
+  it('recognises a copy that comes back re-wrapped under a new MessageHeader (same ServiceRequest identifier) as a duplicate: answered, not stored, nothing published', async () => {
+    const echoKey = (await createIntegration(['--site', SITE, '--name', 'EMR re-sending copies'])).apiKey!;
+    const bundle: Json = addServiceRequestWithQuirks();
+    expect((await post(bundle)).status).toBe(200);
+    const [storedBefore, publishedBefore] = [await referrals(), await outboxRows()];
+    const rewrapped = (n: number): Json => {
+      const copy = JSON.parse(JSON.stringify(bundle)) as Json;
+      copy['id'] = `rewrapped-${n}-${String(bundle['id'])}`;
+      copy['entry'][0].resource.id = `header-${n}-${String(bundle['id'])}`;
+      copy['entry'][0].resource.source = { name: 'EMR', endpoint: 'https://emr.example.ca/fhir' };
+      return copy;
+    };
+    // Concurrent echoes too: each answered, none stored.
+    const answers = await Promise.all(
+      [1, 2, 3, 4].map((n) => post(rewrapped(n), { 'Referral-Integration-API-Key': echoKey })),
+    );
+    for (const [i, answer] of answers.entries()) {
+      expect(answer.status).toBe(200);
+      const entries = answer.json['entry'] as Json[];
+      expect(entries[0]?.['resource'].response.identifier).toBe(`header-${i + 1}-${String(bundle['id'])}`);
+      const issue = entries[1]?.['resource'].issue[0] as Json;
+      expect(issue['details'].coding[0]).toEqual({ system: INTAKE_ISSUE_SYSTEM, code: 'echoed-referral' });
+      expect(issue['diagnostics']).toContain(`Bundle/${String(bundle['id'])}`);
+    }
+    expect(await referrals()).toBe(storedBefore);
+    expect(await outboxRows()).toBe(publishedBefore);
+  });
+
+  it('32 concurrent resends of one bundle store it exactly once, publish it once, and all get the same answer', async () => {
+    const bundle: Json = addServiceRequestWithQuirks();
+    const answers = await Promise.all(Array.from({ length: 32 }, () => post(bundle)));
+    expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 32 }, () => 200));
+    expect(new Set(answers.map((a) => a.text)).size).toBe(1);
+    expect(
+      await count(`SELECT count(*) AS n FROM $schema.referrals WHERE site_number = $1 AND bundle_id = $2`, [
+        SITE,
+        bundle['id'],
+      ]),
+    ).toBe(1);
+    expect(
+      await count(
+        `SELECT count(*) AS n FROM $schema.outbox WHERE topic = 'referral.received' AND envelope->'payload'->>'bundleId' = $1`,
+        [bundle['id']],
+      ),
+    ).toBe(1);
   });
 
   describe('the bad-input corpus: each rejected with its code, nothing stored', () => {

@@ -24,6 +24,7 @@ import { Issuer } from 'openid-client';
 import { Client as Pg } from 'pg';
 import { SERVICE_KEY_PATH } from '../src/crypto/service-keys';
 import { addServiceRequestWithQuirks } from '../src/fixtures/ereferral-bundles';
+import { conformanceTools, CONFORMANCE_BUILD_MS, type ConformanceTools } from './conformance-tools';
 import { loadFhirKitClient, runCli, type Json } from './support';
 
 const env = stackEnv();
@@ -248,8 +249,13 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
     }
   });
 
-  it('publishes discovery, JWKS and a CapabilityStatement with the OAuth URIs', async () => {
-    const smart = (await (await fetch(`${intake.url}/.well-known/smart-configuration`)).json()) as Json;
+  it('publishes discovery (under the FHIR base and the root), JWKS and a CapabilityStatement', async () => {
+    const smart = (await (await fetch(`${intake.url}/fhir/.well-known/smart-configuration`)).json()) as Json;
+    expect(await (await fetch(`${intake.url}/.well-known/smart-configuration`)).json()).toEqual(smart);
+    // Scopes only for resource types that are served (read, searched, included or written).
+    expect(smart['scopes_supported']).toContain('system/ServiceRequest.rs');
+    expect(smart['scopes_supported']).toContain('system/Patient.r');
+    expect(JSON.stringify(smart['scopes_supported'])).not.toContain('PractitionerRole');
     expect(smart['token_endpoint']).toBe(`${intake.url}/oauth/token`);
     expect(smart['token_endpoint_auth_methods_supported']).toEqual([
       'client_secret_basic',
@@ -263,8 +269,10 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
     const metadata = (await fhir('unused').capabilityStatement()) as Json;
     expect(metadata['resourceType']).toBe('CapabilityStatement');
     expect(metadata['fhirVersion']).toBe('4.0.1');
-    const oauthUris = metadata['rest'][0].security.extension[0];
-    expect(oauthUris.extension).toEqual([{ url: 'token', valueUri: tokenUrl }]);
+    expect(metadata['software'].version).toMatch(/^\d+\.\d+\.\d+$/);
+    // No oauth-uris extension without its required `authorize` (client credentials have none).
+    expect(metadata['rest'][0].security.extension).toBeUndefined();
+    expect(metadata['rest'][0].resource.map((r: Json) => r['type'])).toEqual(['ServiceRequest', 'Bundle']);
   });
 
   it('lets a site admin create, list, rotate and revoke credentials, audited, and nobody else', async () => {
@@ -618,7 +626,7 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
     const token = await secretToken(clientId, secret, 'client_secret_basic');
     for (const [query, name] of [
       ['colour=red', 'colour'],
-      ['_count=100000', '_count'],
+      ['_count=0', '_count'],
       ['_lastUpdated=gtyesterday', '_lastUpdated'],
       ['_cursor=abc', '_cursor'],
     ] as const) {
@@ -628,6 +636,10 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
       expect(outcome['issue'][0].expression).toEqual([name]);
       expect(outcome['issue'][0].diagnostics).toContain(name);
     }
+    // More than the maximum is served as the maximum, and the links say so.
+    const clamped = await get(`ServiceRequest?_count=100000`, token);
+    expect(clamped.status).toBe(200);
+    expect(((await clamped.json()) as Json)['link'][0].url).toContain('_count=500');
     const first = posted[SITE]?.[0] ?? '';
     const byId = (await (await get(`ServiceRequest?_id=${first}&status=active`, token)).json()) as Json;
     expect(byId['entry'].map((e: Json) => e['resource'].id)).toEqual([first]);
@@ -769,6 +781,110 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
       200,
     );
   }, 60000);
+
+  describe('off-the-shelf clients: HAPI FHIR (validator, generic client) and authlib', () => {
+    let tools: ConformanceTools;
+    beforeAll(() => {
+      tools = conformanceTools();
+    }, CONFORMANCE_BUILD_MS);
+
+    it('an authlib SMART Backend Services client discovers under the FHIR base and gets a token with private_key_jwt; HAPI pages through every referral', async () => {
+      const rsaPublic = Object.fromEntries(
+        Object.entries(rsaPrivate).filter(([name]) => !['d', 'p', 'q', 'dp', 'dq', 'qi'].includes(name)),
+      );
+      const { clientId } = await createClient(SITE, {
+        name: 'authlib backend service',
+        scopes: ['system/ServiceRequest.rs', 'system/Patient.r'],
+        jwks: { keys: [rsaPublic] },
+      });
+      const smart = await tools.smartClient(
+        `${intake.url}/fhir`,
+        clientId,
+        rsaPrivate,
+        'system/ServiceRequest.rs',
+      );
+      expect(smart).toEqual(
+        expect.objectContaining({
+          discovery: `${intake.url}/fhir/.well-known/smart-configuration`,
+          token_endpoint: tokenUrl,
+          scope: 'system/ServiceRequest.rs',
+          search_status: 200,
+          search_type: 'Bundle',
+        }),
+      );
+      expect(String(smart['token_type']).toLowerCase()).toBe('bearer');
+
+      // HAPI's generic client with the authlib token: _count=2, next to the end, strict parser.
+      const paged = await tools.hapiPage(`${intake.url}/fhir`, String(smart['access_token']), 2);
+      const expected = posted[SITE] ?? [];
+      expect(paged['complete']).toBe(true);
+      expect(paged['duplicates']).toBe(0);
+      expect(paged['relativeFullUrls']).toBe(0);
+      expect(paged['pages']).toBe(Math.ceil(expected.length / 2));
+      expect(new Set(paged['ids']).size).toBe(paged['ids'].length);
+      expect([...(paged['ids'] as string[])].sort()).toEqual([...expected].sort());
+    }, 120000);
+
+    it("what we serve validates against the R4 base definitions with HAPI's FhirInstanceValidator", async () => {
+      const { clientId, secret } = await createClient(SITE, {
+        name: 'Validator',
+        scopes: ['system/ServiceRequest.rs', 'system/Bundle.read', 'system/Patient.r'],
+      });
+      const token = await secretToken(clientId, secret, 'client_secret_basic');
+      // Two referrals of one patient: the included Patient appears once (bdl-7).
+      const [a, b] = [addServiceRequestWithQuirks(), addServiceRequestWithQuirks()];
+      const patientOf = (bundle: Json) =>
+        (bundle['entry'] as Json[]).find((e) => e['resource'].resourceType === 'Patient')?.[
+          'resource'
+        ] as Json;
+      patientOf(b)['id'] = patientOf(a)['id'];
+      const answers: Json[] = [];
+      for (const bundle of [a, b]) {
+        const response = await fetch(`${intake.url}/public/ocean/fhir_bundles`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/fhir+json',
+            'Referral-Integration-API-Key': apiKeys[SITE] ?? '',
+          },
+          body: JSON.stringify(bundle),
+        });
+        expect(response.status).toBe(200);
+        answers.push((await response.json()) as Json);
+        const sr = (bundle['entry'] as Json[]).find((e) => e['resource'].resourceType === 'ServiceRequest');
+        (posted[SITE] ??= []).push(String(sr?.['resource'].id));
+      }
+      await sleep(400);
+      const ids = (posted[SITE] ?? []).slice(-2).join(',');
+      const search = (await (
+        await get(`ServiceRequest?_id=${ids}&_include=ServiceRequest:subject`, token)
+      ).json()) as Json;
+      const included = (search['entry'] as Json[]).filter((e) => e['search'].mode === 'include');
+      expect(included).toHaveLength(1);
+      const fullUrls = (search['entry'] as Json[]).map((e) => e['fullUrl'] as string);
+      expect(new Set(fullUrls).size).toBe(fullUrls.length);
+      expect(fullUrls.every((u) => u.startsWith(`${intake.url}/fhir/`))).toBe(true);
+      const served: Record<string, unknown> = {
+        'capability-statement.json': await (await fetch(`${intake.url}/fhir/metadata`)).json(),
+        'search-bundle.json': search,
+        'read-service-request.json': await (
+          await get(`ServiceRequest/${posted[SITE]?.[0] ?? ''}`, token)
+        ).json(),
+        'operation-outcome.json': await (await get(`ServiceRequest/no-such-referral`, token)).json(),
+        'response-message.json': answers[0],
+      };
+      const validated = await tools.hapiValidate(served);
+      // (The warnings and information HAPI gave are kept in hapi-validator-report.json.) The one
+      // error allowed is the sender's data served as received, named in docs/oauth.md: the
+      // patient's language `fr-CA` (valid BCP-47) is not in R4's `languages` value set.
+      const errors = validated.issues.filter((i) => i['severity'] === 'error' || i['severity'] === 'fatal');
+      const senderData = (i: Json) =>
+        /\.communication\[\d+\]\.language$/.test(String(i['location'])) &&
+        String(i['message']).includes('http://hl7.org/fhir/ValueSet/languages');
+      expect(errors.filter((i) => !senderData(i))).toEqual([]);
+      expect(errors.filter(senderData).map((i) => i['file'])).toEqual(['search-bundle.json']);
+      expect(validated.summary['validated']).toBe(5);
+    }, 360000);
+  });
 
   it('never writes secrets or tokens to the service log', () => {
     const log = readFileSync(intake.logFile, 'utf8');

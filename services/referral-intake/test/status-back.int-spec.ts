@@ -13,8 +13,11 @@ import {
   serviceEnvFor,
   signIn,
   stackEnv,
+  TEST_SERVICE_AUTH_SECRET,
   uniqueName,
 } from '@cloud-connect/testing';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Issuer } from 'openid-client';
 import { Client as Pg } from 'pg';
 import {
@@ -33,18 +36,24 @@ const OTHER = String(Number(SITE) + 10000000);
 const PASSWORD = 'correct horse battery staple';
 const FhirKit = loadFhirKitClient();
 
-const cli = (args: string[]) =>
+const cli = (args: string[], extra: Record<string, string> = {}) =>
   runCli(args, {
     DATABASE_URL: env.DATABASE_URL,
     INTAKE_DATABASE_SCHEMA: schema,
     VAULT_DATABASE_SCHEMA: vaultSchema,
+    ...extra,
   });
 
 describe('status back from integrators (real vault, referral-intake, Postgres, Kafka)', () => {
   let vault: ServiceProcess;
   let intake: ServiceProcess;
   let db: Pg;
-  const tokens: Record<'writer' | 'reader' | 'otherSite', string> = { writer: '', reader: '', otherSite: '' };
+  const tokens: Record<'writer' | 'reader' | 'otherSite' | 'taskOnly', string> = {
+    writer: '',
+    reader: '',
+    otherSite: '',
+    taskOnly: '',
+  };
   const apiKeys: Record<string, string> = {};
   const clientIds: Record<string, string> = {};
   const kafka = createKafka({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'status-back-it' });
@@ -148,6 +157,7 @@ describe('status back from integrators (real vault, referral-intake, Postgres, K
         ADMIN_JWKS_URL: `${vault.url}/.well-known/jwks.json`,
         VAULT_SERVICE_URL: vault.url,
         FHIR_SNAPSHOT_LAG_MS: '200',
+        COPY_ALLOW_HTTP: 'true',
       }),
     ).start();
     await intake.waitReady(90000);
@@ -166,6 +176,8 @@ describe('status back from integrators (real vault, referral-intake, Postgres, K
       ['writer', SITE, 'system/ServiceRequest.rs system/Task.u system/Appointment.cu'],
       ['reader', SITE, 'system/ServiceRequest.rs'],
       ['otherSite', OTHER, 'system/ServiceRequest.rs system/Task.write system/Appointment.write'],
+      // May write Tasks but does not read the site's referrals: not one of their receivers.
+      ['taskOnly', SITE, 'system/Task.u'],
     ];
     for (const [name, site, scope] of grants) {
       const response = await fetch(`${intake.url}/admin/sites/${site}/oauth-clients`, {
@@ -323,18 +335,64 @@ describe('status back from integrators (real vault, referral-intake, Postgres, K
     expect((await readSr(tokens.reader, id))['status']).toBe('completed');
   });
 
-  it('applies status sent by an integration with its API key too', async () => {
-    const referral = await postReferral(SITE);
-    const response = await fetch(`${intake.url}/fhir/$process-message`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/fhir+json',
-        'Referral-Integration-API-Key': apiKeys[SITE] ?? '',
-      },
-      body: JSON.stringify(statusUpdateFor(referral, { taskStatus: 'on-hold' })),
+  it('role rule: only a receiver changes a referral, its sender may only cancel it, anyone else of the site gets 403', async () => {
+    // A receiver integration gets copies of the site's referrals (a real HTTP endpoint answering 200).
+    const copies = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200).end());
     });
-    expect(response.status).toBe(200);
-    expect((await readSr(tokens.reader, serviceRequestIdOf(referral)))['status']).toBe('on-hold');
+    await new Promise<void>((resolve) => copies.listen(0, '127.0.0.1', resolve));
+    try {
+      const vaultEnv = { VAULT_SERVICE_URL: vault.url, SERVICE_AUTH_SECRET: TEST_SERVICE_AUTH_SECRET };
+      const integration = async (name: string, extra: string[] = []) => {
+        const created = await cli(
+          ['integration', 'create', '--site', SITE, '--name', name, ...extra],
+          vaultEnv,
+        );
+        expect(created.code).toBe(0);
+        return { 'Referral-Integration-API-Key': created.json['apiKey'] as string };
+      };
+      const port = (copies.address() as AddressInfo).port;
+      const receiver = await integration('EMR receiving copies', [
+        '--request-url',
+        `http://127.0.0.1:${port}/copies`,
+        '--outbound-key',
+        'copy-key',
+        '--send-copies',
+      ]);
+      const bystander = await integration('Another CHR');
+      const sender = { 'Referral-Integration-API-Key': apiKeys[SITE] ?? '' };
+      const referral = await postReferral(SITE);
+      const id = serviceRequestIdOf(referral);
+      const status = (taskStatus: string) => statusUpdateFor(referral, { taskStatus });
+      const states = () =>
+        count(
+          `SELECT count(*) AS n FROM $schema.referral_states WHERE site_number = $1 AND service_request_id = $2`,
+          [SITE, id],
+        );
+      const refused: [string, Record<string, string>, string, RegExp][] = [
+        ['its sender putting it on hold', sender, 'on-hold', /sender may only cancel or revoke/],
+        ['an integration that gets no copies', bystander, 'accepted', /only a receiver/],
+        ['a client that does not read referrals', bearer(tokens.taskOnly), 'accepted', /only a receiver/],
+      ];
+      for (const [who, headers, taskStatus, diagnostics] of refused) {
+        const answer = await postStatus(status(taskStatus), headers);
+        expect({ who, status: answer.status }).toEqual({ who, status: 403 });
+        expect(answer.json['resourceType']).toBe('OperationOutcome');
+        expect(JSON.stringify(answer.json['issue'])).toMatch(diagnostics);
+      }
+      expect(await states()).toBe(0);
+      // Its receivers change it: the integration that gets copies, the client that reads referrals.
+      expect((await postStatus(status('on-hold'), receiver)).status).toBe(200);
+      expect((await readSr(tokens.reader, id))['status']).toBe('on-hold');
+      expect((await postStatus(status('in-progress'), bearer(tokens.writer))).status).toBe(200);
+      expect((await readSr(tokens.reader, id))['status']).toBe('active');
+      // Its sender cancels it.
+      expect((await postStatus(status('cancelled'), sender)).status).toBe(200);
+      expect((await readSr(tokens.reader, id))['status']).toBe('revoked');
+    } finally {
+      await new Promise((resolve) => copies.close(resolve));
+    }
   });
 
   it('advertises status back in the CapabilityStatement and the SMART configuration', async () => {

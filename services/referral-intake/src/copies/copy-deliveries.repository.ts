@@ -32,8 +32,11 @@ const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : Strin
 export class CopyDeliveriesRepository {
   private readonly table: string;
 
+  private readonly referrals: string;
+
   constructor(schema: string) {
     this.table = `"${assertIdentifier(schema)}".copy_deliveries`;
+    this.referrals = `"${assertIdentifier(schema)}".referrals`;
   }
 
   async enqueue(
@@ -54,6 +57,15 @@ export class CopyDeliveriesRepository {
    * Claims due deliveries for `leaseMs` (SKIP LOCKED: replicas never take the same row). A row
    * whose lease ran out (its worker died mid-POST) is due again.
    */
+  /** The stored (encrypted) bundle of the referral a delivery copies. */
+  async bundleCiphertext(db: Db, siteNumber: string, referralId: string): Promise<Buffer | null> {
+    const rows: Row[] = await db.query(
+      `SELECT bundle_ciphertext FROM ${this.referrals} WHERE site_number = $1 AND id = $2`,
+      [siteNumber, referralId],
+    );
+    return (rows[0]?.['bundle_ciphertext'] as Buffer | undefined) ?? null;
+  }
+
   async claimDue(db: Db, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
     const rows: Row[] = await db.query(
       `UPDATE ${this.table} d SET status = 'in-flight', attempts = d.attempts + 1,

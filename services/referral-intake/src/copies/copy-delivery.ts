@@ -5,7 +5,6 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { PhiCipher } from '../crypto/phi-cipher';
 import { IntegrationsRepository } from '../integrations/integrations.repository';
-import { ReferralsRepository } from '../referrals/referrals.repository';
 import { CopyDeliveriesRepository, type ClaimedDelivery } from './copy-deliveries.repository';
 
 export interface CopyDeliveryDeps {
@@ -56,12 +55,10 @@ export class ScheduleCopies {
  */
 export class DeliverCopies {
   private readonly integrations: IntegrationsRepository;
-  private readonly referrals: ReferralsRepository;
   private readonly deliveries: CopyDeliveriesRepository;
 
   constructor(private readonly deps: CopyDeliveryDeps) {
     this.integrations = new IntegrationsRepository(deps.schema);
-    this.referrals = new ReferralsRepository(deps.schema);
     this.deliveries = new CopyDeliveriesRepository(deps.schema);
   }
 
@@ -82,7 +79,7 @@ export class DeliverCopies {
     let failure: string;
     try {
       const target = await this.integrations.copyTarget(db, delivery.siteNumber, delivery.integrationId);
-      const sealed = await this.referrals.bundleCiphertext(db, delivery.siteNumber, delivery.referralId);
+      const sealed = await this.deliveries.bundleCiphertext(db, delivery.siteNumber, delivery.referralId);
       if (!target || !sealed) {
         await this.deliveries.markFailed(db, delivery.siteNumber, delivery.id, {
           status: null,

@@ -1,4 +1,7 @@
-import { TOKEN_PATH } from '../oauth/oauth.routes';
+import { SERVED_RESOURCES } from '../fhir-messages/served-resources';
+
+/** The version of the software serving this API (the workspace's release version). */
+export const SOFTWARE_VERSION = '0.1.0';
 
 /** GET /fhir/metadata: what this FHIR endpoint serves, and where its OAuth token endpoint is. */
 export function capabilityStatement(base: string): Record<string, unknown> {
@@ -8,7 +11,7 @@ export function capabilityStatement(base: string): Record<string, unknown> {
     date: '2026-11-23',
     publisher: 'Cloud Connect',
     kind: 'instance',
-    software: { name: 'Cloud Connect referral-intake' },
+    software: { name: 'Cloud Connect referral-intake', version: SOFTWARE_VERSION },
     implementation: { description: 'Cloud Connect FHIR pull API for integrators', url: `${base}/fhir` },
     fhirVersion: '4.0.1',
     format: ['json', 'application/fhir+json'],
@@ -27,35 +30,17 @@ export function capabilityStatement(base: string): Record<string, unknown> {
               ],
             },
           ],
-          description:
-            'OAuth 2.0 client credentials (SMART Backend Services); see /.well-known/smart-configuration',
-          extension: [
-            {
-              url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
-              extension: [{ url: 'token', valueUri: `${base}${TOKEN_PATH}` }],
-            },
-          ],
+          // No oauth-uris extension: it requires an `authorize` endpoint, which client
+          // credentials (SMART Backend Services) do not have; discovery is the SMART configuration.
+          description: `OAuth 2.0 client credentials (SMART Backend Services); token endpoint and scopes in ${base}/fhir/.well-known/smart-configuration`,
         },
-        resource: [
-          {
-            type: 'ServiceRequest',
-            interaction: [{ code: 'read' }, { code: 'search-type' }],
-            searchInclude: ['ServiceRequest:subject', 'ServiceRequest:requester'],
-            searchParam: [
-              { name: '_id', type: 'token' },
-              { name: '_lastUpdated', type: 'date' },
-              { name: 'identifier', type: 'token' },
-              { name: 'status', type: 'token' },
-              { name: 'patient', type: 'reference' },
-              { name: 'authored', type: 'date' },
-            ],
-          },
-          {
-            type: 'Bundle',
-            interaction: [{ code: 'read' }],
-            documentation: 'the original message bundle of a referral (ServiceRequest.meta.source)',
-          },
-        ],
+        resource: SERVED_RESOURCES.filter((r) => r.interactions.length > 0).map((r) => ({
+          type: r.type,
+          interaction: r.interactions.map((code) => ({ code })),
+          ...(r.searchInclude ? { searchInclude: r.searchInclude } : {}),
+          ...(r.searchParam ? { searchParam: r.searchParam } : {}),
+          ...(r.documentation ? { documentation: r.documentation } : {}),
+        })),
         operation: [
           {
             name: 'process-message',

@@ -1,12 +1,10 @@
 import type { Logger } from '@cloud-connect/observability';
-import { safeError } from '@cloud-connect/observability';
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isPhiUnavailable, PHI_RETRY_AFTER_SECONDS } from '../crypto/phi-cipher';
+import { fhirErrorHandler, presentedCredential, sendFhir } from '../fhir-messages/fhir-http';
+import { outcomeAnswer, type FhirAnswer } from '../fhir-messages/operation-outcome';
 import type { AccessTokens } from '../oauth/access-tokens';
 import { publicBaseUrl } from '../oauth/public-url';
 import { capabilityStatement } from './capability-statement';
-import { FHIR_JSON, outcomeAnswer, type FhirAnswer } from './fhir-outcome';
 import type { Caller, ReadReferrals } from './read-referrals';
 
 /**
@@ -18,25 +16,12 @@ export function registerFhirApiRoutes(
   options: { reads: ReadReferrals; tokens: AccessTokens; publicBaseUrl: string | undefined; logger: Logger },
 ): void {
   void fastify.register((scope, _opts, done) => {
-    scope.setErrorHandler((error, _request, reply) => {
-      if (isPhiUnavailable(error)) {
-        return send(reply, {
-          ...outcomeAnswer(503, 'transient', 'the encryption service is unavailable; retry later'),
-          headers: { 'Retry-After': String(PHI_RETRY_AFTER_SECONDS) },
-        });
-      }
-      const errorId = randomUUID();
-      options.logger.error({ errorId, error: safeError(error) }, 'FHIR read failed');
-      return send(reply, outcomeAnswer(500, 'exception', `internal error (id ${errorId})`));
-    });
+    scope.setErrorHandler(fhirErrorHandler({ logger: options.logger, what: 'FHIR read' }));
     const guarded =
       (work: (caller: Caller, request: FastifyRequest) => Promise<FhirAnswer>) =>
       async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-        const header = request.headers.authorization;
-        const token =
-          typeof header === 'string' && /^Bearer [A-Za-z0-9._~+/-]+=*$/i.test(header)
-            ? header.slice(7)
-            : null;
+        const credential = presentedCredential(request.headers, { bearer: 'any', apiKeyHeaders: [] });
+        const token = credential?.kind === 'bearer' ? credential.token : null;
         const claims = token ? await options.tokens.verify(token) : null;
         if (!claims) {
           const answer = outcomeAnswer(
@@ -44,23 +29,29 @@ export function registerFhirApiRoutes(
             'login',
             token ? 'the access token is invalid or expired' : 'a bearer access token is required',
           );
-          return send(reply, {
+          return sendFhir(reply, {
             ...answer,
             headers: { 'WWW-Authenticate': token ? 'Bearer error="invalid_token"' : 'Bearer' },
           });
         }
-        return send(reply, await work({ site: claims.site, scopes: claims.scopes }, request));
+        return sendFhir(reply, await work({ site: claims.site, scopes: claims.scopes }, request));
       };
-    const selfUrl = (request: FastifyRequest) =>
-      `${publicBaseUrl(options.publicBaseUrl, request)}${request.url}`;
+    const base = (request: FastifyRequest) => publicBaseUrl(options.publicBaseUrl, request);
     const queryOf = (request: FastifyRequest) => new URLSearchParams(request.url.split('?')[1] ?? '');
 
     scope.get('/fhir/metadata', async (request, reply) =>
-      send(reply, { status: 200, body: capabilityStatement(publicBaseUrl(options.publicBaseUrl, request)) }),
+      sendFhir(reply, { status: 200, body: capabilityStatement(base(request)) }),
     );
     scope.get(
       '/fhir/ServiceRequest',
-      guarded((caller, request) => options.reads.search(caller, queryOf(request), selfUrl(request))),
+      guarded((caller, request) =>
+        options.reads.search(
+          caller,
+          queryOf(request),
+          `${base(request)}${request.url}`,
+          `${base(request)}/fhir`,
+        ),
+      ),
     );
     scope.get(
       '/fhir/ServiceRequest/:id',
@@ -72,12 +63,4 @@ export function registerFhirApiRoutes(
     );
     done();
   });
-}
-
-function send(reply: FastifyReply, answer: FhirAnswer): FastifyReply {
-  return reply
-    .status(answer.status)
-    .headers({ 'Cache-Control': 'no-store', ...(answer.headers ?? {}) })
-    .header('Content-Type', FHIR_JSON)
-    .send(JSON.stringify(answer.body));
 }

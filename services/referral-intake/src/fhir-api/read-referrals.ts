@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { BatchPhiCipher } from '../crypto/phi-cipher';
 import { allows } from '../oauth/scopes';
-import { outcomeAnswer, type FhirAnswer } from './fhir-outcome';
+import { outcomeAnswer, type FhirAnswer } from '../fhir-messages/operation-outcome';
 import { type PageKey, ReferralReadsRepository, type ReferralVersion } from './referral-reads.repository';
 import {
   matchesDate,
@@ -53,7 +53,16 @@ export class ReadReferrals {
     this.repo = new ReferralReadsRepository(deps.schema);
   }
 
-  async search(caller: Caller, rawQuery: URLSearchParams, selfUrl: string): Promise<FhirAnswer> {
+  /**
+   * `fhirBase` is the absolute FHIR base URL (entries get absolute fullUrls, as R4 requires);
+   * `selfUrl` the absolute URL of this request.
+   */
+  async search(
+    caller: Caller,
+    rawQuery: URLSearchParams,
+    selfUrl: string,
+    fhirBase: string,
+  ): Promise<FhirAnswer> {
     if (!allows(caller.scopes, 'ServiceRequest', 's'))
       return forbidden('system/ServiceRequest.rs (or .read)');
     let query: ServiceRequestQuery;
@@ -98,10 +107,12 @@ export class ReadReferrals {
     }
 
     const entries: Record<string, unknown>[] = [];
+    // An included resource appears once per page, however many matches point to it (bdl-7:
+    // fullUrl unique). Two referrals' copies of one patient share Type/id and so one entry.
     const included = new Set<string>();
     for (const match of matches) {
       entries.push({
-        fullUrl: `ServiceRequest/${match.version.serviceRequestId}`,
+        fullUrl: `${fhirBase}/ServiceRequest/${match.version.serviceRequestId}`,
         resource: match.resource,
         search: { mode: 'match' },
       });
@@ -119,19 +130,19 @@ export class ReadReferrals {
           !allows(caller.scopes, resourceType === 'Patient' ? 'Patient' : target.resourceType, 'r')
         )
           continue;
-        const key = `${target.resourceType}/${String(target.id)}@${match.version.referralId}`;
-        if (included.has(key)) continue;
-        included.add(key);
-        entries.push({
-          fullUrl: `${target.resourceType}/${String(target.id)}`,
-          resource: target,
-          search: { mode: 'include' },
-        });
+        const fullUrl = `${fhirBase}/${target.resourceType}/${String(target.id)}`;
+        if (included.has(fullUrl)) continue;
+        included.add(fullUrl);
+        entries.push({ fullUrl, resource: target, search: { mode: 'include' } });
       }
     }
-    const link: Record<string, string>[] = [{ relation: 'self', url: selfUrl }];
+    const link: Record<string, string>[] = [{ relation: 'self', url: clampedUrl(selfUrl, query.count) }];
     if (!exhausted && after) {
-      const next = new URLSearchParams([...rawQuery].filter(([name]) => name !== '_cursor'));
+      const next = new URLSearchParams(
+        [...rawQuery].filter(([name]) => name !== '_cursor' && name !== '_count'),
+      );
+      // The count actually served (clamped to the maximum when more was asked for).
+      if (rawQuery.has('_count')) next.set('_count', String(query.count));
       next.set(
         '_cursor',
         Buffer.from(
@@ -217,6 +228,16 @@ export class ReadReferrals {
     }
     return true;
   }
+}
+
+/** The URL with its `_count` (if any) replaced by the count served. */
+function clampedUrl(url: string, count: number): string {
+  const [path, search] = url.split('?');
+  if (search === undefined) return url;
+  const params = new URLSearchParams(search);
+  if (!params.has('_count')) return url;
+  params.set('_count', String(count));
+  return `${path ?? ''}?${params.toString()}`;
 }
 
 function forbidden(needed: string): FhirAnswer {

@@ -1,17 +1,10 @@
 import { assertIdentifier } from '@cloud-connect/db';
 import type { EntityManager } from 'typeorm';
+import { SERVICE_REQUEST_EVENTS } from '../fhir-messages/ereferral-rules';
 import type { DateCondition } from './search-params';
 
 type Db = Pick<EntityManager, 'query'>;
 type Row = Record<string, unknown>;
-
-/** Events whose bundle carries the ServiceRequest itself (its newest such message is its current version). */
-export const SERVICE_REQUEST_EVENTS = [
-  'add-service-request',
-  'notify-add-service-request',
-  'notify-update-service-request',
-  'notify-revoke-service-request',
-];
 
 export interface ReferralVersion {
   referralId: string;

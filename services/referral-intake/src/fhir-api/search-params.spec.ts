@@ -1,4 +1,10 @@
-import { matchesDate, parseDate, parseServiceRequestQuery, SearchParamError } from './search-params';
+import {
+  matchesDate,
+  MAX_COUNT,
+  parseDate,
+  parseServiceRequestQuery,
+  SearchParamError,
+} from './search-params';
 
 const q = (s: string) => parseServiceRequestQuery(new URLSearchParams(s));
 
@@ -37,6 +43,11 @@ describe('ServiceRequest search parameters', () => {
     }
     expect(thrown).toBeInstanceOf(SearchParamError);
     expect((thrown as SearchParamError).parameter).toBe(name);
+  });
+
+  it('serves its maximum when _count asks for more', () => {
+    expect(q('_count=100000').count).toBe(MAX_COUNT);
+    expect(q('_count=7').count).toBe(7);
   });
 
   it('compares partial dates as ranges and instants as points', () => {

@@ -167,9 +167,10 @@ export function parseServiceRequestQuery(query: URLSearchParams): ServiceRequest
         break;
       case '_count': {
         const count = Number(single(name, raw, seen));
-        if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT)
-          throw new SearchParamError(name, `_count: a whole number from 1 to ${MAX_COUNT}`);
-        result.count = count;
+        if (!Number.isInteger(count) || count < 1)
+          throw new SearchParamError(name, '_count: a whole number of at least 1');
+        // Above the maximum a server serves its maximum (FHIR search, "_count"); the next link says so.
+        result.count = Math.min(count, MAX_COUNT);
         break;
       }
       case '_include':

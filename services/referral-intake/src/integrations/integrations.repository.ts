@@ -33,6 +33,8 @@ export interface KeyMatch {
   siteNumber: string;
   enabled: boolean;
   rateLimitPerSecond: number | null;
+  /** It gets a copy of each new referral of its site (so it is one of their receivers). */
+  sendCopies: boolean;
 }
 
 export interface CopyTarget {
@@ -132,7 +134,7 @@ export class IntegrationsRepository {
 
   async findByKeyHash(db: Db, keyHash: Buffer): Promise<KeyMatch | null> {
     const rows: Row[] = await db.query(
-      `SELECT k.key_hash, i.id, i.site_number, i.enabled, i.rate_limit_per_second
+      `SELECT k.key_hash, i.id, i.site_number, i.enabled, i.rate_limit_per_second, i.send_copies
          FROM ${this.keys} k JOIN ${this.integrations} i ON i.id = k.integration_id
         WHERE k.key_hash = $1 AND (k.expires_at IS NULL OR k.expires_at > now())`,
       [keyHash],
@@ -145,6 +147,7 @@ export class IntegrationsRepository {
       siteNumber: String(row['site_number']),
       enabled: Boolean(row['enabled']),
       rateLimitPerSecond: row['rate_limit_per_second'] === null ? null : Number(row['rate_limit_per_second']),
+      sendCopies: Boolean(row['send_copies']),
     };
   }
 

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AccessTokens } from './access-tokens';
 import { ASSERTION_ALGS, type IssueToken } from './issue-token';
 import { publicBaseUrl } from './public-url';
-import { SCOPE_RESOURCES, STATUS_BACK_RESOURCES } from './scopes';
+import { supportedScopes } from '../fhir-messages/served-resources';
 
 export const TOKEN_PATH = '/oauth/token';
 
@@ -18,11 +18,7 @@ export function smartConfiguration(base: string): Record<string, unknown> {
     grant_types_supported: ['client_credentials'],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
-    scopes_supported: SCOPE_RESOURCES.flatMap((r) => [
-      `system/${r}.read`,
-      `system/${r}.rs`,
-      ...(STATUS_BACK_RESOURCES.includes(r) ? [`system/${r}.write`, `system/${r}.u`] : []),
-    ]),
+    scopes_supported: supportedScopes(),
     capabilities: [
       'client-confidential-symmetric',
       'client-confidential-asymmetric',
@@ -80,9 +76,13 @@ export function registerOAuthRoutes(
     scope.get('/.well-known/jwks.json', async (_request, reply) =>
       reply.header('Cache-Control', 'public, max-age=300').send(options.tokens.publicJwks),
     );
-    scope.get('/.well-known/smart-configuration', async (request, reply) =>
-      reply.send(smartConfiguration(publicBaseUrl(options.publicBaseUrl, request))),
-    );
+    // SMART App Launch 2.x puts discovery under the FHIR base; the server root stays for clients
+    // configured before.
+    for (const path of ['/fhir/.well-known/smart-configuration', '/.well-known/smart-configuration']) {
+      scope.get(path, async (request, reply) =>
+        reply.send(smartConfiguration(publicBaseUrl(options.publicBaseUrl, request))),
+      );
+    }
     done();
   });
 }

@@ -1,3 +1,5 @@
+import { SCOPE_RESOURCES } from '../fhir-messages/served-resources';
+
 /**
  * SMART system scopes in v1 (`system/ServiceRequest.read`) and v2 (`system/ServiceRequest.rs`)
  * syntax, reduced to a resource type (or `*`) and a set of the v2 letters c r u d s.
@@ -9,21 +11,6 @@ export interface SmartScope {
 
 const V1: Record<string, string> = { read: 'rs', write: 'cud', '*': 'cruds' };
 const SCOPE = /^system\/(\*|[A-Z][A-Za-z]+)\.(read|write|\*|c?r?u?d?s?)(\?.*)?$/;
-
-/** Resource types a client may be granted scopes on. */
-export const SCOPE_RESOURCES = [
-  '*',
-  'ServiceRequest',
-  'Bundle',
-  'Patient',
-  'Practitioner',
-  'PractitionerRole',
-  'Task',
-  'Appointment',
-];
-
-/** Resource types integrators write to through status back (POST $process-message). */
-export const STATUS_BACK_RESOURCES = ['ServiceRequest', 'Task', 'Appointment'];
 
 export function parseScope(scope: string): SmartScope | null {
   const match = SCOPE.exec(scope);

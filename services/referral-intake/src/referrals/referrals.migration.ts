@@ -43,3 +43,26 @@ export class Referrals1732300003100 implements MigrationInterface {
     await runner.query(`DROP TABLE "${schemaOf(runner)}".referrals`);
   }
 }
+
+/**
+ * The echo key of a referral-creating message (a hash of its ServiceRequest's identifiers, no
+ * PHI): a copy we delivered that comes back re-wrapped under a new MessageHeader is recognised by
+ * it, also under concurrent posts (unique per site).
+ */
+export class ReferralEchoKey1732300004300 implements MigrationInterface {
+  name = 'ReferralEchoKey1732300004300';
+
+  async up(runner: QueryRunner): Promise<void> {
+    const s = schemaOf(runner);
+    await runner.query(`ALTER TABLE "${s}".referrals ADD COLUMN echo_key bytea`);
+    await runner.query(
+      `CREATE UNIQUE INDEX referrals_echo_key ON "${s}".referrals (site_number, echo_key) WHERE echo_key IS NOT NULL`,
+    );
+  }
+
+  async down(runner: QueryRunner): Promise<void> {
+    const s = schemaOf(runner);
+    await runner.query(`DROP INDEX "${s}".referrals_echo_key`);
+    await runner.query(`ALTER TABLE "${s}".referrals DROP COLUMN echo_key`);
+  }
+}

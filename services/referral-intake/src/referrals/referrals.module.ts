@@ -6,19 +6,19 @@ import type { FastifyInstance } from 'fastify';
 import { DataSource } from 'typeorm';
 import { intakeSecrets, type IntakeConfig } from '../config';
 import { PHI_CIPHER, type PhiCipher } from '../crypto/phi-cipher';
-import { loadFhirDefinitions } from './fhir-structure';
+import { loadFhirDefinitions } from '../fhir-messages/fhir-structure';
+import { AccessTokens } from '../oauth/access-tokens';
+import { OAuthModule } from '../oauth/oauth.module';
+import { ApplyStatusChange } from '../status-updates/apply-status-change';
+import { StatusUpdatesModule } from '../status-updates/status-updates.module';
 import { registerInboundRoutes } from './inbound.routes';
 import { RateLimiter } from './rate-limiter';
-import { ReceiveReferral } from './receive-referral';
-import { ApplyStatusChange } from '../status-updates/apply-status-change';
-import { ReceiveStatusUpdate } from '../status-updates/receive-status-update';
-import { StatusUpdatesModule } from '../status-updates/status-updates.module';
+import { ReceiveMessage } from './receive-message';
 
 class InboundHttp implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    private readonly receive: ReceiveReferral,
-    private readonly statusUpdates: ReceiveStatusUpdate,
+    private readonly receive: ReceiveMessage,
     @Inject(SERVICE_CONFIG) private readonly config: IntakeConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -27,32 +27,34 @@ class InboundHttp implements OnModuleInit {
     loadFhirDefinitions();
     registerInboundRoutes(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), {
       receive: this.receive,
-      statusUpdates: this.statusUpdates,
       maxBodyBytes: this.config.INTAKE_MAX_BODY_BYTES,
       logger: this.logger,
     });
   }
 }
 
+/** Inbound FHIR messages (new referrals and status back) through one ReceiveMessage use case. */
 @Module({
-  imports: [StatusUpdatesModule],
+  imports: [StatusUpdatesModule, OAuthModule],
   providers: [
     {
-      provide: ReceiveReferral,
-      inject: [DataSource, MessagingService, PHI_CIPHER, SERVICE_CONFIG, ApplyStatusChange],
+      provide: ReceiveMessage,
+      inject: [DataSource, MessagingService, PHI_CIPHER, SERVICE_CONFIG, ApplyStatusChange, AccessTokens],
       useFactory: (
         dataSource: DataSource,
         messaging: MessagingService,
         cipher: PhiCipher,
         config: IntakeConfig,
         statusChanges: ApplyStatusChange,
+        tokens: AccessTokens,
       ) =>
-        new ReceiveReferral({
+        new ReceiveMessage({
           dataSource,
           schema: config.DATABASE_SCHEMA,
           outbox: messaging.outbox,
           registry: messaging.registry,
           keyPepper: intakeSecrets(config).keyPepper,
+          tokens,
           cipher,
           limiter: new RateLimiter({
             perSecond: config.INTAKE_RATE_LIMIT_PER_SECOND,
@@ -65,14 +67,9 @@ class InboundHttp implements OnModuleInit {
     },
     {
       provide: InboundHttp,
-      inject: [HttpAdapterHost, ReceiveReferral, ReceiveStatusUpdate, SERVICE_CONFIG, LOGGER],
-      useFactory: (
-        host: HttpAdapterHost,
-        receive: ReceiveReferral,
-        statusUpdates: ReceiveStatusUpdate,
-        config: IntakeConfig,
-        logger: Logger,
-      ) => new InboundHttp(host, receive, statusUpdates, config, logger),
+      inject: [HttpAdapterHost, ReceiveMessage, SERVICE_CONFIG, LOGGER],
+      useFactory: (host: HttpAdapterHost, receive: ReceiveMessage, config: IntakeConfig, logger: Logger) =>
+        new InboundHttp(host, receive, config, logger),
     },
   ],
 })

@@ -15,6 +15,8 @@ export interface NewReferralRow {
   bundleCiphertext: Buffer;
   response: unknown;
   warnings: number;
+  /** For referral-creating messages: the hash of the ServiceRequest's identifiers (echo suppression). */
+  echoKey?: Buffer | null;
 }
 
 export interface StoredReferral {
@@ -38,8 +40,8 @@ export class ReferralsRepository {
   async insertIfNew(tx: Db, siteNumber: string, row: NewReferralRow): Promise<boolean> {
     const rows: unknown[] = await tx.query(
       `INSERT INTO ${this.table} (id, site_number, integration_id, bundle_id, message_header_id, event_code,
-         service_request_id, content_sha256, bundle_ciphertext, response, warnings, oauth_client_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         service_request_id, content_sha256, bundle_ciphertext, response, warnings, oauth_client_id, echo_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
        ON CONFLICT DO NOTHING RETURNING id`,
       [
         row.id,
@@ -54,6 +56,7 @@ export class ReferralsRepository {
         JSON.stringify(row.response),
         row.warnings,
         row.oauthClientId ?? null,
+        row.echoKey ?? null,
       ],
     );
     return rows.length > 0;
@@ -90,6 +93,15 @@ export class ReferralsRepository {
       contentSha256: r['content_sha256'] as Buffer,
       response: JSON.parse(String(r['response'])) as unknown,
     }));
+  }
+
+  /** The referral the site already holds under this echo key (its Bundle.id), if any. */
+  async findByEchoKey(db: Db, siteNumber: string, echoKey: Buffer): Promise<{ bundleId: string } | null> {
+    const rows: Row[] = await db.query(
+      `SELECT bundle_id FROM ${this.table} WHERE site_number = $1 AND echo_key = $2`,
+      [siteNumber, echoKey],
+    );
+    return rows[0] ? { bundleId: String(rows[0]['bundle_id']) } : null;
   }
 
   async bundleCiphertext(db: Db, siteNumber: string, referralId: string): Promise<Buffer | null> {

@@ -3,9 +3,9 @@ import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
 import type { EntityManager } from 'typeorm';
 import type { Db } from '../integrations/integrations.repository';
-import { SERVICE_REQUEST_EVENTS } from '../fhir-api/referral-reads.repository';
+import { SERVICE_REQUEST_EVENTS } from '../fhir-messages/ereferral-rules';
 import { ReferralStatesRepository, type AppliedBy } from './referral-states.repository';
-import type { StatusChange } from './status-change';
+import type { StatusChange } from '../fhir-messages/status-change';
 
 export interface ApplyStatusChangeDeps {
   schema: string;
@@ -25,9 +25,13 @@ export class ApplyStatusChange {
     this.states = new ReferralStatesRepository(deps.schema);
   }
 
-  /** Whether the site holds the referral (a ServiceRequest it received) with this id. */
-  referralExists(db: Db, siteNumber: string, serviceRequestId: string): Promise<boolean> {
-    return this.states.referralExists(db, siteNumber, serviceRequestId, SERVICE_REQUEST_EVENTS);
+  /** Who sent the site's referral (a ServiceRequest it received) with this id; null if none. */
+  referralOrigin(
+    db: Db,
+    siteNumber: string,
+    serviceRequestId: string,
+  ): Promise<{ integrationId: string | null } | null> {
+    return this.states.referralOrigin(db, siteNumber, serviceRequestId, SERVICE_REQUEST_EVENTS);
   }
 
   /** 'applied', or 'stale' when a newer message already set this state (stored, not applied). */

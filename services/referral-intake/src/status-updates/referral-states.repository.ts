@@ -1,6 +1,6 @@
 import { assertIdentifier } from '@cloud-connect/db';
 import type { Db } from '../integrations/integrations.repository';
-import type { StatusChange } from './status-change';
+import type { StatusChange } from '../fhir-messages/status-change';
 
 type Row = Record<string, unknown>;
 
@@ -29,18 +29,25 @@ export class ReferralStatesRepository {
   }
 
   /** True when the site holds a referral (a stored ServiceRequest) with this id. */
-  async referralExists(
+  /**
+   * Who sent the referral (the ServiceRequest's first message of `events` at the site): its
+   * integration id (null when not sent by an integration), or null when the site has no such referral.
+   */
+  async referralOrigin(
     db: Db,
     siteNumber: string,
     serviceRequestId: string,
     events: string[],
-  ): Promise<boolean> {
+  ): Promise<{ integrationId: string | null } | null> {
     const rows: Row[] = await db.query(
-      `SELECT 1 FROM ${this.referrals}
-        WHERE site_number = $1 AND service_request_id = $2 AND event_code = ANY($3) LIMIT 1`,
+      `SELECT integration_id FROM ${this.referrals}
+        WHERE site_number = $1 AND service_request_id = $2 AND event_code = ANY($3)
+        ORDER BY received_at, id LIMIT 1`,
       [siteNumber, serviceRequestId, events],
     );
-    return rows.length > 0;
+    const row = rows[0];
+    if (!row) return null;
+    return { integrationId: typeof row['integration_id'] === 'string' ? row['integration_id'] : null };
   }
 
   /** Applies a referral status; false when a newer message already set it. */

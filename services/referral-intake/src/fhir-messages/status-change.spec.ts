@@ -5,7 +5,7 @@ import {
   serviceRequestIdOf,
   statusUpdateFor,
 } from '../fixtures/ereferral-bundles';
-import { validateInbound } from '../referrals/inbound-validation';
+import { validateInbound } from './inbound-validation';
 import { statusChangeOf } from './status-change';
 
 type Json = Record<string, unknown>;

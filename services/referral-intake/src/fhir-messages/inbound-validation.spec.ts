@@ -78,12 +78,26 @@ describe('inbound eReferral validation (FHIR R4 by @medplum/core, then messaging
     expect(errorsOf(second)[0]).toEqual(expect.objectContaining({ expression: 'Bundle.entry[1].resource' }));
   });
 
-  it('rejects dangling references and says where', () => {
+  it('rejects a dangling reference the event needs (the subject) and says where', () => {
     const b = addServiceRequestWithQuirks() as { entry: { resource: Record<string, unknown> }[] };
     b.entry[1]!.resource['subject'] = { reference: 'Patient/not-in-bundle' };
     const errors = errorsOf(b);
     expect(errors).toContainEqual(
-      expect.objectContaining({ expression: 'Bundle.entry[1].resource.subject.reference' }),
+      expect.objectContaining({ expression: 'Bundle.entry[1].resource.subject' }),
+    );
+  });
+
+  it('accepts a dangling relative reference the event does not need, with a named warning', () => {
+    const b = addServiceRequestWithQuirks() as { entry: { resource: Record<string, unknown> }[] };
+    b.entry[0]!.resource['sender'] = { reference: 'Organization/platform-only' };
+    const checked = check(b);
+    expect(checked.ok).toBe(true);
+    if (!checked.ok) return;
+    expect(checked.warnings).toContainEqual(
+      expect.objectContaining({
+        quirk: 'unresolved-reference',
+        expression: 'Bundle.entry[0].resource.sender.reference',
+      }),
     );
   });
 

@@ -4,15 +4,10 @@ import {
   PHI_RETRY_AFTER_SECONDS,
   sekMissingMessage,
 } from '../crypto/phi-cipher';
-import { simpleOutcome } from './operation-outcome';
+import { simpleOutcome, type FhirAnswer } from './operation-outcome';
 
-/** What an inbound FHIR endpoint answers: status, body, and the optional response headers. */
-export interface InboundAnswer {
-  status: number;
-  body: unknown;
-  retryAfterSeconds?: number;
-  headers?: Record<string, string>;
-}
+/** What an inbound FHIR endpoint answers (the one FHIR answer type). */
+export type InboundAnswer = FhirAnswer;
 
 const ACCEPTED_TYPES = new Set(['application/fhir+json', 'application/json']);
 const STORE_RETRY_AFTER_SECONDS = 5;

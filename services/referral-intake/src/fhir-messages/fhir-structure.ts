@@ -42,11 +42,15 @@ export function validateStructure(resource: unknown): ValidationIssue[] {
         (issue) =>
           !(issue.severity === 'warning' && /^Invalid reference: got "urn:/.test(issue.details?.text ?? '')),
       )
-      .map((issue) => ({
-        severity: SEVERITIES.has(issue.severity ?? '') ? 'error' : 'warning',
-        code: issue.code ?? 'structure',
-        diagnostics: issue.details?.text ?? 'invalid',
-        expression: issue.expression?.[0] ?? 'Bundle',
-      }))
+      .map((issue): ValidationIssue => {
+        const found = {
+          code: issue.code ?? 'structure',
+          diagnostics: issue.details?.text ?? 'invalid',
+          expression: issue.expression?.[0] ?? 'Bundle',
+        };
+        return SEVERITIES.has(issue.severity ?? '')
+          ? { severity: 'error', ...found }
+          : { severity: 'warning', quirk: 'fhir-structure', ...found };
+      })
   );
 }

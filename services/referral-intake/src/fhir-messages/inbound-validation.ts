@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  REFERRAL_CREATING_EVENTS,
   checkEnvelope,
   checkLimits,
   checkMessage,
@@ -64,4 +65,27 @@ export function contentHash(bundle: Record<string, unknown>): Buffer {
   return createHash('sha256')
     .update(JSON.stringify(bundle['entry'] ?? []))
     .digest();
+}
+
+/**
+ * The echo key of a referral-creating message: a hash of its ServiceRequest's identifiers
+ * (system and value; the system names the source that assigned it). A copy of a referral we
+ * delivered that comes back under a new Bundle and MessageHeader has the same key. Null for other
+ * events and for a ServiceRequest without a full identifier.
+ */
+export function echoKey(bundle: Record<string, unknown>, facts: MessageFacts): Buffer | null {
+  if (!REFERRAL_CREATING_EVENTS.includes(facts.eventCode) || facts.serviceRequestId === null) return null;
+  const entries = Array.isArray(bundle['entry'])
+    ? (bundle['entry'] as { resource?: Record<string, unknown> }[])
+    : [];
+  const sr = entries.find(
+    (e) => e.resource?.['resourceType'] === 'ServiceRequest' && e.resource['id'] === facts.serviceRequestId,
+  )?.resource;
+  const identifiers = (Array.isArray(sr?.['identifier']) ? (sr['identifier'] as unknown[]) : [])
+    .map((i) => (typeof i === 'object' && i !== null ? (i as Record<string, unknown>) : {}))
+    .filter((i) => typeof i['system'] === 'string' && typeof i['value'] === 'string')
+    .map((i) => `${String(i['system'])}|${String(i['value'])}`)
+    .sort();
+  if (identifiers.length === 0) return null;
+  return createHash('sha256').update(JSON.stringify(identifiers)).digest();
 }

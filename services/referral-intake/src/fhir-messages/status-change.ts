@@ -1,7 +1,7 @@
 import { appointmentChangedV1, referralStatusChangedV1 } from '@cloud-connect/contracts';
 import type { z } from 'zod';
-import { resolver } from '../referrals/ereferral-rules';
-import { error, type ValidationIssue } from '../referrals/validation-issue';
+import { resolver } from './ereferral-rules';
+import { error, type ValidationIssue } from './validation-issue';
 
 type Json = Record<string, unknown>;
 

@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { ValidationIssue } from './validation-issue';
+import { INTAKE_ISSUE_SYSTEM, type ValidationIssue } from './validation-issue';
 
 export interface OperationOutcomeBody {
   resourceType: 'OperationOutcome';
-  issue: { severity: string; code: string; diagnostics: string; expression?: string[] }[];
+  issue: {
+    severity: string;
+    code: string;
+    diagnostics: string;
+    details?: { coding: { system: string; code: string }[] };
+    expression?: string[];
+  }[];
 }
 
 export function outcome(issues: ValidationIssue[]): OperationOutcomeBody {
@@ -13,18 +19,44 @@ export function outcome(issues: ValidationIssue[]): OperationOutcomeBody {
       severity: i.severity,
       code: i.code,
       diagnostics: i.diagnostics,
+      ...(i.quirk ? { details: { coding: [{ system: INTAKE_ISSUE_SYSTEM, code: i.quirk }] } } : {}),
       expression: [i.expression],
     })),
   };
 }
 
-/** An OperationOutcome about the request itself (no location in the body). */
+/**
+ * An OperationOutcome about the request itself, optionally with where (a FHIRPath expression or
+ * the name of a search parameter). No PHI in `diagnostics`.
+ */
 export function simpleOutcome(
   code: string,
   diagnostics: string,
   severity: 'error' | 'fatal' = 'error',
+  expression?: string,
 ): OperationOutcomeBody {
-  return { resourceType: 'OperationOutcome', issue: [{ severity, code, diagnostics }] };
+  return {
+    resourceType: 'OperationOutcome',
+    issue: [{ severity, code, diagnostics, ...(expression ? { expression: [expression] } : {}) }],
+  };
+}
+
+/** What every FHIR endpoint (inbound messages and the pull API) answers. */
+export interface FhirAnswer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+  retryAfterSeconds?: number;
+}
+
+/** An error answer with an OperationOutcome. */
+export function outcomeAnswer(
+  status: number,
+  code: string,
+  diagnostics: string,
+  expression?: string,
+): FhirAnswer {
+  return { status, body: simpleOutcome(code, diagnostics, 'error', expression) };
 }
 
 /**

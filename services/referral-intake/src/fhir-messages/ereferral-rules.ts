@@ -27,11 +27,26 @@ export const EVENTS: Record<string, { focus: readonly string[]; patientSubject: 
   'notify-update-status': { focus: ['Task', 'ServiceRequest'], patientSubject: false },
 };
 
+/** Events whose bundle carries the ServiceRequest itself (its newest such message is its current version). */
+export const SERVICE_REQUEST_EVENTS = [
+  'add-service-request',
+  'notify-add-service-request',
+  'notify-update-service-request',
+  'notify-revoke-service-request',
+];
+
+/** Events that create a referral: a second one for the same ServiceRequest identifier is an echo. */
+export const REFERRAL_CREATING_EVENTS = ['add-service-request', 'notify-add-service-request'];
+
 const KNOWN_PROFILE_BASES = [
   'https://ehealthontario.ca/fhir/',
   'http://ehealthontario.ca/fhir/',
   'http://hl7.org/fhir/',
 ];
+/** R4's id alphabet (http://hl7.org/fhir/R4/datatypes.html#id). */
+export const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+const RELATIVE_REFERENCE = /^[A-Z][A-Za-z]+\/[^/]{1,64}(\/_history\/[^/]+)?$/;
+
 const LEGACY_SYSTEM_PREFIXES = [
   'http://ehealthontario.ca/',
   'http://hl7.org/fhir/v2/',
@@ -169,7 +184,8 @@ export function resolver(bundle: Json): (reference: string) => Entry | undefined
   return (reference) => {
     const direct = byFullUrl.get(reference);
     if (direct) return direct;
-    const match = /(?:^|\/)([A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(reference);
+    // Any id characters: real senders use ids outside R4's alphabet (warned about, still resolved).
+    const match = /(?:^|\/)([A-Z][A-Za-z]+\/[^/]{1,64})(?:\/_history\/[^/]+)?$/.exec(reference);
     return match?.[1] ? byTypeId.get(match[1]) : undefined;
   };
 }
@@ -224,6 +240,7 @@ export function checkMessage(bundle: Json): { issues: ValidationIssue[]; facts: 
     if (system !== EVENT_SYSTEM) {
       issues.push(
         warning(
+          'legacy-event-system',
           'business-rule',
           `${at}.eventCoding.system`,
           `legacy event code system URL; the current one is ${EVENT_SYSTEM}`,
@@ -235,17 +252,37 @@ export function checkMessage(bundle: Json): { issues: ValidationIssue[]; facts: 
       issues.push(error('not-supported', `${at}.eventCoding.code`, `unknown eReferral event code "${code}"`));
   }
 
-  // Every literal reference resolves inside the bundle.
+  // Literal references: only what the event needs must resolve (the focus here, the subject
+  // below); anything else R4 allows a sender to leave out is a warning.
   for (const entry of entries) {
     const refs: { path: string; reference: string }[] = [];
     referencesIn(entry.resource, `Bundle.entry[${entry.index}].resource`, refs);
     for (const { path, reference } of refs) {
       if (reference.startsWith('#') || resolve(reference)) continue;
-      if (/^https?:\/\//.test(reference) && !path.includes('.focus[')) {
+      if (entry.index === 0 && path.includes('.focus[')) {
         issues.push(
-          warning('not-found', path, 'absolute reference to a resource outside the bundle; not resolved'),
+          error('not-found', path, `reference "${reference}" does not resolve to an entry of the bundle`),
+        );
+      } else if (/^https?:\/\//.test(reference)) {
+        issues.push(
+          warning(
+            'external-reference',
+            'not-found',
+            path,
+            'absolute reference to a resource outside the bundle; not resolved',
+          ),
+        );
+      } else if (RELATIVE_REFERENCE.test(reference)) {
+        issues.push(
+          warning(
+            'unresolved-reference',
+            'not-found',
+            path,
+            `${reference.split('/')[0] ?? 'the'} resource is not in the bundle; the reference is kept as sent`,
+          ),
         );
       } else {
+        // urn:uuid: (and other URIs) only name entries of this bundle: one that is missing is broken.
         issues.push(
           error('not-found', path, `reference "${reference}" does not resolve to an entry of the bundle`),
         );
@@ -305,6 +342,7 @@ export function checkMessage(bundle: Json): { issues: ValidationIssue[]; facts: 
         else
           issues.push(
             warning(
+              'appointment-without-referral',
               'business-rule',
               `${where}.basedOn`,
               'the appointment does not say which referral (ServiceRequest) it belongs to',
@@ -347,6 +385,27 @@ function quirks(entries: Entry[]): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   for (const entry of entries) {
     const base = `Bundle.entry[${entry.index}].resource`;
+    if (entry.fullUrl === null) {
+      issues.push(
+        warning(
+          'missing-full-url',
+          'value',
+          `Bundle.entry[${entry.index}]`,
+          'entry without fullUrl; its resource is referenced as Type/id',
+        ),
+      );
+    }
+    const id = entry.resource['id'];
+    if (typeof id === 'string' && !FHIR_ID.test(id)) {
+      issues.push(
+        warning(
+          'id-format',
+          'value',
+          `${base}.id`,
+          "resource id outside R4's id alphabet [A-Za-z0-9-.]{1,64}; kept as sent",
+        ),
+      );
+    }
     const meta = isObject(entry.resource['meta']) ? entry.resource['meta'] : null;
     const profiles = Array.isArray(meta?.['profile']) ? (meta['profile'] as unknown[]) : [];
     profiles.forEach((profile, i) => {
@@ -354,11 +413,23 @@ function quirks(entries: Entry[]): ValidationIssue[] {
       const path = `${base}.meta.profile[${i}]`;
       if (/%7c/i.test(profile)) {
         issues.push(
-          warning('value', path, 'URL-encoded version separator (%7C) in a profile canonical; read as "|"'),
+          warning(
+            'encoded-profile-version',
+            'value',
+            path,
+            'URL-encoded version separator (%7C) in a profile canonical; read as "|"',
+          ),
         );
       }
       if (!KNOWN_PROFILE_BASES.some((b) => profile.startsWith(b))) {
-        issues.push(warning('not-supported', path, 'unknown profile; validated against base FHIR R4'));
+        issues.push(
+          warning(
+            'unknown-profile',
+            'not-supported',
+            path,
+            'unknown profile; validated against base FHIR R4',
+          ),
+        );
       }
     });
     walk(entry.resource, base, (value, path) => {
@@ -367,16 +438,32 @@ function quirks(entries: Entry[]): ValidationIssue[] {
         LEGACY_SYSTEM_PREFIXES.some((p) => (value['system'] as string).startsWith(p)) &&
         path.indexOf('.eventCoding') < 0
       ) {
-        issues.push(warning('value', `${path}.system`, 'legacy code system URL'));
+        issues.push(warning('legacy-code-system', 'value', `${path}.system`, 'legacy code system URL'));
       }
       if (/\.identifier(\[\d+\])?$/.test(path) && value['value'] === undefined) {
-        issues.push(warning('value', path, 'identifier without a value'));
+        issues.push(warning('identifier-without-value', 'value', path, 'identifier without a value'));
       }
     });
+    if (
+      entry.resource['resourceType'] === 'ServiceRequest' &&
+      entry.resource['orderDetail'] !== undefined &&
+      entry.resource['code'] === undefined
+    ) {
+      issues.push(
+        warning(
+          'sender-invariant',
+          'invariant',
+          `${base}.orderDetail`,
+          'prr-1: orderDetail SHALL only be present if code is present; stored and served as received',
+        ),
+      );
+    }
     if (entry.resource['resourceType'] === 'QuestionnaireResponse') {
       walk(entry.resource, base, (value, path) => {
         if (/\.item\[\d+\]$/.test(path) && value['answer'] === undefined && value['item'] === undefined) {
-          issues.push(warning('required', path, 'questionnaire item without an answer'));
+          issues.push(
+            warning('item-without-answer', 'required', path, 'questionnaire item without an answer'),
+          );
         }
       });
     }

@@ -1,0 +1,59 @@
+/**
+ * What the FHIR API serves, in one table: each resource type, its REST interactions, how else it
+ * is reached (an `_include`, status back through `$process-message`), and so the SMART scopes a
+ * client can be granted for it. The CapabilityStatement, the SMART configuration and the scope
+ * parser are all derived from it: serving a new resource type is one entry here (plus its route).
+ */
+export interface ServedResource {
+  type: string;
+  /** REST interactions on /fhir/{type}. */
+  interactions: readonly ('read' | 'search-type')[];
+  /** Read through another resource's search (e.g. `ServiceRequest:subject`). */
+  includedBy?: string;
+  /** Written by status-back messages to $process-message, with these SMART v2 letters. */
+  statusBack?: readonly ('c' | 'u')[];
+  searchInclude?: readonly string[];
+  searchParam?: readonly { name: string; type: string }[];
+  documentation?: string;
+}
+
+export const SERVED_RESOURCES: readonly ServedResource[] = [
+  {
+    type: 'ServiceRequest',
+    interactions: ['read', 'search-type'],
+    statusBack: ['u'],
+    searchInclude: ['ServiceRequest:subject', 'ServiceRequest:requester'],
+    searchParam: [
+      { name: '_id', type: 'token' },
+      { name: '_lastUpdated', type: 'date' },
+      { name: 'identifier', type: 'token' },
+      { name: 'status', type: 'token' },
+      { name: 'patient', type: 'reference' },
+      { name: 'authored', type: 'date' },
+    ],
+  },
+  {
+    type: 'Bundle',
+    interactions: ['read'],
+    documentation: 'the original message bundle of a referral (ServiceRequest.meta.source)',
+  },
+  { type: 'Patient', interactions: [], includedBy: 'ServiceRequest:subject' },
+  { type: 'Practitioner', interactions: [], includedBy: 'ServiceRequest:requester' },
+  { type: 'Task', interactions: [], statusBack: ['u'] },
+  { type: 'Appointment', interactions: [], statusBack: ['c', 'u'] },
+];
+
+/** Resource types a client may hold scopes on (and `*`). */
+export const SCOPE_RESOURCES: readonly string[] = ['*', ...SERVED_RESOURCES.map((r) => r.type)];
+
+/** The SMART scopes a client can use here, v1 and v2 syntax, for the SMART configuration. */
+export function supportedScopes(): string[] {
+  return SERVED_RESOURCES.flatMap((r) => [
+    ...(r.interactions.length > 0 || r.includedBy
+      ? [`system/${r.type}.read`, `system/${r.type}.${r.interactions.includes('search-type') ? 'rs' : 'r'}`]
+      : []),
+    ...(r.statusBack
+      ? [`system/${r.type}.write`, ...r.statusBack.map((letter) => `system/${r.type}.${letter}`)]
+      : []),
+  ]);
+}
