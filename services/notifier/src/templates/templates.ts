@@ -3,6 +3,7 @@
  * and a plain-text body (and an SMS text); params are inserted as text, never as markup.
  */
 import { EMR_TEMPLATES } from './emr-templates';
+import { PATIENT_TEMPLATES } from './patient-templates';
 
 export type Locale = 'en' | 'fr';
 
@@ -110,23 +111,10 @@ const TEMPLATES: Record<string, (locale: Locale, p: Params) => Rendered> = {
       ].join('\n'),
     };
   },
-  'reminder.appointment': (locale, params) => {
-    const p = need('reminder.appointment', params, 'siteName', 'at');
-    const at = when(p.at, locale, params['timezone'] ?? 'America/Toronto');
-    return locale === 'fr'
-      ? {
-          subject: `Rappel de rendez-vous — ${p.siteName}`,
-          text: `Rappel : vous avez un rendez-vous à ${p.siteName} le ${at}.`,
-        }
-      : {
-          subject: `Appointment reminder — ${p.siteName}`,
-          text: `Reminder: you have an appointment at ${p.siteName} on ${at}.`,
-        };
-  },
 };
 
 export function render(template: string, locale: Locale, params: Params): Rendered {
-  const build = TEMPLATES[template] ?? EMR_TEMPLATES[template];
+  const build = TEMPLATES[template] ?? EMR_TEMPLATES[template] ?? PATIENT_TEMPLATES[template];
   if (!build) throw new UnknownTemplateError(template);
   return build(locale, params);
 }

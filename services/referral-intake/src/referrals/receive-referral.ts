@@ -4,6 +4,7 @@ import type { EventRegistry } from '@cloud-connect/kafka';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ApplyStatusChange } from '../status-updates/apply-status-change';
+import { sealedPatientOf, type AppointmentPatient } from '../status-updates/patient-contact';
 import { statusChangeOf } from '../status-updates/status-change';
 import type { PhiCipher } from '../crypto/phi-cipher';
 import { hashApiKey, sameHash } from '../integrations/api-key';
@@ -135,6 +136,15 @@ export class ReceiveReferral {
       referralId,
       Buffer.from(JSON.stringify(checked.bundle), 'utf8'),
     );
+    // An appointment message's patient contact, sealed for reminders and notices.
+    const found = this.deps.statusChanges ? statusChangeOf(checked.bundle, facts.eventCode) : null;
+    const patient = await sealedPatientOf(
+      this.deps.cipher,
+      site,
+      checked.bundle,
+      found && 'change' in found ? found.change : null,
+      referralId,
+    );
     const inserted = await this.deps.dataSource.transaction(async (tx) => {
       const created = await this.referrals.insertIfNew(tx, site, {
         id: referralId,
@@ -150,7 +160,15 @@ export class ReceiveReferral {
         warnings: checked.warnings.length,
       });
       if (!created) return false;
-      await this.applyStatusBack(tx, site, checked.bundle, facts.eventCode, referralId, match.integrationId);
+      await this.applyStatusBack(
+        tx,
+        site,
+        checked.bundle,
+        facts.eventCode,
+        referralId,
+        match.integrationId,
+        patient,
+      );
       await this.deps.outbox.enqueue(
         tx,
         this.deps.registry.create(Events.referralReceived, site, {
@@ -182,6 +200,7 @@ export class ReceiveReferral {
     eventCode: string,
     messageId: string,
     integrationId: string,
+    patient?: AppointmentPatient,
   ): Promise<void> {
     const statusChanges = this.deps.statusChanges;
     const found = statusChanges ? statusChangeOf(bundle, eventCode) : null;
@@ -189,10 +208,13 @@ export class ReceiveReferral {
     const serviceRequestId = found.change.serviceRequestId;
     if (serviceRequestId === null || !(await statusChanges.referralExists(tx, site, serviceRequestId)))
       return;
-    await statusChanges.inTransaction(tx, site, found.change, {
-      messageId,
-      changedBy: `integration:${integrationId}`,
-    });
+    await statusChanges.inTransaction(
+      tx,
+      site,
+      found.change,
+      { messageId, changedBy: `integration:${integrationId}` },
+      patient,
+    );
   }
 
   private async replayOf(

@@ -5,6 +5,7 @@ import type { EntityManager } from 'typeorm';
 import type { Db } from '../integrations/integrations.repository';
 import { SERVICE_REQUEST_EVENTS } from '../fhir-api/referral-reads.repository';
 import { ReferralStatesRepository, type AppliedBy } from './referral-states.repository';
+import type { AppointmentPatient } from './patient-contact';
 import type { StatusChange } from './status-change';
 
 export interface ApplyStatusChangeDeps {
@@ -36,6 +37,7 @@ export class ApplyStatusChange {
     siteNumber: string,
     change: StatusChange,
     by: Omit<AppliedBy, 'messageTimestamp'>,
+    patient?: AppointmentPatient,
   ): Promise<'applied' | 'stale'> {
     const changedAt = new Date().toISOString();
     const applied = { ...by, messageTimestamp: change.messageTimestamp ?? changedAt };
@@ -69,6 +71,7 @@ export class ApplyStatusChange {
         source: 'referral',
         changedBy: by.changedBy,
         changedAt,
+        ...(patient ? { patient } : {}),
       }),
     );
     return 'applied';

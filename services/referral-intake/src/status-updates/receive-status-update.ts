@@ -19,6 +19,7 @@ import { earlierAnswer } from '../referrals/receive-referral';
 import { ReferralsRepository } from '../referrals/referrals.repository';
 import { information } from '../referrals/validation-issue';
 import type { ApplyStatusChange } from './apply-status-change';
+import { sealedPatientOf } from './patient-contact';
 import { STATUS_EVENTS, statusChangeOf } from './status-change';
 
 export interface StatusUpdateRequest {
@@ -154,6 +155,8 @@ export class ReceiveStatusUpdate {
       messageId,
       Buffer.from(JSON.stringify(checked.bundle), 'utf8'),
     );
+    // The patient's contact details for reminders and notices travel sealed for the site.
+    const patient = await sealedPatientOf(this.deps.cipher, site, checked.bundle, change, messageId);
     const stored = await this.deps.dataSource.transaction(async (tx) => {
       const warnings = [...checked.warnings];
       // The answer is stored after the state is applied, so it can say when a newer state won.
@@ -172,10 +175,16 @@ export class ReceiveStatusUpdate {
         warnings: warnings.length,
       });
       if (!created) return null;
-      const applied = await this.deps.statusChanges.inTransaction(tx, site, change, {
-        messageId,
-        changedBy: `oauth-client:${claims.clientId}`,
-      });
+      const applied = await this.deps.statusChanges.inTransaction(
+        tx,
+        site,
+        change,
+        {
+          messageId,
+          changedBy: `oauth-client:${claims.clientId}`,
+        },
+        patient,
+      );
       if (applied === 'stale') {
         warnings.push(
           information(
