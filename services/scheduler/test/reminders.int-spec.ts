@@ -308,6 +308,30 @@ describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, 
     expect(await mails(/Rappel de rendez-vous/)).toHaveLength(1);
   }, 150000);
 
+  it('stop link: the patient opts out, and the next reminder is cancelled, not sent', async () => {
+    await inbox.clear();
+    const at = new Date(Date.now() + 20 * SECOND);
+    await book(`appt-e-${SITE}`, at);
+    const notice = await waitFor('the booking notice', async () => (await mails(/Rendez-vous fixé/)).at(0));
+    const stopUrl = /https?:\/\/\S+\/public\/reminders\/stop\?t=\S+/.exec(notice.text)?.[0] ?? '';
+    const link = new URL(stopUrl);
+    const local = `${scheduler.url}${link.pathname}${link.search}`;
+    expect((await fetch(local)).status).toBe(200);
+    const forged = await fetch(`${local.slice(0, -3)}xyz`, { method: 'POST' });
+    expect(await forged.text()).toContain('not valid');
+    const stopped = await fetch(local, { method: 'POST' });
+    expect(await stopped.text()).toContain('no longer receive');
+    await waitFor(
+      'the reminder to be cancelled for the opt-out',
+      async () =>
+        (await reminders(`appt-e-${SITE}`)).some(
+          (r) => r['kind'] === 'reminder' && r['status'] === 'cancelled' && r['reason'] === 'opted-out',
+        ),
+      { timeoutMs: 40000 },
+    );
+    expect(await mails(/Rappel de rendez-vous/)).toHaveLength(0);
+  }, 90000);
+
   it('keeps the patient e-mail and phone out of every log and of the scheduler and notifier tables', async () => {
     const secrets = [EMAIL, ...PHONES];
     const files = logs;
