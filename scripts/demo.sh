@@ -73,6 +73,12 @@ if [ -n "$sim_pid" ]; then
   if [ -n "$token" ] && printf '%s' "$ps_suite" | CC_ADMIN_TOKEN="$token" cli emr connect --site "$site" > /dev/null 2>&1; then
     CC_ADMIN_TOKEN="$token" cli emr sync --site "$site" --scope full > /dev/null 2>&1 || true
     emr_line="PS Suite (simulated), connected and syncing"
+  fi
+  # Patient reminders for the demo site (1 day and 1 hour before, by e-mail into the mail sink);
+  # its syncs then run on the scheduler's clock (recent every 30 minutes, full at local midnight).
+  if [ -n "$token" ]; then
+    printf '%s' '{"enabled":true,"leadMinutes":[1440,60],"channels":["email"],"quietHours":{"start":"21:00","end":"08:00"},"includeEmrAppointments":false,"statusNotices":true}' |
+      CC_ADMIN_TOKEN="$token" cli reminders policy set --site "$site" > /dev/null 2>&1 || true
   else
     emr_line="not connected (see cloud-connect emr connect)"
   fi

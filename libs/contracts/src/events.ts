@@ -74,6 +74,21 @@ export const appointmentChangedV1 = z.object({
   source: z.enum(['referral', 'emr-sync']),
   changedBy: z.string().min(1),
   changedAt: z.iso.datetime(),
+  /**
+   * How to reach the patient for reminders and notices, when the message carried a Patient: the
+   * contact details (e-mail, phone) sealed for the site by the vault service (record id
+   * `recordId`), opened only by the notifier at send time; in clear only which channels exist,
+   * the patient's language and the sender's Patient id (for opt-outs).
+   */
+  patient: z
+    .object({
+      ref: z.string().min(1).max(200),
+      locale: locale.optional(),
+      channels: z.array(z.enum(['email', 'sms'])),
+      recordId: z.string().min(1).max(200),
+      sealed: z.object({ alg: z.literal('cc-phi-envelope-v1'), envelope: z.base64() }).strict(),
+    })
+    .optional(),
 });
 
 export const emrCommandV1 = z.object({
@@ -110,6 +125,10 @@ export const syncRequestedV1 = z.object({
   requestId: z.uuid(),
   scope: z.enum(['recent', 'full']),
   requestedBy: z.string().min(1),
+  /** Scheduled runs: the slot this request fires for, and the schedules' next slots. */
+  scheduledFor: z.iso.datetime().optional(),
+  nextRecentAt: z.iso.datetime().optional(),
+  nextFullAt: z.iso.datetime().optional(),
 });
 
 export const syncCompletedV1 = z.object({
@@ -134,6 +153,18 @@ export const notificationRequestedV1 = z.object({
   /** Recipient reference resolved by the notifier (e.g. `site-clinical-admin`), or an address. */
   recipient: z.string().min(1),
   params: z.record(z.string(), z.string()),
+  /**
+   * With `recipient: 'patient'`: the patient's contact details sealed by the vault service
+   * (record id `recordId`), opened by the notifier at send time. Never an address in clear.
+   */
+  sealedRecipient: z
+    .object({
+      recordId: z.string().min(1).max(200),
+      alg: z.literal('cc-phi-envelope-v1'),
+      envelope: z.base64(),
+    })
+    .strict()
+    .optional(),
 });
 
 export const auditRecordedV1 = z.object({

@@ -38,8 +38,8 @@ export const configSchema = serviceEnvSchema(
     EMR_SITTING_WAIT_MS: env.positiveInt(120000),
     EMR_DISPATCH_INTERVAL_MS: env.positiveInt(500),
     EMR_DISPATCH_CONCURRENCY: env.positiveInt(8),
-    /** Interval of recent-appointment syncs (drives "next due"; the scheduler triggers them). */
-    EMR_SYNC_RECENT_INTERVAL_MS: env.positiveInt(30 * 60 * 1000),
+    /** Days from today a full schedule sync covers (recent syncs cover the site's days to sync). */
+    EMR_FULL_SYNC_DAYS: env.positiveInt(90).pipe(z.number().max(730)),
   },
 ).superRefine(requireVaultAuth);
 

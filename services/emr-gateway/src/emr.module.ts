@@ -171,7 +171,7 @@ class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplic
           connections,
           settings,
           async (site) => (await sites.find(site))?.timezone ?? 'America/Toronto',
-          config.EMR_SYNC_RECENT_INTERVAL_MS,
+          config.EMR_FULL_SYNC_DAYS,
           logger,
         ),
     },

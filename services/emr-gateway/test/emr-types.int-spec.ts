@@ -59,7 +59,8 @@ describe.each(CASES)('$type', ({ type, check, tickler }) => {
     const status = await h.status(site);
     expect(status['sync']).toMatchObject({ state: 'idle', lastError: null, lastAppointments: 24 });
     expect(status['sync']?.['lastSuccessAt']).toEqual(expect.any(String));
-    expect(status['sync']?.['nextDueAt']).toEqual(expect.any(String));
+    // The next slots come from the scheduler's schedules (not running in this suite).
+    expect(status['sync']).toMatchObject({ nextDueAt: null, nextFullAt: null });
 
     // Commands from Kafka to the chart.
     await h.setSettings(site, { importAttachmentsAsPdf: true });

@@ -8,7 +8,7 @@ import {
   type ServiceContext,
 } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type NotifierConfig } from './config';
-import { Deliveries1732300006000 } from './delivery/deliveries.migration';
+import { Deliveries1732300006000, SmsReceipts1732300014200 } from './delivery/deliveries.migration';
 import { DeliveryModule } from './delivery/delivery.module';
 import { MailModule } from './mail/mail.module';
 
@@ -30,6 +30,7 @@ export class AppModule {
               MessagingTables1732300000000,
               SiteReplicaTable1732300000100,
               Deliveries1732300006000,
+              SmsReceipts1732300014200,
             ],
           },
           messaging: { topics: [Topics.siteRegistered, Topics.notificationRequested] },

@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from '@cloud-connect/auth';
 import { Topics } from '@cloud-connect/contracts';
 import { MessagingTables1732300000000 } from '@cloud-connect/db';
 import {
@@ -8,6 +9,8 @@ import {
   type ServiceContext,
 } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type SchedulerConfig } from './config';
+import { SchedulerTables1732300014000 } from './schedules/scheduler.migration';
+import { SchedulerModule } from './schedules/scheduler.module';
 
 @Module({})
 export class AppModule {
@@ -23,11 +26,29 @@ export class AppModule {
           database: {
             schema: config.DATABASE_SCHEMA,
             entities: [],
-            migrations: [MessagingTables1732300000000, SiteReplicaTable1732300000100],
+            migrations: [
+              MessagingTables1732300000000,
+              SiteReplicaTable1732300000100,
+              SchedulerTables1732300014000,
+            ],
           },
-          messaging: { topics: [Topics.siteRegistered, Topics.syncRequested, Topics.notificationRequested] },
+          messaging: {
+            topics: [
+              Topics.siteRegistered,
+              Topics.syncRequested,
+              Topics.notificationRequested,
+              Topics.appointmentChanged,
+              Topics.auditRecorded,
+            ],
+          },
+        }),
+        AuthModule.forRoot({
+          serviceName: SERVICE_NAME,
+          serviceSecret: config.SERVICE_AUTH_SECRET,
+          adminJwksUrl: config.ADMIN_JWKS_URL,
         }),
         SiteReplicaModule,
+        SchedulerModule.register(config),
       ],
     };
   }

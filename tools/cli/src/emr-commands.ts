@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { CliError, printJson } from './output';
+import { CliError, printJson, progress } from './output';
 
 /**
  * `cloud-connect emr connect|status|reconfigure|disconnect|settings|sync --site N`: the EMR
@@ -12,41 +12,49 @@ function gatewayUrl(): string {
   return (process.env['EMR_GATEWAY_URL'] ?? 'http://127.0.0.1:3002').replace(/\/$/, '');
 }
 
-async function call(method: string, path: string, body?: unknown): Promise<unknown> {
-  const token = process.env['CC_ADMIN_TOKEN'];
-  if (!token)
-    throw new CliError(
-      'no-token',
-      'set CC_ADMIN_TOKEN to a site admin access token (sign in through the vault service)',
-      2,
-    );
-  let response: Response;
-  try {
-    response = await fetch(`${gatewayUrl()}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(60000),
-    });
-  } catch {
-    throw new CliError('unreachable', `emr-gateway is not reachable at ${gatewayUrl()}`);
-  }
-  const text = await response.text();
-  const parsed: unknown = text ? JSON.parse(text) : {};
-  if (!response.ok) {
-    const b = parsed as { code?: string; message?: string; details?: string[] };
-    throw new CliError(
-      b.code ?? `http-${response.status}`,
-      b.message ?? `emr-gateway answered ${response.status}`,
-      response.status === 400 ? 2 : 1,
-      b.details ?? [],
-    );
-  }
-  return parsed;
+/** An admin API over HTTP with the site admin's token (CC_ADMIN_TOKEN); errors become CliErrors. */
+export function adminApi(
+  baseUrl: () => string,
+  service: string,
+): (method: string, path: string, body?: unknown) => Promise<unknown> {
+  return async (method, path, body) => {
+    const token = process.env['CC_ADMIN_TOKEN'];
+    if (!token)
+      throw new CliError(
+        'no-token',
+        'set CC_ADMIN_TOKEN to a site admin access token (sign in through the vault service)',
+        2,
+      );
+    let response: Response;
+    try {
+      response = await fetch(`${baseUrl()}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(60000),
+      });
+    } catch {
+      throw new CliError('unreachable', `${service} is not reachable at ${baseUrl()}`);
+    }
+    const text = await response.text();
+    const parsed: unknown = text ? JSON.parse(text) : {};
+    if (!response.ok) {
+      const b = parsed as { code?: string; message?: string; details?: string[] };
+      throw new CliError(
+        b.code ?? `http-${response.status}`,
+        b.message ?? `${service} answered ${response.status}`,
+        response.status === 400 ? 2 : 1,
+        b.details ?? [],
+      );
+    }
+    return parsed;
+  };
 }
+
+const call = adminApi(gatewayUrl, 'emr-gateway');
 
 function readJson(file: string | undefined): unknown {
   const text = file && file !== '-' ? readFileSync(file, 'utf8') : readFileSync(0, 'utf8');
@@ -109,11 +117,23 @@ export function registerEmrCommands(program: Command): void {
     });
   emr
     .command('sync')
-    .description('sync now (recent appointments, or the full schedule)')
+    .description('sync now: "Sync Recent Appointments", or with --full "Sync Full Schedule"')
     .requiredOption('--site <n>', 'site number')
     .addOption(new Option('--scope <scope>', 'what to sync').choices(['recent', 'full']).default('recent'))
-    .action(async (options: { site: string; scope: string }) =>
-      printJson(await call('POST', sitePath(options.site, '/sync'), { scope: options.scope })),
+    .option('--full', 'sync the full schedule window (same as --scope full)')
+    .option('--wait', 'wait for the sync to finish, with a progress line, and print its status')
+    .option('--timeout <seconds>', 'with --wait: give up after this many seconds', '600')
+    .action(
+      async (options: { site: string; scope: string; full?: boolean; wait?: boolean; timeout: string }) => {
+        const scope = options.full ? 'full' : options.scope;
+        const requested = Date.now();
+        const queued = (await call('POST', sitePath(options.site, '/sync'), { scope })) as Record<
+          string,
+          unknown
+        >;
+        if (!options.wait) return printJson(queued);
+        printJson(await waitForSync(options.site, requested, Number(options.timeout) * 1000, queued));
+      },
     );
   emr
     .command('replay')
@@ -125,4 +145,40 @@ export function registerEmrCommands(program: Command): void {
         await call('POST', sitePath(options.site, `/commands/${encodeURIComponent(options.command)}/replay`)),
       ),
     );
+}
+
+interface SyncView {
+  state?: string;
+  lastScope?: string | null;
+  lastStartedAt?: string | null;
+  lastSuccessAt?: string | null;
+  lastError?: string | null;
+  lastAppointments?: number | null;
+}
+
+/** Polls the status until a sync started after the request has finished (a progress line meanwhile). */
+async function waitForSync(
+  site: string,
+  requestedAt: number,
+  timeoutMs: number,
+  queued: Record<string, unknown>,
+): Promise<unknown> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const status = (await call('GET', sitePath(site))) as { sync?: SyncView };
+    const sync = status.sync ?? {};
+    const started = sync.lastStartedAt ? Date.parse(sync.lastStartedAt) : 0;
+    const seconds = Math.round((Date.now() - requestedAt) / 1000);
+    if (started >= requestedAt - 1000 && sync.state === 'idle') {
+      if (sync.lastError) throw new CliError('sync-failed', sync.lastError);
+      return { ...queued, sync };
+    }
+    progress(
+      started >= requestedAt - 1000
+        ? `syncing (${sync.lastScope ?? ''}) … ${seconds}s`
+        : `queued … ${seconds}s`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  throw new CliError('timeout', `the sync did not finish within ${Math.round(timeoutMs / 1000)}s`);
 }

@@ -219,6 +219,7 @@ export class EmrConnections {
         lastSuccessAt: null,
         lastError: null,
         nextDueAt: null,
+        nextFullAt: null,
         providerProblems: [],
       },
       queue: {

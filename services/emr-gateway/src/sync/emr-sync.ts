@@ -49,7 +49,8 @@ export class EmrSync {
     private readonly connectionUseCases: EmrConnections,
     private readonly settings: EmrSettingsService,
     private readonly timeZoneOf: (siteNumber: string) => Promise<string>,
-    private readonly recentIntervalMs: number,
+    /** Days from today the full schedule window covers (recent covers the site's days to sync). */
+    private readonly fullSyncDays: number,
     private readonly logger: Logger,
   ) {
     this.status = new SyncStatusRepository(schema);
@@ -68,7 +69,18 @@ export class EmrSync {
     if (envelope.type !== Events.syncRequested.type) return;
     const request = Events.syncRequested.schema.parse(envelope.payload);
     const site = envelope.siteId;
-    const outcome = await this.run(site, request.scope, request.requestId);
+    const next = {
+      recent: request.nextRecentAt ? new Date(request.nextRecentAt) : null,
+      full: request.nextFullAt ? new Date(request.nextFullAt) : null,
+    };
+    const skip = await this.skipReason(site, request, new Date(envelope.occurredAt));
+    if (skip) {
+      // Still show the schedules' next slots.
+      await this.status.setNext(this.dataSource.manager, site, next);
+      this.logger.info({ siteNumber: site, scope: request.scope, reason: skip }, 'sync request skipped');
+      return;
+    }
+    const outcome = await this.run(site, request.scope, request.requestId, next);
     await this.messaging.outbox.enqueue(
       tx,
       this.messaging.registry.create(Events.syncCompleted, site, {
@@ -82,18 +94,51 @@ export class EmrSync {
     );
   }
 
-  async run(siteNumber: string, scope: 'recent' | 'full', requestId: string): Promise<SyncOutcome> {
+  /**
+   * Why a request need not run: a scheduled request for a site with no working EMR connection
+   * (schedules exist for every site; only connected ones sync), or a request coalesced into a
+   * sync that started after it was made and covers it (a full sync covers a recent one). Requests
+   * of one site arrive in order on one partition, so two syncs of a site never run at once.
+   */
+  private async skipReason(
+    siteNumber: string,
+    request: { scope: 'recent' | 'full'; requestedBy: string },
+    requestedAt: Date,
+  ): Promise<string | null> {
+    const db = this.dataSource.manager;
+    if (request.requestedBy.startsWith('scheduler:')) {
+      const connection = await this.connections.find(db, siteNumber);
+      if (connection?.status !== 'connected') return 'no connected EMR';
+    }
+    const status = await this.status.get(db, siteNumber);
+    if (
+      status?.lastStartedAt &&
+      status.lastStartedAt.getTime() > requestedAt.getTime() &&
+      (status.lastScope === 'full' || request.scope === 'recent')
+    )
+      return 'coalesced into a sync started after the request';
+    return null;
+  }
+
+  async run(
+    siteNumber: string,
+    scope: 'recent' | 'full',
+    requestId: string,
+    next: { recent: Date | null; full: Date | null } = { recent: null, full: null },
+  ): Promise<SyncOutcome> {
     const db = this.dataSource.manager;
     await this.status.markStarted(db, siteNumber, scope, requestId);
-    const outcome = await this.execute(siteNumber).catch(async (error: unknown): Promise<SyncOutcome> => {
-      if (error instanceof EmrError && error.kind === 'auth-rejected') {
-        await this.connectionUseCases.deauthorize(siteNumber, error.message);
-      }
-      const message = error instanceof EmrError ? error.message : 'internal error during sync';
-      if (!(error instanceof EmrError))
-        this.logger.error({ siteNumber, error: (error as Error).message }, 'sync failed');
-      return { ok: false, appointments: 0, providers: 0, problems: [], error: message };
-    });
+    const outcome = await this.execute(siteNumber, scope).catch(
+      async (error: unknown): Promise<SyncOutcome> => {
+        if (error instanceof EmrError && error.kind === 'auth-rejected') {
+          await this.connectionUseCases.deauthorize(siteNumber, error.message);
+        }
+        const message = error instanceof EmrError ? error.message : 'internal error during sync';
+        if (!(error instanceof EmrError))
+          this.logger.error({ siteNumber, error: (error as Error).message }, 'sync failed');
+        return { ok: false, appointments: 0, providers: 0, problems: [], error: message };
+      },
+    );
     const problemText = outcome.problems
       .map((p) => `${p.providerName}: grant ${p.missingPermissions.join(', ')} ${ACCURO_PERMISSION_HINT}`)
       .join('; ');
@@ -104,7 +149,7 @@ export class EmrSync {
         (problemText ? `Some providers' schedules are not visible to the EMR user: ${problemText}` : null),
       appointments: outcome.appointments,
       problems: outcome.problems,
-      nextDueAt: new Date(Date.now() + this.recentIntervalMs),
+      next,
     });
     this.logger.info(
       {
@@ -119,7 +164,11 @@ export class EmrSync {
     return outcome;
   }
 
-  private async execute(siteNumber: string): Promise<SyncOutcome> {
+  /**
+   * Recent: today and the site's "Schedule Days to Sync" days; full: today and the next
+   * `fullSyncDays` days (the whole schedule window), whatever the days-to-sync setting.
+   */
+  private async execute(siteNumber: string, scope: 'recent' | 'full'): Promise<SyncOutcome> {
     const connection = await this.connections.find(this.dataSource.manager, siteNumber);
     if (connection?.status !== 'connected') {
       return {
@@ -139,7 +188,7 @@ export class EmrSync {
     await this.connections.setProviders(this.dataSource.manager, siteNumber, providers);
     const { settings } = await this.settings.get(siteNumber);
     const from = localDate(await this.timeZoneOf(siteNumber));
-    const to = addDays(from, settings.scheduleDaysToSync - 1);
+    const to = addDays(from, (scope === 'full' ? this.fullSyncDays : settings.scheduleDaysToSync) - 1);
     const names = new Map(providers.map((p) => [p.id, p.name]));
     const problems: ProviderProblem[] = [];
     let appointments = 0;

@@ -16,7 +16,10 @@ export interface SyncStatus {
   lastError: string | null;
   lastAppointments: number | null;
   providerProblems: ProviderProblem[];
+  /** The next recent sync (the scheduler's slot). */
   nextDueAt: Date | null;
+  /** The next full sync (nightly, site time). */
+  nextFullAt: Date | null;
 }
 
 /** The only way to `emr_sync_status`. */
@@ -43,6 +46,7 @@ export class SyncStatusRepository {
       lastAppointments: (r['last_appointments'] as number | null) ?? null,
       providerProblems: (r['provider_problems'] as ProviderProblem[] | null) ?? [],
       nextDueAt: (r['next_due_at'] as Date | null) ?? null,
+      nextFullAt: (r['next_full_at'] as Date | null) ?? null,
     };
   }
 
@@ -63,21 +67,33 @@ export class SyncStatusRepository {
       error: string | null;
       appointments: number;
       problems: ProviderProblem[];
-      nextDueAt: Date;
+      next: { recent: Date | null; full: Date | null };
     },
   ): Promise<void> {
     await db.query(
       `UPDATE ${this.t} SET state = 'idle', last_error = $2, last_appointments = $3, provider_problems = $4,
-         next_due_at = $5, last_success_at = CASE WHEN $6 THEN now() ELSE last_success_at END
+         next_due_at = coalesce($5, next_due_at), next_full_at = coalesce($7, next_full_at),
+         last_success_at = CASE WHEN $6 THEN now() ELSE last_success_at END
        WHERE site_number = $1`,
       [
         siteNumber,
         outcome.error,
         outcome.appointments,
         JSON.stringify(outcome.problems),
-        outcome.nextDueAt,
+        outcome.next.recent,
         outcome.ok,
+        outcome.next.full,
       ],
+    );
+  }
+
+  /** The schedules' next slots, as the scheduler last said (a skipped request still brings them). */
+  async setNext(db: Db, siteNumber: string, next: { recent: Date | null; full: Date | null }): Promise<void> {
+    if (!next.recent && !next.full) return;
+    await db.query(
+      `UPDATE ${this.t} SET next_due_at = coalesce($2, next_due_at), next_full_at = coalesce($3, next_full_at)
+       WHERE site_number = $1`,
+      [siteNumber, next.recent, next.full],
     );
   }
 }

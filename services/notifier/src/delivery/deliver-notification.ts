@@ -1,9 +1,11 @@
+import { createHmac } from 'node:crypto';
 import { Events } from '@cloud-connect/contracts';
 import type { Envelope, RetryPolicy } from '@cloud-connect/kafka';
 import type { Logger } from '@cloud-connect/observability';
 import type { SiteRecord } from '@cloud-connect/service-kit';
 import type { Transporter } from 'nodemailer';
 import type { DataSource, EntityManager } from 'typeorm';
+import { PhiClientError, type PhiCipher } from '@cloud-connect/phi-client';
 import type { SmsProvider } from '../sms/sms-provider';
 import { SmsSendError } from '../sms/sms-provider';
 import { MissingParamError, render, UnknownTemplateError } from '../templates/templates';
@@ -22,10 +24,19 @@ export function isPermanentDeliveryError(error: unknown): boolean {
 }
 
 const RECIPIENT_REFERENCES = new Set(['site-clinical-admin', 'site-admin']);
+/** The recipient of reminders and notices: the patient, whose contact travels sealed. */
+const PATIENT = 'patient';
 
 export interface DeliverySettings {
   from: string;
   retry: RetryPolicy;
+  /** Keys the HMAC under which numbers that replied STOP are kept (never a number in clear). */
+  optOutKey: string;
+}
+
+/** How a phone number that replied STOP is kept: HMAC-SHA256, never the number itself. */
+export function smsOptOutKey(key: string, phone: string): string {
+  return createHmac('sha256', key).update(`sms-opt-out:${phone}`).digest('hex');
 }
 
 /**
@@ -47,6 +58,8 @@ export class DeliverNotification {
     private readonly sites: { find(site: string): Promise<SiteRecord | null> },
     private readonly settings: DeliverySettings,
     private readonly logger: Logger,
+    /** Opens patients' sealed contact details (null: none configured, such messages dead-letter). */
+    private readonly cipher: PhiCipher | null = null,
   ) {}
 
   async handle(envelope: Envelope, tx: EntityManager, attempt: number): Promise<void> {
@@ -70,12 +83,15 @@ export class DeliverNotification {
       return;
     }
     try {
-      const recipient = await this.resolveRecipient(site, request.channel, request.recipient);
+      const recipient =
+        request.recipient === PATIENT
+          ? await this.openPatient(site, request.channel, request.sealedRecipient)
+          : await this.resolveRecipient(site, request.channel, request.recipient);
       const message = this.render(request.template, request.locale, request.params);
       const providerId =
         request.channel === 'email'
           ? await this.sendMail(request.notificationId, recipient, message)
-          : await this.sendSms(request.notificationId, recipient, message.text);
+          : await this.sendSms(site, request.notificationId, recipient, message.text);
       await this.deliveries.markSent(tx, site, request.notificationId, providerId);
       this.logger.info(
         {
@@ -113,6 +129,36 @@ export class DeliverNotification {
       }
       throw error;
     }
+  }
+
+  /**
+   * The patient's address, opened from the vault service's sealed envelope at send time and kept
+   * in memory only (the delivery log says `patient`). A vault outage is retried; an envelope that
+   * does not open, or a patient without this channel, is permanent.
+   */
+  private async openPatient(
+    site: string,
+    channel: 'email' | 'sms',
+    sealed: { recordId: string; envelope: string } | undefined,
+  ): Promise<string> {
+    if (!sealed) throw new PermanentDeliveryError('a patient message needs sealedRecipient');
+    if (!this.cipher)
+      throw new PermanentDeliveryError('no vault service is configured to open patient contacts');
+    let opened: Buffer;
+    try {
+      opened = await this.cipher.decrypt(site, sealed.recordId, Buffer.from(sealed.envelope, 'base64'));
+    } catch (error) {
+      if (error instanceof PhiClientError && !error.retryable)
+        throw new PermanentDeliveryError(`the patient's sealed contact does not open (${error.code})`);
+      throw error;
+    }
+    const contact = JSON.parse(opened.toString('utf8')) as { email?: string; phone?: string };
+    const address = channel === 'email' ? contact.email : contact.phone;
+    if (!address)
+      throw new PermanentDeliveryError(
+        `the patient has no ${channel === 'email' ? 'e-mail address' : 'phone number'}`,
+      );
+    return this.resolveRecipient(site, channel, address);
   }
 
   private async resolveRecipient(site: string, channel: 'email' | 'sms', recipient: string): Promise<string> {
@@ -160,9 +206,12 @@ export class DeliverNotification {
     }
   }
 
-  private async sendSms(notificationId: string, to: string, text: string): Promise<string> {
+  private async sendSms(site: string, notificationId: string, to: string, text: string): Promise<string> {
+    if (await this.deliveries.smsOptedOut(this.dataSource.manager, smsOptOutKey(this.settings.optOutKey, to)))
+      throw new PermanentDeliveryError('the recipient replied STOP');
     try {
-      return (await this.sms.send({ to, text, idempotencyKey: notificationId })).providerId;
+      const callbackQuery = new URLSearchParams({ site, n: notificationId }).toString();
+      return (await this.sms.send({ to, text, idempotencyKey: notificationId, callbackQuery })).providerId;
     } catch (error) {
       if (error instanceof SmsSendError && error.permanent) throw new PermanentDeliveryError(error.message);
       throw error;

@@ -30,3 +30,28 @@ export class Deliveries1732300006000 implements MigrationInterface {
     await runner.query(`DROP TABLE "${schemaOf(runner)}".deliveries`);
   }
 }
+
+/** SMS delivery receipts (the provider's status callbacks) and numbers that replied STOP (HMACs). */
+export class SmsReceipts1732300014200 implements MigrationInterface {
+  name = 'SmsReceipts1732300014200';
+
+  async up(runner: QueryRunner): Promise<void> {
+    const s = schemaOf(runner);
+    await runner.query(
+      `ALTER TABLE "${s}".deliveries ADD COLUMN provider_status text, ADD COLUMN provider_error text`,
+    );
+    await runner.query(`
+      CREATE TABLE "${s}".sms_opt_outs (
+        phone_key text PRIMARY KEY,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`);
+  }
+
+  async down(runner: QueryRunner): Promise<void> {
+    const s = schemaOf(runner);
+    await runner.query(`DROP TABLE "${s}".sms_opt_outs`);
+    await runner.query(
+      `ALTER TABLE "${s}".deliveries DROP COLUMN provider_status, DROP COLUMN provider_error`,
+    );
+  }
+}

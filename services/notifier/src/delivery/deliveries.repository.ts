@@ -124,4 +124,44 @@ export class DeliveriesRepository {
     );
     return rows.map(toDelivery);
   }
+
+  /** The provider's delivery receipt (status callback) for a sent SMS. */
+  async setProviderStatus(
+    tx: Pick<EntityManager, 'query' | 'connection'>,
+    siteNumber: string,
+    notificationId: string,
+    status: string,
+    errorCode: string | null,
+  ): Promise<boolean> {
+    const s = schemaOf(tx.connection);
+    const rows: unknown[] = await tx.query(
+      `UPDATE "${s}".deliveries SET provider_status = $3, provider_error = $4, updated_at = now()
+        WHERE site_number = $1 AND notification_id = $2 RETURNING 1`,
+      [siteNumber, notificationId, status.slice(0, 40), errorCode?.slice(0, 40) ?? null],
+    );
+    return rows.length > 0;
+  }
+
+  /** Numbers (as HMACs) that replied STOP to our sender; START removes them. Not per site: one sender. */
+  async setSmsOptOut(
+    tx: Pick<EntityManager, 'query' | 'connection'>,
+    phoneKey: string,
+    optedOut: boolean,
+  ): Promise<void> {
+    const s = schemaOf(tx.connection);
+    await tx.query(
+      optedOut
+        ? `INSERT INTO "${s}".sms_opt_outs (phone_key) VALUES ($1) ON CONFLICT DO NOTHING`
+        : `DELETE FROM "${s}".sms_opt_outs WHERE phone_key = $1`,
+      [phoneKey],
+    );
+  }
+
+  async smsOptedOut(tx: Pick<EntityManager, 'query' | 'connection'>, phoneKey: string): Promise<boolean> {
+    const s = schemaOf(tx.connection);
+    const rows: unknown[] = await tx.query(`SELECT 1 FROM "${s}".sms_opt_outs WHERE phone_key = $1`, [
+      phoneKey,
+    ]);
+    return rows.length > 0;
+  }
 }

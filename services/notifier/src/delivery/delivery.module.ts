@@ -3,14 +3,34 @@ import { exponentialBackoff } from '@cloud-connect/kafka';
 import type { Logger } from '@cloud-connect/observability';
 import { LOGGER, MessagingService, SiteReplica, SiteReplicaModule } from '@cloud-connect/service-kit';
 import { type DynamicModule, Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
 import type { Transporter } from 'nodemailer';
 import { DataSource } from 'typeorm';
-import type { NotifierConfig } from '../config';
+import { ServiceTokenIssuer } from '@cloud-connect/auth';
+import { VaultPhiCipher } from '@cloud-connect/phi-client';
+import { SERVICE_NAME, type NotifierConfig } from '../config';
 import { MAIL_TRANSPORT } from '../mail/mail.module';
-import { HttpSmsProvider, UnconfiguredSmsProvider } from '../sms/sms-provider';
+import { HttpSmsProvider, UnconfiguredSmsProvider, type SmsProvider } from '../sms/sms-provider';
+import { registerSmsWebhooks } from '../sms/sms-webhooks';
+import { TwilioSmsProvider } from '../sms/twilio-sms-provider';
 import { DeliverNotification, isPermanentDeliveryError } from './deliver-notification';
 
 const NOTIFIER_CONFIG = Symbol('NOTIFIER_CONFIG');
+
+function smsProvider(config: NotifierConfig): SmsProvider {
+  if (config.SMS_PROVIDER === 'twilio')
+    return new TwilioSmsProvider({
+      apiUrl: config.TWILIO_API_URL,
+      accountSid: config.TWILIO_ACCOUNT_SID ?? '',
+      authToken: config.TWILIO_AUTH_TOKEN ?? '',
+      from: config.TWILIO_FROM ?? '',
+      ...(config.NOTIFIER_PUBLIC_URL ? { webhookBaseUrl: config.NOTIFIER_PUBLIC_URL } : {}),
+    });
+  return config.SMS_API_URL
+    ? new HttpSmsProvider(config.SMS_API_URL, config.SMS_API_KEY ?? '')
+    : new UnconfiguredSmsProvider();
+}
 
 @Injectable()
 class DeliveryConsumer implements OnModuleInit {
@@ -18,9 +38,20 @@ class DeliveryConsumer implements OnModuleInit {
     private readonly messaging: MessagingService,
     private readonly deliver: DeliverNotification,
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly dataSource: DataSource,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   onModuleInit(): void {
+    if (this.config.SMS_PROVIDER === 'twilio')
+      registerSmsWebhooks(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), {
+        dataSource: this.dataSource,
+        authToken: this.config.TWILIO_AUTH_TOKEN ?? '',
+        publicBaseUrl: this.config.NOTIFIER_PUBLIC_URL ?? `http://127.0.0.1:${this.config.PORT}`,
+        optOutKey: this.config.SERVICE_AUTH_SECRET,
+        logger: this.logger,
+      });
     this.messaging.registerConsumer({
       name: 'delivery',
       topics: [Topics.notificationRequested],
@@ -56,12 +87,17 @@ export class DeliveryModule {
             new DeliverNotification(
               ds,
               mail,
-              config.SMS_API_URL
-                ? new HttpSmsProvider(config.SMS_API_URL, config.SMS_API_KEY ?? '')
-                : new UnconfiguredSmsProvider(),
+              smsProvider(config),
               sites,
-              { from: config.SMTP_FROM, retry: retryPolicy(config) },
+              { from: config.SMTP_FROM, retry: retryPolicy(config), optOutKey: config.SERVICE_AUTH_SECRET },
               logger,
+              config.VAULT_SERVICE_URL
+                ? new VaultPhiCipher({
+                    baseUrl: config.VAULT_SERVICE_URL,
+                    tokens: new ServiceTokenIssuer(SERVICE_NAME, config.SERVICE_AUTH_SECRET),
+                    timeoutMs: config.PHI_TIMEOUT_MS,
+                  })
+                : null,
             ),
         },
         DeliveryConsumer,

@@ -1,15 +1,22 @@
 /** Where SMS go. The product speaks one HTTP SMS API; a simulator plays it in tests. */
 export interface SmsProvider {
   /** Sends one SMS; `idempotencyKey` lets the provider drop a repeat of the same message. */
-  send(message: { to: string; text: string; idempotencyKey: string }): Promise<{ providerId: string }>;
+  send(message: {
+    to: string;
+    text: string;
+    idempotencyKey: string;
+    /** Query identifying the message (site, notification) on the provider's status callbacks. */
+    callbackQuery?: string;
+  }): Promise<{ providerId: string }>;
 }
 
 export class SmsSendError extends Error {
   constructor(
     readonly status: number | null,
     readonly permanent: boolean,
+    message?: string,
   ) {
-    super(status === null ? 'SMS API unreachable' : `SMS API answered ${status}`);
+    super(message ?? (status === null ? 'SMS API unreachable' : `SMS API answered ${status}`));
     this.name = 'SmsSendError';
   }
 }

@@ -71,3 +71,32 @@ describe('EMR gateway alert templates', () => {
     expect(() => render('emr-delivery-failing', 'en', base)).toThrow(MissingParamError);
   });
 });
+
+describe('patient templates', () => {
+  const params = {
+    siteName: 'Clinique Saint-Laurent',
+    at: '2026-12-03T14:30:00Z',
+    timezone: 'America/Toronto',
+    stopUrl: 'https://cc.example/public/reminders/stop?t=abc',
+  };
+
+  it('reminds in French with the local time and the way to stop', () => {
+    const message = render('reminder.appointment', 'fr', params);
+    expect(message.subject).toBe('Rappel de rendez-vous — Clinique Saint-Laurent');
+    expect(message.text).toContain(
+      'Rappel : vous avez un rendez-vous à Clinique Saint-Laurent le jeudi 3 décembre 2026',
+    );
+    expect(message.text).toContain('9 h 30');
+    expect(message.text).toContain(
+      'Pour ne plus recevoir de rappels : https://cc.example/public/reminders/stop?t=abc',
+    );
+  });
+
+  it.each(['appointment.booked', 'appointment.moved', 'appointment.cancelled'])(
+    '%s exists in English and French and tells how to stop',
+    (template) => {
+      expect(render(template, 'en', params).text).toContain('To stop reminders');
+      expect(render(template, 'fr', params).text).toContain('ARRET');
+    },
+  );
+});

@@ -4,6 +4,7 @@
  */
 import { EMR_TEMPLATES } from './emr-templates';
 import { need, UnknownTemplateError, when, type Locale, type Params, type Rendered } from './template-kit';
+import { PATIENT_TEMPLATES } from './patient-templates';
 
 export {
   MissingParamError,
@@ -73,23 +74,10 @@ const TEMPLATES: Record<string, (locale: Locale, p: Params) => Rendered> = {
       ].join('\n'),
     };
   },
-  'reminder.appointment': (locale, params) => {
-    const p = need('reminder.appointment', params, 'siteName', 'at');
-    const at = when(p.at, locale, params['timezone'] ?? 'America/Toronto');
-    return locale === 'fr'
-      ? {
-          subject: `Rappel de rendez-vous — ${p.siteName}`,
-          text: `Rappel : vous avez un rendez-vous à ${p.siteName} le ${at}.`,
-        }
-      : {
-          subject: `Appointment reminder — ${p.siteName}`,
-          text: `Reminder: you have an appointment at ${p.siteName} on ${at}.`,
-        };
-  },
 };
 
 export function render(template: string, locale: Locale, params: Params): Rendered {
-  const build = TEMPLATES[template] ?? EMR_TEMPLATES[template];
+  const build = TEMPLATES[template] ?? EMR_TEMPLATES[template] ?? PATIENT_TEMPLATES[template];
   if (!build) throw new UnknownTemplateError(template);
   return build(locale, params);
 }

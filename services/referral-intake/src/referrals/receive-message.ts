@@ -18,6 +18,7 @@ import { STATUS_EVENTS } from '../fhir-messages/status-change';
 import { error, information, type ValidationIssue } from '../fhir-messages/validation-issue';
 import { hashApiKey, sameHash } from '../integrations/api-key';
 import { DEFAULT_AUTH_HEADER } from '../integrations/integration';
+import { sealedPatientOf } from '../status-updates/patient-contact';
 import { IntegrationsRepository } from '../integrations/integrations.repository';
 import type { AccessTokens } from '../oauth/access-tokens';
 import type { ApplyStatusChange } from '../status-updates/apply-status-change';
@@ -147,6 +148,10 @@ export class ReceiveMessage {
       messageId,
       Buffer.from(JSON.stringify(checked.bundle), 'utf8'),
     );
+    // An appointment message's patient contact, sealed for reminders and notices.
+    const patient = admitted.statusChange
+      ? await sealedPatientOf(this.deps.cipher, site, checked.bundle, admitted.statusChange, messageId)
+      : undefined;
     const stored = await this.deps.dataSource.transaction(async (tx) => {
       let response = answerWith(checked.warnings);
       const created = await this.referrals.insertIfNew(tx, site, {
@@ -166,10 +171,13 @@ export class ReceiveMessage {
       });
       if (!created) return null;
       if (admitted.statusChange) {
-        const applied = await this.deps.statusChanges.inTransaction(tx, site, admitted.statusChange, {
-          messageId,
-          changedBy: senderLabel(sender),
-        });
+        const applied = await this.deps.statusChanges.inTransaction(
+          tx,
+          site,
+          admitted.statusChange,
+          { messageId, changedBy: senderLabel(sender) },
+          patient,
+        );
         if (applied === 'stale') {
           // The answer says a newer state won; it is stored in the same transaction.
           const warnings = [

@@ -6,6 +6,7 @@ import type { Db } from '../integrations/integrations.repository';
 import { SERVICE_REQUEST_EVENTS } from '../fhir-messages/ereferral-rules';
 import { ReferralStatesRepository, type AppliedBy } from './referral-states.repository';
 import type { StatusChange } from '../fhir-messages/status-change';
+import type { AppointmentPatient } from './patient-contact';
 
 export interface ApplyStatusChangeDeps {
   schema: string;
@@ -40,6 +41,7 @@ export class ApplyStatusChange {
     siteNumber: string,
     change: StatusChange,
     by: Omit<AppliedBy, 'messageTimestamp'>,
+    patient?: AppointmentPatient,
   ): Promise<'applied' | 'stale'> {
     const changedAt = new Date().toISOString();
     const applied = { ...by, messageTimestamp: change.messageTimestamp ?? changedAt };
@@ -73,6 +75,7 @@ export class ApplyStatusChange {
         source: 'referral',
         changedBy: by.changedBy,
         changedAt,
+        ...(patient ? { patient } : {}),
       }),
     );
     return 'applied';

@@ -82,7 +82,7 @@ export class PhiController {
 
   @Post('decrypt')
   @HttpCode(200)
-  @AllowServices('referral-intake', 'emr-gateway')
+  @AllowServices('referral-intake', 'emr-gateway', 'notifier')
   async decrypt(
     @Param('site') site: string,
     @Body() body: unknown,

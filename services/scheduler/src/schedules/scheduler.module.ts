@@ -1,0 +1,72 @@
+import { Topics } from '@cloud-connect/contracts';
+import type { Logger } from '@cloud-connect/observability';
+import { LOGGER, MessagingService, SiteReplica, SiteReplicaModule } from '@cloud-connect/service-kit';
+import {
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  Injectable,
+  Module,
+  type OnApplicationBootstrap,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { OptOutController } from '../admin/opt-out.controller';
+import { SchedulerAdminController } from '../admin/scheduler-admin.controller';
+import type { SchedulerConfig } from '../config';
+import { BookReminders } from '../reminders/book-reminders';
+import { OptOutTokens } from '../reminders/opt-out-token';
+import { ScheduleRunner } from './schedule-runner';
+
+@Injectable()
+class SchedulerLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(
+    private readonly messaging: MessagingService,
+    private readonly runner: ScheduleRunner,
+    private readonly book: BookReminders,
+  ) {}
+
+  onModuleInit(): void {
+    this.messaging.registerConsumer({
+      name: 'reminders',
+      topics: [Topics.appointmentChanged],
+      handler: (envelope, { tx }) => this.book.handle(envelope, tx),
+      isPermanent: (error) => (error as { name?: string }).name === 'ZodError',
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.runner.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.runner.stop();
+  }
+}
+
+/** Durable schedules (syncs) and reminders; the admin API and the public opt-out link. */
+@Module({})
+export class SchedulerModule {
+  static register(config: SchedulerConfig): DynamicModule {
+    return {
+      module: SchedulerModule,
+      imports: [SiteReplicaModule],
+      controllers: [SchedulerAdminController, OptOutController],
+      providers: [
+        { provide: OptOutTokens, useValue: new OptOutTokens(config.SERVICE_AUTH_SECRET) },
+        {
+          provide: ScheduleRunner,
+          inject: [DataSource, MessagingService, OptOutTokens, LOGGER],
+          useFactory: (ds: DataSource, messaging: MessagingService, tokens: OptOutTokens, logger: Logger) =>
+            new ScheduleRunner(ds, messaging, config, tokens, logger),
+        },
+        {
+          provide: BookReminders,
+          inject: [SiteReplica, LOGGER],
+          useFactory: (sites: SiteReplica, logger: Logger) =>
+            new BookReminders(config.DATABASE_SCHEMA, sites, config.REMINDER_MINUTE_MS, logger),
+        },
+        SchedulerLifecycle,
+      ],
+    };
+  }
+}

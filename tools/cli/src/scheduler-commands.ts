@@ -1,0 +1,67 @@
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { adminApi } from './emr-commands';
+import { CliError, printJson } from './output';
+
+/**
+ * `cloud-connect reminders policy get|set`, `reminders list` and `schedule list --site N`: the
+ * scheduler's admin API (SCHEDULER_URL, default http://127.0.0.1:3004) with the site admin's
+ * access token (CC_ADMIN_TOKEN).
+ */
+const call = adminApi(
+  () => (process.env['SCHEDULER_URL'] ?? 'http://127.0.0.1:3004').replace(/\/$/, ''),
+  'scheduler',
+);
+
+function sitePath(site: string, rest: string): string {
+  if (!/^[1-9][0-9]{0,9}$/.test(site))
+    throw new CliError('invalid-site', 'site: a site number is 1 to 10 digits', 2);
+  return `/admin/sites/${site}${rest}`;
+}
+
+function readPolicy(file: string | undefined): unknown {
+  const text = file && file !== '-' ? readFileSync(file, 'utf8') : readFileSync(0, 'utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new CliError('invalid-json', `${file ?? 'stdin'} is not JSON`, 2);
+  }
+}
+
+export function registerSchedulerCommands(program: Command): void {
+  const reminders = program.command('reminders').description("a site's patient reminders (scheduler)");
+  const policy = reminders.command('policy').description('the reminder policy');
+  policy
+    .command('get')
+    .requiredOption('--site <n>', 'site number')
+    .action(async (o: { site: string }) =>
+      printJson(await call('GET', sitePath(o.site, '/reminders/policy'))),
+    );
+  policy
+    .command('set')
+    .description('replace the policy with a JSON file (or stdin): {enabled, leadMinutes, channels, ...}')
+    .requiredOption('--site <n>', 'site number')
+    .option('--file <file>', 'JSON policy (default: stdin)')
+    .action(async (o: { site: string; file?: string }) =>
+      printJson(await call('PUT', sitePath(o.site, '/reminders/policy'), { policy: readPolicy(o.file) })),
+    );
+  reminders
+    .command('list')
+    .description('reminders and notices: scheduled, sent, cancelled, failed (no contact details)')
+    .requiredOption('--site <n>', 'site number')
+    .option('--appointment <id>', 'only this appointment')
+    .option('--status <status>', 'scheduled | sent | cancelled | failed')
+    .action(async (o: { site: string; appointment?: string; status?: string }) => {
+      const query = new URLSearchParams();
+      if (o.appointment) query.set('appointment', o.appointment);
+      if (o.status) query.set('status', o.status);
+      const q = query.size > 0 ? `?${query.toString()}` : '';
+      printJson(await call('GET', sitePath(o.site, `/reminders${q}`)));
+    });
+  program
+    .command('schedule')
+    .description("a site's sync schedules (scheduler)")
+    .command('list')
+    .requiredOption('--site <n>', 'site number')
+    .action(async (o: { site: string }) => printJson(await call('GET', sitePath(o.site, '/schedules'))));
+}
