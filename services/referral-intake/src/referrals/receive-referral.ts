@@ -1,5 +1,5 @@
 import { Events } from '@cloud-connect/contracts';
-import { isDatabaseUnavailable, type OutboxWriter } from '@cloud-connect/db';
+import { isDatabaseUnavailable, type GroupCommit, type OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -43,6 +43,8 @@ export interface ReceiveReferralDeps {
   afterCommit?: () => void;
   /** Status-back messages (notify-update-status, notify-*-appointment) about a referral the site holds also change its state. */
   statusChanges?: ApplyStatusChange;
+  /** Concurrent posts share a transaction (group commit); each answer still waits for its commit. */
+  commits?: GroupCommit;
 }
 
 const UNAUTHORIZED = simpleOutcome('login', 'a valid integration API key is required');
@@ -135,7 +137,7 @@ export class ReceiveReferral {
       referralId,
       Buffer.from(JSON.stringify(checked.bundle), 'utf8'),
     );
-    const inserted = await this.deps.dataSource.transaction(async (tx) => {
+    const inserted = await (this.deps.commits ?? this.deps.dataSource).transaction(async (tx) => {
       const created = await this.referrals.insertIfNew(tx, site, {
         id: referralId,
         siteNumber: site,
