@@ -128,6 +128,10 @@ export async function startBenchStack({ label, site }) {
           ADMIN_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
           INTAKE_RATE_LIMIT_PER_SECOND: '1000000',
           INTAKE_RATE_LIMIT_BURST: '1000000',
+          // e.g. --cpu-prof --cpu-prof-dir=/tmp/prof: where intake's time goes during a run.
+          ...(process.env.BENCH_INTAKE_NODE_OPTIONS
+            ? { NODE_OPTIONS: process.env.BENCH_INTAKE_NODE_OPTIONS }
+            : {}),
           ...extraEnv,
         },
         stdio: ['ignore', 'ignore', 'inherit'],
