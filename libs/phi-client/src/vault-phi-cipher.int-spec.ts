@@ -45,6 +45,17 @@ describe('VaultPhiCipher (real vault service and stack)', () => {
     ciphers.push(made);
     return made;
   };
+  /** A new site with a random SEK stored by its admin. */
+  const siteWithSek = async () => {
+    const site = siteNumber();
+    const sek = await provisionSiteSek({
+      vaultUrl: vault.url,
+      databaseUrl: env.DATABASE_URL,
+      vaultSchema,
+      site,
+    });
+    return { site, sek };
+  };
   /** Audit entries the vault service wrote (through its outbox) for an action on a site. */
   const audited = async (site: string, action: string): Promise<number> => {
     const db = new Client({ connectionString: env.DATABASE_URL });
@@ -83,8 +94,7 @@ describe('VaultPhiCipher (real vault service and stack)', () => {
   });
 
   it('round-trips locally under one issued data key; the vault service is called once, audited once', async () => {
-    const site = siteNumber();
-    await provisionSiteSek({ vaultUrl: vault.url, databaseUrl: env.DATABASE_URL, vaultSchema, site });
+    const { site } = await siteWithSek();
     const local = cipherWith();
     const plain = Buffer.from(`{"family":"Tremblay","hcn":"${randomBytes(5).toString('hex')}"}`);
     const first = await local.encrypt(site, 'referral/1', plain);
@@ -177,13 +187,7 @@ describe('VaultPhiCipher (real vault service and stack)', () => {
   });
 
   it('SEK replace: new data keys under the new version, earlier records stay readable', async () => {
-    const site = siteNumber();
-    const sek = await provisionSiteSek({
-      vaultUrl: vault.url,
-      databaseUrl: env.DATABASE_URL,
-      vaultSchema,
-      site,
-    });
+    const { site, sek } = await siteWithSek();
     const writer = cipherWith();
     const before = await writer.encrypt(site, 'r-1', Buffer.from('under version 1'));
     await sek.replace();
@@ -201,13 +205,7 @@ describe('VaultPhiCipher (real vault service and stack)', () => {
   });
 
   it('SEK remove: issuance stops at once; cached keys only within their window; nothing opens after', async () => {
-    const site = siteNumber();
-    const sek = await provisionSiteSek({
-      vaultUrl: vault.url,
-      databaseUrl: env.DATABASE_URL,
-      vaultSchema,
-      site,
-    });
+    const { site, sek } = await siteWithSek();
     const writer = cipherWith({ maxRecords: 3 });
     const sealed = await writer.encrypt(site, 'r-1', Buffer.from('soon unreadable'));
     expect(await removeSiteSek(vault.url, sek)).toBe(200);
