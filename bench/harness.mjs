@@ -2,7 +2,7 @@
 // (with a random SEK stored for the benchmark's site, since bundles are encrypted under it) and
 // referral-intake started from the build on fresh schemas, the admin CLI, and /proc sampling.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
@@ -11,8 +11,16 @@ export const dist = resolve(root, process.env.CC_DIST_DIR ?? 'dist');
 const require = createRequire(import.meta.url);
 /** A module of the build (`libs/...`, `services/...`), by its path under dist/. */
 export const fromBuild = (path) => require(join(dist, path));
-const { stackEnv, freePort, uniqueName, waitFor, serviceEnvFor, provisionSiteSek, TEST_SERVICE_AUTH_SECRET } =
-  fromBuild('libs/testing/src/index.js');
+const {
+  stackEnv,
+  stackStateDir,
+  freePort,
+  uniqueName,
+  waitFor,
+  serviceEnvFor,
+  provisionSiteSek,
+  TEST_SERVICE_AUTH_SECRET,
+} = fromBuild('libs/testing/src/index.js');
 
 const ready = (url) => async () => (await fetch(`${url}/health/ready`).catch(() => ({ ok: false }))).ok;
 
@@ -22,6 +30,41 @@ export function usage(pid) {
   const ticks = Number(stat[11]) + Number(stat[12]); // utime + stime, in clock ticks (100/s)
   const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
   return { cpuSeconds: ticks / 100, rss };
+}
+
+/**
+ * CPU seconds of a process and its children (Postgres: the postmaster, its live backends, and
+ * what its exited children used), from /proc.
+ */
+export function treeCpuSeconds(pid) {
+  const fields = (p) => readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+  const own = fields(pid);
+  // utime + stime + cutime + cstime of the parent (waited-for children included)
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const f = fields(entry);
+      if (Number(f[1]) === pid) ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // the process exited meanwhile
+    }
+  }
+  return ticks / 100;
+}
+
+/** The local stack's Postgres and Kafka process ids (from its run/ directory), when readable. */
+export function stackPids() {
+  const read = (name) => {
+    try {
+      const pid = Number(readFileSync(join(stackStateDir(), 'run', `${name}.pid`), 'utf8').trim());
+      readFileSync(`/proc/${pid}/stat`);
+      return pid;
+    } catch {
+      return undefined;
+    }
+  };
+  return { postgres: read('postgres'), kafka: read('kafka') };
 }
 
 /**
@@ -85,6 +128,10 @@ export async function startBenchStack({ label, site }) {
           ADMIN_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
           INTAKE_RATE_LIMIT_PER_SECOND: '1000000',
           INTAKE_RATE_LIMIT_BURST: '1000000',
+          // e.g. --cpu-prof --cpu-prof-dir=/tmp/prof: where intake's time goes during a run.
+          ...(process.env.BENCH_INTAKE_NODE_OPTIONS
+            ? { NODE_OPTIONS: process.env.BENCH_INTAKE_NODE_OPTIONS }
+            : {}),
           ...extraEnv,
         },
         stdio: ['ignore', 'ignore', 'inherit'],

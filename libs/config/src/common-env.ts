@@ -64,14 +64,22 @@ export const vaultClientEnv = z.object({
 });
 
 /**
- * Services that encrypt PHI (referral-intake, emr-gateway) reach the vault service's envelope
- * encryption (`POST /sites/:site/phi/encrypt|decrypt`) here. Required: there is no local fallback.
+ * Services that encrypt PHI (referral-intake, emr-gateway) get data keys from the vault service
+ * here (`POST /sites/:site/phi/data-keys`, `.../data-keys/unwrap`) and encrypt locally. Required:
+ * there is no local fallback.
  */
 export const phiServiceEnv = z.object({
   /** Base URL of the vault service, e.g. http://cloud-connect-vault:3003. */
   VAULT_SERVICE_URL: env.url(['http', 'https']),
   /** Timeout of one PHI encrypt/decrypt call to the vault service. */
   PHI_TIMEOUT_MS: env.positiveInt(10000),
+  /** An issued data key encrypts records for at most this long... */
+  PHI_DATA_KEY_MAX_AGE_MS: env.positiveInt(300000),
+  /** ... and at most this many records; then a new one is issued (and audited). */
+  PHI_DATA_KEY_MAX_RECORDS: env.positiveInt(10000),
+  /** Unwrapped data keys kept in memory for decryption, and for how long. */
+  PHI_UNWRAPPED_KEYS_MAX: env.positiveInt(1000),
+  PHI_UNWRAPPED_KEY_TTL_MS: env.positiveInt(300000),
 });
 
 /** Cross-field rule: the chosen Vault auth method has the variables it needs. */

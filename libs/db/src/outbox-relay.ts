@@ -2,6 +2,14 @@ import { describeError, ensureTopics, type MessagingLogger } from '@cloud-connec
 import type { Kafka, Producer } from 'kafkajs';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { assertIdentifier } from './data-source';
+import { outboxChannel } from './outbox';
+
+/** The pg client under a TypeORM query runner (notifications arrive on it). */
+interface NotifyingClient {
+  on(event: 'notification', listener: (message: { channel: string }) => void): unknown;
+  on(event: 'error' | 'end', listener: () => void): unknown;
+  removeListener(event: string, listener: (...args: never[]) => void): unknown;
+}
 
 export interface OutboxRelayOptions {
   dataSource: DataSource;
@@ -9,7 +17,13 @@ export interface OutboxRelayOptions {
   kafka: Kafka;
   logger: MessagingLogger;
   batchSize?: number;
+  /** Retry interval while rows are pending but not yet visible (an older transaction is open) [200]. */
   pollIntervalMs?: number;
+  /**
+   * The leader listens on the schema's outbox channel (writers notify at commit) and otherwise
+   * sleeps; this is only the safety net if a notification was missed [30000].
+   */
+  idlePollMs?: number;
   /** Topic whose committed group offset records the last batch published (see below). */
   checkpointTopic?: string;
   onPublished?: (count: number) => void;
@@ -45,6 +59,12 @@ export class OutboxRelay {
   private readonly checkpointTopic: string;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
+  private readonly idlePollMs: number;
+  private readonly channel: string;
+  private listening: { client: NotifyingClient; detach: () => void } | undefined;
+  private connectionLost = false;
+  /** Passes made (tests see that an idle relay does not poll). */
+  passes = 0;
   private producer: Producer | undefined;
   private lockRunner: QueryRunner | undefined;
   private loop: Promise<void> | undefined;
@@ -60,6 +80,8 @@ export class OutboxRelay {
     this.checkpointTopic = options.checkpointTopic ?? OUTBOX_CHECKPOINT_TOPIC;
     this.batchSize = options.batchSize ?? 200;
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
+    this.idlePollMs = options.idlePollMs ?? 30000;
+    this.channel = outboxChannel(schema);
   }
 
   get isLeader(): boolean {
@@ -98,6 +120,7 @@ export class OutboxRelay {
 
   /** Publishes what is ready now; returns how many rows. Used by the loop and by tests. */
   async publishOnce(): Promise<number> {
+    this.passes += 1;
     const ds = this.options.dataSource;
     const rows: OutboxRow[] = await ds.query(
       `SELECT id, topic, message_key, envelope::text AS envelope FROM ${this.table}
@@ -155,10 +178,14 @@ export class OutboxRelay {
           await this.sleep(Math.max(2000, this.pollIntervalMs));
           continue;
         }
+        if (this.connectionLost) throw new Error('the relay lost its database connection');
         const published = await this.publishOnce();
         this.lastError = undefined;
         backoff = this.pollIntervalMs;
-        if (published === 0) await this.sleep(this.pollIntervalMs);
+        // Idle: sleep until a writer's notification (or the safety-net interval). Rows pending
+        // but not yet visible (an older transaction still open): look again shortly.
+        if (published === 0)
+          await this.sleep((await this.hasPending()) ? this.pollIntervalMs : this.idlePollMs);
       } catch (error) {
         this.lastError = describeError(error);
         this.options.logger.warn(
@@ -183,6 +210,7 @@ export class OutboxRelay {
       return false;
     }
     this.lockRunner = runner;
+    await this.listen(runner);
     const admin = this.options.kafka.admin();
     await admin.connect();
     try {
@@ -219,14 +247,49 @@ export class OutboxRelay {
     );
   }
 
+  /** LISTEN on the leader's own connection; a notification wakes the loop. */
+  private async listen(runner: QueryRunner): Promise<void> {
+    const client = (runner as unknown as { databaseConnection: NotifyingClient }).databaseConnection;
+    const onNotification = (message: { channel: string }): void => {
+      if (message.channel === this.channel) this.wake();
+    };
+    const onLost = (): void => {
+      this.connectionLost = true;
+      this.wake();
+    };
+    client.on('notification', onNotification);
+    client.on('error', onLost);
+    client.on('end', onLost);
+    this.connectionLost = false;
+    this.listening = {
+      client,
+      detach: () => {
+        client.removeListener('notification', onNotification);
+        client.removeListener('error', onLost);
+        client.removeListener('end', onLost);
+      },
+    };
+    await runner.query(`LISTEN "${this.channel}"`);
+  }
+
+  private async hasPending(): Promise<boolean> {
+    const rows: unknown[] = await this.options.dataSource.query(
+      `SELECT 1 FROM ${this.table} WHERE published_at IS NULL AND batch_id IS NULL LIMIT 1`,
+    );
+    return rows.length > 0;
+  }
+
   private async resign(): Promise<void> {
     this.leader = false;
+    this.listening?.detach();
+    this.listening = undefined;
     const producer = this.producer;
     this.producer = undefined;
     await producer?.disconnect().catch(() => undefined);
     const runner = this.lockRunner;
     this.lockRunner = undefined;
     if (runner) {
+      await runner.query(`UNLISTEN "${this.channel}"`).catch(() => undefined);
       await runner.query(`SELECT pg_advisory_unlock(hashtext($1))`, [this.groupId]).catch(() => undefined);
       await runner.release().catch(() => undefined);
     }

@@ -2,29 +2,38 @@ import { currentTraceparent, type Envelope, type EventRegistry } from '@cloud-co
 import type { EntityManager } from 'typeorm';
 import { assertIdentifier } from './data-source';
 
+/** The LISTEN/NOTIFY channel a schema's outbox writers notify and its relay listens on. */
+export function outboxChannel(schema: string): string {
+  return `outbox.${assertIdentifier(schema)}`.slice(0, 63);
+}
+
 /**
  * Writes envelopes to the outbox inside the caller's transaction: the event exists if and only
- * if the state change that caused it committed. The relay publishes it afterwards.
+ * if the state change that caused it committed. The relay publishes it afterwards; the same
+ * statement notifies the relay's channel (delivered by Postgres at commit, once per
+ * transaction), so the relay wakes without polling.
  */
 export class OutboxWriter {
   private readonly table: string;
+  private readonly channel: string;
 
   constructor(
     private readonly registry: EventRegistry,
     schema: string,
   ) {
     this.table = `"${assertIdentifier(schema)}".outbox`;
+    this.channel = outboxChannel(schema);
   }
 
   async enqueue(tx: EntityManager, envelope: Envelope): Promise<void> {
     // The event keeps the trace of the request that caused it, even though it is sent later.
     const traceparent = envelope.traceparent ?? currentTraceparent();
     const valid = this.registry.validate(traceparent ? { ...envelope, traceparent } : envelope);
-    await tx.query(`INSERT INTO ${this.table} (topic, message_key, envelope) VALUES ($1, $2, $3)`, [
-      this.registry.topicOf(valid),
-      valid.siteId,
-      JSON.stringify(valid),
-    ]);
+    await tx.query(
+      `WITH row AS (INSERT INTO ${this.table} (topic, message_key, envelope) VALUES ($1, $2, $3) RETURNING id)
+       SELECT pg_notify($4, '') FROM row`,
+      [this.registry.topicOf(valid), valid.siteId, JSON.stringify(valid), this.channel],
+    );
   }
 
   async enqueueAll(tx: EntityManager, envelopes: Envelope[]): Promise<void> {

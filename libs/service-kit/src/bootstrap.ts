@@ -10,6 +10,7 @@ import {
 } from '@cloud-connect/observability';
 import type { Registry } from 'prom-client';
 import { ErrorIdFilter } from './http-errors';
+import { releaseStartupMemory } from './startup-memory';
 
 /** Nest's own log lines (route mapping, lifecycle) through our structured logger. */
 class NestPinoLogger implements LoggerService {
@@ -94,8 +95,18 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
     });
   }
 
+  // Module init (start-up data such as FHIR definitions) first, then give its garbage back.
+  await app.init();
+  const memory = releaseStartupMemory();
   await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
-  logger.info({ port: options.port }, `${options.name} listening`);
+  logger.info(
+    {
+      port: options.port,
+      rssMb: Math.round(memory.rssAfter / 1e6),
+      rssBeforeMb: Math.round(memory.rssBefore / 1e6),
+    },
+    `${options.name} listening`,
+  );
   return app;
 }
 

@@ -6,3 +6,4 @@ export * from './vault-client';
 export * from './bootstrap';
 export * from './http-errors';
 export * from './site-replica';
+export * from './startup-memory';

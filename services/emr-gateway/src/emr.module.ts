@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import { ServiceTokenIssuer } from '@cloud-connect/auth';
 import type { Logger } from '@cloud-connect/observability';
-import { VaultPhiCipher } from '@cloud-connect/phi-client';
+import { dataKeyPolicyOf, VaultPhiCipher } from '@cloud-connect/phi-client';
 import {
   LOGGER,
   MessagingService,
@@ -126,6 +126,7 @@ class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplic
               baseUrl: config.VAULT_SERVICE_URL,
               tokens: new ServiceTokenIssuer(SERVICE_NAME, config.SERVICE_AUTH_SECRET),
               timeoutMs: config.PHI_TIMEOUT_MS,
+              dataKeys: dataKeyPolicyOf(config),
             }),
           ),
           {

@@ -41,6 +41,13 @@ export const configSchema = serviceEnvSchema(
     COPY_POLL_MS: env.positiveInt(500),
     /** Request URLs of outbound copies must be https unless this is true (local and test stacks). */
     COPY_ALLOW_HTTP: env.bool(false),
+    /**
+     * Group commit of accepted bundles: at most this many per transaction, waiting at most this
+     * long (ms; 0 = the current event-loop turn) for company, with this many transactions in flight.
+     */
+    INTAKE_COMMIT_MAX_BATCH: env.positiveInt(64),
+    INTAKE_COMMIT_WINDOW_MS: z.coerce.number().int().min(0).max(50).default(0),
+    INTAKE_COMMIT_IN_FLIGHT: env.positiveInt(2),
   },
 )
   .superRefine(requireVaultAuth)

@@ -243,19 +243,25 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
     expect(await outboxRows()).toBe(outboxBefore);
   });
 
-  it('answers 503 with Retry-After while the vault service is unreachable, nothing stored; accepts again after', async () => {
+  it('with the vault service unreachable: a site needing a new data key gets 503 + Retry-After, nothing stored; one with a cached key is still accepted; all accepted again after', async () => {
+    // A site with an SEK that has never posted here: intake holds no data key for it yet.
+    const fresh = String(820000000 + Math.floor(Math.random() * 9999999));
+    await provisionSiteSek({ vaultUrl, databaseUrl: env.DATABASE_URL, vaultSchema, site: fresh });
+    const freshKey = (await createIntegration(['--site', fresh, '--name', 'CHR'])).apiKey!;
+    expect((await post(addServiceRequestWithQuirks())).status).toBe(200);
     const port = vault.port;
     await vault.stop();
     try {
-      const before = await referrals();
       const outboxBefore = await outboxRows();
-      const answer = await post(addServiceRequestWithQuirks());
+      const answer = await post(addServiceRequestWithQuirks(), { 'Referral-Integration-API-Key': freshKey });
       expect(answer.status).toBe(503);
       expect(answer.json['resourceType']).toBe('OperationOutcome');
       expect(answer.json['issue'][0].diagnostics).toContain('encryption service is unavailable');
       expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect(await referrals()).toBe(before);
+      expect(await referrals(fresh)).toBe(0);
       expect(await outboxRows()).toBe(outboxBefore);
+      // SITE's data key is cached (within its age and record limits): encryption is local.
+      expect((await post(addServiceRequestWithQuirks())).status).toBe(200);
     } finally {
       vault = new ServiceProcess(
         'vault',
@@ -264,8 +270,10 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
       ).start();
       await vault.waitReady(90000);
     }
-    expect((await post(addServiceRequestWithQuirks())).status).toBe(200);
-  }, 120000);
+    const after = await post(addServiceRequestWithQuirks(), { 'Referral-Integration-API-Key': freshKey });
+    expect(after.status).toBe(200);
+    expect(await referrals(fresh)).toBe(1);
+  }, 180000);
 
   it('recognises a message echoed back in a new Bundle (same MessageHeader, same content) and applies nothing', async () => {
     const bundle: Json = addServiceRequestWithQuirks();

@@ -105,6 +105,38 @@ describe('transactional outbox and relay (real Postgres and Kafka)', () => {
     expect(messages[0]?.headers['cc-event-type']).toBe('test.outbox@1');
   });
 
+  it('an idle relay sleeps; a commit by another process wakes it through NOTIFY (no polling)', async () => {
+    const r = relay({ pollIntervalMs: 60000, idlePollMs: 60000 });
+    r.start();
+    await waitFor('relay leader', () => Promise.resolve(r.isLeader), { timeoutMs: 30000 });
+    await new Promise((done) => setTimeout(done, 300));
+    const idleFrom = r.passes;
+    await new Promise((done) => setTimeout(done, 1500));
+    expect(r.passes - idleFrom).toBe(0);
+    // Another data source (as another replica would): no in-process wake().
+    const other = createServiceDataSource({
+      url: env.DATABASE_URL,
+      schema,
+      applicationName: 'outbox-writer',
+    });
+    await other.initialize();
+    try {
+      const envelopes = Array.from({ length: 3 }, (_, i) => registry.create(event, '1000', { n: i }));
+      const started = Date.now();
+      await other.transaction((tx) => new OutboxWriter(registry, schema).enqueueAll(tx, envelopes));
+      await waitFor('woken and published', async () => (await pending()) === 0, {
+        timeoutMs: 10000,
+        intervalMs: 20,
+      });
+      expect(Date.now() - started).toBeLessThan(10000);
+      const messages = await readTopic(kafka, topic, { expected: 3 });
+      expect(idsOf(messages)).toEqual(envelopes.map((e) => e.id));
+    } finally {
+      await other.destroy();
+      await r.stop();
+    }
+  });
+
   it('does not duplicate when the relay dies after each Kafka commit, before marking rows', async () => {
     const written = await writeEvents(30);
     let crashes = 0;

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { ServiceTokenIssuer } from '@cloud-connect/auth';
-import { VaultPhiCipher } from '@cloud-connect/phi-client';
+import { dataKeyPolicyOf, VaultPhiCipher } from '@cloud-connect/phi-client';
 import { SERVICE_CONFIG, VAULT_CLIENT, type VaultClient } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type IntakeConfig } from '../config';
 import { PHI_CIPHER } from './phi-cipher';
@@ -22,6 +22,7 @@ import { SERVICE_KEYS, ServiceKeys } from './service-keys';
           baseUrl: config.VAULT_SERVICE_URL,
           tokens: new ServiceTokenIssuer(SERVICE_NAME, config.SERVICE_AUTH_SECRET),
           timeoutMs: config.PHI_TIMEOUT_MS,
+          dataKeys: dataKeyPolicyOf(config),
         }),
     },
     {

@@ -1,5 +1,5 @@
 import { Events } from '@cloud-connect/contracts';
-import { isDatabaseUnavailable, type OutboxWriter } from '@cloud-connect/db';
+import { isDatabaseUnavailable, type GroupCommit, type OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
@@ -48,6 +48,8 @@ export interface ReceiveMessageDeps {
   limits: LimitOptions;
   statusChanges: ApplyStatusChange;
   afterCommit?: () => void;
+  /** Concurrent posts share a transaction (group commit); each answer still waits for its commit. */
+  commits?: GroupCommit;
 }
 
 const UNAUTHORIZED = simpleOutcome('login', 'a valid integration API key is required');
@@ -152,7 +154,7 @@ export class ReceiveMessage {
     const patient = admitted.statusChange
       ? await sealedPatientOf(this.deps.cipher, site, checked.bundle, admitted.statusChange, messageId)
       : undefined;
-    const stored = await this.deps.dataSource.transaction(async (tx) => {
+    const stored = await (this.deps.commits ?? this.deps.dataSource).transaction(async (tx) => {
       let response = answerWith(checked.warnings);
       const created = await this.referrals.insertIfNew(tx, site, {
         id: messageId,

@@ -1,3 +1,4 @@
+import { GroupCommit } from '@cloud-connect/db';
 import { Inject, Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Logger } from '@cloud-connect/observability';
@@ -63,6 +64,11 @@ class InboundHttp implements OnModuleInit {
           limits: { maxDepth: config.INTAKE_MAX_JSON_DEPTH, maxArrayLength: config.INTAKE_MAX_ARRAY_LENGTH },
           afterCommit: () => messaging.relay.wake(),
           statusChanges,
+          commits: new GroupCommit(dataSource, {
+            maxBatch: config.INTAKE_COMMIT_MAX_BATCH,
+            windowMs: config.INTAKE_COMMIT_WINDOW_MS,
+            maxInFlight: config.INTAKE_COMMIT_IN_FLIGHT,
+          }),
         }),
     },
     {

@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { deriveKek, EnvelopeError, open, seal, sekVersionOf } from './envelope';
+import {
+  deriveKek,
+  EnvelopeError,
+  issueDataKey,
+  open,
+  seal,
+  sekVersionOf,
+  sekVersionOfWrappedKey,
+  unwrapDataKey,
+} from './envelope';
 
 describe('PHI envelope', () => {
   const sek = randomBytes(32);
@@ -34,5 +43,24 @@ describe('PHI envelope', () => {
 
   it('rejects what is not an envelope', () => {
     expect(() => sekVersionOf(Buffer.from('hello'))).toThrow('not a Cloud Connect PHI envelope');
+  });
+});
+
+describe('issued data keys', () => {
+  const sek = randomBytes(32);
+  const kek1 = deriveKek(sek, '1234', 1);
+
+  it('unwrap gives back the issued key, only for its site and SEK version', () => {
+    const issued = issueDataKey(kek1, '1234');
+    expect(issued.sekVersion).toBe(1);
+    expect(issued.wrapped.includes(issued.key)).toBe(false);
+    expect(sekVersionOfWrappedKey(issued.wrapped)).toBe(1);
+    expect(unwrapDataKey(kek1, '1234', issued.wrapped).equals(issued.key)).toBe(true);
+    expect(() => unwrapDataKey(deriveKek(sek, '9999', 1), '9999', issued.wrapped)).toThrow(EnvelopeError);
+    expect(() => unwrapDataKey(deriveKek(sek, '1234', 2), '1234', issued.wrapped)).toThrow('key version');
+    const tampered = Buffer.from(issued.wrapped);
+    tampered[50] = (tampered[50] ?? 0) ^ 1;
+    expect(() => unwrapDataKey(kek1, '1234', tampered)).toThrow('does not authenticate');
+    expect(() => sekVersionOfWrappedKey(Buffer.alloc(10))).toThrow('not a Cloud Connect PHI envelope');
   });
 });

@@ -114,3 +114,79 @@ export function open(kek: Kek, site: string, recordId: string, ciphertext: Buffe
     dataKey?.fill(0);
   }
 }
+
+/**
+ * Data keys for envelope encryption where the data lives: the vault service issues a fresh
+ * 256-bit data key and the same key wrapped (AES-256-GCM) under the site's KEK; the caller
+ * encrypts records locally with it and stores the wrapped key with each record. Unwrapping needs
+ * the KEK of the SEK version in the wrapped key, so only this service can open it.
+ *
+ * Wrapped data key layout (89 bytes, big-endian):
+ *   0      1 byte   format (0x10)
+ *   1      4 bytes  SEK version
+ *   5      8 bytes  KEK id
+ *   13    16 bytes  key id (random; names the key in caches and audit entries)
+ *   29    12 bytes  wrap IV
+ *   41    32 bytes  wrapped data key
+ *   73    16 bytes  wrap tag
+ * The site number and bytes 0..29 are the associated data: a wrapped key of another site does
+ * not unwrap.
+ */
+export const WRAPPED_KEY_FORMAT = 0x10;
+export const WRAPPED_KEY_BYTES = 89;
+const WRAPPED_HEADER = 29;
+
+export interface IssuedDataKey {
+  keyId: Buffer;
+  /** The plaintext data key: the caller zeroes it when done. */
+  key: Buffer;
+  wrapped: Buffer;
+  sekVersion: number;
+}
+
+function dataKeyContext(site: string, header: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`cc-phi|data-key|site:${site}|`), header]);
+}
+
+export function issueDataKey(kek: Kek, site: string): IssuedDataKey {
+  const header = Buffer.alloc(WRAPPED_HEADER);
+  header[0] = WRAPPED_KEY_FORMAT;
+  header.writeUInt32BE(kek.version, 1);
+  kek.id.copy(header, 5);
+  const keyId = randomBytes(16);
+  keyId.copy(header, 13);
+  const key = randomBytes(32);
+  const iv = randomBytes(12);
+  const wrap = createCipheriv('aes-256-gcm', kek.key, iv);
+  wrap.setAAD(dataKeyContext(site, header));
+  const wrapped = Buffer.concat([wrap.update(key), wrap.final()]);
+  return {
+    keyId,
+    key,
+    wrapped: Buffer.concat([header, iv, wrapped, wrap.getAuthTag()]),
+    sekVersion: kek.version,
+  };
+}
+
+/** The SEK version a wrapped data key was made under (to fetch the right KEK). */
+export function sekVersionOfWrappedKey(wrapped: Buffer): number {
+  if (wrapped.length !== WRAPPED_KEY_BYTES || wrapped[0] !== WRAPPED_KEY_FORMAT) {
+    throw new EnvelopeError('malformed');
+  }
+  return wrapped.readUInt32BE(1);
+}
+
+/** The plaintext data key (the caller zeroes it when done). */
+export function unwrapDataKey(kek: Kek, site: string, wrapped: Buffer): Buffer {
+  if (sekVersionOfWrappedKey(wrapped) !== kek.version) throw new EnvelopeError('wrong-key');
+  const header = wrapped.subarray(0, WRAPPED_HEADER);
+  if (!timingSafeEqual(header.subarray(5, 13), kek.id)) throw new EnvelopeError('wrong-key');
+  try {
+    const unwrap = createDecipheriv('aes-256-gcm', kek.key, wrapped.subarray(29, 41));
+    unwrap.setAAD(dataKeyContext(site, header));
+    unwrap.setAuthTag(wrapped.subarray(73, 89));
+    return Buffer.concat([unwrap.update(wrapped.subarray(41, 73)), unwrap.final()]);
+  } catch {
+    throw new EnvelopeError('not-authentic');
+  }
+}

@@ -6,8 +6,19 @@ import type { DataSource } from 'typeorm';
 import { SekError } from '../sek/sek-custody';
 import { parseSek } from '../sek/sek-format';
 import type { SekVaultStore } from '../sek/sek-vault-store';
-import { BoundedTtlCache } from './bounded-cache';
-import { deriveKek, EnvelopeError, open, seal, sekVersionOf, type Kek } from './envelope';
+import { BoundedTtlCache } from '@cloud-connect/phi-client';
+import {
+  deriveKek,
+  EnvelopeError,
+  issueDataKey,
+  open,
+  seal,
+  sekVersionOf,
+  sekVersionOfWrappedKey,
+  unwrapDataKey,
+  type IssuedDataKey,
+  type Kek,
+} from './envelope';
 
 export interface PhiCryptoSettings {
   /** How long a derived key-encryption key stays in memory. */
@@ -85,6 +96,49 @@ export class PhiCrypto {
     return opened;
   }
 
+  /**
+   * A fresh data key for the caller to encrypt records of the site locally (plaintext + wrapped
+   * under the current SEK version's KEK). One audit entry per issuance: the caller caches the key
+   * for a bounded time and number of records.
+   */
+  async issueDataKey(site: string, caller: string): Promise<IssuedDataKey> {
+    const kek = await this.currentKek(site);
+    const issued = issueDataKey(kek, site);
+    try {
+      await this.audit(site, caller, 'phi.data-key.issue', 1, 'allowed', issued.keyId);
+    } catch (error) {
+      issued.key.fill(0);
+      throw error;
+    }
+    return issued;
+  }
+
+  /** Opens wrapped data keys of the site (any SEK version still stored); one audit entry per call. */
+  async unwrapDataKeys(site: string, caller: string, wrapped: Buffer[]): Promise<Buffer[]> {
+    const keys: Buffer[] = [];
+    const discard = (): void => keys.forEach((k) => k.fill(0));
+    for (const [index, item] of wrapped.entries()) {
+      try {
+        const kek = await this.kekFor(site, sekVersionOfWrappedKey(item));
+        keys.push(unwrapDataKey(kek, site, item));
+      } catch (error) {
+        discard();
+        if (error instanceof EnvelopeError) {
+          await this.audit(site, caller, 'phi.data-key.unwrap', wrapped.length, 'failed');
+          throw new PhiItemError(index, error);
+        }
+        throw error;
+      }
+    }
+    try {
+      await this.audit(site, caller, 'phi.data-key.unwrap', wrapped.length);
+    } catch (error) {
+      discard();
+      throw error;
+    }
+    return keys;
+  }
+
   /** After a replace or remove in this process, stop using what was cached for the site. */
   forget(site: string): void {
     this.current.deleteWhere((k) => k === site);
@@ -124,7 +178,11 @@ export class PhiCrypto {
     action: string,
     count: number,
     outcome: 'allowed' | 'failed' = 'allowed',
+    keyId?: Buffer,
   ): Promise<void> {
+    const what = action.startsWith('phi.data-key')
+      ? `site/${site}/sek (${keyId ? `data key ${keyId.toString('hex')}` : `${count} data key${count === 1 ? '' : 's'}`})`
+      : `site/${site}/sek (${count} record${count === 1 ? '' : 's'})`;
     await this.dataSource.transaction((tx) =>
       this.outbox.enqueue(
         tx,
@@ -132,7 +190,7 @@ export class PhiCrypto {
           auditId: randomUUID(),
           actor: caller,
           action,
-          target: `site/${site}/sek (${count} record${count === 1 ? '' : 's'})`,
+          target: what,
           outcome,
         }),
       ),

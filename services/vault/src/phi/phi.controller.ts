@@ -30,6 +30,16 @@ const decryptBody = z
   })
   .strict();
 
+const unwrapBody = z
+  .object({
+    items: z
+      .array(z.object({ wrappedKey: base64 }))
+      .min(1)
+      .max(PHI_MAX_ITEMS),
+  })
+  .strict();
+const issueBody = z.object({}).strict();
+
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
@@ -50,7 +60,12 @@ function failure(error: unknown, reply: FastifyReply): unknown {
   return toHttp(error, reply);
 }
 
-/** Envelope encryption of PHI for the services that hold it (batch of 1..100 records). */
+/**
+ * PHI keys for the services that hold PHI. `data-keys` and `data-keys/unwrap` are the envelope
+ * encryption the services use (they encrypt locally, plaintext PHI never comes here);
+ * `encrypt`/`decrypt` (per record, batch of 1..100) remain for records sealed by this service
+ * before (format 1) and for clients of the previous release during a rolling upgrade.
+ */
 @Controller('sites/:site/phi')
 @UseGuards(AuthGuard)
 export class PhiController {
@@ -99,6 +114,57 @@ export class PhiController {
       return {
         items: opened.map((i) => ({ recordId: i.recordId, plaintext: i.plaintext.toString('base64') })),
       };
+    } catch (error) {
+      throw failure(error, reply);
+    }
+  }
+
+  /** A fresh data key for the site (plaintext + wrapped under the current SEK version); audited once. */
+  @Post('data-keys')
+  @HttpCode(200)
+  @AllowServices('referral-intake', 'emr-gateway')
+  async issueDataKey(
+    @Param('site') site: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ keyId: string; key: string; wrappedKey: string; sekVersion: number }> {
+    parse(issueBody, body ?? {});
+    try {
+      const issued = await this.crypto.issueDataKey(site, actorOf(principal));
+      const key = issued.key.toString('base64');
+      issued.key.fill(0);
+      return {
+        keyId: issued.keyId.toString('hex'),
+        key,
+        wrappedKey: issued.wrapped.toString('base64'),
+        sekVersion: issued.sekVersion,
+      };
+    } catch (error) {
+      throw failure(error, reply);
+    }
+  }
+
+  /** Opens wrapped data keys of the site (results in order); audited once per call. */
+  @Post('data-keys/unwrap')
+  @HttpCode(200)
+  @AllowServices('referral-intake', 'emr-gateway')
+  async unwrapDataKeys(
+    @Param('site') site: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ items: { key: string }[] }> {
+    const { items } = parse(unwrapBody, body);
+    try {
+      const keys = await this.crypto.unwrapDataKeys(
+        site,
+        actorOf(principal),
+        items.map((i) => Buffer.from(i.wrappedKey, 'base64')),
+      );
+      const answer = keys.map((k) => ({ key: k.toString('base64') }));
+      keys.forEach((k) => k.fill(0));
+      return { items: answer };
     } catch (error) {
       throw failure(error, reply);
     }

@@ -36,6 +36,17 @@ export class BoundedTtlCache<V> {
     }
   }
 
+  /** Drops (and hands to onEvict) every expired entry; a timer calls it so nothing lingers. */
+  sweep(): void {
+    const now = this.now();
+    for (const [key, entry] of [...this.entries]) {
+      if (entry.expiresAt <= now) {
+        this.entries.delete(key);
+        this.onEvict(entry.value);
+      }
+    }
+  }
+
   deleteWhere(predicate: (key: string) => boolean): void {
     for (const [key, entry] of [...this.entries]) {
       if (predicate(key)) {

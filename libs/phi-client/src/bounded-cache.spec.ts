@@ -33,3 +33,23 @@ describe('bounded TTL cache', () => {
     expect(cache.get('2:a')).toBe('y');
   });
 });
+
+describe('bounded TTL cache sweep', () => {
+  it('evicts expired entries without being read', () => {
+    let now = 0;
+    const evicted: string[] = [];
+    const cache = new BoundedTtlCache<string>(
+      10,
+      100,
+      (v) => evicted.push(v),
+      () => now,
+    );
+    cache.set('a', 'x');
+    now = 50;
+    cache.set('b', 'y');
+    now = 120;
+    cache.sweep();
+    expect(evicted).toEqual(['x']);
+    expect(cache.size).toBe(1);
+  });
+});
