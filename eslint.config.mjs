@@ -58,6 +58,15 @@ export default tseslint.config(
     },
   },
   {
+    // The console's web app: browser code, React (TSX), its own tsconfig.
+    files: ['services/console/web/**/*.ts', 'services/console/web/**/*.tsx'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      globals: globals.browser,
+    },
+    rules: { '@typescript-eslint/no-confusing-void-expression': 'off' },
+  },
+  {
     files: ['**/*.spec.ts', '**/*.int-spec.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

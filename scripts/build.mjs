@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const dist = resolve(root, process.env.CC_DIST_DIR ?? 'dist');
@@ -21,3 +21,11 @@ for (const lib of readdirSync(join(dist, 'libs'))) {
     symlinkSync(join('..', '..', 'libs', lib, 'src'), join(scope, lib));
   }
 }
+
+// The console's web app (React + Vite) into <dist>/services/console/web, served by the console.
+const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
+execFileSync(
+  process.execPath,
+  [vite, 'build', '--config', join(root, 'services', 'console', 'web', 'vite.config.mjs')],
+  { stdio: 'inherit', env: { ...process.env, CC_DIST_DIR: dist } },
+);

@@ -39,6 +39,9 @@ bash deploy/local/stack.sh up
 # Stop only what this run started; a developer's running stack is left as it was.
 [ "$stack_was_up" = 1 ] || trap 'step "local stack down"; bash deploy/local/stack.sh down || true' EXIT
 
+step "Chromium for the console's browser tests (Debian's package; cached by apt)"
+bash scripts/ensure-chromium.sh
+
 step "integration tests (real stack)"
 export CC_TEST_LOG_DIR="$root/tmp/test-logs"
 rm -rf "$CC_TEST_LOG_DIR"
