@@ -302,6 +302,8 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
           return publicError(answer.status, answer.body);
         }
         if (answer.status === 204 || answer.text.length === 0) return reply.code(answer.status).send();
+        const disposition = answer.headers.get('content-disposition');
+        if (disposition) void reply.header('content-disposition', disposition);
         return reply.code(answer.status).type(answer.contentType).send(answer.text);
       }
     },

@@ -14,9 +14,11 @@ import {
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { Harness, PASSWORD, type SimSummary } from '../../emr-gateway/test/harness';
+import { addServiceRequestWithQuirks } from '../../referral-intake/src/fixtures/ereferral-bundles';
 
 jest.setTimeout(240000);
 
@@ -26,6 +28,13 @@ const harness = new Harness(2);
 const inbox = new MailInbox(stackEnv().MAIL_API_URL);
 let consoleProcess: ServiceProcess;
 let notifier: ServiceProcess;
+let intake: ServiceProcess;
+/** The integrator's endpoint that receives copies: refuses them (503) until `receiverUp`. */
+let receiver: Server;
+let receiverUp = false;
+const received: string[] = [];
+/** Every secret the console showed once: none may appear on the reference card. */
+const secretsShown: string[] = [];
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
@@ -34,6 +43,7 @@ let email = '';
 let siteA = '';
 let siteB = '';
 let sim: SimSummary;
+let cardClientId = '';
 
 function chromiumPath(): string {
   return execFileSync('bash', [join(REPO, 'scripts', 'ensure-chromium.sh')], {
@@ -87,25 +97,53 @@ beforeAll(async () => {
     await freePort(),
     serviceEnvFor('notifier', harness.env, { DATABASE_SCHEMA: `${harness.schema}_notifier` }),
   ).start();
+  receiver = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      if (receiverUp) received.push(request.headers['x-copy-key'] === 'receiver-key-123' ? body : '');
+      response.writeHead(receiverUp ? 200 : 503).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  intake = new ServiceProcess(
+    'referral-intake',
+    await freePort(),
+    serviceEnvFor('referral-intake', harness.env, {
+      DATABASE_SCHEMA: `${harness.schema}_intake`,
+      ADMIN_JWKS_URL: `${harness.vault.url}/.well-known/jwks.json`,
+      VAULT_SERVICE_URL: harness.vault.url,
+      COPY_ALLOW_HTTP: 'true',
+      COPY_MAX_ATTEMPTS: '2',
+      COPY_BACKOFF_BASE_MS: '200',
+      COPY_POLL_MS: '200',
+    }),
+  ).start();
   consoleProcess = new ServiceProcess('console', await freePort(), {
     HOST: '127.0.0.1',
     VAULT_SERVICE_URL: harness.vault.url,
     EMR_GATEWAY_URL: harness.service.url,
-    REFERRAL_INTAKE_URL: 'http://127.0.0.1:9',
+    REFERRAL_INTAKE_URL: intake.url,
     CONSOLE_SESSION_SECRET: randomBytes(32).toString('base64url'),
     CONSOLE_COOKIE_SECURE: 'false',
   }).start();
-  await Promise.all([consoleProcess.waitReady(60000), notifier.waitReady(90000)]);
+  await Promise.all([consoleProcess.waitReady(60000), notifier.waitReady(90000), intake.waitReady(120000)]);
   base = consoleProcess.url;
   sim = await harness.simCreate({ type: 'ps-suite' });
   browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
   context = await browser.newContext({ locale: 'en-CA', viewport: { width: 1180, height: 820 } });
   page = await context.newPage();
+  page.setDefaultTimeout(20000);
 }, 600000);
 
 afterAll(async () => {
   await browser?.close().catch(() => undefined);
-  await Promise.all([consoleProcess?.stop(), notifier?.stop()]);
+  await Promise.all([consoleProcess?.stop(), notifier?.stop(), intake?.stop()]);
+  receiver?.close();
+  await harness.db?.query(`DROP SCHEMA IF EXISTS "${harness.schema}_intake" CASCADE`).catch(() => undefined);
+  await harness.db
+    ?.query(`DROP SCHEMA IF EXISTS "${harness.schema}_notifier" CASCADE`)
+    .catch(() => undefined);
   await harness.stop();
 });
 
@@ -196,7 +234,7 @@ describe('console in the browser', () => {
     await checkScreen('site-picker-en');
     await page.getByRole('button', { name: `Open site ${siteA}` }).click();
     await page.getByRole('heading', { name: 'Sync Status' }).waitFor();
-    await page.getByText('Not integrated').waitFor();
+    await page.getByText('Not integrated', { exact: true }).waitFor();
     await checkScreen('dashboard-not-integrated-en');
   });
 
@@ -230,7 +268,7 @@ describe('console in the browser', () => {
 
     const data = await harness.simData(sim.id);
     const chosen = data.providers.slice(0, 2);
-    const providers = page.getByRole('textbox', { name: 'Sync Appointments For Provider(s)' });
+    const providers = page.getByRole('combobox', { name: /^Sync Appointments For Provider/ });
     for (const p of chosen) {
       const name = (
         (await apiAs(`/admin/sites/${siteA}/emr/providers`)) as { providers: { id: string; name: string }[] }
@@ -323,6 +361,7 @@ describe('console in the browser', () => {
     await page.getByRole('button', { name: 'Sign in again and view the key' }).click();
     await page.getByTestId('sek-value').waitFor();
     expect((await page.getByTestId('sek-value').textContent())?.trim()).toBe(sek);
+    secretsShown.push(sek);
     await page.getByRole('button', { name: 'Hide the key' }).click();
 
     await waitFor(
@@ -339,6 +378,144 @@ describe('console in the browser', () => {
     for (const mail of await inbox.list('clinique@clinic.ca')) expect(mail.text).not.toContain(sek);
   });
 
+  it('registers an integration (key shown once); a failed copy is retried from the deliveries log', async () => {
+    await page.getByRole('link', { name: 'Integrations' }).click();
+    await page.getByRole('heading', { name: 'Register an integration' }).waitFor();
+    await page.getByRole('button', { name: 'Register', exact: true }).click();
+    await page.getByText('An integration needs a name.').waitFor();
+    await field('Name').fill('Regional CHR');
+    await field('Request URL').fill(
+      `http://127.0.0.1:${(receiver.address() as { port: number }).port}/copies`,
+    );
+    await field('API key header name').fill('X-Copy-Key');
+    await field('API key the request URL expects').fill('receiver-key-123');
+    await page.getByLabel('Send a copy of each referral to the request URL').check();
+    await page.getByRole('button', { name: 'Register', exact: true }).click();
+    const secret = page.getByTestId('secret-once');
+    await secret.waitFor();
+    const apiKey = (await secret.textContent())?.trim() ?? '';
+    expect(apiKey.length).toBeGreaterThan(20);
+    secretsShown.push(apiKey);
+    await checkScreen('integrations-en');
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    expect(await page.getByText(apiKey).count()).toBe(0);
+
+    // A referral arrives with the key; its copy to the (down) request URL fails twice.
+    const posted = await fetch(`${intake.url}/public/ocean/fhir_bundles`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json', 'x-copy-key': apiKey },
+      body: JSON.stringify(addServiceRequestWithQuirks()),
+    });
+    expect([200, 201, 202]).toContain(posted.status);
+    await page.getByRole('button', { name: 'Deliveries log' }).click();
+    const refresh = page.getByRole('button', { name: 'Refresh' });
+    await waitFor(
+      'a failed copy in the deliveries log',
+      async () => {
+        await refresh.click();
+        return (await page.getByTestId('delivery').filter({ hasText: 'Failed' }).count()) === 1;
+      },
+      { timeoutMs: 90000, intervalMs: 1000 },
+    );
+    await checkScreen('deliveries-en');
+    receiverUp = true;
+    await page.getByRole('button', { name: 'Retry', exact: true }).click();
+    await page.getByText('1 copy will be sent again.').waitFor();
+    await waitFor(
+      'the copy delivered after the retry',
+      async () => {
+        await refresh.click();
+        return (await page.getByTestId('delivery').filter({ hasText: 'Delivered' }).count()) === 1;
+      },
+      { timeoutMs: 90000, intervalMs: 1000 },
+    );
+    expect(received.filter((b) => b.includes('ServiceRequest'))).toHaveLength(1);
+  });
+
+  it('creates OAuth credentials (secret shown once) that an integrator can use', async () => {
+    await page.getByRole('link', { name: 'Manage OAuth Credentials' }).click();
+    await page.getByRole('heading', { name: 'New OAuth credentials' }).waitFor();
+    await field('Name').fill('Referral pull');
+    await page.getByRole('button', { name: 'Create credentials' }).click();
+    const secret = page.getByTestId('secret-once');
+    await secret.waitFor();
+    const clientSecret = (await secret.textContent())?.trim() ?? '';
+    const clientId = (await page.getByTestId('client-id').first().textContent())?.trim() ?? '';
+    secretsShown.push(clientSecret);
+    cardClientId = clientId;
+    await checkScreen('oauth-en');
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    const token = await fetch(`${intake.url}/oauth/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        scope: 'system/ServiceRequest.rs',
+      }).toString(),
+    });
+    expect(token.status).toBe(200);
+    expect(((await token.json()) as { access_token?: string }).access_token).toBeTruthy();
+  });
+
+  it('audit log: filters by action and exports CSV', async () => {
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    await waitFor(
+      'audited admin actions',
+      async () => {
+        await page.getByRole('button', { name: 'Filter' }).click();
+        return (await page.getByTestId('audit-entry').count()) > 0;
+      },
+      { timeoutMs: 60000, intervalMs: 1000 },
+    );
+    await checkScreen('audit-en');
+    await field('Action').fill('emr.sync.request');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await waitFor('only sync requests', async () => {
+      const rows = await page.getByTestId('audit-entry').allTextContents();
+      return rows.length > 0 && rows.every((r) => r.includes('emr.sync.request'));
+    });
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByText('Download CSV').click(),
+    ]);
+    const csv = await new Promise<string>((resolve, reject) => {
+      void download.createReadStream().then((stream) => {
+        let text = '';
+        stream.on('data', (c: Buffer) => (text += c.toString()));
+        stream.on('end', () => resolve(text));
+        stream.on('error', reject);
+      }, reject);
+    });
+    expect(csv.split('\n')[0]).toContain('action');
+    expect(csv).toContain('emr.sync.request');
+    expect(csv).not.toContain('emr.connect');
+  });
+
+  it('prints the Credential Reference Card: identifiers and names, never a secret', async () => {
+    await page.getByRole('link', { name: 'Credential Reference Card' }).click();
+    await page.getByRole('heading', { name: 'Credential Reference Card' }).waitFor();
+    await page.getByText('Regional CHR').waitFor();
+    const text = (await page.locator('main').textContent()) ?? '';
+    expect(text).toContain(siteA);
+    expect(text).toContain('PS Suite');
+    expect(text).toContain('X-Copy-Key');
+    expect(text).toContain(cardClientId);
+    expect(secretsShown.length).toBe(3);
+    for (const secret of [...secretsShown, String(sim.credentials['secret']), PASSWORD])
+      expect(text).not.toContain(secret);
+    await checkScreen('card-en');
+    await page.emulateMedia({ media: 'print' });
+    expect(await page.getByRole('navigation').isVisible()).toBe(false);
+    expect(await page.getByRole('button', { name: 'Print or save as PDF' }).isVisible()).toBe(false);
+    const pdf = await page.pdf({ format: 'A4' });
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    await page.emulateMedia({ media: 'screen' });
+  });
+
   it('switches to French at any time: the same screens with the French labels', async () => {
     await page.getByRole('button', { name: 'Afficher en français' }).click();
     await page.getByRole('link', { name: 'Tableau de bord' }).click();
@@ -349,9 +526,7 @@ describe('console in the browser', () => {
     expect(await page.getAttribute('html', 'lang')).toBe('fr');
     await checkScreen('dashboard-fr');
     await page.getByRole('link', { name: 'Modifier les paramètres' }).click();
-    await page
-      .getByLabel('Synchroniser les rendez-vous pour le(s) fournisseur(s)', { exact: true })
-      .waitFor();
+    await page.getByRole('combobox', { name: /^Synchroniser les rendez-vous pour/ }).waitFor();
     await checkScreen('settings-fr');
     await page.getByRole('link', { name: 'Intégrer mon DMÉ' }).click();
     await page.getByRole('button', { name: 'Sauvegarder et Continuer' }).waitFor();
@@ -359,6 +534,18 @@ describe('console in the browser', () => {
     await page.getByRole('link', { name: 'Clé de Chiffrement Partagée' }).click();
     await page.getByRole('button', { name: 'Se reconnecter et afficher la clé' }).waitFor();
     await checkScreen('sek-fr');
+    await page.getByRole('link', { name: 'Intégrations' }).click();
+    await page.getByRole('heading', { name: 'Enregistrer une intégration' }).waitFor();
+    await checkScreen('integrations-fr');
+    await page.getByRole('link', { name: 'Gérer les identifiants OAuth' }).click();
+    await page.getByRole('heading', { name: 'Nouveaux identifiants OAuth' }).waitFor();
+    await checkScreen('oauth-fr');
+    await page.getByRole('link', { name: 'Journal d’audit' }).click();
+    await page.getByRole('heading', { name: 'Journal d’audit' }).waitFor();
+    await checkScreen('audit-fr');
+    await page.getByRole('link', { name: 'Carte de référence des identifiants' }).click();
+    await page.getByRole('button', { name: 'Imprimer ou enregistrer en PDF' }).waitFor();
+    await checkScreen('card-fr');
     await page.getByRole('button', { name: 'Se déconnecter' }).click();
     await page.getByRole('heading', { name: 'Se connecter à Cloud Connect' }).waitFor();
     await page.getByText('Vous êtes déconnecté.').waitFor();

@@ -11,14 +11,19 @@ import {
   Text,
   Title,
   createTheme,
+  type CSSVariablesResolver,
 } from '@mantine/core';
 import { useCallback, useEffect, useState } from 'react';
 import { IntlProvider } from 'react-intl';
 import { api, ApiError, onSessionExpired, setSessionView, type SessionView, type SiteRecord } from './api';
 import { MESSAGES, initialLocale, rememberLocale, useT, type Locale } from './i18n';
+import { AuditLog } from './screens/AuditLog';
 import { Dashboard } from './screens/Dashboard';
+import { ReferenceCard } from './screens/ReferenceCard';
 import { EditSettings } from './screens/EditSettings';
 import { IntegrateWizard } from './screens/IntegrateWizard';
+import { Integrations } from './screens/Integrations';
+import { OAuthClients } from './screens/OAuthClients';
 import { SekScreen } from './screens/SekScreen';
 import { SignIn } from './screens/SignIn';
 import { SitePicker } from './screens/SitePicker';
@@ -26,6 +31,18 @@ import { screenFromHash, type Screen } from './nav';
 import { SiteContext } from './site';
 
 const theme = createTheme({ primaryColor: 'blue', primaryShade: 8, defaultRadius: 'sm' });
+/** Secondary text dark enough for WCAG AA contrast (4.5:1) on white. */
+const contrast: CSSVariablesResolver = () => ({
+  variables: {},
+  light: {
+    '--mantine-color-dimmed': '#495057',
+    '--mantine-color-green-light-color': '#1b5e20',
+    '--mantine-color-yellow-light-color': '#5c4300',
+    '--mantine-color-blue-light-color': '#0b4f9c',
+    '--mantine-color-red-light-color': '#a51d24',
+  },
+  dark: {},
+});
 const nonce = document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content ?? '';
 
 export function App() {
@@ -34,7 +51,7 @@ export function App() {
     document.documentElement.lang = locale;
   }, [locale]);
   return (
-    <MantineProvider theme={theme} getStyleNonce={() => nonce}>
+    <MantineProvider theme={theme} getStyleNonce={() => nonce} cssVariablesResolver={contrast}>
       <IntlProvider
         locale={locale === 'fr' ? 'fr-CA' : 'en-CA'}
         messages={MESSAGES[locale]}
@@ -96,6 +113,10 @@ function Console({ locale, onLocale }: { locale: Locale; onLocale: (l: Locale) =
       integrate: t('wizard.title'),
       settings: t('settings.title'),
       sek: t('sek.title'),
+      integrations: t('integrations.title'),
+      oauth: t('oauth.title'),
+      audit: t('audit.title'),
+      card: t('card.title'),
     };
     document.title = session ? `${titles[screen]} · ${t('app.name')}` : t('signIn.title');
   });
@@ -145,6 +166,10 @@ function Console({ locale, onLocale }: { locale: Locale; onLocale: (l: Locale) =
     { screen: 'integrate', label: t('nav.integrate') },
     { screen: 'settings', label: t('nav.settings') },
     { screen: 'sek', label: t('nav.sek') },
+    { screen: 'integrations', label: t('nav.integrations') },
+    { screen: 'oauth', label: t('nav.oauth') },
+    { screen: 'audit', label: t('nav.audit') },
+    { screen: 'card', label: t('nav.card') },
   ];
 
   return (
@@ -188,6 +213,7 @@ function Console({ locale, onLocale }: { locale: Locale; onLocale: (l: Locale) =
               href={`#/${item.screen}`}
               label={item.label}
               active={screen === item.screen}
+              variant="filled"
               aria-current={screen === item.screen ? 'page' : undefined}
             />
           ))}
@@ -206,6 +232,10 @@ function Console({ locale, onLocale }: { locale: Locale; onLocale: (l: Locale) =
             {screen === 'integrate' && <IntegrateWizard />}
             {screen === 'settings' && <EditSettings />}
             {screen === 'sek' && <SekScreen />}
+            {screen === 'integrations' && <Integrations />}
+            {screen === 'oauth' && <OAuthClients />}
+            {screen === 'audit' && <AuditLog />}
+            {screen === 'card' && <ReferenceCard />}
           </SiteContext.Provider>
         )}
       </AppShell.Main>

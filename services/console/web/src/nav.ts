@@ -1,5 +1,15 @@
-export type Screen = 'dashboard' | 'integrate' | 'settings' | 'sek';
-export const SCREENS: Screen[] = ['dashboard', 'integrate', 'settings', 'sek'];
+export type Screen =
+  'dashboard' | 'integrate' | 'settings' | 'sek' | 'integrations' | 'oauth' | 'audit' | 'card';
+export const SCREENS: Screen[] = [
+  'dashboard',
+  'integrate',
+  'settings',
+  'sek',
+  'integrations',
+  'oauth',
+  'audit',
+  'card',
+];
 
 export function screenFromHash(): Screen {
   const name = window.location.hash.replace(/^#\/?/, '').split('?')[0] as Screen;

@@ -170,7 +170,8 @@ function EmrIntegration({ status }: { status: EmrStatus }) {
   const t = useT();
   const time = useFormatTime();
   const c = status.connection;
-  const color = c.status === 'connected' ? 'green.9' : c.status === 'deauthorized' ? 'red.9' : 'gray.8';
+  // Dark enough for 4.5:1 with the badge's small white text.
+  const color = c.status === 'connected' ? '#1b5e20' : c.status === 'deauthorized' ? '#a51d24' : '#495057';
   const configured = c.status !== 'not-configured';
   return (
     <Paper withBorder p="md" component="section" aria-labelledby="emr-title">
