@@ -400,14 +400,25 @@ describe('console in the browser', () => {
     await page.getByRole('button', { name: 'I have copied it' }).click();
     expect(await page.getByText(apiKey).count()).toBe(0);
 
-    // A referral arrives with the key; its copy to the (down) request URL fails twice.
+    // The sending side (Ocean): its referrals are copied to the other integrations that send copies.
+    await field('Name').fill('Ocean eReferrals');
+    await page.getByRole('button', { name: 'Register', exact: true }).click();
+    await secret.waitFor();
+    const senderKey = (await secret.textContent())?.trim() ?? '';
+    secretsShown.push(senderKey);
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+
+    // A referral arrives; its copy to the (down) request URL of Regional CHR fails twice.
     const posted = await fetch(`${intake.url}/public/ocean/fhir_bundles`, {
       method: 'POST',
-      headers: { 'content-type': 'application/fhir+json', 'x-copy-key': apiKey },
+      headers: { 'content-type': 'application/fhir+json', 'referral-integration-api-key': senderKey },
       body: JSON.stringify(addServiceRequestWithQuirks()),
     });
     expect([200, 201, 202]).toContain(posted.status);
-    await page.getByRole('button', { name: 'Deliveries log' }).click();
+    await page
+      .getByRole('row', { name: /Regional CHR/ })
+      .getByRole('button', { name: 'Deliveries log' })
+      .click();
     const refresh = page.getByRole('button', { name: 'Refresh' });
     await waitFor(
       'a failed copy in the deliveries log',
@@ -504,7 +515,7 @@ describe('console in the browser', () => {
     expect(text).toContain('PS Suite');
     expect(text).toContain('X-Copy-Key');
     expect(text).toContain(cardClientId);
-    expect(secretsShown.length).toBe(3);
+    expect(secretsShown.length).toBe(4);
     for (const secret of [...secretsShown, String(sim.credentials['secret']), PASSWORD])
       expect(text).not.toContain(secret);
     await checkScreen('card-en');

@@ -21,8 +21,11 @@ export function useFormatTime(): (iso: string | null | undefined) => string | nu
   return (iso) =>
     iso
       ? intl.formatDate(new Date(iso), {
-          dateStyle: 'medium',
-          timeStyle: 'short',
+          year: 'numeric',
+          month: 'short',
+          day: 'numeric',
+          hour: 'numeric',
+          minute: '2-digit',
           timeZone,
           timeZoneName: 'short',
         })

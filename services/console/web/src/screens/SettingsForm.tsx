@@ -92,6 +92,7 @@ export function SettingsForm(props: {
     <form onSubmit={(e) => void submit(e)} noValidate>
       <Stack maw={640}>
         <NumberInput
+          clampBehavior="none"
           label={t('settings.days')}
           description={t('settings.days.help')}
           min={1}
@@ -113,6 +114,7 @@ export function SettingsForm(props: {
           onChange={(ids) => setS({ ...s, syncProviderIds: ids })}
         />
         <NumberInput
+          clampBehavior="none"
           label={t('settings.arrived')}
           min={0}
           max={24}
@@ -159,6 +161,7 @@ export function SettingsForm(props: {
               onChange={(e) => setS({ ...s, walkIn: { ...s.walkIn, reason: e.currentTarget.value } })}
             />
             <NumberInput
+              clampBehavior="none"
               label={t('settings.walkIn.duration')}
               min={5}
               max={120}
