@@ -269,13 +269,16 @@ describe('console in the browser', () => {
     const data = await harness.simData(sim.id);
     const chosen = data.providers.slice(0, 2);
     const providers = page.getByRole('combobox', { name: /^Sync Appointments For Provider/ });
+    // A new connection starts with every provider selected: clear them, then pick two by name.
+    await providers.click();
+    for (let i = 0; i < data.providers.length; i += 1) await page.keyboard.press('Backspace');
     for (const p of chosen) {
       const name = (
         (await apiAs(`/admin/sites/${siteA}/emr/providers`)) as { providers: { id: string; name: string }[] }
       ).providers.find((x) => x.id === p.id)?.name;
       expect(name).toBeTruthy();
       await providers.click();
-      await page.getByRole('option', { name: name ?? '' }).click();
+      await page.getByRole('option', { name: name ?? '', exact: true }).click();
     }
     await page.keyboard.press('Escape');
     await checkScreen('wizard-settings-en');
