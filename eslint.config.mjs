@@ -89,8 +89,18 @@ export default tseslint.config(
       'services/emr-gateway/test/harness.ts',
       'services/notifier/test/twilio-sms.int-spec.ts',
       'services/scheduler/test/reminders.int-spec.ts',
+      'services/console/test/console.int-spec.ts',
     ],
     rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
+  {
+    // The console's web app: browser code, React (TSX), its own tsconfig.
+    files: ['services/console/web/**/*.ts', 'services/console/web/**/*.tsx'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      globals: globals.browser,
+    },
+    rules: { '@typescript-eslint/no-confusing-void-expression': 'off' },
   },
   {
     files: ['**/*.spec.ts', '**/*.int-spec.ts', 'bench/**/*.ts'],

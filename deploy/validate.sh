@@ -29,7 +29,7 @@ source "$root/deploy/tools/lib.sh"
 chart="$root/deploy/helm/cloud-connect"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-SERVICES="referral-intake emr-gateway vault scheduler notifier"
+SERVICES="referral-intake emr-gateway vault scheduler notifier console"
 
 passed=0 failed=0
 results=()

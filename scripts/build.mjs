@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const dist = resolve(root, process.env.CC_DIST_DIR ?? 'dist');
@@ -45,4 +45,14 @@ for (const lib of readdirSync(join(dist, 'libs'))) {
   const link = join(scope, lib);
   rmSync(link, { recursive: true, force: true });
   symlinkSync(join('..', '..', 'libs', lib, 'src'), link);
+}
+
+// The console's web app (React + Vite) into <dist>/services/console/web, served by the console.
+if (projects.length === 0 || projects.includes('services/console')) {
+  const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
+  execFileSync(
+    process.execPath,
+    [vite, 'build', '--config', join(root, 'services', 'console', 'web', 'vite.config.mjs')],
+    { stdio: 'inherit', env: { ...process.env, CC_DIST_DIR: dist } },
+  );
 }

@@ -16,7 +16,8 @@ state_dir="${CC_STATE_DIR:-${CC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cloud
 mkdir -p "$state_dir"
 cli stack up > "$state_dir/stack-status.json"
 sim_pid=""
-trap 'echo; echo "stopping Cloud Connect..." >&2; [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; cli stack down >/dev/null; exit 0' INT TERM
+console_pid=""
+trap 'echo; echo "stopping Cloud Connect..." >&2; [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; [ -n "$console_pid" ] && kill "$console_pid" 2>/dev/null; cli stack down >/dev/null; exit 0' INT TERM
 
 # The EMR simulators (one HTTP server playing PS Suite, Med Access, Accuro, OSCAR Pro, a CHR and a
 # FHIR R4 EMR; emr-gateway's default EMR API URLs point at it).
@@ -87,9 +88,32 @@ else
 fi
 export DEMO_EMR_LINE="$emr_line" DEMO_SIM_URL="http://127.0.0.1:$sim_port"
 
+# The console (web app + admin API from one origin). Local http: the session cookie is not
+# `Secure` here; its sealing secret is kept in the stack's secrets directory (mode 600).
+console_port="${DEMO_CONSOLE_PORT:-3000}"
+console_secret_file="$secrets_dir/console-session-secret"
+if [ ! -s "$console_secret_file" ]; then
+  (umask 077 && node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64url"))' > "$console_secret_file")
+fi
+CONSOLE_SESSION_SECRET="$(cat "$console_secret_file")" CONSOLE_COOKIE_SECURE=false HOST=127.0.0.1 PORT="$console_port" \
+  node dist/services/console/src/main.js > "$state_dir/console.log" 2>&1 &
+console_pid=$!
+console_line="http://127.0.0.1:$console_port   (sign in as admin@demo-clinic.ca)"
+for _ in $(seq 1 60); do
+  if node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "http://127.0.0.1:$console_port/health/ready"; then break; fi
+  if ! kill -0 "$console_pid" 2>/dev/null; then
+    console_line="did not start on port $console_port (in use? set DEMO_CONSOLE_PORT): see $state_dir/console.log"
+    console_pid=""
+    break
+  fi
+  sleep 0.5
+done
+export DEMO_CONSOLE_LINE="$console_line"
+
 node -e '
 const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
 console.log("\nCloud Connect is running.\n");
+console.log(`  console          ${process.env.DEMO_CONSOLE_LINE}\n`);
 for (const svc of s.services) console.log(`  ${svc.name.padEnd(16)} ${svc.url}   ready=${svc.ready}   log: ${svc.log}`);
 console.log("");
 for (const [k, v] of Object.entries(s.stack)) if (v && typeof v === "object" && v.url) console.log(`  ${k.padEnd(16)} ${v.url}`);

@@ -42,6 +42,9 @@ bash deploy/local/stack.sh up
 step "third-party FHIR clients (HAPI FHIR from Maven Central, authlib from PyPI; cached)"
 bash scripts/fhir-conformance.sh all >/dev/null
 
+step "Chromium for the console's browser tests (Debian's package; cached by apt)"
+bash scripts/ensure-chromium.sh
+
 step "integration tests (real stack)"
 export CC_TEST_LOG_DIR="$root/tmp/test-logs"
 rm -rf "$CC_TEST_LOG_DIR"

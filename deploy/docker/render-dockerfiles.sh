@@ -7,7 +7,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 template="$root/deploy/docker/Dockerfile.template"
-SERVICES="referral-intake:3001 emr-gateway:3002 vault:3003 scheduler:3004 notifier:3005"
+SERVICES="referral-intake:3001 emr-gateway:3002 vault:3003 scheduler:3004 notifier:3005 console:3000"
 check=false
 [ "${1:-}" = "--check" ] && check=true
 status=0

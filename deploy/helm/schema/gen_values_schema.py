@@ -123,8 +123,9 @@ services = obj(O([
     ("vault", service("SEK custody in HashiCorp Vault, PHI crypto.", None)),
     ("scheduler", service("Sync and reminder schedules.", None)),
     ("notifier", service("E-mail (SMTP) and SMS delivery.", O(smtp=smtp, smsApiUrl={"type": "string", "pattern": "^(https?://.*)?$"}))),
-]), ["referral-intake", "emr-gateway", "vault", "scheduler", "notifier"],
-   desc="The five services; no other keys are allowed.")
+    ("console", service("The web console: web app and admin API from one origin.", O(ingress=ref("ingress")))),
+]), ["referral-intake", "emr-gateway", "vault", "scheduler", "notifier", "console"],
+   desc="The five services and the console; no other keys are allowed.")
 
 egress = obj(O(dns=ref("egressRule"), postgres=ref("egressRule"), kafka=ref("egressRule"), vault=ref("egressRule"), otel=ref("egressRule")),
              ["dns", "postgres", "kafka", "vault", "otel"])

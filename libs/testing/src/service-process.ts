@@ -7,6 +7,8 @@ import { distDir, REPO_ROOT } from './stack';
 import { waitFor } from './wait';
 
 export type ServiceName = 'referral-intake' | 'emr-gateway' | 'vault' | 'scheduler' | 'notifier';
+/** Everything ServiceProcess can run from dist/services/<name>: the services and the console. */
+export type ProcessName = ServiceName | 'console';
 
 /** Directory where spawned services' logs are kept (tests grep them for secrets and PHI). */
 export function testLogDir(): string {
@@ -40,7 +42,7 @@ export class ServiceProcess {
   readonly logFile: string;
 
   constructor(
-    readonly name: ServiceName,
+    readonly name: ProcessName,
     readonly port: number,
     private readonly env: Record<string, string>,
   ) {

@@ -52,7 +52,7 @@ function randomSiteNumber(): string {
   return String(100000000 + Math.floor(Math.random() * 899999999));
 }
 
-const PASSWORD = 'correct horse battery staple 42';
+export const PASSWORD = 'correct horse battery staple 42';
 
 /** The credentials a site admin would enter for a simulated EMR. */
 export function credentialsFor(sim: SimSummary, variant: 'good' | 'bad' = 'good'): Record<string, unknown> {

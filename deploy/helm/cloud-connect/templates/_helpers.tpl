@@ -100,6 +100,14 @@ app.kubernetes.io/component: {{ .name }}
 {{- /* PHI is encrypted by the vault service's envelope encryption under each site's SEK. */ -}}
 {{- $_ := set $env "VAULT_SERVICE_URL" (printf "http://%s:%v" (include "cc.component" $vaultCtx) $vaultSvc.port) -}}
 {{- end -}}
+{{- if eq .name "console" -}}
+{{- /* The console forwards the admin API to the services that answer it. */ -}}
+{{- $_ := set $env "VAULT_SERVICE_URL" (printf "http://%s:%v" (include "cc.component" $vaultCtx) $vaultSvc.port) -}}
+{{- range $upstream, $var := dict "emr-gateway" "EMR_GATEWAY_URL" "referral-intake" "REFERRAL_INTAKE_URL" -}}
+{{- $upSvc := get $v.services $upstream -}}
+{{- $_ := set $env $var (printf "http://%s:%v" (include "cc.component" (dict "root" $.root "name" $upstream "svc" $upSvc)) $upSvc.port) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- if .svc.vault.enabled -}}
 {{- $_ := set $env "VAULT_ADDR" $v.externals.vaultAddr -}}
@@ -136,6 +144,7 @@ app.kubernetes.io/component: {{ .name }}
 {{- define "cc.secretEnv" -}}
 {{- $v := .root.Values -}}
 {{- $db := .svc.databaseUrlSecret | default $v.externals.databaseUrlSecret -}}
+{{- if ne .name "console" }}
 - name: DATABASE_URL
   valueFrom:
     secretKeyRef:
@@ -146,6 +155,7 @@ app.kubernetes.io/component: {{ .name }}
     secretKeyRef:
       name: {{ $v.serviceAuth.secret.name }}
       key: {{ $v.serviceAuth.secret.key }}
+{{- end }}
 {{- range $envName, $ref := .svc.secretEnv }}
 - name: {{ $envName }}
   valueFrom:

@@ -1,0 +1,31 @@
+import { useIntl } from 'react-intl';
+import { en, type MessageId } from './en';
+import { fr } from './fr';
+
+export type Locale = 'en' | 'fr';
+export const MESSAGES: Record<Locale, Record<MessageId, string>> = { en, fr };
+
+/** The browser's language if it is French or English, else the site's, else English. */
+export function initialLocale(siteLocale?: string): Locale {
+  const saved = typeof localStorage !== 'undefined' ? localStorage.getItem('cc-console-locale') : null;
+  if (saved === 'en' || saved === 'fr') return saved;
+  for (const tag of navigator.languages) {
+    if (tag.toLowerCase().startsWith('fr')) return 'fr';
+    if (tag.toLowerCase().startsWith('en')) return 'en';
+  }
+  return siteLocale?.startsWith('fr') ? 'fr' : 'en';
+}
+
+export function rememberLocale(locale: Locale): void {
+  localStorage.setItem('cc-console-locale', locale);
+}
+
+type Values = Record<string, string | number>;
+
+/** `t('sync.title')`: a typed message id, so every string exists in both languages. */
+export function useT(): (id: MessageId, values?: Values) => string {
+  const intl = useIntl();
+  return (id, values) => intl.formatMessage({ id }, values);
+}
+
+export type { MessageId };

@@ -1,0 +1,101 @@
+import {
+  Alert,
+  Button,
+  Container,
+  Group,
+  Paper,
+  PasswordInput,
+  Stack,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { useState, type SyntheticEvent, type ReactNode } from 'react';
+import { api, ApiError, type SessionView } from '../api';
+import { useT, type MessageId } from '../i18n';
+
+/** Sign in with e-mail and password (kept easy to extend with a second factor step). */
+export function SignIn(props: {
+  notice: 'expired' | 'signedOut' | null;
+  languageButton: ReactNode;
+  onSignedIn: (view: SessionView) => void;
+}) {
+  const t = useT();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<MessageId | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: SyntheticEvent): Promise<void> => {
+    event.preventDefault();
+    if (!email.trim() || !password) {
+      setError('signIn.error.required');
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      props.onSignedIn(await api.signIn(email.trim(), password));
+    } catch (e) {
+      const code = e instanceof ApiError ? e.code : '';
+      setError(
+        code === 'invalid-credentials'
+          ? 'signIn.error.invalid'
+          : code === 'throttled'
+            ? 'signIn.error.throttled'
+            : code === 'offline'
+              ? 'common.error.offline'
+              : 'common.error.generic',
+      );
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Container size={440} py="xl" component="main">
+      <Group justify="flex-end" mb="md">
+        {props.languageButton}
+      </Group>
+      <Paper withBorder p="lg" shadow="xs">
+        <form onSubmit={(e) => void submit(e)} noValidate>
+          <Stack>
+            <Title order={1} size="h2">
+              {t('signIn.title')}
+            </Title>
+            <Text>{t('signIn.intro')}</Text>
+            {props.notice && (
+              <Alert color={props.notice === 'expired' ? 'yellow' : 'blue'} role="status">
+                {t(props.notice === 'expired' ? 'signIn.expired' : 'signIn.signedOut')}
+              </Alert>
+            )}
+            {error && (
+              <Alert color="red" role="alert">
+                {t(error)}
+              </Alert>
+            )}
+            <TextInput
+              label={t('signIn.email')}
+              type="email"
+              autoComplete="username"
+              required
+              value={email}
+              onChange={(e) => setEmail(e.currentTarget.value)}
+            />
+            <PasswordInput
+              label={t('signIn.password')}
+              autoComplete="current-password"
+              required
+              value={password}
+              onChange={(e) => setPassword(e.currentTarget.value)}
+            />
+            <Button type="submit" loading={busy}>
+              {t('signIn.submit')}
+            </Button>
+            <Text size="sm">{t('signIn.forgot')}</Text>
+          </Stack>
+        </form>
+      </Paper>
+    </Container>
+  );
+}
