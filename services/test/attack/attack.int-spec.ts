@@ -1,0 +1,100 @@
+// The attack suite: one case per hole of the security review, each an attack on the real stack
+// (Postgres, Kafka, OpenBao, services as processes under their real AppRoles) that the code
+// before the fix let through. Ends by grepping every captured service log for the secrets used.
+import {
+  provisionSiteSek,
+  sleep,
+  stackEnv,
+  uniqueName,
+  waitFor,
+  type ProvisionedSek,
+} from '@cloud-connect/testing';
+import { Client } from 'pg';
+import {
+  httpFrom,
+  leakedInLogs,
+  revokeTokensOfRole,
+  startVaultService,
+  type VaultUnderTest,
+} from './support';
+
+const env = stackEnv();
+const prefix = uniqueName('atk');
+const vaultSchema = `${prefix}_vault`;
+const site = String(700000000 + Math.floor(Math.random() * 99999999));
+/** The role's tokens live 4 s and at most 8 s: the suite runs far longer than that. */
+const LIFETIMES = { tokenTtl: '4s', tokenMaxTtl: '8s' };
+const secrets: string[] = [env.VAULT_TOKEN];
+
+describe('attack suite (real stack, services under their real AppRoles)', () => {
+  let vault: VaultUnderTest;
+  let provisioned: ProvisionedSek;
+  let db: Client;
+  let startedAt: number;
+
+  const url = (path: string): string => `${vault.service.url}${path}`;
+
+  beforeAll(async () => {
+    db = new Client({ connectionString: env.DATABASE_URL });
+    await db.connect();
+    startedAt = Date.now();
+    vault = await startVaultService(env, vaultSchema, `atk-${prefix}`, LIFETIMES);
+    secrets.push(vault.secretId);
+    provisioned = await provisionSiteSek({
+      vaultUrl: vault.service.url,
+      databaseUrl: env.DATABASE_URL,
+      vaultSchema,
+      site,
+    });
+  }, 180000);
+
+  afterAll(async () => {
+    await vault?.service.stop();
+    await vault?.remove();
+    await db.query(`DROP SCHEMA IF EXISTS "${vaultSchema}" CASCADE`);
+    await db.end();
+  });
+
+  describe('Vault token lifecycle', () => {
+    it('stays ready past the token max TTL (renewal, then a fresh login) and keeps using Vault', async () => {
+      // Poll for at least 10 s (longer than the role's max TTL) and until 20 s after start.
+      const until = Math.max(startedAt + 20000, Date.now() + 10000);
+      let polls = 0;
+      while (Date.now() < until && polls < 200) {
+        const readiness = await vault.service.readiness();
+        expect(readiness.body.checks['vault']).toBe('up');
+        polls += 1;
+        await sleep(500);
+      }
+      // Vault reads and writes still work with whatever token the service now holds.
+      await provisioned.replace();
+      const view = await httpFrom('127.0.0.1', url(`/sites/${site}/sek`), {
+        headers: { authorization: `Bearer ${await provisioned.adminToken()}` },
+      });
+      expect(view.status).toBe(200);
+      expect(view.body['sek']).toBe(provisioned.sek);
+    }, 60000);
+
+    it('logs in again when its token is revoked (403), and readiness recovers', async () => {
+      expect(await revokeTokensOfRole(env, vault.role)).toBeGreaterThan(0);
+      await waitFor(
+        'the vault service to report vault up again',
+        async () => {
+          const readiness = await vault.service.readiness();
+          return readiness.status === 200 && readiness.body.checks['vault'] === 'up';
+        },
+        { timeoutMs: 20000, intervalMs: 500 },
+      );
+      const view = await httpFrom('127.0.0.1', url(`/sites/${site}/sek`), {
+        headers: { authorization: `Bearer ${await provisioned.adminToken()}` },
+      });
+      expect(view.status).toBe(200);
+    }, 60000);
+  });
+
+  describe('leaks', () => {
+    it('no secret or key of this suite appears in any captured service log', () => {
+      expect(leakedInLogs(secrets)).toEqual([]);
+    });
+  });
+});
