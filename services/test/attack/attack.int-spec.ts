@@ -34,6 +34,14 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
 
   const url = (path: string): string => `${vault.service.url}${path}`;
 
+  async function auditSources(action: string): Promise<(string | null)[]> {
+    const answer = await httpFrom('127.0.0.1', url(`/sites/${site}/audit?limit=1000&action=${action}`), {
+      headers: { authorization: `Bearer ${await provisioned.adminToken()}` },
+    });
+    expect(answer.status).toBe(200);
+    return (answer.body['entries'] as { sourceAddress: string | null }[]).map((e) => e.sourceAddress);
+  }
+
   beforeAll(async () => {
     db = new Client({ connectionString: env.DATABASE_URL });
     await db.connect();
@@ -89,6 +97,37 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
         headers: { authorization: `Bearer ${await provisioned.adminToken()}` },
       });
       expect(view.status).toBe(200);
+    }, 60000);
+  });
+
+  describe('client address', () => {
+    it('a spoofed X-Forwarded-For from an untrusted peer is ignored: the audit shows the real peer', async () => {
+      const token = await provisioned.adminToken();
+      const spoofed = await httpFrom('127.0.0.1', url(`/sites/${site}/sek`), {
+        headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': '203.0.113.66' },
+      });
+      expect(spoofed.status).toBe(200);
+      // Through the configured proxy (127.0.0.2) the forwarded client is believed…
+      const proxied = await httpFrom('127.0.0.2', url(`/sites/${site}/sek`), {
+        headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': '198.51.100.23' },
+      });
+      expect(proxied.status).toBe(200);
+      // …but only when it is an address: anything else leaves the proxy's own address.
+      const garbage = await httpFrom('127.0.0.2', url(`/sites/${site}/sek`), {
+        headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': '<img src=x>, 10.0.0.1' },
+      });
+      expect(garbage.status).toBe(200);
+      const sources = await waitFor(
+        'the three views in the audit trail',
+        async () => {
+          const found = await auditSources('sek.view');
+          return found.includes('198.51.100.23') && found.includes('127.0.0.2') ? found : null;
+        },
+        { timeoutMs: 30000, intervalMs: 500 },
+      );
+      expect(sources).toContain('127.0.0.1');
+      expect(sources).not.toContain('203.0.113.66');
+      expect(sources.some((s) => s?.includes('<img'))).toBe(false);
     }, 60000);
   });
 
