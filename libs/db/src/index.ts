@@ -3,3 +3,4 @@ export * from './messaging-tables.migration';
 export * from './idempotency-store';
 export * from './outbox';
 export * from './outbox-relay';
+export * from './attempt-throttle';

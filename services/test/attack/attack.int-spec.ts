@@ -131,6 +131,41 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
     }, 60000);
   });
 
+  describe('sign-in throttle', () => {
+    it('100 parallel wrong passwords: at most the limit reach Argon2 (401), the rest 429, across a restart', async () => {
+      const victim = provisioned.adminEmail;
+      const attacker = '198.51.100.77';
+      const guesses = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          httpFrom('127.0.0.2', url('/auth/login'), {
+            method: 'POST',
+            headers: { 'x-forwarded-for': attacker },
+            body: { email: victim, password: `wrong-guess-${i}` },
+          }),
+        ),
+      );
+      const statuses = guesses.map((g) => g.status);
+      expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(95);
+      expect(guesses.find((g) => g.status === 429)?.headers['retry-after']).toBeDefined();
+      // The counters live in Postgres: a restarted replica still refuses this account.
+      await vault.service.stop();
+      vault.service.start();
+      await vault.service.waitReady(90000);
+      const after = await httpFrom('127.0.0.2', url('/auth/login'), {
+        method: 'POST',
+        headers: { 'x-forwarded-for': attacker },
+        body: { email: victim, password: 'one-more-guess' },
+      });
+      expect(after.status).toBe(429);
+      const { rows } = await db.query<{ count: number }>(
+        `SELECT count FROM "${vaultSchema}".attempt_counters WHERE key = $1`,
+        [`email:${victim.toLowerCase()}`],
+      );
+      expect(rows[0]?.count).toBeGreaterThan(5);
+    }, 180000);
+  });
+
   describe('leaks', () => {
     it('no secret or key of this suite appears in any captured service log', () => {
       expect(leakedInLogs(secrets)).toEqual([]);
