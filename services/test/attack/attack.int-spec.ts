@@ -10,10 +10,12 @@ import {
   type ProvisionedSek,
 } from '@cloud-connect/testing';
 import { Client } from 'pg';
+import { addServiceRequestWithQuirks } from '../../referral-intake/src/fixtures/ereferral-bundles';
 import {
   httpFrom,
   leakedInLogs,
   revokeTokensOfRole,
+  startIntake,
   startVaultService,
   type VaultUnderTest,
 } from './support';
@@ -21,14 +23,18 @@ import {
 const env = stackEnv();
 const prefix = uniqueName('atk');
 const vaultSchema = `${prefix}_vault`;
+const intakeSchema = `${prefix}_intake`;
 const site = String(700000000 + Math.floor(Math.random() * 99999999));
+const otherSite = String(Number(site) + 1);
 /** The role's tokens live 4 s and at most 8 s: the suite runs far longer than that. */
 const LIFETIMES = { tokenTtl: '4s', tokenMaxTtl: '8s' };
 const secrets: string[] = [env.VAULT_TOKEN];
 
 describe('attack suite (real stack, services under their real AppRoles)', () => {
   let vault: VaultUnderTest;
+  let intake: VaultUnderTest;
   let provisioned: ProvisionedSek;
+  let otherProvisioned: ProvisionedSek;
   let db: Client;
   let startedAt: number;
 
@@ -54,12 +60,21 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
       vaultSchema,
       site,
     });
-  }, 180000);
+    otherProvisioned = await provisionSiteSek({
+      vaultUrl: vault.service.url,
+      databaseUrl: env.DATABASE_URL,
+      vaultSchema,
+      site: otherSite,
+    });
+    intake = await startIntake(env, intakeSchema, `atk-intake-${prefix}`, vault.service.url, LIFETIMES);
+    secrets.push(intake.secretId);
+  }, 240000);
 
   afterAll(async () => {
-    await vault?.service.stop();
-    await vault?.remove();
-    await db.query(`DROP SCHEMA IF EXISTS "${vaultSchema}" CASCADE`);
+    await Promise.all([intake?.service.stop(), vault?.service.stop()]);
+    await Promise.all([intake?.remove(), vault?.remove()]);
+    for (const schema of [intakeSchema, vaultSchema])
+      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await db.end();
   });
 
@@ -128,6 +143,64 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
       expect(sources).toContain('127.0.0.1');
       expect(sources).not.toContain('203.0.113.66');
       expect(sources.some((s) => s?.includes('<img'))).toBe(false);
+    }, 60000);
+  });
+
+  describe('inbound API keys', () => {
+    async function createIntegration(
+      owner: ProvisionedSek,
+      body: Record<string, unknown>,
+    ): Promise<{ status: number; body: Record<string, unknown> }> {
+      const answer = await httpFrom(
+        '127.0.0.1',
+        `${intake.service.url}/admin/sites/${owner.site}/integrations`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${await owner.adminToken()}` },
+          body,
+        },
+      );
+      return { status: answer.status, body: answer.body };
+    }
+    const post = (headers: Record<string, string>): Promise<number> =>
+      httpFrom('127.0.0.1', `${intake.service.url}/public/ocean/fhir_bundles`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/fhir+json', ...headers },
+        body: addServiceRequestWithQuirks(),
+      }).then((a) => a.status);
+
+    it('a weak admin-supplied key is refused with 400 and nothing is created', async () => {
+      for (const key of [
+        'abcdefghijklmnopqrstuvwx',
+        'password1234password1234',
+        'Aa1!Aa1!Aa1!Aa1!Aa1!Aa1!Aa1!',
+      ]) {
+        const weak = await createIntegration(provisioned, { name: `weak ${key.slice(0, 6)}`, key });
+        expect(weak.status).toBe(400);
+        expect(JSON.stringify(weak.body)).toMatch(/key/);
+        expect(JSON.stringify(weak.body)).not.toContain(key);
+      }
+      const { rows } = await db.query(`SELECT count(*)::int AS n FROM "${intakeSchema}".integrations`);
+      expect(rows[0]?.n).toBe(0);
+    });
+
+    it("a key counts only in its own integration's header; another site's header name changes nothing here", async () => {
+      const mine = await createIntegration(provisioned, { name: 'CHR', authHeaderName: 'X-Clinic-Key' });
+      expect(mine.status).toBe(201);
+      const key = mine.body['apiKey'] as string;
+      secrets.push(key);
+      // Another site registers a header name this sender also happens to send (its User-Agent).
+      const theirs = await createIntegration(otherProvisioned, {
+        name: 'Other',
+        authHeaderName: 'User-Agent',
+      });
+      expect(theirs.status).toBe(201);
+      secrets.push(theirs.body['apiKey'] as string);
+      await sleep(2500); // the inbound path refreshes registered header names every 2 s
+      expect(await post({ 'x-clinic-key': key, 'user-agent': 'chr-sender/1.0' })).toBe(200);
+      // This site's key under the other integration's header name (or the default one) is not accepted.
+      expect(await post({ 'user-agent': key })).toBe(401);
+      expect(await post({ 'referral-integration-api-key': key })).toBe(401);
     }, 60000);
   });
 

@@ -131,3 +131,29 @@ export function leakedInLogs(secrets: string[]): string[] {
   }
   return hits;
 }
+
+/**
+ * referral-intake under an AppRole bound to its committed policy (same short token lifetimes),
+ * checking admin tokens against `vaultUrl`'s JWKS and encrypting PHI through that vault service.
+ */
+export async function startIntake(
+  env: StackEnv,
+  schema: string,
+  role: string,
+  vaultUrl: string,
+  lifetimes: { tokenTtl: string; tokenMaxTtl: string },
+): Promise<VaultUnderTest> {
+  const approle = await appRoleFor(env, 'referral-intake', role, lifetimes);
+  const service = new ServiceProcess(
+    'referral-intake',
+    await freePort(),
+    serviceEnvFor('referral-intake', env, {
+      DATABASE_SCHEMA: schema,
+      ADMIN_JWKS_URL: `${vaultUrl}/.well-known/jwks.json`,
+      VAULT_SERVICE_URL: vaultUrl,
+      ...approle.env,
+    }),
+  ).start();
+  await service.waitReady(90000);
+  return { service, role, secretId: approle.secretId, remove: approle.remove };
+}

@@ -6,9 +6,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { ApplyStatusChange } from '../status-updates/apply-status-change';
 import { statusChangeOf } from '../status-updates/status-change';
 import type { PhiCipher } from '../crypto/phi-cipher';
-import { hashApiKey, sameHash } from '../integrations/api-key';
-import { DEFAULT_AUTH_HEADER } from '../integrations/integration';
-import { IntegrationsRepository } from '../integrations/integrations.repository';
+import { sameHash } from '../integrations/api-key';
+import { InboundKeyMatcher } from '../integrations/inbound-key';
 import type { LimitOptions } from './ereferral-rules';
 import { validateInbound } from './inbound-validation';
 import {
@@ -46,7 +45,6 @@ export interface ReceiveReferralDeps {
 }
 
 const UNAUTHORIZED = simpleOutcome('login', 'a valid integration API key is required');
-const HEADER_NAMES_TTL_MS = 2000;
 
 /** Postgres unreachable, restarting, or out of connections: the client should retry later (503). */
 export const isStoreUnavailable = isDatabaseUnavailable;
@@ -74,15 +72,11 @@ export function earlierAnswer(earlier: StoredReferral[], hash: Buffer): InboundA
  * and the FHIR answer. A rejected request changes nothing.
  */
 export class ReceiveReferral {
-  private readonly integrations: IntegrationsRepository;
+  private readonly keys: InboundKeyMatcher;
   private readonly referrals: ReferralsRepository;
-  private headerNames: { names: string[]; at: number } = {
-    names: [DEFAULT_AUTH_HEADER.toLowerCase()],
-    at: 0,
-  };
 
   constructor(private readonly deps: ReceiveReferralDeps) {
-    this.integrations = new IntegrationsRepository(deps.schema);
+    this.keys = new InboundKeyMatcher(deps.dataSource.manager, deps.schema, deps.keyPepper);
     this.referrals = new ReferralsRepository(deps.schema);
   }
 
@@ -100,11 +94,8 @@ export class ReceiveReferral {
 
   private async receive(request: InboundRequest): Promise<InboundAnswer> {
     // 1. Who is posting: the key picks the integration, the integration picks the site.
-    const presented = await this.presentedKey(request.headers);
-    if (!presented) return { status: 401, body: UNAUTHORIZED };
-    const hash = hashApiKey(this.deps.keyPepper, presented.key);
-    const match = await this.integrations.findByKeyHash(this.deps.dataSource.manager, hash);
-    if (!match || !sameHash(match.keyHash, hash)) return { status: 401, body: UNAUTHORIZED };
+    const match = await this.keys.match(request.headers);
+    if (!match) return { status: 401, body: UNAUTHORIZED };
     if (!match.enabled)
       return { status: 403, body: simpleOutcome('forbidden', 'this integration is disabled') };
     const throttled = throttledAnswer(
@@ -208,26 +199,5 @@ export class ReceiveReferral {
       messageHeaderId,
     );
     return earlierAnswer(earlier, hash);
-  }
-
-  /** The key from the default header, or from any header name an integration registered. */
-  private async presentedKey(
-    headers: InboundRequest['headers'],
-  ): Promise<{ key: string; header: string } | null> {
-    const names = await this.knownHeaderNames();
-    for (const name of names) {
-      const value = headers[name];
-      const key = Array.isArray(value) ? value[0] : value;
-      if (typeof key === 'string' && key.length > 0 && key.length <= 1024) return { key, header: name };
-    }
-    return null;
-  }
-
-  private async knownHeaderNames(): Promise<string[]> {
-    if (Date.now() - this.headerNames.at < HEADER_NAMES_TTL_MS) return this.headerNames.names;
-    const registered = await this.integrations.headerNames(this.deps.dataSource.manager);
-    const names = new Set([DEFAULT_AUTH_HEADER.toLowerCase(), ...registered.map((n) => n.toLowerCase())]);
-    this.headerNames = { names: [...names], at: Date.now() };
-    return this.headerNames.names;
   }
 }
