@@ -204,7 +204,39 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
     }, 60000);
   });
 
-  describe('sign-in throttle', () => {
+  describe('throttles', () => {
+    it('OAuth token endpoint: 100 parallel wrong client secrets, at most the client limit (10) reach Argon2', async () => {
+      const created = await httpFrom('127.0.0.1', `${intake.service.url}/admin/sites/${site}/oauth-clients`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await provisioned.adminToken()}` },
+        body: { name: 'Puller', scopes: ['system/ServiceRequest.rs'] },
+      });
+      expect(created.status).toBe(201);
+      const clientId = (created.body['client'] as { clientId: string }).clientId;
+      secrets.push(created.body['clientSecret'] as string);
+      const guesses = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          httpFrom('127.0.0.1', `${intake.service.url}/oauth/token`, {
+            method: 'POST',
+            form: { grant_type: 'client_credentials', client_id: clientId, client_secret: `wrong-${i}` },
+          }),
+        ),
+      );
+      const statuses = guesses.map((g) => g.status);
+      expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(10);
+      expect(statuses.filter((s) => s === 401 || s === 429).length).toBe(100);
+      // The right secret is refused too while the client id is over its limit.
+      const right = await httpFrom('127.0.0.1', `${intake.service.url}/oauth/token`, {
+        method: 'POST',
+        form: {
+          grant_type: 'client_credentials',
+          client_id: clientId,
+          client_secret: created.body['clientSecret'] as string,
+        },
+      });
+      expect(right.status).toBe(429);
+    }, 60000);
+
     it('100 parallel wrong passwords: at most the limit reach Argon2 (401), the rest 429, across a restart', async () => {
       const victim = provisioned.adminEmail;
       const attacker = '198.51.100.77';

@@ -26,9 +26,20 @@ export interface HttpAnswer {
 export function httpFrom(
   from: string,
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: unknown } = {},
+  /** `body` is sent as JSON; `form` as application/x-www-form-urlencoded. */
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: unknown;
+    form?: Record<string, string>;
+  } = {},
 ): Promise<HttpAnswer> {
-  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const payload = options.form
+    ? new URLSearchParams(options.form).toString()
+    : options.body === undefined
+      ? undefined
+      : JSON.stringify(options.body);
+  const contentType = options.form ? 'application/x-www-form-urlencoded' : 'application/json';
   return new Promise((resolve, reject) => {
     const req = request(
       url,
@@ -36,7 +47,7 @@ export function httpFrom(
         method: options.method ?? 'GET',
         localAddress: from,
         headers: {
-          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(payload === undefined ? {} : { 'content-type': contentType }),
           ...options.headers,
         },
         timeout: 30000,
