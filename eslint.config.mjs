@@ -90,6 +90,7 @@ export default tseslint.config(
       'services/notifier/test/twilio-sms.int-spec.ts',
       'services/scheduler/test/reminders.int-spec.ts',
       'services/console/test/console.int-spec.ts',
+      'services/test/attack/attack.int-spec.ts',
     ],
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },

@@ -4,3 +4,4 @@ export * from './service-tokens';
 export * from './decorators';
 export * from './auth.guard';
 export * from './auth.module';
+export * from './concurrency-gate';

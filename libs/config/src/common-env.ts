@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Reusable env field parsers. Mechanisms only: which variables a service needs is its own call. */
@@ -33,7 +34,31 @@ export const env = {
   identifier: () => z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier'),
   secret: (minLength: number) => z.string().min(minLength, `must be at least ${minLength} characters`),
   positiveInt: (fallback: number) => z.coerce.number().int().positive().default(fallback),
+  /** Comma-separated IP addresses or CIDR ranges (e.g. `10.0.0.0/8, 192.168.1.7`); empty = none. */
+  addressRanges: () =>
+    z
+      .string()
+      .default('')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((part) => part.trim())
+          .filter((part) => part.length > 0),
+      )
+      .refine(
+        (parts) => parts.every(isAddressRange),
+        'must be IP addresses or CIDR ranges (address/prefix), comma-separated',
+      ),
 };
+
+function isAddressRange(value: string): boolean {
+  const [address = '', prefix, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
 
 export const logLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info');
 
@@ -51,6 +76,11 @@ export const baseServiceEnv = z.object({
   /** The vault service's JWKS for admin access tokens (every service but vault). */
   ADMIN_JWKS_URL: env.url(['http', 'https']).optional(),
   SHUTDOWN_GRACE_MS: env.positiveInt(15000),
+  /**
+   * Reverse proxies (ingress controller, load balancer) whose `X-Forwarded-For` is believed.
+   * Empty (the default): the client address is the TCP peer and the header is ignored.
+   */
+  TRUSTED_PROXIES: env.addressRanges(),
 });
 
 export const vaultClientEnv = z.object({

@@ -4,3 +4,4 @@ export * from './idempotency-store';
 export * from './outbox';
 export * from './outbox-relay';
 export * from './group-commit';
+export * from './attempt-throttle';

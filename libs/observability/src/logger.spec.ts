@@ -56,6 +56,26 @@ describe('structured logger', () => {
     expect(text).toContain('[redacted]');
   });
 
+  it('redacts sensitive names at any depth, including key, outboundKey, client_assertion, plaintext, email', () => {
+    const out = capture();
+    const logger = createLogger({ service: 'test-svc', level: 'info', destination: out.stream });
+    logger.info(
+      {
+        a: { b: { c: { d: { outboundKey: 'DEEP-1', key: 'DEEP-2' } } } },
+        form: { client_assertion: 'DEEP-3' },
+        items: [{ plaintext: 'DEEP-4' }],
+        actor: { email: 'someone@clinic.ca' },
+        vault: { vaultToken: 'DEEP-5' },
+        site: '1234',
+      },
+      'deep',
+    );
+    const text = out.lines();
+    for (const leaked of ['DEEP-1', 'DEEP-2', 'DEEP-3', 'DEEP-4', 'DEEP-5', 'someone@clinic.ca'])
+      expect(text).not.toContain(leaked);
+    expect(text).toContain('"site":"1234"');
+  });
+
   it('safeError keeps the class and frames but drops the message (driver messages quote values)', () => {
     const error = Object.assign(new Error('Key (hcn)=(1234-567-890) already exists'), { code: '23505' });
     const safe = safeError(error);

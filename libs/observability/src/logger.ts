@@ -1,5 +1,5 @@
 import pino, { type Logger, type LoggerOptions } from 'pino';
-import { redactionPaths } from './redaction';
+import { redactDeep, redactionPaths } from './redaction';
 
 export type { Logger } from 'pino';
 
@@ -17,7 +17,10 @@ export function loggerOptions(settings: LoggerSettings): LoggerOptions {
     base: { service: settings.service },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: redactionPaths(settings.secretHeaders), censor: '[redacted]' },
-    formatters: { level: (label) => ({ level: label }) },
+    formatters: {
+      level: (label) => ({ level: label }),
+      log: (object) => redactDeep(object) as Record<string, unknown>,
+    },
     serializers: {
       err: pino.stdSerializers.err,
       // Only method, route and ids from requests: never query strings or bodies.

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { DynamicModule, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -42,6 +43,22 @@ export interface RunServiceOptions {
   /** Largest request body accepted, in bytes (larger: 413). */
   bodyLimit?: number;
   shutdownGraceMs: number;
+  /** Proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed; none by default. */
+  trustedProxies?: string[];
+}
+
+/**
+ * `X-Forwarded-For` is only believed from a configured proxy (`trustProxy` with those ranges), and
+ * only when every entry is an IP address: a header with anything else in it is dropped, so the
+ * client address is always an address (the TCP peer at worst), never attacker-chosen text.
+ */
+function dropMalformedForwardedFor(headers: Record<string, string | string[] | undefined>): void {
+  const value = headers['x-forwarded-for'];
+  if (value === undefined) return;
+  const entries = (Array.isArray(value) ? value.join(',') : value).split(',').map((e) => e.trim());
+  if (entries.length > 32 || !entries.every((entry) => isIP(entry) !== 0)) {
+    delete headers['x-forwarded-for'];
+  }
 }
 
 /**
@@ -53,7 +70,7 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
   const { logger } = options;
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    trustProxy: true,
+    trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
     forceCloseConnections: 'idle',
   });
   const app = await NestFactory.create<NestFastifyApplication>(options.module, adapter, {
@@ -64,6 +81,10 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
 
   const { requests } = httpMetrics(options.metrics);
   const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    dropMalformedForwardedFor(request.raw.headers);
+    done();
+  });
   fastify.addHook('onResponse', async (request, reply) => {
     requests.observe(
       {
@@ -122,7 +143,7 @@ export interface ServiceContext<C> {
  * been started by the caller's first import.
  */
 export function startService<
-  C extends { PORT: number; LOG_LEVEL: string; SHUTDOWN_GRACE_MS: number },
+  C extends { PORT: number; LOG_LEVEL: string; SHUTDOWN_GRACE_MS: number; TRUSTED_PROXIES?: string[] },
 >(options: {
   name: string;
   loadConfig: () => C;
@@ -144,6 +165,7 @@ export function startService<
     logger,
     metrics,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    ...(config.TRUSTED_PROXIES ? { trustedProxies: config.TRUSTED_PROXIES } : {}),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit(config) } : {}),
   }).catch((error: unknown) => {
     logger.fatal({ error: safeError(error) }, 'start-up failed');

@@ -179,7 +179,9 @@ export class CoreModule {
           useFactory: async (readiness: ReadinessRegistry): Promise<VaultClient | null> => {
             const settings = options.vault;
             if (!settings) return null;
-            const client = await withStartupRetries('vault', logger, () => createVaultClient(settings));
+            const client = await withStartupRetries('vault', logger, () =>
+              createVaultClient(settings, logger),
+            );
             if (settings.inReadiness !== false) readiness.register('vault', () => vaultIsReady(client));
             return client;
           },

@@ -27,13 +27,16 @@ export async function appRoleFor(
   env: StackEnv,
   policy: string,
   role: string,
+  /** Token lifetimes of the role (Vault duration strings); a test of token renewal makes them short. */
+  lifetimes: { tokenTtl: string; tokenMaxTtl?: string } = { tokenTtl: '1h' },
 ): Promise<{ env: Record<string, string>; secretId: string; remove: () => Promise<void> }> {
   await vaultApi(env, 'PUT', `sys/policies/acl/${policy}`, {
     policy: readFileSync(join(REPO_ROOT, 'deploy', 'vault', 'policies', `${policy}.hcl`), 'utf8'),
   });
   await vaultApi(env, 'POST', `auth/approle/role/${role}`, {
     token_policies: [policy],
-    token_ttl: '1h',
+    token_ttl: lifetimes.tokenTtl,
+    ...(lifetimes.tokenMaxTtl ? { token_max_ttl: lifetimes.tokenMaxTtl } : {}),
     secret_id_ttl: '2h',
   });
   const roleId = (await vaultApi(env, 'GET', `auth/approle/role/${role}/role-id`))['data'] as {

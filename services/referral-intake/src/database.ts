@@ -1,4 +1,4 @@
-import { MessagingTables1732300000000 } from '@cloud-connect/db';
+import { AttemptCounters1732300090000, MessagingTables1732300000000 } from '@cloud-connect/db';
 import { SiteReplicaTable1732300000100 } from '@cloud-connect/service-kit';
 import { CopyDeliveries1732300003200 } from './copies/copies.migration';
 import { Integrations1732300003000 } from './integrations/integrations.migration';
@@ -18,4 +18,5 @@ export const INTAKE_MIGRATIONS = [
   OAuthSigningKeysServiceSealed1732300004100,
   StatusUpdates1732300004200,
   ReferralEchoKey1732300004300,
+  AttemptCounters1732300090000,
 ];

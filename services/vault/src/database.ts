@@ -1,4 +1,4 @@
-import { MessagingTables1732300000000 } from '@cloud-connect/db';
+import { AttemptCounters1732300090000, MessagingTables1732300000000 } from '@cloud-connect/db';
 import { AuditEntries1732300005000 } from './audit/audit.migration';
 import { SekEvents1732300004000 } from './sek/sek.migration';
 import { SiteEntity } from './sites/site.entity';
@@ -13,4 +13,5 @@ export const VAULT_MIGRATIONS = [
   Identity1732300002000,
   SekEvents1732300004000,
   AuditEntries1732300005000,
+  AttemptCounters1732300090000,
 ];

@@ -8,7 +8,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
  */
 export const GENERATED_KEY_PREFIX = 'ccik_';
 export const MIN_SUPPLIED_KEY_LENGTH = 24;
-export const MIN_SUPPLIED_KEY_BITS = 96;
+export const MIN_SUPPLIED_KEY_BITS = 128;
 
 export function generateApiKey(): string {
   return `${GENERATED_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
@@ -29,8 +29,8 @@ export function keyHint(key: string): string {
 }
 
 /**
- * Why a key pasted in by an admin is too weak, or null. Length alone is not enough ("aaaa…"):
- * the estimate is length × Shannon entropy per character of the key itself.
+ * Why a key pasted in by an admin is too weak, or null. Length alone is not enough ("aaaa…",
+ * "abcdefgh…"): see `estimatedBits`. At least 128 bits, e.g. `openssl rand -base64 32`.
  */
 export function weakKeyReason(key: string): string | null {
   if (key.length < MIN_SUPPLIED_KEY_LENGTH) {
@@ -38,12 +38,21 @@ export function weakKeyReason(key: string): string | null {
   }
   if (key.length > 512) return 'the key must be at most 512 characters';
   if (!/^[\x21-\x7e]+$/.test(key)) return 'the key must be printable ASCII without spaces';
-  if (estimatedBits(key) < MIN_SUPPLIED_KEY_BITS) {
-    return `the key is too predictable (about ${Math.floor(estimatedBits(key))} bits; at least ${MIN_SUPPLIED_KEY_BITS} needed)`;
+  const bits = estimatedBits(key);
+  if (bits < MIN_SUPPLIED_KEY_BITS) {
+    return `the key is too predictable (about ${Math.floor(bits)} bits; at least ${MIN_SUPPLIED_KEY_BITS} needed — e.g. openssl rand -base64 32)`;
   }
   return null;
 }
 
+/**
+ * A conservative estimate of a key's entropy in bits: the smaller of
+ * - length × Shannon entropy per character of the key itself (catches repeats: "abab…"), and
+ * - length × log2(alphabet of its character classes: 10 digits, 16 hex, 26 lower, 26 upper,
+ *   33 symbols), where a character continuing a run of equal steps of -1, 0 or +1 ("abc",
+ *   "321", "aaa") counts nothing.
+ * Random keys from a tool pass from about 40 base64 or 64 hex characters.
+ */
 export function estimatedBits(key: string): number {
   const counts = new Map<string, number>();
   for (const ch of key) counts.set(ch, (counts.get(ch) ?? 0) + 1);
@@ -52,5 +61,28 @@ export function estimatedBits(key: string): number {
     const p = n / key.length;
     perChar -= p * Math.log2(p);
   }
-  return perChar * key.length;
+  return Math.min(perChar * key.length, patternBits(key));
+}
+
+function alphabetSize(key: string): number {
+  if (/^[0-9]+$/.test(key)) return 10;
+  if (/^[0-9a-f]+$/.test(key) || /^[0-9A-F]+$/.test(key)) return 16;
+  return (
+    (/[a-z]/.test(key) ? 26 : 0) +
+    (/[A-Z]/.test(key) ? 26 : 0) +
+    (/[0-9]/.test(key) ? 10 : 0) +
+    (/[^A-Za-z0-9]/.test(key) ? 33 : 0)
+  );
+}
+
+function patternBits(key: string): number {
+  const perChar = Math.log2(alphabetSize(key));
+  let bits = 0;
+  for (let i = 0; i < key.length; i += 1) {
+    const step = key.charCodeAt(i) - key.charCodeAt(i - 1);
+    const previousStep = key.charCodeAt(i - 1) - key.charCodeAt(i - 2);
+    const continuesRun = i >= 2 && step === previousStep && Math.abs(step) <= 1;
+    if (!continuesRun) bits += perChar;
+  }
+  return bits;
 }

@@ -29,6 +29,8 @@ export interface NewKeyRow {
 /** What the inbound path needs from a key lookup. */
 export interface KeyMatch {
   keyHash: Buffer;
+  /** The header the integration's key must arrive in. */
+  authHeaderName: string;
   integrationId: string;
   siteNumber: string;
   enabled: boolean;
@@ -134,7 +136,7 @@ export class IntegrationsRepository {
 
   async findByKeyHash(db: Db, keyHash: Buffer): Promise<KeyMatch | null> {
     const rows: Row[] = await db.query(
-      `SELECT k.key_hash, i.id, i.site_number, i.enabled, i.rate_limit_per_second, i.send_copies
+      `SELECT k.key_hash, i.id, i.site_number, i.enabled, i.rate_limit_per_second, i.send_copies, i.auth_header_name
          FROM ${this.keys} k JOIN ${this.integrations} i ON i.id = k.integration_id
         WHERE k.key_hash = $1 AND (k.expires_at IS NULL OR k.expires_at > now())`,
       [keyHash],
@@ -143,6 +145,7 @@ export class IntegrationsRepository {
     if (!row) return null;
     return {
       keyHash: row['key_hash'] as Buffer,
+      authHeaderName: String(row['auth_header_name']),
       integrationId: String(row['id']),
       siteNumber: String(row['site_number']),
       enabled: Boolean(row['enabled']),

@@ -1,3 +1,5 @@
+import { ConcurrencyGate, GateBusyError } from '@cloud-connect/auth';
+import type { PostgresAttemptThrottle } from '@cloud-connect/db';
 import argon2 from 'argon2';
 import {
   createLocalJWKSet,
@@ -13,7 +15,6 @@ import { siteOfClientId } from './oauth-client';
 import { ARGON2_OPTIONS } from './oauth-client-use-cases';
 import { type Db, OAuthClientsRepository } from './oauth-clients.repository';
 import { grantScopes } from './scopes';
-import type { FailureThrottle } from './throttle';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 export const ASSERTION_ALGS = ['RS384', 'ES384'];
@@ -69,13 +70,17 @@ export class IssueToken {
   /** Secrets already checked with Argon2 (by secret row and SHA-256), so a client polling is not slowed. */
   private readonly verified = new Map<string, number>();
   private dummyHash: Promise<string> | undefined;
+  /** Argon2id verifications at once (19 MiB each); beyond 64 waiting the endpoint answers 503. */
+  private readonly gate = new ConcurrencyGate(4, 64);
 
   constructor(
     private readonly deps: {
       db: Db;
       schema: string;
       tokens: AccessTokens;
-      throttle: FailureThrottle;
+      /** Attempts per client id and per source address, counted before the check (shared by replicas). */
+      throttle: PostgresAttemptThrottle;
+      limits: { client: number; address: number };
       accessTokenTtlSeconds: number;
       /** Whether a JWK Set URL may be fetched over plain http (local and test stacks). */
       allowHttpJwksUrl: boolean;
@@ -107,21 +112,34 @@ export class IssueToken {
     const credentials = this.credentialsOf(request.authorization, params);
     if ('status' in credentials) return credentials;
 
-    const wait = this.deps.throttle.retryAfter(credentials.clientId, request.sourceAddress);
+    const limits = [
+      { key: `a:${request.sourceAddress}`, max: this.deps.limits.address },
+      { key: `c:${credentials.clientId}`, max: this.deps.limits.client },
+    ];
+    const wait = await this.deps.throttle.take(limits);
     if (wait > 0) {
       return error(429, 'temporarily_unavailable', 'too many failed authentications; retry later', {
         'Retry-After': String(wait),
       });
     }
     const site = siteOfClientId(credentials.clientId);
-    const failure =
-      credentials.method === 'private_key_jwt'
-        ? await this.checkAssertion(site, credentials.clientId, credentials.assertion, request.tokenUrl)
-        : await this.checkSecret(site, credentials.clientId, credentials.secret);
+    let failure: string | null;
+    try {
+      failure =
+        credentials.method === 'private_key_jwt'
+          ? await this.checkAssertion(site, credentials.clientId, credentials.assertion, request.tokenUrl)
+          : await this.checkSecret(site, credentials.clientId, credentials.secret);
+    } catch (caught) {
+      if (!(caught instanceof GateBusyError)) throw caught;
+      await this.deps.throttle.forgive(limits.map((l) => l.key));
+      return error(503, 'temporarily_unavailable', 'too many authentications at once; retry shortly', {
+        'Retry-After': '1',
+      });
+    }
     if (failure !== null || site === null) {
-      this.deps.throttle.fail(credentials.clientId, request.sourceAddress);
       return invalidClient(failure ?? 'client authentication failed');
     }
+    await this.deps.throttle.forgive(limits.map((l) => l.key));
 
     const [client] = await this.repo.list(this.deps.db, site, credentials.clientId);
     if (!client || client.revokedAt) return invalidClient('client authentication failed');
@@ -203,7 +221,7 @@ export class IssueToken {
     for (const row of secrets) {
       const cacheKey = `${row.id}:${digest}`;
       if ((this.verified.get(cacheKey) ?? 0) > now) return null;
-      if (await argon2.verify(row.hash, secret)) {
+      if (await this.gate.run(() => argon2.verify(row.hash, secret))) {
         if (this.verified.size > 10000) this.verified.clear();
         this.verified.set(cacheKey, now + 300000);
         return null;
@@ -212,7 +230,8 @@ export class IssueToken {
     if (secrets.length === 0) {
       // Same cost as a wrong secret, so response time does not tell which client ids exist.
       this.dummyHash ??= argon2.hash('not-a-secret', ARGON2_OPTIONS);
-      await argon2.verify(await this.dummyHash, secret);
+      const dummy = await this.dummyHash;
+      await this.gate.run(() => argon2.verify(dummy, secret));
     }
     return 'client authentication failed';
   }

@@ -1,5 +1,6 @@
 import { Module, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { PostgresAttemptThrottle } from '@cloud-connect/db';
 import type { Logger } from '@cloud-connect/observability';
 import { LOGGER, MessagingService, SERVICE_CONFIG } from '@cloud-connect/service-kit';
 import type { FastifyInstance } from 'fastify';
@@ -19,7 +20,6 @@ import { OAuthClientsController } from './oauth-clients.controller';
 import { OAuthClientsRepository } from './oauth-clients.repository';
 import { loadOAuthConfig, type OAuthConfig } from './oauth-config';
 import { registerOAuthRoutes } from './oauth.routes';
-import { FailureThrottle } from './throttle';
 
 export const OAUTH_CONFIG = Symbol('OAUTH_CONFIG');
 
@@ -103,11 +103,15 @@ const useCase = <T>(Type: new (deps: OAuthClientDeps) => T) => ({
           db: dataSource.manager,
           schema: config.DATABASE_SCHEMA,
           tokens,
-          throttle: new FailureThrottle({
+          throttle: new PostgresAttemptThrottle(
+            dataSource,
+            config.DATABASE_SCHEMA,
+            oauth.OAUTH_THROTTLE_WINDOW_SECONDS,
+          ),
+          limits: {
             client: oauth.OAUTH_THROTTLE_CLIENT_MAX_FAILURES,
             address: oauth.OAUTH_THROTTLE_ADDRESS_MAX_FAILURES,
-            windowMs: oauth.OAUTH_THROTTLE_WINDOW_SECONDS * 1000,
-          }),
+          },
           accessTokenTtlSeconds: oauth.OAUTH_ACCESS_TOKEN_TTL_SECONDS,
           allowHttpJwksUrl: config.NODE_ENV !== 'production',
         }),

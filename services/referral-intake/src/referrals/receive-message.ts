@@ -16,10 +16,9 @@ import { validateInbound } from '../fhir-messages/inbound-validation';
 import { outcome, responseMessage, simpleOutcome, type FhirAnswer } from '../fhir-messages/operation-outcome';
 import { STATUS_EVENTS } from '../fhir-messages/status-change';
 import { error, information, type ValidationIssue } from '../fhir-messages/validation-issue';
-import { hashApiKey, sameHash } from '../integrations/api-key';
-import { DEFAULT_AUTH_HEADER } from '../integrations/integration';
+import { sameHash } from '../integrations/api-key';
+import { InboundKeyMatcher } from '../integrations/inbound-key';
 import { sealedPatientOf } from '../status-updates/patient-contact';
-import { IntegrationsRepository } from '../integrations/integrations.repository';
 import type { AccessTokens } from '../oauth/access-tokens';
 import type { ApplyStatusChange } from '../status-updates/apply-status-change';
 import { kindOf } from './message-kinds';
@@ -53,7 +52,6 @@ export interface ReceiveMessageDeps {
 }
 
 const UNAUTHORIZED = simpleOutcome('login', 'a valid integration API key is required');
-const HEADER_NAMES_TTL_MS = 2000;
 
 /**
  * The answer to a message the site already holds under its Bundle.id or MessageHeader.id: the
@@ -80,15 +78,11 @@ export function earlierAnswer(earlier: StoredReferral[], hash: Buffer): FhirAnsw
  * transaction; the FHIR answer after the commit. A refused request changes nothing.
  */
 export class ReceiveMessage {
-  private readonly integrations: IntegrationsRepository;
+  private readonly keys: InboundKeyMatcher;
   private readonly referrals: ReferralsRepository;
-  private headerNames: { names: string[]; at: number } = {
-    names: [DEFAULT_AUTH_HEADER.toLowerCase()],
-    at: 0,
-  };
 
   constructor(private readonly deps: ReceiveMessageDeps) {
-    this.integrations = new IntegrationsRepository(deps.schema);
+    this.keys = new InboundKeyMatcher(deps.dataSource.manager, deps.schema, deps.keyPepper);
     this.referrals = new ReferralsRepository(deps.schema);
   }
 
@@ -240,7 +234,7 @@ export class ReceiveMessage {
   private async authenticate(request: InboundRequest): Promise<Sender | FhirAnswer> {
     const credential = presentedCredential(request.headers, {
       bearer: request.bearerAllowed ? 'jws' : 'none',
-      apiKeyHeaders: await this.knownHeaderNames(),
+      apiKeyHeaders: [],
     });
     if (credential?.kind === 'bearer') {
       const claims = await this.deps.tokens.verify(credential.token);
@@ -253,10 +247,9 @@ export class ReceiveMessage {
       }
       return { kind: 'oauth-client', site: claims.site, id: claims.clientId, scopes: claims.scopes };
     }
-    if (!credential) return { status: 401, body: UNAUTHORIZED };
-    const hash = hashApiKey(this.deps.keyPepper, credential.key);
-    const match = await this.integrations.findByKeyHash(this.deps.dataSource.manager, hash);
-    if (!match || !sameHash(match.keyHash, hash)) return { status: 401, body: UNAUTHORIZED };
+    // An API key counts only in the header its own integration registered.
+    const match = await this.keys.match(request.headers);
+    if (!match) return { status: 401, body: UNAUTHORIZED };
     if (!match.enabled)
       return { status: 403, body: simpleOutcome('forbidden', 'this integration is disabled') };
     return {
@@ -266,14 +259,5 @@ export class ReceiveMessage {
       rateLimitPerSecond: match.rateLimitPerSecond,
       receivesCopies: match.sendCopies,
     };
-  }
-
-  /** The default API-key header and every header name an integration registered (cached briefly). */
-  private async knownHeaderNames(): Promise<string[]> {
-    if (Date.now() - this.headerNames.at < HEADER_NAMES_TTL_MS) return this.headerNames.names;
-    const registered = await this.integrations.headerNames(this.deps.dataSource.manager);
-    const names = new Set([DEFAULT_AUTH_HEADER.toLowerCase(), ...registered.map((n) => n.toLowerCase())]);
-    this.headerNames = { names: [...names], at: Date.now() };
-    return this.headerNames.names;
   }
 }

@@ -25,6 +25,10 @@ function refused(error: unknown, reply: FastifyReply): HttpException {
       void reply.header('Retry-After', String(error.retryAfterSeconds));
       return new HttpException({ statusCode: 429, error: 'throttled', message: error.message }, 429);
     }
+    if (error.code === 'busy') {
+      void reply.header('Retry-After', String(error.retryAfterSeconds));
+      return new HttpException({ statusCode: 503, error: 'busy', message: error.message }, 503);
+    }
     void reply.header('WWW-Authenticate', 'Bearer');
     return new HttpException({ statusCode: 401, error: 'invalid_credentials', message: error.message }, 401);
   }

@@ -1,4 +1,11 @@
-import { signAdminToken, ADMIN_TOKEN_TTL_SECONDS, type AdminPrincipal } from '@cloud-connect/auth';
+import {
+  ConcurrencyGate,
+  GateBusyError,
+  signAdminToken,
+  ADMIN_TOKEN_TTL_SECONDS,
+  type AdminPrincipal,
+} from '@cloud-connect/auth';
+import { PostgresAttemptThrottle, schemaOf, type AttemptLimit } from '@cloud-connect/db';
 import argon2 from 'argon2';
 import type { DataSource } from 'typeorm';
 import { ARGON2_OPTIONS } from './register-user';
@@ -7,11 +14,15 @@ import { UsersRepository, type UserRecord } from './users.repository';
 
 export class SignInError extends Error {
   constructor(
-    readonly code: 'invalid-credentials' | 'throttled',
+    readonly code: 'invalid-credentials' | 'throttled' | 'busy',
     readonly retryAfterSeconds = 0,
   ) {
     super(
-      code === 'throttled' ? 'too many failed sign-ins; try again later' : 'e-mail or password is incorrect',
+      code === 'throttled'
+        ? 'too many failed sign-ins; try again later'
+        : code === 'busy'
+          ? 'too many sign-ins at once; try again in a moment'
+          : 'e-mail or password is incorrect',
     );
     this.name = 'SignInError';
   }
@@ -24,18 +35,22 @@ export interface IssuedToken {
 }
 
 /** Per account: a handful of guesses. Per source address: more, since a clinic shares one NAT address. */
-const MAX_FAILURES = { account: 5, address: 50 } as const;
-const FAILURE_WINDOW_MS = 15 * 60 * 1000;
-const TRACKED_KEYS = 10000;
+const MAX_ATTEMPTS = { account: 5, address: 50 } as const;
+const WINDOW_SECONDS = 15 * 60;
+/** Argon2id verifications at once (19 MiB each) and how many may wait; beyond that 503. */
+const ARGON2_CONCURRENCY = 4;
+const ARGON2_QUEUE = 64;
 
 /**
  * Signs people in with e-mail and password (Argon2id) and issues short-lived admin tokens.
- * Unknown e-mails cost the same as known ones (a dummy hash is verified), and repeated failures
- * per e-mail and per source address are throttled.
+ * Unknown e-mails cost the same as known ones (a dummy hash is verified). Every attempt is
+ * counted per e-mail (or user) and per source address in Postgres, shared by all replicas,
+ * *before* the hash is checked; a success is then forgiven. Argon2 work is capped.
  */
 export class SignIn {
   private readonly users: UsersRepository;
-  private readonly failures = new Map<string, { count: number; since: number }>();
+  private readonly throttle: PostgresAttemptThrottle;
+  private readonly gate = new ConcurrencyGate(ARGON2_CONCURRENCY, ARGON2_QUEUE);
   private dummyHash: Promise<string> | undefined;
 
   constructor(
@@ -44,17 +59,20 @@ export class SignIn {
     private readonly now: () => number = Date.now,
   ) {
     this.users = new UsersRepository(dataSource);
+    this.throttle = new PostgresAttemptThrottle(dataSource, schemaOf(dataSource), WINDOW_SECONDS);
   }
 
   async withPassword(email: string, password: string, sourceAddress: string): Promise<IssuedToken> {
-    const throttleKeys = [`email:${email.toLowerCase()}`, `ip:${sourceAddress}`];
-    this.assertNotThrottled(throttleKeys);
+    const limits = [
+      { key: `email:${email.toLowerCase()}`, max: MAX_ATTEMPTS.account },
+      { key: `ip:${sourceAddress}`, max: MAX_ATTEMPTS.address },
+    ];
+    await this.takeAttempt(limits);
     const user = await this.users.findByEmail(this.dataSource.manager, email);
     if (!(await this.passwordMatches(user, password)) || !user || user.disabled) {
-      this.recordFailure(throttleKeys);
       throw new SignInError('invalid-credentials');
     }
-    for (const key of throttleKeys) this.failures.delete(key);
+    await this.throttle.forgive(limits.map((l) => l.key));
     return this.issue(user);
   }
 
@@ -64,13 +82,16 @@ export class SignIn {
     password: string,
     sourceAddress: string,
   ): Promise<IssuedToken> {
-    const throttleKeys = [`user:${principal.userId}`, `ip:${sourceAddress}`];
-    this.assertNotThrottled(throttleKeys);
+    const limits = [
+      { key: `user:${principal.userId}`, max: MAX_ATTEMPTS.account },
+      { key: `ip:${sourceAddress}`, max: MAX_ATTEMPTS.address },
+    ];
+    await this.takeAttempt(limits);
     const user = await this.users.findById(this.dataSource.manager, principal.userId);
     if (!(await this.passwordMatches(user, password)) || !user || user.disabled) {
-      this.recordFailure(throttleKeys);
       throw new SignInError('invalid-credentials');
     }
+    await this.throttle.forgive(limits.map((l) => l.key));
     return this.issue(user);
   }
 
@@ -87,34 +108,15 @@ export class SignIn {
     this.dummyHash ??= argon2.hash('not-a-real-password-0000', ARGON2_OPTIONS);
     const hash = user?.passwordHash ?? (await this.dummyHash);
     try {
-      return (await argon2.verify(hash, password)) && user !== null;
-    } catch {
+      return (await this.gate.run(() => argon2.verify(hash, password))) && user !== null;
+    } catch (error) {
+      if (error instanceof GateBusyError) throw new SignInError('busy', 1);
       return false;
     }
   }
 
-  private assertNotThrottled(keys: string[]): void {
-    for (const key of keys) {
-      const entry = this.failures.get(key);
-      if (!entry) continue;
-      const age = this.now() - entry.since;
-      if (age > FAILURE_WINDOW_MS) this.failures.delete(key);
-      else if (entry.count >= (key.startsWith('ip:') ? MAX_FAILURES.address : MAX_FAILURES.account))
-        throw new SignInError('throttled', Math.ceil((FAILURE_WINDOW_MS - age) / 1000));
-    }
-  }
-
-  private recordFailure(keys: string[]): void {
-    for (const key of keys) {
-      const entry = this.failures.get(key);
-      if (entry && this.now() - entry.since <= FAILURE_WINDOW_MS) entry.count += 1;
-      else this.failures.set(key, { count: 1, since: this.now() });
-    }
-    // Bounded memory: forget the oldest entries first.
-    while (this.failures.size > TRACKED_KEYS) {
-      const oldest = this.failures.keys().next().value;
-      if (oldest === undefined) break;
-      this.failures.delete(oldest);
-    }
+  private async takeAttempt(limits: AttemptLimit[]): Promise<void> {
+    const wait = await this.throttle.take(limits);
+    if (wait > 0) throw new SignInError('throttled', wait);
   }
 }

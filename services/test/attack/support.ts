@@ -1,0 +1,170 @@
+// Shared by the attack suite: the vault service as a real process under its real AppRole and
+// policy, requests from a chosen loopback source address, and the log grep at the end.
+import {
+  appRoleFor,
+  freePort,
+  ServiceProcess,
+  serviceEnvFor,
+  storedTestSeks,
+  testLogDir,
+  type StackEnv,
+} from '@cloud-connect/testing';
+import { readdirSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Record<string, unknown>;
+}
+
+/**
+ * One HTTP request whose TCP source is `from` (any 127.0.0.0/8 address works on loopback), so a
+ * test can play both a client and a reverse proxy the service trusts.
+ */
+export function httpFrom(
+  from: string,
+  url: string,
+  /** `body` is sent as JSON; `form` as application/x-www-form-urlencoded. */
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: unknown;
+    form?: Record<string, string>;
+  } = {},
+): Promise<HttpAnswer> {
+  const payload = options.form
+    ? new URLSearchParams(options.form).toString()
+    : options.body === undefined
+      ? undefined
+      : JSON.stringify(options.body);
+  const contentType = options.form ? 'application/x-www-form-urlencoded' : 'application/json';
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: options.method ?? 'GET',
+        localAddress: from,
+        headers: {
+          ...(payload === undefined ? {} : { 'content-type': contentType }),
+          ...options.headers,
+        },
+        timeout: 30000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: Record<string, unknown> = {};
+          try {
+            body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+          } catch {
+            body = { text };
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function rootVault(env: StackEnv, method: string, path: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(`${env.VAULT_ADDR}/v1/${path}`, {
+    method,
+    headers: { 'x-vault-token': env.VAULT_TOKEN, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(10000),
+  });
+  if (!response.ok) throw new Error(`vault ${method} ${path}: ${response.status}`);
+  return response.status === 204 ? {} : response.json();
+}
+
+/** Revokes (as the operator) every token Vault issued to AppRole `role`: a stolen or expired token. */
+export async function revokeTokensOfRole(env: StackEnv, role: string): Promise<number> {
+  const listed = (await rootVault(env, 'LIST', 'auth/token/accessors')) as { data: { keys: string[] } };
+  let revoked = 0;
+  for (const accessor of listed.data.keys) {
+    const info = (await rootVault(env, 'POST', 'auth/token/lookup-accessor', { accessor })) as {
+      data: { meta?: { role_name?: string } | null };
+    };
+    if (info.data.meta?.role_name !== role) continue;
+    await rootVault(env, 'POST', 'auth/token/revoke-accessor', { accessor });
+    revoked += 1;
+  }
+  return revoked;
+}
+
+export interface VaultUnderTest {
+  service: ServiceProcess;
+  role: string;
+  secretId: string;
+  remove(): Promise<void>;
+}
+
+/**
+ * The vault service under an AppRole bound to its committed policy, with short token lifetimes
+ * (the token must be renewed and, past its max TTL, replaced by a fresh login for the service to
+ * stay ready), trusting X-Forwarded-For from 127.0.0.2 only.
+ */
+export async function startVaultService(
+  env: StackEnv,
+  schema: string,
+  role: string,
+  lifetimes: { tokenTtl: string; tokenMaxTtl: string },
+): Promise<VaultUnderTest> {
+  const approle = await appRoleFor(env, 'vault-service', role, lifetimes);
+  const service = new ServiceProcess(
+    'vault',
+    await freePort(),
+    serviceEnvFor('vault', env, {
+      DATABASE_SCHEMA: schema,
+      TRUSTED_PROXIES: '127.0.0.2',
+      ...approle.env,
+    }),
+  ).start();
+  await service.waitReady(90000);
+  return { service, role, secretId: approle.secretId, remove: approle.remove };
+}
+
+/** Every captured service log line that contains one of `secrets` (none may). */
+export function leakedInLogs(secrets: string[]): string[] {
+  const all = [...secrets, ...storedTestSeks()].filter((s) => s.length >= 8);
+  const hits: string[] = [];
+  for (const file of readdirSync(testLogDir())) {
+    if (!file.endsWith('.log')) continue;
+    const text = readFileSync(join(testLogDir(), file), 'utf8');
+    for (const secret of all) if (text.includes(secret)) hits.push(`${file}: ${secret.slice(0, 4)}…`);
+  }
+  return hits;
+}
+
+/**
+ * referral-intake under an AppRole bound to its committed policy (same short token lifetimes),
+ * checking admin tokens against `vaultUrl`'s JWKS and encrypting PHI through that vault service.
+ */
+export async function startIntake(
+  env: StackEnv,
+  schema: string,
+  role: string,
+  vaultUrl: string,
+  lifetimes: { tokenTtl: string; tokenMaxTtl: string },
+): Promise<VaultUnderTest> {
+  const approle = await appRoleFor(env, 'referral-intake', role, lifetimes);
+  const service = new ServiceProcess(
+    'referral-intake',
+    await freePort(),
+    serviceEnvFor('referral-intake', env, {
+      DATABASE_SCHEMA: schema,
+      ADMIN_JWKS_URL: `${vaultUrl}/.well-known/jwks.json`,
+      VAULT_SERVICE_URL: vaultUrl,
+      ...approle.env,
+    }),
+  ).start();
+  await service.waitReady(90000);
+  return { service, role, secretId: approle.secretId, remove: approle.remove };
+}
