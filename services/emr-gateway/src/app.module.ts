@@ -26,6 +26,7 @@ export class AppModule {
             topics: [
               Topics.siteRegistered,
               Topics.emrCommand,
+              Topics.referralReceived,
               Topics.syncRequested,
               Topics.syncCompleted,
               Topics.notificationRequested,

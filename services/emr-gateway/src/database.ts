@@ -1,6 +1,7 @@
 import { MessagingTables1732300000000, schemaOf } from '@cloud-connect/db';
 import { SiteReplicaTable1732300000100 } from '@cloud-connect/service-kit';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { EmrChartColumns1732300006100 } from './chart/chart.migration';
 
 /**
  * The gateway's tables. No credentials (those are in Vault) and no plaintext PHI: command content
@@ -89,4 +90,5 @@ export const EMR_GATEWAY_MIGRATIONS = [
   MessagingTables1732300000000,
   SiteReplicaTable1732300000100,
   EmrGatewayTables1732300006000,
+  EmrChartColumns1732300006100,
 ];

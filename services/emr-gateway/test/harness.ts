@@ -36,7 +36,7 @@ export interface SimSummary {
 
 export interface SimData {
   providers: { id: string; firstName: string; lastName: string }[];
-  patients: { id: string; healthNumber: string }[];
+  patients: { id: string; healthNumber: string; birthDate: string }[];
   notes: { id: string; patientId: string; text: string; idempotencyKey: string | null }[];
   documents: { id: string; patientId: string; title: string; sha256: string }[];
   ticklers: { id: string; patientId: string; message: string }[];
@@ -109,7 +109,7 @@ export class Harness {
 
   constructor(
     private readonly siteCount: number,
-    private readonly overrides: Record<string, string> = {},
+    readonly overrides: Record<string, string> = {},
   ) {}
 
   /** A site registered (CLI → vault → site.registered → our replica) that the test admin administers. */

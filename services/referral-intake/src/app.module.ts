@@ -3,6 +3,7 @@ import { AuthModule } from '@cloud-connect/auth';
 import { Topics } from '@cloud-connect/contracts';
 import { CoreModule, SiteReplicaModule, type ServiceContext } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type IntakeConfig } from './config';
+import { ChartContentModule } from './chart-content/referral-content.controller';
 import { CopiesModule } from './copies/copies.module';
 import { CryptoModule } from './crypto/crypto.module';
 import { FhirApiModule } from './fhir-api/fhir-api.module';
@@ -53,6 +54,7 @@ export class AppModule {
         CopiesModule,
         OAuthModule,
         FhirApiModule,
+        ChartContentModule,
       ],
     };
   }

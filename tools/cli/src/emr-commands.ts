@@ -12,7 +12,7 @@ function gatewayUrl(): string {
   return (process.env['EMR_GATEWAY_URL'] ?? 'http://127.0.0.1:3002').replace(/\/$/, '');
 }
 
-async function call(method: string, path: string, body?: unknown): Promise<unknown> {
+export async function call(method: string, path: string, body?: unknown): Promise<unknown> {
   const token = process.env['CC_ADMIN_TOKEN'];
   if (!token)
     throw new CliError(
@@ -57,7 +57,7 @@ function readJson(file: string | undefined): unknown {
   }
 }
 
-function sitePath(site: string, rest = ''): string {
+export function sitePath(site: string, rest = ''): string {
   if (!/^[1-9][0-9]{0,9}$/.test(site))
     throw new CliError('invalid-site', 'site: a site number is 1 to 10 digits', 2);
   return `/admin/sites/${site}/emr${rest}`;

@@ -6,6 +6,7 @@ import { REPO_ROOT, stackEnv } from '@cloud-connect/testing';
 import { serviceStatuses, startServices, stopServices } from './local-services';
 import { registerAuditCommands } from './audit-commands';
 import { registerEmrCommands } from './emr-commands';
+import { registerChartCommands } from './chart-commands';
 import { registerOAuthCommands } from './oauth-commands';
 import { CliError, printJson, progress } from './output';
 import { registerNotificationCommands } from './notification-commands';
@@ -105,6 +106,7 @@ export function buildProgram(): Command {
   );
   registerIntegrationCommands(program, databaseUrl);
   registerEmrCommands(program);
+  registerChartCommands(program);
   return program;
 }
 
