@@ -71,7 +71,15 @@ if [ -n "$sim_pid" ]; then
     process.stdout.write(JSON.stringify({ type: "ps-suite", ...i.credentials }));' "$sim_json")
   if [ -n "$token" ] && printf '%s' "$ps_suite" | CC_ADMIN_TOKEN="$token" cli emr connect --site "$site" > /dev/null 2>&1; then
     CC_ADMIN_TOKEN="$token" cli emr sync --site "$site" --scope full > /dev/null 2>&1 || true
-    emr_line="PS Suite (simulated), connected and syncing"
+    # Referrals into the chart as PDF, from a demo CHR integration (its key kept in the secrets dir).
+    echo '{"importAttachmentsAsPdf": true}' | CC_ADMIN_TOKEN="$token" cli emr settings --site "$site" --set - > /dev/null 2>&1 || true
+    key_file="$secrets_dir/demo-integration-key"
+    if [ ! -s "$key_file" ]; then
+      (umask 077 && node -e 'process.stdout.write(require("crypto").randomBytes(24).toString("base64url"))' > "$key_file")
+      cli integration create --site "$site" --name "Demo CHR" --key "$(cat "$key_file")" > /dev/null 2>&1 || rm -f "$key_file"
+    fi
+    emr_line="PS Suite (simulated), connected and syncing; referrals go into the chart as PDF:
+                   node scripts/demo-referral.mjs   (posts one, prints the PDF filed in the chart)"
   else
     emr_line="not connected (see cloud-connect emr connect)"
   fi

@@ -31,6 +31,7 @@ export const Topics = {
   syncCompleted: 'sync.completed',
   notificationRequested: 'notification.requested',
   auditRecorded: 'audit.recorded',
+  formCompleted: 'form.completed',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
@@ -45,6 +46,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   ...withRetryAndDlq(Topics.syncCompleted, 6),
   ...withRetryAndDlq(Topics.notificationRequested, 6),
   ...withRetryAndDlq(Topics.auditRecorded, 3),
+  ...withRetryAndDlq(Topics.formCompleted, 6),
 ];
 
 export function topicSpecsFor(names: readonly string[]): TopicSpec[] {

@@ -76,7 +76,6 @@ export class Intake {
   }
 }
 
-
 /** An eReferral (questionnaire + PDF attachment) for this patient; `reason` tells them apart. */
 export function referralFor(patient: { healthNumber: string; birthDate?: string }, reason: string): Json {
   const bundle = addServiceRequestWithAttachment() as { entry: { resource: Json }[] };

@@ -5,6 +5,7 @@ import { CoreModule, SiteReplicaModule, type ServiceContext } from '@cloud-conne
 import { SERVICE_NAME, type IntakeConfig } from './config';
 import { ChartContentModule } from './chart-content/referral-content.controller';
 import { CopiesModule } from './copies/copies.module';
+import { FormsModule } from './forms/forms.module';
 import { CryptoModule } from './crypto/crypto.module';
 import { FhirApiModule } from './fhir-api/fhir-api.module';
 import { OAuthModule } from './oauth/oauth.module';
@@ -35,6 +36,7 @@ export class AppModule {
               Topics.referralStatusChanged,
               Topics.appointmentChanged,
               Topics.auditRecorded,
+              Topics.formCompleted,
             ],
           },
           // Vault holds only this service's own key (read once at start-up); the request paths do
@@ -55,6 +57,7 @@ export class AppModule {
         OAuthModule,
         FhirApiModule,
         ChartContentModule,
+        FormsModule,
       ],
     };
   }

@@ -207,3 +207,76 @@ export function referralDocumentOf(bundle: Json, receivedAt: string): ChartDocum
     reference: str(obj(arr(request['identifier'])[0])['value']),
   };
 }
+
+const FORM_TITLE_EXT = 'https://cloudconnect.example.ca/fhir/StructureDefinition/form-title';
+
+/** The patient of a completed form: the contained Patient its `subject` references. */
+function formPatient(form: Json): ChartPatient {
+  const ref = str(obj(form['subject'])['reference']);
+  const patient = arr(form['contained']).find(
+    (c) => c['resourceType'] === 'Patient' && ref !== null && `#${String(c['id'])}` === ref,
+  );
+  if (!patient) throw new UnchartableError('the form has no contained Patient');
+  return chartPatientOf(patient);
+}
+
+/** The form's title: the form-title extension, else the Questionnaire's name from its canonical URL. */
+export function formTitleOf(form: Json): string {
+  const ext = str(arr(form['extension']).find((e) => e['url'] === FORM_TITLE_EXT)?.['valueString']);
+  if (ext) return ext.slice(0, 200);
+  const canonical = str(form['questionnaire']) ?? 'form';
+  return decodeURIComponent(canonical.split('|')[0]?.split('/').pop() ?? 'form').slice(0, 200) || 'form';
+}
+
+function formAttachments(items: Json[]): ChartAttachment[] {
+  const out: ChartAttachment[] = [];
+  for (const item of items) {
+    for (const answer of arr(item['answer'])) {
+      const a = obj(answer['valueAttachment']);
+      const data = str(a['data']);
+      if (data)
+        out.push({
+          title: str(a['title']) ?? str(item['text']) ?? 'attachment',
+          contentType: str(a['contentType']) ?? 'application/octet-stream',
+          data: Buffer.from(data, 'base64'),
+        });
+      out.push(...formAttachments(arr(answer['item'])));
+    }
+    out.push(...formAttachments(arr(item['item'])));
+  }
+  return out;
+}
+
+/** A website-form submission (a completed form with attachments) as a chart document. */
+export function webFormDocumentOf(form: Json, receivedAt: string): ChartDocument {
+  return {
+    kind: 'web-form',
+    patient: formPatient(form),
+    request: formTitleOf(form),
+    category: formTitleOf(form),
+    priority: null,
+    reasons: [],
+    referrer: null,
+    referrerContact: null,
+    location: null,
+    authoredOn: str(form['authored']),
+    receivedAt,
+    answers: answersOf(form),
+    attachments: formAttachments(arr(form['item'])),
+    reference: str(form['id']),
+  };
+}
+
+/** A completed questionnaire as a progress note: title, when, and every question with its answer. */
+export function progressNoteOf(
+  form: Json,
+  locale: 'en' | 'fr',
+): { patient: ChartPatient; title: string; text: string } {
+  const title = formTitleOf(form);
+  const authored = str(form['authored']);
+  const none = locale === 'fr' ? '(sans réponse)' : '(not answered)';
+  const yesNo = (a: string): string => (locale === 'fr' ? (a === 'yes' ? 'oui' : a === 'no' ? 'non' : a) : a);
+  const lines = answersOf(form).map((a) => `${a.question}: ${a.answer ? yesNo(a.answer) : none}`);
+  const when = authored ? ` (${locale === 'fr' ? 'rempli le' : 'completed'} ${authored})` : '';
+  return { patient: formPatient(form), title: `${title}${when}`, text: lines.join('\n') || none };
+}

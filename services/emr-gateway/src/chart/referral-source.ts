@@ -11,8 +11,8 @@ export class SourceUnavailableError extends Error {
 
 /**
  * Reads an inbound message that `referral-intake` holds: its stored envelope over HTTP with an
- * `emr-gateway` service token (`GET /internal/sites/:site/referrals/:id/sealed`), opened through
- * the vault service (the envelope is bound to the site and the referral id). Plaintext only in
+ * `emr-gateway` service token (`GET /internal/sites/:site/{referrals|forms}/:id/sealed`), opened
+ * through the vault service (the envelope is bound to the site and the record id). Plaintext only in
  * memory; nothing of it is logged.
  */
 export class ReferralSource {
@@ -23,11 +23,15 @@ export class ReferralSource {
     private readonly timeoutMs: number,
   ) {}
 
-  async bundle(site: string, referralId: string): Promise<Record<string, unknown>> {
+  /** What intake holds under `referral/<id>` or `form/<id>` (a sourceRef), opened. */
+  async read(site: string, sourceRef: string): Promise<Record<string, unknown>> {
+    const [kind, id] = sourceRef.split('/');
+    if ((kind !== 'referral' && kind !== 'form') || !id)
+      throw new UnchartableError(`unknown source ${kind ?? ''}`);
     let response: Response;
     try {
       response = await fetch(
-        `${this.baseUrl.replace(/\/$/, '')}/internal/sites/${site}/referrals/${referralId}/sealed`,
+        `${this.baseUrl.replace(/\/$/, '')}/internal/sites/${site}/${kind}s/${id}/sealed`,
         {
           headers: { authorization: `Bearer ${await this.tokens.tokenFor('referral-intake')}` },
           signal: AbortSignal.timeout(this.timeoutMs),
@@ -37,7 +41,7 @@ export class ReferralSource {
       throw new SourceUnavailableError(`referral-intake unreachable (${(error as Error).name})`);
     }
     if (response.status === 404) {
-      throw new UnchartableError(`referral-intake holds no referral ${referralId} for this site`);
+      throw new UnchartableError(`referral-intake holds no ${kind} ${id} for this site`);
     }
     if (!response.ok) throw new SourceUnavailableError(`referral-intake answered ${response.status}`);
     const body = (await response.json()) as { recordId: string; ciphertext: string };

@@ -11,7 +11,7 @@ import { ConnectionsRepository } from '../connections/connections.repository';
 import type { EmrAdapters } from '../connections/emr-adapters';
 import type { EmrConnections } from '../connections/emr-connections';
 import type { EmrSettingsService } from '../settings/emr-settings.service';
-import { CHART_REFERRAL, type ChartIntake } from '../chart/chart-intake';
+import { UNREAD_KINDS, type ChartIntake } from '../chart/chart-intake';
 import { PatientMatchError } from '../chart/patient-match';
 import { applyCommand, type ApplyResult } from './apply-command';
 import { commandContent, type CommandKind } from './command-content';
@@ -187,7 +187,7 @@ export class EmrCommandQueue {
       const { settings } = await this.settings.get(site);
       let result: ApplyResult;
       let combinedKey: string | null = null;
-      if (head.kind === CHART_REFERRAL && this.chart) {
+      if (UNREAD_KINDS.has(head.kind) && this.chart) {
         const connection = await this.connections.find(this.dataSource.manager, site);
         if (connection && (await this.chart.resolve(head, settings, connection.emrType))) {
           this.wakeRequested = true;

@@ -4,6 +4,7 @@ import { SERVICE_CONFIG } from '@cloud-connect/service-kit';
 import { Controller, Get, HttpException, Inject, Module, Param, UseGuards } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { IntakeConfig } from '../config';
+import { CompletedFormsRepository } from '../forms/completed-forms.repository';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SITE = /^[1-9][0-9]{0,9}$/;
@@ -60,5 +61,35 @@ export class ReferralContentController {
   }
 }
 
-@Module({ controllers: [ReferralContentController] })
+/** The same for a completed form (record id `form/<id>`). */
+@Controller('internal/sites/:site/forms')
+@UseGuards(AuthGuard)
+export class FormContentController {
+  private readonly forms: CompletedFormsRepository;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(SERVICE_CONFIG) config: IntakeConfig,
+  ) {
+    this.forms = new CompletedFormsRepository(config.DATABASE_SCHEMA);
+  }
+
+  @Get(':id/sealed')
+  @AllowServices('emr-gateway')
+  async sealed(
+    @Param('site') site: string,
+    @Param('id') id: string,
+  ): Promise<{ recordId: string; ciphertext: string }> {
+    if (!SITE.test(site) || !UUID.test(id)) {
+      throw new HttpException({ statusCode: 400, error: 'invalid_request', message: 'bad site or id' }, 400);
+    }
+    const ciphertext = await this.forms.ciphertext(this.dataSource, site, id);
+    if (!ciphertext) {
+      throw new HttpException({ statusCode: 404, error: 'not_found', message: 'no such form' }, 404);
+    }
+    return { recordId: `form/${id}`, ciphertext: ciphertext.toString('base64') };
+  }
+}
+
+@Module({ controllers: [ReferralContentController, FormContentController] })
 export class ChartContentModule {}

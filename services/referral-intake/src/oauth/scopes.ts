@@ -20,6 +20,7 @@ export const SCOPE_RESOURCES = [
   'PractitionerRole',
   'Task',
   'Appointment',
+  'QuestionnaireResponse',
 ];
 
 /** Resource types integrators write to through status back (POST $process-message). */
