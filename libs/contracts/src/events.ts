@@ -76,6 +76,13 @@ export const appointmentChangedV1 = z.object({
   changedAt: z.iso.datetime(),
 });
 
+/** Forms completed in one sitting: `total` notes that may be combined into one (a setting). */
+const formSitting = z.object({
+  id: z.string().min(1).max(100),
+  index: z.number().int().min(1),
+  total: z.number().int().min(1),
+});
+
 export const emrCommandV1 = z.object({
   commandId: z.uuid(),
   kind: z.enum(['save-progress-note', 'attach-pdf', 'mark-arrived', 'upsert-appointment', 'create-tickler']),
@@ -97,13 +104,7 @@ export const emrCommandV1 = z.object({
     .strict()
     .optional(),
   /** Forms completed in one sitting: `total` notes that may be combined into one (a setting). */
-  sitting: z
-    .object({
-      id: z.string().min(1).max(100),
-      index: z.number().int().min(1),
-      total: z.number().int().min(1),
-    })
-    .optional(),
+  sitting: formSitting.optional(),
 });
 
 /**
@@ -116,13 +117,7 @@ export const formCompletedV1 = z.object({
   formId: z.uuid(),
   clientId: z.string().min(1),
   kind: z.enum(['questionnaire', 'web-form']),
-  sitting: z
-    .object({
-      id: z.string().min(1).max(100),
-      index: z.number().int().min(1),
-      total: z.number().int().min(1),
-    })
-    .optional(),
+  sitting: formSitting.optional(),
   receivedAt: z.iso.datetime(),
 });
 

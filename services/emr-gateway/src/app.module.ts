@@ -27,6 +27,7 @@ export class AppModule {
               Topics.siteRegistered,
               Topics.emrCommand,
               Topics.referralReceived,
+              Topics.formCompleted,
               Topics.syncRequested,
               Topics.syncCompleted,
               Topics.notificationRequested,

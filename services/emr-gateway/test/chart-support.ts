@@ -70,6 +70,47 @@ export class Intake {
     return response.status;
   }
 
+  /** An access token of the forms platform's OAuth client for the site. */
+  async formsToken(site: string): Promise<string> {
+    const created = await this.cli([
+      'oauth-client',
+      'create',
+      '--site',
+      site,
+      '--name',
+      `Forms ${randomUUID().slice(0, 8)}`,
+      '--scope',
+      'system/QuestionnaireResponse.c',
+    ]);
+    if (created.code !== 0) throw new Error(`oauth-client create failed: ${created.stderr}`);
+    const json = created.json as { client?: { clientId?: string }; clientId?: string; clientSecret?: string };
+    const response = await fetch(`${this.service.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: String(json.client?.clientId ?? json.clientId),
+        client_secret: String(json.clientSecret),
+      }).toString(),
+    });
+    const body = (await response.json()) as { access_token?: string };
+    if (!body.access_token) throw new Error(`token refused: ${JSON.stringify(body)}`);
+    return body.access_token;
+  }
+
+  async postForm(token: string | null, form: unknown): Promise<{ status: number; body: Json }> {
+    const response = await fetch(`${this.service.url}/fhir/QuestionnaireResponse`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/fhir+json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: JSON.stringify(form),
+      signal: AbortSignal.timeout(30000),
+    });
+    return { status: response.status, body: (await response.json()) as Json };
+  }
+
   async stop(): Promise<void> {
     await this.service?.stop();
     await this.h.db.query(`DROP SCHEMA IF EXISTS "${this.schema}" CASCADE`).catch(() => undefined);
@@ -121,4 +162,68 @@ export async function waitDocuments(
     { timeoutMs, intervalMs: 200 },
   );
   return h.simData(simId);
+}
+
+/** A completed form (QuestionnaireResponse) of this patient, optionally in a sitting or with a file. */
+export function formFor(
+  patient: { healthNumber: string; birthDate?: string },
+  title: string,
+  options: { sitting?: { id: string; index: number; total: number }; attachment?: Buffer } = {},
+): Json {
+  return {
+    resourceType: 'QuestionnaireResponse',
+    id: randomUUID(),
+    questionnaire: `https://forms.example.ca/Questionnaire/${encodeURIComponent(title)}|1.0`,
+    status: 'completed',
+    authored: '2026-12-01T15:04:00-05:00',
+    contained: [
+      {
+        resourceType: 'Patient',
+        id: 'p',
+        identifier: [
+          {
+            system: 'https://fhir.infoway-inforoute.ca/NamingSystem/ca-on-patient-hcn',
+            value: patient.healthNumber,
+          },
+        ],
+        ...(patient.birthDate ? { birthDate: patient.birthDate } : {}),
+      },
+    ],
+    subject: { reference: '#p' },
+    ...(options.sitting
+      ? {
+          extension: [
+            {
+              url: 'https://cloudconnect.example.ca/fhir/StructureDefinition/form-sitting',
+              extension: [
+                { url: 'id', valueString: options.sitting.id },
+                { url: 'index', valueInteger: options.sitting.index },
+                { url: 'total', valueInteger: options.sitting.total },
+              ],
+            },
+          ],
+        }
+      : {}),
+    item: [
+      { linkId: 'q1', text: `${title} score`, answer: [{ valueInteger: 7 }] },
+      { linkId: 'q2', text: 'Smoker?', answer: [{ valueBoolean: false }] },
+      ...(options.attachment
+        ? [
+            {
+              linkId: 'file',
+              text: 'Photo of the rash',
+              answer: [
+                {
+                  valueAttachment: {
+                    contentType: 'application/pdf',
+                    title: 'rash.pdf',
+                    data: options.attachment.toString('base64'),
+                  },
+                },
+              ],
+            },
+          ]
+        : []),
+    ],
+  };
 }

@@ -3,21 +3,43 @@
 // written, one alert) until a site admin picks the chart with the CLI; with the setting off,
 // nothing is written.
 import { waitFor } from '@cloud-connect/testing';
-import { chartTexts, Intake, referralFor, waitDocuments } from './chart-support';
+import { chartTexts, formFor, Intake, referralFor, waitDocuments } from './chart-support';
+import { PDF_BASE64 } from './harness';
 import { Harness } from './harness';
 
-const h = new Harness(4);
+// Forms of one sitting are posted one by one on a loaded machine: wait for them long enough.
+const h = new Harness(6, { EMR_SITTING_WAIT_MS: '15000' });
 const intake = new Intake(h);
 
 beforeAll(async () => {
   await intake.wire();
   await h.start();
   await intake.start();
-}, 180000);
+}, 300000);
 afterAll(async () => {
   await intake.stop();
   await h.stop();
 });
+
+interface Held {
+  commandId: string;
+  reason: string;
+  candidatePatientIds: string[];
+}
+
+/** Waits until exactly one command of the site waits for its patient; the list. */
+async function oneHeld(site: string): Promise<Held[]> {
+  let held: Held[] = [];
+  await waitFor(
+    'one command held',
+    async () => {
+      held = (await h.api('GET', `/admin/sites/${site}/emr/commands/held`)).body['held'] as Held[];
+      return held.length === 1;
+    },
+    { timeoutMs: 30000 },
+  );
+  return held;
+}
 
 async function chartSite(settings: Record<string, unknown> = { importAttachmentsAsPdf: true }) {
   const site = h.site();
@@ -68,16 +90,7 @@ it('no chart, then two charts, for the patient: held with one alert each, releas
   const stranger = { healthNumber: '9999999999', birthDate: '1970-01-01' };
   expect(await intake.post(key, referralFor(stranger, 'first'))).toBe(200);
   expect(await intake.post(key, referralFor(stranger, 'second'))).toBe(200);
-  let held: { commandId: string; reason: string; candidatePatientIds: string[] }[] = [];
-  await waitFor(
-    'the first referral held',
-    async () => {
-      const r = await h.api('GET', `/admin/sites/${site}/emr/commands/held`);
-      held = r.body['held'] as typeof held;
-      return held.length === 1;
-    },
-    { timeoutMs: 30000 },
-  );
+  let held = await oneHeld(site);
   expect(held[0]!.reason).toMatch(/no chart in the EMR matches/);
   await waitFor('one alert', () => h.alerts(site, 'emr-patient-unmatched').length === 1, {
     timeoutMs: 20000,
@@ -144,15 +157,7 @@ it('no chart, then two charts, for the patient: held with one alert each, releas
   });
   expect(twin.status).toBe(201);
   expect(await intake.post(key, referralFor(known, 'third'))).toBe(200);
-  await waitFor(
-    'ambiguous held',
-    async () => {
-      const r = await h.api('GET', `/admin/sites/${site}/emr/commands/held`);
-      held = r.body['held'] as typeof held;
-      return held.length === 1;
-    },
-    { timeoutMs: 30000 },
-  );
+  held = await oneHeld(site);
   expect(held[0]!.reason).toMatch(/2 charts in the EMR match/);
   expect(held[0]!.candidatePatientIds).toContain(known.id);
   expect((await h.simData(sim.id)).documents).toHaveLength(2);
@@ -174,4 +179,88 @@ it('with "import attachments" off, a referral writes nothing to the chart', asyn
     off.site,
   ]);
   expect(rows).toHaveLength(0);
+});
+
+it('completed forms: a progress note at once; one sitting combined into one note when the setting is on, one note each when off; an incomplete sitting after the wait; a website form with an attachment as a PDF', async () => {
+  const on = await chartSite({ combineProgressNotes: true, importAttachmentsAsPdf: true });
+  const off = await chartSite({ combineProgressNotes: false });
+  const tokenOn = await intake.formsToken(on.site);
+  const tokenOff = await intake.formsToken(off.site);
+  const [a, b] = [on.data.patients[0]!, on.data.patients[1]!];
+
+  // Refusals change nothing.
+  expect((await intake.postForm(null, formFor(a, 'PHQ-9'))).status).toBe(401);
+  const noHcn = formFor(a, 'PHQ-9') as { contained: { identifier: unknown[] }[] };
+  noHcn.contained[0]!.identifier = [];
+  const refused = await intake.postForm(tokenOn, noHcn);
+  expect(refused.status).toBe(422);
+  expect(JSON.stringify(refused.body)).toContain('health card number');
+
+  // A single form: a note at once; the same form again is the same answer, nothing new.
+  const single = formFor(b, 'GAD-7');
+  expect((await intake.postForm(tokenOn, single)).status).toBe(201);
+  expect((await intake.postForm(tokenOn, single)).status).toBe(200);
+  expect((await intake.postForm(tokenOn, { ...single, status: 'amended' })).status).toBe(409);
+
+  // Three forms in one sitting, on both sites.
+  const sitting = (n: number) => ({ id: `sitting-${n}`, total: 3 });
+  for (const [site, token, patient] of [
+    [on, tokenOn, a],
+    [off, tokenOff, off.data.patients[0]!],
+  ] as const) {
+    for (const [i, title] of ['PHQ-9', 'GAD-7', 'AUDIT-C'].entries()) {
+      const posted = await intake.postForm(
+        token,
+        formFor(patient, title, { sitting: { ...sitting(Number(site.site)), index: i + 1 } }),
+      );
+      expect(posted.status).toBe(201);
+    }
+  }
+  // An incomplete sitting (2 of 3 arrive): combined after the wait.
+  for (const [i, title] of ['Intake', 'Allergies'].entries()) {
+    await intake.postForm(
+      tokenOn,
+      formFor(b, title, { sitting: { id: 'sitting-partial', index: i + 1, total: 3 } }),
+    );
+  }
+
+  const notes = async (simId: string, patientId: string) =>
+    (await h.simData(simId)).notes.filter((n) => n.patientId === patientId).map((n) => n.text);
+  await waitFor('combined note', async () => (await notes(on.sim.id, a.id)).length === 1, {
+    timeoutMs: 60000,
+  });
+  const [combined] = await notes(on.sim.id, a.id);
+  expect(combined).toMatch(
+    /PHQ-9 \(rempli le [^)]+\)\nPHQ-9 score: 7\nSmoker\?: non[\s\S]*GAD-7[\s\S]*AUDIT-C/,
+  );
+  await waitFor('three notes', async () => (await notes(off.sim.id, off.data.patients[0]!.id)).length === 3, {
+    timeoutMs: 60000,
+  });
+  expect((await notes(off.sim.id, off.data.patients[0]!.id)).map((t) => t.split(' ')[0])).toEqual([
+    'PHQ-9',
+    'GAD-7',
+    'AUDIT-C',
+  ]);
+  await waitFor('single and partial sitting', async () => (await notes(on.sim.id, b.id)).length === 2, {
+    timeoutMs: 60000,
+  });
+  const bNotes = await notes(on.sim.id, b.id);
+  expect(bNotes[0]).toMatch(/^GAD-7/);
+  expect(bNotes[1]).toMatch(/^Intake[\s\S]*Allergies/);
+  await new Promise((r) => setTimeout(r, 1000));
+  expect(await notes(on.sim.id, b.id)).toHaveLength(2);
+
+  // A website-form submission with an attachment: a PDF in the chart, not a note.
+  const c = on.data.patients[4]!;
+  const web = await intake.postForm(
+    tokenOn,
+    formFor(c, 'Skin concern', { attachment: Buffer.from(PDF_BASE64, 'base64') }),
+  );
+  expect(web.status).toBe(201);
+  await waitDocuments(h, on.sim.id, 1);
+  const [text] = await chartTexts(h, on.sim.id, c.id);
+  expect(text).toContain('Formulaire soumis sur le site Web - Skin concern');
+  expect(text).toContain('Photo of the rash');
+  expect(text).toContain('rash.pdf (application/pdf)');
+  expect(await notes(on.sim.id, c.id)).toHaveLength(0);
 });

@@ -71,6 +71,23 @@ describe('referral into the chart as a PDF', () => {
     },
   );
 
+  it('embeds an attachment that is not a readable PDF as a file, without appending pages', async () => {
+    const broken = {
+      ...doc,
+      attachments: [
+        {
+          title: 'scan.pdf',
+          contentType: 'application/pdf',
+          data: Buffer.from('%PDF-1.4\ntrailer<<>>\n%%EOF\n'),
+        },
+      ],
+    };
+    const pdf = await renderChartPdf(broken, 'en');
+    const { text, pages } = await pdfText(pdf);
+    expect(text).toContain('scan.pdf (application/pdf) - embedded in this PDF as a file');
+    expect(pages).toBe(1);
+  });
+
   it('refuses a message without a health card number (it cannot be matched to a chart)', () => {
     const copy = structuredClone(bundle) as { entry: { resource: Record<string, unknown> }[] };
     const patient = copy.entry.find((e) => e.resource['resourceType'] === 'Patient');

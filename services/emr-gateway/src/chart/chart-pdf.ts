@@ -180,11 +180,17 @@ export async function renderChartPdf(doc: ChartDocument, locale: Locale): Promis
     for (const a of doc.attachments) {
       let how: string = l.embedded;
       if (a.contentType === 'application/pdf') {
-        const source = await PDFDocument.load(a.data, { ignoreEncryption: true }).catch(() => null);
-        if (source && source.getPageCount() > 0) {
+        // A PDF that does not parse (or has no page tree) is only embedded as a file.
+        const pages = await PDFDocument.load(a.data, { ignoreEncryption: true })
+          .then(async (source) =>
+            source.getPageCount() > 0 ? pdf.copyPages(source, source.getPageIndices()) : [],
+          )
+          .catch(() => []);
+        if (pages.length > 0) {
           how = l.appended;
-          appended.push(async () => {
-            for (const page of await pdf.copyPages(source, source.getPageIndices())) pdf.addPage(page);
+          appended.push(() => {
+            for (const page of pages) pdf.addPage(page);
+            return Promise.resolve();
           });
         }
       } else if (a.contentType === 'image/jpeg' || a.contentType === 'image/png') {
