@@ -89,7 +89,7 @@ export async function startBenchStack({ label, site }) {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   await waitFor('vault service ready', ready(vaultUrl), { timeoutMs: 90000, intervalMs: 250 });
-  await provisionSiteSek({ vaultUrl, databaseUrl: env.DATABASE_URL, vaultSchema, site });
+  const provisioned = await provisionSiteSek({ vaultUrl, databaseUrl: env.DATABASE_URL, vaultSchema, site });
   const port = await freePort();
   const processes = [vault];
 
@@ -97,6 +97,9 @@ export async function startBenchStack({ label, site }) {
     env,
     schema,
     vault,
+    vaultUrl,
+    /** A fresh access token of the site admin who stored the SEK. */
+    adminToken: () => provisioned.adminToken(),
     port,
     base: `http://127.0.0.1:${port}`,
     /** The admin CLI against the benchmark's intake schema; its JSON answer. */

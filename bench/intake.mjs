@@ -20,7 +20,7 @@ import { cpus, loadavg } from 'node:os';
 import { fromBuild, stackPids, startBenchStack, treeCpuSeconds, usage } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
-const fixtures = fromBuild('services/referral-intake/src/fixtures/ereferral-bundles.js');
+const fixtures = fromBuild('libs/testing/src/fixtures/ereferral-bundles.js');
 const { Client } = require('pg');
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 30);

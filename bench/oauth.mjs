@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fromBuild, startBenchStack, usage } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
-const fixtures = fromBuild('services/referral-intake/src/fixtures/ereferral-bundles.js');
+const fixtures = fromBuild('libs/testing/src/fixtures/ereferral-bundles.js');
 const { SignJWT, exportJWK, generateKeyPair } = require('jose');
 const { Client } = require('pg');
 

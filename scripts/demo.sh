@@ -71,17 +71,24 @@ if [ -n "$sim_pid" ]; then
     const sim = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     const i = sim.instances.find((x) => x.type === "ps-suite");
     process.stdout.write(JSON.stringify({ type: "ps-suite", ...i.credentials }));' "$sim_json")
+  emr_line="not connected (see cloud-connect emr connect)"
   if [ -n "$token" ] && printf '%s' "$ps_suite" | CC_ADMIN_TOKEN="$token" cli emr connect --site "$site" > /dev/null 2>&1; then
     CC_ADMIN_TOKEN="$token" cli emr sync --site "$site" --scope full > /dev/null 2>&1 || true
-    emr_line="PS Suite (simulated), connected and syncing"
+    # Referrals into the chart as PDF, from a demo CHR integration (its key kept in the secrets dir).
+    echo '{"importAttachmentsAsPdf": true}' | CC_ADMIN_TOKEN="$token" cli emr settings --site "$site" --set - > /dev/null 2>&1 || true
+    key_file="$secrets_dir/demo-integration-key"
+    if [ ! -s "$key_file" ]; then
+      (umask 077 && cli integration create --site "$site" --name "Demo CHR" 2>/dev/null |
+        node -e 'const o = JSON.parse(require("fs").readFileSync(0, "utf8")); process.stdout.write(o.apiKey ?? "")' > "$key_file") || rm -f "$key_file"
+    fi
+    emr_line="PS Suite (simulated), connected and syncing; referrals go into the chart as PDF:
+                   node scripts/demo-referral.mjs   (posts one, prints the PDF filed in the chart)"
   fi
   # Patient reminders for the demo site (1 day and 1 hour before, by e-mail into the mail sink);
   # its syncs then run on the scheduler's clock (recent every 30 minutes, full at local midnight).
   if [ -n "$token" ]; then
     printf '%s' '{"enabled":true,"leadMinutes":[1440,60],"channels":["email"],"quietHours":{"start":"21:00","end":"08:00"},"includeEmrAppointments":false,"statusNotices":true}' |
       CC_ADMIN_TOKEN="$token" cli reminders policy set --site "$site" > /dev/null 2>&1 || true
-  else
-    emr_line="not connected (see cloud-connect emr connect)"
   fi
 else
   emr_line="not connected: the EMR simulator is not running"

@@ -318,6 +318,31 @@ pg_pid() {
   if [ -n "$dir" ] && pid_alive "$pid" "$dir"; then echo "$pid"; fi
 }
 
+# After a crash (SIGKILL of the postmaster) its backends live on for a moment, attached to the old
+# shared memory, and the lock file stays: postgres then refuses to start once. End those orphans
+# (bounded: SIGQUIT, then SIGKILL) and drop the stale lock file, so one start brings it back.
+pg_clear_crashed() {
+  [ -e "$PG_DATA/postmaster.pid" ] || return 0
+  local data p left=() i alive
+  data=$(readlink -f "$PG_DATA")
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/cwd" 2>/dev/null)" = "$data" ] && left+=("${p#/proc/}")
+  done
+  if [ "${#left[@]}" -gt 0 ]; then
+    say "postgres: ending ${#left[@]} backend(s) left by a crashed postmaster"
+    kill -QUIT "${left[@]}" 2>/dev/null || true
+    for i in $(seq 1 20); do
+      alive=0
+      for p in "${left[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+      [ "$alive" = 1 ] || break
+      sleep 0.5
+    done
+    kill -KILL "${left[@]}" 2>/dev/null || true
+  fi
+  say "postgres: removing the stale lock file of a crashed postmaster"
+  rm -f "$PG_DATA/postmaster.pid"
+}
+
 pg_init() {
   mkdir -p "$PG_DIR"
   if is_root; then chown postgres:postgres "$PG_DIR"; fi
@@ -392,6 +417,7 @@ start_postgres() {
   if [ -n "$pid" ]; then
     say "postgres already running (pid $pid) on $HOST:$PG_PORT"
   else
+    pg_clear_crashed
     require_port_free postgres "$PG_PORT" CC_POSTGRES_PORT
     say "postgres: starting on $HOST:$PG_PORT"
     if ! as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t "$PG_TIMEOUT" -s start >>"$PG_LOG" 2>&1 9>&-; then

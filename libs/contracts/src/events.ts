@@ -91,6 +91,13 @@ export const appointmentChangedV1 = z.object({
     .optional(),
 });
 
+/** Forms completed in one sitting: `total` notes that may be combined into one (a setting). */
+const formSitting = z.object({
+  id: z.string().min(1).max(100),
+  index: z.number().int().min(1),
+  total: z.number().int().min(1),
+});
+
 export const emrCommandV1 = z.object({
   commandId: z.uuid(),
   kind: z.enum(['save-progress-note', 'attach-pdf', 'mark-arrived', 'upsert-appointment', 'create-tickler']),
@@ -112,13 +119,21 @@ export const emrCommandV1 = z.object({
     .strict()
     .optional(),
   /** Forms completed in one sitting: `total` notes that may be combined into one (a setting). */
-  sitting: z
-    .object({
-      id: z.string().min(1).max(100),
-      index: z.number().int().min(1),
-      total: z.number().int().min(1),
-    })
-    .optional(),
+  sitting: formSitting.optional(),
+});
+
+/**
+ * A completed form (FHIR QuestionnaireResponse) the forms platform posted to referral-intake,
+ * stored encrypted there. `kind`: `questionnaire` becomes a progress note, `web-form` (a
+ * website-form submission with attachments) a PDF. `sitting`: the forms one patient completed in
+ * one session of the platform (its id is the platform's, opaque; see docs/emr.md). No PHI.
+ */
+export const formCompletedV1 = z.object({
+  formId: z.uuid(),
+  clientId: z.string().min(1),
+  kind: z.enum(['questionnaire', 'web-form']),
+  sitting: formSitting.optional(),
+  receivedAt: z.iso.datetime(),
 });
 
 export const syncRequestedV1 = z.object({
@@ -196,6 +211,7 @@ export const Events = {
     notificationRequestedV1,
   ),
   auditRecorded: defineEvent('audit.recorded', 1, Topics.auditRecorded, auditRecordedV1),
+  formCompleted: defineEvent('form.completed', 1, Topics.formCompleted, formCompletedV1),
 } as const;
 
 export const PRODUCT_EVENTS: readonly EventDefinition[] = Object.values(Events);

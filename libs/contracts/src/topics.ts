@@ -33,6 +33,7 @@ export const Topics = {
   syncCompleted: 'sync.completed',
   notificationRequested: 'notification.requested',
   auditRecorded: 'audit.recorded',
+  formCompleted: 'form.completed',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
@@ -47,6 +48,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   ...withRetryAndDlq(Topics.syncCompleted, 6),
   ...withRetryAndDlq(Topics.notificationRequested, 6),
   ...withRetryAndDlq(Topics.auditRecorded, 3),
+  ...withRetryAndDlq(Topics.formCompleted, 6),
 ];
 
 export function topicSpecsFor(names: readonly string[]): TopicSpec[] {

@@ -7,3 +7,4 @@ export * from './service-env';
 export * from './identity';
 export * from './site-sek';
 export * from './vault-approle';
+export * from './fixtures/ereferral-bundles';

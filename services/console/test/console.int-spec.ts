@@ -18,7 +18,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { Harness, PASSWORD, type SimSummary } from '../../emr-gateway/test/harness';
-import { addServiceRequestWithQuirks } from '../../referral-intake/src/fixtures/ereferral-bundles';
+import { addServiceRequestWithQuirks } from '@cloud-connect/testing';
 
 jest.setTimeout(240000);
 

@@ -26,6 +26,8 @@ export class AppModule {
             topics: [
               Topics.siteRegistered,
               Topics.emrCommand,
+              Topics.referralReceived,
+              Topics.formCompleted,
               Topics.syncRequested,
               Topics.syncCompleted,
               Topics.notificationRequested,

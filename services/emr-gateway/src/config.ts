@@ -21,6 +21,8 @@ export const configSchema = serviceEnvSchema(
     /** QHR Accuro API endpoint. */
     EMR_ACCURO_API_URL: env.url(['http', 'https']).default('http://127.0.0.1:4010/accuro'),
     EMR_HTTP_TIMEOUT_MS: env.positiveInt(10000),
+    /** referral-intake, from which inbound messages are read to put them into the chart. */
+    REFERRAL_INTAKE_URL: env.url(['http', 'https']).default('http://127.0.0.1:3001'),
     /** Delays between tries of a failing command; the last one repeats (default: 6 tries in the first hour, then hourly). */
     EMR_RETRY_SCHEDULE_MS: z
       .string()

@@ -1,6 +1,7 @@
 import { MessagingTables1732300000000, schemaOf } from '@cloud-connect/db';
 import { SiteReplicaTable1732300000100 } from '@cloud-connect/service-kit';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { EmrChartColumns1732300006100 } from './chart/chart.migration';
 import { SyncNextFull1732300014100 } from './sync/sync-next-full.migration';
 
 /**
@@ -90,5 +91,6 @@ export const EMR_GATEWAY_MIGRATIONS = [
   MessagingTables1732300000000,
   SiteReplicaTable1732300000100,
   EmrGatewayTables1732300006000,
+  EmrChartColumns1732300006100,
   SyncNextFull1732300014100,
 ];

@@ -19,6 +19,8 @@ import {
 } from '@cloud-connect/service-kit';
 import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { ChartIntake } from './chart/chart-intake';
+import { ReferralSource } from './chart/referral-source';
 import { EmrCommandQueue } from './commands/command-queue';
 import { VaultCommandCipher } from './commands/phi-cipher';
 import { SERVICE_NAME, type EmrGatewayConfig } from './config';
@@ -113,22 +115,31 @@ class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplic
         config: EmrGatewayConfig,
         logger: Logger,
         metrics: Registry,
-      ) =>
-        new EmrCommandQueue(
+      ) => {
+        const tokens = new ServiceTokenIssuer(SERVICE_NAME, config.SERVICE_AUTH_SECRET);
+        const envelopes = new VaultPhiCipher({
+          baseUrl: config.VAULT_SERVICE_URL,
+          tokens,
+          timeoutMs: config.PHI_TIMEOUT_MS,
+          dataKeys: dataKeyPolicyOf(config),
+        });
+        const cipher = new VaultCommandCipher(envelopes);
+        const chart = new ChartIntake(
+          messaging,
+          settings,
+          sites,
+          new ReferralSource(config.REFERRAL_INTAKE_URL, tokens, envelopes, config.EMR_HTTP_TIMEOUT_MS),
+          cipher,
+          { schema: config.DATABASE_SCHEMA, patientKeySecret: `patient-key/${config.SERVICE_AUTH_SECRET}` },
+        );
+        return new EmrCommandQueue(
           dataSource,
           messaging,
           adapters,
           connections,
           settings,
           sites,
-          new VaultCommandCipher(
-            new VaultPhiCipher({
-              baseUrl: config.VAULT_SERVICE_URL,
-              tokens: new ServiceTokenIssuer(SERVICE_NAME, config.SERVICE_AUTH_SECRET),
-              timeoutMs: config.PHI_TIMEOUT_MS,
-              dataKeys: dataKeyPolicyOf(config),
-            }),
-          ),
+          cipher,
           {
             schema: config.DATABASE_SCHEMA,
             retryScheduleMs: config.EMR_RETRY_SCHEDULE_MS,
@@ -140,7 +151,9 @@ class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplic
           },
           logger,
           metrics,
-        ),
+          chart,
+        );
+      },
     },
     {
       provide: EmrSync,

@@ -36,7 +36,7 @@ export interface SimSummary {
 
 export interface SimData {
   providers: { id: string; firstName: string; lastName: string }[];
-  patients: { id: string; healthNumber: string }[];
+  patients: { id: string; healthNumber: string; birthDate: string }[];
   notes: { id: string; patientId: string; text: string; idempotencyKey: string | null }[];
   documents: { id: string; patientId: string; title: string; sha256: string }[];
   ticklers: { id: string; patientId: string; message: string }[];
@@ -109,7 +109,7 @@ export class Harness {
 
   constructor(
     private readonly siteCount: number,
-    private readonly overrides: Record<string, string> = {},
+    readonly overrides: Record<string, string> = {},
   ) {}
 
   /** A site registered (CLI → vault → site.registered → our replica) that the test admin administers. */
@@ -146,6 +146,7 @@ export class Harness {
     ).start();
     this.sim = await startEmrSimulator();
     this.db = new Client({ connectionString: this.env.DATABASE_URL });
+    this.db.on('error', () => undefined);
     await this.db.connect();
     this.kafka = new Kafka({
       clientId: `test-${this.schema}`,
@@ -253,6 +254,27 @@ export class Harness {
         ...this.overrides,
       }),
     ).start();
+  }
+
+  /** A fresh database connection (after Postgres was restarted under the test). */
+  async reconnectDb(): Promise<void> {
+    await this.db.end().catch(() => undefined);
+    await waitFor(
+      'postgres to accept connections',
+      async () => {
+        const db = new Client({ connectionString: this.env.DATABASE_URL });
+        db.on('error', () => undefined);
+        try {
+          await db.connect();
+          this.db = db;
+          return true;
+        } catch {
+          await db.end().catch(() => undefined);
+          return false;
+        }
+      },
+      { timeoutMs: 60000, intervalMs: 500 },
+    );
   }
 
   async stop(): Promise<void> {

@@ -3,7 +3,9 @@ import { AuthModule } from '@cloud-connect/auth';
 import { Topics } from '@cloud-connect/contracts';
 import { CoreModule, SiteReplicaModule, type ServiceContext } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type IntakeConfig } from './config';
+import { ChartContentModule } from './chart-content/referral-content.controller';
 import { CopiesModule } from './copies/copies.module';
+import { FormsModule } from './forms/forms.module';
 import { CryptoModule } from './crypto/crypto.module';
 import { FhirApiModule } from './fhir-api/fhir-api.module';
 import { OAuthModule } from './oauth/oauth.module';
@@ -34,6 +36,7 @@ export class AppModule {
               Topics.referralStatusChanged,
               Topics.appointmentChanged,
               Topics.auditRecorded,
+              Topics.formCompleted,
             ],
           },
           // Vault holds only this service's own key (read once at start-up); the request paths do
@@ -53,6 +56,8 @@ export class AppModule {
         CopiesModule,
         OAuthModule,
         FhirApiModule,
+        ChartContentModule,
+        FormsModule,
       ],
     };
   }

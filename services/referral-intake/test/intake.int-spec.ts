@@ -20,7 +20,7 @@ import {
 import { createKafka } from '@cloud-connect/kafka';
 import { createServer, type Server } from 'node:http';
 import { Client } from 'pg';
-import { FIXTURES, addServiceRequestWithQuirks } from '../src/fixtures/ereferral-bundles';
+import { FIXTURES, addServiceRequestWithQuirks } from '@cloud-connect/testing';
 import { INTAKE_ISSUE_SYSTEM } from '../src/fhir-messages/validation-issue';
 import { ACCEPTED_SENDER_BUNDLES, REJECTED_SENDER_BUNDLES, senderBundle } from './fixtures/senders';
 import { runCli, type Json } from './support';

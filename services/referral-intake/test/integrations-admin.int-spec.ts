@@ -12,7 +12,7 @@ import {
   uniqueName,
 } from '@cloud-connect/testing';
 import { Client } from 'pg';
-import { addServiceRequestWithQuirks } from '../src/fixtures/ereferral-bundles';
+import { addServiceRequestWithQuirks } from '@cloud-connect/testing';
 import { runCli, type Json } from './support';
 
 const env = stackEnv();

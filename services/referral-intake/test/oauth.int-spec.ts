@@ -23,7 +23,7 @@ import { createDecipheriv, randomUUID } from 'node:crypto';
 import { Issuer } from 'openid-client';
 import { Client as Pg } from 'pg';
 import { SERVICE_KEY_PATH } from '../src/crypto/service-keys';
-import { addServiceRequestWithQuirks } from '../src/fixtures/ereferral-bundles';
+import { addServiceRequestWithQuirks } from '@cloud-connect/testing';
 import { conformanceTools, CONFORMANCE_BUILD_MS, type ConformanceTools } from './conformance-tools';
 import { loadFhirKitClient, runCli, type Json } from './support';
 

@@ -25,7 +25,7 @@ import {
   appointmentFor,
   serviceRequestIdOf,
   statusUpdateFor,
-} from '../src/fixtures/ereferral-bundles';
+} from '@cloud-connect/testing';
 import { loadFhirKitClient, runCli, type Json } from './support';
 
 const env = stackEnv();

@@ -19,10 +19,7 @@ import {
 } from '@cloud-connect/testing';
 import { readFileSync } from 'node:fs';
 import { Client as Pg } from 'pg';
-import {
-  addServiceRequestWithQuirks,
-  appointmentFor,
-} from '../../referral-intake/src/fixtures/ereferral-bundles';
+import { addServiceRequestWithQuirks, appointmentFor } from '@cloud-connect/testing';
 import { runCli, type Json } from '../../referral-intake/test/support';
 
 const env = stackEnv();

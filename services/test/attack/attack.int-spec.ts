@@ -10,7 +10,7 @@ import {
   type ProvisionedSek,
 } from '@cloud-connect/testing';
 import { Client } from 'pg';
-import { addServiceRequestWithQuirks } from '../../referral-intake/src/fixtures/ereferral-bundles';
+import { addServiceRequestWithQuirks } from '@cloud-connect/testing';
 import {
   httpFrom,
   leakedInLogs,

@@ -54,7 +54,7 @@ export function adminApi(
   };
 }
 
-const call = adminApi(gatewayUrl, 'emr-gateway');
+export const call = adminApi(gatewayUrl, 'emr-gateway');
 
 function readJson(file: string | undefined): unknown {
   const text = file && file !== '-' ? readFileSync(file, 'utf8') : readFileSync(0, 'utf8');
@@ -65,7 +65,7 @@ function readJson(file: string | undefined): unknown {
   }
 }
 
-function sitePath(site: string, rest = ''): string {
+export function sitePath(site: string, rest = ''): string {
   if (!/^[1-9][0-9]{0,9}$/.test(site))
     throw new CliError('invalid-site', 'site: a site number is 1 to 10 digits', 2);
   return `/admin/sites/${site}/emr${rest}`;

@@ -7,6 +7,7 @@ import { serviceStatuses, startServices, stopServices } from './local-services';
 import { registerAuditCommands } from './audit-commands';
 import { registerEmrCommands } from './emr-commands';
 import { registerSchedulerCommands } from './scheduler-commands';
+import { registerChartCommands } from './chart-commands';
 import { registerOAuthCommands } from './oauth-commands';
 import { CliError, printJson, progress } from './output';
 import { registerNotificationCommands } from './notification-commands';
@@ -107,6 +108,7 @@ export function buildProgram(): Command {
   registerIntegrationCommands(program, databaseUrl);
   registerEmrCommands(program);
   registerSchedulerCommands(program);
+  registerChartCommands(program);
   return program;
 }
 

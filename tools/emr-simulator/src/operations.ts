@@ -99,6 +99,7 @@ export const ops = {
       createdAt: new Date().toISOString(),
       idempotencyKey: key,
     };
+    Object.defineProperty(doc, 'content', { value: bytes, enumerable: false });
     instance.documents.push(doc);
     return { id: doc.id };
   },

@@ -977,6 +977,30 @@ function inspect(world: SimWorld, req: Req): Answer {
     return { status: 200, body: provider };
   }
   if (sub === 'received' && req.method === 'GET') return { status: 200, body: instance.received };
+  if (sub === 'documents' && req.method === 'GET') {
+    // The bytes of one document as the EMR filed them (base64), to read back what was written.
+    const doc = instance.documents.find((d) => d.id === req.segments[4]);
+    if (!doc?.content) throw new SimHttpError(404, 'not_found', 'no such document');
+    return {
+      status: 200,
+      body: { id: doc.id, contentType: doc.contentType, content: doc.content.toString('base64') },
+    };
+  }
+  if (sub === 'patients' && req.method === 'POST') {
+    // A chart a clinic created (e.g. a second chart with the same health card number).
+    const b = req.body;
+    const patient = {
+      id: String(5000 + instance.patients.length + 1),
+      firstName: str(b['firstName']) || 'Sam',
+      lastName: str(b['lastName']) || 'Doe',
+      healthNumber: str(b['healthNumber']),
+      birthDate: str(b['birthDate']),
+    };
+    if (!patient.healthNumber || !/^\d{4}-\d{2}-\d{2}$/.test(patient.birthDate))
+      throw new SimHttpError(400, 'invalid', 'healthNumber and birthDate (YYYY-MM-DD) are required');
+    instance.patients.push(patient);
+    return { status: 201, body: patient };
+  }
   if (sub === 'data' && req.method === 'GET') {
     return {
       status: 200,

@@ -51,6 +51,8 @@ export interface SimDocument {
   sha256: string;
   createdAt: string;
   idempotencyKey: string | null;
+  /** The document's bytes, for inspection (`GET /_sim/instances/{id}/documents/{docId}/content`). */
+  content?: Buffer;
 }
 
 export interface SimTickler {

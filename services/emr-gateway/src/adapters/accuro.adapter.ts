@@ -79,14 +79,17 @@ export class AccuroAdapter implements EmrAdapter {
     }));
   }
 
-  async findPatient(healthNumber: string): Promise<EmrPatient | null> {
-    const body = await this.http.call<{ patientId: number }[]>({
+  async findPatients(healthNumber: string): Promise<EmrPatient[]> {
+    const body = await this.http.call<{ patientId: number; demographics?: { birthday?: string } }[]>({
       method: 'GET',
       path: '/rest/v1/patients',
       query: { healthNumber },
     });
-    const found = body[0];
-    return found ? { id: String(found.patientId), healthNumber } : null;
+    return body.map((p) => ({
+      id: String(p.patientId),
+      healthNumber,
+      birthDate: p.demographics?.birthday,
+    }));
   }
 
   async saveProgressNote(patientId: string, text: string, key: string): Promise<string> {

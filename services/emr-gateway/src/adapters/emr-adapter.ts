@@ -88,6 +88,8 @@ export interface EmrAppointment {
 export interface EmrPatient {
   id: string;
   healthNumber: string;
+  /** YYYY-MM-DD where the EMR's patient search returns it. */
+  birthDate?: string | undefined;
 }
 
 export interface AppointmentInput {
@@ -124,7 +126,8 @@ export interface EmrAdapter {
   providers(): Promise<EmrProvider[]>;
   /** Appointments of one provider between two dates (YYYY-MM-DD, inclusive). */
   appointments(providerId: string, from: string, to: string): Promise<EmrAppointment[]>;
-  findPatient(healthNumber: string): Promise<EmrPatient | null>;
+  /** Every chart whose health card number is this one (0, 1 or several: matching decides). */
+  findPatients(healthNumber: string): Promise<EmrPatient[]>;
   saveProgressNote(patientId: string, text: string, key: string): Promise<string>;
   attachPdf(patientId: string, title: string, pdfBase64: string, key: string): Promise<string>;
   markArrived(appointmentId: string, key: string): Promise<void>;

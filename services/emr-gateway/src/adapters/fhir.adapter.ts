@@ -16,6 +16,7 @@ interface Practitioner {
   name?: HumanName[];
 }
 interface Patient {
+  birthDate?: string;
   id?: string;
 }
 interface Appointment {
@@ -163,15 +164,16 @@ export class FhirAdapter implements EmrAdapter {
     }));
   }
 
-  async findPatient(healthNumber: string): Promise<EmrPatient | null> {
+  async findPatients(healthNumber: string): Promise<EmrPatient[]> {
     const bundle = await this.http.call<Bundle>({
       method: 'GET',
       path: '/Patient',
       query: { identifier: `${HCN_SYSTEM}|${healthNumber}` },
       headers: { accept: FHIR_JSON },
     });
-    const found = entries<Patient>(bundle)[0];
-    return found?.id ? { id: found.id, healthNumber } : null;
+    return entries<Patient>(bundle)
+      .filter((p) => p.id)
+      .map((p) => ({ id: String(p.id), healthNumber, birthDate: p.birthDate }));
   }
 
   private async createDocument(

@@ -88,14 +88,13 @@ export class OscarAdapter implements EmrAdapter {
     }));
   }
 
-  async findPatient(healthNumber: string): Promise<EmrPatient | null> {
-    const body = await this.http.call<{ content: { demographicNo: number }[] }>({
+  async findPatients(healthNumber: string): Promise<EmrPatient[]> {
+    const body = await this.http.call<{ content: { demographicNo: number; dob?: string }[] }>({
       method: 'GET',
       path: '/ws/services/demographics/search',
       query: { hin: healthNumber },
     });
-    const found = body.content[0];
-    return found ? { id: String(found.demographicNo), healthNumber } : null;
+    return body.content.map((p) => ({ id: String(p.demographicNo), healthNumber, birthDate: p.dob }));
   }
 
   async saveProgressNote(patientId: string, text: string, key: string): Promise<string> {

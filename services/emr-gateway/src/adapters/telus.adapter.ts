@@ -80,14 +80,19 @@ export class TelusAdapter implements EmrAdapter {
     }));
   }
 
-  async findPatient(healthNumber: string): Promise<EmrPatient | null> {
-    const body = await this.http.call<{ patients: { patientId: string; healthCardNumber: string }[] }>({
+  async findPatients(healthNumber: string): Promise<EmrPatient[]> {
+    const body = await this.http.call<{
+      patients: { patientId: string; healthCardNumber: string; dateOfBirth?: string }[];
+    }>({
       method: 'GET',
       path: '/patients',
       query: { healthCardNumber: healthNumber },
     });
-    const found = body.patients[0];
-    return found ? { id: found.patientId, healthNumber: found.healthCardNumber } : null;
+    return body.patients.map((p) => ({
+      id: p.patientId,
+      healthNumber: p.healthCardNumber,
+      birthDate: p.dateOfBirth,
+    }));
   }
 
   async saveProgressNote(patientId: string, text: string, key: string): Promise<string> {

@@ -1,16 +1,11 @@
-import { EmrError, type EmrAdapter, type EmrPatient } from '../adapters/emr-adapter';
+import { EmrError, type EmrAdapter } from '../adapters/emr-adapter';
+import { matchPatient } from '../chart/patient-match';
 import type { EmrSettings } from '../settings/emr-settings';
 import { commandContent, type CommandKind } from './command-content';
 
 export interface ApplyResult {
   outcome: 'applied' | 'skipped';
   emrRecordId: string | null;
-}
-
-async function patientOf(adapter: EmrAdapter, healthNumber: string): Promise<EmrPatient> {
-  const patient = await adapter.findPatient(healthNumber);
-  if (!patient) throw new EmrError('not-found', 'no chart in the EMR matches the patient');
-  return patient;
 }
 
 function dayOf(iso: string): string {
@@ -28,18 +23,23 @@ export async function applyCommand(
   key: string,
   settings: EmrSettings,
   allProviderIds: string[],
+  chosenPatientId: string | null = null,
 ): Promise<ApplyResult> {
+  const patientOf = (
+    adapter: EmrAdapter,
+    p: { healthNumber: string; birthDate?: string | undefined },
+  ): ReturnType<typeof matchPatient> => matchPatient(adapter, p, chosenPatientId);
   switch (kind) {
     case 'save-progress-note': {
       const c = commandContent[kind].parse(content);
-      const patient = await patientOf(adapter, c.patient.healthNumber);
+      const patient = await patientOf(adapter, c.patient);
       const text = c.title ? `${c.title}\n${c.text}` : c.text;
       return { outcome: 'applied', emrRecordId: await adapter.saveProgressNote(patient.id, text, key) };
     }
     case 'attach-pdf': {
       const c = commandContent[kind].parse(content);
       if (!settings.importAttachmentsAsPdf) return { outcome: 'skipped', emrRecordId: null };
-      const patient = await patientOf(adapter, c.patient.healthNumber);
+      const patient = await patientOf(adapter, c.patient);
       return {
         outcome: 'applied',
         emrRecordId: await adapter.attachPdf(patient.id, c.title, c.pdfBase64, key),
@@ -47,7 +47,7 @@ export async function applyCommand(
     }
     case 'mark-arrived': {
       const c = commandContent[kind].parse(content);
-      const patient = await patientOf(adapter, c.patient.healthNumber);
+      const patient = await patientOf(adapter, c.patient);
       const from = Date.parse(c.checkedInAt);
       const until = from + settings.markArrivedWithinHours * 3600000;
       const providers = settings.syncProviderIds.length > 0 ? settings.syncProviderIds : allProviderIds;
@@ -82,7 +82,7 @@ export async function applyCommand(
     }
     case 'upsert-appointment': {
       const c = commandContent[kind].parse(content);
-      const patient = await patientOf(adapter, c.patient.healthNumber);
+      const patient = await patientOf(adapter, c.patient);
       const id = await adapter.upsertAppointment(
         {
           appointmentId: c.appointmentId,
@@ -98,7 +98,7 @@ export async function applyCommand(
     }
     case 'create-tickler': {
       const c = commandContent[kind].parse(content);
-      const patient = await patientOf(adapter, c.patient.healthNumber);
+      const patient = await patientOf(adapter, c.patient);
       return {
         outcome: 'applied',
         emrRecordId: await adapter.createTickler(patient.id, c.message, c.dueDate, key),

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 
-const patient = z.object({ healthNumber: z.string().trim().min(1).max(40) });
+const patient = z.object({
+  healthNumber: z.string().trim().min(1).max(40),
+  versionCode: z.string().trim().max(4).optional(),
+  province: z.string().trim().max(4).optional(),
+  birthDate: z.iso.date().optional(),
+});
 
 /** What the sealed content of each command kind holds (plaintext exists only in memory). */
 export const commandContent = {

@@ -11,6 +11,8 @@ import { ConnectionsRepository } from '../connections/connections.repository';
 import type { EmrAdapters } from '../connections/emr-adapters';
 import type { EmrConnections } from '../connections/emr-connections';
 import type { EmrSettingsService } from '../settings/emr-settings.service';
+import { UNREAD_KINDS, type ChartIntake } from '../chart/chart-intake';
+import { PatientMatchError } from '../chart/patient-match';
 import { applyCommand, type ApplyResult } from './apply-command';
 import { commandContent, type CommandKind } from './command-content';
 import { CommandsRepository, type QueuedCommand } from './commands.repository';
@@ -55,6 +57,7 @@ export class EmrCommandQueue {
     private readonly options: QueueSettings,
     private readonly logger: Logger,
     metrics: Registry,
+    private readonly chart?: ChartIntake,
   ) {
     this.commands = new CommandsRepository(options.schema);
     this.connections = new ConnectionsRepository(options.schema);
@@ -89,6 +92,9 @@ export class EmrCommandQueue {
       // One partition at a time keeps intake order = topic order per site (and so per patient).
       concurrency: 1,
       handler: (envelope, { tx }) => this.intake(envelope, tx),
+    });
+    this.chart?.registerConsumer(() => {
+      this.wakeRequested = true;
     });
   }
 
@@ -181,7 +187,14 @@ export class EmrCommandQueue {
       const { settings } = await this.settings.get(site);
       let result: ApplyResult;
       let combinedKey: string | null = null;
-      if (
+      if (UNREAD_KINDS.has(head.kind) && this.chart) {
+        const connection = await this.connections.find(this.dataSource.manager, site);
+        if (connection && (await this.chart.resolve(head, settings, connection.emrType))) {
+          this.wakeRequested = true;
+          return false;
+        }
+        result = { outcome: 'skipped', emrRecordId: null };
+      } else if (
         head.kind === 'save-progress-note' &&
         head.sittingId &&
         (head.sittingTotal ?? 1) > 1 &&
@@ -214,6 +227,7 @@ export class EmrCommandQueue {
           head.commandId,
           settings,
           connection?.providers.map((p) => p.id) ?? [],
+          head.chosenPatientId,
         );
       }
       await this.messaging.transaction(async (tx) => {
@@ -247,6 +261,10 @@ export class EmrCommandQueue {
 
   private async fail(head: QueuedCommand, ids: string[], error: unknown): Promise<void> {
     const site = head.siteNumber;
+    if (error instanceof PatientMatchError) {
+      await this.holdForPatient(head, error);
+      return;
+    }
     const failingFor = head.firstFailedAt ? Date.now() - head.firstFailedAt.getTime() : 0;
     const decision = decideFailure(
       error,
@@ -308,6 +326,45 @@ export class EmrCommandQueue {
         );
       }
     });
+  }
+
+  /**
+   * No chart, or several, fit the patient: nothing is written; the command (and its patient's
+   * line) waits for a site admin to pick the chart, who is alerted once.
+   */
+  private async holdForPatient(head: QueuedCommand, error: PatientMatchError): Promise<void> {
+    const site = head.siteNumber;
+    this.logger.warn(
+      { siteNumber: site, commandId: head.commandId, kind: head.kind, reason: error.reason },
+      'emr command held: patient not matched',
+    );
+    const locale = (await this.sites.find(site))?.locale ?? 'en';
+    await this.messaging.transaction(async (tx) => {
+      if (!(await this.commands.hold(tx, site, head.commandId, error.message, error.candidates))) return;
+      const connection = await this.connections.find(tx, site);
+      await this.messaging.outbox.enqueue(
+        tx,
+        clinicalAdminAlert(this.messaging.registry, site, locale, 'emr-patient-unmatched', {
+          emr: connection ? EMR_TYPE_NAMES[connection.emrType] : 'EMR',
+          kind: head.kind,
+          commandId: head.commandId,
+          reason: error.message,
+        }),
+      );
+    });
+  }
+
+  /** A site admin picked the chart of a held command (an EMR chart id). */
+  release(siteNumber: string, commandId: string, patientId: string): Promise<boolean> {
+    return this.messaging.transaction(async (tx) => {
+      const released = await this.commands.release(tx, siteNumber, commandId, patientId);
+      if (released) this.wakeRequested = true;
+      return released;
+    });
+  }
+
+  heldCommands(siteNumber: string): Promise<Record<string, unknown>[]> {
+    return this.commands.heldCommands(this.dataSource.manager, siteNumber);
   }
 
   replay(siteNumber: string, commandId: string): Promise<boolean> {

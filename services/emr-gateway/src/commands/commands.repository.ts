@@ -15,6 +15,10 @@ export interface QueuedCommand {
   attempts: number;
   firstFailedAt: Date | null;
   receivedAt: Date;
+  occurredAt: Date;
+  /** The EMR chart a site admin picked for a held command. */
+  chosenPatientId: string | null;
+  sourceRef: string | null;
 }
 
 export interface NewCommand {
@@ -24,13 +28,18 @@ export interface NewCommand {
   kind: string;
   sealed: SealedContent | null;
   sitting: { id: string; index: number; total: number } | null;
+  sourceRef?: string | null;
 }
+
+/** Patient key of a command made from an inbound message not yet read (its patient is unknown). */
+export const UNRESOLVED = 'unresolved:';
 
 export interface QueueStats {
   siteNumber: string;
   pending: number;
   oldestPendingSeconds: number;
   dead: number;
+  held: number;
 }
 
 function toCommand(r: Record<string, unknown>): QueuedCommand {
@@ -46,6 +55,9 @@ function toCommand(r: Record<string, unknown>): QueuedCommand {
     attempts: Number(r['attempts']),
     firstFailedAt: (r['first_failed_at'] as Date | null) ?? null,
     receivedAt: r['received_at'] as Date,
+    occurredAt: r['occurred_at'] as Date,
+    chosenPatientId: (r['chosen_patient_id'] as string | null) ?? null,
+    sourceRef: (r['source_ref'] as string | null) ?? null,
   };
 }
 
@@ -67,8 +79,8 @@ export class CommandsRepository {
   /** Enqueues a command once (a redelivered envelope or a re-sent command id is a no-op). */
   async enqueue(db: Db, siteNumber: string, command: NewCommand): Promise<void> {
     await db.query(
-      `INSERT INTO ${this.t} (command_id, site_number, patient_key, occurred_at, kind, sealed, sitting_id, sitting_index, sitting_total)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (command_id) DO NOTHING`,
+      `INSERT INTO ${this.t} (command_id, site_number, patient_key, occurred_at, kind, sealed, sitting_id, sitting_index, sitting_total, source_ref)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (command_id) DO NOTHING`,
       [
         command.commandId,
         siteNumber,
@@ -79,6 +91,7 @@ export class CommandsRepository {
         command.sitting?.id ?? null,
         command.sitting?.index ?? null,
         command.sitting?.total ?? null,
+        command.sourceRef ?? null,
       ],
     );
   }
@@ -86,6 +99,8 @@ export class CommandsRepository {
   /**
    * The first pending command of each (site, patient) that is due, for sites whose connection is
    * up: per-patient order is (occurred_at, seq); a held or waiting head blocks only its patient.
+   * A message not yet read (its patient unknown) is its own head and holds back the site's later
+   * commands until it is read, so per-patient order survives a slow or failing read.
    */
   async dueHeadsAcrossSites(db: Db, limit: number): Promise<QueuedCommand[]> {
     const result: Record<string, unknown>[] = await db.query(
@@ -93,8 +108,11 @@ export class CommandsRepository {
        JOIN "${this.schema}".emr_connections k ON k.site_number = c.site_number AND k.status = 'connected'
        WHERE c.status = 'pending' AND c.next_attempt_at <= now()
          AND NOT EXISTS (
-           SELECT 1 FROM ${this.t} p WHERE p.status = 'pending' AND p.site_number = c.site_number
+           SELECT 1 FROM ${this.t} p WHERE p.status IN ('pending', 'held') AND p.site_number = c.site_number
              AND p.patient_key = c.patient_key AND (p.occurred_at, p.seq) < (c.occurred_at, c.seq))
+         AND (c.patient_key LIKE '${UNRESOLVED}%' OR NOT EXISTS (
+           SELECT 1 FROM ${this.t} u WHERE u.status = 'pending' AND u.site_number = c.site_number
+             AND u.patient_key LIKE '${UNRESOLVED}%' AND (u.occurred_at, u.seq) < (c.occurred_at, c.seq)))
        ORDER BY c.occurred_at, c.seq LIMIT $1`,
       [limit],
     );
@@ -113,6 +131,70 @@ export class CommandsRepository {
       [siteNumber, patientKey, sittingId],
     );
     return result.map(toCommand);
+  }
+
+  /** A read message becomes the command(s) it makes: the first replaces the unresolved row. */
+  async resolve(
+    db: Db,
+    siteNumber: string,
+    commandId: string,
+    patientKey: string,
+    kind: string,
+    sealed: SealedContent,
+  ): Promise<void> {
+    await db.query(
+      `UPDATE ${this.t} SET patient_key = $3, kind = $4, sealed = $5, next_attempt_at = now(), attempts = 0,
+         first_failed_at = NULL, last_error = NULL
+       WHERE site_number = $1 AND command_id = $2 AND status = 'pending'`,
+      [siteNumber, commandId, patientKey, kind, JSON.stringify(sealed)],
+    );
+  }
+
+  /** Holds a command until an admin picks the chart; true when it was not held before (alert once). */
+  async hold(
+    db: Db,
+    siteNumber: string,
+    commandId: string,
+    reason: string,
+    candidates: string[],
+  ): Promise<boolean> {
+    const result: unknown[] = await db.query(
+      `UPDATE ${this.t} SET status = 'held', hold_reason = $3, hold_candidates = $4, last_error = $3
+       WHERE site_number = $1 AND command_id = $2 AND status = 'pending' RETURNING command_id`,
+      [siteNumber, commandId, reason, JSON.stringify(candidates)],
+    );
+    return rows(result).length > 0;
+  }
+
+  /**
+   * A site admin picked the chart of a held command: pending again, due now, written there; the
+   * other commands made from the same inbound message (e.g. its tickler) go to the same chart.
+   */
+  async release(db: Db, siteNumber: string, commandId: string, patientId: string): Promise<boolean> {
+    const result: unknown[] = await db.query(
+      `UPDATE ${this.t} SET status = 'pending', chosen_patient_id = $3, next_attempt_at = now(), attempts = 0,
+         first_failed_at = NULL WHERE site_number = $1 AND command_id = $2 AND status = 'held' RETURNING source_ref`,
+      [siteNumber, commandId, patientId],
+    );
+    const released = rows(result) as { source_ref: string | null }[];
+    const source = released[0]?.source_ref;
+    if (source) {
+      await db.query(
+        `UPDATE ${this.t} SET chosen_patient_id = $3, status = 'pending', next_attempt_at = now()
+         WHERE site_number = $1 AND source_ref = $2 AND status IN ('pending', 'held') AND command_id <> $4`,
+        [siteNumber, source, patientId, commandId],
+      );
+    }
+    return released.length > 0;
+  }
+
+  async heldCommands(db: Db, siteNumber: string, limit = 100): Promise<Record<string, unknown>[]> {
+    return db.query(
+      `SELECT command_id AS "commandId", kind, hold_reason AS "reason", hold_candidates AS "candidatePatientIds",
+         source_ref AS "source", received_at AS "receivedAt"
+       FROM ${this.t} WHERE site_number = $1 AND status = 'held' ORDER BY seq LIMIT $2`,
+      [siteNumber, limit],
+    );
   }
 
   async markDone(
@@ -190,7 +272,7 @@ export class CommandsRepository {
 
   async stats(db: Db, siteNumber: string): Promise<QueueStats> {
     const all = await this.statsQuery(db, siteNumber);
-    return all[0] ?? { siteNumber, pending: 0, oldestPendingSeconds: 0, dead: 0 };
+    return all[0] ?? { siteNumber, pending: 0, oldestPendingSeconds: 0, dead: 0, held: 0 };
   }
 
   statsAcrossSites(db: Db): Promise<QueueStats[]> {
@@ -202,8 +284,9 @@ export class CommandsRepository {
       `SELECT site_number,
          count(*) FILTER (WHERE status = 'pending') AS pending,
          COALESCE(EXTRACT(EPOCH FROM now() - min(received_at) FILTER (WHERE status = 'pending')), 0) AS oldest,
-         count(*) FILTER (WHERE status = 'dead') AS dead
-       FROM ${this.t} WHERE ($1::text IS NULL OR site_number = $1) AND status IN ('pending', 'dead')
+         count(*) FILTER (WHERE status = 'dead') AS dead,
+         count(*) FILTER (WHERE status = 'held') AS held
+       FROM ${this.t} WHERE ($1::text IS NULL OR site_number = $1) AND status IN ('pending', 'dead', 'held')
        GROUP BY site_number`,
       [siteNumber],
     );
@@ -212,13 +295,15 @@ export class CommandsRepository {
       pending: Number(r['pending']),
       oldestPendingSeconds: Math.round(Number(r['oldest'])),
       dead: Number(r['dead']),
+      held: Number(r['held']),
     }));
   }
 
   /** Tests and the status API: what happened to one command. */
   async state(db: Db, siteNumber: string, commandId: string): Promise<Record<string, unknown> | null> {
     const result: Record<string, unknown>[] = await db.query(
-      `SELECT status, attempts, last_error AS "lastError", emr_record_id AS "emrRecordId", combined_into AS "combinedInto"
+      `SELECT status, kind, attempts, last_error AS "lastError", emr_record_id AS "emrRecordId", combined_into AS "combinedInto",
+         hold_reason AS "holdReason", source_ref AS "source"
        FROM ${this.t} WHERE site_number = $1 AND command_id = $2`,
       [siteNumber, commandId],
     );

@@ -38,7 +38,10 @@ export function decideFailure(
         return { action: 'dead-letter', reason };
     }
   }
-  if (error instanceof Error && (error.name === 'PhiCipherError' || error.name === 'ZodError')) {
+  if (
+    error instanceof Error &&
+    (error.name === 'PhiCipherError' || error.name === 'ZodError' || error.name === 'UnchartableError')
+  ) {
     return { action: 'dead-letter', reason: `${error.name}: content cannot be opened or is malformed` };
   }
   if (failingForMs >= horizonMs)

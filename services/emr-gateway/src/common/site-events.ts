@@ -7,7 +7,8 @@ export type AlertTemplate =
   | 'emr-delivery-failing'
   | 'emr-delivery-failing-reminder'
   | 'emr-command-dead-lettered'
-  | 'emr-provider-permission-missing';
+  | 'emr-provider-permission-missing'
+  | 'emr-patient-unmatched';
 
 /**
  * A `notification.requested` to the site's clinical administrator (the notifier resolves

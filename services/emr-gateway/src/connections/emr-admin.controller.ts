@@ -167,6 +167,48 @@ export class EmrAdminController {
     return { deadLetters: await this.queue.deadLetters(site(siteParam)) };
   }
 
+  /** Commands waiting for an admin to pick the patient's chart (no chart, or several, matched). */
+  @Get('commands/held')
+  async held(@Param('site') siteParam: string): Promise<unknown> {
+    return { held: await this.queue.heldCommands(site(siteParam)) };
+  }
+
+  /** Releases a held command into the chart the admin picked (an EMR chart id); audited. */
+  @Post('commands/:commandId/release')
+  @HttpCode(202)
+  async release(
+    @Param('site') siteParam: string,
+    @Param('commandId') commandId: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<unknown> {
+    const s = site(siteParam);
+    if (!z.uuid().safeParse(commandId).success)
+      throw new BadRequestException({ code: 'invalid-command-id', message: 'commandId: a UUID' });
+    const parsed = z
+      .object({ patientId: z.string().trim().min(1).max(64) })
+      .strict()
+      .safeParse(body);
+    if (!parsed.success)
+      throw new BadRequestException({
+        code: 'invalid-patient-id',
+        message: "patientId: the EMR's id of the patient's chart",
+      });
+    if (!(await this.queue.release(s, commandId, parsed.data.patientId))) {
+      throw new NotFoundException({
+        code: 'not-held',
+        message: `command ${commandId} is not waiting for a patient at this site`,
+      });
+    }
+    await this.messaging.transaction((tx) =>
+      this.messaging.outbox.enqueue(
+        tx,
+        auditEntry(this.messaging.registry, s, actorOf(principal), 'emr.command.release', 'allowed'),
+      ),
+    );
+    return { released: commandId };
+  }
+
   @Get('commands/:commandId')
   async command(@Param('site') siteParam: string, @Param('commandId') commandId: string): Promise<unknown> {
     if (!z.uuid().safeParse(commandId).success)

@@ -227,6 +227,7 @@ export class EmrConnections {
         oldestPendingAgeSeconds: queue.oldestPendingSeconds,
         deadLettered: queue.dead,
         held: connection.status === 'deauthorized' && queue.pending > 0,
+        waitingForPatient: queue.held,
       },
       settingsVersion: settings?.version ?? 0,
     };

@@ -122,4 +122,24 @@ export const EMR_TEMPLATES: Record<string, (locale: Locale, p: Params) => Render
       },
     );
   },
+  'emr-patient-unmatched': (locale, params) => {
+    const p = need('emr-patient-unmatched', params, 'siteNumber', 'emr', 'kind', 'commandId', 'reason');
+    return alert(
+      locale,
+      {
+        en: `A document waits for you to pick the patient in ${p.emr} (site ${p.siteNumber})`,
+        fr: `Un document attend que vous choisissiez le patient dans ${p.emr} (site ${p.siteNumber})`,
+      },
+      {
+        en: [
+          `Cloud Connect did not write a delivery to ${p.emr} for site ${p.siteNumber} (${p.kind}, id ${p.commandId}): ${p.reason}.`,
+          `Nothing was written to any chart. Pick the patient's chart to release it (cloud-connect emr release --site ${p.siteNumber} --command ${p.commandId} --patient <EMR patient id>).`,
+        ],
+        fr: [
+          `Cloud Connect n'a pas écrit une livraison vers ${p.emr} pour le site ${p.siteNumber} (${p.kind}, id ${p.commandId}) : ${p.reason}.`,
+          `Rien n'a été écrit dans aucun dossier. Choisissez le dossier du patient pour la libérer (cloud-connect emr release --site ${p.siteNumber} --command ${p.commandId} --patient <id du patient dans le DME>).`,
+        ],
+      },
+    );
+  },
 };

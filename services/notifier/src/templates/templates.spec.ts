@@ -51,6 +51,7 @@ describe('EMR gateway alert templates', () => {
       { kind: 'save-progress-note', commandId: 'c-1', reason: 'retry horizon passed' },
     ],
     ['emr-provider-permission-missing', { provider: 'Dr. Lee', permission: 'View schedule' }],
+    ['emr-patient-unmatched', { kind: 'attach-pdf', commandId: 'c-2', reason: 'no chart matches' }],
   ])('renders %s in English and French, naming the site and the EMR', (template, extra) => {
     for (const locale of ['en', 'fr'] as const) {
       const { subject, text } = render(template, locale, { ...base, ...extra });

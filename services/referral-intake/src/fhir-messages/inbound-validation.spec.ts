@@ -2,7 +2,7 @@ import {
   FIXTURES,
   addServiceRequestWithAttachment,
   addServiceRequestWithQuirks,
-} from '../fixtures/ereferral-bundles';
+} from '@cloud-connect/testing';
 import { validateInbound } from './inbound-validation';
 
 const limits = { maxDepth: 40, maxArrayLength: 5000 };

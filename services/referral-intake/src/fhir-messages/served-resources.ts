@@ -7,7 +7,7 @@
 export interface ServedResource {
   type: string;
   /** REST interactions on /fhir/{type}. */
-  interactions: readonly ('read' | 'search-type')[];
+  interactions: readonly ('read' | 'search-type' | 'create')[];
   /** Read through another resource's search (e.g. `ServiceRequest:subject`). */
   includedBy?: string;
   /** Written by status-back messages to $process-message, with these SMART v2 letters. */
@@ -41,6 +41,11 @@ export const SERVED_RESOURCES: readonly ServedResource[] = [
   { type: 'Practitioner', interactions: [], includedBy: 'ServiceRequest:requester' },
   { type: 'Task', interactions: [], statusBack: ['u'] },
   { type: 'Appointment', interactions: [], statusBack: ['c', 'u'] },
+  {
+    type: 'QuestionnaireResponse',
+    interactions: ['create'],
+    documentation: 'a completed form from the forms platform (POST, scope system/QuestionnaireResponse.c)',
+  },
 ];
 
 /** Resource types a client may hold scopes on (and `*`). */
@@ -49,9 +54,10 @@ export const SCOPE_RESOURCES: readonly string[] = ['*', ...SERVED_RESOURCES.map(
 /** The SMART scopes a client can use here, v1 and v2 syntax, for the SMART configuration. */
 export function supportedScopes(): string[] {
   return SERVED_RESOURCES.flatMap((r) => [
-    ...(r.interactions.length > 0 || r.includedBy
+    ...(r.interactions.includes('read') || r.includedBy
       ? [`system/${r.type}.read`, `system/${r.type}.${r.interactions.includes('search-type') ? 'rs' : 'r'}`]
       : []),
+    ...(r.interactions.includes('create') ? [`system/${r.type}.write`, `system/${r.type}.c`] : []),
     ...(r.statusBack
       ? [`system/${r.type}.write`, ...r.statusBack.map((letter) => `system/${r.type}.${letter}`)]
       : []),

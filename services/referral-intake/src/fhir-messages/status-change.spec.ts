@@ -4,7 +4,7 @@ import {
   notifyUpdateStatus,
   serviceRequestIdOf,
   statusUpdateFor,
-} from '../fixtures/ereferral-bundles';
+} from '@cloud-connect/testing';
 import { validateInbound } from './inbound-validation';
 import { statusChangeOf } from './status-change';
 

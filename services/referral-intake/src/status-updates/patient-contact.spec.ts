@@ -1,4 +1,4 @@
-import { addServiceRequestWithQuirks, appointmentFor } from '../fixtures/ereferral-bundles';
+import { addServiceRequestWithQuirks, appointmentFor } from '@cloud-connect/testing';
 import { patientContactOf } from './patient-contact';
 
 describe('the patient an appointment message is about', () => {

@@ -148,7 +148,7 @@ export class PhiController {
   /** Opens wrapped data keys of the site (results in order); audited once per call. */
   @Post('data-keys/unwrap')
   @HttpCode(200)
-  @AllowServices('referral-intake', 'emr-gateway')
+  @AllowServices('referral-intake', 'emr-gateway', 'notifier')
   async unwrapDataKeys(
     @Param('site') site: string,
     @Body() body: unknown,

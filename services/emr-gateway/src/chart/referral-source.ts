@@ -1,0 +1,51 @@
+import type { PhiCipher as EnvelopeCipher, ServiceTokenSource } from '@cloud-connect/phi-client';
+import { UnchartableError } from './chart-document';
+
+/** Intake (or the vault service) cannot answer now: the queue retries without alerting the clinic. */
+export class SourceUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SourceUnavailableError';
+  }
+}
+
+/**
+ * Reads an inbound message that `referral-intake` holds: its stored envelope over HTTP with an
+ * `emr-gateway` service token (`GET /internal/sites/:site/{referrals|forms}/:id/sealed`), opened
+ * through the vault service (the envelope is bound to the site and the record id). Plaintext only in
+ * memory; nothing of it is logged.
+ */
+export class ReferralSource {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly tokens: ServiceTokenSource,
+    private readonly cipher: EnvelopeCipher,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** What intake holds under `referral/<id>` or `form/<id>` (a sourceRef), opened. */
+  async read(site: string, sourceRef: string): Promise<Record<string, unknown>> {
+    const [kind, id] = sourceRef.split('/');
+    if ((kind !== 'referral' && kind !== 'form') || !id)
+      throw new UnchartableError(`unknown source ${kind ?? ''}`);
+    let response: Response;
+    try {
+      response = await fetch(
+        `${this.baseUrl.replace(/\/$/, '')}/internal/sites/${site}/${kind}s/${id}/sealed`,
+        {
+          headers: { authorization: `Bearer ${await this.tokens.tokenFor('referral-intake')}` },
+          signal: AbortSignal.timeout(this.timeoutMs),
+        },
+      );
+    } catch (error) {
+      throw new SourceUnavailableError(`referral-intake unreachable (${(error as Error).name})`);
+    }
+    if (response.status === 404) {
+      throw new UnchartableError(`referral-intake holds no ${kind} ${id} for this site`);
+    }
+    if (!response.ok) throw new SourceUnavailableError(`referral-intake answered ${response.status}`);
+    const body = (await response.json()) as { recordId: string; ciphertext: string };
+    const plaintext = await this.cipher.decrypt(site, body.recordId, Buffer.from(body.ciphertext, 'base64'));
+    return JSON.parse(plaintext.toString('utf8')) as Record<string, unknown>;
+  }
+}

@@ -1,0 +1,95 @@
+import { AllowServices, AuthGuard } from '@cloud-connect/auth';
+import { assertIdentifier } from '@cloud-connect/db';
+import { SERVICE_CONFIG } from '@cloud-connect/service-kit';
+import { Controller, Get, HttpException, Inject, Module, Param, UseGuards } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { IntakeConfig } from '../config';
+import { CompletedFormsRepository } from '../forms/completed-forms.repository';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SITE = /^[1-9][0-9]{0,9}$/;
+
+/** The only SQL of this module: one stored message's sealed bundle, by site and id. */
+export class SealedBundlesRepository {
+  private readonly table: string;
+
+  constructor(schema: string) {
+    this.table = `"${assertIdentifier(schema)}".referrals`;
+  }
+
+  async find(db: Pick<DataSource, 'query'>, siteNumber: string, id: string): Promise<Buffer | null> {
+    const rows: { bundle_ciphertext: Buffer }[] = await db.query(
+      `SELECT bundle_ciphertext FROM ${this.table} WHERE site_number = $1 AND id = $2`,
+      [siteNumber, id],
+    );
+    return rows[0]?.bundle_ciphertext ?? null;
+  }
+}
+
+/**
+ * What `emr-gateway` fetches after `referral.received` to put a referral into the chart: the
+ * stored bundle as it is at rest, i.e. the vault service's envelope under the site's SEK, bound to
+ * (site, referral id). Intake never decrypts for this; the gateway opens it through the vault
+ * service. Service token of `emr-gateway` only (docs/emr.md, "Into the chart").
+ */
+@Controller('internal/sites/:site/referrals')
+@UseGuards(AuthGuard)
+export class ReferralContentController {
+  private readonly bundles: SealedBundlesRepository;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(SERVICE_CONFIG) config: IntakeConfig,
+  ) {
+    this.bundles = new SealedBundlesRepository(config.DATABASE_SCHEMA);
+  }
+
+  @Get(':id/sealed')
+  @AllowServices('emr-gateway')
+  async sealed(
+    @Param('site') site: string,
+    @Param('id') id: string,
+  ): Promise<{ recordId: string; ciphertext: string }> {
+    if (!SITE.test(site) || !UUID.test(id)) {
+      throw new HttpException({ statusCode: 400, error: 'invalid_request', message: 'bad site or id' }, 400);
+    }
+    const ciphertext = await this.bundles.find(this.dataSource, site, id);
+    if (!ciphertext) {
+      throw new HttpException({ statusCode: 404, error: 'not_found', message: 'no such referral' }, 404);
+    }
+    return { recordId: id, ciphertext: ciphertext.toString('base64') };
+  }
+}
+
+/** The same for a completed form (record id `form/<id>`). */
+@Controller('internal/sites/:site/forms')
+@UseGuards(AuthGuard)
+export class FormContentController {
+  private readonly forms: CompletedFormsRepository;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(SERVICE_CONFIG) config: IntakeConfig,
+  ) {
+    this.forms = new CompletedFormsRepository(config.DATABASE_SCHEMA);
+  }
+
+  @Get(':id/sealed')
+  @AllowServices('emr-gateway')
+  async sealed(
+    @Param('site') site: string,
+    @Param('id') id: string,
+  ): Promise<{ recordId: string; ciphertext: string }> {
+    if (!SITE.test(site) || !UUID.test(id)) {
+      throw new HttpException({ statusCode: 400, error: 'invalid_request', message: 'bad site or id' }, 400);
+    }
+    const ciphertext = await this.forms.ciphertext(this.dataSource, site, id);
+    if (!ciphertext) {
+      throw new HttpException({ statusCode: 404, error: 'not_found', message: 'no such form' }, 404);
+    }
+    return { recordId: `form/${id}`, ciphertext: ciphertext.toString('base64') };
+  }
+}
+
+@Module({ controllers: [ReferralContentController, FormContentController] })
+export class ChartContentModule {}
