@@ -50,10 +50,20 @@ set -e
 step "deployment artefacts (helm lint, render, Kubernetes schema check)"
 if [ -x deploy/validate.sh ] || [ -f deploy/validate.sh ]; then bash deploy/validate.sh; fi
 
+# Each writes its counts to tmp/<name>-test.json (jest's fields), totalled below.
+rm -f tmp/cluster-test.json tmp/images-test.json
+set +e
+step "cluster test (the chart on a real Kubernetes API server)"
+bash deploy/cluster/test.sh --json tmp/cluster-test.json
+deploy_status=$?
+step "images (built with podman, run with runc against the local stack)"
+bash deploy/images/test.sh --json tmp/images-test.json || deploy_status=1
+set -e
+
 node -e '
 const fs = require("fs");
 let passed = 0, failed = 0, skipped = 0;
-for (const f of ["tmp/jest-unit.json", "tmp/jest-integration.json"]) {
+for (const f of ["tmp/jest-unit.json", "tmp/jest-integration.json", "tmp/cluster-test.json", "tmp/images-test.json"]) {
   if (!fs.existsSync(f)) { failed += 1; continue; }
   const r = JSON.parse(fs.readFileSync(f, "utf8"));
   passed += r.numPassedTests; failed += r.numFailedTests + (r.numRuntimeErrorTestSuites || 0); skipped += r.numPendingTests + r.numTodoTests;
@@ -61,4 +71,5 @@ for (const f of ["tmp/jest-unit.json", "tmp/jest-integration.json"]) {
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 '
 step "done"
-exit "$integration_status"
+[ "$integration_status" -ne 0 ] && exit "$integration_status"
+exit "$deploy_status"

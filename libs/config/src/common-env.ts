@@ -51,6 +51,10 @@ export const baseServiceEnv = z.object({
   /** The vault service's JWKS for admin access tokens (every service but vault). */
   ADMIN_JWKS_URL: env.url(['http', 'https']).optional(),
   SHUTDOWN_GRACE_MS: env.positiveInt(15000),
+  /** Replicas of the Kafka topics a service creates at start-up (3-broker clusters: 3). */
+  KAFKA_TOPIC_REPLICATION_FACTOR: env.positiveInt(1),
+  /** min.insync.replicas of those topics; the broker's default when unset. */
+  KAFKA_TOPIC_MIN_INSYNC_REPLICAS: z.coerce.number().int().positive().optional(),
 });
 
 export const vaultClientEnv = z.object({

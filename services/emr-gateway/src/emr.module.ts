@@ -152,6 +152,7 @@ class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplic
         EmrSettingsService,
         SiteReplica,
         LOGGER,
+        METRICS_REGISTRY,
       ],
       useFactory: (
         dataSource: DataSource,
@@ -162,6 +163,7 @@ class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplic
         settings: EmrSettingsService,
         sites: SiteReplica,
         logger: Logger,
+        metrics: Registry,
       ) =>
         new EmrSync(
           dataSource,
@@ -173,6 +175,7 @@ class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplic
           async (site) => (await sites.find(site))?.timezone ?? 'America/Toronto',
           config.EMR_SYNC_RECENT_INTERVAL_MS,
           logger,
+          metrics,
         ),
     },
     {

@@ -2,6 +2,7 @@ import { Events, Topics } from '@cloud-connect/contracts';
 import type { Envelope } from '@cloud-connect/kafka';
 import type { Logger } from '@cloud-connect/observability';
 import type { MessagingService } from '@cloud-connect/service-kit';
+import { Counter, type Registry } from 'prom-client';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ACCURO_PERMISSION_HINT, EmrError } from '../adapters/emr-adapter';
 import { ConnectionsRepository } from '../connections/connections.repository';
@@ -40,6 +41,7 @@ export function addDays(date: string, days: number): string {
 export class EmrSync {
   private readonly status: SyncStatusRepository;
   private readonly connections: ConnectionsRepository;
+  private readonly runs: Counter<'site' | 'outcome'> | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -51,9 +53,19 @@ export class EmrSync {
     private readonly timeZoneOf: (siteNumber: string) => Promise<string>,
     private readonly recentIntervalMs: number,
     private readonly logger: Logger,
+    metrics?: Registry,
   ) {
     this.status = new SyncStatusRepository(schema);
     this.connections = new ConnectionsRepository(schema);
+    // Alerting (the chart's CloudConnectSyncFailing) counts failed runs per site.
+    this.runs = metrics
+      ? new Counter({
+          name: 'emr_sync_runs_total',
+          help: 'EMR sync runs, per site and outcome (succeeded, failed)',
+          labelNames: ['site', 'outcome'],
+          registers: [metrics],
+        })
+      : undefined;
   }
 
   registerConsumer(): void {
@@ -94,6 +106,7 @@ export class EmrSync {
         this.logger.error({ siteNumber, error: (error as Error).message }, 'sync failed');
       return { ok: false, appointments: 0, providers: 0, problems: [], error: message };
     });
+    this.runs?.inc({ site: siteNumber, outcome: outcome.ok ? 'succeeded' : 'failed' });
     const problemText = outcome.problems
       .map((p) => `${p.providerName}: grant ${p.missingPermissions.join(', ')} ${ACCURO_PERMISSION_HINT}`)
       .join('; ');
