@@ -224,13 +224,22 @@ log_level_is() {
   return $status
 }
 
+# Every Deployment of $2 (name hash lines) now runs another pod template; the old ReplicaSets
+# may take a few seconds to report 0 replicas, so this looks again for up to 60 s.
 all_rolled() {
-  local before="$1" after="$2" d
-  echo "before:"; cat "$before"; echo "after:"; cat "$after"
-  [ -s "$before" ] || return 1
-  while read -r d _; do
-    if grep -qxF "$(grep "^$d " "$before")" "$after"; then echo "$d did not roll"; return 1; fi
-  done <"$before"
+  local ns="$1" before="$2" d i same
+  [ -s "$before" ] || { echo "no ReplicaSets recorded before the upgrade"; return 1; }
+  for i in $(seq 1 30); do
+    template_hashes "$ns" >"$before.after"
+    same=""
+    while read -r d _; do
+      grep -qxF "$(grep "^$d " "$before")" "$before.after" && same="$same $d"
+    done <"$before"
+    [ -z "$same" ] && break
+    sleep 2
+  done
+  echo "before:"; cat "$before"; echo "after:"; cat "$before.after"
+  [ -z "$same" ] || { echo "did not roll:$same"; return 1; }
 }
 
 rolled_back() { log_level_is "$1" "$2" && deployments_ready "$1"; }
@@ -264,8 +273,7 @@ for vf in "$chart"/ci/*-values.yaml; do
   if check "$label: helm upgrade (config.logLevel=$new_level) --wait" \
     "$HELM" upgrade "$release" "$chart" -n "$ns" -f "$vf" --set "config.logLevel=$new_level" --wait --wait-for-jobs --timeout 5m; then
     check "$label: upgrade: every Deployment rolled out, pods Ready" deployments_ready "$ns"
-    template_hashes "$ns" >"$work/$ns.after" 2>/dev/null
-    check "$label: upgrade: every Deployment has a new ReplicaSet" all_rolled "$work/$ns.before" "$work/$ns.after"
+    check "$label: upgrade: every Deployment has a new ReplicaSet" all_rolled "$ns" "$work/$ns.before"
     check "$label: upgrade: ConfigMaps say LOG_LEVEL=$new_level" log_level_is "$ns" "$new_level"
   fi
   if check "$label: helm rollback to revision 1 --wait" "$HELM" rollback "$release" 1 -n "$ns" --wait --timeout 5m; then

@@ -94,7 +94,7 @@ stack_env="${CC_STATE_DIR:-$CC_DEPLOY_CACHE/stack}/stack.env"
 set -a && source "$stack_env" && set +a
 
 mkdir -p "$cache"
-PODMAN=(podman --root "$cache/storage" --runroot "$work/podman-run" --storage-driver vfs
+PODMAN=(podman --root "$cache/storage" --runroot "$cache/runroot" --storage-driver vfs
   --cgroup-manager cgroupfs --events-backend none)
 
 cleanup() {
@@ -148,9 +148,18 @@ if ! check "base: $BASE_IMAGE (Debian bookworm via mmdebstrap + Node $NODE_VERSI
 fi
 
 # ---- build ---------------------------------------------------------------------------------
+# A machine whose HTTPS goes through a proxy with its own CA trusts it via NODE_EXTRA_CA_CERTS:
+# the build's RUN steps (npm install) get that trust through bind mounts, which are not part
+# of the image.
+build_trust=()
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
+  printf 'cafile=/run/build-trust/ca.crt\n' >"$work/npmrc"
+  build_trust=(-v "$NODE_EXTRA_CA_CERTS:/run/build-trust/ca.crt:ro" -v "$work/npmrc:/root/.npmrc:ro")
+fi
 build_image() {
   local svc="$1"
   timeout 1800 "${PODMAN[@]}" build --isolation chroot --network host --pull=never --layers \
+    "${build_trust[@]}" \
     --build-arg "NODE_IMAGE=$BASE_IMAGE" -f "$root/services/$svc/Dockerfile" \
     -t "localhost/cloud-connect/$svc:test" "$root" || return 1
   "${PODMAN[@]}" image inspect "localhost/cloud-connect/$svc:test" \
