@@ -255,6 +255,6 @@ fi
 
 echo
 echo "image sizes:"
-"${PODMAN[@]}" images --filter reference='localhost/cloud-connect*' --format '  {{.Repository}}:{{.Tag}} {{.Size}}'
+"${PODMAN[@]}" images --filter reference='localhost/cloud-connect*' --filter reference='localhost/cloud-connect/*' --format '  {{.Repository}}:{{.Tag}} {{.Size}}'
 summary
 [ "$failed" -eq 0 ]
