@@ -57,7 +57,12 @@ step "cluster test (the chart on a real Kubernetes API server)"
 bash deploy/cluster/test.sh --json tmp/cluster-test.json
 deploy_status=$?
 step "images (built with podman, run with runc against the local stack)"
-bash deploy/images/test.sh --json tmp/images-test.json || deploy_status=1
+if [ "${CC_IMAGE_TEST:-0}" = 1 ]; then
+  bash deploy/images/test.sh --json tmp/images-test.json || deploy_status=1
+else
+  echo "images: skipped (CC_IMAGE_TEST=1 runs deploy/images/test.sh: ~20 min and ~12 GB of layers cold)"
+  echo '{"numPassedTests":0,"numFailedTests":0,"numPendingTests":1,"numTodoTests":0}' >tmp/images-test.json
+fi
 set -e
 
 node -e '
