@@ -70,10 +70,17 @@ GO
       k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
   ) || { echo "cluster: building Kubernetes failed" >&2; return 1; }
 
-  # --- etcd (its server module has the etcd main package at its root) ---
-  GOBIN="$stage/etcd.d" go install -trimpath -ldflags "-s -w" "go.etcd.io/etcd/server/v3@$CC_ETCD_VERSION" ||
-    { echo "cluster: building etcd failed" >&2; return 1; }
-  mv "$stage/etcd.d/"* "$stage/etcd" && rmdir "$stage/etcd.d"
+  # --- etcd: its server module has the etcd main package at its root, and `replace` lines
+  # for its sibling modules, so `go install ...@version` refuses it; a wrapper module that
+  # requires it resolves those siblings to their published releases instead.
+  local emod="$CC_DEPLOY_CACHE/cluster-wrapper-etcd-$CC_ETCD_VERSION"
+  mkdir -p "$emod" || return 1
+  (
+    cd "$emod" &&
+      printf 'module cloud-connect.local/etcd-wrapper\n\ngo 1.24\n' >go.mod &&
+      GOFLAGS="$GOFLAGS -mod=mod" go get "go.etcd.io/etcd/server/v3@$CC_ETCD_VERSION" &&
+      GOFLAGS="$GOFLAGS -mod=mod" go build -trimpath -ldflags "-s -w" -o "$stage/etcd" go.etcd.io/etcd/server/v3
+  ) || { echo "cluster: building etcd failed" >&2; return 1; }
 
   # --- kwok ---
   GOBIN="$stage" go install -trimpath -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$CC_KWOK_VERSION" \
