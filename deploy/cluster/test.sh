@@ -171,7 +171,7 @@ all_accepted() {
   local ns="$1" want got
   "$HELM" get manifest "$release" -n "$ns" >"$work/$ns.manifest.yaml" || return 1
   want="$(grep -c '^kind: ' "$work/$ns.manifest.yaml")"
-  got="$(kc get -f "$work/$ns.manifest.yaml" -o name | tee /dev/stderr | wc -l)"
+  got="$(kc -n "$ns" get -f "$work/$ns.manifest.yaml" -o name | tee /dev/stderr | wc -l)"
   echo "objects in the manifest: $want, found: $got"
   [ "$want" -gt 0 ] && [ "$want" = "$got" ]
 }
@@ -216,7 +216,7 @@ template_hashes() {
 
 log_level_is() {
   local ns="$1" want="$2" cm level status=0
-  for cm in $(kc -n "$ns" get cm -l "app.kubernetes.io/instance=$release" -o name); do
+  for cm in $(kc -n "$ns" get cm -l "app.kubernetes.io/instance=$release" -o name | grep -- '-env$'); do
     level="$(kc -n "$ns" get "$cm" -o jsonpath='{.data.LOG_LEVEL}')"
     echo "$cm LOG_LEVEL=$level"
     [ "$level" = "$want" ] || status=1
@@ -244,11 +244,16 @@ all_rolled() {
 
 rolled_back() { log_level_is "$1" "$2" && deployments_ready "$1"; }
 
+# Pods take a moment to go after their ReplicaSets: look again for up to 60 s.
 nothing_left() {
-  local ns="$1" left
-  left="$(kc -n "$ns" get deploy,rs,pods,svc,cm,sa,networkpolicy,pdb,hpa,ingress,jobs,servicemonitors,prometheusrules \
-    -l "app.kubernetes.io/instance=$release" -o name)" || return 1
-  [ -z "$left" ] || { echo "left after uninstall:"; echo "$left"; return 1; }
+  local ns="$1" left i
+  for i in $(seq 1 30); do
+    left="$(kc -n "$ns" get deploy,rs,pods,svc,cm,sa,networkpolicy,pdb,hpa,ingress,jobs,servicemonitors,prometheusrules \
+      -l "app.kubernetes.io/instance=$release" -o name)" || return 1
+    [ -z "$left" ] && return 0
+    sleep 2
+  done
+  echo "left after uninstall:"; echo "$left"; return 1
 }
 
 first=true
