@@ -35,30 +35,6 @@ passed=0 failed=0
 results=()
 t_start=$(date +%s)
 
-# check NAME CMD...: runs CMD, output to a log; records pass/fail and the time taken.
-check() {
-  local name="$1"; shift
-  local log="$work/log.$(( passed + failed ))" t0 t1 rc
-  t0=$(date +%s.%N)
-  "$@" >"$log" 2>&1
-  rc=$?
-  t1=$(date +%s.%N)
-  local secs
-  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
-  if [ $rc -eq 0 ]; then
-    passed=$((passed + 1))
-    results+=("PASS  $(printf '%-72s' "$name") ${secs}s")
-    printf 'PASS  %s (%ss)\n' "$name" "$secs"
-    $verbose && sed 's/^/      /' "$log"
-  else
-    failed=$((failed + 1))
-    results+=("FAIL  $(printf '%-72s' "$name") ${secs}s")
-    printf 'FAIL  %s (%ss)\n' "$name" "$secs"
-    sed 's/^/      /' "$log" | tail -n 60
-  fi
-  return $rc
-}
-
 # ---- tools ---------------------------------------------------------------------------------
 tools_ok=true
 check "tools: helm $CC_HELM_VERSION (go install, cached)" cc_ensure_helm || tools_ok=false
@@ -120,7 +96,7 @@ if $tools_ok; then
     out="$work/render-$(basename "${vf:-default}" .yaml).yaml"
     render_and_validate() {
       "$HELM" template cc-test "$chart" --namespace cc-test "${args[@]}" >"$out" || return 1
-      "$K8S_VALIDATE" -q "$out"
+      "$K8S_VALIDATE" -q -crd-group monitoring.coreos.com "$out"
     }
     check "render: helm template + k8s-validate ($label)" render_and_validate
   done

@@ -6,9 +6,11 @@
 #     go-bin/k8s-validate-<source hash>
 #     gopath/ (GOPATH, GOMODCACHE=gopath/pkg/mod), go-build/ (GOCACHE)
 # Nothing is fetched when the cache is warm.
+# Also: check NAME CMD..., the pass/fail bookkeeping of deploy/validate.sh and deploy/cluster/test.sh
+# (they set work, verbose, passed, failed and results before calling it).
 
 CC_HELM_VERSION="${CC_HELM_VERSION:-v3.22.0}"
-CC_DEPLOY_CACHE="${CC_DEPLOY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cloud-connect}"
+CC_DEPLOY_CACHE="${CC_DEPLOY_CACHE:-${CC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cloud-connect}}"
 CC_REPO_ROOT="${CC_REPO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 
 cc_go_env() {
@@ -73,7 +75,7 @@ cc_render_k8s() {
   local out="$1" tmp f base
   tmp="$(mktemp -d)"
   "$HELM" template cloud-connect "$CC_REPO_ROOT/deploy/helm/cloud-connect" \
-    --namespace cloud-connect \
+    --namespace cloud-connect --skip-tests \
     -f "$CC_REPO_ROOT/deploy/k8s/values.yaml" \
     --output-dir "$tmp" >/dev/null || { rm -rf "$tmp"; return 1; }
   mkdir -p "$out/manifests"
@@ -93,4 +95,28 @@ cc_render_k8s() {
     echo "resources:"
     for f in "$out"/manifests/*.yaml; do echo "  - manifests/$(basename "$f")"; done
   } > "$out/kustomization.yaml"
+}
+
+# check NAME CMD...: runs CMD, output to a log; records pass/fail and the time taken.
+check() {
+  local name="$1"; shift
+  local log="$work/log.$(( passed + failed ))" t0 t1 rc
+  t0=$(date +%s.%N)
+  "$@" >"$log" 2>&1
+  rc=$?
+  t1=$(date +%s.%N)
+  local secs
+  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
+  if [ $rc -eq 0 ]; then
+    passed=$((passed + 1))
+    results+=("PASS  $(printf '%-72s' "$name") ${secs}s")
+    printf 'PASS  %s (%ss)\n' "$name" "$secs"
+    $verbose && sed 's/^/      /' "$log"
+  else
+    failed=$((failed + 1))
+    results+=("FAIL  $(printf '%-72s' "$name") ${secs}s")
+    printf 'FAIL  %s (%ss)\n' "$name" "$secs"
+    sed 's/^/      /' "$log" | tail -n 60
+  fi
+  return $rc
 }

@@ -38,6 +38,7 @@ defs["envMap"] = {"type": "object", "description": "Environment variables NAME: 
                   "additionalProperties": {"type": ["string", "number", "boolean"]}}
 defs["k8sObject"] = {"type": "object", "description": "Passed through to Kubernetes as is."}
 defs["k8sList"] = {"type": "array", "items": {"type": "object"}, "description": "Passed through to Kubernetes as is."}
+defs["digest"] = {"type": "string", "pattern": "^(sha256:[a-f0-9]{64})?$"}
 defs["quantity"] = {"type": ["string", "number"], "pattern": "^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|e[0-9]+)?$"}
 rl = obj(O([("cpu", ref("quantity")), ("memory", ref("quantity")), ("ephemeral-storage", ref("quantity"))]))
 defs["resources"] = obj(O(requests=rl, limits=rl), ["requests", "limits"])
@@ -76,7 +77,8 @@ base["port"] = {"type": "integer", "minimum": 1024, "maximum": 65535, "descripti
 base["databaseSchema"] = {"type": "string", "pattern": "^[a-z_][a-z0-9_]*$", "description": "DATABASE_SCHEMA."}
 base["databaseUrlSecret"] = dict(ref("secretRef"), description="Overrides externals.databaseUrlSecret for this service.")
 base["kafkaClientId"] = {"type": "string", "minLength": 1, "description": "KAFKA_CLIENT_ID; defaults to the service name."}
-base["image"] = obj(O(repository={"type": "string", "minLength": 1}, tag={"type": "string", "minLength": 1}))
+base["image"] = obj(O(repository={"type": "string", "minLength": 1}, tag={"type": "string", "minLength": 1},
+                      digest=dict(ref("digest"), description="This service's image digest; wins over image.digest.")))
 base["replicas"] = {"type": "integer", "minimum": 0}
 base["resources"] = ref("resources")
 base["autoscaling"] = ref("autoscaling")
@@ -98,6 +100,8 @@ base["tolerations"] = ref("k8sList")
 base["affinity"] = ref("k8sObject")
 base["topologySpreadConstraints"] = ref("k8sList")
 base["priorityClassName"] = string
+base["extraVolumes"] = dict(ref("k8sList"), description="Volumes added to this service's pods (after the global ones).")
+base["extraVolumeMounts"] = dict(ref("k8sList"), description="VolumeMounts added to this service's container.")
 base["terminationGracePeriodSeconds"] = {"type": "integer", "minimum": 0}
 # Each service is a closed object (additionalProperties: false) listing the shared properties
 # (definitions "service.<key>") plus its own, so a typo is reported at the service's path.
@@ -135,7 +139,7 @@ top["nameOverride"] = {"type": "string", "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-
 top["fullnameOverride"] = {"type": "string", "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", "maxLength": 40}
 top["commonLabels"] = ref("stringMap")
 top["image"] = obj(O(registry={"type": "string", "pattern": "^[^/]*$"}, repositoryPrefix=string, tag=string,
-                     digest={"type": "string", "pattern": "^(sha256:[a-f0-9]{64})?$"},
+                     digest=ref("digest"),
                      pullPolicy={"enum": ["Always", "IfNotPresent", "Never"]}), ["repositoryPrefix", "pullPolicy"])
 top["imagePullSecrets"] = {"type": "array", "items": obj(O(name=ref("dnsSubdomain")), ["name"])}
 top["config"] = obj(O(nodeEnv={"enum": ["production", "development", "test"]},
@@ -155,7 +159,31 @@ top["podSecurityContext"] = ref("k8sObject")
 top["containerSecurityContext"] = ref("k8sObject")
 top["tmpVolume"] = obj(O(sizeLimit=ref("quantity"), medium={"enum": ["", "Memory"]}), ["sizeLimit"])
 top["probes"] = obj(O(startup=ref("probe"), liveness=ref("probe"), readiness=ref("probe")), ["startup", "liveness", "readiness"])
-top["metrics"] = obj(O(podAnnotations=boolean), ["podAnnotations"])
+nonNegInt = {"type": "integer", "minimum": 0}
+duration = {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"}
+top["metrics"] = obj(O(
+    podAnnotations=boolean,
+    serviceMonitor=obj(O(enabled=boolean, interval=duration, scrapeTimeout=duration, labels=ref("stringMap")), ["enabled"]),
+    prometheusRule=obj(O(enabled=boolean, labels=ref("stringMap"),
+                         thresholds=obj(O(outboxPendingMessages=nonNegInt, deadLettered15m=nonNegInt, emrOldestPendingSeconds=nonNegInt,
+                                          syncFailures1h=nonNegInt, certificateExpiryDays=nonNegInt)),
+                         extraRules=ref("k8sList")), ["enabled"])), ["podAnnotations"])
+top["extraVolumes"] = dict(ref("k8sList"), description="Volumes added to every service's pods.")
+top["extraVolumeMounts"] = dict(ref("k8sList"), description="VolumeMounts added to every service's container.")
+top["caBundle"] = obj(O(pem={"type": "string", "pattern": "^(\\s*-----BEGIN CERTIFICATE-----[\\s\\S]*)?$"}, configMapName={"anyOf": [{"const": ""}, ref("dnsSubdomain")]}, key=ref("secretKey")), ["configMapName", "key"],
+                      desc="A PEM bundle of CAs in an existing ConfigMap, trusted for internal TLS (NODE_EXTRA_CA_CERTS).")
+top["kafka"] = obj(O(topics=obj(O(replicationFactor={"type": "integer", "minimum": 1, "maximum": 32767},
+                                  minInsyncReplicas={"type": "integer", "minimum": 1, "maximum": 32767}),
+                                ["replicationFactor", "minInsyncReplicas"])), ["topics"])
+top["tests"] = obj(O(enabled=boolean, ingressUrl={"type": "string", "pattern": "^(https?://[^\\s]+)?$"},
+                     imageFrom={"type": "string", "pattern": "^[a-z][-a-z0-9]*$"}), ["enabled"],
+                   desc="helm test pods.")
+top["bootstrap"] = obj(O(
+    enabled=boolean,
+    site=obj(O(number={"type": ["string", "integer"], "pattern": "^([1-9][0-9]{0,9})?$"}, name=string,
+               locale={"enum": ["en", "fr"]}, timezone=string, adminEmail=string, clinicalAdminEmail=string)),
+    adminPasswordSecret=ref("secretRef"), backoffLimit=nonNegInt, activeDeadlineSeconds={"type": "integer", "minimum": 1}),
+    ["enabled"], desc="Post-install Job registering the first site and its admin.")
 top["networkPolicy"] = obj(O(enabled=boolean, allowIntraRelease=boolean, ingressFrom=ref("peers"), egress=egress,
                              extraEgress={"type": "array", "items": ref("egressRule")}), ["enabled"])
 top["nodeSelector"] = ref("stringMap")

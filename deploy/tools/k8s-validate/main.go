@@ -28,6 +28,7 @@ import (
 	"sort"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
@@ -75,6 +76,11 @@ func isPrerelease(version string) bool {
 	return strings.Contains(version, "alpha") || strings.Contains(version, "beta")
 }
 
+// crdGroups: API groups of custom resources (e.g. monitoring.coreos.com) whose schemas this tool
+// does not have: their objects are accepted with an apiVersion, a kind, a metadata.name and an
+// object spec, and take part in the duplicate check. A real API server checks the rest.
+var crdGroups = map[string]bool{}
+
 var sourceRe = regexp.MustCompile(`(?m)^#\s*Source:\s*(\S+)`)
 
 func main() {
@@ -82,6 +88,8 @@ func main() {
 	noRefs := flag.Bool("no-refs", false, "skip the cross-object reference checks")
 	flag.BoolVar(&allowPrerelease, "allow-prerelease-apis", false,
 		"accept alpha and beta API versions (most were removed from the API server or are off by default)")
+	flag.Func("crd-group", "API group of custom resources to accept without their schema (repeatable)",
+		func(g string) error { crdGroups[g] = true; return nil })
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [-q] [-no-refs] PATH...\n", os.Args[0])
 		flag.PrintDefaults()
@@ -274,6 +282,22 @@ func decodeDoc(decoder runtime.Decoder, d *doc) []string {
 		return []string{fmt.Sprintf("apiVersion %q: %v", tm.APIVersion, err)}
 	}
 	d.gvk = gv.WithKind(tm.Kind)
+	if crdGroups[gv.Group] {
+		u := &unstructured.Unstructured{}
+		if err := sigyaml.Unmarshal(d.raw, &u.Object); err != nil {
+			return []string{"decoding: " + err.Error()}
+		}
+		if tm.Metadata.Name == "" {
+			return []string{"metadata.name is required"}
+		}
+		if spec, ok := u.Object["spec"]; !ok {
+			return []string{"spec is required"}
+		} else if _, isObject := spec.(map[string]interface{}); !isObject {
+			return []string{"spec must be an object"}
+		}
+		d.obj = u
+		return nil
+	}
 	if !scheme.Scheme.Recognizes(d.gvk) || (isPrerelease(gv.Version) && !allowPrerelease) {
 		known := []string{}
 		for gvk := range scheme.Scheme.AllKnownTypes() {

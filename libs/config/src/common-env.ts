@@ -81,6 +81,10 @@ export const baseServiceEnv = z.object({
    * Empty (the default): the client address is the TCP peer and the header is ignored.
    */
   TRUSTED_PROXIES: env.addressRanges(),
+  /** Replicas of the Kafka topics a service creates at start-up (3-broker clusters: 3). */
+  KAFKA_TOPIC_REPLICATION_FACTOR: env.positiveInt(1),
+  /** min.insync.replicas of those topics; the broker's default when unset. */
+  KAFKA_TOPIC_MIN_INSYNC_REPLICAS: z.coerce.number().int().positive().optional(),
 });
 
 export const vaultClientEnv = z.object({

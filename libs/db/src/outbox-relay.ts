@@ -1,4 +1,9 @@
-import { describeError, ensureTopics, type MessagingLogger } from '@cloud-connect/kafka';
+import {
+  describeError,
+  ensureTopics,
+  type MessagingLogger,
+  type TopicReplication,
+} from '@cloud-connect/kafka';
 import type { Kafka, Producer } from 'kafkajs';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { assertIdentifier } from './data-source';
@@ -27,6 +32,8 @@ export interface OutboxRelayOptions {
   /** Topic whose committed group offset records the last batch published (see below). */
   checkpointTopic?: string;
   onPublished?: (count: number) => void;
+  /** Replication of the checkpoint topic when the relay creates it (default: 1 replica). */
+  topicReplication?: TopicReplication;
   /** Fault injection for crash tests: runs after the Kafka commit, before rows are marked. */
   afterKafkaCommit?: () => Promise<void>;
 }
@@ -214,7 +221,11 @@ export class OutboxRelay {
     const admin = this.options.kafka.admin();
     await admin.connect();
     try {
-      await ensureTopics(admin, [{ name: this.checkpointTopic, partitions: 1 }]);
+      await ensureTopics(
+        admin,
+        [{ name: this.checkpointTopic, partitions: 1 }],
+        this.options.topicReplication ?? 1,
+      );
       // Creating the transactional producer fences any earlier incarnation and aborts its open transaction.
       this.producer = this.options.kafka.producer({
         transactionalId: this.groupId,

@@ -6,6 +6,13 @@ export interface TopicSpecLike {
   config?: Record<string, string>;
 }
 
+/** How new topics are replicated: KAFKA_TOPIC_REPLICATION_FACTOR / _MIN_INSYNC_REPLICAS. */
+export interface TopicReplication {
+  replicationFactor: number;
+  /** The topic's min.insync.replicas; the broker's default when absent. */
+  minInsyncReplicas?: number;
+}
+
 /**
  * Creates the topics that do not exist yet (auto-creation is off on our brokers) and waits for
  * their leaders. Existing topics are left as they are. Returns the names it created.
@@ -13,8 +20,14 @@ export interface TopicSpecLike {
 export async function ensureTopics(
   admin: Admin,
   specs: readonly TopicSpecLike[],
-  replicationFactor = 1,
+  replication: number | TopicReplication = 1,
 ): Promise<string[]> {
+  const { replicationFactor, minInsyncReplicas } =
+    typeof replication === 'number'
+      ? { replicationFactor: replication, minInsyncReplicas: undefined }
+      : replication;
+  const isr: Record<string, string> =
+    minInsyncReplicas === undefined ? {} : { 'min.insync.replicas': String(minInsyncReplicas) };
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((spec) => !existing.has(spec.name));
   if (missing.length === 0) return [];
@@ -24,7 +37,10 @@ export async function ensureTopics(
       topic: spec.name,
       numPartitions: spec.partitions,
       replicationFactor,
-      configEntries: Object.entries(spec.config ?? {}).map(([name, value]) => ({ name, value })),
+      configEntries: Object.entries<string>({ ...isr, ...spec.config }).map(([name, value]) => ({
+        name,
+        value,
+      })),
     })),
   });
   return missing.map((spec) => spec.name);

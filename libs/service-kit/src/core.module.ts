@@ -27,6 +27,8 @@ export interface CoreSettings {
   DATABASE_POOL_SIZE: number;
   KAFKA_BROKERS: string[];
   KAFKA_CLIENT_ID?: string | undefined;
+  KAFKA_TOPIC_REPLICATION_FACTOR?: number | undefined;
+  KAFKA_TOPIC_MIN_INSYNC_REPLICAS?: number | undefined;
 }
 
 export interface CoreModuleOptions {
@@ -164,6 +166,12 @@ export class CoreModule {
                 brokers: options.config.KAFKA_BROKERS,
                 clientId: options.config.KAFKA_CLIENT_ID ?? options.serviceName,
                 topics: options.messaging.topics,
+                topicReplication: {
+                  replicationFactor: options.config.KAFKA_TOPIC_REPLICATION_FACTOR ?? 1,
+                  ...(options.config.KAFKA_TOPIC_MIN_INSYNC_REPLICAS
+                    ? { minInsyncReplicas: options.config.KAFKA_TOPIC_MIN_INSYNC_REPLICAS }
+                    : {}),
+                },
               },
               dataSource,
               logger,

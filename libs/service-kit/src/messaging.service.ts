@@ -9,6 +9,7 @@ import {
   ReliableConsumer,
   type EnvelopeHandler,
   type RetryPolicy,
+  type TopicReplication,
 } from '@cloud-connect/kafka';
 import { messagingMetrics, type Logger } from '@cloud-connect/observability';
 import type { Admin, Kafka } from 'kafkajs';
@@ -22,6 +23,8 @@ export interface MessagingSettings {
   clientId: string;
   /** Main topics this service produces to or consumes from: created (with retry/dlq) at start-up. */
   topics: string[];
+  /** Replication of the topics created at start-up (default: 1 replica, the broker's ISR). */
+  topicReplication?: TopicReplication;
 }
 
 export interface ConsumerRegistration {
@@ -68,6 +71,7 @@ export class MessagingService {
       kafka: this.kafka,
       logger,
       onPublished: (count) => this.metrics.published.inc({ source: 'outbox' }, count),
+      ...(settings.topicReplication ? { topicReplication: settings.topicReplication } : {}),
     });
   }
 
@@ -86,7 +90,11 @@ export class MessagingService {
   async start(): Promise<void> {
     this.admin = this.kafka.admin();
     await this.admin.connect();
-    const created = await ensureTopics(this.admin, topicSpecsFor(this.settings.topics));
+    const created = await ensureTopics(
+      this.admin,
+      topicSpecsFor(this.settings.topics),
+      this.settings.topicReplication ?? 1,
+    );
     if (created.length > 0) this.logger.info({ topics: created }, 'created kafka topics');
     await this.publisher.connect();
     this.relay.start();

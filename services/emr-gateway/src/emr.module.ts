@@ -166,6 +166,7 @@ class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplic
         EmrSettingsService,
         SiteReplica,
         LOGGER,
+        METRICS_REGISTRY,
       ],
       useFactory: (
         dataSource: DataSource,
@@ -176,6 +177,7 @@ class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplic
         settings: EmrSettingsService,
         sites: SiteReplica,
         logger: Logger,
+        metrics: Registry,
       ) =>
         new EmrSync(
           dataSource,
@@ -187,6 +189,7 @@ class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplic
           async (site) => (await sites.find(site))?.timezone ?? 'America/Toronto',
           config.EMR_FULL_SYNC_DAYS,
           logger,
+          metrics,
         ),
     },
     {

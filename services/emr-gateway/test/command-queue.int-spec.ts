@@ -165,6 +165,11 @@ it('a provider without schedule permission is reported by name with the permissi
   expect(sync['providerProblems']).toEqual([problem]);
   expect(sync['lastError']).toContain('Bruno Tremblay: grant Scheduling');
   expect(sync['lastError']).toContain('Manage Security');
+  // The run is counted for alerting (emr_sync_runs_total, per site and outcome).
+  const metrics = await (await fetch(`${h.service.url}/metrics`)).text();
+  expect(metrics).toMatch(
+    new RegExp(`emr_sync_runs_total\\{site="${site}",outcome="succeeded"[^}]*\\} 1\\b`),
+  );
 });
 
 describe('combined progress notes', () => {

@@ -69,8 +69,9 @@ app.kubernetes.io/component: {{ .name }}
 {{- $svcImg := .svc.image | default dict -}}
 {{- $repo := $svcImg.repository | default (printf "%s/%s" $img.repositoryPrefix .name) -}}
 {{- if $img.registry }}{{ $repo = printf "%s/%s" $img.registry $repo }}{{ end -}}
-{{- if $img.digest -}}
-{{- printf "%s@%s" $repo $img.digest -}}
+{{- $digest := $svcImg.digest | default $img.digest -}}
+{{- if $digest -}}
+{{- printf "%s@%s" $repo $digest -}}
 {{- else -}}
 {{- printf "%s:%s" $repo ($svcImg.tag | default $img.tag | default .root.Chart.AppVersion) -}}
 {{- end -}}
@@ -91,6 +92,11 @@ app.kubernetes.io/component: {{ .name }}
 {{- $_ := set $env "DATABASE_SCHEMA" .svc.databaseSchema -}}
 {{- $_ := set $env "KAFKA_BROKERS" (join "," $v.externals.kafkaBrokers) -}}
 {{- $_ := set $env "KAFKA_CLIENT_ID" (.svc.kafkaClientId | default .name) -}}
+{{- $_ := set $env "KAFKA_TOPIC_REPLICATION_FACTOR" (toString $v.kafka.topics.replicationFactor) -}}
+{{- $_ := set $env "KAFKA_TOPIC_MIN_INSYNC_REPLICAS" (toString $v.kafka.topics.minInsyncReplicas) -}}
+{{- if include "cc.caBundleName" .root -}}
+{{- $_ := set $env "NODE_EXTRA_CA_CERTS" (printf "/etc/cloud-connect/ca/%s" $v.caBundle.key) -}}
+{{- end -}}
 {{- if ne .name "vault" -}}
 {{- /* Site admins' tokens are signed by the vault service; the others verify them with its JWKS. */ -}}
 {{- $vaultSvc := get $v.services "vault" -}}
@@ -201,4 +207,52 @@ app.kubernetes.io/component: {{ .name }}
       key: {{ $auth.passwordKey | default "SMTP_PASSWORD" }}
 {{- end }}
 {{- end }}
+{{- end -}}
+
+
+{{/* The image the helm test pods and the bootstrap Job run (a service image: it has Node). */}}
+{{- define "cc.toolImage" -}}
+{{- $name := .Values.tests.imageFrom -}}
+{{- $svc := get .Values.services $name -}}
+{{- include "cc.image" (dict "root" . "name" $name "svc" $svc) -}}
+{{- end -}}
+
+{{/* Volumes of a service's pods: /tmp, the CA bundle, then the extra ones. */}}
+{{- define "cc.volumes" -}}
+- name: tmp
+  emptyDir:
+    {{- with .root.Values.tmpVolume.medium }}
+    medium: {{ . }}
+    {{- end }}
+    sizeLimit: {{ .root.Values.tmpVolume.sizeLimit }}
+{{- with include "cc.caBundleName" .root }}
+- name: ca-bundle
+  configMap:
+    name: {{ . }}
+{{- end }}
+{{- with concat (.root.Values.extraVolumes | default list) (.svc.extraVolumes | default list) }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "cc.volumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+{{- if include "cc.caBundleName" .root }}
+- name: ca-bundle
+  mountPath: /etc/cloud-connect/ca
+  readOnly: true
+{{- end }}
+{{- with concat (.root.Values.extraVolumeMounts | default list) (.svc.extraVolumeMounts | default list) }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* The ConfigMap with the CA bundle: the chart's own (caBundle.pem) or an existing one; "" if none. */}}
+{{- define "cc.caBundleName" -}}
+{{- if .Values.caBundle.pem -}}
+{{- printf "%s-ca-bundle" (include "cc.fullname" .) -}}
+{{- else -}}
+{{- .Values.caBundle.configMapName -}}
+{{- end -}}
 {{- end -}}

@@ -2,6 +2,7 @@ import { Events, Topics } from '@cloud-connect/contracts';
 import type { Envelope } from '@cloud-connect/kafka';
 import type { Logger } from '@cloud-connect/observability';
 import type { MessagingService } from '@cloud-connect/service-kit';
+import { Counter, type Registry } from 'prom-client';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ACCURO_PERMISSION_HINT, EmrError } from '../adapters/emr-adapter';
 import { ConnectionsRepository } from '../connections/connections.repository';
@@ -40,6 +41,7 @@ export function addDays(date: string, days: number): string {
 export class EmrSync {
   private readonly status: SyncStatusRepository;
   private readonly connections: ConnectionsRepository;
+  private readonly runs: Counter<'site' | 'outcome'> | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -52,9 +54,19 @@ export class EmrSync {
     /** Days from today the full schedule window covers (recent covers the site's days to sync). */
     private readonly fullSyncDays: number,
     private readonly logger: Logger,
+    metrics?: Registry,
   ) {
     this.status = new SyncStatusRepository(schema);
     this.connections = new ConnectionsRepository(schema);
+    // Alerting (the chart's CloudConnectSyncFailing) counts failed runs per site.
+    this.runs = metrics
+      ? new Counter({
+          name: 'emr_sync_runs_total',
+          help: 'EMR sync runs, per site and outcome (succeeded, failed)',
+          labelNames: ['site', 'outcome'],
+          registers: [metrics],
+        })
+      : undefined;
   }
 
   registerConsumer(): void {
@@ -139,6 +151,7 @@ export class EmrSync {
         return { ok: false, appointments: 0, providers: 0, problems: [], error: message };
       },
     );
+    this.runs?.inc({ site: siteNumber, outcome: outcome.ok ? 'succeeded' : 'failed' });
     const problemText = outcome.problems
       .map((p) => `${p.providerName}: grant ${p.missingPermissions.join(', ')} ${ACCURO_PERMISSION_HINT}`)
       .join('; ');
