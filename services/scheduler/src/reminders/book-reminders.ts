@@ -17,7 +17,7 @@ const ENDED = new Set(['cancelled', 'noshow', 'entered-in-error']);
 
 /**
  * `appointment.changed` → the appointment as the scheduler knows it, and its reminders and
- * notices (DESIGN.md flow 6). Booked: reminders per the site's policy (a moved appointment's
+ * notices (docs/architecture.md, flow 6). Booked: reminders per the site's policy (a moved appointment's
  * reminders are cancelled and planned again for the new time); cancelled: its reminders are
  * cancelled. Notices (booked, moved, cancelled) go to the patient of a referral's appointment.
  * Older messages than the one already applied change nothing.
