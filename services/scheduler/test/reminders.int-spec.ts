@@ -13,11 +13,14 @@ import {
   signIn,
   sleep,
   stackEnv,
+  TEST_SERVICE_AUTH_SECRET,
   uniqueName,
   waitFor,
   type ReceivedMail,
 } from '@cloud-connect/testing';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Client as Pg } from 'pg';
 import { addServiceRequestWithQuirks, appointmentFor } from '@cloud-connect/testing';
 import { runCli, type Json } from '../../referral-intake/test/support';
@@ -34,11 +37,12 @@ const PASSWORD = 'correct horse battery staple';
 const SECOND = 1000;
 const inbox = new MailInbox(env.MAIL_API_URL);
 
-const cli = (args: string[]) =>
+const cli = (args: string[], extra: Record<string, string> = {}) =>
   runCli(args, {
     DATABASE_URL: env.DATABASE_URL,
     INTAKE_DATABASE_SCHEMA: intakeSchema,
     VAULT_DATABASE_SCHEMA: vaultSchema,
+    ...extra,
   });
 
 describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, Kafka, SMTP)', () => {
@@ -48,6 +52,12 @@ describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, 
   let notifier: ServiceProcess;
   let db: Pg;
   let apiKey = '';
+  // The referral's receiver (it gets copies): only a receiver may book its appointment.
+  let receiverKey = '';
+  const copies = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200).end());
+  });
   let admin = '';
   const logs: string[] = [];
   const referral = addServiceRequestWithQuirks();
@@ -74,10 +84,10 @@ describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, 
     NOTIFY_RETRY_MAX_MS: '2000',
   });
 
-  async function post(bundle: Json): Promise<void> {
+  async function post(bundle: Json, key = receiverKey): Promise<void> {
     const response = await fetch(`${intake.url}/fhir/$process-message`, {
       method: 'POST',
-      headers: { 'content-type': 'application/fhir+json', 'Referral-Integration-API-Key': apiKey },
+      headers: { 'content-type': 'application/fhir+json', 'Referral-Integration-API-Key': key },
       body: JSON.stringify(bundle),
     });
     expect(response.status).toBe(200);
@@ -157,6 +167,26 @@ describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, 
     const integration = await cli(['integration', 'create', '--site', SITE, '--name', 'CHR']);
     expect(integration.code).toBe(0);
     apiKey = integration.json['apiKey'] as string;
+    await new Promise<void>((resolve) => copies.listen(0, '127.0.0.1', resolve));
+    const receiver = await cli(
+      [
+        'integration',
+        'create',
+        '--site',
+        SITE,
+        '--name',
+        'Clinic EMR receiving copies',
+        '--request-url',
+        `http://127.0.0.1:${(copies.address() as AddressInfo).port}/copies`,
+        '--outbound-key',
+        'copy-key',
+        '--send-copies',
+      ],
+      // The outbound key is sealed by the vault service under the site's SEK.
+      { VAULT_SERVICE_URL: vault.url, SERVICE_AUTH_SECRET: TEST_SERVICE_AUTH_SECRET },
+    );
+    expect(receiver.code).toBe(0);
+    receiverKey = receiver.json['apiKey'] as string;
     // The site turns reminders on: 10 minutes before (seconds here), by e-mail, no quiet hours.
     const policy = await fetch(`${scheduler.url}/admin/sites/${SITE}/reminders/policy`, {
       method: 'PUT',
@@ -185,12 +215,13 @@ describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, 
       { timeoutMs: 180000 },
     );
     expect((site['schedules'] as Json[]).map((s) => String(s['kind']))).toEqual(['sync-recent', 'sync-full']);
-    await post(referral);
+    await post(referral, apiKey);
     db = new Pg({ connectionString: env.DATABASE_URL });
     await db.connect();
   }, 600000);
 
   afterAll(async () => {
+    copies.close();
     for (const p of [notifier, scheduler, intake, vault]) await p?.stop();
     if (db) {
       for (const s of [vaultSchema, intakeSchema, schedSchema, notifierSchema])
