@@ -145,7 +145,7 @@ it('deauthorized mid-run: alert sent, commands held, all applied after re-authen
 it('a provider without schedule permission is reported by name with the permission to fix', async () => {
   const { site } = await connectedSite('accuro', { restrictedProviders: [2] });
   const requestId = randomUUID();
-  await h.send(Events.syncRequested, site, { requestId, scope: 'full', requestedBy: 'test' });
+  await h.send(Events.syncRequested, site, { requestId, scope: 'recent', requestedBy: 'test' });
   const completed = await waitFor('sync.completed', () =>
     h.published.find(
       (e) => e.type === 'sync.completed' && (e.payload as { requestId: string }).requestId === requestId,

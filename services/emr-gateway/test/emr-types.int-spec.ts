@@ -47,9 +47,10 @@ describe.each(CASES)('$type', ({ type, check, tickler }) => {
     expect(String(rows[0]?.row)).not.toContain(secret);
     expect(readFileSync(h.service.logFile, 'utf8')).not.toContain(secret);
 
-    // Sync: providers then the 4 providers' appointments for today (6 each).
+    // A recent sync: providers, then the 4 providers' appointments for the configured days
+    // (today, 6 each); a full sync covers the whole schedule window instead.
     const requestId = randomUUID();
-    await h.send(Events.syncRequested, site, { requestId, scope: 'full', requestedBy: 'test' });
+    await h.send(Events.syncRequested, site, { requestId, scope: 'recent', requestedBy: 'test' });
     const completed = await waitFor('sync.completed', () =>
       h.published.find(
         (e) => e.type === 'sync.completed' && (e.payload as { requestId: string }).requestId === requestId,
@@ -221,8 +222,8 @@ describe('settings and connection admin', () => {
     expect(JSON.parse(connected.stdout)).toMatchObject({
       connection: { status: 'connected', emrType: 'med-access' },
     });
-    const sync = await cli(['sync', '--scope', 'full']);
-    expect(JSON.parse(sync.stdout)).toMatchObject({ scope: 'full', requestId: expect.any(String) });
+    const sync = await cli(['sync', '--scope', 'recent']);
+    expect(JSON.parse(sync.stdout)).toMatchObject({ scope: 'recent', requestId: expect.any(String) });
     await waitFor('sync via CLI', async () => {
       const status = JSON.parse((await cli(['status'])).stdout) as { sync: { lastAppointments?: number } };
       return status.sync.lastAppointments === 24;
