@@ -339,8 +339,11 @@ pg_clear_crashed() {
     done
     kill -KILL "${left[@]}" 2>/dev/null || true
   fi
-  say "postgres: removing the stale lock file of a crashed postmaster"
+  say "postgres: removing the stale lock files of a crashed postmaster"
   rm -f "$PG_DATA/postmaster.pid"
+  # The socket's lock file names the dead postmaster's pid too; on a busy machine that pid may
+  # already belong to another process, and postgres would then refuse to start.
+  rm -f "$PG_SOCK"/.s.PGSQL.*.lock
 }
 
 pg_init() {

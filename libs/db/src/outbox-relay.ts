@@ -307,6 +307,8 @@ export class OutboxRelay {
   }
 
   private sleep(ms: number): Promise<void> {
+    // A stop asked for while the loop was busy must not wait out the (long) idle interval.
+    if (this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done(): void {
