@@ -45,11 +45,11 @@ bash scripts/fhir-conformance.sh all >/dev/null
 step "Chromium for the console's browser tests (Debian's package; cached by apt)"
 bash scripts/ensure-chromium.sh
 
-step "integration tests (real stack)"
+step "integration tests (real stack; shards in parallel, each on its own stack)"
 export CC_TEST_LOG_DIR="$root/tmp/test-logs"
 rm -rf "$CC_TEST_LOG_DIR"
 set +e
-npx jest --selectProjects integration --runInBand --json --outputFile=tmp/jest-integration.json
+node scripts/integration-tests.mjs --out tmp/jest-integration.json
 integration_status=$?
 set -e
 
