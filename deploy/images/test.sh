@@ -224,6 +224,7 @@ run_image() {
   mkdir -p "$bundle"
   mnt="$("${PODMAN[@]}" image mount "$image")" || return 1
   "${PODMAN[@]}" image inspect "$image" --format '{{json .Config}}' >"$bundle/image-config.json" || return 1
+  "${PODMAN[@]}" image inspect "$image" --format '{{json .HealthCheck}}' >"$bundle/healthcheck.json" || return 1
   local schema="img_$$_${svc//-/_}"
   schemas+=("$schema")
   env_file="$bundle/env"
@@ -294,7 +295,18 @@ run_image() {
     fs.writeFileSync("/tmp/probe", "x"); console.log("/tmp/probe ok");')"
   echo "$write"
   grep -q WRITABLE <<<"$write" && return 1
-  grep -q '/tmp/probe ok' <<<"$write"
+  grep -q '/tmp/probe ok' <<<"$write" || return 1
+  # The image's own HEALTHCHECK command (Docker and Podman run it; Kubernetes uses the chart's
+  # probes), run inside the container: it must pass.
+  local -a hc=()
+  mapfile -d '' -t hc < <(python3 -c '
+import json, sys
+t = (json.load(open(sys.argv[1])) or {}).get("Test") or []
+if t[:1] == ["CMD"]: sys.stdout.write("\0".join(t[1:]) + "\0")
+elif t[:1] == ["CMD-SHELL"]: sys.stdout.write("\0".join(["/bin/sh", "-c", t[1]]) + "\0")' "$bundle/healthcheck.json")
+  [ ${#hc[@]} -gt 0 ] || { echo "the image has no HEALTHCHECK"; return 1; }
+  timeout 30 runc exec "$id" "${hc[@]}" || { echo "HEALTHCHECK failed"; return 1; }
+  echo "HEALTHCHECK (${hc[*]:0:2} ...) passed"
 }
 
 declare -A built=()
@@ -305,7 +317,7 @@ if [ -n "${built[vault]:-}" ]; then
   # The vault service first: the others ask it for PHI encryption and its JWKS.
   for svc in "${SERVICES[@]}"; do
     [ -n "${built[$svc]:-}" ] || continue
-    check "run: $svc as uid 10001, read-only root, /health/ready answers ready" run_image "$svc"
+    check "run: $svc as uid 10001, read-only root, health route answers, HEALTHCHECK passes" run_image "$svc"
   done
 else
   for svc in "${SERVICES[@]}"; do
