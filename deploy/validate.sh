@@ -74,7 +74,7 @@ dockerfiles_ok() {
     grep -qx 'EXPOSE ${PORT}' "$df" || { echo "$df: no EXPOSE \${PORT}"; status=1; }
     grep -qx "CMD \[\"node\", \"dist/services/$name/src/main.js\"\]" "$df" || { echo "$df: CMD does not run dist/services/$name/src/main.js"; status=1; }
     grep -qE '^ARG NPM_INSTALL=(ci|install)$' "$df" || { echo "$df: the install command (ARG NPM_INSTALL) is not pinned to ci or install"; status=1; }
-    grep -q 'npm "${NPM_INSTALL}" --omit=dev' "$df" || { echo "$df: runtime dependencies are not installed with --omit=dev"; status=1; }
+    grep -q 'npm prune --omit=dev' "$df" || { echo "$df: the runtime dependencies are not pruned with --omit=dev"; status=1; }
     [ "$(tail -n 1 "$df" | cut -c1-4)" = "CMD " ] || { echo "$df: CMD is not the last instruction"; status=1; }
     echo "$name: port $port, ok"
   done

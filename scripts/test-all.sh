@@ -66,7 +66,7 @@ step "images (built with podman, run with runc against the local stack)"
 if [ "${CC_IMAGE_TEST:-0}" = 1 ]; then
   bash deploy/images/test.sh --json tmp/images-test.json || deploy_status=1
 else
-  echo "images: skipped (CC_IMAGE_TEST=1 runs deploy/images/test.sh: ~20 min and ~12 GB of layers cold)"
+  echo "images: skipped (CC_IMAGE_TEST=1 runs deploy/images/test.sh: 13-16 min cold, 2-4 min warm: see deploy/images/README.md)"
   echo '{"numPassedTests":0,"numFailedTests":0,"numPendingTests":1,"numTodoTests":0}' >tmp/images-test.json
 fi
 set -e

@@ -12,6 +12,8 @@
 #              every Deployment's pods were admitted and are Ready (kwok marks scheduled pods
 #              Running and Ready: no container runs, so this proves the API side: schemas,
 #              admission, Pod Security, scheduling, controllers)
+#              and each component the values file enables (the five services and the console)
+#              has its Deployment, all replicas Ready, and its Service
 #   upgrade    a config change (config.logLevel) rolls every Deployment to a new ReplicaSet
 #   rollback   back to revision 1: the old config, the Deployments rolled back and Ready
 #   helm test  the chart's test hooks are accepted and admitted (kwok completes them as it does
@@ -198,6 +200,31 @@ deployments_ready() {
   return $status
 }
 
+# Each component the values file enables (the five services and the console) has its Deployment,
+# all of its replicas Ready, and its Service.
+components_ready() {
+  local ns="$1" rendered="$2" c line status=0 n=0 deploys services
+  deploys="$(kc -n "$ns" get deploy -l "app.kubernetes.io/instance=$release" \
+    -o jsonpath='{range .items[*]}{.metadata.labels.app\.kubernetes\.io/component}{" "}{.metadata.name}{" "}{.status.readyReplicas}/{.spec.replicas}{"\n"}{end}')" || return 1
+  services="$(kc -n "$ns" get svc -l "app.kubernetes.io/instance=$release" \
+    -o jsonpath='{range .items[*]}{.metadata.labels.app\.kubernetes\.io/component}{"\n"}{end}')" || return 1
+  for c in $(rendered_components "$rendered"); do
+    n=$((n + 1))
+    line="$(grep "^$c " <<<"$deploys")"
+    [ -n "$line" ] || { echo "$c: no Deployment"; status=1; continue; }
+    grep -qx "$c" <<<"$services" || { echo "$c: no Service"; status=1; }
+    echo "$line"
+    read -r _ _ ratio <<<"$line"
+    [ "${ratio%%/*}" = "${ratio##*/}" ] || status=1
+  done
+  [ "$n" -gt 0 ] || { echo "no Deployments rendered"; return 1; }
+  return $status
+}
+rendered_components() {
+  awk '/^kind: Deployment$/ { dep = 1; next } /^kind: / { dep = 0 }
+    dep && /^    app.kubernetes.io\/component: / { print $2 }' "$1" | sort -u
+}
+
 restricted_enforced() {
   local ns="$1" out
   if out="$(kc -n "$ns" run privileged-probe --image=registry.example.com/none:1 --restart=Never \
@@ -269,6 +296,8 @@ for vf in "$chart"/ci/*-values.yaml; do
     "$HELM" install "$release" "$chart" -n "$ns" -f "$vf" --wait --wait-for-jobs --timeout 5m || continue
   check "$label: every object accepted by the API server" all_accepted "$ns"
   check "$label: every pod admitted and Ready" deployments_ready "$ns"
+  check "$label: each enabled component ($(rendered_components "$work/$ns.rendered.yaml" | paste -sd, -)) Ready, with its Service" \
+    components_ready "$ns" "$work/$ns.rendered.yaml"
 
   template_hashes "$ns" >"$work/$ns.before" 2>/dev/null
   level="$(awk '/^  logLevel:/ { print $2 }' "$vf")"
