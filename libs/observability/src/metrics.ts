@@ -51,3 +51,30 @@ export function messagingMetrics(
     }),
   };
 }
+
+/** The Vault token's lease and time left, read at scrape time; no sample for a token without expiry. */
+export function vaultTokenMetrics(
+  registry: Registry,
+  lease: () => { leaseSeconds: number; expiresInSeconds: number } | undefined,
+): void {
+  new Gauge({
+    name: 'vault_token_lease_seconds',
+    help: 'Lease of the current Vault token when it was issued or last renewed',
+    registers: [registry],
+    collect() {
+      const current = lease();
+      if (current) this.set(current.leaseSeconds);
+      else this.reset();
+    },
+  });
+  new Gauge({
+    name: 'vault_token_expires_in_seconds',
+    help: 'Seconds until the current Vault token expires (renewed at two thirds of its lease)',
+    registers: [registry],
+    collect() {
+      const current = lease();
+      if (current) this.set(current.expiresInSeconds);
+      else this.reset();
+    },
+  });
+}

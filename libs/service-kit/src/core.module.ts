@@ -13,14 +13,20 @@ import {
   Res,
 } from '@nestjs/common';
 import { createServiceDataSource, migrateSchema, pingDatabase } from '@cloud-connect/db';
-import type { Logger } from '@cloud-connect/observability';
+import { vaultTokenMetrics, type Logger } from '@cloud-connect/observability';
 import type { FastifyReply } from 'fastify';
 import type { Registry } from 'prom-client';
 import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
 import { MessagingService } from './messaging.service';
 import { ReadinessRegistry } from './readiness';
 import { LOGGER, METRICS_REGISTRY, SERVICE_CONFIG, VAULT_CLIENT } from './tokens';
-import { createVaultClient, vaultIsReady, type VaultClient, type VaultClientSettings } from './vault-client';
+import {
+  createVaultClient,
+  vaultIsReady,
+  vaultTokenLease,
+  type VaultClient,
+  type VaultClientSettings,
+} from './vault-client';
 
 export interface CoreSettings {
   DATABASE_URL: string;
@@ -190,6 +196,7 @@ export class CoreModule {
             const client = await withStartupRetries('vault', logger, () =>
               createVaultClient(settings, logger),
             );
+            vaultTokenMetrics(options.metrics, () => vaultTokenLease(client));
             if (settings.inReadiness !== false) readiness.register('vault', () => vaultIsReady(client));
             return client;
           },

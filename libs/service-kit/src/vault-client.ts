@@ -48,6 +48,9 @@ function statusOf(error: unknown): number | undefined {
 class VaultTokenKeeper {
   private timer: NodeJS.Timeout | undefined;
   private loginLease = 0;
+  /** The current token's lease and when it ends (0: a token without expiry). For the metrics. */
+  leaseSeconds = 0;
+  expiresAtMs = 0;
   private lastLoginAt = 0;
   private inFlight: Promise<void> | undefined;
 
@@ -102,6 +105,8 @@ class VaultTokenKeeper {
   private schedule(leaseSeconds: number, renewable: boolean): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.leaseSeconds = Math.max(0, leaseSeconds);
+    this.expiresAtMs = leaseSeconds > 0 ? Date.now() + leaseSeconds * 1000 : 0;
     if (leaseSeconds <= 0) return; // a token without expiry (root/periodic-less dev token)
     const delayMs = Math.max(1000, leaseSeconds * RENEW_AT * 1000);
     this.timer = setTimeout(() => void this.refresh(leaseSeconds, renewable), delayMs);
@@ -208,8 +213,25 @@ export async function createVaultClient(
     endpoint: settings.VAULT_ADDR,
     requestOptions: { timeout: 5000 },
   });
-  await new VaultTokenKeeper(client, settings, log).start();
+  const keeper = new VaultTokenKeeper(client, settings, log);
+  await keeper.start();
+  keepers.set(client, keeper);
   return client;
+}
+
+const keepers = new WeakMap<VaultClient, VaultTokenKeeper>();
+
+/**
+ * The client's token lease as the metrics show it (`vault_token_lease_seconds`,
+ * `vault_token_expires_in_seconds`); undefined for a token without expiry. The chart's
+ * CloudConnectVaultTokenExpiring alert fires when renewals and logins have both been failing.
+ */
+export function vaultTokenLease(
+  client: VaultClient,
+): { leaseSeconds: number; expiresInSeconds: number } | undefined {
+  const keeper = keepers.get(client);
+  if (!keeper || keeper.expiresAtMs === 0) return undefined;
+  return { leaseSeconds: keeper.leaseSeconds, expiresInSeconds: (keeper.expiresAtMs - Date.now()) / 1000 };
 }
 
 /** Ready = Vault answers, is initialised, unsealed and active, and our token is still accepted. */

@@ -89,6 +89,15 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
         polls += 1;
         await sleep(500);
       }
+      // The metrics the chart's token-expiry alert reads: a live lease with time left.
+      const metrics = await (await fetch(`${vault.service.url}/metrics`)).text();
+      const sample = (name: string): number =>
+        Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
+      const lease = sample('vault_token_lease_seconds');
+      const left = sample('vault_token_expires_in_seconds');
+      expect(lease).toBeGreaterThan(0);
+      expect(left).toBeGreaterThan(0);
+      expect(left).toBeLessThanOrEqual(lease);
       // Vault reads and writes still work with whatever token the service now holds.
       await provisioned.replace();
       const view = await httpFrom('127.0.0.1', url(`/sites/${site}/sek`), {
