@@ -4,7 +4,7 @@ import type { Logger } from '@cloud-connect/observability';
 import type { MessagingService } from '@cloud-connect/service-kit';
 import { Counter, type Registry } from 'prom-client';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { PhiCipher as EnvelopeCipher } from '@cloud-connect/phi-client';
+import { isSekMissing, type PhiCipher as EnvelopeCipher } from '@cloud-connect/phi-client';
 import { ACCURO_PERMISSION_HINT, EmrError, type EmrAppointment } from '../adapters/emr-adapter';
 import { ConnectionsRepository } from '../connections/connections.repository';
 import type { EmrAdapters } from '../connections/emr-adapters';
@@ -111,7 +111,13 @@ export class EmrSync {
       return;
     }
     const outcome = await this.run(site, request.scope, request.requestId, next);
-    if (outcome.ok && outcome.synced) await this.publishSynced(tx, site, request, outcome.synced);
+    if (outcome.ok && outcome.synced) {
+      await this.publishSynced(tx, site, request, outcome.synced).catch((error: unknown) => {
+        // Nothing can be sealed for a site without an SEK: the sync itself stands.
+        if (!isSekMissing(error)) throw error;
+        this.logger.warn({ siteNumber: site }, 'synced appointments not published: the site has no SEK');
+      });
+    }
     await this.messaging.outbox.enqueue(
       tx,
       this.messaging.registry.create(Events.syncCompleted, site, {

@@ -5,7 +5,16 @@ import type { BatchPhiCipher } from '../crypto/phi-cipher';
 import { outcomeAnswer, type FhirAnswer } from '../fhir-messages/operation-outcome';
 import { allows } from '../oauth/scopes';
 import { parseAppointmentQuery, type AppointmentQuery } from './appointment-search';
-import { clampedUrl, decodeCursor, forbidden, nextPageUrl, type Caller, type Cursor } from './read-referrals';
+import {
+  clampedUrl,
+  decodeCursor,
+  decryptInBatches,
+  forbidden,
+  nextPageUrl,
+  searchsetAnswer,
+  type Caller,
+  type Cursor,
+} from './read-referrals';
 import { ReferralReadsRepository } from './referral-reads.repository';
 import { SearchParamError } from './search-params';
 import { SyncedAppointmentsRepository, type SyncedAppointmentRow } from './synced-appointments.repository';
@@ -29,7 +38,6 @@ export function syncedAppointmentRecordId(appointmentId: string): string {
   return `emr-appointment/${appointmentId}`;
 }
 
-const PHI_BATCH = 100;
 /** Identifier systems of the EMR's own ids, one per site (the ids mean nothing elsewhere). */
 const EMR_ID_SYSTEM = 'https://cloudconnect.ca/fhir/sid/site';
 const PATIENT_ID = /^emr-[0-9a-f]{32}$/;
@@ -64,28 +72,27 @@ export class ReadAppointments {
     appointments: { appointmentId: string; sealed: { envelope: string } }[],
   ): Promise<number> {
     let written = 0;
-    for (let i = 0; i < appointments.length; i += PHI_BATCH) {
-      const batch = appointments.slice(i, i + PHI_BATCH).map((a) => ({
-        appointmentId: a.appointmentId,
-        data: Buffer.from(a.sealed.envelope, 'base64'),
-      }));
-      const opened = await this.deps.cipher.decryptBatch(
-        site,
-        batch.map((b) => ({ recordId: syncedAppointmentRecordId(b.appointmentId), data: b.data })),
-      );
-      for (const [index, plaintext] of opened.entries()) {
-        const item = batch[index];
-        if (!item) continue;
-        const content = syncedContent.parse(JSON.parse(plaintext.toString('utf8')));
-        if (content.id !== item.appointmentId) throw new Error('a synced appointment names another id');
-        const stored = await this.repo.upsert(tx, site, {
-          appointmentId: item.appointmentId,
-          patientKey: this.hash(site, 'patient', content.patientId),
-          contentMac: this.hash(site, 'content', plaintext.toString('utf8')),
-          sealed: item.data,
-        });
-        if (stored) written += 1;
-      }
+    const items = appointments.map((a) => ({
+      appointmentId: a.appointmentId,
+      data: Buffer.from(a.sealed.envelope, 'base64'),
+    }));
+    const opened = await decryptInBatches(
+      this.deps.cipher,
+      site,
+      items.map((b) => ({ recordId: syncedAppointmentRecordId(b.appointmentId), data: b.data })),
+    );
+    for (const [index, plaintext] of opened.entries()) {
+      const item = items[index];
+      if (!item) continue;
+      const content = syncedContent.parse(JSON.parse(plaintext.toString('utf8')));
+      if (content.id !== item.appointmentId) throw new Error('a synced appointment names another id');
+      const stored = await this.repo.upsert(tx, site, {
+        appointmentId: item.appointmentId,
+        patientKey: this.hash(site, 'patient', content.patientId),
+        contentMac: this.hash(site, 'content', plaintext.toString('utf8')),
+        sealed: item.data,
+      });
+      if (stored) written += 1;
     }
     return written;
   }
@@ -148,16 +155,7 @@ export class ReadAppointments {
         url: nextPageUrl(selfUrl, rawQuery, query.count, { s: snapshot, t: last.lastUpdated, i: last.id }),
       });
     }
-    return {
-      status: 200,
-      body: {
-        resourceType: 'Bundle',
-        type: 'searchset',
-        meta: { lastUpdated: new Date().toISOString() },
-        link,
-        entry: entries,
-      },
-    };
+    return searchsetAnswer(link, entries);
   }
 
   async read(caller: Caller, id: string): Promise<FhirAnswer> {
@@ -181,17 +179,12 @@ export class ReadAppointments {
   }
 
   private async open(site: string, rows: SyncedAppointmentRow[]): Promise<SyncedContent[]> {
-    const contents: SyncedContent[] = [];
-    for (let i = 0; i < rows.length; i += PHI_BATCH) {
-      const opened = await this.deps.cipher.decryptBatch(
-        site,
-        rows
-          .slice(i, i + PHI_BATCH)
-          .map((r) => ({ recordId: syncedAppointmentRecordId(r.appointmentId), data: r.sealed })),
-      );
-      contents.push(...opened.map((p) => syncedContent.parse(JSON.parse(p.toString('utf8')))));
-    }
-    return contents;
+    const opened = await decryptInBatches(
+      this.deps.cipher,
+      site,
+      rows.map((r) => ({ recordId: syncedAppointmentRecordId(r.appointmentId), data: r.sealed })),
+    );
+    return opened.map((p) => syncedContent.parse(JSON.parse(p.toString('utf8'))));
   }
 
   private appointment(site: string, row: SyncedAppointmentRow, content: SyncedContent): Resource {

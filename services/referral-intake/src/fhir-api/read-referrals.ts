@@ -147,16 +147,7 @@ export class ReadReferrals {
         }),
       });
     }
-    return {
-      status: 200,
-      body: {
-        resourceType: 'Bundle',
-        type: 'searchset',
-        meta: { lastUpdated: new Date().toISOString() },
-        link,
-        entry: entries,
-      },
-    };
+    return searchsetAnswer(link, entries);
   }
 
   async read(caller: Caller, id: string): Promise<FhirAnswer> {
@@ -179,15 +170,12 @@ export class ReadReferrals {
   }
 
   private async decryptPage(site: string, rows: ReferralVersion[]): Promise<Resource[]> {
-    const bundles: Resource[] = [];
-    for (let i = 0; i < rows.length; i += PHI_BATCH) {
-      const opened = await this.deps.cipher.decryptBatch(
-        site,
-        rows.slice(i, i + PHI_BATCH).map((r) => ({ recordId: r.referralId, data: r.ciphertext })),
-      );
-      bundles.push(...opened.map((plaintext) => JSON.parse(plaintext.toString('utf8')) as Resource));
-    }
-    return bundles;
+    const opened = await decryptInBatches(
+      this.deps.cipher,
+      site,
+      rows.map((r) => ({ recordId: r.referralId, data: r.ciphertext })),
+    );
+    return opened.map((plaintext) => JSON.parse(plaintext.toString('utf8')) as Resource);
   }
 
   private async decrypt(site: string, version: ReferralVersion): Promise<Resource> {
@@ -224,6 +212,32 @@ export class ReadReferrals {
     }
     return true;
   }
+}
+
+/** Records decrypted in calls of at most 100 to the vault service (its limit), in order. */
+export async function decryptInBatches(
+  cipher: BatchPhiCipher,
+  site: string,
+  items: { recordId: string; data: Buffer }[],
+): Promise<Buffer[]> {
+  const opened: Buffer[] = [];
+  for (let i = 0; i < items.length; i += PHI_BATCH)
+    opened.push(...(await cipher.decryptBatch(site, items.slice(i, i + PHI_BATCH))));
+  return opened;
+}
+
+/** A searchset Bundle answer of the pull API. */
+export function searchsetAnswer(link: Record<string, string>[], entries: unknown[]): FhirAnswer {
+  return {
+    status: 200,
+    body: {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      meta: { lastUpdated: new Date().toISOString() },
+      link,
+      entry: entries,
+    },
+  };
 }
 
 /** The URL with its `_count` (if any) replaced by the count served. */
