@@ -82,12 +82,15 @@ if [ -n "$sim_pid" ]; then
         node -e 'const o = JSON.parse(require("fs").readFileSync(0, "utf8")); process.stdout.write(o.apiKey ?? "")' > "$key_file") || rm -f "$key_file"
     fi
     emr_line="PS Suite (simulated), connected and syncing; referrals go into the chart as PDF:
-                   node scripts/demo-referral.mjs   (posts one, prints the PDF filed in the chart)"
+                   node scripts/demo-referral.mjs   (posts one, prints the PDF filed in the chart)
+                   node scripts/demo-reminder.mjs   (books an appointment 2 minutes ahead, prints its reminder)"
   fi
-  # Patient reminders for the demo site (1 day and 1 hour before, by e-mail into the mail sink);
-  # its syncs then run on the scheduler's clock (recent every 30 minutes, full at local midnight).
+  # Patient reminders for the demo site (1 day, 1 hour and, to see one at once, 1 minute before;
+  # by e-mail into the mail sink; no quiet hours, so the demo works at any hour): see
+  # scripts/demo-reminder.mjs. Its syncs run on the scheduler's clock (recent every 30 minutes,
+  # full at local midnight; `cloud-connect emr status --site 1000` shows the next times).
   if [ -n "$token" ]; then
-    printf '%s' '{"enabled":true,"leadMinutes":[1440,60],"channels":["email"],"quietHours":{"start":"21:00","end":"08:00"},"includeEmrAppointments":false,"statusNotices":true}' |
+    printf '%s' '{"enabled":true,"leadMinutes":[1440,60,1],"channels":["email"],"quietHours":null,"includeEmrAppointments":false,"statusNotices":true}' |
       CC_ADMIN_TOKEN="$token" cli reminders policy set --site "$site" > /dev/null 2>&1 || true
   fi
 else

@@ -32,6 +32,19 @@ export const referralReceivedV1 = z.object({
  * A referral's state changed because its receiver (an integrator with OAuth credentials, or an
  * integration posting with its API key) sent `notify-update-status`. Codes only: no free text.
  */
+/**
+ * How to reach a referral's referrer (the original referral's requester, PractitionerRole or
+ * Practitioner telecom) for status notices: sealed for the site by the vault service like the
+ * patient's contact (record id `recordId`), opened only by the notifier; in clear only which
+ * channels exist and the language.
+ */
+const sealedReferrer = z.object({
+  locale: locale.optional(),
+  channels: z.array(z.enum(['email', 'sms'])),
+  recordId: z.string().min(1).max(200),
+  sealed: z.object({ alg: z.literal('cc-phi-envelope-v1'), envelope: z.base64() }).strict(),
+});
+
 export const referralStatusChangedV1 = z.object({
   /** Id of the stored message that carried the change (a referral message row of intake). */
   messageId: z.uuid(),
@@ -45,6 +58,8 @@ export const referralStatusChangedV1 = z.object({
   /** Who changed it: `oauth-client:<client id>` or `integration:<id>`. */
   changedBy: z.string().min(1),
   changedAt: z.iso.datetime(),
+  /** The referrer, when the referral names one with a contact (declined and booked notices). */
+  referrer: sealedReferrer.optional(),
 });
 
 /**
@@ -74,6 +89,8 @@ export const appointmentChangedV1 = z.object({
   source: z.enum(['referral', 'emr-sync']),
   changedBy: z.string().min(1),
   changedAt: z.iso.datetime(),
+  /** The referrer, when the referral names one with a contact (declined and booked notices). */
+  referrer: sealedReferrer.optional(),
   /**
    * How to reach the patient for reminders and notices, when the message carried a Patient: the
    * contact details (e-mail, phone) sealed for the site by the vault service (record id
@@ -191,6 +208,31 @@ export const auditRecordedV1 = z.object({
   sourceAddress: z.string().optional(),
 });
 
+/**
+ * What an EMR sync read, for the platform's pull API (FHIR `Appointment`): one event per batch of
+ * at most 100 appointments. Each appointment's content (times, status, the EMR's patient and
+ * provider) is sealed by the vault service under the site's SEK, bound to the record id
+ * `emr-appointment/<appointmentId>`; only the EMR's appointment id travels in clear.
+ */
+export const appointmentsSyncedV1 = z.object({
+  requestId: z.uuid(),
+  scope: z.enum(['recent', 'full']),
+  /** The days the sync covered (site's local dates, inclusive). */
+  from: z.iso.date(),
+  to: z.iso.date(),
+  batch: z.object({ index: z.number().int().nonnegative(), total: z.number().int().positive() }),
+  appointments: z
+    .array(
+      z
+        .object({
+          appointmentId: z.string().min(1).max(200),
+          sealed: z.object({ alg: z.literal('cc-phi-envelope-v1'), envelope: z.base64() }).strict(),
+        })
+        .strict(),
+    )
+    .max(100),
+});
+
 export const Events = {
   siteRegistered: defineEvent('site.registered', 1, Topics.siteRegistered, siteRegisteredV1),
   referralReceived: defineEvent('referral.received', 1, Topics.referralReceived, referralReceivedV1),
@@ -212,6 +254,7 @@ export const Events = {
   ),
   auditRecorded: defineEvent('audit.recorded', 1, Topics.auditRecorded, auditRecordedV1),
   formCompleted: defineEvent('form.completed', 1, Topics.formCompleted, formCompletedV1),
+  appointmentsSynced: defineEvent('appointments.synced', 1, Topics.appointmentsSynced, appointmentsSyncedV1),
 } as const;
 
 export const PRODUCT_EVENTS: readonly EventDefinition[] = Object.values(Events);

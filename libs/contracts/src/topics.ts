@@ -34,6 +34,7 @@ export const Topics = {
   notificationRequested: 'notification.requested',
   auditRecorded: 'audit.recorded',
   formCompleted: 'form.completed',
+  appointmentsSynced: 'appointments.synced',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
@@ -49,6 +50,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   ...withRetryAndDlq(Topics.notificationRequested, 6),
   ...withRetryAndDlq(Topics.auditRecorded, 3),
   ...withRetryAndDlq(Topics.formCompleted, 6),
+  ...withRetryAndDlq(Topics.appointmentsSynced, 6),
 ];
 
 export function topicSpecsFor(names: readonly string[]): TopicSpec[] {

@@ -28,6 +28,7 @@ export class AppModule {
               Topics.emrCommand,
               Topics.referralReceived,
               Topics.formCompleted,
+              Topics.appointmentsSynced,
               Topics.syncRequested,
               Topics.syncCompleted,
               Topics.notificationRequested,

@@ -190,6 +190,12 @@ class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplic
           config.EMR_FULL_SYNC_DAYS,
           logger,
           metrics,
+          new VaultPhiCipher({
+            baseUrl: config.VAULT_SERVICE_URL,
+            tokens: new ServiceTokenIssuer(SERVICE_NAME, config.SERVICE_AUTH_SECRET),
+            timeoutMs: config.PHI_TIMEOUT_MS,
+            dataKeys: dataKeyPolicyOf(config),
+          }),
         ),
     },
     {

@@ -37,6 +37,7 @@ export class AppModule {
               Topics.appointmentChanged,
               Topics.auditRecorded,
               Topics.formCompleted,
+              Topics.appointmentsSynced,
             ],
           },
           // Vault holds only this service's own key (read once at start-up); the request paths do

@@ -2,6 +2,7 @@ import { AttemptCounters1732300090000, MessagingTables1732300000000 } from '@clo
 import { SiteReplicaTable1732300000100 } from '@cloud-connect/service-kit';
 import { CopyDeliveries1732300003200 } from './copies/copies.migration';
 import { CompletedForms1732300004300 } from './forms/forms.migration';
+import { SyncedAppointments1732300004400 } from './fhir-api/synced-appointments.migration';
 import { Integrations1732300003000 } from './integrations/integrations.migration';
 import { OAuthClients1732300004000 } from './oauth/oauth.migration';
 import { OAuthSigningKeysServiceSealed1732300004100 } from './oauth/signing-keys-sealing.migration';
@@ -20,5 +21,6 @@ export const INTAKE_MIGRATIONS = [
   StatusUpdates1732300004200,
   ReferralEchoKey1732300004300,
   CompletedForms1732300004300,
+  SyncedAppointments1732300004400,
   AttemptCounters1732300090000,
 ];

@@ -278,6 +278,8 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
     expect(metadata['rest'][0].resource.map((r: Json) => r['type'])).toEqual([
       'ServiceRequest',
       'Bundle',
+      'Patient',
+      'Appointment',
       'QuestionnaireResponse',
     ]);
   });

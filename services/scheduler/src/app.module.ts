@@ -38,6 +38,7 @@ export class AppModule {
               Topics.syncRequested,
               Topics.notificationRequested,
               Topics.appointmentChanged,
+              Topics.referralStatusChanged,
               Topics.auditRecorded,
             ],
           },

@@ -22,7 +22,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client as Pg } from 'pg';
-import { addServiceRequestWithQuirks, appointmentFor } from '@cloud-connect/testing';
+import { addServiceRequestWithQuirks, appointmentFor, statusUpdateFor } from '@cloud-connect/testing';
 import { runCli, type Json } from '../../referral-intake/test/support';
 
 const env = stackEnv();
@@ -33,6 +33,7 @@ const notifierSchema = uniqueName('rem_notify');
 const SITE = String(440000000 + Math.floor(Math.random() * 9999999));
 const EMAIL = `marie.${SITE}@patient.example`;
 const PHONES = ['416-555-0142', '+14165550142', '4165550142'];
+const REFERRER = `dr.singh.${SITE}@referrer.example`;
 const PASSWORD = 'correct horse battery staple';
 const SECOND = 1000;
 const inbox = new MailInbox(env.MAIL_API_URL);
@@ -65,6 +66,21 @@ describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, 
     (e) => e.resource['resourceType'] === 'Patient',
   )?.resource as Json;
   patient['telecom'] = [...(patient['telecom'] as unknown[]), { system: 'email', value: EMAIL }];
+  /** The referrer (the requester, a Practitioner here) has an e-mail and speaks French. */
+  const withReferrer = (bundle: Json): Json => {
+    for (const { resource } of bundle['entry'] as { resource: Json }[]) {
+      if (resource['resourceType'] !== 'Practitioner') continue;
+      resource['telecom'] = [
+        ...((resource['telecom'] as unknown[]) ?? []),
+        { system: 'email', value: REFERRER },
+      ];
+      resource['communication'] = [{ coding: [{ system: 'urn:ietf:bcp:47', code: 'fr-CA' }] }];
+    }
+    return bundle;
+  };
+  withReferrer(referral);
+  const referrerMails = async (subject: RegExp): Promise<ReceivedMail[]> =>
+    (await inbox.list(REFERRER)).filter((m) => subject.test(m.subject));
 
   const start = (name: 'scheduler' | 'notifier', port: number, overrides: Record<string, string>) => {
     const p = new ServiceProcess(name, port, serviceEnvFor(name, env, overrides)).start();
@@ -238,6 +254,16 @@ describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, 
     });
     expect(notice.text).toContain('Clinique Saint-Laurent');
     expect(notice.text).toContain(aboutTime(at));
+    // The referrer hears of the booking once, in French: the clinic, the date and time, nothing else.
+    const toReferrer = await waitFor(
+      'the referrer notice',
+      async () => (await referrerMails(/Rendez-vous fixé pour votre demande/)).at(0),
+      { timeoutMs: 30000 },
+    );
+    expect(toReferrer.text).toContain('Clinique Saint-Laurent');
+    expect(toReferrer.text).toContain(aboutTime(at));
+    for (const clinical of ['osteoarthritis', 'Orthopedic', 'knee', EMAIL])
+      expect(toReferrer.text).not.toContain(clinical);
     const reminder = await waitFor('the reminder', async () => (await mails(/Rappel de rendez-vous/)).at(0), {
       timeoutMs: 40000,
     });
@@ -360,8 +386,31 @@ describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, 
     expect(await mails(/Rappel de rendez-vous/)).toHaveLength(0);
   }, 90000);
 
+  it('declined: the referrer gets one French notice, without clinical detail', async () => {
+    await inbox.clear();
+    const declined = withReferrer(addServiceRequestWithQuirks());
+    await post(declined, apiKey);
+    // Accepted first: the referrer hears nothing of it; then declined.
+    await post(
+      statusUpdateFor(declined, {
+        taskStatus: 'accepted',
+        timestamp: new Date(Date.now() - 1000).toISOString(),
+      }),
+    );
+    await post(statusUpdateFor(declined, { taskStatus: 'rejected' }));
+    const notice = await waitFor(
+      'the declined notice',
+      async () => (await referrerMails(/Demande de consultation refusée/)).at(0),
+      { timeoutMs: 30000 },
+    );
+    expect(notice.text).toContain('Clinique Saint-Laurent a refusé');
+    expect(notice.text).not.toContain('osteoarthritis');
+    await sleep(2 * SECOND);
+    expect(await inbox.list(REFERRER)).toHaveLength(1);
+  }, 60000);
+
   it('keeps the patient e-mail and phone out of every log and of the scheduler and notifier tables', async () => {
-    const secrets = [EMAIL, ...PHONES];
+    const secrets = [EMAIL, ...PHONES, REFERRER];
     const files = logs;
     for (const file of files) {
       const text = readFileSync(file, 'utf8');
@@ -381,6 +430,6 @@ describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, 
     const { rows } = await db.query<{ recipient: string }>(
       `SELECT DISTINCT recipient FROM "${notifierSchema}".deliveries WHERE template NOT LIKE 'sek.%'`,
     );
-    expect(rows.map((r) => r.recipient)).toEqual(['patient']);
+    expect(rows.map((r) => r.recipient).sort()).toEqual(['patient', 'referrer']);
   });
 });

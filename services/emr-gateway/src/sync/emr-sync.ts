@@ -4,7 +4,8 @@ import type { Logger } from '@cloud-connect/observability';
 import type { MessagingService } from '@cloud-connect/service-kit';
 import { Counter, type Registry } from 'prom-client';
 import type { DataSource, EntityManager } from 'typeorm';
-import { ACCURO_PERMISSION_HINT, EmrError } from '../adapters/emr-adapter';
+import { isSekMissing, type PhiCipher as EnvelopeCipher } from '@cloud-connect/phi-client';
+import { ACCURO_PERMISSION_HINT, EmrError, type EmrAppointment } from '../adapters/emr-adapter';
 import { ConnectionsRepository } from '../connections/connections.repository';
 import type { EmrAdapters } from '../connections/emr-adapters';
 import type { EmrConnections } from '../connections/emr-connections';
@@ -17,6 +18,21 @@ export interface SyncOutcome {
   providers: number;
   problems: ProviderProblem[];
   error: string | null;
+  /** What the sync read, for the platform (published sealed as `appointments.synced`). */
+  synced?: { from: string; to: string; appointments: SyncedAppointment[] };
+}
+
+/** One synced appointment as it is sealed for the platform's pull API. */
+export interface SyncedAppointment extends EmrAppointment {
+  providerName: string | null;
+}
+
+/** Appointments per `appointments.synced` event (the contract's maximum). */
+const SYNCED_BATCH = 100;
+
+/** The record id a synced appointment's sealed content is bound to (with the site). */
+export function syncedAppointmentRecordId(appointmentId: string): string {
+  return `emr-appointment/${appointmentId}`;
 }
 
 /** Today's date in the site's time zone (YYYY-MM-DD). */
@@ -55,6 +71,8 @@ export class EmrSync {
     private readonly fullSyncDays: number,
     private readonly logger: Logger,
     metrics?: Registry,
+    /** Seals synced appointments for the platform (the vault service's envelope encryption). */
+    private readonly envelopes?: EnvelopeCipher,
   ) {
     this.status = new SyncStatusRepository(schema);
     this.connections = new ConnectionsRepository(schema);
@@ -93,6 +111,13 @@ export class EmrSync {
       return;
     }
     const outcome = await this.run(site, request.scope, request.requestId, next);
+    if (outcome.ok && outcome.synced) {
+      await this.publishSynced(tx, site, request, outcome.synced).catch((error: unknown) => {
+        // Nothing can be sealed for a site without an SEK: the sync itself stands.
+        if (!isSekMissing(error)) throw error;
+        this.logger.warn({ siteNumber: site }, 'synced appointments not published: the site has no SEK');
+      });
+    }
     await this.messaging.outbox.enqueue(
       tx,
       this.messaging.registry.create(Events.syncCompleted, site, {
@@ -104,6 +129,46 @@ export class EmrSync {
         providerProblems: outcome.problems,
       }),
     );
+  }
+
+  /**
+   * Publishes what a sync read, each appointment sealed for the site (PHI never in clear on
+   * Kafka), in the transaction of its `sync.completed`. Nothing is published without a sealer.
+   */
+  private async publishSynced(
+    tx: EntityManager,
+    site: string,
+    request: { requestId: string; scope: 'recent' | 'full' },
+    synced: NonNullable<SyncOutcome['synced']>,
+  ): Promise<void> {
+    if (!this.envelopes) return;
+    const total = Math.max(1, Math.ceil(synced.appointments.length / SYNCED_BATCH));
+    for (let index = 0; index < total; index += 1) {
+      const batch = synced.appointments.slice(index * SYNCED_BATCH, (index + 1) * SYNCED_BATCH);
+      const appointments = [];
+      for (const appointment of batch) {
+        const envelope = await this.envelopes.encrypt(
+          site,
+          syncedAppointmentRecordId(appointment.id),
+          Buffer.from(JSON.stringify(appointment)),
+        );
+        appointments.push({
+          appointmentId: appointment.id,
+          sealed: { alg: 'cc-phi-envelope-v1' as const, envelope: envelope.toString('base64') },
+        });
+      }
+      await this.messaging.outbox.enqueue(
+        tx,
+        this.messaging.registry.create(Events.appointmentsSynced, site, {
+          requestId: request.requestId,
+          scope: request.scope,
+          from: synced.from,
+          to: synced.to,
+          batch: { index, total },
+          appointments,
+        }),
+      );
+    }
   }
 
   /**
@@ -204,10 +269,11 @@ export class EmrSync {
     const to = addDays(from, (scope === 'full' ? this.fullSyncDays : settings.scheduleDaysToSync) - 1);
     const names = new Map(providers.map((p) => [p.id, p.name]));
     const problems: ProviderProblem[] = [];
-    let appointments = 0;
+    const synced: SyncedAppointment[] = [];
     for (const providerId of settings.syncProviderIds) {
       try {
-        appointments += (await adapter.appointments(providerId, from, to)).length;
+        for (const appointment of await adapter.appointments(providerId, from, to))
+          synced.push({ ...appointment, providerName: names.get(providerId) ?? null });
       } catch (error) {
         if (!(error instanceof EmrError) || (error.kind !== 'permission' && error.kind !== 'not-found'))
           throw error;
@@ -219,6 +285,13 @@ export class EmrSync {
         });
       }
     }
-    return { ok: true, appointments, providers: providers.length, problems, error: null };
+    return {
+      ok: true,
+      appointments: synced.length,
+      providers: providers.length,
+      problems,
+      error: null,
+      synced: { from, to, appointments: synced },
+    };
   }
 }

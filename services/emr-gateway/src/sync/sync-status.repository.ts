@@ -90,9 +90,11 @@ export class SyncStatusRepository {
   /** The schedules' next slots, as the scheduler last said (a skipped request still brings them). */
   async setNext(db: Db, siteNumber: string, next: { recent: Date | null; full: Date | null }): Promise<void> {
     if (!next.recent && !next.full) return;
+    // A site that never synced yet (e.g. its EMR connected after the first slot) shows them too.
     await db.query(
-      `UPDATE ${this.t} SET next_due_at = coalesce($2, next_due_at), next_full_at = coalesce($3, next_full_at)
-       WHERE site_number = $1`,
+      `INSERT INTO ${this.t} AS s (site_number, state, next_due_at, next_full_at) VALUES ($1, 'idle', $2, $3)
+       ON CONFLICT (site_number) DO UPDATE
+          SET next_due_at = coalesce($2, s.next_due_at), next_full_at = coalesce($3, s.next_full_at)`,
       [siteNumber, next.recent, next.full],
     );
   }

@@ -24,8 +24,8 @@ export function isPermanentDeliveryError(error: unknown): boolean {
 }
 
 const RECIPIENT_REFERENCES = new Set(['site-clinical-admin', 'site-admin']);
-/** The recipient of reminders and notices: the patient, whose contact travels sealed. */
-const PATIENT = 'patient';
+/** Recipients whose contact travels sealed: the patient (reminders, notices), the referrer (notices). */
+const SEALED_RECIPIENTS = new Set(['patient', 'referrer']);
 
 export interface DeliverySettings {
   from: string;
@@ -83,10 +83,9 @@ export class DeliverNotification {
       return;
     }
     try {
-      const recipient =
-        request.recipient === PATIENT
-          ? await this.openPatient(site, request.channel, request.sealedRecipient)
-          : await this.resolveRecipient(site, request.channel, request.recipient);
+      const recipient = SEALED_RECIPIENTS.has(request.recipient)
+        ? await this.openSealed(site, request.recipient, request.channel, request.sealedRecipient)
+        : await this.resolveRecipient(site, request.channel, request.recipient);
       const message = this.render(request.template, request.locale, request.params);
       const providerId =
         request.channel === 'email'
@@ -132,31 +131,33 @@ export class DeliverNotification {
   }
 
   /**
-   * The patient's address, opened from the vault service's sealed envelope at send time and kept
-   * in memory only (the delivery log says `patient`). A vault outage is retried; an envelope that
-   * does not open, or a patient without this channel, is permanent.
+   * The patient's (or referrer's) address, opened from the vault service's sealed envelope at
+   * send time and kept in memory only (the delivery log says `patient` / `referrer`). A vault
+   * outage is retried; an envelope that does not open, or a contact without this channel, is
+   * permanent.
    */
-  private async openPatient(
+  private async openSealed(
     site: string,
+    who: string,
     channel: 'email' | 'sms',
     sealed: { recordId: string; envelope: string } | undefined,
   ): Promise<string> {
-    if (!sealed) throw new PermanentDeliveryError('a patient message needs sealedRecipient');
+    if (!sealed) throw new PermanentDeliveryError(`a ${who} message needs sealedRecipient`);
     if (!this.cipher)
-      throw new PermanentDeliveryError('no vault service is configured to open patient contacts');
+      throw new PermanentDeliveryError(`no vault service is configured to open ${who} contacts`);
     let opened: Buffer;
     try {
       opened = await this.cipher.decrypt(site, sealed.recordId, Buffer.from(sealed.envelope, 'base64'));
     } catch (error) {
       if (error instanceof PhiClientError && !error.retryable)
-        throw new PermanentDeliveryError(`the patient's sealed contact does not open (${error.code})`);
+        throw new PermanentDeliveryError(`the ${who}'s sealed contact does not open (${error.code})`);
       throw error;
     }
     const contact = JSON.parse(opened.toString('utf8')) as { email?: string; phone?: string };
     const address = channel === 'email' ? contact.email : contact.phone;
     if (!address)
       throw new PermanentDeliveryError(
-        `the patient has no ${channel === 'email' ? 'e-mail address' : 'phone number'}`,
+        `the ${who} has no ${channel === 'email' ? 'e-mail address' : 'phone number'}`,
       );
     return this.resolveRecipient(site, channel, address);
   }

@@ -6,7 +6,7 @@
  */
 import { need, type Locale, type Params, type Rendered } from './template-kit';
 
-function localWhen(iso: string, locale: Locale, timeZone: string): string {
+export function localWhen(iso: string, locale: Locale, timeZone: string): string {
   return new Intl.DateTimeFormat(locale === 'fr' ? 'fr-CA' : 'en-CA', {
     dateStyle: 'full',
     timeStyle: 'short',

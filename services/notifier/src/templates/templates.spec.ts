@@ -101,3 +101,32 @@ describe('patient templates', () => {
     },
   );
 });
+
+describe('referrer notice templates', () => {
+  const at = '2026-12-03T14:30:00.000Z';
+  it('says booked with the clinic, date and time, in French and English', () => {
+    const fr = render('referral.booked', 'fr', {
+      siteName: 'Clinique Saint-Laurent',
+      at,
+      timezone: 'America/Toronto',
+    });
+    expect(fr.subject).toBe('Rendez-vous fixé pour votre demande de consultation — Clinique Saint-Laurent');
+    expect(fr.text).toContain('le jeudi 3 décembre 2026 à 09 h 30');
+    const en = render('referral.booked', 'en', {
+      siteName: 'Demo Family Health Team',
+      at,
+      timezone: 'America/Toronto',
+    });
+    expect(en.text).toContain(
+      'An appointment at Demo Family Health Team on Thursday, December 3, 2026 at 9:30',
+    );
+    expect(en.text).toContain('no clinical information');
+  });
+
+  it('says declined without a date, and needs the clinic name', () => {
+    expect(render('referral.declined', 'en', { siteName: 'Demo' }).subject).toBe('Referral declined — Demo');
+    expect(render('referral.declined', 'fr', { siteName: 'Demo' }).text).toContain('Demo a refusé');
+    expect(() => render('referral.declined', 'fr', {})).toThrow(MissingParamError);
+    expect(() => render('referral.booked', 'en', { siteName: 'Demo' })).toThrow(MissingParamError);
+  });
+});

@@ -5,6 +5,7 @@
 import { EMR_TEMPLATES } from './emr-templates';
 import { need, UnknownTemplateError, when, type Locale, type Params, type Rendered } from './template-kit';
 import { PATIENT_TEMPLATES } from './patient-templates';
+import { REFERRER_TEMPLATES } from './referrer-templates';
 
 export {
   MissingParamError,
@@ -77,7 +78,11 @@ const TEMPLATES: Record<string, (locale: Locale, p: Params) => Rendered> = {
 };
 
 export function render(template: string, locale: Locale, params: Params): Rendered {
-  const build = TEMPLATES[template] ?? EMR_TEMPLATES[template] ?? PATIENT_TEMPLATES[template];
+  const build =
+    TEMPLATES[template] ??
+    EMR_TEMPLATES[template] ??
+    PATIENT_TEMPLATES[template] ??
+    REFERRER_TEMPLATES[template];
   if (!build) throw new UnknownTemplateError(template);
   return build(locale, params);
 }

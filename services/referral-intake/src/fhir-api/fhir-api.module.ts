@@ -1,29 +1,35 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Logger } from '@cloud-connect/observability';
-import { LOGGER, SERVICE_CONFIG } from '@cloud-connect/service-kit';
+import { LOGGER, MessagingService, SERVICE_CONFIG } from '@cloud-connect/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { DataSource } from 'typeorm';
-import type { IntakeConfig } from '../config';
+import { intakeSecrets, type IntakeConfig } from '../config';
 import { PHI_CIPHER, type BatchPhiCipher } from '../crypto/phi-cipher';
 import { AccessTokens } from '../oauth/access-tokens';
 import type { OAuthConfig } from '../oauth/oauth-config';
 import { OAUTH_CONFIG, OAuthModule } from '../oauth/oauth.module';
 import { registerFhirApiRoutes } from './fhir-api.routes';
+import { ReadAppointments } from './read-appointments';
 import { ReadReferrals } from './read-referrals';
+import { registerSyncedAppointmentsConsumer } from './synced-appointments.consumer';
 
 class FhirApiHttp implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly reads: ReadReferrals,
+    private readonly appointments: ReadAppointments,
+    private readonly messaging: MessagingService,
     private readonly tokens: AccessTokens,
     private readonly config: OAuthConfig,
     private readonly logger: Logger,
   ) {}
 
   onModuleInit(): void {
+    registerSyncedAppointmentsConsumer(this.messaging, this.appointments, this.logger);
     registerFhirApiRoutes(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), {
       reads: this.reads,
+      appointments: this.appointments,
       tokens: this.tokens,
       publicBaseUrl: this.config.OAUTH_PUBLIC_BASE_URL,
       logger: this.logger,
@@ -31,7 +37,10 @@ class FhirApiHttp implements OnModuleInit {
   }
 }
 
-/** The FHIR pull API of integrators: ServiceRequest search/read and the original message bundle. */
+/**
+ * The FHIR pull API of integrators: ServiceRequest search/read and the original message bundle;
+ * Appointment search/read and Patient read from the site's EMR syncs.
+ */
 @Module({
   imports: [OAuthModule],
   providers: [
@@ -52,15 +61,42 @@ class FhirApiHttp implements OnModuleInit {
         }),
     },
     {
+      provide: ReadAppointments,
+      inject: [DataSource, SERVICE_CONFIG, PHI_CIPHER, OAUTH_CONFIG],
+      useFactory: (
+        dataSource: DataSource,
+        config: IntakeConfig,
+        cipher: BatchPhiCipher,
+        oauth: OAuthConfig,
+      ) =>
+        new ReadAppointments({
+          dataSource,
+          schema: config.DATABASE_SCHEMA,
+          cipher,
+          snapshotLagMs: oauth.FHIR_SNAPSHOT_LAG_MS,
+          hashKey: intakeSecrets(config).keyPepper,
+        }),
+    },
+    {
       provide: FhirApiHttp,
-      inject: [HttpAdapterHost, ReadReferrals, AccessTokens, OAUTH_CONFIG, LOGGER],
+      inject: [
+        HttpAdapterHost,
+        ReadReferrals,
+        ReadAppointments,
+        MessagingService,
+        AccessTokens,
+        OAUTH_CONFIG,
+        LOGGER,
+      ],
       useFactory: (
         host: HttpAdapterHost,
         reads: ReadReferrals,
+        appointments: ReadAppointments,
+        messaging: MessagingService,
         tokens: AccessTokens,
         oauth: OAuthConfig,
         logger: Logger,
-      ) => new FhirApiHttp(host, reads, tokens, oauth, logger),
+      ) => new FhirApiHttp(host, reads, appointments, messaging, tokens, oauth, logger),
     },
   ],
 })

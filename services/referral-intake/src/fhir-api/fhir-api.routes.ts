@@ -5,6 +5,7 @@ import { outcomeAnswer, type FhirAnswer } from '../fhir-messages/operation-outco
 import type { AccessTokens } from '../oauth/access-tokens';
 import { publicBaseUrl } from '../oauth/public-url';
 import { capabilityStatement } from './capability-statement';
+import type { ReadAppointments } from './read-appointments';
 import type { Caller, ReadReferrals } from './read-referrals';
 
 /**
@@ -13,7 +14,13 @@ import type { Caller, ReadReferrals } from './read-referrals';
  */
 export function registerFhirApiRoutes(
   fastify: FastifyInstance,
-  options: { reads: ReadReferrals; tokens: AccessTokens; publicBaseUrl: string | undefined; logger: Logger },
+  options: {
+    reads: ReadReferrals;
+    appointments: ReadAppointments;
+    tokens: AccessTokens;
+    publicBaseUrl: string | undefined;
+    logger: Logger;
+  },
 ): void {
   void fastify.register((scope, _opts, done) => {
     scope.setErrorHandler(fhirErrorHandler({ logger: options.logger, what: 'FHIR read' }));
@@ -60,6 +67,27 @@ export function registerFhirApiRoutes(
     scope.get(
       '/fhir/Bundle/:id',
       guarded((caller, request) => options.reads.bundle(caller, (request.params as { id: string }).id)),
+    );
+    scope.get(
+      '/fhir/Appointment',
+      guarded((caller, request) =>
+        options.appointments.search(
+          caller,
+          queryOf(request),
+          `${base(request)}${request.url}`,
+          `${base(request)}/fhir`,
+        ),
+      ),
+    );
+    scope.get(
+      '/fhir/Appointment/:id',
+      guarded((caller, request) => options.appointments.read(caller, (request.params as { id: string }).id)),
+    );
+    scope.get(
+      '/fhir/Patient/:id',
+      guarded((caller, request) =>
+        options.appointments.readPatient(caller, (request.params as { id: string }).id),
+      ),
     );
     done();
   });

@@ -22,7 +22,7 @@ export interface Caller {
   scopes: string[];
 }
 
-interface Cursor {
+export interface Cursor {
   s: string;
   t: string;
   i: string;
@@ -138,29 +138,16 @@ export class ReadReferrals {
     }
     const link: Record<string, string>[] = [{ relation: 'self', url: clampedUrl(selfUrl, query.count) }];
     if (!exhausted && after) {
-      const next = new URLSearchParams(
-        [...rawQuery].filter(([name]) => name !== '_cursor' && name !== '_count'),
-      );
-      // The count actually served (clamped to the maximum when more was asked for).
-      if (rawQuery.has('_count')) next.set('_count', String(query.count));
-      next.set(
-        '_cursor',
-        Buffer.from(
-          JSON.stringify({ s: snapshot, t: after.lastUpdated, i: after.referralId } satisfies Cursor),
-        ).toString('base64url'),
-      );
-      link.push({ relation: 'next', url: `${selfUrl.split('?')[0] ?? ''}?${next.toString()}` });
+      link.push({
+        relation: 'next',
+        url: nextPageUrl(selfUrl, rawQuery, query.count, {
+          s: snapshot,
+          t: after.lastUpdated,
+          i: after.referralId,
+        }),
+      });
     }
-    return {
-      status: 200,
-      body: {
-        resourceType: 'Bundle',
-        type: 'searchset',
-        meta: { lastUpdated: new Date().toISOString() },
-        link,
-        entry: entries,
-      },
-    };
+    return searchsetAnswer(link, entries);
   }
 
   async read(caller: Caller, id: string): Promise<FhirAnswer> {
@@ -183,15 +170,12 @@ export class ReadReferrals {
   }
 
   private async decryptPage(site: string, rows: ReferralVersion[]): Promise<Resource[]> {
-    const bundles: Resource[] = [];
-    for (let i = 0; i < rows.length; i += PHI_BATCH) {
-      const opened = await this.deps.cipher.decryptBatch(
-        site,
-        rows.slice(i, i + PHI_BATCH).map((r) => ({ recordId: r.referralId, data: r.ciphertext })),
-      );
-      bundles.push(...opened.map((plaintext) => JSON.parse(plaintext.toString('utf8')) as Resource));
-    }
-    return bundles;
+    const opened = await decryptInBatches(
+      this.deps.cipher,
+      site,
+      rows.map((r) => ({ recordId: r.referralId, data: r.ciphertext })),
+    );
+    return opened.map((plaintext) => JSON.parse(plaintext.toString('utf8')) as Resource);
   }
 
   private async decrypt(site: string, version: ReferralVersion): Promise<Resource> {
@@ -230,8 +214,34 @@ export class ReadReferrals {
   }
 }
 
+/** Records decrypted in calls of at most 100 to the vault service (its limit), in order. */
+export async function decryptInBatches(
+  cipher: BatchPhiCipher,
+  site: string,
+  items: { recordId: string; data: Buffer }[],
+): Promise<Buffer[]> {
+  const opened: Buffer[] = [];
+  for (let i = 0; i < items.length; i += PHI_BATCH)
+    opened.push(...(await cipher.decryptBatch(site, items.slice(i, i + PHI_BATCH))));
+  return opened;
+}
+
+/** A searchset Bundle answer of the pull API. */
+export function searchsetAnswer(link: Record<string, string>[], entries: unknown[]): FhirAnswer {
+  return {
+    status: 200,
+    body: {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      meta: { lastUpdated: new Date().toISOString() },
+      link,
+      entry: entries,
+    },
+  };
+}
+
 /** The URL with its `_count` (if any) replaced by the count served. */
-function clampedUrl(url: string, count: number): string {
+export function clampedUrl(url: string, count: number): string {
   const [path, search] = url.split('?');
   if (search === undefined) return url;
   const params = new URLSearchParams(search);
@@ -240,11 +250,25 @@ function clampedUrl(url: string, count: number): string {
   return `${path ?? ''}?${params.toString()}`;
 }
 
-function forbidden(needed: string): FhirAnswer {
+/** The next link of a search page: the same query from the cursor, with the count served. */
+export function nextPageUrl(
+  selfUrl: string,
+  rawQuery: URLSearchParams,
+  count: number,
+  cursor: Cursor,
+): string {
+  const next = new URLSearchParams([...rawQuery].filter(([name]) => name !== '_cursor' && name !== '_count'));
+  // The count actually served (clamped to the maximum when more was asked for).
+  if (rawQuery.has('_count')) next.set('_count', String(count));
+  next.set('_cursor', Buffer.from(JSON.stringify(cursor)).toString('base64url'));
+  return `${selfUrl.split('?')[0] ?? ''}?${next.toString()}`;
+}
+
+export function forbidden(needed: string): FhirAnswer {
   return outcomeAnswer(403, 'forbidden', `the access token lacks the scope ${needed}`);
 }
 
-function decodeCursor(raw: string): Cursor {
+export function decodeCursor(raw: string): Cursor {
   try {
     const value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<Cursor>;
     if (

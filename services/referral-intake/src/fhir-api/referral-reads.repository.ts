@@ -69,28 +69,11 @@ export class ReferralReadsRepository {
     },
   ): Promise<ReferralVersion[]> {
     const params: unknown[] = [siteNumber, SERVICE_REQUEST_EVENTS, query.snapshot, query.ids];
-    const where: string[] = [];
-    const param = (value: string): string => {
-      params.push(value);
-      return `$${params.length}::timestamptz`;
-    };
-    for (const c of query.lastUpdated) {
-      const sql = {
-        gt: () => (c.point ? `last_updated > ${param(c.start)}` : `last_updated >= ${param(c.end)}`),
-        ge: () => `last_updated >= ${param(c.start)}`,
-        lt: () => `last_updated < ${param(c.start)}`,
-        le: () => (c.point ? `last_updated <= ${param(c.start)}` : `last_updated < ${param(c.end)}`),
-        eq: () =>
-          c.point
-            ? `last_updated = ${param(c.start)}`
-            : `last_updated >= ${param(c.start)} AND last_updated < ${param(c.end)}`,
-      }[c.prefix]();
-      where.push(`(${sql})`);
-    }
-    if (query.after) {
-      params.push(query.after.lastUpdated, query.after.referralId);
-      where.push(`(last_updated, id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
+    const where = pagingConditions(
+      params,
+      query.lastUpdated,
+      query.after ? { lastUpdated: query.after.lastUpdated, id: query.after.referralId } : null,
+    );
     params.push(query.limit);
     const rows: Row[] = await db.query(
       `WITH current AS (
@@ -139,6 +122,40 @@ export class ReferralReadsRepository {
     );
     return rows[0] ? toVersion(rows[0]) : null;
   }
+}
+
+/**
+ * The SQL conditions of `_lastUpdated` and of a page's position (after (last_updated, id)) on a
+ * table with `last_updated timestamptz` and `id uuid`, appending their values to `params`.
+ */
+export function pagingConditions(
+  params: unknown[],
+  lastUpdated: DateCondition[],
+  after: { lastUpdated: string; id: string } | null,
+): string[] {
+  const where: string[] = [];
+  const param = (value: string): string => {
+    params.push(value);
+    return `$${params.length}::timestamptz`;
+  };
+  for (const c of lastUpdated) {
+    const sql = {
+      gt: () => (c.point ? `last_updated > ${param(c.start)}` : `last_updated >= ${param(c.end)}`),
+      ge: () => `last_updated >= ${param(c.start)}`,
+      lt: () => `last_updated < ${param(c.start)}`,
+      le: () => (c.point ? `last_updated <= ${param(c.start)}` : `last_updated < ${param(c.end)}`),
+      eq: () =>
+        c.point
+          ? `last_updated = ${param(c.start)}`
+          : `last_updated >= ${param(c.start)} AND last_updated < ${param(c.end)}`,
+    }[c.prefix]();
+    where.push(`(${sql})`);
+  }
+  if (after) {
+    params.push(after.lastUpdated, after.id);
+    where.push(`(last_updated, id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+  }
+  return where;
 }
 
 function toVersion(r: Row): ReferralVersion {

@@ -37,10 +37,26 @@ export const SERVED_RESOURCES: readonly ServedResource[] = [
     interactions: ['read'],
     documentation: 'the original message bundle of a referral (ServiceRequest.meta.source)',
   },
-  { type: 'Patient', interactions: [], includedBy: 'ServiceRequest:subject' },
+  {
+    type: 'Patient',
+    interactions: ['read'],
+    includedBy: 'ServiceRequest:subject',
+    documentation:
+      "read: the patients of appointments synced from the EMR (ids from Appointment.participant); a referral's patient through ServiceRequest:subject",
+  },
   { type: 'Practitioner', interactions: [], includedBy: 'ServiceRequest:requester' },
   { type: 'Task', interactions: [], statusBack: ['u'] },
-  { type: 'Appointment', interactions: [], statusBack: ['c', 'u'] },
+  {
+    type: 'Appointment',
+    interactions: ['read', 'search-type'],
+    statusBack: ['c', 'u'],
+    searchInclude: ['Appointment:patient'],
+    searchParam: [
+      { name: '_id', type: 'token' },
+      { name: '_lastUpdated', type: 'date' },
+    ],
+    documentation: "the appointments read by the site's EMR syncs (recent and full)",
+  },
   {
     type: 'QuestionnaireResponse',
     interactions: ['create'],

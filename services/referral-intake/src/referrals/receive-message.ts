@@ -19,6 +19,7 @@ import { error, information, type ValidationIssue } from '../fhir-messages/valid
 import { sameHash } from '../integrations/api-key';
 import { InboundKeyMatcher } from '../integrations/inbound-key';
 import { sealedPatientOf } from '../status-updates/patient-contact';
+import { sealedReferrerOf } from '../status-updates/referrer-contact';
 import type { AccessTokens } from '../oauth/access-tokens';
 import type { ApplyStatusChange } from '../status-updates/apply-status-change';
 import { kindOf } from './message-kinds';
@@ -148,6 +149,15 @@ export class ReceiveMessage {
     const patient = admitted.statusChange
       ? await sealedPatientOf(this.deps.cipher, site, checked.bundle, admitted.statusChange, messageId)
       : undefined;
+    // The referrer of a declined or booked referral, sealed for their notice.
+    const referrer = admitted.statusChange
+      ? await sealedReferrerOf(
+          { cipher: this.deps.cipher, schema: this.deps.schema, db },
+          site,
+          admitted.statusChange,
+          messageId,
+        )
+      : undefined;
     const stored = await (this.deps.commits ?? this.deps.dataSource).transaction(async (tx) => {
       let response = answerWith(checked.warnings);
       const created = await this.referrals.insertIfNew(tx, site, {
@@ -173,6 +183,7 @@ export class ReceiveMessage {
           admitted.statusChange,
           { messageId, changedBy: senderLabel(sender) },
           patient,
+          referrer,
         );
         if (applied === 'stale') {
           // The answer says a newer state won; it is stored in the same transaction.

@@ -7,6 +7,7 @@ import { SERVICE_REQUEST_EVENTS } from '../fhir-messages/ereferral-rules';
 import { ReferralStatesRepository, type AppliedBy } from './referral-states.repository';
 import type { StatusChange } from '../fhir-messages/status-change';
 import type { AppointmentPatient } from './patient-contact';
+import type { SealedReferrer } from './referrer-contact';
 
 export interface ApplyStatusChangeDeps {
   schema: string;
@@ -42,6 +43,7 @@ export class ApplyStatusChange {
     change: StatusChange,
     by: Omit<AppliedBy, 'messageTimestamp'>,
     patient?: AppointmentPatient,
+    referrer?: SealedReferrer,
   ): Promise<'applied' | 'stale'> {
     const changedAt = new Date().toISOString();
     const applied = { ...by, messageTimestamp: change.messageTimestamp ?? changedAt };
@@ -58,6 +60,7 @@ export class ApplyStatusChange {
           ...(change.businessStatus ? { businessStatus: change.businessStatus } : {}),
           changedBy: by.changedBy,
           changedAt,
+          ...(referrer ? { referrer } : {}),
         }),
       );
       return 'applied';
@@ -76,6 +79,7 @@ export class ApplyStatusChange {
         changedBy: by.changedBy,
         changedAt,
         ...(patient ? { patient } : {}),
+        ...(referrer ? { referrer } : {}),
       }),
     );
     return 'applied';

@@ -19,7 +19,7 @@ function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function e164(value: string): string | undefined {
+export function e164(value: string): string | undefined {
   const digits = value.replace(/[^0-9+]/g, '');
   if (/^\+[1-9][0-9]{6,14}$/.test(digits)) return digits;
   if (/^1?[2-9][0-9]{9}$/.test(digits)) return `+1${digits.slice(-10)}`;

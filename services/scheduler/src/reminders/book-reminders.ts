@@ -5,6 +5,7 @@ import type { SiteRecord } from '@cloud-connect/service-kit';
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { planReminders } from './reminder-policy';
+import type { ReferrerNotices } from './referrer-notices';
 import { RemindersRepository, type AppointmentRecord, type ReminderKind } from './reminders.repository';
 
 /** A stable id per (site, appointment, start, kind, lead, channel): a replayed plan adds nothing twice. */
@@ -30,6 +31,7 @@ export class BookReminders {
     private readonly sites: { find(site: string): Promise<SiteRecord | null> },
     private readonly minuteMs: number,
     private readonly logger: Logger,
+    private readonly referrers?: ReferrerNotices,
   ) {
     this.reminders = new RemindersRepository(schema);
   }
@@ -84,6 +86,8 @@ export class BookReminders {
     if (moved) await this.reminders.cancelScheduled(tx, site, event.appointmentId, 'appointment-moved');
     if (policy.statusNotices && after.source === 'referral' && startsAt > now)
       await this.notice(tx, after, moved ? 'notice-moved' : 'notice-booked', policy.channels, now);
+    if (!moved && after.source === 'referral' && startsAt > now)
+      await this.referrers?.onBooked(tx, site, event.messageId, event.referrer, startsAt);
     if (after.source === 'emr-sync' && !policy.includeEmrAppointments) return;
     const plan = planReminders(policy, startsAt, now, record.timezone, this.minuteMs);
     for (const planned of plan) {

@@ -15,6 +15,7 @@ import { SchedulerAdminController } from '../admin/scheduler-admin.controller';
 import type { SchedulerConfig } from '../config';
 import { BookReminders } from '../reminders/book-reminders';
 import { OptOutTokens } from '../reminders/opt-out-token';
+import { ReferrerNotices } from '../reminders/referrer-notices';
 import { ScheduleRunner } from './schedule-runner';
 
 @Injectable()
@@ -23,6 +24,7 @@ class SchedulerLifecycle implements OnModuleInit, OnApplicationBootstrap, Before
     private readonly messaging: MessagingService,
     private readonly runner: ScheduleRunner,
     private readonly book: BookReminders,
+    private readonly referrers: ReferrerNotices,
   ) {}
 
   onModuleInit(): void {
@@ -30,6 +32,12 @@ class SchedulerLifecycle implements OnModuleInit, OnApplicationBootstrap, Before
       name: 'reminders',
       topics: [Topics.appointmentChanged],
       handler: (envelope, { tx }) => this.book.handle(envelope, tx),
+      isPermanent: (error) => (error as { name?: string }).name === 'ZodError',
+    });
+    this.messaging.registerConsumer({
+      name: 'referrer-notices',
+      topics: [Topics.referralStatusChanged],
+      handler: (envelope, { tx }) => this.referrers.onStatusChanged(envelope, tx),
       isPermanent: (error) => (error as { name?: string }).name === 'ZodError',
     });
   }
@@ -60,10 +68,16 @@ export class SchedulerModule {
             new ScheduleRunner(ds, messaging, config, tokens, logger),
         },
         {
+          provide: ReferrerNotices,
+          inject: [SiteReplica, MessagingService, LOGGER],
+          useFactory: (sites: SiteReplica, messaging: MessagingService, logger: Logger) =>
+            new ReferrerNotices(config.DATABASE_SCHEMA, sites, messaging, logger),
+        },
+        {
           provide: BookReminders,
-          inject: [SiteReplica, LOGGER],
-          useFactory: (sites: SiteReplica, logger: Logger) =>
-            new BookReminders(config.DATABASE_SCHEMA, sites, config.REMINDER_MINUTE_MS, logger),
+          inject: [SiteReplica, ReferrerNotices, LOGGER],
+          useFactory: (sites: SiteReplica, referrers: ReferrerNotices, logger: Logger) =>
+            new BookReminders(config.DATABASE_SCHEMA, sites, config.REMINDER_MINUTE_MS, logger, referrers),
         },
         SchedulerLifecycle,
       ],

@@ -1,0 +1,119 @@
+import type { EntityManager } from 'typeorm';
+import type { z } from 'zod';
+import type { referralStatusChangedV1 } from '@cloud-connect/contracts';
+import type { PhiCipher } from '../crypto/phi-cipher';
+import type { StatusChange } from '../fhir-messages/status-change';
+import { ReferralReadsRepository } from '../fhir-api/referral-reads.repository';
+import { e164 } from './patient-contact';
+
+type Json = Record<string, unknown>;
+
+/** What travels with a status event about the referrer (contact details sealed). */
+export type SealedReferrer = NonNullable<z.infer<typeof referralStatusChangedV1>['referrer']>;
+
+export interface ReferrerContact {
+  locale: 'en' | 'fr' | undefined;
+  email: string | undefined;
+  phone: string | undefined;
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const list = (value: unknown): Json[] => (Array.isArray(value) ? value.filter(isObject) : []);
+
+/** A language from CodeableConcepts (Practitioner.communication), `fr*` or `en*`. */
+function localeOf(concepts: Json[]): 'en' | 'fr' | undefined {
+  for (const code of concepts
+    .flatMap((c) => list(c['coding']))
+    .map((c) => (typeof c['code'] === 'string' ? c['code'].toLowerCase() : ''))) {
+    if (code.startsWith('fr')) return 'fr';
+    if (code.startsWith('en')) return 'en';
+  }
+  return undefined;
+}
+
+/**
+ * The referrer of a referral bundle: its ServiceRequest's requester (a PractitionerRole, whose
+ * telecom comes first, and its Practitioner; or a Practitioner), with an e-mail, a phone in E.164
+ * and a language (Practitioner.communication). Pure; null without a requester or any contact.
+ */
+export function referrerContactOf(bundle: Json, serviceRequestId: string): ReferrerContact | null {
+  const entries = list(bundle['entry']).map((e) => ({
+    fullUrl: typeof e['fullUrl'] === 'string' ? e['fullUrl'] : '',
+    resource: isObject(e['resource']) ? e['resource'] : {},
+  }));
+  const resolve = (value: unknown): Json | undefined => {
+    const ref = isObject(value) && typeof value['reference'] === 'string' ? value['reference'] : undefined;
+    if (!ref) return undefined;
+    return entries.find(
+      (e) =>
+        e.fullUrl === ref ||
+        ref === `${String(e.resource['resourceType'])}/${String(e.resource['id'])}` ||
+        ref.endsWith(`:${String(e.resource['id'])}`),
+    )?.resource;
+  };
+  const request = entries.find(
+    (e) => e.resource['resourceType'] === 'ServiceRequest' && e.resource['id'] === serviceRequestId,
+  )?.resource;
+  const requester = resolve(request?.['requester']);
+  if (!requester) return null;
+  const practitioner =
+    requester['resourceType'] === 'PractitionerRole' ? resolve(requester['practitioner']) : requester;
+  const telecom = [...list(requester['telecom']), ...list(practitioner?.['telecom'])];
+  const email = telecom.find((t) => t['system'] === 'email' && typeof t['value'] === 'string')?.['value'];
+  const phone = telecom
+    .filter((t) => (t['system'] === 'phone' || t['system'] === 'sms') && typeof t['value'] === 'string')
+    .map((t) => e164(String(t['value'])))
+    .find((p) => p !== undefined);
+  const contact = {
+    locale: localeOf(list(practitioner?.['communication'])),
+    email: typeof email === 'string' && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) ? email : undefined,
+    phone,
+  };
+  return contact.email || contact.phone ? contact : null;
+}
+
+/** The vault service record id the sealed referrer contact is bound to (with the site). */
+export function referrerRecordId(messageId: string): string {
+  return `referrer-contact/${messageId}`;
+}
+
+/**
+ * For a status change the referrer hears about (declined: Task rejected; an appointment booked):
+ * the referrer of the site's referral, from its stored original bundle, sealed for the site.
+ */
+export async function sealedReferrerOf(
+  deps: { cipher: PhiCipher; schema: string; db: Pick<EntityManager, 'query'> },
+  site: string,
+  change: StatusChange,
+  messageId: string,
+): Promise<SealedReferrer | undefined> {
+  const declined = change.kind === 'referral-status' && change.taskStatus === 'rejected';
+  const booked = change.kind === 'appointment' && change.status === 'booked';
+  if ((!declined && !booked) || !change.serviceRequestId) return undefined;
+  const version = await new ReferralReadsRepository(deps.schema).current(
+    deps.db,
+    site,
+    change.serviceRequestId,
+  );
+  if (!version) return undefined;
+  const bundle = JSON.parse(
+    (await deps.cipher.decrypt(site, version.referralId, version.ciphertext)).toString('utf8'),
+  ) as Json;
+  const contact = referrerContactOf(bundle, change.serviceRequestId);
+  if (!contact) return undefined;
+  const recordId = referrerRecordId(messageId);
+  const plaintext = JSON.stringify({
+    ...(contact.email ? { email: contact.email } : {}),
+    ...(contact.phone ? { phone: contact.phone } : {}),
+  });
+  const envelope = await deps.cipher.encrypt(site, recordId, Buffer.from(plaintext, 'utf8'));
+  return {
+    ...(contact.locale ? { locale: contact.locale } : {}),
+    channels: [...(contact.email ? (['email'] as const) : []), ...(contact.phone ? (['sms'] as const) : [])],
+    recordId,
+    sealed: { alg: 'cc-phi-envelope-v1', envelope: envelope.toString('base64') },
+  };
+}
