@@ -20,6 +20,14 @@ function entries(bundle: Json): Json[] {
 const BATCH_REQUEST = new Set(['batch', 'transaction', 'history']);
 const BATCH_RESPONSE = new Set(['batch-response', 'transaction-response', 'history']);
 
+/** Every entry has `field` exactly when the Bundle's type is one of `types`. */
+function presentExactlyFor(bundle: Json, field: string, types: Set<string>): boolean {
+  const type = bundle['type'];
+  return (
+    typeof type === 'string' && entries(bundle).every((e) => (e[field] !== undefined) === types.has(type))
+  );
+}
+
 const INVARIANTS: Record<string, { expression: string; holds: (value: Json) => boolean }> = {
   'bdl-1': {
     expression: "total.empty() or (type = 'searchset') or (type = 'history')",
@@ -32,16 +40,12 @@ const INVARIANTS: Record<string, { expression: string; holds: (value: Json) => b
   'bdl-3': {
     expression:
       "entry.all(request.exists() = (%resource.type = 'batch' or %resource.type = 'transaction' or %resource.type = 'history'))",
-    holds: (b) =>
-      typeof b['type'] === 'string' &&
-      entries(b).every((e) => (e['request'] !== undefined) === BATCH_REQUEST.has(b['type'] as string)),
+    holds: (b) => presentExactlyFor(b, 'request', BATCH_REQUEST),
   },
   'bdl-4': {
     expression:
       "entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = 'transaction-response' or %resource.type = 'history'))",
-    holds: (b) =>
-      typeof b['type'] === 'string' &&
-      entries(b).every((e) => (e['response'] !== undefined) === BATCH_RESPONSE.has(b['type'] as string)),
+    holds: (b) => presentExactlyFor(b, 'response', BATCH_RESPONSE),
   },
   'bdl-7': {
     expression:
