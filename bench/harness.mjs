@@ -22,6 +22,10 @@ const {
   TEST_SERVICE_AUTH_SECRET,
 } = fromBuild('libs/testing/src/index.js');
 
+/** What services/referral-intake/Dockerfile sets for intake (docs/performance.md, Memory). */
+const INTAKE_NODE_OPTIONS = '--max-semi-space-size=8';
+const INTAKE_MALLOC_ARENA_MAX = '2';
+
 const ready = (url) => async () => (await fetch(`${url}/health/ready`).catch(() => ({ ok: false }))).ok;
 
 /** CPU seconds (user + system) and resident memory of a process, from /proc. */
@@ -132,9 +136,10 @@ export async function startBenchStack({ label, site }) {
           INTAKE_RATE_LIMIT_PER_SECOND: '1000000',
           INTAKE_RATE_LIMIT_BURST: '1000000',
           // e.g. --cpu-prof --cpu-prof-dir=/tmp/prof: where intake's time goes during a run.
-          ...(process.env.BENCH_INTAKE_NODE_OPTIONS
-            ? { NODE_OPTIONS: process.env.BENCH_INTAKE_NODE_OPTIONS }
-            : {}),
+          // Intake's memory settings as its image runs it (services/referral-intake/Dockerfile),
+          // then BENCH_INTAKE_NODE_OPTIONS (later flags win).
+          NODE_OPTIONS: [INTAKE_NODE_OPTIONS, process.env.BENCH_INTAKE_NODE_OPTIONS ?? ''].join(' ').trim(),
+          MALLOC_ARENA_MAX: process.env.BENCH_INTAKE_MALLOC_ARENA_MAX ?? INTAKE_MALLOC_ARENA_MAX,
           ...extraEnv,
         },
         stdio: ['ignore', 'ignore', 'inherit'],

@@ -10,8 +10,10 @@
 //   BENCH_CONCURRENCY [1,8,32,64], BENCH_MODES [same,mixed]:
 //     same  = the typical bundle (add-service-request with a PDF attachment, ≈ 4 KB), fresh ids;
 //     mixed = small (status and quirks messages, ≈ 2 KB) 10 : typical 9 : 1 MB with attachments 1.
-//   BENCH_JSON=<file> also writes the JSON there; BENCH_INTAKE_NODE_OPTIONS is intake's NODE_OPTIONS
-//   (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for a CPU profile written when it stops).
+//   BENCH_JSON=<file> also writes the JSON there. Intake runs with its image's memory settings
+//   (NODE_OPTIONS=--max-semi-space-size=8, MALLOC_ARENA_MAX=2); BENCH_INTAKE_NODE_OPTIONS is added
+//   to its NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for a CPU profile written when
+//   it stops), BENCH_INTAKE_MALLOC_ARENA_MAX replaces its MALLOC_ARENA_MAX.
 import http from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';

@@ -48,6 +48,12 @@ export const configSchema = serviceEnvSchema(
     INTAKE_COMMIT_MAX_BATCH: env.positiveInt(64),
     INTAKE_COMMIT_WINDOW_MS: z.coerce.number().int().min(0).max(50).default(0),
     INTAKE_COMMIT_IN_FLIGHT: env.positiveInt(2),
+    /**
+     * Hot-path look-ups kept in memory (the API key's integration, a referral's sender for the
+     * status-back role rule): for at most this many ms (0 = not cached) and this many entries.
+     */
+    INTAKE_LOOKUP_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60000).default(5000),
+    INTAKE_LOOKUP_CACHE_MAX_ENTRIES: env.positiveInt(10000),
   },
 )
   .superRefine(requireVaultAuth)

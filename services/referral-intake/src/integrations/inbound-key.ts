@@ -1,3 +1,4 @@
+import { BoundedTtlCache } from '@cloud-connect/phi-client';
 import { hashApiKey, sameHash } from './api-key';
 import { DEFAULT_AUTH_HEADER } from './integration';
 import { IntegrationsRepository, type Db, type KeyMatch } from './integrations.repository';
@@ -6,6 +7,22 @@ import { IntegrationsRepository, type Db, type KeyMatch } from './integrations.r
 const HEADER_NAMES_TTL_MS = 2000;
 /** At most this many key-bearing headers of one request are looked up. */
 const MAX_KEY_HEADERS = 4;
+
+/** Bounds of the in-memory look-up caches of the inbound path (0 ms: no caching). */
+export interface LookupCacheOptions {
+  ttlMs: number;
+  maxEntries: number;
+}
+
+const changeListeners = new Set<() => void>();
+
+/**
+ * Called after a transaction that changed an integration or its keys committed: every matcher
+ * of this process forgets what it cached (other replicas within their cache's TTL).
+ */
+export function integrationsChanged(): void {
+  for (const listener of changeListeners) listener();
+}
 
 /**
  * Finds the integration an inbound request's API key belongs to. A key counts only when it came
@@ -24,8 +41,24 @@ export class InboundKeyMatcher {
     private readonly db: Db,
     schema: string,
     private readonly pepper: string,
+    private readonly cacheOptions: LookupCacheOptions = { ttlMs: 0, maxEntries: 1 },
   ) {
     this.repository = new IntegrationsRepository(schema);
+    this.matches = new BoundedTtlCache(cacheOptions.maxEntries, cacheOptions.ttlMs);
+    changeListeners.add(() => this.forget());
+  }
+
+  /**
+   * Accepted keys' integrations by header and key hash: a known key costs no Postgres round trip
+   * for `ttlMs`. Only matches are kept (an unknown key is looked up every time, so a new key
+   * works at once); an entry never outlives its key's expiry; a change made through this process
+   * clears them all, one made through another replica shows here within `ttlMs`.
+   */
+  private readonly matches: BoundedTtlCache<KeyMatch>;
+
+  forget(): void {
+    this.matches.deleteWhere(() => true);
+    this.headerNames = { names: this.headerNames.names, at: 0 };
   }
 
   async match(headers: Record<string, string | string[] | undefined>): Promise<KeyMatch | null> {
@@ -37,10 +70,19 @@ export class InboundKeyMatcher {
       tried += 1;
       if (tried > MAX_KEY_HEADERS) break;
       const hash = hashApiKey(this.pepper, key);
-      const found = await this.repository.findByKeyHash(this.db, hash);
+      const found = await this.lookUp(name, hash);
       if (found && sameHash(found.keyHash, hash) && found.authHeaderName.toLowerCase() === name) return found;
     }
     return null;
+  }
+
+  private async lookUp(header: string, hash: Buffer): Promise<KeyMatch | null> {
+    const cacheKey = `${header}\u0000${hash.toString('base64')}`;
+    const cached = this.matches.get(cacheKey);
+    if (cached && (cached.expiresAt === null || cached.expiresAt.getTime() > Date.now())) return cached;
+    const found = await this.repository.findByKeyHash(this.db, hash);
+    if (found && this.cacheOptions.ttlMs > 0) this.matches.set(cacheKey, found);
+    return found;
   }
 
   private async knownHeaderNames(): Promise<string[]> {

@@ -15,6 +15,7 @@ import {
   type IntegrationView,
   type RotateKeyInput,
 } from './integration';
+import { integrationsChanged } from './inbound-key';
 import { IntegrationsRepository } from './integrations.repository';
 
 /** What every integration use case needs: the store, the outbox, the key pepper and the cipher. */
@@ -60,6 +61,7 @@ abstract class IntegrationUseCase {
 
   protected async transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
     const result = await this.deps.dataSource.transaction(work);
+    integrationsChanged();
     this.deps.afterCommit?.();
     return result;
   }

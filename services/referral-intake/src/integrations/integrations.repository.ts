@@ -37,6 +37,8 @@ export interface KeyMatch {
   rateLimitPerSecond: number | null;
   /** It gets a copy of each new referral of its site (so it is one of their receivers). */
   sendCopies: boolean;
+  /** When the key stops being accepted (a rotated key's grace period), or null. */
+  expiresAt: Date | null;
 }
 
 export interface CopyTarget {
@@ -136,7 +138,8 @@ export class IntegrationsRepository {
 
   async findByKeyHash(db: Db, keyHash: Buffer): Promise<KeyMatch | null> {
     const rows: Row[] = await db.query(
-      `SELECT k.key_hash, i.id, i.site_number, i.enabled, i.rate_limit_per_second, i.send_copies, i.auth_header_name
+      `SELECT k.key_hash, i.id, i.site_number, i.enabled, i.rate_limit_per_second, i.send_copies, i.auth_header_name,
+            k.expires_at
          FROM ${this.keys} k JOIN ${this.integrations} i ON i.id = k.integration_id
         WHERE k.key_hash = $1 AND (k.expires_at IS NULL OR k.expires_at > now())`,
       [keyHash],
@@ -151,6 +154,7 @@ export class IntegrationsRepository {
       enabled: Boolean(row['enabled']),
       rateLimitPerSecond: row['rate_limit_per_second'] === null ? null : Number(row['rate_limit_per_second']),
       sendCopies: Boolean(row['send_copies']),
+      expiresAt: row['expires_at'] ? new Date(row['expires_at'] as string) : null,
     };
   }
 

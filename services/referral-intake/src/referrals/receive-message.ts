@@ -17,7 +17,7 @@ import { outcome, responseMessage, simpleOutcome, type FhirAnswer } from '../fhi
 import { STATUS_EVENTS } from '../fhir-messages/status-change';
 import { error, information, type ValidationIssue } from '../fhir-messages/validation-issue';
 import { sameHash } from '../integrations/api-key';
-import { InboundKeyMatcher } from '../integrations/inbound-key';
+import { InboundKeyMatcher, type LookupCacheOptions } from '../integrations/inbound-key';
 import { sealedPatientOf } from '../status-updates/patient-contact';
 import { sealedReferrerOf } from '../status-updates/referrer-contact';
 import type { AccessTokens } from '../oauth/access-tokens';
@@ -50,6 +50,8 @@ export interface ReceiveMessageDeps {
   afterCommit?: () => void;
   /** Concurrent posts share a transaction (group commit); each answer still waits for its commit. */
   commits?: GroupCommit;
+  /** The API-key look-up cache (default: none). */
+  lookupCache?: LookupCacheOptions;
 }
 
 const UNAUTHORIZED = simpleOutcome('login', 'a valid integration API key is required');
@@ -83,7 +85,7 @@ export class ReceiveMessage {
   private readonly referrals: ReferralsRepository;
 
   constructor(private readonly deps: ReceiveMessageDeps) {
-    this.keys = new InboundKeyMatcher(deps.dataSource.manager, deps.schema, deps.keyPepper);
+    this.keys = new InboundKeyMatcher(deps.dataSource.manager, deps.schema, deps.keyPepper, deps.lookupCache);
     this.referrals = new ReferralsRepository(deps.schema);
   }
 

@@ -69,6 +69,10 @@ class InboundHttp implements OnModuleInit {
             windowMs: config.INTAKE_COMMIT_WINDOW_MS,
             maxInFlight: config.INTAKE_COMMIT_IN_FLIGHT,
           }),
+          lookupCache: {
+            ttlMs: config.INTAKE_LOOKUP_CACHE_TTL_MS,
+            maxEntries: config.INTAKE_LOOKUP_CACHE_MAX_ENTRIES,
+          },
         }),
     },
     {

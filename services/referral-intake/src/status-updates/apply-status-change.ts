@@ -1,7 +1,9 @@
 import { Events } from '@cloud-connect/contracts';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
+import { BoundedTtlCache } from '@cloud-connect/phi-client';
 import type { EntityManager } from 'typeorm';
+import type { LookupCacheOptions } from '../integrations/inbound-key';
 import type { Db } from '../integrations/integrations.repository';
 import { SERVICE_REQUEST_EVENTS } from '../fhir-messages/ereferral-rules';
 import { ReferralStatesRepository, type AppliedBy } from './referral-states.repository';
@@ -13,6 +15,8 @@ export interface ApplyStatusChangeDeps {
   schema: string;
   outbox: OutboxWriter;
   registry: EventRegistry;
+  /** The referral-origin look-up cache (default: none). */
+  lookupCache?: LookupCacheOptions;
 }
 
 /**
@@ -22,18 +26,32 @@ export interface ApplyStatusChangeDeps {
  */
 export class ApplyStatusChange {
   private readonly states: ReferralStatesRepository;
+  /**
+   * Who sent each referral, by site and ServiceRequest id, for the status-back role rule. The
+   * sender of a referral never changes once it is stored (referrals are not deleted or moved), so
+   * an entry cannot go stale; only found origins are kept (a referral may arrive at any moment),
+   * bounded in count and age.
+   */
+  private readonly origins: BoundedTtlCache<{ integrationId: string | null }>;
 
   constructor(private readonly deps: ApplyStatusChangeDeps) {
     this.states = new ReferralStatesRepository(deps.schema);
+    const cache = deps.lookupCache ?? { ttlMs: 0, maxEntries: 1 };
+    this.origins = new BoundedTtlCache(cache.maxEntries, cache.ttlMs);
   }
 
   /** Who sent the site's referral (a ServiceRequest it received) with this id; null if none. */
-  referralOrigin(
+  async referralOrigin(
     db: Db,
     siteNumber: string,
     serviceRequestId: string,
   ): Promise<{ integrationId: string | null } | null> {
-    return this.states.referralOrigin(db, siteNumber, serviceRequestId, SERVICE_REQUEST_EVENTS);
+    const key = `${siteNumber}\u0000${serviceRequestId}`;
+    const cached = this.origins.get(key);
+    if (cached) return cached;
+    const origin = await this.states.referralOrigin(db, siteNumber, serviceRequestId, SERVICE_REQUEST_EVENTS);
+    if (origin && (this.deps.lookupCache?.ttlMs ?? 0) > 0) this.origins.set(key, origin);
+    return origin;
   }
 
   /** 'applied', or 'stale' when a newer message already set this state (stored, not applied). */

@@ -18,6 +18,10 @@ import { ApplyStatusChange } from './apply-status-change';
           schema: config.DATABASE_SCHEMA,
           outbox: messaging.outbox,
           registry: messaging.registry,
+          lookupCache: {
+            ttlMs: config.INTAKE_LOOKUP_CACHE_TTL_MS,
+            maxEntries: config.INTAKE_LOOKUP_CACHE_MAX_ENTRIES,
+          },
         }),
     },
   ],
