@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { AccountOutbox, type AccountMailSettings } from './account-mail';
 import { AccountRepository } from './account.repository';
 import { PasswordController, SiteAccountController } from './account.controller';
+import { OpenApiController } from './openapi';
 import { PasswordLinks } from './password-links';
 import { SessionRefreshController } from './session-refresh';
 import { SiteAccount } from './site-account';
@@ -14,7 +15,7 @@ export class AccountModule {
   static register(settings: AccountMailSettings): DynamicModule {
     return {
       module: AccountModule,
-      controllers: [SiteAccountController, PasswordController, SessionRefreshController],
+      controllers: [SiteAccountController, PasswordController, SessionRefreshController, OpenApiController],
       providers: [
         {
           provide: AccountOutbox,
