@@ -92,7 +92,8 @@ function Console({ locale, onLocale }: { locale: Locale; onLocale: (l: Locale) =
   useEffect(() => {
     onSessionExpired(() => {
       adopt(null);
-      setNotice('expired');
+      // A call answered after the person signed out is not an expiry: keep "You are signed out".
+      setNotice((current) => (current === 'signedOut' ? current : 'expired'));
     });
     api.session().then(adopt, () => adopt(null));
     const onHash = (): void => {
