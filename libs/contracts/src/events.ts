@@ -197,6 +197,11 @@ export const notificationRequestedV1 = z.object({
     })
     .strict()
     .optional(),
+  /** Params that must not travel in clear (a one-time link), sealed for the notifier; merged into `params`. */
+  sealedParams: z
+    .object({ alg: z.literal('cc-sealed-params-v1'), envelope: z.base64() })
+    .strict()
+    .optional(),
 });
 
 export const auditRecordedV1 = z.object({

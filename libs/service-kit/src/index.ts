@@ -7,3 +7,5 @@ export * from './bootstrap';
 export * from './http-errors';
 export * from './site-replica';
 export * from './startup-memory';
+export * from './sealed-params';
+export * from './openapi';

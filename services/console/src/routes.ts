@@ -4,6 +4,7 @@ export type Upstream = 'vault' | 'emr-gateway' | 'referral-intake';
 
 const SITE = '[1-9][0-9]{0,9}';
 const ID = '[A-Za-z0-9._~-]{1,100}';
+const UUID = '[0-9a-fA-F-]{36}';
 
 /**
  * The admin API the console exposes under `/api`, path for path the services' own: each pattern
@@ -12,6 +13,8 @@ const ID = '[A-Za-z0-9._~-]{1,100}';
  */
 const ROUTES: { pattern: RegExp; upstream: Upstream }[] = [
   { pattern: new RegExp(`^/admin/sites/${SITE}$`), upstream: 'vault' },
+  { pattern: /^\/admin\/openapi\.json$/, upstream: 'vault' },
+  { pattern: new RegExp(`^/admin/sites/${SITE}/admins(/${UUID}(/reset)?)?$`), upstream: 'vault' },
   { pattern: new RegExp(`^/sites/${SITE}/sek(/history)?$`), upstream: 'vault' },
   { pattern: new RegExp(`^/sites/${SITE}/audit(/verify)?$`), upstream: 'vault' },
   { pattern: new RegExp(`^/admin/sites/${SITE}/emr(/(${ID})){0,3}$`), upstream: 'emr-gateway' },

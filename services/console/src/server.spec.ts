@@ -128,6 +128,11 @@ describe('console server (no upstream)', () => {
     expect(upstreamFor('/sites/1000/phi/encrypt')).toBeNull();
     expect(upstreamFor('/admin/sites/../../x')).toBeNull();
     expect(upstreamFor('/auth/login')).toBeNull();
+    expect(upstreamFor('/admin/sites/1000/admins')).toBe('vault');
+    expect(upstreamFor('/admin/sites/1000/admins/0b6f4a52-3c1e-4a4e-9a43-0d6c2f1f3e10/reset')).toBe('vault');
+    expect(upstreamFor('/admin/sites/1000/admins/x/reset')).toBeNull();
+    expect(upstreamFor('/admin/openapi.json')).toBe('vault');
+    expect(upstreamFor('/auth/password/reset')).toBeNull();
 
     const sealer = new SessionSealer(SECRET);
     const cookie = `__Host-cc-console=${await sealer.seal(sealer.open(await fakeAdminToken({ '1000': 'admin' })))}`;
@@ -152,5 +157,31 @@ describe('console server (no upstream)', () => {
       message: 'm',
       details: ['a: b'],
     });
+  });
+
+  it('forgotten password and one-time links: same origin only, no internals when the vault service is down', async () => {
+    const cross = await app.inject({
+      method: 'POST',
+      url: '/session/password/forgot',
+      headers: { host: 'console.test', origin: 'https://evil.example' },
+      payload: { email: 'a@b.ca' },
+    });
+    expect(cross.statusCode).toBe(403);
+    const same = { host: 'console.test', origin: 'https://console.test' };
+    const empty = await app.inject({
+      method: 'POST',
+      url: '/session/password/forgot',
+      headers: same,
+      payload: {},
+    });
+    expect(empty.json()).toEqual({ code: 'invalid-request', message: 'Enter your e-mail.' });
+    const down = await app.inject({
+      method: 'POST',
+      url: '/session/password/reset',
+      headers: same,
+      payload: { token: 'x'.repeat(43), password: 'a-long-enough-password' },
+    });
+    expect(down.statusCode).toBe(502);
+    expect(down.body).not.toContain('127.0.0.1');
   });
 });

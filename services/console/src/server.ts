@@ -14,6 +14,10 @@ const signInBody = z.object({
   password: z.string().min(1).max(256),
 });
 const reauthBody = z.object({ password: z.string().min(1).max(256) });
+const forgotBody = z.object({ email: z.string().trim().min(1).max(320) });
+const resetBody = z.object({ token: z.string().min(1).max(200), password: z.string().max(256) });
+/** A session is refreshed (sliding) by any call in its last minutes. */
+const REFRESH_WITHIN_SECONDS = 10 * 60;
 const issued = z.object({ access_token: z.string().min(1) });
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const FORWARDED_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -128,7 +132,11 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
     );
   };
   /** The request's session; on state changes, only with the session's CSRF token. */
-  const sessionOf = async (request: FastifyRequest, reply: FastifyReply): Promise<ConsoleSession | null> => {
+  const sessionOf = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    options: { refresh: boolean } = { refresh: true },
+  ): Promise<ConsoleSession | null> => {
     const session = await sealer.unseal(parseCookies(request.headers.cookie ?? '')[cookieName]);
     if (!session) {
       clearSession(reply);
@@ -139,7 +147,30 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
       void reply.send(problem(reply, 403, 'csrf', 'This page is out of date. Reload it and try again.'));
       return null;
     }
-    return session;
+    return options.refresh ? refreshed(reply, session) : session;
+  };
+
+  /**
+   * Sliding sessions: in its last minutes, a session's token is exchanged at the vault service
+   * for a new one (same sign-in time, roles read again); when the vault service refuses (the
+   * account was disabled, or the last password is too old) the session ends at its expiry.
+   */
+  const refreshed = async (reply: FastifyReply, session: ConsoleSession): Promise<ConsoleSession> => {
+    if (session.expiresAt - Date.now() / 1000 > REFRESH_WITHIN_SECONDS) return session;
+    try {
+      const answer = await call(`${config.VAULT_SERVICE_URL}/auth/refresh`, {
+        method: 'POST',
+        token: session.token,
+        body: {},
+      });
+      const token = issued.safeParse(answer.body);
+      if (answer.status !== 200 || !token.success) return session;
+      const renewed = sealer.open(token.data.access_token, session.csrf);
+      await setSession(reply, renewed);
+      return renewed;
+    } catch {
+      return session;
+    }
   };
 
   const call = async (
@@ -180,6 +211,26 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
     );
   };
 
+  /** A POST to the vault service; when it cannot be reached, the generic answer to return. */
+  const postToVault = async (
+    reply: FastifyReply,
+    path: string,
+    body: unknown,
+    token?: string,
+  ): Promise<{ answer: Awaited<ReturnType<typeof call>> } | { failed: ApiError }> => {
+    try {
+      return {
+        answer: await call(`${config.VAULT_SERVICE_URL}${path}`, {
+          method: 'POST',
+          body,
+          ...(token ? { token } : {}),
+        }),
+      };
+    } catch (error) {
+      return { failed: unreachable(reply, error) };
+    }
+  };
+
   // ---- session ---------------------------------------------------------------------------
   app.get('/session', async (request, reply) => {
     const session = await sessionOf(request, reply);
@@ -190,12 +241,9 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
   app.post('/session', async (request, reply) => {
     const parsed = signInBody.safeParse(request.body);
     if (!parsed.success) return problem(reply, 400, 'invalid-request', 'Enter your e-mail and password.');
-    let answer: Awaited<ReturnType<typeof call>>;
-    try {
-      answer = await call(`${config.VAULT_SERVICE_URL}/auth/login`, { method: 'POST', body: parsed.data });
-    } catch (error) {
-      return unreachable(reply, error);
-    }
+    const sent = await postToVault(reply, '/auth/login', parsed.data);
+    if ('failed' in sent) return sent.failed;
+    const { answer } = sent;
     {
       if (answer.status === 429) {
         const retry = answer.headers.get('retry-after');
@@ -224,16 +272,9 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
     if (!session) return reply;
     const parsed = reauthBody.safeParse(request.body);
     if (!parsed.success) return problem(reply, 400, 'invalid-request', 'Enter your password.');
-    let answer: Awaited<ReturnType<typeof call>>;
-    try {
-      answer = await call(`${config.VAULT_SERVICE_URL}/auth/reauthenticate`, {
-        method: 'POST',
-        token: session.token,
-        body: parsed.data,
-      });
-    } catch (error) {
-      return unreachable(reply, error);
-    }
+    const sent = await postToVault(reply, '/auth/reauthenticate', parsed.data, session.token);
+    if ('failed' in sent) return sent.failed;
+    const { answer } = sent;
     {
       if (answer.status === 429)
         return problem(
@@ -253,8 +294,39 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
     }
   });
 
+  // ---- forgotten password and one-time links (no session: the e-mailed link is the proof) ----
+  app.post('/session/password/forgot', async (request, reply) => {
+    const parsed = forgotBody.safeParse(request.body);
+    if (!parsed.success) return problem(reply, 400, 'invalid-request', 'Enter your e-mail.');
+    const sent = await postToVault(reply, '/auth/password/forgot', parsed.data);
+    if ('failed' in sent) return sent.failed;
+    const { answer } = sent;
+    if (answer.status === 429) {
+      const retry = answer.headers.get('retry-after');
+      if (retry) void reply.header('retry-after', retry);
+      return problem(reply, 429, 'throttled', 'Too many requests. Wait a few minutes and try again.');
+    }
+    if (answer.status === 400) return problem(reply, 400, 'invalid-request', 'Enter your e-mail.');
+    if (answer.status !== 202) return problem(reply, 502, 'unavailable', publicError(502, null).message);
+    return reply.code(202).send({ code: 'sent' });
+  });
+
+  app.post('/session/password/reset', async (request, reply) => {
+    const parsed = resetBody.safeParse(request.body);
+    if (!parsed.success) return problem(reply, 400, 'invalid-link', 'This link is not valid.');
+    const sent = await postToVault(reply, '/auth/password/reset', parsed.data);
+    if ('failed' in sent) return sent.failed;
+    const { answer } = sent;
+    if (answer.status === 200) {
+      const email = z.object({ email: z.string() }).safeParse(answer.body);
+      return { email: email.success ? email.data.email : '' };
+    }
+    void reply.code(answer.status >= 500 ? 502 : answer.status);
+    return publicError(answer.status, answer.body);
+  });
+
   app.delete('/session', async (request, reply) => {
-    const session = await sessionOf(request, reply);
+    const session = await sessionOf(request, reply, { refresh: false });
     if (!session) return reply;
     clearSession(reply);
     return reply.code(204).send();

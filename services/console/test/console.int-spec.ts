@@ -86,6 +86,19 @@ async function apiAs(path: string): Promise<unknown> {
   return response.json();
 }
 
+/** The one-time token in the newest e-mail to `to` (since `after`) whose subject matches. */
+async function linkTokenIn(to: string, subject: RegExp, after: number): Promise<string> {
+  const mail = await waitFor(
+    `an e-mail to ${to} matching ${subject}`,
+    async () =>
+      (await inbox.list(to)).find((m) => subject.test(m.subject) && Date.parse(m.receivedAt) >= after - 1000),
+    { timeoutMs: 90000, intervalMs: 1000 },
+  );
+  const token = /#\/set-password\?token=([A-Za-z0-9_-]{43})/.exec(mail.text)?.[1];
+  if (!token) throw new Error(`no one-time link in "${mail.subject}"`);
+  return token;
+}
+
 beforeAll(async () => {
   const executablePath = chromiumPath();
   await harness.start();
@@ -127,7 +140,7 @@ beforeAll(async () => {
     CONSOLE_SESSION_SECRET: randomBytes(32).toString('base64url'),
     CONSOLE_COOKIE_SECURE: 'false',
   }).start();
-  await Promise.all([consoleProcess.waitReady(60000), notifier.waitReady(90000), intake.waitReady(120000)]);
+  await Promise.all([consoleProcess.waitReady(120000), notifier.waitReady(240000), intake.waitReady(240000)]);
   base = consoleProcess.url;
   sim = await harness.simCreate({ type: 'ps-suite' });
   browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
@@ -530,6 +543,89 @@ describe('console in the browser', () => {
     await page.emulateMedia({ media: 'screen' });
   });
 
+  it('Site account: settings with field errors, the clinical administrator told at both addresses, invite → accept → sign in, remove', async () => {
+    await page.getByRole('link', { name: 'Site account' }).click();
+    await page.getByRole('heading', { name: 'Site settings' }).waitFor();
+    await page.getByRole('cell', { name: email, exact: true }).waitFor();
+    await checkScreen('account-en');
+
+    await field('Clinical administrator e-mail').fill('not-an-address');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Enter a valid e-mail address, like name@clinic.ca.').waitFor();
+    expect(await field('Clinical administrator e-mail').getAttribute('aria-invalid')).toBe('true');
+    const changedAfter = Date.now();
+    const clinical = `clinique-${harness.schema}@clinic.ca`;
+    await field('Clinical administrator e-mail').fill(clinical);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Site settings saved.').waitFor();
+    for (const to of ['clinique@clinic.ca', clinical])
+      await waitFor(
+        `the clinical administrator change notice to ${to}`,
+        async () =>
+          (await inbox.list(to)).some(
+            (m) =>
+              m.subject.includes(siteA) &&
+              /administrateur clinique/.test(m.subject) &&
+              Date.parse(m.receivedAt) >= changedAfter - 1000,
+          ),
+        { timeoutMs: 90000, intervalMs: 1000 },
+      );
+
+    const invitee = `invitee-${harness.schema}@clinic.ca`;
+    const invitedAfter = Date.now();
+    await field('E-mail of the administrator to invite').fill('nope');
+    await page.getByRole('button', { name: 'Invite' }).click();
+    await page.getByText('Enter a valid e-mail address, like name@clinic.ca.').waitFor();
+    await field('E-mail of the administrator to invite').fill(invitee);
+    await page.getByRole('button', { name: 'Invite' }).click();
+    await page.getByText(`${invitee} was invited`).waitFor();
+    await page
+      .getByRole('row', { name: new RegExp(invitee) })
+      .getByText('Invited')
+      .waitFor();
+    await checkScreen('account-invited-en');
+    const token = await linkTokenIn(invitee, /invité\(e\) à administrer le site/, invitedAfter);
+
+    // The invitee opens the link in their own browser, chooses a password and signs in.
+    const theirs = await browser.newContext({ locale: 'en-CA', viewport: { width: 1180, height: 820 } });
+    const other = await theirs.newPage();
+    other.setDefaultTimeout(20000);
+    await other.goto(`${base}/#/set-password?token=${token}`);
+    await other.getByRole('heading', { name: 'Choose your password' }).waitFor();
+    const ownPassword = `invitee-${randomBytes(8).toString('hex')}`;
+    await other.getByLabel(/^New password/).fill(ownPassword);
+    await other.getByLabel(/^Confirm the password/).fill(`${ownPassword}x`);
+    await other.getByRole('button', { name: 'Save my password' }).click();
+    await other.getByText('The two passwords are not the same.').waitFor();
+    const saved = page;
+    page = other;
+    await checkScreen('set-password-en');
+    page = saved;
+    await other.getByLabel(/^Confirm the password/).fill(ownPassword);
+    await other.getByRole('button', { name: 'Save my password' }).click();
+    await other.getByText('Your password is saved. Sign in with it.').waitFor();
+    await other.getByLabel(/^E-mail/).fill(invitee);
+    await other.getByLabel(/^Password/).fill(ownPassword);
+    await other.getByRole('button', { name: 'Sign in' }).click();
+    await other.getByRole('heading', { name: 'Sync Status' }).waitFor();
+    // The link was used: opening it again says so.
+    await other.goto(`${base}/#/set-password?token=${token}`);
+    await other.getByLabel(/^New password/).fill(ownPassword);
+    await other.getByLabel(/^Confirm the password/).fill(ownPassword);
+    await other.getByRole('button', { name: 'Save my password' }).click();
+    await other.getByText('This link is not valid or was already used.').waitFor();
+    await theirs.close();
+
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByRole('link', { name: 'Site account' }).click();
+    const row = page.getByRole('row', { name: new RegExp(invitee) });
+    await row.getByText('Active').waitFor();
+    await row.getByRole('button', { name: `Remove ${invitee}` }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
+    await page.getByText(`${invitee} no longer administers this site.`).waitFor();
+    expect(await page.getByRole('row', { name: new RegExp(invitee) }).count()).toBe(0);
+  });
+
   it('switches to French at any time: the same screens with the French labels', async () => {
     await page.getByRole('button', { name: 'Afficher en français' }).click();
     await page.getByRole('link', { name: 'Tableau de bord' }).click();
@@ -560,6 +656,10 @@ describe('console in the browser', () => {
     await page.getByRole('link', { name: 'Carte de référence des identifiants' }).click();
     await page.getByRole('button', { name: 'Imprimer ou enregistrer en PDF' }).waitFor();
     await checkScreen('card-fr');
+    await page.getByRole('link', { name: 'Compte du site' }).click();
+    await page.getByRole('heading', { name: 'Paramètres du site' }).waitFor();
+    await page.getByRole('cell', { name: email, exact: true }).waitFor();
+    await checkScreen('account-fr');
     await page.getByRole('button', { name: 'Se déconnecter' }).click();
     await page.getByRole('heading', { name: 'Se connecter à Cloud Connect' }).waitFor();
     await page.getByText('Vous êtes déconnecté.').waitFor();
@@ -567,5 +667,44 @@ describe('console in the browser', () => {
     expect(
       (await context.cookies()).filter((c) => c.value.length > 0 && c.name.includes('cc-console')),
     ).toEqual([]);
+  });
+
+  it('forgotten password by e-mail: the link from the mail sink sets a new password that signs in', async () => {
+    await page.getByRole('button', { name: 'Mot de passe oublié?' }).click();
+    await page.getByRole('heading', { name: 'Mot de passe oublié' }).waitFor();
+    await checkScreen('forgot-password-fr');
+    await page.getByRole('button', { name: 'Display in English' }).click();
+    await page.getByRole('heading', { name: 'Forgotten password' }).waitFor();
+    // The same answer for an address without an account (no enumeration).
+    const askedAfter = Date.now();
+    await field('E-mail').fill(`nobody-${harness.schema}@clinic.ca`);
+    await page.getByRole('button', { name: 'E-mail me a link' }).click();
+    const sent = page.getByRole('status').filter({ hasText: 'If this address has a Cloud Connect account' });
+    await sent.waitFor();
+    const unknownAnswer = await sent.textContent();
+    await page.getByRole('button', { name: 'Back to sign in' }).click();
+    await page.getByRole('button', { name: 'Forgot your password?' }).click();
+    await field('E-mail').fill(email);
+    await page.getByRole('button', { name: 'E-mail me a link' }).click();
+    await sent.waitFor();
+    expect(await sent.textContent()).toBe(unknownAnswer);
+    await checkScreen('forgot-password-en');
+    const token = await linkTokenIn(email, /Choisissez un nouveau mot de passe/, askedAfter);
+    expect(await inbox.list(`nobody-${harness.schema}@clinic.ca`)).toEqual([]);
+
+    await page.goto(`${base}/#/set-password?token=${token}`);
+    await page.getByRole('heading', { name: 'Choose your password' }).waitFor();
+    const renewed = `renewed-${randomBytes(8).toString('hex')}`;
+    await page.getByLabel(/^New password/).fill(renewed);
+    await page.getByLabel(/^Confirm the password/).fill(renewed);
+    await page.getByRole('button', { name: 'Save my password' }).click();
+    await page.getByText('Your password is saved. Sign in with it.').waitFor();
+    await field('E-mail').fill(email);
+    await field('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'E-mail or password is incorrect.' }).waitFor();
+    await field('Password').fill(renewed);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Choose a site' }).waitFor();
   });
 });

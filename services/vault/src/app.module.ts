@@ -4,6 +4,7 @@ import { Topics } from '@cloud-connect/contracts';
 import { CoreModule, type ServiceContext } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type VaultConfig } from './config';
 import { VAULT_ENTITIES, VAULT_MIGRATIONS } from './database';
+import { AccountModule } from './account/account.module';
 import { AuditModule } from './audit/audit.module';
 import { IdentityModule } from './identity/identity.module';
 import { PhiModule } from './phi/phi.module';
@@ -35,6 +36,10 @@ export class AppModule {
         SekModule,
         AuditModule,
         PhiModule,
+        AccountModule.register({
+          consoleUrl: config.CONSOLE_URL,
+          sealingSecret: config.SERVICE_AUTH_SECRET,
+        }),
       ],
     };
   }

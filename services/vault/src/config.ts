@@ -1,11 +1,15 @@
 import { loadConfigOrExit, requireVaultAuth, serviceEnvSchema, vaultClientEnv } from '@cloud-connect/config';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 export const SERVICE_NAME = 'vault';
 
 export const configSchema = serviceEnvSchema(
   { port: 3003, schema: 'vault' },
-  vaultClientEnv.shape,
+  {
+    ...vaultClientEnv.shape,
+    /** The console's public URL: invitation and password links in e-mails lead there. */
+    CONSOLE_URL: z.url().default('http://127.0.0.1:3000'),
+  },
 ).superRefine(requireVaultAuth);
 
 export type VaultConfig = z.output<typeof configSchema>;

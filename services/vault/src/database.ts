@@ -1,4 +1,5 @@
 import { AttemptCounters1732300090000, MessagingTables1732300000000 } from '@cloud-connect/db';
+import { AccountTokens1732300091000 } from './account/account.migration';
 import { AuditEntries1732300005000 } from './audit/audit.migration';
 import { SekEvents1732300004000 } from './sek/sek.migration';
 import { SiteEntity } from './sites/site.entity';
@@ -14,4 +15,5 @@ export const VAULT_MIGRATIONS = [
   SekEvents1732300004000,
   AuditEntries1732300005000,
   AttemptCounters1732300090000,
+  AccountTokens1732300091000,
 ];

@@ -25,9 +25,11 @@ import { IntegrateWizard } from './screens/IntegrateWizard';
 import { Integrations } from './screens/Integrations';
 import { OAuthClients } from './screens/OAuthClients';
 import { SekScreen } from './screens/SekScreen';
+import { SetPassword } from './screens/SetPassword';
 import { SignIn } from './screens/SignIn';
+import { SiteAccount } from './screens/SiteAccount';
 import { SitePicker } from './screens/SitePicker';
-import { screenFromHash, type Screen } from './nav';
+import { passwordLinkToken, screenFromHash, type Screen } from './nav';
 import { SiteContext } from './site';
 
 const theme = createTheme({ primaryColor: 'blue', primaryShade: 8, defaultRadius: 'sm' });
@@ -40,6 +42,8 @@ const contrast: CSSVariablesResolver = () => ({
     '--mantine-color-yellow-light-color': '#5c4300',
     '--mantine-color-blue-light-color': '#0b4f9c',
     '--mantine-color-red-light-color': '#a51d24',
+    // Field errors (and an invalid field's text) readable at 4.5:1 on white.
+    '--mantine-color-error': '#a51d24',
   },
   dark: {},
 });
@@ -69,7 +73,7 @@ export function App() {
   );
 }
 
-type Notice = 'expired' | 'signedOut' | null;
+type Notice = 'expired' | 'signedOut' | 'passwordSet' | null;
 
 function Console({ locale, onLocale }: { locale: Locale; onLocale: (l: Locale) => void }) {
   const t = useT();
@@ -78,6 +82,7 @@ function Console({ locale, onLocale }: { locale: Locale; onLocale: (l: Locale) =
   const [site, setSite] = useState<string | null>(() => sessionStorage.getItem('cc-console-site'));
   const [record, setRecord] = useState<SiteRecord | null>(null);
   const [screen, setScreen] = useState<Screen>(screenFromHash);
+  const [linkToken, setLinkToken] = useState<string | null>(passwordLinkToken);
 
   const adopt = useCallback((view: SessionView | null) => {
     setSessionView(view);
@@ -87,10 +92,14 @@ function Console({ locale, onLocale }: { locale: Locale; onLocale: (l: Locale) =
   useEffect(() => {
     onSessionExpired(() => {
       adopt(null);
-      setNotice('expired');
+      // A call answered after the person signed out is not an expiry: keep "You are signed out".
+      setNotice((current) => (current === 'signedOut' ? current : 'expired'));
     });
     api.session().then(adopt, () => adopt(null));
-    const onHash = (): void => setScreen(screenFromHash());
+    const onHash = (): void => {
+      setScreen(screenFromHash());
+      setLinkToken(passwordLinkToken());
+    };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, [adopt]);
@@ -117,8 +126,14 @@ function Console({ locale, onLocale }: { locale: Locale; onLocale: (l: Locale) =
       oauth: t('oauth.title'),
       audit: t('audit.title'),
       card: t('card.title'),
+      account: t('account.title'),
     };
-    document.title = session ? `${titles[screen]} · ${t('app.name')}` : t('signIn.title');
+    document.title =
+      linkToken !== null
+        ? t('password.title')
+        : session
+          ? `${titles[screen]} · ${t('app.name')}`
+          : t('signIn.title');
   });
 
   const languageButton = (
@@ -138,6 +153,22 @@ function Console({ locale, onLocale }: { locale: Locale; onLocale: (l: Locale) =
       <Center h="100vh">
         <Loader aria-label={t('common.loading')} />
       </Center>
+    );
+
+  // An e-mailed one-time link (an invitation or a password reset): signed in or not.
+  if (linkToken !== null)
+    return (
+      <SetPassword
+        token={linkToken}
+        languageButton={languageButton}
+        onDone={() => {
+          window.location.hash = '';
+          setLinkToken(null);
+          void api.signOut().catch(() => undefined);
+          adopt(null);
+          setNotice('passwordSet');
+        }}
+      />
     );
 
   if (!session)
@@ -170,6 +201,7 @@ function Console({ locale, onLocale }: { locale: Locale; onLocale: (l: Locale) =
     { screen: 'oauth', label: t('nav.oauth') },
     { screen: 'audit', label: t('nav.audit') },
     { screen: 'card', label: t('nav.card') },
+    { screen: 'account', label: t('nav.account') },
   ];
 
   return (
@@ -236,6 +268,7 @@ function Console({ locale, onLocale }: { locale: Locale; onLocale: (l: Locale) =
             {screen === 'oauth' && <OAuthClients />}
             {screen === 'audit' && <AuditLog />}
             {screen === 'card' && <ReferenceCard />}
+            {screen === 'account' && <SiteAccount onSaved={setRecord} />}
           </SiteContext.Provider>
         )}
       </AppShell.Main>

@@ -80,7 +80,30 @@ export const api = {
   reauthenticate: (password: string): Promise<SessionView> =>
     request<SessionView>('POST', '/session/reauthenticate', { password }),
   signOut: (): Promise<undefined> => request<undefined>('DELETE', '/session'),
+  forgotPassword: (email: string): Promise<unknown> =>
+    request<unknown>('POST', '/session/password/forgot', { email }),
+  setPassword: (token: string, password: string): Promise<{ email: string }> =>
+    request<{ email: string }>('POST', '/session/password/reset', { token, password }),
+  patch: <T>(path: string, body: unknown): Promise<T> => request<T>('PATCH', `/api${path}`, body),
 };
+
+export interface SiteAdmin {
+  userId: string;
+  email: string;
+  role: 'admin' | 'member';
+  status: 'active' | 'invited';
+  grantedAt: string;
+}
+
+/** `field: message` details of a 400 answer, by field. */
+export function fieldErrors(error: ApiError): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const detail of error.details) {
+    const [path, ...rest] = detail.split(': ');
+    out[path ?? ''] = rest.join(': ');
+  }
+  return out;
+}
 
 // ---- what the admin API answers (the parts the console reads) ----------------------------------
 

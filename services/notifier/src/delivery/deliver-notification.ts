@@ -2,7 +2,12 @@ import { createHmac } from 'node:crypto';
 import { Events } from '@cloud-connect/contracts';
 import type { Envelope, RetryPolicy } from '@cloud-connect/kafka';
 import type { Logger } from '@cloud-connect/observability';
-import type { SiteRecord } from '@cloud-connect/service-kit';
+import {
+  openParams,
+  SealedParamsError,
+  type SealedParams,
+  type SiteRecord,
+} from '@cloud-connect/service-kit';
 import type { Transporter } from 'nodemailer';
 import type { DataSource, EntityManager } from 'typeorm';
 import { PhiClientError, type PhiCipher } from '@cloud-connect/phi-client';
@@ -32,6 +37,8 @@ export interface DeliverySettings {
   retry: RetryPolicy;
   /** Keys the HMAC under which numbers that replied STOP are kept (never a number in clear). */
   optOutKey: string;
+  /** Opens `sealedParams` (one-time links): the services' shared secret. */
+  sealingSecret?: string;
 }
 
 /** How a phone number that replied STOP is kept: HMAC-SHA256, never the number itself. */
@@ -86,7 +93,10 @@ export class DeliverNotification {
       const recipient = SEALED_RECIPIENTS.has(request.recipient)
         ? await this.openSealed(site, request.recipient, request.channel, request.sealedRecipient)
         : await this.resolveRecipient(site, request.channel, request.recipient);
-      const message = this.render(request.template, request.locale, request.params);
+      const message = this.render(request.template, request.locale, {
+        ...request.params,
+        ...this.openSealedParams(site, request.notificationId, request.sealedParams),
+      });
       const providerId =
         request.channel === 'email'
           ? await this.sendMail(request.notificationId, recipient, message)
@@ -111,6 +121,22 @@ export class DeliverNotification {
         { notificationId: request.notificationId, channel: request.channel, attempt, final, error: reason },
         'notification not sent',
       );
+      throw error;
+    }
+  }
+
+  /** Sealed params (a one-time link) open here, at send time, and are never logged or stored. */
+  private openSealedParams(
+    site: string,
+    notificationId: string,
+    sealed: SealedParams | undefined,
+  ): Record<string, string> {
+    if (!sealed) return {};
+    if (!this.settings.sealingSecret) throw new PermanentDeliveryError('no key to open sealed params');
+    try {
+      return openParams(this.settings.sealingSecret, site, notificationId, sealed);
+    } catch (error) {
+      if (error instanceof SealedParamsError) throw new PermanentDeliveryError(error.message);
       throw error;
     }
   }

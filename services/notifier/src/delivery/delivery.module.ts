@@ -89,7 +89,12 @@ export class DeliveryModule {
               mail,
               smsProvider(config),
               sites,
-              { from: config.SMTP_FROM, retry: retryPolicy(config), optOutKey: config.SERVICE_AUTH_SECRET },
+              {
+                from: config.SMTP_FROM,
+                retry: retryPolicy(config),
+                optOutKey: config.SERVICE_AUTH_SECRET,
+                sealingSecret: config.SERVICE_AUTH_SECRET,
+              },
               logger,
               config.VAULT_SERVICE_URL
                 ? new VaultPhiCipher({

@@ -2,6 +2,7 @@
  * Message templates in English and French. A template turns the request's params into a subject
  * and a plain-text body (and an SMS text); params are inserted as text, never as markup.
  */
+import { ACCOUNT_TEMPLATES } from './account-templates';
 import { EMR_TEMPLATES } from './emr-templates';
 import { need, UnknownTemplateError, when, type Locale, type Params, type Rendered } from './template-kit';
 import { PATIENT_TEMPLATES } from './patient-templates';
@@ -82,7 +83,8 @@ export function render(template: string, locale: Locale, params: Params): Render
     TEMPLATES[template] ??
     EMR_TEMPLATES[template] ??
     PATIENT_TEMPLATES[template] ??
-    REFERRER_TEMPLATES[template];
+    REFERRER_TEMPLATES[template] ??
+    ACCOUNT_TEMPLATES[template];
   if (!build) throw new UnknownTemplateError(template);
   return build(locale, params);
 }

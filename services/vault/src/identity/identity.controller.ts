@@ -5,8 +5,11 @@ import { z } from 'zod';
 import { SignIn, SignInError, type IssuedToken } from './sign-in';
 import { AdminSigningKeys } from './signing-keys';
 
-const signInBody = z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(256) });
-const reauthBody = z.object({ password: z.string().min(1).max(256) });
+export const signInBody = z.object({
+  email: z.string().min(1).max(320),
+  password: z.string().min(1).max(256),
+});
+export const reauthBody = z.object({ password: z.string().min(1).max(256) });
 
 function badRequest(error: z.ZodError): HttpException {
   return new HttpException(

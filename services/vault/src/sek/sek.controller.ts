@@ -22,7 +22,7 @@ import { answering } from './http-errors';
 /** Viewing or removing the SEK needs a password proved within this many seconds. */
 export const SEK_RECENT_AUTH_SECONDS = 300;
 
-const sekBody = z
+export const sekBody = z
   .object({ sek: z.string({ message: 'sek is required (base64 text of 32 bytes)' }) })
   .strict();
 

@@ -1,20 +1,9 @@
-import {
-  Alert,
-  Anchor,
-  Badge,
-  Button,
-  Group,
-  Paper,
-  Stack,
-  Table,
-  Text,
-  TextInput,
-  Title,
-} from '@mantine/core';
+import { Anchor, Badge, Button, Group, Paper, Stack, TextInput, Title } from '@mantine/core';
 import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
 import { api, ApiError } from '../api';
 import { useT, type MessageId } from '../i18n';
 import { useFormatTime, useSite } from '../site';
+import { DataTable, Failure } from './DataTable';
 
 interface Entry {
   seq: number;
@@ -107,45 +96,30 @@ export function AuditLog() {
             </Anchor>
           </Group>
         </form>
-        {failure && (
-          <Alert color="red" role="alert">
-            {failure}
-          </Alert>
-        )}
-        {!entries ? (
-          <Text>{t('common.loading')}</Text>
-        ) : entries.length === 0 ? (
-          <Text>{t('audit.none')}</Text>
-        ) : (
-          <Table>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t('audit.when')}</Table.Th>
-                <Table.Th>{t('audit.actor')}</Table.Th>
-                <Table.Th>{t('audit.action')}</Table.Th>
-                <Table.Th>{t('audit.target')}</Table.Th>
-                <Table.Th>{t('audit.outcome')}</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {entries.map((e) => (
-                <Table.Tr key={e.seq} data-testid="audit-entry">
-                  <Table.Td>{time(e.occurredAt)}</Table.Td>
-                  <Table.Td>{e.actor}</Table.Td>
-                  <Table.Td>
-                    <code>{e.action}</code>
-                  </Table.Td>
-                  <Table.Td>{e.target}</Table.Td>
-                  <Table.Td>
-                    <Badge color={e.outcome === 'allowed' ? '#1b5e20' : '#a51d24'}>
-                      {t(`audit.outcome.${e.outcome}` as MessageId)}
-                    </Badge>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        )}
+        <Failure message={failure} />
+        <DataTable
+          rows={entries}
+          rowKey={(e) => String(e.seq)}
+          empty={t('audit.none')}
+          rowTestId="audit-entry"
+          columns={[
+            { header: t('audit.when'), cell: (e) => time(e.occurredAt) },
+            { header: t('audit.actor'), cell: (e) => e.actor },
+            {
+              header: t('audit.action'),
+              cell: (e) => <code>{e.action}</code>,
+            },
+            { header: t('audit.target'), cell: (e) => e.target },
+            {
+              header: t('audit.outcome'),
+              cell: (e) => (
+                <Badge color={e.outcome === 'allowed' ? '#1b5e20' : '#a51d24'}>
+                  {t(`audit.outcome.${e.outcome}` as MessageId)}
+                </Badge>
+              ),
+            },
+          ]}
+        />
       </Stack>
     </Paper>
   );

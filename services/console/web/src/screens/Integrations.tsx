@@ -7,8 +7,6 @@ import {
   Paper,
   PasswordInput,
   Stack,
-  Table,
-  Text,
   TextInput,
   Title,
 } from '@mantine/core';
@@ -16,6 +14,7 @@ import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
 import { api, ApiError } from '../api';
 import { useT, type MessageId } from '../i18n';
 import { useFormatTime, useSite } from '../site';
+import { DataTable, Failure } from './DataTable';
 import { FreshSignIn } from './FreshSignIn';
 import { SecretOnce } from './SecretOnce';
 
@@ -126,96 +125,76 @@ export function Integrations() {
           }}
         />
       )}
-      {failure && (
-        <Alert color="red" role="alert">
-          {failure}
-        </Alert>
-      )}
-      {issued && (
-        <SecretOnce
-          label={t('integrations.keyIssued', { name: issued.name })}
-          value={issued.key}
-          onDismiss={() => setIssued(null)}
-        />
-      )}
+      <Failure message={failure} />
+      <SecretOnce
+        secret={issued && { label: t('integrations.keyIssued', { name: issued.name }), value: issued.key }}
+        onDismiss={() => setIssued(null)}
+      />
       <Paper withBorder p="md" component="section" aria-labelledby="integrations-title">
         <Stack>
           <Title order={2} size="h3" id="integrations-title">
             {t('integrations.title')}
           </Title>
-          {!items ? (
-            <Text>{t('common.loading')}</Text>
-          ) : items.length === 0 ? (
-            <Text>{t('integrations.none')}</Text>
-          ) : (
-            <Table>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{t('integrations.name')}</Table.Th>
-                  <Table.Th>{t('integrations.header')}</Table.Th>
-                  <Table.Th>{t('integrations.url')}</Table.Th>
-                  <Table.Th>{t('integrations.state')}</Table.Th>
-                  <Table.Th>{t('integrations.actions')}</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {items.map((i) => (
-                  <Table.Tr key={i.id}>
-                    <Table.Td>{i.name}</Table.Td>
-                    <Table.Td>
-                      <code>{i.authHeaderName}</code>
-                    </Table.Td>
-                    <Table.Td>{i.requestUrl ?? '—'}</Table.Td>
-                    <Table.Td>
-                      <Badge color={i.enabled ? '#1b5e20' : '#495057'}>
-                        {t(i.enabled ? 'integrations.enabled' : 'integrations.disabled')}
-                      </Badge>
-                    </Table.Td>
-                    <Table.Td>
-                      <Group gap="xs">
-                        <Button
-                          size="xs"
-                          variant="default"
-                          onClick={() =>
-                            void act(async () => {
-                              await api.post(
-                                `/admin/sites/${site}/integrations/${i.id}/${i.enabled ? 'disable' : 'enable'}`,
-                              );
-                              load();
-                            })
-                          }
-                        >
-                          {t(i.enabled ? 'integrations.disable' : 'integrations.enable')}
-                        </Button>
-                        <Button
-                          size="xs"
-                          variant="default"
-                          onClick={() =>
-                            void act(async () => {
-                              const a = await api.post<{ apiKey?: string }>(
-                                `/admin/sites/${site}/integrations/${i.id}/rotate-key`,
-                              );
-                              if (a.apiKey) setIssued({ name: i.name, key: a.apiKey });
-                              load();
-                            })
-                          }
-                        >
-                          {t('integrations.rotate')}
-                        </Button>
-                        <Button
-                          size="xs"
-                          variant="default"
-                          onClick={() => setOpen(open === i.id ? null : i.id)}
-                        >
-                          {t('integrations.deliveries')}
-                        </Button>
-                      </Group>
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          )}
+          <DataTable
+            rows={items}
+            rowKey={(i) => i.id}
+            empty={t('integrations.none')}
+            columns={[
+              { header: t('integrations.name'), cell: (i) => i.name },
+              {
+                header: t('integrations.header'),
+                cell: (i) => <code>{i.authHeaderName}</code>,
+              },
+              { header: t('integrations.url'), cell: (i) => i.requestUrl ?? '—' },
+              {
+                header: t('integrations.state'),
+                cell: (i) => (
+                  <Badge color={i.enabled ? '#1b5e20' : '#495057'}>
+                    {t(i.enabled ? 'integrations.enabled' : 'integrations.disabled')}
+                  </Badge>
+                ),
+              },
+              {
+                header: t('integrations.actions'),
+                cell: (i) => (
+                  <Group gap="xs">
+                    <Button
+                      size="xs"
+                      variant="default"
+                      onClick={() =>
+                        void act(async () => {
+                          await api.post(
+                            `/admin/sites/${site}/integrations/${i.id}/${i.enabled ? 'disable' : 'enable'}`,
+                          );
+                          load();
+                        })
+                      }
+                    >
+                      {t(i.enabled ? 'integrations.disable' : 'integrations.enable')}
+                    </Button>
+                    <Button
+                      size="xs"
+                      variant="default"
+                      onClick={() =>
+                        void act(async () => {
+                          const a = await api.post<{ apiKey?: string }>(
+                            `/admin/sites/${site}/integrations/${i.id}/rotate-key`,
+                          );
+                          if (a.apiKey) setIssued({ name: i.name, key: a.apiKey });
+                          load();
+                        })
+                      }
+                    >
+                      {t('integrations.rotate')}
+                    </Button>
+                    <Button size="xs" variant="default" onClick={() => setOpen(open === i.id ? null : i.id)}>
+                      {t('integrations.deliveries')}
+                    </Button>
+                  </Group>
+                ),
+              },
+            ]}
+          />
           {open && items?.some((i) => i.id === open) && (
             <DeliveriesLog integration={items.find((i) => i.id === open) as Integration} act={act} />
           )}
@@ -313,40 +292,33 @@ function DeliveriesLog({
           {t('deliveries.refresh')}
         </Button>
       </Group>
-      {!deliveries ? (
-        <Text>{t('common.loading')}</Text>
-      ) : deliveries.length === 0 ? (
-        <Text>{t('deliveries.none')}</Text>
-      ) : (
-        <Table>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>{t('deliveries.created')}</Table.Th>
-              <Table.Th>{t('deliveries.status')}</Table.Th>
-              <Table.Th>{t('deliveries.attempts')}</Table.Th>
-              <Table.Th>{t('deliveries.lastError')}</Table.Th>
-              <Table.Th>{t('integrations.actions')}</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {deliveries.map((d) => (
-              <Table.Tr key={d.id} data-testid="delivery">
-                <Table.Td>{time(d.createdAt)}</Table.Td>
-                <Table.Td>{t(`deliveries.status.${d.status}` as MessageId)}</Table.Td>
-                <Table.Td>{d.attempts}</Table.Td>
-                <Table.Td>{d.lastError ?? (d.lastStatus ? `HTTP ${String(d.lastStatus)}` : '—')}</Table.Td>
-                <Table.Td>
-                  {d.status === 'dead-lettered' && (
-                    <Button size="xs" onClick={() => replay(d.id)}>
-                      {t('deliveries.retry')}
-                    </Button>
-                  )}
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      )}
+      <DataTable
+        rows={deliveries}
+        rowKey={(d) => d.id}
+        empty={t('deliveries.none')}
+        rowTestId="delivery"
+        columns={[
+          { header: t('deliveries.created'), cell: (d) => time(d.createdAt) },
+          {
+            header: t('deliveries.status'),
+            cell: (d) => t(`deliveries.status.${d.status}` as MessageId),
+          },
+          { header: t('deliveries.attempts'), cell: (d) => d.attempts },
+          {
+            header: t('deliveries.lastError'),
+            cell: (d) => d.lastError ?? (d.lastStatus ? `HTTP ${String(d.lastStatus)}` : '—'),
+          },
+          {
+            header: t('integrations.actions'),
+            cell: (d) =>
+              d.status === 'dead-lettered' && (
+                <Button size="xs" onClick={() => replay(d.id)}>
+                  {t('deliveries.retry')}
+                </Button>
+              ),
+          },
+        ]}
+      />
     </Stack>
   );
 }

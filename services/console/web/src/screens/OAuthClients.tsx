@@ -1,21 +1,9 @@
-import {
-  Alert,
-  Badge,
-  Button,
-  Group,
-  MultiSelect,
-  Paper,
-  Stack,
-  Table,
-  Text,
-  TextInput,
-  Textarea,
-  Title,
-} from '@mantine/core';
+import { Badge, Button, Group, MultiSelect, Paper, Stack, TextInput, Textarea, Title } from '@mantine/core';
 import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
 import { api, ApiError } from '../api';
 import { useT } from '../i18n';
 import { useFormatTime, useSite } from '../site';
+import { DataTable, Failure } from './DataTable';
 import { SecretOnce } from './SecretOnce';
 
 interface OAuthClient {
@@ -111,92 +99,71 @@ export function OAuthClients() {
 
   return (
     <Stack>
-      {failure && (
-        <Alert color="red" role="alert">
-          {failure}
-        </Alert>
-      )}
-      {issued && (
-        <SecretOnce
-          label={t('oauth.issued', { clientId: issued.clientId })}
-          value={issued.secret}
-          onDismiss={() => setIssued(null)}
-        />
-      )}
+      <Failure message={failure} />
+      <SecretOnce
+        secret={issued && { label: t('oauth.issued', { clientId: issued.clientId }), value: issued.secret }}
+        onDismiss={() => setIssued(null)}
+      />
       <Paper withBorder p="md" component="section" aria-labelledby="oauth-title">
         <Stack>
           <Title order={2} size="h3" id="oauth-title">
             {t('oauth.title')}
           </Title>
-          {!clients ? (
-            <Text>{t('common.loading')}</Text>
-          ) : clients.length === 0 ? (
-            <Text>{t('oauth.none')}</Text>
-          ) : (
-            <Table>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{t('oauth.name')}</Table.Th>
-                  <Table.Th>{t('oauth.clientId')}</Table.Th>
-                  <Table.Th>{t('oauth.scopes')}</Table.Th>
-                  <Table.Th>{t('oauth.created')}</Table.Th>
-                  <Table.Th>{t('integrations.actions')}</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {clients.map((c) => (
-                  <Table.Tr key={c.clientId}>
-                    <Table.Td>{c.name}</Table.Td>
-                    <Table.Td>
-                      <code data-testid="client-id">{c.clientId}</code>
-                    </Table.Td>
-                    <Table.Td>{c.scopes.join(' ')}</Table.Td>
-                    <Table.Td>{time(c.createdAt)}</Table.Td>
-                    <Table.Td>
-                      {c.revokedAt ? (
-                        <Badge color="gray.8">{t('oauth.revoked')}</Badge>
-                      ) : (
-                        <Group gap="xs">
-                          {c.secrets.length > 0 && (
-                            <Button
-                              size="xs"
-                              variant="default"
-                              onClick={() =>
-                                void act(async () => {
-                                  const a = await api.post<{ clientSecret?: string }>(
-                                    `/admin/sites/${site}/oauth-clients/${c.clientId}/rotate`,
-                                  );
-                                  if (a.clientSecret)
-                                    setIssued({ clientId: c.clientId, secret: a.clientSecret });
-                                  load();
-                                })
-                              }
-                            >
-                              {t('oauth.rotate')}
-                            </Button>
-                          )}
-                          <Button
-                            size="xs"
-                            color="red.9"
-                            variant="outline"
-                            onClick={() => {
-                              if (!window.confirm(t('oauth.revoke.confirm', { name: c.name }))) return;
-                              void act(async () => {
-                                await api.post(`/admin/sites/${site}/oauth-clients/${c.clientId}/revoke`);
-                                load();
-                              });
-                            }}
-                          >
-                            {t('oauth.revoke')}
-                          </Button>
-                        </Group>
+          <DataTable
+            rows={clients}
+            rowKey={(c) => c.clientId}
+            empty={t('oauth.none')}
+            columns={[
+              { header: t('oauth.name'), cell: (c) => c.name },
+              {
+                header: t('oauth.clientId'),
+                cell: (c) => <code data-testid="client-id">{c.clientId}</code>,
+              },
+              { header: t('oauth.scopes'), cell: (c) => c.scopes.join(' ') },
+              { header: t('oauth.created'), cell: (c) => time(c.createdAt) },
+              {
+                header: t('integrations.actions'),
+                cell: (c) =>
+                  c.revokedAt ? (
+                    <Badge color="gray.8">{t('oauth.revoked')}</Badge>
+                  ) : (
+                    <Group gap="xs">
+                      {c.secrets.length > 0 && (
+                        <Button
+                          size="xs"
+                          variant="default"
+                          onClick={() =>
+                            void act(async () => {
+                              const a = await api.post<{ clientSecret?: string }>(
+                                `/admin/sites/${site}/oauth-clients/${c.clientId}/rotate`,
+                              );
+                              if (a.clientSecret) setIssued({ clientId: c.clientId, secret: a.clientSecret });
+                              load();
+                            })
+                          }
+                        >
+                          {t('oauth.rotate')}
+                        </Button>
                       )}
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          )}
+                      <Button
+                        size="xs"
+                        color="red.9"
+                        variant="outline"
+                        onClick={() => {
+                          if (!window.confirm(t('oauth.revoke.confirm', { name: c.name }))) return;
+                          void act(async () => {
+                            await api.post(`/admin/sites/${site}/oauth-clients/${c.clientId}/revoke`);
+                            load();
+                          });
+                        }}
+                      >
+                        {t('oauth.revoke')}
+                      </Button>
+                    </Group>
+                  ),
+              },
+            ]}
+          />
         </Stack>
       </Paper>
       <Paper withBorder p="md" component="section" aria-labelledby="oauth-new-title">

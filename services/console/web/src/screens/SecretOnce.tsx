@@ -3,15 +3,16 @@ import { useT } from '../i18n';
 
 /** A secret shown once, with a copy button: it is not kept anywhere the console can show it again. */
 export function SecretOnce({
-  label,
-  value,
+  secret,
   onDismiss,
 }: {
-  label: string;
-  value: string;
+  /** What to show (nothing while null): the secret and what it is. */
+  secret: { label: string; value: string } | null;
   onDismiss: () => void;
 }) {
   const t = useT();
+  if (!secret) return null;
+  const { label, value } = secret;
   return (
     <Alert color="green" title={label} role="status">
       <Stack gap="xs">

@@ -1,22 +1,12 @@
-import {
-  Alert,
-  Button,
-  Container,
-  Group,
-  Paper,
-  PasswordInput,
-  Stack,
-  Text,
-  TextInput,
-  Title,
-} from '@mantine/core';
+import { Alert, Anchor, Button, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useState, type SyntheticEvent, type ReactNode } from 'react';
 import { api, ApiError, type SessionView } from '../api';
 import { useT, type MessageId } from '../i18n';
+import { ForgotPassword, SignedOutPage } from './SetPassword';
 
 /** Sign in with e-mail and password (kept easy to extend with a second factor step). */
 export function SignIn(props: {
-  notice: 'expired' | 'signedOut' | null;
+  notice: 'expired' | 'signedOut' | 'passwordSet' | null;
   languageButton: ReactNode;
   onSignedIn: (view: SessionView) => void;
 }) {
@@ -25,6 +15,7 @@ export function SignIn(props: {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<MessageId | null>(null);
   const [busy, setBusy] = useState(false);
+  const [forgot, setForgot] = useState(() => window.location.hash.startsWith('#/forgot-password'));
 
   const submit = async (event: SyntheticEvent): Promise<void> => {
     event.preventDefault();
@@ -53,11 +44,15 @@ export function SignIn(props: {
   };
 
   return (
-    <Container size={440} py="xl" component="main">
-      <Group justify="flex-end" mb="md">
-        {props.languageButton}
-      </Group>
-      <Paper withBorder p="lg" shadow="xs">
+    <SignedOutPage languageButton={props.languageButton}>
+      {forgot ? (
+        <ForgotPassword
+          onBack={() => {
+            setForgot(false);
+            if (window.location.hash.startsWith('#/forgot-password')) window.location.hash = '';
+          }}
+        />
+      ) : (
         <form onSubmit={(e) => void submit(e)} noValidate>
           <Stack>
             <Title order={1} size="h2">
@@ -66,7 +61,13 @@ export function SignIn(props: {
             <Text>{t('signIn.intro')}</Text>
             {props.notice && (
               <Alert color={props.notice === 'expired' ? 'yellow' : 'blue'} role="status">
-                {t(props.notice === 'expired' ? 'signIn.expired' : 'signIn.signedOut')}
+                {t(
+                  props.notice === 'expired'
+                    ? 'signIn.expired'
+                    : props.notice === 'passwordSet'
+                      ? 'password.done'
+                      : 'signIn.signedOut',
+                )}
               </Alert>
             )}
             {error && (
@@ -92,10 +93,12 @@ export function SignIn(props: {
             <Button type="submit" loading={busy}>
               {t('signIn.submit')}
             </Button>
-            <Text size="sm">{t('signIn.forgot')}</Text>
+            <Anchor component="button" type="button" size="sm" onClick={() => setForgot(true)}>
+              {t('signIn.forgot.link')}
+            </Anchor>
           </Stack>
         </form>
-      </Paper>
-    </Container>
+      )}
+    </SignedOutPage>
   );
 }

@@ -1,0 +1,162 @@
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { RequestMethod, type Type } from '@nestjs/common';
+import { z } from 'zod';
+
+/**
+ * One OpenAPI 3.1 document per service, generated from the same zod schemas its controllers
+ * validate with (zod 4's `z.toJSONSchema`, JSON Schema 2020-12 — the dialect of OpenAPI 3.1).
+ * A service lists its routes once (`ApiRoute`); `routesOf` reads the routes Nest registers from
+ * the controllers, so a test can prove every one of them is in the document.
+ */
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface ApiResponse {
+  description: string;
+  schema?: z.ZodType;
+  /** Not JSON (e.g. `text/csv`). */
+  contentType?: string;
+}
+
+export interface ApiRoute {
+  method: HttpMethod;
+  /** Nest-style path, e.g. `admin/sites/:site/admins/:userId`. */
+  path: string;
+  summary: string;
+  tags?: string[];
+  /** How the caller authenticates: an admin token (default), none, or with a role at the site. */
+  auth?: 'admin' | 'none';
+  /** The request body's schema (its input shape). */
+  body?: z.ZodType;
+  /** Query parameters: an object schema whose keys are the parameters. */
+  query?: z.ZodObject;
+  responses: Record<number, ApiResponse>;
+}
+
+export interface OpenApiDocument {
+  openapi: '3.1.0';
+  info: { title: string; version: string; description?: string };
+  paths: Record<string, Record<string, unknown>>;
+  components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> };
+}
+
+const METHODS: Partial<Record<RequestMethod, HttpMethod>> = {
+  [RequestMethod.GET]: 'get',
+  [RequestMethod.POST]: 'post',
+  [RequestMethod.PUT]: 'put',
+  [RequestMethod.PATCH]: 'patch',
+  [RequestMethod.DELETE]: 'delete',
+};
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const out = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+  delete out['$schema'];
+  return out;
+}
+
+/** `admin/sites/:site` → `/admin/sites/{site}` */
+export function openApiPath(path: string): string {
+  const joined = `/${path}`.replace(/\/+/g, '/').replace(/\/$/, '') || '/';
+  return joined.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+function joinPath(prefix: string, path: string): string {
+  return [prefix, path].filter((p) => p && p !== '/').join('/');
+}
+
+/** Every route Nest registers for these controllers, as `METHOD /open/api/{path}`. */
+export function routesOf(controllers: Type[]): string[] {
+  const routes: string[] = [];
+  for (const controller of controllers) {
+    const prefix = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
+    const proto = controller.prototype as Record<string, unknown>;
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const handler = proto[name];
+      if (name === 'constructor' || typeof handler !== 'function') continue;
+      const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
+      const path = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
+      if (method === undefined || path === undefined) continue;
+      for (const p of Array.isArray(path) ? path : [path])
+        routes.push(`${(METHODS[method] ?? 'other').toUpperCase()} ${openApiPath(joinPath(prefix, p))}`);
+    }
+  }
+  return routes.sort();
+}
+
+/** The routes a document describes, as `METHOD /path`. */
+export function documentedRoutes(doc: OpenApiDocument): string[] {
+  return Object.entries(doc.paths)
+    .flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`))
+    .sort();
+}
+
+export function openApiDocument(info: OpenApiDocument['info'], routes: ApiRoute[]): OpenApiDocument {
+  const paths: OpenApiDocument['paths'] = {};
+  for (const route of routes) {
+    const path = openApiPath(route.path);
+    const parameters: unknown[] = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
+    if (route.query) {
+      const props = (jsonSchema(route.query, 'input')['properties'] ?? {}) as Record<string, unknown>;
+      const required = new Set((jsonSchema(route.query, 'input')['required'] as string[] | undefined) ?? []);
+      for (const [name, schema] of Object.entries(props))
+        parameters.push({ name, in: 'query', required: required.has(name), schema });
+    }
+    const responses: Record<string, unknown> = {};
+    for (const [status, response] of Object.entries(route.responses)) {
+      responses[status] = {
+        description: response.description,
+        ...(response.schema
+          ? {
+              content: {
+                [response.contentType ?? 'application/json']: {
+                  schema: jsonSchema(response.schema, 'output'),
+                },
+              },
+            }
+          : response.contentType
+            ? { content: { [response.contentType]: { schema: { type: 'string' } } } }
+            : {}),
+      };
+    }
+    paths[path] ??= {};
+    paths[path][route.method] = {
+      summary: route.summary,
+      operationId: `${route.method}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
+      ...(route.tags ? { tags: route.tags } : {}),
+      ...(parameters.length > 0 ? { parameters } : {}),
+      ...(route.body
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: jsonSchema(route.body, 'input') } },
+            },
+          }
+        : {}),
+      security: route.auth === 'none' ? [] : [{ adminToken: [] }],
+      responses,
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info,
+    paths,
+    components: {
+      securitySchemes: {
+        adminToken: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'An admin access token from POST /auth/login (15 minutes).',
+        },
+      },
+      schemas: {},
+    },
+  };
+}

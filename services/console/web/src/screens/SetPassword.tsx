@@ -1,0 +1,198 @@
+import {
+  Alert,
+  Anchor,
+  Button,
+  Container,
+  Group,
+  Paper,
+  PasswordInput,
+  Stack,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { useState, type ReactNode, type SyntheticEvent } from 'react';
+import { api, ApiError, fieldErrors } from '../api';
+import { useT, type MessageId } from '../i18n';
+
+/** The frame of the pages people see signed out: the language button above one card. */
+export function SignedOutPage(props: { languageButton: ReactNode; children: ReactNode }) {
+  return (
+    <Container size={440} py="xl" component="main">
+      <Group justify="flex-end" mb="md">
+        {props.languageButton}
+      </Group>
+      <Paper withBorder p="lg" shadow="xs">
+        {props.children}
+      </Paper>
+    </Container>
+  );
+}
+
+/**
+ * The page an e-mailed one-time link opens (an invitation or a password reset): choose a
+ * password, then sign in with it. The link works once; an expired or used one says so.
+ */
+export function SetPassword(props: {
+  token: string;
+  languageButton: ReactNode;
+  onDone: (email: string) => void;
+}) {
+  const t = useT();
+  const [password, setPassword] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [errors, setErrors] = useState<{ password?: MessageId; confirm?: MessageId }>({});
+  const [failure, setFailure] = useState<MessageId | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: SyntheticEvent): Promise<void> => {
+    event.preventDefault();
+    setFailure(null);
+    if (password.length < 12) return setErrors({ password: 'password.error.short' });
+    if (password !== confirm) return setErrors({ confirm: 'password.error.mismatch' });
+    setErrors({});
+    setBusy(true);
+    try {
+      const { email } = await api.setPassword(props.token, password);
+      props.onDone(email);
+    } catch (e) {
+      if (e instanceof ApiError && fieldErrors(e)['password'])
+        setErrors({ password: 'password.error.short' });
+      else
+        setFailure(
+          e instanceof ApiError && e.code === 'expired-link'
+            ? 'password.error.expired'
+            : e instanceof ApiError && (e.code === 'invalid-link' || e.status === 400)
+              ? 'password.error.invalidLink'
+              : e instanceof ApiError && e.code === 'offline'
+                ? 'common.error.offline'
+                : 'common.error.generic',
+        );
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <SignedOutPage languageButton={props.languageButton}>
+      <form onSubmit={(e) => void submit(e)} noValidate>
+        <Stack>
+          <Title order={1} size="h2">
+            {t('password.title')}
+          </Title>
+          <Text>{t('password.intro')}</Text>
+          {failure && (
+            <Alert color="red" role="alert">
+              {t(failure)}{' '}
+              {(failure === 'password.error.expired' || failure === 'password.error.invalidLink') && (
+                <Anchor href="#/forgot-password">{t('password.askAgain')}</Anchor>
+              )}
+            </Alert>
+          )}
+          <PasswordInput
+            label={t('password.new')}
+            description={t('password.rule')}
+            autoComplete="new-password"
+            required
+            value={password}
+            error={errors.password ? t(errors.password) : undefined}
+            onChange={(e) => setPassword(e.currentTarget.value)}
+          />
+          <PasswordInput
+            label={t('password.confirm')}
+            autoComplete="new-password"
+            required
+            value={confirm}
+            error={errors.confirm ? t(errors.confirm) : undefined}
+            onChange={(e) => setConfirm(e.currentTarget.value)}
+          />
+          <Button type="submit" loading={busy}>
+            {t('password.submit')}
+          </Button>
+        </Stack>
+      </form>
+    </SignedOutPage>
+  );
+}
+
+/** "Forgot your password?": one e-mail field; the answer is the same whether or not the account exists. */
+export function ForgotPassword(props: { onBack: () => void }) {
+  const t = useT();
+  const [email, setEmail] = useState('');
+  const [error, setError] = useState<MessageId | null>(null);
+  const [sent, setSent] = useState(false);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: SyntheticEvent): Promise<void> => {
+    event.preventDefault();
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim())) return setError('forgot.error.email');
+    setBusy(true);
+    setError(null);
+    try {
+      await api.forgotPassword(email.trim());
+      setSent(true);
+    } catch (e) {
+      setError(
+        e instanceof ApiError && e.code === 'throttled'
+          ? 'forgot.error.throttled'
+          : e instanceof ApiError && e.code === 'offline'
+            ? 'common.error.offline'
+            : 'common.error.generic',
+      );
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form onSubmit={(e) => void submit(e)} noValidate>
+      <Stack>
+        <Title order={1} size="h2">
+          {t('forgot.title')}
+        </Title>
+        {sent ? (
+          <Alert color="blue" role="status">
+            {t('forgot.sent')}
+          </Alert>
+        ) : (
+          <>
+            <Text>{t('forgot.intro')}</Text>
+            {error === 'forgot.error.throttled' ||
+            error === 'common.error.generic' ||
+            error === 'common.error.offline' ? (
+              <Alert color="red" role="alert">
+                {t(error)}
+              </Alert>
+            ) : null}
+            <TextInputEmail
+              value={email}
+              onChange={setEmail}
+              error={error === 'forgot.error.email' ? t(error) : undefined}
+            />
+            <Button type="submit" loading={busy}>
+              {t('forgot.submit')}
+            </Button>
+          </>
+        )}
+        <Anchor component="button" type="button" onClick={props.onBack}>
+          {t('forgot.back')}
+        </Anchor>
+      </Stack>
+    </form>
+  );
+}
+
+function TextInputEmail(props: { value: string; onChange: (v: string) => void; error: string | undefined }) {
+  const t = useT();
+  return (
+    <TextInput
+      label={t('signIn.email')}
+      type="email"
+      autoComplete="username"
+      required
+      value={props.value}
+      error={props.error}
+      onChange={(e) => props.onChange(e.currentTarget.value)}
+    />
+  );
+}

@@ -1,0 +1,40 @@
+import { MessagingService } from '@cloud-connect/service-kit';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AccountOutbox, type AccountMailSettings } from './account-mail';
+import { AccountRepository } from './account.repository';
+import { PasswordController, SiteAccountController } from './account.controller';
+import { OpenApiController } from './openapi';
+import { PasswordLinks } from './password-links';
+import { SessionRefreshController } from './session-refresh';
+import { SiteAccount } from './site-account';
+
+/** The site account (settings, administrators) and password links (invitations, resets). */
+@Module({})
+export class AccountModule {
+  static register(settings: AccountMailSettings): DynamicModule {
+    return {
+      module: AccountModule,
+      controllers: [SiteAccountController, PasswordController, SessionRefreshController, OpenApiController],
+      providers: [
+        {
+          provide: AccountOutbox,
+          inject: [DataSource, MessagingService],
+          useFactory: (ds: DataSource, messaging: MessagingService) =>
+            new AccountOutbox(messaging.outbox, messaging.registry, new AccountRepository(ds), settings),
+        },
+        {
+          provide: SiteAccount,
+          inject: [DataSource, MessagingService, AccountOutbox],
+          useFactory: (ds: DataSource, messaging: MessagingService, mails: AccountOutbox) =>
+            new SiteAccount(ds, messaging.outbox, messaging.registry, mails),
+        },
+        {
+          provide: PasswordLinks,
+          inject: [DataSource, AccountOutbox],
+          useFactory: (ds: DataSource, mails: AccountOutbox) => new PasswordLinks(ds, mails),
+        },
+      ],
+    };
+  }
+}
