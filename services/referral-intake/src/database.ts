@@ -1,7 +1,7 @@
 import { AttemptCounters1732300090000, MessagingTables1732300000000 } from '@cloud-connect/db';
 import { SiteReplicaTable1732300000100 } from '@cloud-connect/service-kit';
 import { CopyDeliveries1732300003200 } from './copies/copies.migration';
-import { CompletedForms1732300004300 } from './forms/forms.migration';
+import { CompletedForms1732300004300, KioskCheckIns1732300090100 } from './forms/forms.migration';
 import { Integrations1732300003000 } from './integrations/integrations.migration';
 import { OAuthClients1732300004000 } from './oauth/oauth.migration';
 import { OAuthSigningKeysServiceSealed1732300004100 } from './oauth/signing-keys-sealing.migration';
@@ -21,4 +21,5 @@ export const INTAKE_MIGRATIONS = [
   ReferralEchoKey1732300004300,
   CompletedForms1732300004300,
   AttemptCounters1732300090000,
+  KioskCheckIns1732300090100,
 ];

@@ -14,7 +14,10 @@ function dayOf(iso: string): string {
 
 /**
  * Applies one command's (opened) content through the site's adapter; `key` is the idempotency key
- * the EMR dedupes on (the command id, or the combined sitting's key).
+ * the EMR dedupes on (the command id, or the combined sitting's key), also written as the entry's
+ * reference where the EMR keeps one. With `lookFirst` (an earlier attempt may have written it),
+ * a note or document is first looked for in the chart by that reference, where the EMR can be
+ * read back, and not written again if it is there.
  */
 export async function applyCommand(
   adapter: EmrAdapter,
@@ -24,7 +27,10 @@ export async function applyCommand(
   settings: EmrSettings,
   allProviderIds: string[],
   chosenPatientId: string | null = null,
+  lookFirst = false,
 ): Promise<ApplyResult> {
+  const written = async (entry: 'note' | 'document', patientId: string): Promise<string | null> =>
+    lookFirst && adapter.findWritten ? adapter.findWritten(entry, patientId, key) : null;
   const patientOf = (
     adapter: EmrAdapter,
     p: { healthNumber: string; birthDate?: string | undefined },
@@ -34,12 +40,16 @@ export async function applyCommand(
       const c = commandContent[kind].parse(content);
       const patient = await patientOf(adapter, c.patient);
       const text = c.title ? `${c.title}\n${c.text}` : c.text;
+      const earlier = await written('note', patient.id);
+      if (earlier) return { outcome: 'applied', emrRecordId: earlier };
       return { outcome: 'applied', emrRecordId: await adapter.saveProgressNote(patient.id, text, key) };
     }
     case 'attach-pdf': {
       const c = commandContent[kind].parse(content);
       if (!settings.importAttachmentsAsPdf) return { outcome: 'skipped', emrRecordId: null };
       const patient = await patientOf(adapter, c.patient);
+      const earlier = await written('document', patient.id);
+      if (earlier) return { outcome: 'applied', emrRecordId: earlier };
       return {
         outcome: 'applied',
         emrRecordId: await adapter.attachPdf(patient.id, c.title, c.pdfBase64, key),
