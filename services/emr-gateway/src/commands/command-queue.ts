@@ -13,7 +13,7 @@ import type { EmrConnections } from '../connections/emr-connections';
 import type { EmrSettingsService } from '../settings/emr-settings.service';
 import { UNREAD_KINDS, type ChartIntake } from '../chart/chart-intake';
 import { PatientMatchError } from '../chart/patient-match';
-import { applyCommand, type ApplyResult } from './apply-command';
+import { applyCommand, type ApplyResult, type WriteAttempt } from './apply-command';
 import { commandContent, type CommandKind } from './command-content';
 import { CommandsRepository, type QueuedCommand } from './commands.repository';
 import { combineNotes, decideFailure } from './failure-policy';
@@ -232,6 +232,7 @@ export class EmrCommandQueue {
   private async process(head: QueuedCommand): Promise<boolean> {
     const site = head.siteNumber;
     let batch = [head];
+    const attempt: WriteAttempt = { lookFirst: false, refused: false };
     try {
       const adapter = await this.adapters.forSite(site);
       if (!adapter) throw new EmrError('auth-rejected', 'no credentials stored for the site');
@@ -268,7 +269,7 @@ export class EmrCommandQueue {
           .digest('hex')
           .slice(0, 32)}`;
         const combined = { patient: first.patient, text: combineNotes(notes) };
-        const lookFirst = await this.recordWriting(adapter, 'save-progress-note', batch);
+        this.prepareWrite(attempt, adapter, 'save-progress-note', batch);
         result = await applyCommand(
           adapter,
           'save-progress-note',
@@ -277,12 +278,12 @@ export class EmrCommandQueue {
           settings,
           [],
           null,
-          lookFirst,
+          attempt,
         );
       } else {
         const connection = await this.connections.find(this.dataSource.manager, site);
         const content = await this.open(head);
-        const lookFirst = await this.recordWriting(adapter, head.kind, batch);
+        this.prepareWrite(attempt, adapter, head.kind, batch);
         result = await applyCommand(
           adapter,
           head.kind as CommandKind,
@@ -291,7 +292,7 @@ export class EmrCommandQueue {
           settings,
           connection?.providers.map((p) => p.id) ?? [],
           head.chosenPatientId,
-          lookFirst,
+          attempt,
         );
       }
       await this.messaging.transaction(async (tx) => {
@@ -318,29 +319,40 @@ export class EmrCommandQueue {
         head,
         batch.map((c) => c.commandId),
         error,
+        attempt.refused,
       );
       return false;
     }
   }
 
   /**
-   * Where the EMR can be read back, records (committed) that a note or document write is about
-   * to be sent; true when an earlier attempt had already got that far, so the chart is read
-   * before writing again (a crash or a lost answer between the EMR's write and our commit).
+   * Where the EMR can be read back, a note or document write is recorded (committed) just before
+   * it is sent; an attempt that finds it recorded by an earlier one (which then got no answer it
+   * could record: a crash, a timeout) reads the chart before writing again.
    */
-  private async recordWriting(adapter: EmrAdapter, kind: string, batch: QueuedCommand[]): Promise<boolean> {
-    if (!adapter.findWritten || !READ_BACK_KINDS.has(kind)) return false;
-    const earlier = batch.some((c) => c.writeStartedAt !== null);
-    const site = batch[0]?.siteNumber ?? '';
-    await this.commands.markWriting(
-      this.dataSource.manager,
-      site,
-      batch.map((c) => c.commandId),
-    );
-    return earlier;
+  private prepareWrite(
+    attempt: WriteAttempt,
+    adapter: EmrAdapter,
+    kind: string,
+    batch: QueuedCommand[],
+  ): void {
+    if (!adapter.findWritten || !READ_BACK_KINDS.has(kind)) return;
+    attempt.lookFirst = batch.some((c) => c.writeStartedAt !== null);
+    attempt.beforeWrite = () =>
+      this.commands.markWriting(
+        this.dataSource.manager,
+        batch[0]?.siteNumber ?? '',
+        batch.map((c) => c.commandId),
+      );
   }
 
-  private async fail(head: QueuedCommand, ids: string[], error: unknown): Promise<void> {
+  /** `writeRefused`: the EMR answered this attempt's write with an error (nothing to read back). */
+  private async fail(
+    head: QueuedCommand,
+    ids: string[],
+    error: unknown,
+    writeRefused: boolean,
+  ): Promise<void> {
     const site = head.siteNumber;
     if (error instanceof PatientMatchError) {
       await this.holdForPatient(head, error);
@@ -386,7 +398,14 @@ export class EmrCommandQueue {
         );
         return;
       }
-      await this.commands.scheduleRetry(tx, site, head.commandId, decision.delayMs, decision.reason);
+      await this.commands.scheduleRetry(
+        tx,
+        site,
+        head.commandId,
+        decision.delayMs,
+        decision.reason,
+        writeRefused,
+      );
       if (!decision.alert) return;
       if (await this.connections.startDeliveryFailure(tx, site, decision.reason, this.options.reminderMs)) {
         await this.messaging.outbox.enqueue(

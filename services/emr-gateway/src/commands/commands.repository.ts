@@ -230,12 +230,14 @@ export class CommandsRepository {
     commandId: string,
     delayMs: number,
     error: string,
+    writeRefused = false,
   ): Promise<void> {
     await db.query(
       `UPDATE ${this.t} SET attempts = attempts + 1, first_failed_at = COALESCE(first_failed_at, now()),
-         next_attempt_at = now() + ($3::bigint * interval '1 millisecond'), last_error = $4
+         next_attempt_at = now() + ($3::bigint * interval '1 millisecond'), last_error = $4,
+         write_started_at = CASE WHEN $5 THEN NULL ELSE write_started_at END
        WHERE site_number = $1 AND command_id = $2`,
-      [siteNumber, commandId, delayMs, error],
+      [siteNumber, commandId, delayMs, error, writeRefused],
     );
   }
 
