@@ -3,9 +3,14 @@
 // bundles/s (BENCH_RATES, comma list) for BENCH_SECONDS each (default 60); emr-gateway reads each
 // one, renders its PDF, matches the patient and files it in the simulated PS Suite chart. Latency
 // is from the moment the post is sent to the moment the simulator filed the document (same
-// process, same clock): p50/p95/p99, plus what was reached and the CPU and memory of the services.
+// process, same clock): p50/p95/p99, plus what was reached and the CPU and memory of the services,
+// and where the time went (from the services' own timestamps, same Postgres clock): intake's
+// outbox row -> published to Kafka (relay), intake's receipt -> the gateway's queue row (relay,
+// Kafka, consumer), queue row -> the write sent to the EMR (reading the referral, PDF, sealing,
+// waiting for a dispatcher slot), write sent -> recorded applied (the EMR write and the commit).
 // Prints numbers; it does not pass or fail.
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { dist, fromBuild, startBenchStack, usage } from './harness.mjs';
@@ -118,6 +123,36 @@ try {
       () => 0,
     );
 
+  /** p50 / p99 of each stage of the documents whose referral intake received since `since`. */
+  const stagesSince = async (since) => {
+    const ms = (a, b) => `(extract(epoch from (${b} - ${a})) * 1000)::int`;
+    const relay = await db.query(
+      `SELECT ${ms('created_at', 'published_at')} AS ms FROM "${stack.schema}".outbox
+       WHERE topic = 'referral.received' AND created_at >= $1 AND published_at IS NOT NULL`,
+      [since],
+    );
+    const queue = await db.query(
+      `SELECT ${ms('occurred_at', 'received_at')} AS consumed, ${ms('received_at', 'write_started_at')} AS prepared,
+              ${ms('write_started_at', 'applied_at')} AS written
+       FROM "${stack.schema}_gw".emr_commands
+       WHERE kind = 'attach-pdf' AND status = 'applied' AND occurred_at >= $1`,
+      [since],
+    );
+    const line = (name, values) => {
+      const sorted = values.filter((v) => v !== null).sort((a, b) => a - b);
+      return sorted.length ? `${name} ${pct(sorted, 50)} / ${pct(sorted, 99)}` : `${name} -`;
+    };
+    const stages = {
+      'outbox -> Kafka': relay.rows.map((r) => r.ms),
+      'intake -> gateway queue': queue.rows.map((r) => r.consumed),
+      'queue -> write sent': queue.rows.map((r) => r.prepared),
+      'write -> applied': queue.rows.map((r) => r.written),
+    };
+    return Object.entries(stages)
+      .map(([name, values]) => line(name, values))
+      .join('; ');
+  };
+
   // Warm-up (JIT, pools, the consumer group's assignment).
   let n = 0;
   const sentAt = new Map();
@@ -178,12 +213,17 @@ try {
       .sort((a, b) => a - b);
     const cpu = [intake.pid, gateway.pid].map((pid, i) => usage(pid).cpuSeconds - cpu0[i]);
     const span = (Math.max(...wanted.filter((w) => docs.has(w)).map((w) => docs.get(w))) - t0) / 1000;
+    const stages = await stagesSince(new Date(t0));
     say(
       `${String(rate).padStart(3)}/s: posted ${n - first} (${wanted.length} accepted) in ${sendSeconds.toFixed(1)} s (answers ${JSON.stringify(Object.fromEntries(statuses))}), ` +
         `filed ${latencies.length}; post -> chart p50 ${pct(latencies, 50)} ms, p95 ${pct(latencies, 95)} ms, p99 ${pct(latencies, 99)} ms, max ${latencies.at(-1)} ms; ` +
         `${(latencies.length / span).toFixed(1)} documents/s; CPU s intake ${cpu[0].toFixed(1)}, gateway ${cpu[1].toFixed(1)}; ` +
-        `RSS MB intake ${(usage(intake.pid).rss / 1e6).toFixed(0)}, gateway ${(usage(gateway.pid).rss / 1e6).toFixed(0)}`,
+        `RSS MB intake ${(usage(intake.pid).rss / 1e6).toFixed(0)}, gateway ${(usage(gateway.pid).rss / 1e6).toFixed(0)}; ` +
+        `load average ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}`,
     );
+    say(`       where the time went (p50 / p99 ms): ${stages}`);
   }
 } finally {
   gateway.kill('SIGTERM');

@@ -119,6 +119,18 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 export DEMO_CONSOLE_LINE="$console_line"
+# A demo eReferral posted to the demo site at start: referral-intake -> emr-gateway -> a PDF in the
+# simulated PS Suite chart (bounded wait); `node scripts/demo-chart.mjs` lists the chart and its text.
+referral_line="not posted (the demo EMR is not connected)"
+if [ -n "$sim_pid" ] && [ -s "$secrets_dir/demo-integration-key" ]; then
+  if DEMO_SITE_NUMBER="$site" CC_STATE_DIR="$state_dir" DEMO_EMR_SIMULATOR_PORT="$sim_port" \
+    timeout 90 node scripts/demo-referral.mjs > "$state_dir/demo-referral.txt" 2>&1; then
+    referral_line="$(sed -n 2p "$state_dir/demo-referral.txt")"
+  else
+    referral_line="not in the chart yet: see $state_dir/demo-referral.txt"
+  fi
+fi
+export DEMO_REFERRAL_LINE="$referral_line"
 
 node -e '
 const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
@@ -130,6 +142,8 @@ for (const [k, v] of Object.entries(s.stack)) if (v && typeof v === "object" && 
 console.log(`\n  demo site        ${process.env.DEMO_SITE_NUMBER || "1000"}   (admin admin@demo-clinic.ca; password in the stack state dir, secrets/demo-admin-password)`);
 console.log(`  demo EMR         ${process.env.DEMO_EMR_LINE}`);
 console.log(`  EMR simulators   ${process.env.DEMO_SIM_URL}/_sim/instances   (PS Suite, Med Access, Accuro, OSCAR Pro, CHR, FHIR R4)`);
+console.log(`  demo referral    ${process.env.DEMO_REFERRAL_LINE}`);
+console.log("  see the chart    node scripts/demo-chart.mjs   (documents in the PS Suite chart, via its API, and the PDF text)");
 console.log("\nPress Ctrl-C to stop everything.");
 ' "$state_dir/stack-status.json"
 

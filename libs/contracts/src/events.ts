@@ -142,13 +142,14 @@ export const emrCommandV1 = z.object({
 /**
  * A completed form (FHIR QuestionnaireResponse) the forms platform posted to referral-intake,
  * stored encrypted there. `kind`: `questionnaire` becomes a progress note, `web-form` (a
- * website-form submission with attachments) a PDF. `sitting`: the forms one patient completed in
+ * website-form submission with attachments) a PDF, `kiosk-check-in` (an `Encounter` posted by the
+ * platform's kiosk) marks the patient's appointments arrived. `sitting`: the forms one patient completed in
  * one session of the platform (its id is the platform's, opaque; see docs/emr.md). No PHI.
  */
 export const formCompletedV1 = z.object({
   formId: z.uuid(),
   clientId: z.string().min(1),
-  kind: z.enum(['questionnaire', 'web-form']),
+  kind: z.enum(['questionnaire', 'web-form', 'kiosk-check-in']),
   sitting: formSitting.optional(),
   receivedAt: z.iso.datetime(),
 });

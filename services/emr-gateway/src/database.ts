@@ -2,6 +2,7 @@ import { MessagingTables1732300000000, schemaOf } from '@cloud-connect/db';
 import { SiteReplicaTable1732300000100 } from '@cloud-connect/service-kit';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { EmrChartColumns1732300006100 } from './chart/chart.migration';
+import { EmrWriteIntent1732300014200 } from './commands/write-intent.migration';
 import { SyncNextFull1732300014100 } from './sync/sync-next-full.migration';
 
 /**
@@ -93,4 +94,5 @@ export const EMR_GATEWAY_MIGRATIONS = [
   EmrGatewayTables1732300006000,
   EmrChartColumns1732300006100,
   SyncNextFull1732300014100,
+  EmrWriteIntent1732300014200,
 ];

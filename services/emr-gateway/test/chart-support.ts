@@ -70,8 +70,8 @@ export class Intake {
     return response.status;
   }
 
-  /** An access token of the forms platform's OAuth client for the site. */
-  async formsToken(site: string): Promise<string> {
+  /** An access token of the forms platform's OAuth client for the site (its kiosk: `system/Encounter.c`). */
+  async formsToken(site: string, scope = 'system/QuestionnaireResponse.c'): Promise<string> {
     const created = await this.cli([
       'oauth-client',
       'create',
@@ -80,7 +80,7 @@ export class Intake {
       '--name',
       `Forms ${randomUUID().slice(0, 8)}`,
       '--scope',
-      'system/QuestionnaireResponse.c',
+      scope,
     ]);
     if (created.code !== 0) throw new Error(`oauth-client create failed: ${created.stderr}`);
     const json = created.json as { client?: { clientId?: string }; clientId?: string; clientSecret?: string };
@@ -98,8 +98,12 @@ export class Intake {
     return body.access_token;
   }
 
-  async postForm(token: string | null, form: unknown): Promise<{ status: number; body: Json }> {
-    const response = await fetch(`${this.service.url}/fhir/QuestionnaireResponse`, {
+  async postForm(
+    token: string | null,
+    form: unknown,
+    resource: 'QuestionnaireResponse' | 'Encounter' = 'QuestionnaireResponse',
+  ): Promise<{ status: number; body: Json }> {
+    const response = await fetch(`${this.service.url}/fhir/${resource}`, {
       method: 'POST',
       headers: {
         'content-type': 'application/fhir+json',
@@ -164,6 +168,34 @@ export async function waitDocuments(
   return h.simData(simId);
 }
 
+/** The contained Patient of a form or check-in, with its health card number (and date of birth). */
+function containedPatient(patient: { healthNumber: string; birthDate?: string }): Json {
+  return {
+    resourceType: 'Patient',
+    id: 'p',
+    identifier: [
+      {
+        system: 'https://fhir.infoway-inforoute.ca/NamingSystem/ca-on-patient-hcn',
+        value: patient.healthNumber,
+      },
+    ],
+    ...(patient.birthDate ? { birthDate: patient.birthDate } : {}),
+  };
+}
+
+/** A kiosk check-in (FHIR Encounter, status arrived) of this patient at `checkedInAt`. */
+export function checkInFor(patient: { healthNumber: string; birthDate?: string }, checkedInAt: string): Json {
+  return {
+    resourceType: 'Encounter',
+    id: randomUUID(),
+    status: 'arrived',
+    class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+    contained: [containedPatient(patient)],
+    subject: { reference: '#p' },
+    period: { start: checkedInAt },
+  };
+}
+
 /** A completed form (QuestionnaireResponse) of this patient, optionally in a sitting or with a file. */
 export function formFor(
   patient: { healthNumber: string; birthDate?: string },
@@ -176,19 +208,7 @@ export function formFor(
     questionnaire: `https://forms.example.ca/Questionnaire/${encodeURIComponent(title)}|1.0`,
     status: 'completed',
     authored: '2026-12-01T15:04:00-05:00',
-    contained: [
-      {
-        resourceType: 'Patient',
-        id: 'p',
-        identifier: [
-          {
-            system: 'https://fhir.infoway-inforoute.ca/NamingSystem/ca-on-patient-hcn',
-            value: patient.healthNumber,
-          },
-        ],
-        ...(patient.birthDate ? { birthDate: patient.birthDate } : {}),
-      },
-    ],
+    contained: [containedPatient(patient)],
     subject: { reference: '#p' },
     ...(options.sitting
       ? {

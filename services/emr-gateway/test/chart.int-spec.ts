@@ -1,21 +1,24 @@
 // Into the chart, end to end: an eReferral posted to referral-intake becomes a PDF (and a
 // tickler) in the simulated PS Suite chart; a patient with no chart, or two, is held (nothing
 // written, one alert) until a site admin picks the chart with the CLI; with the setting off,
-// nothing is written.
+// nothing is written; a kiosk check-in (FHIR Encounter) marks the patient's appointments within
+// the "mark arrived" window as arrived, and nothing outside it.
 import { waitFor } from '@cloud-connect/testing';
-import { chartTexts, formFor, Intake, referralFor, waitDocuments } from './chart-support';
-import { PDF_BASE64 } from './harness';
+import { derivedCommandId } from '../src/chart/chart-intake';
+import { chartTexts, checkInFor, formFor, Intake, referralFor, waitDocuments } from './chart-support';
+import { PDF_BASE64, torontoToday } from './harness';
 import { Harness } from './harness';
 
 // Forms of one sitting are posted one by one on a loaded machine: wait for them long enough.
-const h = new Harness(6, { EMR_SITTING_WAIT_MS: '15000' });
+// (Setting up seven sites through the vault service takes minutes on a loaded 2-core machine.)
+const h = new Harness(7, { EMR_SITTING_WAIT_MS: '15000' });
 const intake = new Intake(h);
 
 beforeAll(async () => {
   await intake.wire();
   await h.start();
   await intake.start();
-}, 300000);
+}, 600000);
 afterAll(async () => {
   await intake.stop();
   await h.stop();
@@ -263,4 +266,85 @@ it('completed forms: a progress note at once; one sitting combined into one note
   expect(text).toContain('Photo of the rash');
   expect(text).toContain('rash.pdf (application/pdf)');
   expect(await notes(on.sim.id, c.id)).toHaveLength(0);
+});
+
+it("a kiosk check-in marks the patient's appointments within the window arrived; outside it, nothing; no chart: held", async () => {
+  const { site, sim } = await chartSite({ markArrivedWithinHours: 2 });
+  const token = await intake.formsToken(site, 'system/Encounter.c');
+  const formsOnly = await intake.formsToken(site);
+  const data = await h.simData(sim.id, true);
+  const today = torontoToday();
+  const todays = data.appointments!.filter((a) => a.start.startsWith(today) && a.status === 'booked');
+  const [first, second] = [todays[0]!, todays.find((a) => a.patientId !== todays[0]!.patientId)!];
+  const patientOf = (id: string) => data.patients.find((p) => p.id === id)!;
+  const commandOf = (answer: { body: unknown }): string =>
+    derivedCommandId(site, 'form', /accepted \(([0-9a-f-]{36})\)/.exec(JSON.stringify(answer.body))![1]!);
+  /** The booked appointments of this patient the window of a check-in at `at` covers. */
+  const inWindow = (patientId: string, at: number): string[] =>
+    data
+      .appointments!.filter(
+        (a) =>
+          a.patientId === patientId &&
+          a.status === 'booked' &&
+          Date.parse(a.start) >= at - 30 * 60000 &&
+          Date.parse(a.start) <= at + 2 * 3600000,
+      )
+      .map((a) => a.id);
+
+  // Refusals change nothing: no Encounter scope (403), not an arrival (422), no time (422).
+  const at = Date.parse(first.start) - 3600000;
+  const checkIn = checkInFor(patientOf(first.patientId), new Date(at).toISOString());
+  expect((await intake.postForm(formsOnly, checkIn, 'Encounter')).status).toBe(403);
+  const planned = await intake.postForm(token, { ...checkIn, status: 'planned' }, 'Encounter');
+  expect(planned.status).toBe(422);
+  expect(JSON.stringify(planned.body)).toContain('Encounter.status');
+  const untimed = await intake.postForm(token, { ...checkIn, period: {} }, 'Encounter');
+  expect(untimed.status).toBe(422);
+  expect(JSON.stringify(untimed.body)).toContain('Encounter.period.start');
+
+  // Within the window: the patient's appointment(s) there, and only those, are arrived.
+  const accepted = await intake.postForm(token, checkIn, 'Encounter');
+  expect(accepted.status).toBe(201);
+  expect((await intake.postForm(token, checkIn, 'Encounter')).status).toBe(200);
+  await h.waitCommands(site, [commandOf(accepted)], 'applied');
+  const expected = inWindow(first.patientId, at);
+  expect(expected).toContain(first.id);
+  expect((await h.simData(sim.id)).arrived.sort()).toEqual(expected.sort());
+
+  // Outside the window (the appointment is 5 h after the check-in): nothing is marked.
+  const early = Date.parse(second.start) - 5 * 3600000;
+  const outside = await intake.postForm(
+    token,
+    checkInFor(patientOf(second.patientId), new Date(early).toISOString()),
+    'Encounter',
+  );
+  expect(outside.status).toBe(201);
+  await h.waitCommands(
+    site,
+    [commandOf(outside)],
+    inWindow(second.patientId, early).length ? 'applied' : 'skipped',
+  );
+  expect((await h.simData(sim.id)).arrived.sort()).toEqual(
+    [...expected, ...inWindow(second.patientId, early)].sort(),
+  );
+
+  // A health card number no chart has: held with its reason, nothing marked, one alert.
+  const stranger = await intake.postForm(
+    token,
+    checkInFor({ healthNumber: '9999999999', birthDate: '1970-01-01' }, new Date(at).toISOString()),
+    'Encounter',
+  );
+  expect(stranger.status).toBe(201);
+  const held = await oneHeld(site);
+  expect(held[0]).toMatchObject({
+    commandId: commandOf(stranger),
+    reason: expect.stringMatching(/no chart/),
+  });
+  await waitFor('one alert', () => h.alerts(site, 'emr-patient-unmatched').length === 1, {
+    timeoutMs: 20000,
+  });
+  const sent = (await h.simReceived(sim.id)).filter(
+    (r) => r.method === 'POST' && r.path.endsWith('/arrival'),
+  );
+  expect(sent).toHaveLength(expected.length + inWindow(second.patientId, early).length);
 });

@@ -344,6 +344,12 @@ export class Harness {
     });
   }
 
+  /** Every request the simulated EMR instance received (method, path, when, status). */
+  async simReceived(id: string): Promise<{ at: string; method: string; path: string; status: number }[]> {
+    const response = await fetch(`${this.sim.url}/_sim/instances/${id}/received`);
+    return (await response.json()) as { at: string; method: string; path: string; status: number }[];
+  }
+
   async simData(id: string, appointments = false): Promise<SimData> {
     const response = await fetch(
       `${this.sim.url}/_sim/instances/${id}/data${appointments ? '?appointments=true' : ''}`,

@@ -1,7 +1,7 @@
 import { AttemptCounters1732300090000, MessagingTables1732300000000 } from '@cloud-connect/db';
 import { SiteReplicaTable1732300000100 } from '@cloud-connect/service-kit';
 import { CopyDeliveries1732300003200 } from './copies/copies.migration';
-import { CompletedForms1732300004300 } from './forms/forms.migration';
+import { CompletedForms1732300004300, KioskCheckIns1732300090100 } from './forms/forms.migration';
 import { SyncedAppointments1732300004400 } from './fhir-api/synced-appointments.migration';
 import { Integrations1732300003000 } from './integrations/integrations.migration';
 import { OAuthClients1732300004000 } from './oauth/oauth.migration';
@@ -23,4 +23,5 @@ export const INTAKE_MIGRATIONS = [
   CompletedForms1732300004300,
   SyncedAppointments1732300004400,
   AttemptCounters1732300090000,
+  KioskCheckIns1732300090100,
 ];

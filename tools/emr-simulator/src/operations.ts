@@ -2,7 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import {
   ACCURO_PERMISSIONS,
   type SimAppointment,
+  type SimDocument,
   type SimInstance,
+  type SimNote,
   type SimPatient,
   type SimProvider,
 } from './world';
@@ -61,6 +63,7 @@ export const ops = {
     text: string,
     author: string,
     key: string | null,
+    externalId: string | null = null,
   ): { id: string } {
     ops.patient(instance, patientId);
     if (!text) throw new SimHttpError(400, 'invalid', 'note text is required');
@@ -71,6 +74,7 @@ export const ops = {
       author,
       createdAt: new Date().toISOString(),
       idempotencyKey: key,
+      externalId,
     };
     instance.notes.push(note);
     return { id: note.id };
@@ -83,6 +87,7 @@ export const ops = {
     contentType: string,
     base64: string,
     key: string | null,
+    externalId: string | null = null,
   ): { id: string } {
     ops.patient(instance, patientId);
     const bytes = Buffer.from(base64, 'base64');
@@ -98,10 +103,23 @@ export const ops = {
       sha256: createHash('sha256').update(bytes).digest('hex'),
       createdAt: new Date().toISOString(),
       idempotencyKey: key,
+      externalId,
     };
     Object.defineProperty(doc, 'content', { value: bytes, enumerable: false });
     instance.documents.push(doc);
     return { id: doc.id };
+  },
+
+  /** A patient's chart entries, optionally only those written under one external reference. */
+  chartOf(
+    instance: SimInstance,
+    patientId: string,
+    externalId: string | null,
+  ): { notes: SimNote[]; documents: SimDocument[] } {
+    ops.patient(instance, patientId);
+    const mine = <T extends { patientId: string; externalId?: string | null }>(list: T[]): T[] =>
+      list.filter((e) => e.patientId === patientId && (!externalId || e.externalId === externalId));
+    return { notes: mine(instance.notes), documents: mine(instance.documents) };
   },
 
   markArrived(instance: SimInstance, appointmentId: string): SimAppointment {

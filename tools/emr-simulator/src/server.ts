@@ -7,9 +7,11 @@ import {
   SimWorld,
   type CreateInstanceOptions,
   type SimAppointment,
+  type SimDocument,
   type SimEmrType,
   type SimFaults,
   type SimInstance,
+  type SimNote,
   type SimPatient,
 } from './world';
 
@@ -307,7 +309,7 @@ function resolveInstance(world: SimWorld, dialect: Dialect, req: Req): SimInstan
 /** Runs a write once per Idempotency-Key: a retried command answers the first result again. */
 function once(instance: SimInstance, req: Req, write: () => Answer): Answer {
   const key = str(req.headers['idempotency-key']);
-  if (!key) return write();
+  if (!key || instance.faults.ignoreIdempotencyKey) return write();
   const slot = `${req.method} ${key}`;
   const seen = instance.idempotency.get(slot);
   if (seen) return { status: seen.status, body: seen.body, headers: { 'Idempotent-Replayed': 'true' } };
@@ -401,6 +403,31 @@ function telus(instance: SimInstance, req: Req): Promise<Answer> {
       },
     });
   }
+  if (resource === 'patients' && id && (sub === 'progress-notes' || sub === 'documents') && m === 'GET') {
+    // A patient's chart entries (`?externalId=` narrows to what one writer filed under its reference).
+    const chart = ops.chartOf(instance, id, req.query.get('externalId'));
+    return Promise.resolve({
+      status: 200,
+      body:
+        sub === 'documents'
+          ? {
+              documents: chart.documents.map((d) => ({
+                documentId: d.id,
+                title: d.title,
+                mimeType: d.contentType,
+                createdAt: d.createdAt,
+                externalId: d.externalId ?? null,
+              })),
+            }
+          : {
+              progressNotes: chart.notes.map((n) => ({
+                noteId: n.id,
+                createdAt: n.createdAt,
+                externalId: n.externalId ?? null,
+              })),
+            },
+    });
+  }
   if (resource === 'patients' && id && sub === 'progress-notes' && m === 'POST') {
     return Promise.resolve(
       once(instance, req, () => ({
@@ -412,6 +439,7 @@ function telus(instance: SimInstance, req: Req): Promise<Answer> {
             str(req.body['text']),
             str(req.body['author']),
             str(req.headers['idempotency-key']) || null,
+            str(req.body['externalId']) || null,
           ).id,
         },
       })),
@@ -429,6 +457,7 @@ function telus(instance: SimInstance, req: Req): Promise<Answer> {
             str(req.body['mimeType']),
             str(req.body['content']),
             str(req.headers['idempotency-key']) || null,
+            str(req.body['externalId']) || null,
           ).id,
         },
       })),
@@ -543,6 +572,21 @@ function accuro(instance: SimInstance, req: Req): Promise<Answer> {
       })),
     });
   }
+  if (resource === 'patients' && id && (sub === 'chart-notes' || sub === 'documents') && m === 'GET') {
+    // A patient's chart entries (`?referenceId=` narrows to what one writer filed under its reference).
+    const chart = ops.chartOf(instance, id, req.query.get('referenceId'));
+    const entries: (SimNote | SimDocument)[] = sub === 'documents' ? chart.documents : chart.notes;
+    return Promise.resolve({
+      status: 200,
+      body: entries.map((e) => ({
+        id: e.id,
+        patientId: Number(id),
+        createdDate: e.createdAt,
+        referenceId: e.externalId ?? null,
+        ...('title' in e ? { fileName: e.title, contentType: e.contentType } : {}),
+      })),
+    });
+  }
   if (resource === 'patients' && id && sub === 'chart-notes' && m === 'POST') {
     return Promise.resolve(
       once(instance, req, () => ({
@@ -554,6 +598,7 @@ function accuro(instance: SimInstance, req: Req): Promise<Answer> {
             str(req.body['content']),
             str(req.body['author']),
             str(req.headers['idempotency-key']) || null,
+            str(req.body['referenceId']) || null,
           ).id,
         },
       })),
@@ -571,6 +616,7 @@ function accuro(instance: SimInstance, req: Req): Promise<Answer> {
             str(req.body['contentType']),
             str(req.body['data']),
             str(req.headers['idempotency-key']) || null,
+            str(req.body['referenceId']) || null,
           ).id,
         },
       })),

@@ -40,6 +40,8 @@ export interface SimNote {
   author: string;
   createdAt: string;
   idempotencyKey: string | null;
+  /** The writer's own reference kept with the note (TELUS `externalId`, Accuro `referenceId`). */
+  externalId?: string | null;
 }
 
 export interface SimDocument {
@@ -51,6 +53,8 @@ export interface SimDocument {
   sha256: string;
   createdAt: string;
   idempotencyKey: string | null;
+  /** The writer's own reference kept with the document (TELUS `externalId`, Accuro `referenceId`). */
+  externalId?: string | null;
   /** The document's bytes, for inspection (`GET /_sim/instances/{id}/documents/{docId}/content`). */
   content?: Buffer;
 }
@@ -73,6 +77,11 @@ export interface SimFaults {
   deauthorized: boolean;
   /** Every n-th API request answers 503 (0 = off). */
   intermittent5xxEvery: number;
+  /**
+   * The `Idempotency-Key` header is ignored (most vendor APIs have none): a re-sent write is
+   * written again, so only the writer's own read-back keeps it to one copy.
+   */
+  ignoreIdempotencyKey: boolean;
 }
 
 export interface SimCredentials {
@@ -232,7 +241,13 @@ export function createInstance(options: CreateInstanceOptions): SimInstance {
     notes: [],
     documents: [],
     ticklers: [],
-    faults: { down: false, slowMs: 0, deauthorized: false, intermittent5xxEvery: 0 },
+    faults: {
+      down: false,
+      slowMs: 0,
+      deauthorized: false,
+      intermittent5xxEvery: 0,
+      ignoreIdempotencyKey: false,
+    },
     received: [],
     tokens: new Set(),
     idempotency: new Map(),

@@ -96,7 +96,7 @@ export class AccuroAdapter implements EmrAdapter {
     const body = await this.http.call<{ noteId: string }>({
       method: 'POST',
       path: `/rest/v1/patients/${encodeURIComponent(patientId)}/chart-notes`,
-      json: { content: text, author: 'OceanAPI' },
+      json: { content: text, author: 'OceanAPI', referenceId: key },
       idempotencyKey: key,
     });
     return body.noteId;
@@ -106,10 +106,20 @@ export class AccuroAdapter implements EmrAdapter {
     const body = await this.http.call<{ documentId: string }>({
       method: 'POST',
       path: `/rest/v1/patients/${encodeURIComponent(patientId)}/documents`,
-      json: { fileName: title, contentType: 'application/pdf', data: pdfBase64 },
+      json: { fileName: title, contentType: 'application/pdf', data: pdfBase64, referenceId: key },
       idempotencyKey: key,
     });
     return body.documentId;
+  }
+
+  async findWritten(entry: 'note' | 'document', patientId: string, key: string): Promise<string | null> {
+    const list = await this.http.call<{ id: number | string; referenceId: string | null }[]>({
+      method: 'GET',
+      path: `/rest/v1/patients/${encodeURIComponent(patientId)}/${entry === 'note' ? 'chart-notes' : 'documents'}`,
+      query: { referenceId: key },
+    });
+    const found = list.find((e) => e.referenceId === key);
+    return found ? String(found.id) : null;
   }
 
   async markArrived(appointmentId: string, key: string): Promise<void> {

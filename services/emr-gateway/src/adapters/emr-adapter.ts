@@ -134,6 +134,12 @@ export interface EmrAdapter {
   upsertAppointment(input: AppointmentInput, key: string): Promise<string>;
   /** Throws EmrError('unsupported') where the EMR has no ticklers/tasks. */
   createTickler(patientId: string, message: string, dueDate: string, key: string): Promise<string>;
+  /**
+   * Read-back, where the EMR lists a chart's entries with the reference we wrote them under: the
+   * id of the note / document filed in this chart with reference `key`, or null. Absent where
+   * the EMR cannot be read back that way (docs/emr.md, "Exactly once, per EMR type").
+   */
+  findWritten?(entry: 'note' | 'document', patientId: string, key: string): Promise<string | null>;
 }
 
 /** Where an EMR admin grants the missing per-provider permissions (seed 003, Accuro). */

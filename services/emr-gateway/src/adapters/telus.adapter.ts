@@ -99,7 +99,7 @@ export class TelusAdapter implements EmrAdapter {
     const body = await this.http.call<{ noteId: string }>({
       method: 'POST',
       path: `/patients/${encodeURIComponent(patientId)}/progress-notes`,
-      json: { text, author: 'Ocean' },
+      json: { text, author: 'Ocean', externalId: key },
       idempotencyKey: key,
     });
     return body.noteId;
@@ -109,10 +109,23 @@ export class TelusAdapter implements EmrAdapter {
     const body = await this.http.call<{ documentId: string }>({
       method: 'POST',
       path: `/patients/${encodeURIComponent(patientId)}/documents`,
-      json: { title, mimeType: 'application/pdf', content: pdfBase64 },
+      json: { title, mimeType: 'application/pdf', content: pdfBase64, externalId: key },
       idempotencyKey: key,
     });
     return body.documentId;
+  }
+
+  async findWritten(entry: 'note' | 'document', patientId: string, key: string): Promise<string | null> {
+    const path = `/patients/${encodeURIComponent(patientId)}/${entry === 'note' ? 'progress-notes' : 'documents'}`;
+    const body = await this.http.call<{
+      progressNotes?: { noteId: string; externalId: string | null }[];
+      documents?: { documentId: string; externalId: string | null }[];
+    }>({ method: 'GET', path, query: { externalId: key } });
+    const found =
+      entry === 'note'
+        ? body.progressNotes?.find((n) => n.externalId === key)?.noteId
+        : body.documents?.find((d) => d.externalId === key)?.documentId;
+    return found ?? null;
   }
 
   async markArrived(appointmentId: string, key: string): Promise<void> {

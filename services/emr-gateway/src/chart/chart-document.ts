@@ -280,3 +280,10 @@ export function progressNoteOf(
   const when = authored ? ` (${locale === 'fr' ? 'rempli le' : 'completed'} ${authored})` : '';
   return { patient: formPatient(form), title: `${title}${when}`, text: lines.join('\n') || none };
 }
+
+/** A kiosk check-in (an `Encounter`, status arrived): who checked in, and when. */
+export function checkInOf(encounter: Json): { patient: ChartPatient; checkedInAt: string } {
+  const start = str((encounter['period'] as Json | undefined)?.['start']);
+  if (!start || Number.isNaN(Date.parse(start))) throw new UnchartableError('the check-in has no time');
+  return { patient: formPatient(encounter), checkedInAt: start };
+}

@@ -10,6 +10,7 @@ import { ConnectionsRepository } from '../connections/connections.repository';
 import type { EmrSettings } from '../settings/emr-settings';
 import type { EmrSettingsService } from '../settings/emr-settings.service';
 import {
+  checkInOf,
   progressNoteOf,
   referralDocumentOf,
   webFormDocumentOf,
@@ -159,32 +160,44 @@ export class ChartIntake {
     const content = await this.source.read(site, sourceRef);
     const locale = (await this.sites.find(site))?.locale ?? 'en';
     const receivedAt = head.occurredAt.toISOString();
+    if (head.kind === CHART_FORM && content['resourceType'] === 'Encounter') {
+      // A kiosk check-in: the patient's appointments within the window are marked arrived.
+      if (settings.markArrivedWithinHours <= 0) return false;
+      const checkIn = checkInOf(content);
+      return this.resolveAs(head, 'mark-arrived', checkIn.patient, {
+        patient: identityOf(checkIn.patient),
+        checkedInAt: checkIn.checkedInAt,
+      });
+    }
     if (head.kind === CHART_FORM) {
       const web = webFormDocumentOf(content, receivedAt);
       if (web.attachments.length === 0) {
         const note = progressNoteOf(content, locale);
-        const sealed = await this.cipher.seal(
-          site,
-          head.commandId,
-          Buffer.from(JSON.stringify({ ...note, patient: identityOf(note.patient) })),
-        );
-        await this.messaging.transaction((tx) =>
-          this.commands.resolve(
-            tx,
-            site,
-            head.commandId,
-            this.patientKey(site, note.patient),
-            'save-progress-note',
-            sealed,
-          ),
-        );
-        return true;
+        return this.resolveAs(head, 'save-progress-note', note.patient, {
+          ...note,
+          patient: identityOf(note.patient),
+        });
       }
       if (!settings.importAttachmentsAsPdf) return false;
       return this.resolveDocument(head, web, locale, null);
     }
     if (!settings.importAttachmentsAsPdf) return false;
     return this.resolveDocument(head, referralDocumentOf(content, receivedAt), locale, emrType);
+  }
+
+  /** The unresolved row becomes one command of `kind` with this (sealed) content, same id and place. */
+  private async resolveAs(
+    head: QueuedCommand,
+    kind: 'save-progress-note' | 'mark-arrived',
+    patient: ChartPatient,
+    content: Record<string, unknown>,
+  ): Promise<boolean> {
+    const site = head.siteNumber;
+    const sealed = await this.cipher.seal(site, head.commandId, Buffer.from(JSON.stringify(content)));
+    await this.messaging.transaction((tx) =>
+      this.commands.resolve(tx, site, head.commandId, this.patientKey(site, patient), kind, sealed),
+    );
+    return true;
   }
 
   /** The PDF in place of the unresolved row; with `emrType`, a tickler where that EMR has them. */

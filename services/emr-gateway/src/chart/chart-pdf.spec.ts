@@ -69,6 +69,8 @@ describe('referral into the chart as a PDF', () => {
       expect(pdf.includes(Buffer.from('knee-xray-report.pdf'))).toBe(true);
       expect(pages).toBeGreaterThanOrEqual(1);
     },
+    // Rendering and parsing a PDF takes seconds when other runs load the machine.
+    30000,
   );
 
   it('embeds an attachment that is not a readable PDF as a file, without appending pages', async () => {

@@ -3,6 +3,18 @@ import { matchPatient } from '../chart/patient-match';
 import type { EmrSettings } from '../settings/emr-settings';
 import { commandContent, type CommandKind } from './command-content';
 
+/**
+ * One attempt's write: `lookFirst` (an earlier attempt may have written it: read the chart
+ * before writing), and `refused`, set when the EMR answered this attempt's note or document
+ * write with an error status (it did not write it, so no read-back is owed next time).
+ */
+export interface WriteAttempt {
+  lookFirst: boolean;
+  refused: boolean;
+  /** Called just before a note or document write is sent (the caller records it durably). */
+  beforeWrite?: () => Promise<void>;
+}
+
 export interface ApplyResult {
   outcome: 'applied' | 'skipped';
   emrRecordId: string | null;
@@ -14,7 +26,10 @@ function dayOf(iso: string): string {
 
 /**
  * Applies one command's (opened) content through the site's adapter; `key` is the idempotency key
- * the EMR dedupes on (the command id, or the combined sitting's key).
+ * the EMR dedupes on (the command id, or the combined sitting's key), also written as the entry's
+ * reference where the EMR keeps one. With `attempt.lookFirst` (an earlier attempt may have
+ * written it), a note or document is first looked for in the chart by that reference, where the
+ * EMR can be read back, and not written again if it is there.
  */
 export async function applyCommand(
   adapter: EmrAdapter,
@@ -24,7 +39,19 @@ export async function applyCommand(
   settings: EmrSettings,
   allProviderIds: string[],
   chosenPatientId: string | null = null,
+  attempt: WriteAttempt = { lookFirst: false, refused: false },
 ): Promise<ApplyResult> {
+  const written = async (entry: 'note' | 'document', patientId: string): Promise<string | null> =>
+    attempt.lookFirst && adapter.findWritten ? adapter.findWritten(entry, patientId, key) : null;
+  const send = async (write: () => Promise<string>): Promise<string> => {
+    await attempt.beforeWrite?.();
+    try {
+      return await write();
+    } catch (error) {
+      if (error instanceof EmrError && error.details.status !== undefined) attempt.refused = true;
+      throw error;
+    }
+  };
   const patientOf = (
     adapter: EmrAdapter,
     p: { healthNumber: string; birthDate?: string | undefined },
@@ -34,15 +61,22 @@ export async function applyCommand(
       const c = commandContent[kind].parse(content);
       const patient = await patientOf(adapter, c.patient);
       const text = c.title ? `${c.title}\n${c.text}` : c.text;
-      return { outcome: 'applied', emrRecordId: await adapter.saveProgressNote(patient.id, text, key) };
+      const earlier = await written('note', patient.id);
+      if (earlier) return { outcome: 'applied', emrRecordId: earlier };
+      return {
+        outcome: 'applied',
+        emrRecordId: await send(() => adapter.saveProgressNote(patient.id, text, key)),
+      };
     }
     case 'attach-pdf': {
       const c = commandContent[kind].parse(content);
       if (!settings.importAttachmentsAsPdf) return { outcome: 'skipped', emrRecordId: null };
       const patient = await patientOf(adapter, c.patient);
+      const earlier = await written('document', patient.id);
+      if (earlier) return { outcome: 'applied', emrRecordId: earlier };
       return {
         outcome: 'applied',
-        emrRecordId: await adapter.attachPdf(patient.id, c.title, c.pdfBase64, key),
+        emrRecordId: await send(() => adapter.attachPdf(patient.id, c.title, c.pdfBase64, key)),
       };
     }
     case 'mark-arrived': {

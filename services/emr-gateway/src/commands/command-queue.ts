@@ -5,7 +5,7 @@ import type { MessagingService, SiteReplica } from '@cloud-connect/service-kit';
 import { createHash } from 'node:crypto';
 import { Gauge, type Registry } from 'prom-client';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
-import { EMR_TYPE_NAMES, EmrError } from '../adapters/emr-adapter';
+import { EMR_TYPE_NAMES, EmrError, type EmrAdapter } from '../adapters/emr-adapter';
 import { clinicalAdminAlert } from '../common/site-events';
 import { ConnectionsRepository } from '../connections/connections.repository';
 import type { EmrAdapters } from '../connections/emr-adapters';
@@ -13,7 +13,7 @@ import type { EmrConnections } from '../connections/emr-connections';
 import type { EmrSettingsService } from '../settings/emr-settings.service';
 import { UNREAD_KINDS, type ChartIntake } from '../chart/chart-intake';
 import { PatientMatchError } from '../chart/patient-match';
-import { applyCommand, type ApplyResult } from './apply-command';
+import { applyCommand, type ApplyResult, type WriteAttempt } from './apply-command';
 import { commandContent, type CommandKind } from './command-content';
 import { CommandsRepository, type QueuedCommand } from './commands.repository';
 import { combineNotes, decideFailure } from './failure-policy';
@@ -30,6 +30,15 @@ export interface QueueSettings {
 }
 
 const DISPATCHER_LOCK = 7300006;
+
+/** A one-shot signal: a promise and the function that settles it. */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+/** Command kinds whose write leaves an entry the EMR can list (a note, a document). */
+const READ_BACK_KINDS: ReadonlySet<string> = new Set(['save-progress-note', 'attach-pdf']);
 
 /**
  * The no-loss EMR command queue. Intake: `emr.command` envelopes are written to `emr_commands`
@@ -153,21 +162,63 @@ export class EmrCommandQueue {
     }
   }
 
+  /**
+   * Applies what is due, `concurrency` patient lines at a time, as a rolling pool: a worker that
+   * finishes takes the next due head at once (fetched again when its own line's successor, a
+   * command resolved in place, or a newly queued one may be due) instead of waiting for the
+   * slowest command of a fixed batch. A line is never worked on twice at once, and a command is
+   * tried at most once per call in a given kind (a sitting still waiting for its forms is looked
+   * at again on the next tick, not spun on).
+   */
   async dispatchOnce(): Promise<number> {
     if (!(await this.leader())) return 0;
-    const heads = await this.commands.dueHeadsAcrossSites(
-      this.dataSource.manager,
-      this.options.concurrency * 8,
-    );
+    const lineOf = (c: QueuedCommand): string => `${c.siteNumber}\u0000${c.patientKey}`;
+    const tryOf = (c: QueuedCommand): string => `${c.commandId}\u0000${c.kind}`;
+    const busy = new Set<string>();
+    const tried = new Set<string>();
+    let due: QueuedCommand[] = [];
+    let stale = true;
+    let fetching: Promise<void> | undefined;
     let done = 0;
-    const queue = [...heads];
+    // Idle workers wait for a busy one to finish (its line's next command may then be due).
+    let finished = signal();
+    const fetchDue = async (): Promise<void> => {
+      stale = false;
+      this.wakeRequested = false;
+      const heads = await this.commands.dueHeadsAcrossSites(
+        this.dataSource.manager,
+        this.options.concurrency * 8,
+      );
+      due = heads.filter((c) => !busy.has(lineOf(c)) && !tried.has(tryOf(c)));
+    };
     const worker = async (): Promise<void> => {
-      for (let next = queue.shift(); next && !this.stopped; next = queue.shift()) {
-        if (await this.process(next)) done += 1;
+      while (!this.stopped) {
+        const next = due.shift();
+        if (!next) {
+          if (!stale && !this.wakeRequested) {
+            if (busy.size === 0) return;
+            await finished.promise;
+            continue;
+          }
+          fetching ??= fetchDue().finally(() => (fetching = undefined));
+          await fetching;
+          continue;
+        }
+        if (busy.has(lineOf(next)) || tried.has(tryOf(next))) continue;
+        busy.add(lineOf(next));
+        tried.add(tryOf(next));
+        try {
+          if (await this.process(next)) done += 1;
+        } finally {
+          busy.delete(lineOf(next));
+          stale = true;
+          finished.resolve();
+          finished = signal();
+        }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, heads.length) }, worker));
-    if (heads.length > 0) this.wakeRequested = true;
+    await Promise.all(Array.from({ length: this.options.concurrency }, worker));
+    if (done > 0) this.wakeRequested = true;
     return done;
   }
 
@@ -181,6 +232,7 @@ export class EmrCommandQueue {
   private async process(head: QueuedCommand): Promise<boolean> {
     const site = head.siteNumber;
     let batch = [head];
+    const attempt: WriteAttempt = { lookFirst: false, refused: false };
     try {
       const adapter = await this.adapters.forSite(site);
       if (!adapter) throw new EmrError('auth-rejected', 'no credentials stored for the site');
@@ -217,17 +269,30 @@ export class EmrCommandQueue {
           .digest('hex')
           .slice(0, 32)}`;
         const combined = { patient: first.patient, text: combineNotes(notes) };
-        result = await applyCommand(adapter, 'save-progress-note', combined, combinedKey, settings, []);
+        this.prepareWrite(attempt, adapter, 'save-progress-note', batch);
+        result = await applyCommand(
+          adapter,
+          'save-progress-note',
+          combined,
+          combinedKey,
+          settings,
+          [],
+          null,
+          attempt,
+        );
       } else {
         const connection = await this.connections.find(this.dataSource.manager, site);
+        const content = await this.open(head);
+        this.prepareWrite(attempt, adapter, head.kind, batch);
         result = await applyCommand(
           adapter,
           head.kind as CommandKind,
-          await this.open(head),
+          content,
           head.commandId,
           settings,
           connection?.providers.map((p) => p.id) ?? [],
           head.chosenPatientId,
+          attempt,
         );
       }
       await this.messaging.transaction(async (tx) => {
@@ -254,12 +319,40 @@ export class EmrCommandQueue {
         head,
         batch.map((c) => c.commandId),
         error,
+        attempt.refused,
       );
       return false;
     }
   }
 
-  private async fail(head: QueuedCommand, ids: string[], error: unknown): Promise<void> {
+  /**
+   * Where the EMR can be read back, a note or document write is recorded (committed) just before
+   * it is sent; an attempt that finds it recorded by an earlier one (which then got no answer it
+   * could record: a crash, a timeout) reads the chart before writing again.
+   */
+  private prepareWrite(
+    attempt: WriteAttempt,
+    adapter: EmrAdapter,
+    kind: string,
+    batch: QueuedCommand[],
+  ): void {
+    if (!adapter.findWritten || !READ_BACK_KINDS.has(kind)) return;
+    attempt.lookFirst = batch.some((c) => c.writeStartedAt !== null);
+    attempt.beforeWrite = () =>
+      this.commands.markWriting(
+        this.dataSource.manager,
+        batch[0]?.siteNumber ?? '',
+        batch.map((c) => c.commandId),
+      );
+  }
+
+  /** `writeRefused`: the EMR answered this attempt's write with an error (nothing to read back). */
+  private async fail(
+    head: QueuedCommand,
+    ids: string[],
+    error: unknown,
+    writeRefused: boolean,
+  ): Promise<void> {
     const site = head.siteNumber;
     if (error instanceof PatientMatchError) {
       await this.holdForPatient(head, error);
@@ -305,7 +398,14 @@ export class EmrCommandQueue {
         );
         return;
       }
-      await this.commands.scheduleRetry(tx, site, head.commandId, decision.delayMs, decision.reason);
+      await this.commands.scheduleRetry(
+        tx,
+        site,
+        head.commandId,
+        decision.delayMs,
+        decision.reason,
+        writeRefused,
+      );
       if (!decision.alert) return;
       if (await this.connections.startDeliveryFailure(tx, site, decision.reason, this.options.reminderMs)) {
         await this.messaging.outbox.enqueue(

@@ -19,6 +19,8 @@ export interface QueuedCommand {
   /** The EMR chart a site admin picked for a held command. */
   chosenPatientId: string | null;
   sourceRef: string | null;
+  /** Set once a write of this command was sent to an EMR that can be read back. */
+  writeStartedAt: Date | null;
 }
 
 export interface NewCommand {
@@ -58,6 +60,7 @@ function toCommand(r: Record<string, unknown>): QueuedCommand {
     occurredAt: r['occurred_at'] as Date,
     chosenPatientId: (r['chosen_patient_id'] as string | null) ?? null,
     sourceRef: (r['source_ref'] as string | null) ?? null,
+    writeStartedAt: (r['write_started_at'] as Date | null) ?? null,
   };
 }
 
@@ -197,6 +200,15 @@ export class CommandsRepository {
     );
   }
 
+  /** Records, before the write is sent, that these commands may be in the EMR from now on. */
+  async markWriting(db: Db, siteNumber: string, commandIds: string[]): Promise<void> {
+    await db.query(
+      `UPDATE ${this.t} SET write_started_at = COALESCE(write_started_at, now())
+       WHERE site_number = $1 AND command_id = ANY($2::uuid[]) AND status = 'pending'`,
+      [siteNumber, commandIds],
+    );
+  }
+
   async markDone(
     db: Db,
     siteNumber: string,
@@ -218,12 +230,14 @@ export class CommandsRepository {
     commandId: string,
     delayMs: number,
     error: string,
+    writeRefused = false,
   ): Promise<void> {
     await db.query(
       `UPDATE ${this.t} SET attempts = attempts + 1, first_failed_at = COALESCE(first_failed_at, now()),
-         next_attempt_at = now() + ($3::bigint * interval '1 millisecond'), last_error = $4
+         next_attempt_at = now() + ($3::bigint * interval '1 millisecond'), last_error = $4,
+         write_started_at = CASE WHEN $5 THEN NULL ELSE write_started_at END
        WHERE site_number = $1 AND command_id = $2`,
-      [siteNumber, commandId, delayMs, error],
+      [siteNumber, commandId, delayMs, error, writeRefused],
     );
   }
 

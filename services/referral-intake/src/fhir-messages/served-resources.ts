@@ -62,6 +62,12 @@ export const SERVED_RESOURCES: readonly ServedResource[] = [
     interactions: ['create'],
     documentation: 'a completed form from the forms platform (POST, scope system/QuestionnaireResponse.c)',
   },
+  {
+    type: 'Encounter',
+    interactions: ['create'],
+    documentation:
+      "a kiosk check-in (POST, status arrived, scope system/Encounter.c): marks the patient's appointments arrived",
+  },
 ];
 
 /** Resource types a client may hold scopes on (and `*`). */

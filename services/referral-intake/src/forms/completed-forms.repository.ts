@@ -6,7 +6,7 @@ export interface NewForm {
   id: string;
   clientId: string;
   formKey: string;
-  kind: 'questionnaire' | 'web-form';
+  kind: 'questionnaire' | 'web-form' | 'kiosk-check-in';
   contentSha256: Buffer;
   ciphertext: Buffer;
 }

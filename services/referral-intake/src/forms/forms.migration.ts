@@ -25,3 +25,30 @@ export class CompletedForms1732300004300 implements MigrationInterface {
     await runner.query(`DROP TABLE "${schemaOf(runner)}".completed_forms`);
   }
 }
+
+/** Kiosk check-ins (a FHIR `Encounter` from the platform) are kept beside the completed forms. */
+export class KioskCheckIns1732300090100 implements MigrationInterface {
+  name = 'KioskCheckIns1732300090100';
+
+  async up(runner: QueryRunner): Promise<void> {
+    const s = schemaOf(runner);
+    await runner.query(
+      `ALTER TABLE "${s}".completed_forms DROP CONSTRAINT IF EXISTS completed_forms_kind_check`,
+    );
+    await runner.query(
+      `ALTER TABLE "${s}".completed_forms ADD CONSTRAINT completed_forms_kind_check
+         CHECK (kind IN ('questionnaire', 'web-form', 'kiosk-check-in'))`,
+    );
+  }
+
+  async down(runner: QueryRunner): Promise<void> {
+    const s = schemaOf(runner);
+    await runner.query(
+      `ALTER TABLE "${s}".completed_forms DROP CONSTRAINT IF EXISTS completed_forms_kind_check`,
+    );
+    await runner.query(
+      `ALTER TABLE "${s}".completed_forms ADD CONSTRAINT completed_forms_kind_check
+         CHECK (kind IN ('questionnaire', 'web-form'))`,
+    );
+  }
+}

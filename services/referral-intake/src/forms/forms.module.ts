@@ -10,7 +10,16 @@ import { AccessTokens } from '../oauth/access-tokens';
 import { OAuthModule } from '../oauth/oauth.module';
 import { fhirErrorHandler } from '../fhir-messages/fhir-http';
 import type { InboundAnswer } from '../fhir-messages/inbound-answers';
-import { ReceiveCompletedForm } from './receive-form';
+import {
+  COMPLETED_FORM,
+  KIOSK_CHECK_IN,
+  ReceiveCompletedForm,
+  type InboundProfile,
+  type ReceiveFormDeps,
+} from './receive-form';
+
+/** The kiosk check-in receiver (same store and event as the completed forms, `Encounter` profile). */
+export class ReceiveKioskCheckIn extends ReceiveCompletedForm {}
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 const BEARER = /^Bearer (\S+)$/i;
@@ -24,12 +33,16 @@ function send(reply: FastifyReply, answer: InboundAnswer): FastifyReply {
   return reply.status(answer.status).header('Content-Type', FHIR_JSON).send(JSON.stringify(answer.body));
 }
 
-/** `POST /fhir/QuestionnaireResponse` in its own Fastify scope (raw body, FHIR answers only). */
+/**
+ * `POST /fhir/QuestionnaireResponse` and `POST /fhir/Encounter` (kiosk check-in) in their own
+ * Fastify scope (raw body, FHIR answers only).
+ */
 class FormsHttp implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly receive: ReceiveCompletedForm,
     private readonly logger: Logger,
+    private readonly checkIns: ReceiveKioskCheckIn,
   ) {}
 
   onModuleInit(): void {
@@ -47,51 +60,75 @@ class FormsHttp implements OnModuleInit {
           next(null, body);
         },
       );
-      scope.post('/fhir/QuestionnaireResponse', async (request, reply) => {
-        const bearer = BEARER.exec(request.headers.authorization ?? '');
-        await send(
-          reply,
-          await this.receive.execute({
-            accessToken: bearer?.[1] ?? null,
-            contentType: request.headers['content-type'],
-            body: Buffer.isBuffer(request.body) ? request.body : undefined,
-          }),
-        );
-      });
+      const route = (path: string, receiver: ReceiveCompletedForm): void => {
+        scope.post(path, async (request, reply) => {
+          const bearer = BEARER.exec(request.headers.authorization ?? '');
+          await send(
+            reply,
+            await receiver.execute({
+              accessToken: bearer?.[1] ?? null,
+              contentType: request.headers['content-type'],
+              body: Buffer.isBuffer(request.body) ? request.body : undefined,
+            }),
+          );
+        });
+      };
+      route('/fhir/QuestionnaireResponse', this.receive);
+      route('/fhir/Encounter', this.checkIns);
       done();
     });
   }
 }
 
 /** Completed forms from the forms platform, on their way to the patient's chart (docs/emr.md). */
+const RECEIVER_DEPS = [DataSource, MessagingService, SERVICE_CONFIG, AccessTokens, PHI_CIPHER];
+
+/** The Nest factory of one inbound receiver (its store, outbox and token checks are shared). */
+function receiverFactory<T extends ReceiveCompletedForm>(
+  Receiver: new (deps: ReceiveFormDeps) => T,
+  profile: InboundProfile,
+) {
+  return (
+    dataSource: DataSource,
+    messaging: MessagingService,
+    config: IntakeConfig,
+    tokens: AccessTokens,
+    cipher: PhiCipher,
+  ): T =>
+    new Receiver({
+      dataSource,
+      schema: config.DATABASE_SCHEMA,
+      outbox: messaging.outbox,
+      registry: messaging.registry,
+      tokens,
+      cipher,
+      afterCommit: () => messaging.relay.wake(),
+      profile,
+    });
+}
+
 @Module({
   imports: [OAuthModule],
   providers: [
     {
       provide: ReceiveCompletedForm,
-      inject: [DataSource, MessagingService, SERVICE_CONFIG, AccessTokens, PHI_CIPHER],
-      useFactory: (
-        dataSource: DataSource,
-        messaging: MessagingService,
-        config: IntakeConfig,
-        tokens: AccessTokens,
-        cipher: PhiCipher,
-      ) =>
-        new ReceiveCompletedForm({
-          dataSource,
-          schema: config.DATABASE_SCHEMA,
-          outbox: messaging.outbox,
-          registry: messaging.registry,
-          tokens,
-          cipher,
-          afterCommit: () => messaging.relay.wake(),
-        }),
+      inject: RECEIVER_DEPS,
+      useFactory: receiverFactory(ReceiveCompletedForm, COMPLETED_FORM),
+    },
+    {
+      provide: ReceiveKioskCheckIn,
+      inject: RECEIVER_DEPS,
+      useFactory: receiverFactory(ReceiveKioskCheckIn, KIOSK_CHECK_IN),
     },
     {
       provide: FormsHttp,
-      inject: [HttpAdapterHost, ReceiveCompletedForm, LOGGER],
-      useFactory: (host: HttpAdapterHost, receive: ReceiveCompletedForm, logger: Logger) =>
-        new FormsHttp(host, receive, logger),
+      inject: [HttpAdapterHost, ReceiveCompletedForm, LOGGER, ReceiveKioskCheckIn],
+      useFactory: (
+        host: HttpAdapterHost,
+        receive: ReceiveCompletedForm,
+        logger: Logger,
+        checkIns: ReceiveKioskCheckIn,
+      ) => new FormsHttp(host, receive, logger, checkIns),
     },
   ],
 })

@@ -22,6 +22,18 @@ const MAX_FORM_BYTES = 20 * 1024 * 1024;
 
 type Json = Record<string, unknown>;
 
+type Sitting = { id: string; index: number; total: number };
+export type InboundKind = 'questionnaire' | 'web-form' | 'kiosk-check-in';
+
+/**
+ * One inbound resource of the platform that goes to the chart: its FHIR type (and so its scope
+ * `system/<type>.c`) and what makes it valid, a content problem being answered as it is.
+ */
+export interface InboundProfile {
+  resourceType: 'QuestionnaireResponse' | 'Encounter';
+  check(resource: Json): { kind: InboundKind; sitting: Sitting | null } | InboundAnswer;
+}
+
 export interface ReceiveFormDeps {
   dataSource: DataSource;
   schema: string;
@@ -30,6 +42,8 @@ export interface ReceiveFormDeps {
   tokens: AccessTokens;
   cipher: PhiCipher;
   afterCommit?: () => void;
+  /** What is received (default: a completed form, `QuestionnaireResponse`). */
+  profile?: InboundProfile;
 }
 
 function invalid(expression: string, diagnostics: string, status = 422): InboundAnswer {
@@ -83,7 +97,7 @@ export function sittingOf(form: Json): { id: string; index: number; total: numbe
   return { id, index, total };
 }
 
-/** The form's patient: a contained Patient referenced by `subject`, with a provincial health card number. */
+/** The resource's patient: a contained Patient referenced by `subject`, with a provincial health card number. */
 function patientProblem(form: Json): string | null {
   const ref = (form['subject'] as Json | undefined)?.['reference'];
   if (typeof ref !== 'string' || !ref.startsWith('#'))
@@ -102,6 +116,46 @@ function patientProblem(form: Json): string | null {
   return null;
 }
 
+/** A completed form: a questionnaire (a progress note) or a website-form submission (a PDF). */
+export const COMPLETED_FORM: InboundProfile = {
+  resourceType: 'QuestionnaireResponse',
+  check(form) {
+    if (form['status'] !== 'completed' && form['status'] !== 'amended')
+      return invalid('QuestionnaireResponse.status', 'only completed (or amended) forms go to the chart');
+    const patient = patientProblem(form);
+    if (patient) return invalid('QuestionnaireResponse.subject', patient);
+    const sitting = sittingOf(form);
+    if (typeof sitting === 'string') return invalid('QuestionnaireResponse.extension', sitting);
+    return { kind: hasAttachment(arr(form['item'])) ? 'web-form' : 'questionnaire', sitting };
+  },
+};
+
+/**
+ * A kiosk check-in: an `Encounter` with status `arrived`, the contained Patient as `subject` and
+ * the check-in time as `period.start` (a dateTime with its offset). Its patient's appointments
+ * within the site's "mark arrived within" window are marked arrived in the EMR (docs/emr.md).
+ */
+export const KIOSK_CHECK_IN: InboundProfile = {
+  resourceType: 'Encounter',
+  check(encounter) {
+    if (encounter['status'] !== 'arrived')
+      return invalid('Encounter.status', 'a kiosk check-in is an Encounter with status arrived');
+    const patient = patientProblem(encounter);
+    if (patient) return invalid('Encounter.subject', patient);
+    const start = (encounter['period'] as Json | undefined)?.['start'];
+    if (
+      typeof start !== 'string' ||
+      !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(start) ||
+      Number.isNaN(Date.parse(start))
+    )
+      return invalid(
+        'Encounter.period.start',
+        'the check-in time (a dateTime with its time zone) is required',
+      );
+    return { kind: 'kiosk-check-in', sitting: null };
+  },
+};
+
 /**
  * The forms platform's inbound contract: `POST /fhir/QuestionnaireResponse` with its OAuth access
  * token (scope `system/QuestionnaireResponse.c` or `.write`), one completed form per request,
@@ -110,9 +164,11 @@ function patientProblem(form: Json): string | null {
  */
 export class ReceiveCompletedForm {
   private readonly forms: CompletedFormsRepository;
+  private readonly profile: InboundProfile;
 
   constructor(private readonly deps: ReceiveFormDeps) {
     this.forms = new CompletedFormsRepository(deps.schema);
+    this.profile = deps.profile ?? COMPLETED_FORM;
   }
 
   async execute(request: {
@@ -143,13 +199,11 @@ export class ReceiveCompletedForm {
         headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
       };
     }
-    if (!allows(claims.scopes, 'QuestionnaireResponse', 'c')) {
+    const type = this.profile.resourceType;
+    if (!allows(claims.scopes, type, 'c')) {
       return {
         status: 403,
-        body: simpleOutcome(
-          'forbidden',
-          'the access token lacks the scope system/QuestionnaireResponse.c (or .write)',
-        ),
+        body: simpleOutcome('forbidden', `the access token lacks the scope system/${type}.c (or .write)`),
       };
     }
     const refused = mediaTypeRefusal(request.contentType);
@@ -161,24 +215,20 @@ export class ReceiveCompletedForm {
     try {
       form = JSON.parse(body.toString('utf8')) as Json;
     } catch {
-      return invalid('QuestionnaireResponse', 'the body is not JSON', 400);
+      return invalid(type, 'the body is not JSON', 400);
     }
-    if (!form || typeof form !== 'object' || form['resourceType'] !== 'QuestionnaireResponse')
-      return invalid('resourceType', 'the body must be a QuestionnaireResponse', 400);
+    if (!form || typeof form !== 'object' || form['resourceType'] !== type)
+      return invalid('resourceType', `the body must be a ${type}`, 400);
     const formKey = form['id'];
     if (typeof formKey !== 'string' || !/^[A-Za-z0-9\-.]{1,64}$/.test(formKey))
       return invalid(
-        'QuestionnaireResponse.id',
-        "QuestionnaireResponse.id (the form's id, 1-64 FHIR id characters) is required: it makes retries safe",
+        `${type}.id`,
+        `${type}.id (the platform's id of it, 1-64 FHIR id characters) is required: it makes retries safe`,
         400,
       );
-    if (form['status'] !== 'completed' && form['status'] !== 'amended')
-      return invalid('QuestionnaireResponse.status', 'only completed (or amended) forms go to the chart');
-    const patient = patientProblem(form);
-    if (patient) return invalid('QuestionnaireResponse.subject', patient);
-    const sitting = sittingOf(form);
-    if (typeof sitting === 'string') return invalid('QuestionnaireResponse.extension', sitting);
-    const kind = hasAttachment(arr(form['item'])) ? 'web-form' : 'questionnaire';
+    const checked = this.profile.check(form);
+    if ('status' in checked) return checked;
+    const { kind, sitting } = checked;
     const site = claims.site;
     const hash = createHash('sha256').update(body).digest();
     const earlier = await this.forms.findByKey(this.deps.dataSource.manager, site, formKey);
@@ -218,7 +268,7 @@ export class ReceiveCompletedForm {
     return {
       status: 201,
       body: accepted(id),
-      headers: { Location: `/fhir/QuestionnaireResponse/${formKey}` },
+      headers: { Location: `/fhir/${type}/${formKey}` },
     };
   }
 
@@ -228,7 +278,7 @@ export class ReceiveCompletedForm {
       status: 409,
       body: simpleOutcome(
         'duplicate',
-        'a different form was already received under this QuestionnaireResponse.id',
+        `a different ${this.profile.resourceType} was already received under this id`,
       ),
     };
   }
