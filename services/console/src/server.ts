@@ -1,3 +1,4 @@
+import { readProblem } from '@cloud-connect/errors';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
@@ -42,13 +43,14 @@ export function publicError(status: number, body: unknown): ApiError {
       message: 'The service could not complete this request. Try again shortly.',
     };
   const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
-  const code =
-    typeof b['code'] === 'string' ? b['code'] : typeof b['error'] === 'string' ? b['error'] : 'error';
-  const message = typeof b['message'] === 'string' ? b['message'] : 'The request was refused.';
-  const details = Array.isArray(b['details'])
-    ? b['details'].filter((d): d is string => typeof d === 'string').slice(0, 50)
-    : undefined;
-  return details && details.length > 0 ? { code, message, details } : { code, message };
+  const problem = readProblem(status, body);
+  const code = typeof b['code'] === 'string' || typeof b['error'] === 'string' ? problem.code : 'error';
+  const message =
+    typeof b['detail'] === 'string' || typeof b['message'] === 'string'
+      ? problem.detail
+      : 'The request was refused.';
+  const details = problem.details.slice(0, 50);
+  return details.length > 0 ? { code, message, details } : { code, message };
 }
 
 /** The console's server side: the built web app, the session, and the admin API from one origin. */

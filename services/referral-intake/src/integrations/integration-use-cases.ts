@@ -3,7 +3,13 @@ import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import { isPhiUnavailable, isSekMissing, sekMissingMessage, type PhiCipher } from '../crypto/phi-cipher';
+import {
+  isPhiUnavailable,
+  isSekMissing,
+  PHI_RETRY_AFTER_SECONDS,
+  sekMissingMessage,
+  type PhiCipher,
+} from '../crypto/phi-cipher';
 import { generateApiKey, hashApiKey, keyHint, weakKeyReason } from './api-key';
 import {
   createIntegrationInput,
@@ -139,6 +145,8 @@ export class CreateIntegration extends IntegrationUseCase {
         throw new IntegrationError(
           'encryption-unavailable',
           'the encryption service is unavailable, so the outbound key cannot be encrypted; nothing was saved, retry later',
+          [],
+          { retryAfterSeconds: PHI_RETRY_AFTER_SECONDS },
         );
       }
       throw error;

@@ -52,15 +52,18 @@ export function registerOAuthRoutes(
         typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500
           ? error.statusCode
           : 500;
-      if (status === 500)
-        options.logger.error({ errorId: randomUUID(), error: safeError(error) }, 'oauth request failed');
-      return reply
-        .status(status === 500 ? 500 : 400)
-        .header('Cache-Control', 'no-store')
-        .send({
-          error: status === 500 ? 'server_error' : 'invalid_request',
-          error_description: status === 500 ? 'internal error' : 'the request could not be read',
-        });
+      const answer = reply.status(status === 500 ? 500 : 400).header('Cache-Control', 'no-store');
+      if (status !== 500) {
+        return answer.send({ error: 'invalid_request', error_description: 'the request could not be read' });
+      }
+      // RFC 6749 error body; the error id is answered too, so support can find the log line.
+      const errorId = randomUUID();
+      options.logger.error({ errorId, error: safeError(error) }, 'oauth request failed');
+      return answer.send({
+        error: 'server_error',
+        error_description: `internal error (id ${errorId})`,
+        error_id: errorId,
+      });
     });
     scope.post(TOKEN_PATH, async (request, reply) => {
       const base = publicBaseUrl(options.publicBaseUrl, request);

@@ -2,7 +2,7 @@ import { AdminTokenVerifier } from '@cloud-connect/auth';
 import { Body, Controller, Get, Headers, HttpCode, HttpException, Ip, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { SignIn, SignInError, type IssuedToken } from './sign-in';
+import { SignIn, type IssuedToken } from './sign-in';
 import { AdminSigningKeys } from './signing-keys';
 
 const signInBody = z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(256) });
@@ -19,22 +19,6 @@ function badRequest(error: z.ZodError): HttpException {
   );
 }
 
-function refused(error: unknown, reply: FastifyReply): HttpException {
-  if (error instanceof SignInError) {
-    if (error.code === 'throttled') {
-      void reply.header('Retry-After', String(error.retryAfterSeconds));
-      return new HttpException({ statusCode: 429, error: 'throttled', message: error.message }, 429);
-    }
-    if (error.code === 'busy') {
-      void reply.header('Retry-After', String(error.retryAfterSeconds));
-      return new HttpException({ statusCode: 503, error: 'busy', message: error.message }, 503);
-    }
-    void reply.header('WWW-Authenticate', 'Bearer');
-    return new HttpException({ statusCode: 401, error: 'invalid_credentials', message: error.message }, 401);
-  }
-  throw error;
-}
-
 /** Sign-in for site admins, re-authentication for sensitive actions, and the public keys. */
 @Controller()
 export class IdentityController {
@@ -46,18 +30,10 @@ export class IdentityController {
 
   @Post('auth/login')
   @HttpCode(200)
-  async login(
-    @Body() body: unknown,
-    @Ip() ip: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<IssuedToken> {
+  async login(@Body() body: unknown, @Ip() ip: string): Promise<IssuedToken> {
     const parsed = signInBody.safeParse(body);
     if (!parsed.success) throw badRequest(parsed.error);
-    try {
-      return await this.signIn.withPassword(parsed.data.email, parsed.data.password, ip);
-    } catch (error) {
-      throw refused(error, reply);
-    }
+    return this.signIn.withPassword(parsed.data.email, parsed.data.password, ip);
   }
 
   @Post('auth/reauthenticate')
@@ -80,11 +56,7 @@ export class IdentityController {
     }
     const parsed = reauthBody.safeParse(body);
     if (!parsed.success) throw badRequest(parsed.error);
-    try {
-      return await this.signIn.reauthenticate(principal, parsed.data.password, ip);
-    } catch (error) {
-      throw refused(error, reply);
-    }
+    return this.signIn.reauthenticate(principal, parsed.data.password, ip);
   }
 
   @Get('.well-known/jwks.json')
