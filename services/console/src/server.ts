@@ -1,3 +1,4 @@
+import { routeAccess } from '@cloud-connect/auth';
 import { readProblem } from '@cloud-connect/errors';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -70,7 +71,7 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
 
   // The build's assets (content-hashed names): looked up by exact name, never by a path.
   const assets = loadAssets(join(webDir, 'assets'));
-  app.get<{ Params: { name: string } }>('/assets/:name', (request, reply) => {
+  app.get<{ Params: { name: string } }>('/assets/:name', routeAccess('public'), (request, reply) => {
     const asset = assets.get(request.params.name);
     if (!asset) return reply.send(problem(reply, 404, 'not-found', 'Not found.'));
     return reply
@@ -183,13 +184,13 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
   };
 
   // ---- session ---------------------------------------------------------------------------
-  app.get('/session', async (request, reply) => {
+  app.get('/session', routeAccess('session'), async (request, reply) => {
     const session = await sessionOf(request, reply);
     if (!session) return reply;
     return viewOf(session);
   });
 
-  app.post('/session', async (request, reply) => {
+  app.post('/session', routeAccess('public'), async (request, reply) => {
     const parsed = signInBody.safeParse(request.body);
     if (!parsed.success) return problem(reply, 400, 'invalid-request', 'Enter your e-mail and password.');
     let answer: Awaited<ReturnType<typeof call>>;
@@ -221,7 +222,7 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
   });
 
   /** A fresh sign-in (password again) for sensitive actions such as viewing the SEK. */
-  app.post('/session/reauthenticate', async (request, reply) => {
+  app.post('/session/reauthenticate', routeAccess('session'), async (request, reply) => {
     const session = await sessionOf(request, reply);
     if (!session) return reply;
     const parsed = reauthBody.safeParse(request.body);
@@ -255,7 +256,7 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
     }
   });
 
-  app.delete('/session', async (request, reply) => {
+  app.delete('/session', routeAccess('session'), async (request, reply) => {
     const session = await sessionOf(request, reply);
     if (!session) return reply;
     clearSession(reply);
@@ -264,6 +265,7 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
 
   // ---- the admin API -------------------------------------------------------------------------
   app.route({
+    ...routeAccess('session'),
     method: [...FORWARDED_METHODS],
     url: '/api/*',
     handler: async (request, reply) => {
@@ -312,8 +314,8 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
   });
 
   // ---- health --------------------------------------------------------------------------------
-  app.get('/health/live', () => ({ status: 'ok' }));
-  app.get('/health/ready', (_request, reply) =>
+  app.get('/health/live', routeAccess('public'), () => ({ status: 'ok' }));
+  app.get('/health/ready', routeAccess('public'), (_request, reply) =>
     loadIndex()
       ? { status: 'ok', checks: { web: 'ok' } }
       : reply.code(503).send({ status: 'error', checks: { web: 'missing' } }),

@@ -1,3 +1,4 @@
+import { routeAccess } from '@cloud-connect/auth';
 import type { Logger } from '@cloud-connect/observability';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fhirErrorHandler, presentedCredential, sendFhir } from '../fhir-messages/fhir-http';
@@ -39,11 +40,12 @@ export function registerFhirApiRoutes(
     const base = (request: FastifyRequest) => publicBaseUrl(options.publicBaseUrl, request);
     const queryOf = (request: FastifyRequest) => new URLSearchParams(request.url.split('?')[1] ?? '');
 
-    scope.get('/fhir/metadata', async (request, reply) =>
+    scope.get('/fhir/metadata', routeAccess('public'), async (request, reply) =>
       sendFhir(reply, { status: 200, body: capabilityStatement(base(request)) }),
     );
     scope.get(
       '/fhir/ServiceRequest',
+      routeAccess('oauth-client', 'integration'),
       guarded((caller, request) =>
         options.reads.search(
           caller,
@@ -55,10 +57,12 @@ export function registerFhirApiRoutes(
     );
     scope.get(
       '/fhir/ServiceRequest/:id',
+      routeAccess('oauth-client', 'integration'),
       guarded((caller, request) => options.reads.read(caller, (request.params as { id: string }).id)),
     );
     scope.get(
       '/fhir/Bundle/:id',
+      routeAccess('oauth-client', 'integration'),
       guarded((caller, request) => options.reads.bundle(caller, (request.params as { id: string }).id)),
     );
     done();

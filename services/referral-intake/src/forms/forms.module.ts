@@ -1,3 +1,4 @@
+import { routeAccess } from '@cloud-connect/auth';
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Logger } from '@cloud-connect/observability';
@@ -47,7 +48,7 @@ class FormsHttp implements OnModuleInit {
           next(null, body);
         },
       );
-      scope.post('/fhir/QuestionnaireResponse', async (request, reply) => {
+      scope.post('/fhir/QuestionnaireResponse', routeAccess('oauth-client'), async (request, reply) => {
         const bearer = BEARER.exec(request.headers.authorization ?? '');
         await send(
           reply,

@@ -1,3 +1,4 @@
+import { routeAccess } from '@cloud-connect/auth';
 import { isDatabaseUnavailable } from '@cloud-connect/db';
 import type { Logger } from '@cloud-connect/observability';
 import { safeError } from '@cloud-connect/observability';
@@ -65,7 +66,7 @@ export function registerOAuthRoutes(
         error_id: errorId,
       });
     });
-    scope.post(TOKEN_PATH, async (request, reply) => {
+    scope.post(TOKEN_PATH, routeAccess('oauth-client'), async (request, reply) => {
       const base = publicBaseUrl(options.publicBaseUrl, request);
       const answer = await options.issue.execute({
         authorization: request.headers.authorization,
@@ -76,13 +77,13 @@ export function registerOAuthRoutes(
       });
       return reply.status(answer.status).headers(answer.headers).send(answer.body);
     });
-    scope.get('/.well-known/jwks.json', async (_request, reply) =>
+    scope.get('/.well-known/jwks.json', routeAccess('public'), async (_request, reply) =>
       reply.header('Cache-Control', 'public, max-age=300').send(options.tokens.publicJwks),
     );
     // SMART App Launch 2.x puts discovery under the FHIR base; the server root stays for clients
     // configured before.
     for (const path of ['/fhir/.well-known/smart-configuration', '/.well-known/smart-configuration']) {
-      scope.get(path, async (request, reply) =>
+      scope.get(path, routeAccess('public'), async (request, reply) =>
         reply.send(smartConfiguration(publicBaseUrl(options.publicBaseUrl, request))),
       );
     }

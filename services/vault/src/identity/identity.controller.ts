@@ -1,4 +1,4 @@
-import { AdminTokenVerifier } from '@cloud-connect/auth';
+import { AdminTokenVerifier, Public } from '@cloud-connect/auth';
 import { Body, Controller, Get, Headers, HttpCode, HttpException, Ip, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
@@ -29,6 +29,7 @@ export class IdentityController {
   ) {}
 
   @Post('auth/login')
+  @Public('sign-in: the password is the credential (throttled per account and address)')
   @HttpCode(200)
   async login(@Body() body: unknown, @Ip() ip: string): Promise<IssuedToken> {
     const parsed = signInBody.safeParse(body);
@@ -37,6 +38,7 @@ export class IdentityController {
   }
 
   @Post('auth/reauthenticate')
+  @Public('checks the bearer token itself, then the password')
   @HttpCode(200)
   async reauthenticate(
     @Headers('authorization') authorization: string | undefined,
@@ -60,6 +62,7 @@ export class IdentityController {
   }
 
   @Get('.well-known/jwks.json')
+  @Public('public keys that verify admin tokens')
   jwks(): unknown {
     return this.keys.jwks;
   }
