@@ -8,3 +8,4 @@ export * from './http-errors';
 export * from './site-replica';
 export * from './startup-memory';
 export * from './service-core';
+export * from './audit-event';

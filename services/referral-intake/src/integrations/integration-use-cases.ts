@@ -1,8 +1,8 @@
-import { Events } from '@cloud-connect/contracts';
+import { randomUUID } from 'node:crypto';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
-import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
+import { AuditedUseCase } from '../common/audited-use-case';
 import {
   isPhiUnavailable,
   isSekMissing,
@@ -57,36 +57,12 @@ function checkId(id: string): string {
   return id.toLowerCase();
 }
 
-abstract class IntegrationUseCase {
+abstract class IntegrationUseCase extends AuditedUseCase<IntegrationDeps> {
   protected readonly repo: IntegrationsRepository;
 
-  constructor(protected readonly deps: IntegrationDeps) {
+  constructor(deps: IntegrationDeps) {
+    super(deps);
     this.repo = new IntegrationsRepository(deps.schema);
-  }
-
-  protected async transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
-    const result = await this.deps.dataSource.transaction(work);
-    this.deps.afterCommit?.();
-    return result;
-  }
-
-  protected async audit(
-    tx: EntityManager,
-    site: string,
-    actor: string,
-    action: string,
-    target: string,
-  ): Promise<void> {
-    await this.deps.outbox.enqueue(
-      tx,
-      this.deps.registry.create(Events.auditRecorded, site, {
-        auditId: randomUUID(),
-        actor,
-        action,
-        target,
-        outcome: 'allowed',
-      }),
-    );
   }
 
   /** A supplied key is checked for strength; no key means we generate one. */
