@@ -6,6 +6,7 @@ import importX from 'eslint-plugin-import-x';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import cloudConnect from './tools/eslint-plugin/index.js';
 
 export default tseslint.config(
   {
@@ -76,6 +77,13 @@ export default tseslint.config(
       ],
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
     },
+  },
+  {
+    // Every HTTP route declares who may call it (tools/eslint-plugin/route-access.js).
+    files: ['**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/*.int-spec.ts', '**/test/**'],
+    plugins: { 'cloud-connect': cloudConnect },
+    rules: { 'cloud-connect/route-access': 'error' },
   },
   {
     // Test suites may run other projects' simulators and borrow their fixtures in-process.

@@ -26,3 +26,8 @@ export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: Execu
   if (!request.principal) throw new Error('CurrentPrincipal used on a route without AuthGuard');
   return request.principal;
 });
+
+export const PUBLIC_ROUTE = 'cloud-connect:public-route';
+
+/** Anyone may call this route (no token); `why` says what makes that safe (lint rule route-access). */
+export const Public = (why: string): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_ROUTE, why);

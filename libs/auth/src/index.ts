@@ -5,3 +5,4 @@ export * from './decorators';
 export * from './auth.guard';
 export * from './auth.module';
 export * from './concurrency-gate';
+export * from './route-access';

@@ -27,7 +27,7 @@ export interface HandlerContext<Tx> {
 
 export type EnvelopeHandler<Tx> = (envelope: Envelope, ctx: HandlerContext<Tx>) => Promise<void>;
 
-export type ConsumeOutcome = 'processed' | 'duplicate' | 'retry-scheduled' | 'dead-lettered';
+export type ConsumeOutcome = 'processed' | 'duplicate' | 'retry-scheduled' | 'dead-lettered' | 'dropped';
 
 export interface ReliableConsumerOptions<Tx> {
   kafka: Kafka;
@@ -43,6 +43,8 @@ export interface ReliableConsumerOptions<Tx> {
   partitionsConsumedConcurrently?: number;
   /** Errors no retry can fix (bad data) skip straight to the dead-letter topic. */
   isPermanent?: (error: unknown) => boolean;
+  /** Errors that make the message moot (what it is about is gone or already done): committed and logged, nothing else. */
+  isDroppable?: (error: unknown) => boolean;
   onOutcome?: (outcome: ConsumeOutcome, topic: string) => void;
   now?: () => number;
 }
@@ -195,7 +197,10 @@ export class ReliableConsumer<Tx> {
         attempt,
         error: describeError(error),
       };
-      if (permanent || exhausted) {
+      if (this.options.isDroppable?.(error)) {
+        logger.warn(log, 'handler failed; message dropped');
+        outcome = 'dropped';
+      } else if (permanent || exhausted) {
         logger.error({ ...log, permanent }, 'handler failed; message dead-lettered');
         await this.forward(deadLetterTopicOf(mainTopic), message, mainTopic, attempt, error);
         outcome = 'dead-lettered';

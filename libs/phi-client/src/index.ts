@@ -1,3 +1,4 @@
+import { readProblem } from '@cloud-connect/errors';
 import { BoundedTtlCache } from './bounded-cache';
 import {
   DEFAULT_DATA_KEY_POLICY,
@@ -317,12 +318,13 @@ export class VaultPhiCipher implements PhiCipher {
     } catch {
       throw new PhiClientError(0, 'unreachable', 'the vault service is not reachable', true, site);
     }
-    const answer = (await response.json().catch(() => ({}))) as { error?: string; message?: string };
+    const answer: unknown = await response.json().catch(() => ({}));
     if (!response.ok) {
+      const problem = readProblem(response.status, answer);
       throw new PhiClientError(
         response.status,
-        answer.error ?? `http-${response.status}`,
-        `PHI ${operation} failed: ${answer.message ?? response.statusText}`,
+        problem.code,
+        `PHI ${operation} failed: ${problem.detail}`,
         response.status === 503 || response.status === 502,
         site,
       );

@@ -10,7 +10,7 @@ import {
   type Logger,
 } from '@cloud-connect/observability';
 import type { Registry } from 'prom-client';
-import { ErrorIdFilter } from './http-errors';
+import { ProblemFilter } from './http-errors';
 import { releaseStartupMemory } from './startup-memory';
 
 /** Nest's own log lines (route mapping, lifecycle) through our structured logger. */
@@ -77,7 +77,7 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
     logger: new NestPinoLogger(logger),
     abortOnError: false,
   });
-  app.useGlobalFilters(new ErrorIdFilter(logger));
+  app.useGlobalFilters(new ProblemFilter(logger));
 
   const { requests } = httpMetrics(options.metrics);
   const fastify = app.getHttpAdapter().getInstance();

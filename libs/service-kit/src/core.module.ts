@@ -1,3 +1,4 @@
+import { Public } from '@cloud-connect/auth';
 import {
   type BeforeApplicationShutdown,
   Controller,
@@ -72,6 +73,7 @@ async function withStartupRetries<T>(what: string, logger: Logger, attempt: () =
 }
 
 @Controller('health')
+@Public('probes of the orchestrator; the answer holds no data')
 class HealthController {
   constructor(private readonly readiness: ReadinessRegistry) {}
 
@@ -90,6 +92,7 @@ class HealthController {
 }
 
 @Controller('metrics')
+@Public('scraped by Prometheus inside the cluster; counters only, no PHI')
 class MetricsController {
   constructor(@Inject(METRICS_REGISTRY) private readonly registry: Registry) {}
 

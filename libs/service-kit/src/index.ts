@@ -9,3 +9,5 @@ export * from './site-replica';
 export * from './startup-memory';
 export * from './sealed-params';
 export * from './openapi';
+export * from './service-core';
+export * from './audit-event';

@@ -1,3 +1,4 @@
+import { consumerDisposition } from '@cloud-connect/errors';
 import { PRODUCT_EVENTS, topicSpecsFor } from '@cloud-connect/contracts';
 import { OutboxRelay, OutboxWriter, PostgresIdempotencyStore } from '@cloud-connect/db';
 import {
@@ -109,7 +110,10 @@ export class MessagingService {
         handler: registration.handler,
         retry: registration.retry ?? DEFAULT_RETRY,
         logger: this.logger,
-        ...(registration.isPermanent ? { isPermanent: registration.isPermanent } : {}),
+        // Domain errors decide by their kind (consumerDisposition); a registration may add its own.
+        isPermanent: (error) =>
+          consumerDisposition(error) === 'dead-letter' || (registration.isPermanent?.(error) ?? false),
+        isDroppable: (error) => consumerDisposition(error) === 'drop',
         partitionsConsumedConcurrently: registration.concurrency ?? 3,
         onOutcome: (outcome, topic) => this.metrics.consumed.inc({ topic, outcome }),
       });

@@ -1,3 +1,5 @@
+import { routeAccess } from '@cloud-connect/auth';
+import { readProblem } from '@cloud-connect/errors';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
@@ -46,13 +48,14 @@ export function publicError(status: number, body: unknown): ApiError {
       message: 'The service could not complete this request. Try again shortly.',
     };
   const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
-  const code =
-    typeof b['code'] === 'string' ? b['code'] : typeof b['error'] === 'string' ? b['error'] : 'error';
-  const message = typeof b['message'] === 'string' ? b['message'] : 'The request was refused.';
-  const details = Array.isArray(b['details'])
-    ? b['details'].filter((d): d is string => typeof d === 'string').slice(0, 50)
-    : undefined;
-  return details && details.length > 0 ? { code, message, details } : { code, message };
+  const problem = readProblem(status, body);
+  const code = typeof b['code'] === 'string' || typeof b['error'] === 'string' ? problem.code : 'error';
+  const message =
+    typeof b['detail'] === 'string' || typeof b['message'] === 'string'
+      ? problem.detail
+      : 'The request was refused.';
+  const details = problem.details.slice(0, 50);
+  return details.length > 0 ? { code, message, details } : { code, message };
 }
 
 /** The console's server side: the built web app, the session, and the admin API from one origin. */
@@ -72,7 +75,7 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
 
   // The build's assets (content-hashed names): looked up by exact name, never by a path.
   const assets = loadAssets(join(webDir, 'assets'));
-  app.get<{ Params: { name: string } }>('/assets/:name', (request, reply) => {
+  app.get<{ Params: { name: string } }>('/assets/:name', routeAccess('public'), (request, reply) => {
     const asset = assets.get(request.params.name);
     if (!asset) return reply.send(problem(reply, 404, 'not-found', 'Not found.'));
     return reply
@@ -232,13 +235,13 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
   };
 
   // ---- session ---------------------------------------------------------------------------
-  app.get('/session', async (request, reply) => {
+  app.get('/session', routeAccess('session'), async (request, reply) => {
     const session = await sessionOf(request, reply);
     if (!session) return reply;
     return viewOf(session);
   });
 
-  app.post('/session', async (request, reply) => {
+  app.post('/session', routeAccess('public'), async (request, reply) => {
     const parsed = signInBody.safeParse(request.body);
     if (!parsed.success) return problem(reply, 400, 'invalid-request', 'Enter your e-mail and password.');
     const sent = await postToVault(reply, '/auth/login', parsed.data);
@@ -267,7 +270,7 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
   });
 
   /** A fresh sign-in (password again) for sensitive actions such as viewing the SEK. */
-  app.post('/session/reauthenticate', async (request, reply) => {
+  app.post('/session/reauthenticate', routeAccess('session'), async (request, reply) => {
     const session = await sessionOf(request, reply);
     if (!session) return reply;
     const parsed = reauthBody.safeParse(request.body);
@@ -295,7 +298,7 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
   });
 
   // ---- forgotten password and one-time links (no session: the e-mailed link is the proof) ----
-  app.post('/session/password/forgot', async (request, reply) => {
+  app.post('/session/password/forgot', routeAccess('public'), async (request, reply) => {
     const parsed = forgotBody.safeParse(request.body);
     if (!parsed.success) return problem(reply, 400, 'invalid-request', 'Enter your e-mail.');
     const sent = await postToVault(reply, '/auth/password/forgot', parsed.data);
@@ -311,7 +314,7 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
     return reply.code(202).send({ code: 'sent' });
   });
 
-  app.post('/session/password/reset', async (request, reply) => {
+  app.post('/session/password/reset', routeAccess('public'), async (request, reply) => {
     const parsed = resetBody.safeParse(request.body);
     if (!parsed.success) return problem(reply, 400, 'invalid-link', 'This link is not valid.');
     const sent = await postToVault(reply, '/auth/password/reset', parsed.data);
@@ -325,7 +328,7 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
     return publicError(answer.status, answer.body);
   });
 
-  app.delete('/session', async (request, reply) => {
+  app.delete('/session', routeAccess('session'), async (request, reply) => {
     const session = await sessionOf(request, reply, { refresh: false });
     if (!session) return reply;
     clearSession(reply);
@@ -334,6 +337,7 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
 
   // ---- the admin API -------------------------------------------------------------------------
   app.route({
+    ...routeAccess('session'),
     method: [...FORWARDED_METHODS],
     url: '/api/*',
     handler: async (request, reply) => {
@@ -382,8 +386,8 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
   });
 
   // ---- health --------------------------------------------------------------------------------
-  app.get('/health/live', () => ({ status: 'ok' }));
-  app.get('/health/ready', (_request, reply) =>
+  app.get('/health/live', routeAccess('public'), () => ({ status: 'ok' }));
+  app.get('/health/ready', routeAccess('public'), (_request, reply) =>
     loadIndex()
       ? { status: 'ok', checks: { web: 'ok' } }
       : reply.code(503).send({ status: 'error', checks: { web: 'missing' } }),

@@ -31,7 +31,7 @@ describe.each(CASES)('$type', ({ type, check, tickler }) => {
     const bad = await h.api('PUT', `/admin/sites/${site}/emr`, credentialsFor(sim, 'bad'));
     expect(bad.status).toBe(422);
     expect(bad.body['code']).toBe('auth-rejected');
-    expect(bad.body['message']).toContain(check);
+    expect(bad.body['detail']).toContain(check);
     expect((await h.status(site))['connection']?.['status']).toBe('not-configured');
 
     const good = await h.api('PUT', `/admin/sites/${site}/emr`, credentialsFor(sim));
@@ -161,7 +161,7 @@ describe('settings and connection admin', () => {
     });
     expect(unreachable.status).toBe(422);
     expect(unreachable.body['code']).toBe('unreachable');
-    expect(unreachable.body['message']).toMatch(/Could not reach OSCAR Pro/);
+    expect(unreachable.body['detail']).toMatch(/Could not reach OSCAR Pro/);
 
     const malformed = await h.api('PUT', `/admin/sites/${site}/emr`, {
       type: 'accuro',

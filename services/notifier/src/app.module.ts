@@ -2,9 +2,9 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { Topics } from '@cloud-connect/contracts';
 import { MessagingTables1732300000000 } from '@cloud-connect/db';
 import {
-  CoreModule,
   SiteReplicaModule,
   SiteReplicaTable1732300000100,
+  serviceCore,
   type ServiceContext,
 } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type NotifierConfig } from './config';
@@ -14,26 +14,19 @@ import { MailModule } from './mail/mail.module';
 
 @Module({})
 export class AppModule {
-  static register({ config, logger, metrics }: ServiceContext<NotifierConfig>): DynamicModule {
+  static register(context: ServiceContext<NotifierConfig>): DynamicModule {
+    const { config } = context;
     return {
       module: AppModule,
       imports: [
-        CoreModule.forRoot({
-          serviceName: SERVICE_NAME,
-          config,
-          logger,
-          metrics,
-          database: {
-            schema: config.DATABASE_SCHEMA,
-            entities: [],
-            migrations: [
-              MessagingTables1732300000000,
-              SiteReplicaTable1732300000100,
-              Deliveries1732300006000,
-              SmsReceipts1732300014200,
-            ],
-          },
-          messaging: { topics: [Topics.siteRegistered, Topics.notificationRequested] },
+        serviceCore(SERVICE_NAME, context, {
+          migrations: [
+            MessagingTables1732300000000,
+            SiteReplicaTable1732300000100,
+            Deliveries1732300006000,
+            SmsReceipts1732300014200,
+          ],
+          topics: [Topics.siteRegistered, Topics.notificationRequested],
         }),
         SiteReplicaModule,
         MailModule.register(config),

@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AuthModule } from '@cloud-connect/auth';
 import { Topics } from '@cloud-connect/contracts';
-import { CoreModule, SiteReplicaModule, type ServiceContext } from '@cloud-connect/service-kit';
+import { SiteReplicaModule, serviceCore, type ServiceContext } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type IntakeConfig } from './config';
 import { ChartContentModule } from './chart-content/referral-content.controller';
 import { CopiesModule } from './copies/copies.module';
@@ -15,31 +15,22 @@ import { ReferralsModule } from './referrals/referrals.module';
 
 @Module({})
 export class AppModule {
-  static register({ config, logger, metrics }: ServiceContext<IntakeConfig>): DynamicModule {
+  static register(context: ServiceContext<IntakeConfig>): DynamicModule {
+    const { config } = context;
     return {
       module: AppModule,
       imports: [
-        CoreModule.forRoot({
-          serviceName: SERVICE_NAME,
-          config,
-          logger,
-          metrics,
-          database: {
-            schema: config.DATABASE_SCHEMA,
-            entities: [],
-            migrations: INTAKE_MIGRATIONS,
-          },
-          messaging: {
-            topics: [
-              Topics.siteRegistered,
-              Topics.referralReceived,
-              Topics.referralStatusChanged,
-              Topics.appointmentChanged,
-              Topics.auditRecorded,
-              Topics.formCompleted,
-              Topics.appointmentsSynced,
-            ],
-          },
+        serviceCore(SERVICE_NAME, context, {
+          migrations: INTAKE_MIGRATIONS,
+          topics: [
+            Topics.siteRegistered,
+            Topics.referralReceived,
+            Topics.referralStatusChanged,
+            Topics.appointmentChanged,
+            Topics.auditRecorded,
+            Topics.formCompleted,
+            Topics.appointmentsSynced,
+          ],
           // Vault holds only this service's own key (read once at start-up); the request paths do
           // not touch it, so a Vault outage must not take intake out of rotation: senders get the
           // FHIR 503 + Retry-After from the vault service's answer instead.

@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return -- the test walks JSON answers */
+/* eslint-disable @typescript-eslint/no-unsafe-return -- the test walks JSON answers */
 // The site admins' integrations API: a real admin signed in through the real vault service, the
 // intake service checking its token through the vault JWKS; every change audited.
 import {
@@ -139,7 +139,9 @@ describe('integrations admin API (real vault sign-in, real intake)', () => {
       key: 'password1234password1234',
     });
     expect(weak.status).toBe(400);
-    expect(weak.json['details'].join()).toMatch(/key/);
+    expect(weak.json['type']).toBe('urn:cloud-connect:problem:integrations:invalid-integration');
+    const fields = weak.json['errors'] as { field: string; detail: string }[];
+    expect(fields.map((e) => `${e.field}: ${e.detail}`).join()).toMatch(/key/);
     const supplied = await admin('POST', `${SITE}/integrations`, {
       name: 'CHR pasted',
       key: 'Zx81-kq0PbW2v9LmTe4RyU7n-admin',
@@ -183,8 +185,8 @@ describe('integrations admin API (real vault sign-in, real intake)', () => {
     const refused = await admin('POST', `${SEKLESS}/integrations`, withCopies, bearer);
     expect(refused.status).toBe(409);
     expect(refused.json['code']).toBe('sek-required');
-    expect(refused.json['message']).toContain('has not stored its encryption key (SEK) yet');
-    expect(refused.json['message']).toContain('Nothing was saved');
+    expect(refused.json['detail']).toContain('has not stored its encryption key (SEK) yet');
+    expect(refused.json['detail']).toContain('Nothing was saved');
     expect(refused.text).not.toContain(withCopies.outboundKey);
     const none = await db.query(
       `SELECT count(*)::int AS n FROM "${intakeSchema}".integrations WHERE site_number = $1`,

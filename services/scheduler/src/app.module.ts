@@ -3,9 +3,9 @@ import { AuthModule } from '@cloud-connect/auth';
 import { Topics } from '@cloud-connect/contracts';
 import { MessagingTables1732300000000 } from '@cloud-connect/db';
 import {
-  CoreModule,
   SiteReplicaModule,
   SiteReplicaTable1732300000100,
+  serviceCore,
   type ServiceContext,
 } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type SchedulerConfig } from './config';
@@ -14,34 +14,25 @@ import { SchedulerModule } from './schedules/scheduler.module';
 
 @Module({})
 export class AppModule {
-  static register({ config, logger, metrics }: ServiceContext<SchedulerConfig>): DynamicModule {
+  static register(context: ServiceContext<SchedulerConfig>): DynamicModule {
+    const { config } = context;
     return {
       module: AppModule,
       imports: [
-        CoreModule.forRoot({
-          serviceName: SERVICE_NAME,
-          config,
-          logger,
-          metrics,
-          database: {
-            schema: config.DATABASE_SCHEMA,
-            entities: [],
-            migrations: [
-              MessagingTables1732300000000,
-              SiteReplicaTable1732300000100,
-              SchedulerTables1732300014000,
-            ],
-          },
-          messaging: {
-            topics: [
-              Topics.siteRegistered,
-              Topics.syncRequested,
-              Topics.notificationRequested,
-              Topics.appointmentChanged,
-              Topics.referralStatusChanged,
-              Topics.auditRecorded,
-            ],
-          },
+        serviceCore(SERVICE_NAME, context, {
+          migrations: [
+            MessagingTables1732300000000,
+            SiteReplicaTable1732300000100,
+            SchedulerTables1732300014000,
+          ],
+          topics: [
+            Topics.siteRegistered,
+            Topics.syncRequested,
+            Topics.notificationRequested,
+            Topics.appointmentChanged,
+            Topics.referralStatusChanged,
+            Topics.auditRecorded,
+          ],
         }),
         AuthModule.forRoot({
           serviceName: SERVICE_NAME,

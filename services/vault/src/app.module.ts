@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AuthModule } from '@cloud-connect/auth';
 import { Topics } from '@cloud-connect/contracts';
-import { CoreModule, type ServiceContext } from '@cloud-connect/service-kit';
+import { serviceCore, type ServiceContext } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type VaultConfig } from './config';
 import { VAULT_ENTITIES, VAULT_MIGRATIONS } from './database';
 import { AccountModule } from './account/account.module';
@@ -13,21 +13,15 @@ import { SitesModule } from './sites/sites.module';
 
 @Module({})
 export class AppModule {
-  static register({ config, logger, metrics }: ServiceContext<VaultConfig>): DynamicModule {
+  static register(context: ServiceContext<VaultConfig>): DynamicModule {
+    const { config } = context;
     return {
       module: AppModule,
       imports: [
-        CoreModule.forRoot({
-          serviceName: SERVICE_NAME,
-          config,
-          logger,
-          metrics,
-          database: {
-            schema: config.DATABASE_SCHEMA,
-            entities: VAULT_ENTITIES,
-            migrations: VAULT_MIGRATIONS,
-          },
-          messaging: { topics: [Topics.siteRegistered, Topics.auditRecorded, Topics.notificationRequested] },
+        serviceCore(SERVICE_NAME, context, {
+          entities: VAULT_ENTITIES,
+          migrations: VAULT_MIGRATIONS,
+          topics: [Topics.siteRegistered, Topics.auditRecorded, Topics.notificationRequested],
           vault: config,
         }),
         AuthModule.forRoot({ serviceName: SERVICE_NAME, serviceSecret: config.SERVICE_AUTH_SECRET }),

@@ -253,7 +253,7 @@ describe('SEK custody, audit trail, alerts and PHI crypto (real services and sta
     const bad = `${newSek().slice(0, 30)}!!`;
     const result = await api('POST', `/sites/${A}/sek`, admin, { sek: bad });
     expect(result.status).toBe(400);
-    expect(String(result.body['message'])).toContain('base64 text of exactly 32 bytes');
+    expect(String(result.body['detail'])).toContain('base64 text of exactly 32 bytes');
     expect(JSON.stringify(result.body)).not.toContain(bad);
     expect((await api('POST', `/sites/${A}/sek`, admin, {})).status).toBe(400);
   });
@@ -328,7 +328,7 @@ describe('SEK custody, audit trail, alerts and PHI crypto (real services and sta
     const moved = await api('POST', `/sites/${A}/phi/decrypt`, serviceToken, {
       items: [{ recordId: 'referral/2', ciphertext: c1 }],
     });
-    expect(moved).toMatchObject({ status: 422, body: { error: 'not-authentic', index: 0 } });
+    expect(moved).toMatchObject({ status: 422, body: { code: 'not-authentic', index: 0 } });
     const otherSite = await api('POST', `/sites/${B}/phi/decrypt`, serviceToken, {
       items: [{ recordId: 'referral/1', ciphertext: c1 }],
     });
@@ -403,7 +403,7 @@ describe('SEK custody, audit trail, alerts and PHI crypto (real services and sta
       const replaced = await api('PUT', `/sites/${A}/sek`, admin, { sek: attempted });
       expect(replaced.status).toBe(503);
       expect(replaced.headers.get('retry-after')).toBe('10');
-      expect(String(replaced.body['message'])).toContain('key vault is unavailable');
+      expect(String(replaced.body['detail'])).toContain('key vault is unavailable');
       expect((await api('GET', `/sites/${A}/sek`, admin)).status).toBe(503);
       expect((await api('DELETE', `/sites/${A}/sek`, admin)).status).toBe(503);
     } finally {

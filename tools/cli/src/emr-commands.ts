@@ -1,3 +1,4 @@
+import { readProblem } from '@cloud-connect/errors';
 import { Option, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { CliError, printJson, progress } from './output';
@@ -42,13 +43,8 @@ export function adminApi(
     const text = await response.text();
     const parsed: unknown = text ? JSON.parse(text) : {};
     if (!response.ok) {
-      const b = parsed as { code?: string; message?: string; details?: string[] };
-      throw new CliError(
-        b.code ?? `http-${response.status}`,
-        b.message ?? `${service} answered ${response.status}`,
-        response.status === 400 ? 2 : 1,
-        b.details ?? [],
-      );
+      const problem = readProblem(response.status, parsed);
+      throw new CliError(problem.code, problem.detail, response.status === 400 ? 2 : 1, problem.details);
     }
     return parsed;
   };

@@ -1,3 +1,4 @@
+import { readProblem } from '@cloud-connect/errors';
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { CliError, printJson } from './output';
@@ -60,8 +61,7 @@ async function send(
 }
 
 function failed(status: number, body: unknown, retryAfter?: string | null): CliError {
-  const message = (body as { message?: string } | null)?.message ?? `HTTP ${status}`;
-  const code = (body as { error?: string } | null)?.error ?? `http-${status}`;
+  const { code, detail: message } = readProblem(status, body);
   return new CliError(
     code,
     retryAfter ? `${message} (retry after ${retryAfter}s)` : message,

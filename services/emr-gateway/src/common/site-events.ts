@@ -1,3 +1,4 @@
+import { auditEvent } from '@cloud-connect/service-kit';
 import { Events } from '@cloud-connect/contracts';
 import type { Envelope, EventRegistry } from '@cloud-connect/kafka';
 import { randomUUID } from 'node:crypto';
@@ -39,11 +40,5 @@ export function auditEntry(
   action: string,
   outcome: 'allowed' | 'denied' | 'failed',
 ): Envelope {
-  return registry.create(Events.auditRecorded, siteNumber, {
-    auditId: randomUUID(),
-    actor,
-    action,
-    target: `site/${siteNumber}/emr`,
-    outcome,
-  });
+  return auditEvent(registry, siteNumber, { actor, action, target: `site/${siteNumber}/emr`, outcome });
 }

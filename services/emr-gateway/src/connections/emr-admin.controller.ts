@@ -1,18 +1,4 @@
-import {
-  BadRequestException,
-  Body,
-  ConflictException,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  NotFoundException,
-  Param,
-  Post,
-  Put,
-  UnprocessableEntityException,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
 import {
   actorOf,
   AllowAdmins,
@@ -25,37 +11,19 @@ import { Events } from '@cloud-connect/contracts';
 import { MessagingService } from '@cloud-connect/service-kit';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { CommandError } from '../commands/command-error';
 import { EmrCommandQueue } from '../commands/command-queue';
 import { EmrSettingsService, SettingsError } from '../settings/emr-settings.service';
 import { auditEntry } from '../common/site-events';
-import { ConnectionError, EmrConnections } from './emr-connections';
+import { EmrConnections } from './emr-connections';
 
 const siteNumber = z.string().regex(/^[1-9][0-9]{0,9}$/);
 
 function site(value: string): string {
   if (!siteNumber.safeParse(value).success) {
-    throw new BadRequestException({ code: 'invalid-site', message: 'site: a site number is 1 to 10 digits' });
+    throw new CommandError('invalid-site', 'site: a site number is 1 to 10 digits');
   }
   return value;
-}
-
-function connectionHttpError(error: unknown): never {
-  if (error instanceof ConnectionError) {
-    const body = { code: error.code, message: error.message, details: error.details };
-    if (error.code === 'invalid-credentials-input') throw new BadRequestException(body);
-    if (error.code === 'not-connected') throw new NotFoundException(body);
-    throw new UnprocessableEntityException(body);
-  }
-  throw error;
-}
-
-function settingsHttpError(error: unknown): never {
-  if (error instanceof SettingsError) {
-    const body = { code: error.code, message: error.message, details: error.details };
-    if (error.code === 'invalid-settings') throw new BadRequestException(body);
-    throw new ConflictException(body);
-  }
-  throw error;
 }
 
 const settingsBody = z.object({ settings: z.unknown(), expectedVersion: z.number().int().min(0).optional() });
@@ -84,7 +52,7 @@ export class EmrAdminController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<unknown> {
     const s = site(siteParam);
-    const connection = await this.connections.connect(s, body, actorOf(principal)).catch(connectionHttpError);
+    const connection = await this.connections.connect(s, body, actorOf(principal));
     return { connection };
   }
 
@@ -99,7 +67,7 @@ export class EmrAdminController {
     @Param('site') siteParam: string,
     @CurrentPrincipal() principal: Principal,
   ): Promise<void> {
-    await this.connections.disconnect(site(siteParam), actorOf(principal)).catch(connectionHttpError);
+    await this.connections.disconnect(site(siteParam), actorOf(principal));
   }
 
   @Get('providers')
@@ -120,14 +88,14 @@ export class EmrAdminController {
   ): Promise<unknown> {
     const parsed = settingsBody.safeParse(body ?? {});
     if (!parsed.success) {
-      throw new BadRequestException({
-        code: 'invalid-settings',
-        message: 'body is { settings, expectedVersion? }',
-      });
+      throw new SettingsError('invalid-settings', 'body is { settings, expectedVersion? }');
     }
-    return this.settings
-      .update(site(siteParam), parsed.data.settings, actorOf(principal), parsed.data.expectedVersion)
-      .catch(settingsHttpError);
+    return this.settings.update(
+      site(siteParam),
+      parsed.data.settings,
+      actorOf(principal),
+      parsed.data.expectedVersion,
+    );
   }
 
   /** "Sync now" (recent or full): queues a sync request like the scheduler does. */
@@ -141,8 +109,7 @@ export class EmrAdminController {
   ): Promise<unknown> {
     const s = site(siteParam);
     const parsed = syncBody.safeParse(body ?? {});
-    if (!parsed.success)
-      throw new BadRequestException({ code: 'invalid-scope', message: 'scope is recent or full' });
+    if (!parsed.success) throw new CommandError('invalid-scope', 'scope is recent or full');
     const requestId = randomUUID();
     const actor = actorOf(principal);
     await this.messaging.transaction(async (tx) => {
@@ -184,21 +151,15 @@ export class EmrAdminController {
   ): Promise<unknown> {
     const s = site(siteParam);
     if (!z.uuid().safeParse(commandId).success)
-      throw new BadRequestException({ code: 'invalid-command-id', message: 'commandId: a UUID' });
+      throw new CommandError('invalid-command-id', 'commandId: a UUID');
     const parsed = z
       .object({ patientId: z.string().trim().min(1).max(64) })
       .strict()
       .safeParse(body);
     if (!parsed.success)
-      throw new BadRequestException({
-        code: 'invalid-patient-id',
-        message: "patientId: the EMR's id of the patient's chart",
-      });
+      throw new CommandError('invalid-patient-id', "patientId: the EMR's id of the patient's chart");
     if (!(await this.queue.release(s, commandId, parsed.data.patientId))) {
-      throw new NotFoundException({
-        code: 'not-held',
-        message: `command ${commandId} is not waiting for a patient at this site`,
-      });
+      throw new CommandError('not-held', `command ${commandId} is not waiting for a patient at this site`);
     }
     await this.messaging.transaction((tx) =>
       this.messaging.outbox.enqueue(
@@ -212,10 +173,9 @@ export class EmrAdminController {
   @Get('commands/:commandId')
   async command(@Param('site') siteParam: string, @Param('commandId') commandId: string): Promise<unknown> {
     if (!z.uuid().safeParse(commandId).success)
-      throw new BadRequestException({ code: 'invalid-command-id', message: 'commandId: a UUID' });
+      throw new CommandError('invalid-command-id', 'commandId: a UUID');
     const state = await this.queue.commandState(site(siteParam), commandId);
-    if (!state)
-      throw new NotFoundException({ code: 'not-found', message: `no command ${commandId} at this site` });
+    if (!state) throw new CommandError('not-found', `no command ${commandId} at this site`);
     return state;
   }
 
@@ -229,12 +189,9 @@ export class EmrAdminController {
   ): Promise<unknown> {
     const s = site(siteParam);
     if (!z.uuid().safeParse(commandId).success)
-      throw new BadRequestException({ code: 'invalid-command-id', message: 'commandId: a UUID' });
+      throw new CommandError('invalid-command-id', 'commandId: a UUID');
     if (!(await this.queue.replay(s, commandId))) {
-      throw new NotFoundException({
-        code: 'not-dead-lettered',
-        message: `command ${commandId} is not dead-lettered at this site`,
-      });
+      throw new CommandError('not-dead-lettered', `command ${commandId} is not dead-lettered at this site`);
     }
     const actor = actorOf(principal);
     await this.messaging.transaction((tx) =>

@@ -1,3 +1,4 @@
+import { DomainError, type ErrorKind } from '@cloud-connect/errors';
 import type { MessagingService, SiteReplica } from '@cloud-connect/service-kit';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
@@ -25,14 +26,21 @@ export type ConnectionErrorCode =
   | 'emr-error'
   | 'not-connected';
 
-export class ConnectionError extends Error {
-  constructor(
-    readonly code: ConnectionErrorCode,
-    message: string,
-    readonly details: string[] = [],
-  ) {
-    super(message);
-    this.name = 'ConnectionError';
+export class ConnectionError extends DomainError<ConnectionErrorCode> {
+  readonly domain = 'emr-connections';
+
+  get kind(): ErrorKind {
+    switch (this.code) {
+      case 'invalid-credentials-input':
+        return 'invalid';
+      case 'not-connected':
+        return 'not-found';
+      case 'auth-rejected':
+      case 'unreachable':
+      case 'permission':
+      case 'emr-error':
+        return 'unprocessable';
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import { DomainError, type ErrorKind } from '@cloud-connect/errors';
 import type { MessagingService } from '@cloud-connect/service-kit';
 import type { DataSource } from 'typeorm';
 import { auditEntry } from '../common/site-events';
@@ -5,14 +6,19 @@ import { ConnectionsRepository } from '../connections/connections.repository';
 import { DEFAULT_SETTINGS, emrSettingsSchema, unknownProviders, type EmrSettings } from './emr-settings';
 import { SettingsRepository } from './settings.repository';
 
-export class SettingsError extends Error {
-  constructor(
-    readonly code: 'invalid-settings' | 'version-conflict' | 'not-connected',
-    message: string,
-    readonly details: string[] = [],
-  ) {
-    super(message);
-    this.name = 'SettingsError';
+export type SettingsErrorCode = 'invalid-settings' | 'version-conflict' | 'not-connected';
+
+export class SettingsError extends DomainError<SettingsErrorCode> {
+  readonly domain = 'emr-settings';
+
+  get kind(): ErrorKind {
+    switch (this.code) {
+      case 'invalid-settings':
+        return 'invalid';
+      case 'version-conflict':
+      case 'not-connected':
+        return 'conflict';
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import { routeAccess } from '@cloud-connect/auth';
 import type { Logger } from '@cloud-connect/observability';
 import type { FastifyInstance } from 'fastify';
 import type { DataSource } from 'typeorm';
@@ -43,7 +44,7 @@ export function registerSmsWebhooks(fastify: FastifyInstance, options: SmsWebhoo
         ? params
         : null;
     };
-    scope.post('/public/sms/twilio/status', async (request, reply) => {
+    scope.post('/public/sms/twilio/status', routeAccess('public'), async (request, reply) => {
       const params = verified(request.url, request.headers['x-twilio-signature'], request.body);
       if (!params) return reply.status(403).send({ error: 'invalid signature' });
       const query = request.query as Record<string, string | undefined>;
@@ -62,7 +63,7 @@ export function registerSmsWebhooks(fastify: FastifyInstance, options: SmsWebhoo
       options.logger.info({ notificationId, status, found }, 'sms delivery receipt');
       return reply.status(found ? 204 : 404).send();
     });
-    scope.post('/public/sms/twilio/inbound', async (request, reply) => {
+    scope.post('/public/sms/twilio/inbound', routeAccess('public'), async (request, reply) => {
       const params = verified(request.url, request.headers['x-twilio-signature'], request.body);
       if (!params) return reply.status(403).send({ error: 'invalid signature' });
       const word = (params['Body'] ?? '').trim().toUpperCase();

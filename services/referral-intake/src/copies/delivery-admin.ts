@@ -1,7 +1,6 @@
-import { Events } from '@cloud-connect/contracts';
+import { auditEvent } from '@cloud-connect/service-kit';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
-import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { IntegrationError } from '../integrations/integration';
 import { IntegrationsRepository } from '../integrations/integrations.repository';
@@ -63,12 +62,10 @@ export class ReplayDeliveries {
       );
       await this.deps.outbox.enqueue(
         tx,
-        this.deps.registry.create(Events.auditRecorded, site, {
-          auditId: randomUUID(),
+        auditEvent(this.deps.registry, site, {
           actor,
           action: 'integration.replay-copies',
           target: `site/${site}/integration/${integrationId}`,
-          outcome: 'allowed',
         }),
       );
       return replayed;

@@ -1,3 +1,4 @@
+import { routeAccess } from '@cloud-connect/auth';
 import type { Logger } from '@cloud-connect/observability';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fhirErrorHandler, presentedCredential, sendFhir } from '../fhir-messages/fhir-http';
@@ -46,11 +47,12 @@ export function registerFhirApiRoutes(
     const base = (request: FastifyRequest) => publicBaseUrl(options.publicBaseUrl, request);
     const queryOf = (request: FastifyRequest) => new URLSearchParams(request.url.split('?')[1] ?? '');
 
-    scope.get('/fhir/metadata', async (request, reply) =>
+    scope.get('/fhir/metadata', routeAccess('public'), async (request, reply) =>
       sendFhir(reply, { status: 200, body: capabilityStatement(base(request)) }),
     );
     scope.get(
       '/fhir/ServiceRequest',
+      routeAccess('oauth-client', 'integration'),
       guarded((caller, request) =>
         options.reads.search(
           caller,
@@ -62,14 +64,17 @@ export function registerFhirApiRoutes(
     );
     scope.get(
       '/fhir/ServiceRequest/:id',
+      routeAccess('oauth-client', 'integration'),
       guarded((caller, request) => options.reads.read(caller, (request.params as { id: string }).id)),
     );
     scope.get(
       '/fhir/Bundle/:id',
+      routeAccess('oauth-client', 'integration'),
       guarded((caller, request) => options.reads.bundle(caller, (request.params as { id: string }).id)),
     );
     scope.get(
       '/fhir/Appointment',
+      routeAccess('oauth-client'),
       guarded((caller, request) =>
         options.appointments.search(
           caller,
@@ -81,10 +86,12 @@ export function registerFhirApiRoutes(
     );
     scope.get(
       '/fhir/Appointment/:id',
+      routeAccess('oauth-client'),
       guarded((caller, request) => options.appointments.read(caller, (request.params as { id: string }).id)),
     );
     scope.get(
       '/fhir/Patient/:id',
+      routeAccess('oauth-client'),
       guarded((caller, request) =>
         options.appointments.readPatient(caller, (request.params as { id: string }).id),
       ),

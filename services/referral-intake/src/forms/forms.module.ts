@@ -1,3 +1,4 @@
+import { routeAccess } from '@cloud-connect/auth';
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Logger } from '@cloud-connect/observability';
@@ -61,7 +62,7 @@ class FormsHttp implements OnModuleInit {
         },
       );
       const route = (path: string, receiver: ReceiveCompletedForm): void => {
-        scope.post(path, async (request, reply) => {
+        scope.post(path, routeAccess('oauth-client'), async (request, reply) => {
           const bearer = BEARER.exec(request.headers.authorization ?? '');
           await send(
             reply,

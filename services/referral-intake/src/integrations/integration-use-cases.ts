@@ -1,9 +1,15 @@
-import { Events } from '@cloud-connect/contracts';
+import { randomUUID } from 'node:crypto';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
-import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import { isPhiUnavailable, isSekMissing, sekMissingMessage, type PhiCipher } from '../crypto/phi-cipher';
+import { AuditedUseCase } from '../common/audited-use-case';
+import {
+  isPhiUnavailable,
+  isSekMissing,
+  PHI_RETRY_AFTER_SECONDS,
+  sekMissingMessage,
+  type PhiCipher,
+} from '../crypto/phi-cipher';
 import { generateApiKey, hashApiKey, keyHint, weakKeyReason } from './api-key';
 import {
   createIntegrationInput,
@@ -52,37 +58,19 @@ function checkId(id: string): string {
   return id.toLowerCase();
 }
 
-abstract class IntegrationUseCase {
+abstract class IntegrationUseCase extends AuditedUseCase<IntegrationDeps> {
   protected readonly repo: IntegrationsRepository;
 
-  constructor(protected readonly deps: IntegrationDeps) {
+  constructor(deps: IntegrationDeps) {
+    super(deps);
     this.repo = new IntegrationsRepository(deps.schema);
   }
 
-  protected async transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
-    const result = await this.deps.dataSource.transaction(work);
+  /** Every change clears this process's key-lookup cache once it is committed. */
+  protected override async transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    const result = await super.transaction(work);
     integrationsChanged();
-    this.deps.afterCommit?.();
     return result;
-  }
-
-  protected async audit(
-    tx: EntityManager,
-    site: string,
-    actor: string,
-    action: string,
-    target: string,
-  ): Promise<void> {
-    await this.deps.outbox.enqueue(
-      tx,
-      this.deps.registry.create(Events.auditRecorded, site, {
-        auditId: randomUUID(),
-        actor,
-        action,
-        target,
-        outcome: 'allowed',
-      }),
-    );
   }
 
   /** A supplied key is checked for strength; no key means we generate one. */
@@ -141,6 +129,8 @@ export class CreateIntegration extends IntegrationUseCase {
         throw new IntegrationError(
           'encryption-unavailable',
           'the encryption service is unavailable, so the outbound key cannot be encrypted; nothing was saved, retry later',
+          [],
+          { retryAfterSeconds: PHI_RETRY_AFTER_SECONDS },
         );
       }
       throw error;

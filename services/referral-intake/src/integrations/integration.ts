@@ -1,3 +1,4 @@
+import { DomainError, type ErrorKind } from '@cloud-connect/errors';
 import { z } from 'zod';
 
 export const INTEGRATION_TYPE = 'ereferral';
@@ -31,19 +32,28 @@ export interface IntegrationView {
   keys: IntegrationKeySummary[];
 }
 
-export class IntegrationError extends Error {
-  constructor(
-    readonly code:
-      | 'invalid-integration'
-      | 'integration-not-found'
-      | 'integration-exists'
-      | 'sek-required'
-      | 'encryption-unavailable',
-    message: string,
-    readonly details: string[] = [],
-  ) {
-    super(message);
-    this.name = 'IntegrationError';
+export type IntegrationErrorCode =
+  | 'invalid-integration'
+  | 'integration-not-found'
+  | 'integration-exists'
+  | 'sek-required'
+  | 'encryption-unavailable';
+
+export class IntegrationError extends DomainError<IntegrationErrorCode> {
+  readonly domain = 'integrations';
+
+  get kind(): ErrorKind {
+    switch (this.code) {
+      case 'invalid-integration':
+        return 'invalid';
+      case 'integration-not-found':
+        return 'not-found';
+      case 'integration-exists':
+      case 'sek-required':
+        return 'conflict';
+      case 'encryption-unavailable':
+        return 'unavailable';
+    }
   }
 }
 

@@ -1,22 +1,6 @@
-import {
-  BadRequestException,
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Inject,
-  NotFoundException,
-  Param,
-  Post,
-  UseGuards,
-  ConflictException,
-  HttpException,
-  Res,
-} from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { actorOf, AllowAdmins, AuthGuard, CurrentPrincipal, type Principal } from '@cloud-connect/auth';
 import { ListDeliveries, ReplayDeliveries } from '../copies/delivery-admin';
-import { PHI_RETRY_AFTER_SECONDS } from '../crypto/phi-cipher';
 import type { DeliveryView } from '../copies/copy-deliveries.repository';
 // Bodies are typed as the use cases' input; the use cases validate them (zod) before anything else.
 import { IntegrationError, type CreateIntegrationInput, type IntegrationView } from './integration';
@@ -28,31 +12,9 @@ import {
   type IssuedKey,
 } from './integration-use-cases';
 
-/** Domain errors to HTTP at the edge (the reply, where given, gets Retry-After on a 503). */
-async function mapped<T>(work: () => Promise<T>, reply?: FastifyReply): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (!(error instanceof IntegrationError)) throw error;
-    const body = { code: error.code, message: error.message, details: error.details };
-    switch (error.code) {
-      case 'invalid-integration':
-        throw new BadRequestException(body);
-      case 'integration-not-found':
-        throw new NotFoundException(body);
-      case 'integration-exists':
-      case 'sek-required':
-        throw new ConflictException(body);
-      case 'encryption-unavailable':
-        void reply?.header('Retry-After', String(PHI_RETRY_AFTER_SECONDS));
-        throw new HttpException(body, 503);
-    }
-  }
-}
-
 function objectBody(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new BadRequestException({ code: 'invalid-integration', message: 'the body must be a JSON object' });
+    throw new IntegrationError('invalid-integration', 'the body must be a JSON object');
   }
   return body as Record<string, unknown>;
 }
@@ -76,7 +38,7 @@ export class IntegrationsController {
 
   @Get()
   async index(@Param('site') site: string): Promise<{ integrations: IntegrationView[] }> {
-    return { integrations: await mapped(() => this.list.execute(site)) };
+    return { integrations: await this.list.execute(site) };
   }
 
   @Post()
@@ -86,24 +48,20 @@ export class IntegrationsController {
     @Param('site') site: string,
     @Body() body: unknown,
     @CurrentPrincipal() who: Principal,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<IssuedKey> {
-    return mapped(
-      () => this.create.execute(site, objectBody(body) as CreateIntegrationInput, actorOf(who)),
-      reply,
-    );
+    return this.create.execute(site, objectBody(body) as CreateIntegrationInput, actorOf(who));
   }
 
   @Post(':id/disable')
   @HttpCode(200)
   async disable(@Param('site') site: string, @Param('id') id: string, @CurrentPrincipal() who: Principal) {
-    return { integration: await mapped(() => this.setEnabled.execute(site, id, false, actorOf(who))) };
+    return { integration: await this.setEnabled.execute(site, id, false, actorOf(who)) };
   }
 
   @Post(':id/enable')
   @HttpCode(200)
   async enable(@Param('site') site: string, @Param('id') id: string, @CurrentPrincipal() who: Principal) {
-    return { integration: await mapped(() => this.setEnabled.execute(site, id, true, actorOf(who))) };
+    return { integration: await this.setEnabled.execute(site, id, true, actorOf(who)) };
   }
 
   @Post(':id/rotate-key')
@@ -115,9 +73,7 @@ export class IntegrationsController {
     @Body() body: unknown,
     @CurrentPrincipal() who: Principal,
   ): Promise<IssuedKey> {
-    return mapped(() =>
-      this.rotate.execute(site, id, body === undefined ? {} : objectBody(body), actorOf(who)),
-    );
+    return this.rotate.execute(site, id, body === undefined ? {} : objectBody(body), actorOf(who));
   }
 
   @Get(':id/deliveries')
@@ -125,7 +81,7 @@ export class IntegrationsController {
     @Param('site') site: string,
     @Param('id') id: string,
   ): Promise<{ deliveries: DeliveryView[] }> {
-    return { deliveries: await mapped(() => this.deliveries.execute(site, id)) };
+    return { deliveries: await this.deliveries.execute(site, id) };
   }
 
   @Post(':id/deliveries/replay')
@@ -139,8 +95,8 @@ export class IntegrationsController {
     const delivery =
       body && typeof body === 'object' ? (body as { deliveryId?: unknown }).deliveryId : undefined;
     if (delivery !== undefined && typeof delivery !== 'string') {
-      throw new BadRequestException({ code: 'invalid-integration', message: 'deliveryId must be a string' });
+      throw new IntegrationError('invalid-integration', 'deliveryId must be a string');
     }
-    return { replayed: await mapped(() => this.replay.execute(site, id, delivery ?? null, actorOf(who))) };
+    return { replayed: await this.replay.execute(site, id, delivery ?? null, actorOf(who)) };
   }
 }

@@ -1,4 +1,4 @@
-import { Events } from '@cloud-connect/contracts';
+import { AuditedUseCase } from '../common/audited-use-case';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
 import argon2 from 'argon2';
@@ -55,36 +55,16 @@ function checkClientId(site: string, clientId: string): string {
   return clientId;
 }
 
-abstract class OAuthClientUseCase {
+abstract class OAuthClientUseCase extends AuditedUseCase<OAuthClientDeps> {
   protected readonly repo: OAuthClientsRepository;
 
-  constructor(protected readonly deps: OAuthClientDeps) {
+  constructor(deps: OAuthClientDeps) {
+    super(deps);
     this.repo = new OAuthClientsRepository(deps.schema);
   }
 
-  protected async transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
-    const result = await this.deps.dataSource.transaction(work);
-    this.deps.afterCommit?.();
-    return result;
-  }
-
-  protected async audit(
-    tx: EntityManager,
-    site: string,
-    actor: string,
-    action: string,
-    clientId: string,
-  ): Promise<void> {
-    await this.deps.outbox.enqueue(
-      tx,
-      this.deps.registry.create(Events.auditRecorded, site, {
-        auditId: randomUUID(),
-        actor,
-        action,
-        target: `site/${site}/oauth-client/${clientId}`,
-        outcome: 'allowed',
-      }),
-    );
+  protected auditClient(tx: EntityManager, site: string, actor: string, action: string, clientId: string) {
+    return this.audit(tx, site, actor, action, `site/${site}/oauth-client/${clientId}`);
   }
 
   protected async newSecret(
@@ -137,7 +117,7 @@ export class CreateOAuthClient extends OAuthClientUseCase {
           `site ${siteNumber} already has a credential named "${value.name}"`,
         );
       const { secret } = await this.newSecret(tx, siteNumber, clientId);
-      await this.audit(tx, siteNumber, actor, 'oauth-client.create', clientId);
+      await this.auditClient(tx, siteNumber, actor, 'oauth-client.create', clientId);
       return { client: await this.reload(tx, siteNumber, clientId), clientSecret: secret };
     });
   }
@@ -159,7 +139,7 @@ export class RevokeOAuthClient extends OAuthClientUseCase {
         const existing = await this.reload(tx, siteNumber, id); // throws client-not-found
         return existing; // already revoked: nothing changes, nothing to audit
       }
-      await this.audit(tx, siteNumber, actor, 'oauth-client.revoke', id);
+      await this.auditClient(tx, siteNumber, actor, 'oauth-client.revoke', id);
       return this.reload(tx, siteNumber, id);
     });
   }
@@ -184,7 +164,7 @@ export class RotateOAuthClientSecret extends OAuthClientUseCase {
       if (current.revokedAt) throw new OAuthClientError('client-not-found', 'the OAuth client is revoked');
       const { id: secretId, secret } = await this.newSecret(tx, siteNumber, id);
       await this.repo.expireSecrets(tx, siteNumber, id, overlap, secretId);
-      await this.audit(tx, siteNumber, actor, 'oauth-client.rotate', id);
+      await this.auditClient(tx, siteNumber, actor, 'oauth-client.rotate', id);
       return { client: await this.reload(tx, siteNumber, id), clientSecret: secret };
     });
   }

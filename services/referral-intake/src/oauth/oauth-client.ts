@@ -1,14 +1,21 @@
+import { DomainError, type ErrorKind } from '@cloud-connect/errors';
 import { z } from 'zod';
 import { parseScope } from './scopes';
 
-export class OAuthClientError extends Error {
-  constructor(
-    readonly code: 'invalid-client-input' | 'client-exists' | 'client-not-found',
-    message: string,
-    readonly details: string[] = [],
-  ) {
-    super(message);
-    this.name = 'OAuthClientError';
+export type OAuthClientErrorCode = 'invalid-client-input' | 'client-exists' | 'client-not-found';
+
+export class OAuthClientError extends DomainError<OAuthClientErrorCode> {
+  readonly domain = 'oauth';
+
+  get kind(): ErrorKind {
+    switch (this.code) {
+      case 'invalid-client-input':
+        return 'invalid';
+      case 'client-exists':
+        return 'conflict';
+      case 'client-not-found':
+        return 'not-found';
+    }
   }
 }
 

@@ -1,33 +1,12 @@
 import { actorOf, AllowAdmins, AuthGuard, CurrentPrincipal, type Principal } from '@cloud-connect/auth';
-import {
-  BadRequestException,
-  Body,
-  ConflictException,
-  Controller,
-  Get,
-  HttpCode,
-  NotFoundException,
-  Param,
-  Post,
-  UseGuards,
-} from '@nestjs/common';
-import { OAuthClientError, type CreateClientInput, type RotateClientInput } from './oauth-client';
+import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { type CreateClientInput } from './oauth-client';
 import {
   CreateOAuthClient,
   ListOAuthClients,
   RevokeOAuthClient,
   RotateOAuthClientSecret,
 } from './oauth-client-use-cases';
-
-function toHttp(error: unknown): never {
-  if (error instanceof OAuthClientError) {
-    const body = { statusCode: 0, error: error.code, message: error.message, details: error.details };
-    if (error.code === 'invalid-client-input') throw new BadRequestException({ ...body, statusCode: 400 });
-    if (error.code === 'client-exists') throw new ConflictException({ ...body, statusCode: 409 });
-    throw new NotFoundException({ ...body, statusCode: 404 });
-  }
-  throw error;
-}
 
 /** Site admins manage their integrators' OAuth credentials. Secrets appear once, in the answer that made them. */
 @Controller('admin/sites/:site/oauth-clients')
@@ -47,15 +26,13 @@ export class OAuthClientsController {
     @Body() body: unknown,
     @CurrentPrincipal() principal: Principal,
   ): Promise<unknown> {
-    return this.createClient
-      .execute(site, (body ?? {}) as CreateClientInput, actorOf(principal))
-      .catch(toHttp);
+    return this.createClient.execute(site, (body ?? {}) as CreateClientInput, actorOf(principal));
   }
 
   @Get()
   @AllowAdmins({ siteParam: 'site' })
   async list(@Param('site') site: string): Promise<unknown> {
-    return { clients: await this.listClients.execute(site).catch(toHttp) };
+    return { clients: await this.listClients.execute(site) };
   }
 
   @Post(':clientId/revoke')
@@ -66,7 +43,7 @@ export class OAuthClientsController {
     @Param('clientId') clientId: string,
     @CurrentPrincipal() principal: Principal,
   ): Promise<unknown> {
-    return this.revokeClient.execute(site, clientId, actorOf(principal)).catch(toHttp);
+    return this.revokeClient.execute(site, clientId, actorOf(principal));
   }
 
   @Post(':clientId/rotate')
@@ -78,8 +55,6 @@ export class OAuthClientsController {
     @Body() body: unknown,
     @CurrentPrincipal() principal: Principal,
   ): Promise<unknown> {
-    return this.rotateSecret
-      .execute(site, clientId, (body ?? {}) as RotateClientInput, actorOf(principal))
-      .catch(toHttp);
+    return this.rotateSecret.execute(site, clientId, body ?? {}, actorOf(principal));
   }
 }

@@ -1,3 +1,4 @@
+import { routeAccess } from '@cloud-connect/auth';
 import { isDatabaseUnavailable } from '@cloud-connect/db';
 import type { Logger } from '@cloud-connect/observability';
 import { safeError } from '@cloud-connect/observability';
@@ -52,17 +53,20 @@ export function registerOAuthRoutes(
         typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500
           ? error.statusCode
           : 500;
-      if (status === 500)
-        options.logger.error({ errorId: randomUUID(), error: safeError(error) }, 'oauth request failed');
-      return reply
-        .status(status === 500 ? 500 : 400)
-        .header('Cache-Control', 'no-store')
-        .send({
-          error: status === 500 ? 'server_error' : 'invalid_request',
-          error_description: status === 500 ? 'internal error' : 'the request could not be read',
-        });
+      const answer = reply.status(status === 500 ? 500 : 400).header('Cache-Control', 'no-store');
+      if (status !== 500) {
+        return answer.send({ error: 'invalid_request', error_description: 'the request could not be read' });
+      }
+      // RFC 6749 error body; the error id is answered too, so support can find the log line.
+      const errorId = randomUUID();
+      options.logger.error({ errorId, error: safeError(error) }, 'oauth request failed');
+      return answer.send({
+        error: 'server_error',
+        error_description: `internal error (id ${errorId})`,
+        error_id: errorId,
+      });
     });
-    scope.post(TOKEN_PATH, async (request, reply) => {
+    scope.post(TOKEN_PATH, routeAccess('oauth-client'), async (request, reply) => {
       const base = publicBaseUrl(options.publicBaseUrl, request);
       const answer = await options.issue.execute({
         authorization: request.headers.authorization,
@@ -73,13 +77,13 @@ export function registerOAuthRoutes(
       });
       return reply.status(answer.status).headers(answer.headers).send(answer.body);
     });
-    scope.get('/.well-known/jwks.json', async (_request, reply) =>
+    scope.get('/.well-known/jwks.json', routeAccess('public'), async (_request, reply) =>
       reply.header('Cache-Control', 'public, max-age=300').send(options.tokens.publicJwks),
     );
     // SMART App Launch 2.x puts discovery under the FHIR base; the server root stays for clients
     // configured before.
     for (const path of ['/fhir/.well-known/smart-configuration', '/.well-known/smart-configuration']) {
-      scope.get(path, async (request, reply) =>
+      scope.get(path, routeAccess('public'), async (request, reply) =>
         reply.send(smartConfiguration(publicBaseUrl(options.publicBaseUrl, request))),
       );
     }

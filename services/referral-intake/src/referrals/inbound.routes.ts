@@ -1,3 +1,4 @@
+import { routeAccess } from '@cloud-connect/auth';
 import type { Logger } from '@cloud-connect/observability';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fhirErrorHandler, sendFhir } from '../fhir-messages/fhir-http';
@@ -51,7 +52,7 @@ export function registerInboundRoutes(
           bearerAllowed: request.url.startsWith('/fhir/'),
         }),
       );
-    for (const path of INBOUND_PATHS) scope.post(path, handler);
+    for (const path of INBOUND_PATHS) scope.post(path, routeAccess('integration', 'oauth-client'), handler);
     done();
   });
 }

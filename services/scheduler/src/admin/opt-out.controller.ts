@@ -1,3 +1,4 @@
+import { Public } from '@cloud-connect/auth';
 import { SERVICE_CONFIG } from '@cloud-connect/service-kit';
 import { Controller, Get, Header, HttpCode, Inject, Post, Query } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -14,6 +15,7 @@ const PAGE = (title: string, body: string): string =>
  * site. English and French on one page.
  */
 @Controller('public/reminders/stop')
+@Public('a patient follows the signed link of a reminder; the token is the credential')
 export class OptOutController {
   private readonly reminders: RemindersRepository;
 

@@ -1,6 +1,5 @@
 import { actorOf, AllowAdmins, AuthGuard, CurrentPrincipal, type Principal } from '@cloud-connect/auth';
-import { Events } from '@cloud-connect/contracts';
-import { MessagingService, SERVICE_CONFIG } from '@cloud-connect/service-kit';
+import { auditEvent, MessagingService, SERVICE_CONFIG } from '@cloud-connect/service-kit';
 import {
   BadRequestException,
   Body,
@@ -12,7 +11,6 @@ import {
   Query,
   UseGuards,
 } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { SchedulerConfig } from '../config';
 import { z } from 'zod';
@@ -106,12 +104,10 @@ export class SchedulerAdminController {
       const v = await this.reminders.savePolicy(tx, s, parsed.data.policy, actor);
       await this.messaging.outbox.enqueue(
         tx,
-        this.messaging.registry.create(Events.auditRecorded, s, {
-          auditId: randomUUID(),
+        auditEvent(this.messaging.registry, s, {
           actor,
           action: 'reminders.policy.set',
           target: `site/${s}/reminders/policy`,
-          outcome: 'allowed',
         }),
       );
       return v;

@@ -1,4 +1,4 @@
-import { actorOf, AllowAdmins, AuthGuard, CurrentPrincipal, type Principal } from '@cloud-connect/auth';
+import { actorOf, AllowAdmins, AuthGuard, CurrentPrincipal, Public, type Principal } from '@cloud-connect/auth';
 import {
   Body,
   Controller,
@@ -126,6 +126,7 @@ export class PasswordController {
   constructor(private readonly links: PasswordLinks) {}
 
   @Post('forgot')
+  @Public('asks for a reset link: the same answer for any address, throttled per address and source')
   @HttpCode(202)
   async forgot(
     @Body() body: unknown,
@@ -138,6 +139,7 @@ export class PasswordController {
   }
 
   @Post('reset')
+  @Public('the one-time link from the e-mail is the credential')
   @HttpCode(200)
   reset(
     @Body() body: unknown,

@@ -1,3 +1,4 @@
+import { Public } from '@cloud-connect/auth';
 import {
   openApiDocument,
   type ApiResponse,
@@ -264,6 +265,7 @@ export function vaultOpenApi(): OpenApiDocument {
 @Controller('admin')
 export class OpenApiController {
   @Get('openapi.json')
+  @Public('the API description: routes and schemas, no data')
   openapi(): OpenApiDocument {
     return vaultOpenApi();
   }

@@ -1,4 +1,4 @@
-import { ADMIN_TOKEN_TTL_SECONDS, AdminTokenVerifier, signAdminToken } from '@cloud-connect/auth';
+import { ADMIN_TOKEN_TTL_SECONDS, AdminTokenVerifier, Public, signAdminToken } from '@cloud-connect/auth';
 import { Controller, Headers, HttpCode, HttpException, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
@@ -32,6 +32,7 @@ export class SessionRefreshController {
   }
 
   @Post('refresh')
+  @Public('checks the bearer token itself (an admin token near its end)')
   @HttpCode(200)
   async refresh(
     @Headers('authorization') authorization: string | undefined,

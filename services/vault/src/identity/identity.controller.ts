@@ -1,8 +1,8 @@
-import { AdminTokenVerifier } from '@cloud-connect/auth';
+import { AdminTokenVerifier, Public } from '@cloud-connect/auth';
 import { Body, Controller, Get, Headers, HttpCode, HttpException, Ip, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { SignIn, SignInError, type IssuedToken } from './sign-in';
+import { SignIn, type IssuedToken } from './sign-in';
 import { AdminSigningKeys } from './signing-keys';
 
 export const signInBody = z.object({
@@ -22,22 +22,6 @@ function badRequest(error: z.ZodError): HttpException {
   );
 }
 
-function refused(error: unknown, reply: FastifyReply): HttpException {
-  if (error instanceof SignInError) {
-    if (error.code === 'throttled') {
-      void reply.header('Retry-After', String(error.retryAfterSeconds));
-      return new HttpException({ statusCode: 429, error: 'throttled', message: error.message }, 429);
-    }
-    if (error.code === 'busy') {
-      void reply.header('Retry-After', String(error.retryAfterSeconds));
-      return new HttpException({ statusCode: 503, error: 'busy', message: error.message }, 503);
-    }
-    void reply.header('WWW-Authenticate', 'Bearer');
-    return new HttpException({ statusCode: 401, error: 'invalid_credentials', message: error.message }, 401);
-  }
-  throw error;
-}
-
 /** Sign-in for site admins, re-authentication for sensitive actions, and the public keys. */
 @Controller()
 export class IdentityController {
@@ -48,22 +32,16 @@ export class IdentityController {
   ) {}
 
   @Post('auth/login')
+  @Public('sign-in: the password is the credential (throttled per account and address)')
   @HttpCode(200)
-  async login(
-    @Body() body: unknown,
-    @Ip() ip: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<IssuedToken> {
+  async login(@Body() body: unknown, @Ip() ip: string): Promise<IssuedToken> {
     const parsed = signInBody.safeParse(body);
     if (!parsed.success) throw badRequest(parsed.error);
-    try {
-      return await this.signIn.withPassword(parsed.data.email, parsed.data.password, ip);
-    } catch (error) {
-      throw refused(error, reply);
-    }
+    return this.signIn.withPassword(parsed.data.email, parsed.data.password, ip);
   }
 
   @Post('auth/reauthenticate')
+  @Public('checks the bearer token itself, then the password')
   @HttpCode(200)
   async reauthenticate(
     @Headers('authorization') authorization: string | undefined,
@@ -83,14 +61,11 @@ export class IdentityController {
     }
     const parsed = reauthBody.safeParse(body);
     if (!parsed.success) throw badRequest(parsed.error);
-    try {
-      return await this.signIn.reauthenticate(principal, parsed.data.password, ip);
-    } catch (error) {
-      throw refused(error, reply);
-    }
+    return this.signIn.reauthenticate(principal, parsed.data.password, ip);
   }
 
   @Get('.well-known/jwks.json')
+  @Public('public keys that verify admin tokens')
   jwks(): unknown {
     return this.keys.jwks;
   }

@@ -1,3 +1,4 @@
+import { DomainError, type ErrorKind } from '@cloud-connect/errors';
 import type { SiteRole } from '@cloud-connect/auth';
 import { Events } from '@cloud-connect/contracts';
 import type { OutboxWriter } from '@cloud-connect/db';
@@ -28,14 +29,21 @@ export const registerUserInput = z.object({
 
 export type RegisterUserInput = z.input<typeof registerUserInput>;
 
-export class IdentityError extends Error {
-  constructor(
-    readonly code: 'invalid-user' | 'user-exists' | 'no-such-site' | 'no-such-user',
-    message: string,
-    readonly details: string[] = [],
-  ) {
-    super(message);
-    this.name = 'IdentityError';
+export type IdentityErrorCode = 'invalid-user' | 'user-exists' | 'no-such-site' | 'no-such-user';
+
+export class IdentityError extends DomainError<IdentityErrorCode> {
+  readonly domain = 'identity';
+
+  get kind(): ErrorKind {
+    switch (this.code) {
+      case 'invalid-user':
+        return 'invalid';
+      case 'user-exists':
+        return 'conflict';
+      case 'no-such-site':
+      case 'no-such-user':
+        return 'not-found';
+    }
   }
 }
 

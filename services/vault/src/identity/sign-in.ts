@@ -1,3 +1,4 @@
+import { DomainError, type ErrorKind } from '@cloud-connect/errors';
 import {
   ConcurrencyGate,
   GateBusyError,
@@ -12,19 +13,33 @@ import { ARGON2_OPTIONS } from './register-user';
 import type { AdminSigningKeys } from './signing-keys';
 import { UsersRepository, type UserRecord } from './users.repository';
 
-export class SignInError extends Error {
-  constructor(
-    readonly code: 'invalid-credentials' | 'throttled' | 'busy',
-    readonly retryAfterSeconds = 0,
-  ) {
+export type SignInErrorCode = 'invalid-credentials' | 'throttled' | 'busy';
+
+export class SignInError extends DomainError<SignInErrorCode> {
+  readonly domain = 'identity';
+
+  constructor(code: SignInErrorCode, retryAfterSeconds?: number) {
     super(
+      code,
       code === 'throttled'
         ? 'too many failed sign-ins; try again later'
         : code === 'busy'
           ? 'too many sign-ins at once; try again in a moment'
           : 'e-mail or password is incorrect',
+      [],
+      retryAfterSeconds === undefined ? {} : { retryAfterSeconds },
     );
-    this.name = 'SignInError';
+  }
+
+  get kind(): ErrorKind {
+    switch (this.code) {
+      case 'invalid-credentials':
+        return 'unauthenticated';
+      case 'throttled':
+        return 'throttled';
+      case 'busy':
+        return 'unavailable';
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import { DomainError, type ErrorKind } from '@cloud-connect/errors';
 import { Events } from '@cloud-connect/contracts';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
@@ -29,13 +30,28 @@ export interface PhiCryptoSettings {
   currentVersionTtlMs: number;
 }
 
-export class PhiItemError extends Error {
+/** One item of a batch cannot be opened: the answer names its index (never its content). */
+export class PhiItemError extends DomainError<EnvelopeError['code']> {
+  readonly domain = 'phi';
+
   constructor(
     readonly index: number,
     override readonly cause: EnvelopeError,
   ) {
-    super(`item ${index}: ${cause.message}`);
-    this.name = 'PhiItemError';
+    super(cause.code, `item ${index}: ${cause.message}`);
+  }
+
+  get kind(): ErrorKind {
+    switch (this.code) {
+      case 'malformed':
+      case 'wrong-key':
+      case 'not-authentic':
+        return 'unprocessable';
+    }
+  }
+
+  override get extensions(): Record<string, unknown> {
+    return { index: this.index };
   }
 }
 

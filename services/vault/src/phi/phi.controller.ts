@@ -1,9 +1,7 @@
 import { AllowServices, AuthGuard, CurrentPrincipal, actorOf, type Principal } from '@cloud-connect/auth';
-import { Body, Controller, HttpCode, HttpException, Param, Post, Res, UseGuards } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Body, Controller, HttpCode, HttpException, Param, Post, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
-import { toHttp } from '../sek/http-errors';
-import { PhiCrypto, PhiItemError } from './phi-crypto';
+import { PhiCrypto } from './phi-crypto';
 
 export const PHI_MAX_ITEMS = 100;
 const recordId = z
@@ -50,16 +48,6 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   return parsed.data;
 }
 
-function failure(error: unknown, reply: FastifyReply): unknown {
-  if (error instanceof PhiItemError) {
-    return new HttpException(
-      { statusCode: 422, error: error.cause.code, message: error.message, index: error.index },
-      422,
-    );
-  }
-  return toHttp(error, reply);
-}
-
 /**
  * PHI keys for the services that hold PHI. `data-keys` and `data-keys/unwrap` are the envelope
  * encryption the services use (they encrypt locally, plaintext PHI never comes here);
@@ -78,21 +66,16 @@ export class PhiController {
     @Param('site') site: string,
     @Body() body: unknown,
     @CurrentPrincipal() principal: Principal,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ items: { recordId: string; ciphertext: string }[] }> {
     const { items } = parse(encryptBody, body);
-    try {
-      const sealed = await this.crypto.encrypt(
-        site,
-        actorOf(principal),
-        items.map((i) => ({ recordId: i.recordId, plaintext: Buffer.from(i.plaintext, 'base64') })),
-      );
-      return {
-        items: sealed.map((i) => ({ recordId: i.recordId, ciphertext: i.ciphertext.toString('base64') })),
-      };
-    } catch (error) {
-      throw failure(error, reply);
-    }
+    const sealed = await this.crypto.encrypt(
+      site,
+      actorOf(principal),
+      items.map((i) => ({ recordId: i.recordId, plaintext: Buffer.from(i.plaintext, 'base64') })),
+    );
+    return {
+      items: sealed.map((i) => ({ recordId: i.recordId, ciphertext: i.ciphertext.toString('base64') })),
+    };
   }
 
   @Post('decrypt')
@@ -102,21 +85,16 @@ export class PhiController {
     @Param('site') site: string,
     @Body() body: unknown,
     @CurrentPrincipal() principal: Principal,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ items: { recordId: string; plaintext: string }[] }> {
     const { items } = parse(decryptBody, body);
-    try {
-      const opened = await this.crypto.decrypt(
-        site,
-        actorOf(principal),
-        items.map((i) => ({ recordId: i.recordId, ciphertext: Buffer.from(i.ciphertext, 'base64') })),
-      );
-      return {
-        items: opened.map((i) => ({ recordId: i.recordId, plaintext: i.plaintext.toString('base64') })),
-      };
-    } catch (error) {
-      throw failure(error, reply);
-    }
+    const opened = await this.crypto.decrypt(
+      site,
+      actorOf(principal),
+      items.map((i) => ({ recordId: i.recordId, ciphertext: Buffer.from(i.ciphertext, 'base64') })),
+    );
+    return {
+      items: opened.map((i) => ({ recordId: i.recordId, plaintext: i.plaintext.toString('base64') })),
+    };
   }
 
   /** A fresh data key for the site (plaintext + wrapped under the current SEK version); audited once. */
@@ -127,22 +105,17 @@ export class PhiController {
     @Param('site') site: string,
     @Body() body: unknown,
     @CurrentPrincipal() principal: Principal,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ keyId: string; key: string; wrappedKey: string; sekVersion: number }> {
     parse(issueBody, body ?? {});
-    try {
-      const issued = await this.crypto.issueDataKey(site, actorOf(principal));
-      const key = issued.key.toString('base64');
-      issued.key.fill(0);
-      return {
-        keyId: issued.keyId.toString('hex'),
-        key,
-        wrappedKey: issued.wrapped.toString('base64'),
-        sekVersion: issued.sekVersion,
-      };
-    } catch (error) {
-      throw failure(error, reply);
-    }
+    const issued = await this.crypto.issueDataKey(site, actorOf(principal));
+    const key = issued.key.toString('base64');
+    issued.key.fill(0);
+    return {
+      keyId: issued.keyId.toString('hex'),
+      key,
+      wrappedKey: issued.wrapped.toString('base64'),
+      sekVersion: issued.sekVersion,
+    };
   }
 
   /** Opens wrapped data keys of the site (results in order); audited once per call. */
@@ -153,20 +126,15 @@ export class PhiController {
     @Param('site') site: string,
     @Body() body: unknown,
     @CurrentPrincipal() principal: Principal,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ items: { key: string }[] }> {
     const { items } = parse(unwrapBody, body);
-    try {
-      const keys = await this.crypto.unwrapDataKeys(
-        site,
-        actorOf(principal),
-        items.map((i) => Buffer.from(i.wrappedKey, 'base64')),
-      );
-      const answer = keys.map((k) => ({ key: k.toString('base64') }));
-      keys.forEach((k) => k.fill(0));
-      return { items: answer };
-    } catch (error) {
-      throw failure(error, reply);
-    }
+    const keys = await this.crypto.unwrapDataKeys(
+      site,
+      actorOf(principal),
+      items.map((i) => Buffer.from(i.wrappedKey, 'base64')),
+    );
+    const answer = keys.map((k) => ({ key: k.toString('base64') }));
+    keys.forEach((k) => k.fill(0));
+    return { items: answer };
   }
 }

@@ -1,3 +1,4 @@
+import { DomainError, type ErrorKind } from '@cloud-connect/errors';
 import { Events } from '@cloud-connect/contracts';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
@@ -12,13 +13,22 @@ import { SekVersionConflictError, type SekVaultStore, VaultUnavailableError } fr
 
 export type SekAction = 'store' | 'view' | 'replace' | 'remove';
 
-export class SekError extends Error {
-  constructor(
-    readonly code: 'site-not-found' | 'sek-not-found' | 'sek-exists' | 'invalid-sek' | 'conflict',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SekError';
+export type SekErrorCode = 'site-not-found' | 'sek-not-found' | 'sek-exists' | 'invalid-sek' | 'conflict';
+
+export class SekError extends DomainError<SekErrorCode> {
+  readonly domain = 'sek';
+
+  get kind(): ErrorKind {
+    switch (this.code) {
+      case 'invalid-sek':
+        return 'invalid';
+      case 'site-not-found':
+      case 'sek-not-found':
+        return 'not-found';
+      case 'sek-exists':
+      case 'conflict':
+        return 'conflict';
+    }
   }
 }
 

@@ -1,10 +1,24 @@
+import { DomainError, type ErrorKind } from '@cloud-connect/errors';
 import type { VaultClient } from '@cloud-connect/service-kit';
 
+/** Seconds a caller waits before retrying when Vault is unavailable. */
+export const VAULT_RETRY_AFTER_SECONDS = 10;
+
 /** Vault is sealed, down, or refuses our token/policy: callers answer 503 with Retry-After. */
-export class VaultUnavailableError extends Error {
+export class VaultUnavailableError extends DomainError<'vault-unavailable'> {
+  readonly domain = 'sek';
+
   constructor(readonly reason: 'sealed-or-down' | 'denied' | 'timeout') {
-    super(`vault unavailable (${reason})`);
-    this.name = 'VaultUnavailableError';
+    super(
+      'vault-unavailable',
+      `the key vault is unavailable (${reason}); nothing was changed, retry later`,
+      [],
+      { retryAfterSeconds: VAULT_RETRY_AFTER_SECONDS },
+    );
+  }
+
+  get kind(): ErrorKind {
+    return 'unavailable';
   }
 }
 

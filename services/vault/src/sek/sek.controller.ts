@@ -17,7 +17,6 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { SekCustody, type SekView } from './sek-custody';
 import type { SekEventRow } from './sek-events.repository';
-import { answering } from './http-errors';
 
 /** Viewing or removing the SEK needs a password proved within this many seconds. */
 export const SEK_RECENT_AUTH_SECONDS = 300;
@@ -48,13 +47,10 @@ export class SekController {
     @Body() body: unknown,
     @CurrentPrincipal() principal: Principal,
     @Ip() ip: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ siteNumber: string; version: number }> {
     const sek = parseBody(body);
-    return answering(reply, async () => {
-      const { version } = await this.custody.store(site, principal, { sourceAddress: ip }, sek);
-      return { siteNumber: site, version };
-    });
+    const { version } = await this.custody.store(site, principal, { sourceAddress: ip }, sek);
+    return { siteNumber: site, version };
   }
 
   @Put()
@@ -64,13 +60,10 @@ export class SekController {
     @Body() body: unknown,
     @CurrentPrincipal() principal: Principal,
     @Ip() ip: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ siteNumber: string; version: number }> {
     const sek = parseBody(body);
-    return answering(reply, async () => {
-      const { version } = await this.custody.replace(site, principal, { sourceAddress: ip }, sek);
-      return { siteNumber: site, version };
-    });
+    const { version } = await this.custody.replace(site, principal, { sourceAddress: ip }, sek);
+    return { siteNumber: site, version };
   }
 
   @Get()
@@ -82,7 +75,7 @@ export class SekController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SekView> {
     void reply.header('Cache-Control', 'no-store');
-    return answering(reply, () => this.custody.view(site, principal, { sourceAddress: ip }));
+    return this.custody.view(site, principal, { sourceAddress: ip });
   }
 
   @Delete()
@@ -92,12 +85,9 @@ export class SekController {
     @Param('site') site: string,
     @CurrentPrincipal() principal: Principal,
     @Ip() ip: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ siteNumber: string; removed: true }> {
-    return answering(reply, async () => {
-      await this.custody.remove(site, principal, { sourceAddress: ip });
-      return { siteNumber: site, removed: true as const };
-    });
+    await this.custody.remove(site, principal, { sourceAddress: ip });
+    return { siteNumber: site, removed: true as const };
   }
 
   @Get('history')

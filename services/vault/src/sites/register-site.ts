@@ -1,3 +1,4 @@
+import { DomainError, type ErrorKind } from '@cloud-connect/errors';
 import { Events } from '@cloud-connect/contracts';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
@@ -33,14 +34,18 @@ export const registerSiteInput = z.object({
 
 export type RegisterSiteInput = z.input<typeof registerSiteInput>;
 
-export class SiteError extends Error {
-  constructor(
-    readonly code: 'invalid-site' | 'site-exists',
-    message: string,
-    readonly details: string[] = [],
-  ) {
-    super(message);
-    this.name = 'SiteError';
+export type SiteErrorCode = 'invalid-site' | 'site-exists';
+
+export class SiteError extends DomainError<SiteErrorCode> {
+  readonly domain = 'sites';
+
+  get kind(): ErrorKind {
+    switch (this.code) {
+      case 'invalid-site':
+        return 'invalid';
+      case 'site-exists':
+        return 'conflict';
+    }
   }
 }
 

@@ -1,0 +1,9 @@
+// The workspace's own lint rules (local ESLint plugin `cloud-connect`).
+'use strict';
+
+const routeAccess = require('./route-access');
+
+module.exports = {
+  meta: { name: 'eslint-plugin-cloud-connect' },
+  rules: { 'route-access': routeAccess },
+};
