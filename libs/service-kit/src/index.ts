@@ -7,3 +7,4 @@ export * from './bootstrap';
 export * from './http-errors';
 export * from './site-replica';
 export * from './startup-memory';
+export * from './egress';

@@ -77,8 +77,7 @@ async function withIntake<T>(
       registry,
       keyPepper: secrets.keyPepper,
       cipher: phiCipher(),
-      allowHttpRequestUrls:
-        process.env['NODE_ENV'] !== 'production' || process.env['COPY_ALLOW_HTTP'] === 'true',
+      egress: { allowLoopback: process.env['EGRESS_ALLOW_LOOPBACK'] === 'true' },
     });
   } catch (error) {
     if (error instanceof IntegrationError) {

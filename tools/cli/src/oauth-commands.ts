@@ -43,7 +43,7 @@ async function withOAuth<T>(
       outbox: new OutboxWriter(registry, schema),
       registry,
       rotationOverlapSeconds: loadOAuthConfig().OAUTH_ROTATION_OVERLAP_SECONDS,
-      allowHttpJwksUrl: process.env['NODE_ENV'] !== 'production',
+      egress: { allowLoopback: process.env['EGRESS_ALLOW_LOOPBACK'] === 'true' },
     });
   } catch (error) {
     if (error instanceof OAuthClientError) {
