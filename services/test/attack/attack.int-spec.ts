@@ -1,9 +1,14 @@
 // The attack suite: one case per hole of the security review, each an attack on the real stack
 // (Postgres, Kafka, OpenBao, services as processes under their real AppRoles) that the code
 // before the fix let through. Ends by grepping every captured service log for the secrets used.
+import { ServiceTokenIssuer } from '@cloud-connect/auth';
 import {
+  createUser,
   provisionSiteSek,
+  randomSek,
+  signIn,
   sleep,
+  TEST_SERVICE_AUTH_SECRET,
   stackEnv,
   uniqueName,
   waitFor,
@@ -19,6 +24,7 @@ import {
   startIntake,
   startPhiService,
   startVaultService,
+  type HttpAnswer,
   type RecordingServer,
   type VaultUnderTest,
 } from './support';
@@ -34,7 +40,8 @@ const site = String(700000000 + Math.floor(Math.random() * 99999999));
 const otherSite = String(Number(site) + 1);
 /** The role's tokens live 4 s and at most 8 s: the suite runs far longer than that. */
 const LIFETIMES = { tokenTtl: '4s', tokenMaxTtl: '8s' };
-const secrets: string[] = [env.VAULT_TOKEN];
+const SECOND_ADMIN_PASSWORD = 'a second admin passphrase 7319';
+const secrets: string[] = [env.VAULT_TOKEN, SECOND_ADMIN_PASSWORD];
 
 describe('attack suite (real stack, services under their real AppRoles)', () => {
   let vault: VaultUnderTest;
@@ -412,6 +419,109 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
       // The redirecting receiver got the copy (it is the configured endpoint), nobody else did.
       expect(redirecting.seen.filter((r) => r.path === '/copies')).toHaveLength(1);
     }, 60000);
+  });
+
+  describe('SEK remove', () => {
+    it('is a soft delete: nothing sealed or opened while removed, restore brings everything back; destroy needs a second admin and the window', async () => {
+      const s = otherSite;
+      const serviceTokens = new ServiceTokenIssuer('referral-intake', TEST_SERVICE_AUTH_SECRET);
+      const phi = async (op: 'encrypt' | 'decrypt', item: Record<string, string>): Promise<HttpAnswer> =>
+        httpFrom('127.0.0.1', url(`/sites/${s}/phi/${op}`), {
+          method: 'POST',
+          headers: { authorization: `Bearer ${await serviceTokens.tokenFor('vault')}` },
+          body: { items: [item] },
+        });
+      const sekCall = (method: string, path: string, token: string): Promise<HttpAnswer> =>
+        httpFrom('127.0.0.1', url(`/sites/${s}/sek${path}`), {
+          method,
+          headers: { authorization: `Bearer ${token}` },
+        });
+      const plaintext = Buffer.from(`attack-suite PHI ${prefix}`).toString('base64');
+      secrets.push(Buffer.from(plaintext, 'base64').toString('utf8'));
+      const sealed = await phi('encrypt', { recordId: 'record-1', plaintext });
+      expect(sealed.status).toBe(200);
+      const ciphertext = (sealed.body['items'] as { ciphertext: string }[])[0]?.ciphertext as string;
+      const opens = async (): Promise<boolean> => {
+        const opened = await phi('decrypt', { recordId: 'record-1', ciphertext });
+        return (
+          opened.status === 200 &&
+          (opened.body['items'] as { plaintext: string }[])[0]?.plaintext === plaintext
+        );
+      };
+
+      const second = `second-admin-${prefix}@clinic.example`;
+      await createUser({
+        databaseUrl: env.DATABASE_URL,
+        vaultSchema,
+        email: second,
+        password: SECOND_ADMIN_PASSWORD,
+        siteNumber: s,
+        role: 'admin',
+      });
+      const approver = await signIn(vault.service.url, second, SECOND_ADMIN_PASSWORD);
+      const remover = await otherProvisioned.adminToken();
+      const removed = await sekCall('DELETE', '', remover);
+      expect(removed.status).toBe(200);
+      expect(Date.parse(removed.body['recoverableUntil'] as string)).toBeGreaterThan(Date.now());
+      // Removed: no new encryption, no decryption, no store over it.
+      expect((await phi('encrypt', { recordId: 'record-2', plaintext })).status).toBe(404);
+      expect(await opens()).toBe(false);
+      expect(
+        (
+          await httpFrom('127.0.0.1', url(`/sites/${s}/sek`), {
+            method: 'POST',
+            headers: { authorization: `Bearer ${remover}` },
+            body: { sek: randomSek() },
+          })
+        ).status,
+      ).toBe(409);
+      // The remover cannot approve its destruction (two-person rule).
+      const self = await sekCall('POST', '/destroy-approval', remover);
+      expect(self.status).toBe(403);
+      expect(self.body['error']).toBe('two-person-rule');
+
+      // Restore within the window: the same ciphertext opens again, new data can be sealed.
+      expect((await sekCall('POST', '/restore', remover)).status).toBe(200);
+      expect(await opens()).toBe(true);
+      expect((await phi('encrypt', { recordId: 'record-3', plaintext })).status).toBe(200);
+
+      // Remove again; a second admin approves; destroy is refused until the window has passed.
+      const again = await sekCall('DELETE', '', remover);
+      expect(again.status).toBe(200);
+      // Without the second admin's approval, destroy is refused.
+      expect((await sekCall('POST', '/destroy', approver)).status).toBe(409);
+      expect((await sekCall('POST', '/destroy-approval', approver)).status).toBe(200);
+      const early = await sekCall('POST', '/destroy', remover);
+      expect(early.status).toBe(409);
+      expect(early.body['error']).toBe('destroy-not-allowed-yet');
+      await sleep(Math.max(0, Date.parse(again.body['recoverableUntil'] as string) - Date.now()) + 500);
+      expect((await sekCall('POST', '/destroy', remover)).status).toBe(200);
+      // Destroyed for good: nothing to restore, nothing opens.
+      expect((await sekCall('POST', '/restore', remover)).status).toBe(409);
+      expect(await opens()).toBe(false);
+
+      const actions = await waitFor(
+        'the removal steps in the audit trail',
+        async () => {
+          const answer = await httpFrom('127.0.0.1', url(`/sites/${s}/audit?limit=1000`), {
+            headers: { authorization: `Bearer ${approver}` },
+          });
+          const entries = (answer.body['entries'] ?? []) as { action: string; outcome: string }[];
+          const seen = entries.map((e) => `${e.action}:${e.outcome}`);
+          return seen.includes('sek.destroy:allowed') ? seen : null;
+        },
+        { timeoutMs: 30000, intervalMs: 500 },
+      );
+      for (const expected of [
+        'sek.remove:allowed',
+        'sek.restore:allowed',
+        'sek.approve-destroy:failed',
+        'sek.approve-destroy:allowed',
+        'sek.destroy:failed',
+        'sek.destroy:allowed',
+      ])
+        expect(actions).toContain(expected);
+    }, 90000);
   });
 
   describe('throttles', () => {

@@ -129,6 +129,8 @@ export async function startVaultService(
     serviceEnvFor('vault', env, {
       DATABASE_SCHEMA: schema,
       TRUSTED_PROXIES: '127.0.0.2',
+      // A removed SEK is recoverable for 8 s here (days in production).
+      SEK_RECOVERY_WINDOW_SECONDS: '8',
       ...approle.env,
     }),
   ).start();

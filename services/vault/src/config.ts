@@ -1,11 +1,21 @@
-import { loadConfigOrExit, requireVaultAuth, serviceEnvSchema, vaultClientEnv } from '@cloud-connect/config';
+import {
+  env,
+  loadConfigOrExit,
+  requireVaultAuth,
+  serviceEnvSchema,
+  vaultClientEnv,
+} from '@cloud-connect/config';
 import type { z } from 'zod';
 
 export const SERVICE_NAME = 'vault';
 
 export const configSchema = serviceEnvSchema(
   { port: 3003, schema: 'vault' },
-  vaultClientEnv.shape,
+  {
+    ...vaultClientEnv.shape,
+    /** After a SEK remove, how long it stays recoverable (`sek restore`) before it may be destroyed. */
+    SEK_RECOVERY_WINDOW_SECONDS: env.positiveInt(7 * 24 * 3600),
+  },
 ).superRefine(requireVaultAuth);
 
 export type VaultConfig = z.output<typeof configSchema>;

@@ -7,14 +7,24 @@ import type { SiteEntity } from '../sites/site.entity';
 import { SitesRepository } from '../sites/sites.repository';
 import { actorOf, type Caller, type RequestContext } from './caller';
 import { SekEventsRepository, type SekEventRow } from './sek-events.repository';
+import { SekRemovalsRepository, type SekRemoval } from './sek-removals.repository';
 import { formatSek, parseSek, SekFormatError } from './sek-format';
 import { SekVersionConflictError, type SekVaultStore, VaultUnavailableError } from './sek-vault-store';
 
-export type SekAction = 'store' | 'view' | 'replace' | 'remove';
+export type SekAction = 'store' | 'view' | 'replace' | 'remove' | 'restore' | 'approve-destroy' | 'destroy';
 
 export class SekError extends Error {
   constructor(
-    readonly code: 'site-not-found' | 'sek-not-found' | 'sek-exists' | 'invalid-sek' | 'conflict',
+    readonly code:
+      | 'site-not-found'
+      | 'sek-not-found'
+      | 'sek-exists'
+      | 'invalid-sek'
+      | 'conflict'
+      | 'sek-removed'
+      | 'not-removed'
+      | 'two-person-rule'
+      | 'destroy-not-allowed-yet',
     message: string,
   ) {
     super(message);
@@ -45,12 +55,15 @@ function target(site: string): string {
 export class SekCustody {
   private readonly sites = new SitesRepository();
   private readonly events = new SekEventsRepository();
+  private readonly removals = new SekRemovalsRepository();
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly outbox: OutboxWriter,
     private readonly registry: EventRegistry,
     private readonly vault: SekVaultStore,
+    /** How long a removed SEK stays recoverable before it may be destroyed. */
+    private readonly recoveryWindowSeconds: number,
   ) {}
 
   async store(
@@ -62,6 +75,7 @@ export class SekCustody {
     return this.audited('store', site, caller, ctx, async (tx) => {
       const sek = this.parse(sekText);
       await this.requireSite(tx, site);
+      await this.refuseWhileRemoved(tx, site);
       if ((await this.vault.currentVersion(site)) !== null) {
         throw new SekError('sek-exists', `site ${site} already has a SEK; replace it instead`);
       }
@@ -80,6 +94,7 @@ export class SekCustody {
     return this.audited('replace', site, caller, ctx, async (tx) => {
       const sek = this.parse(sekText);
       await this.requireSite(tx, site);
+      await this.refuseWhileRemoved(tx, site);
       const current = await this.vault.currentVersion(site);
       if (current === null) throw new SekError('sek-not-found', `site ${site} has no SEK to replace`);
       const version = await this.write(site, sek, current);
@@ -97,16 +112,116 @@ export class SekCustody {
     });
   }
 
-  async remove(site: string, caller: Caller, ctx: RequestContext): Promise<{ removed: true }> {
+  /**
+   * Soft delete: every version is deleted in Vault but recoverable (`restore`) for the recovery
+   * window; meanwhile nothing can be encrypted or decrypted under it. Destroying the versions
+   * needs a second admin's approval and, after the window, `destroy`.
+   */
+  async remove(
+    site: string,
+    caller: Caller,
+    ctx: RequestContext,
+  ): Promise<{ removed: true; recoverableUntil: string }> {
     return this.audited('remove', site, caller, ctx, async (tx) => {
       await this.requireSite(tx, site);
+      await this.refuseWhileRemoved(tx, site);
       if ((await this.vault.currentVersion(site)) === null) {
         throw new SekError('sek-not-found', `site ${site} has no SEK`);
       }
-      await this.events.record(tx, site, { kvVersion: null, action: 'removed', actor: actorOf(caller) });
-      await this.vault.removeAll(site);
-      return { removed: true as const };
+      const actor = actorOf(caller);
+      await this.events.record(tx, site, { kvVersion: null, action: 'removed', actor });
+      // The row first (its insert can fail), the Vault effect last.
+      const until = await this.removals.insert(tx, site, {
+        versions: [],
+        removedBy: actor,
+        windowSeconds: this.recoveryWindowSeconds,
+      });
+      const versions = await this.vault.softDeleteAll(site);
+      await this.removals.setVersions(tx, site, versions);
+      return { removed: true as const, recoverableUntil: until.toISOString() };
     });
+  }
+
+  /** Undoes a remove (any time before the versions are destroyed): everything readable again. */
+  async restore(
+    site: string,
+    caller: Caller,
+    ctx: RequestContext,
+  ): Promise<{ restored: true; versions: number[] }> {
+    return this.audited('restore', site, caller, ctx, async (tx) => {
+      await this.requireSite(tx, site);
+      const removal = await this.requireRemoval(tx, site);
+      await this.events.record(tx, site, { kvVersion: null, action: 'restored', actor: actorOf(caller) });
+      await this.removals.delete(tx, site);
+      await this.vault.undelete(site, removal.versions);
+      return { restored: true as const, versions: removal.versions };
+    });
+  }
+
+  /** The second person of the two-person rule: an admin other than the one who removed it. */
+  async approveDestroy(
+    site: string,
+    caller: Caller,
+    ctx: RequestContext,
+  ): Promise<{ approved: true; destroyableFrom: string }> {
+    return this.audited('approve-destroy', site, caller, ctx, async (tx) => {
+      await this.requireSite(tx, site);
+      const removal = await this.requireRemoval(tx, site);
+      const actor = actorOf(caller);
+      if (actor === removal.removedBy) {
+        throw new SekError(
+          'two-person-rule',
+          'the admin who removed the SEK cannot approve its destruction; another admin of the site must',
+        );
+      }
+      await this.removals.approve(tx, site, actor);
+      return { approved: true as const, destroyableFrom: removal.recoverableUntil.toISOString() };
+    });
+  }
+
+  /** Destroys every version for good: only with a second admin's approval and after the window. */
+  async destroy(site: string, caller: Caller, ctx: RequestContext): Promise<{ destroyed: true }> {
+    return this.audited('destroy', site, caller, ctx, async (tx) => {
+      await this.requireSite(tx, site);
+      const removal = await this.requireRemoval(tx, site);
+      if (!removal.destroyApprovedBy) {
+        throw new SekError(
+          'destroy-not-allowed-yet',
+          'destroying the SEK needs the approval of a second admin of the site (sek approve-destroy)',
+        );
+      }
+      if (removal.recoverableUntil.getTime() > Date.now()) {
+        throw new SekError(
+          'destroy-not-allowed-yet',
+          `the SEK stays recoverable until ${removal.recoverableUntil.toISOString()}; it can be destroyed after that`,
+        );
+      }
+      await this.events.record(tx, site, { kvVersion: null, action: 'destroyed', actor: actorOf(caller) });
+      await this.removals.delete(tx, site);
+      await this.vault.removeAll(site);
+      return { destroyed: true as const };
+    });
+  }
+
+  /** Whether the site's SEK is removed (soft-deleted, recoverable): PHI calls say so. */
+  async isRemoved(site: string): Promise<boolean> {
+    return (await this.removals.find(this.dataSource.manager, site)) !== null;
+  }
+
+  private async refuseWhileRemoved(tx: EntityManager, site: string): Promise<void> {
+    const removal = await this.removals.find(tx, site);
+    if (removal) {
+      throw new SekError(
+        'sek-removed',
+        `the SEK of site ${site} was removed and is recoverable until ${removal.recoverableUntil.toISOString()}; restore it (sek restore) or have it destroyed first`,
+      );
+    }
+  }
+
+  private async requireRemoval(tx: EntityManager, site: string): Promise<SekRemoval> {
+    const removal = await this.removals.find(tx, site);
+    if (!removal) throw new SekError('not-removed', `the SEK of site ${site} is not removed`);
+    return removal;
   }
 
   /** Which KV version each store/replace created, by whom and when (never the key). */

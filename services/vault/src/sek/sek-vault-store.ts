@@ -29,7 +29,11 @@ interface KvWriteResponse {
   data: { version: number };
 }
 interface KvMetadataResponse {
-  data: { current_version: number; oldest_version: number };
+  data: {
+    current_version: number;
+    oldest_version: number;
+    versions?: Record<string, { deletion_time?: string; destroyed?: boolean }>;
+  };
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -90,7 +94,11 @@ export class SekVaultStore {
   async currentVersion(site: string): Promise<number | null> {
     try {
       const meta = (await this.client.read(this.metadataPath(site))) as KvMetadataResponse;
-      return meta.data.current_version > 0 ? meta.data.current_version : null;
+      const current = meta.data.current_version;
+      const state = meta.data.versions?.[String(current)];
+      // A soft-deleted (removed, recoverable) or destroyed current version: no usable SEK.
+      if (current <= 0 || state?.deletion_time || state?.destroyed) return null;
+      return current;
     } catch (error) {
       if (statusOf(error) === 404) return null;
       throw translate(error);
@@ -129,6 +137,36 @@ export class SekVaultStore {
       return response.data.version;
     } catch (error) {
       if (isCasMismatch(error)) throw new SekVersionConflictError();
+      throw translate(error);
+    }
+  }
+
+  /**
+   * Soft-deletes every live version (KV v2 `delete`: the data stays in Vault, unreadable until
+   * `undelete`). Returns the versions deleted.
+   */
+  async softDeleteAll(site: string): Promise<number[]> {
+    try {
+      const meta = (await this.client.read(this.metadataPath(site))) as KvMetadataResponse;
+      const versions = Object.entries(meta.data.versions ?? {})
+        .filter(([, v]) => !v.destroyed && !v.deletion_time)
+        .map(([n]) => Number(n))
+        .sort((a, b) => a - b);
+      if (versions.length > 0)
+        await this.client.write(`${this.mount}/delete/sites/${site}/sek`, { versions });
+      this.changed(site);
+      return versions;
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  /** Brings soft-deleted versions back (KV v2 `undelete`). */
+  async undelete(site: string, versions: number[]): Promise<void> {
+    try {
+      await this.client.write(`${this.mount}/undelete/sites/${site}/sek`, { versions });
+      this.changed(site);
+    } catch (error) {
       throw translate(error);
     }
   }
