@@ -12,7 +12,6 @@ const STATUS: Record<SekError['code'], number> = {
   'sek-not-found': 404,
   'sek-exists': 409,
   conflict: 409,
-  'sek-removed': 409,
   'not-removed': 409,
   'two-person-rule': 403,
   'destroy-not-allowed-yet': 409,

@@ -21,7 +21,6 @@ export class SekError extends Error {
       | 'sek-exists'
       | 'invalid-sek'
       | 'conflict'
-      | 'sek-removed'
       | 'not-removed'
       | 'two-person-rule'
       | 'destroy-not-allowed-yet',
@@ -75,11 +74,11 @@ export class SekCustody {
     return this.audited('store', site, caller, ctx, async (tx) => {
       const sek = this.parse(sekText);
       await this.requireSite(tx, site);
-      await this.refuseWhileRemoved(tx, site);
       if ((await this.vault.currentVersion(site)) !== null) {
         throw new SekError('sek-exists', `site ${site} already has a SEK; replace it instead`);
       }
-      const version = await this.write(site, sek, 0);
+      // After a remove the earlier versions still exist (recoverable or destroyed): the new one follows them.
+      const version = await this.write(site, sek, await this.vault.latestVersion(site));
       await this.events.record(tx, site, { kvVersion: version, action: 'stored', actor: actorOf(caller) });
       return { version };
     });
@@ -94,7 +93,6 @@ export class SekCustody {
     return this.audited('replace', site, caller, ctx, async (tx) => {
       const sek = this.parse(sekText);
       await this.requireSite(tx, site);
-      await this.refuseWhileRemoved(tx, site);
       const current = await this.vault.currentVersion(site);
       if (current === null) throw new SekError('sek-not-found', `site ${site} has no SEK to replace`);
       const version = await this.write(site, sek, current);
@@ -124,20 +122,19 @@ export class SekCustody {
   ): Promise<{ removed: true; recoverableUntil: string }> {
     return this.audited('remove', site, caller, ctx, async (tx) => {
       await this.requireSite(tx, site);
-      await this.refuseWhileRemoved(tx, site);
       if ((await this.vault.currentVersion(site)) === null) {
         throw new SekError('sek-not-found', `site ${site} has no SEK`);
       }
       const actor = actorOf(caller);
       await this.events.record(tx, site, { kvVersion: null, action: 'removed', actor });
-      // The row first (its insert can fail), the Vault effect last.
-      const until = await this.removals.insert(tx, site, {
-        versions: [],
+      // A SEK stored after an earlier remove joins that removal (a new window, a new approval).
+      const earlier = (await this.removals.find(tx, site))?.versions ?? [];
+      const versions = await this.vault.softDeleteAll(site);
+      const until = await this.removals.upsert(tx, site, {
+        versions: [...new Set([...earlier, ...versions])].sort((a, b) => a - b),
         removedBy: actor,
         windowSeconds: this.recoveryWindowSeconds,
       });
-      const versions = await this.vault.softDeleteAll(site);
-      await this.removals.setVersions(tx, site, versions);
       return { removed: true as const, recoverableUntil: until.toISOString() };
     });
   }
@@ -198,24 +195,9 @@ export class SekCustody {
       }
       await this.events.record(tx, site, { kvVersion: null, action: 'destroyed', actor: actorOf(caller) });
       await this.removals.delete(tx, site);
-      await this.vault.removeAll(site);
+      await this.vault.destroyVersions(site, removal.versions);
       return { destroyed: true as const };
     });
-  }
-
-  /** Whether the site's SEK is removed (soft-deleted, recoverable): PHI calls say so. */
-  async isRemoved(site: string): Promise<boolean> {
-    return (await this.removals.find(this.dataSource.manager, site)) !== null;
-  }
-
-  private async refuseWhileRemoved(tx: EntityManager, site: string): Promise<void> {
-    const removal = await this.removals.find(tx, site);
-    if (removal) {
-      throw new SekError(
-        'sek-removed',
-        `the SEK of site ${site} was removed and is recoverable until ${removal.recoverableUntil.toISOString()}; restore it (sek restore) or have it destroyed first`,
-      );
-    }
   }
 
   private async requireRemoval(tx: EntityManager, site: string): Promise<SekRemoval> {

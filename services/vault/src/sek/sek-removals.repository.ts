@@ -37,7 +37,8 @@ export class SekRemovalsRepository {
       : null;
   }
 
-  async insert(
+  /** Records a removal (or widens a pending one): a new window, and any approval is void. */
+  async upsert(
     tx: EntityManager,
     siteNumber: string,
     removal: { versions: number[]; removedBy: string; windowSeconds: number },
@@ -45,18 +46,14 @@ export class SekRemovalsRepository {
     const s = schemaOf(tx.connection);
     const rows: { recoverable_until: Date }[] = await tx.query(
       `INSERT INTO "${s}".sek_removals (site_number, versions, removed_by, recoverable_until)
-         VALUES ($1, $2, $3, now() + make_interval(secs => $4)) RETURNING recoverable_until`,
+         VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+         ON CONFLICT (site_number) DO UPDATE SET versions = EXCLUDED.versions, removed_by = EXCLUDED.removed_by,
+           removed_at = now(), recoverable_until = EXCLUDED.recoverable_until,
+           destroy_approved_by = NULL, destroy_approved_at = NULL
+         RETURNING recoverable_until`,
       [siteNumber, removal.versions, removal.removedBy, removal.windowSeconds],
     );
     return (rows[0] as { recoverable_until: Date }).recoverable_until;
-  }
-
-  async setVersions(tx: EntityManager, siteNumber: string, versions: number[]): Promise<void> {
-    const s = schemaOf(tx.connection);
-    await tx.query(`UPDATE "${s}".sek_removals SET versions = $2 WHERE site_number = $1`, [
-      siteNumber,
-      versions,
-    ]);
   }
 
   async approve(tx: EntityManager, siteNumber: string, approver: string): Promise<void> {

@@ -171,13 +171,24 @@ export class SekVaultStore {
     }
   }
 
-  /** Removes the SEK and all its versions (data encrypted under it becomes unreadable). */
-  async removeAll(site: string): Promise<void> {
+  /** Destroys these versions for good (KV v2 `destroy`): data sealed under them is unreadable. */
+  async destroyVersions(site: string, versions: number[]): Promise<void> {
     try {
-      await this.client.delete(this.metadataPath(site));
+      if (versions.length > 0)
+        await this.client.write(`${this.mount}/destroy/sites/${site}/sek`, { versions });
       this.changed(site);
     } catch (error) {
-      if (statusOf(error) === 404) return;
+      throw translate(error);
+    }
+  }
+
+  /** The highest version ever written (live, deleted or destroyed), 0 when none: a store's check-and-set. */
+  async latestVersion(site: string): Promise<number> {
+    try {
+      const meta = (await this.client.read(this.metadataPath(site))) as KvMetadataResponse;
+      return meta.data.current_version;
+    } catch (error) {
+      if (statusOf(error) === 404) return 0;
       throw translate(error);
     }
   }
