@@ -1,14 +1,24 @@
 # The `vault` service: custody of each site's SEK (KV v2 under secret/sites/<site>/sek) and
 # nothing else. It cannot read EMR credentials. Least privilege for what the code does: read any
 # version (data), write new versions with check-and-set (create/update on data), read the current
-# version and remove a SEK with all its versions (metadata read/delete). No soft-delete, undelete
-# or destroy of single versions: key retirement is an operator's action (docs/security.md).
+# version (metadata read), soft-delete / undelete versions (a remove is recoverable during the
+# recovery window) and destroy the removed versions (after the window, with a second admin's
+# approval). No metadata delete (docs/security.md).
 # The integration suite runs the service under an AppRole bound to exactly this policy.
 path "secret/data/sites/*" {
   capabilities = ["create", "read", "update"]
 }
 path "secret/metadata/sites/*" {
-  capabilities = ["read", "delete"]
+  capabilities = ["read"]
+}
+path "secret/delete/sites/*" {
+  capabilities = ["update"]
+}
+path "secret/undelete/sites/*" {
+  capabilities = ["update"]
+}
+path "secret/destroy/sites/*" {
+  capabilities = ["update"]
 }
 
 # The key pair that signs admin access tokens (created once by the service, check-and-set).

@@ -145,3 +145,24 @@ export function serviceEnvSchema<E extends z.ZodRawShape>(
     ...extra,
   });
 }
+
+/**
+ * Outbound calls to addresses site admins choose (EMR endpoints, copy request URLs, JWKS URLs)
+ * are https to public addresses only. Development and test stacks, whose simulators listen on
+ * 127.0.0.1, opt in to loopback (http or https) here; refused when NODE_ENV=production.
+ */
+export const egressEnv = z.object({
+  EGRESS_ALLOW_LOOPBACK: env.bool(false),
+});
+
+export function refuseLoopbackEgressInProduction(
+  cfg: { NODE_ENV?: string | undefined; EGRESS_ALLOW_LOOPBACK: boolean },
+  ctx: z.RefinementCtx,
+): void {
+  if (cfg.NODE_ENV === 'production' && cfg.EGRESS_ALLOW_LOOPBACK)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['EGRESS_ALLOW_LOOPBACK'],
+      message: 'must not be true when NODE_ENV=production',
+    });
+}

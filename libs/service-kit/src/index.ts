@@ -11,3 +11,4 @@ export * from './sealed-params';
 export * from './openapi';
 export * from './service-core';
 export * from './audit-event';
+export * from './egress';

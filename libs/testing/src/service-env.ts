@@ -25,6 +25,8 @@ export function serviceEnvFor(
     // call then fails as "unreachable" instead of reaching someone else's service on 3003.
     VAULT_SERVICE_URL: 'http://127.0.0.1:9',
     SHUTDOWN_GRACE_MS: '20000',
+    // The simulators and receivers of the tests listen on 127.0.0.1 (never allowed in production).
+    EGRESS_ALLOW_LOOPBACK: 'true',
     ...overrides,
   };
 }

@@ -1,5 +1,7 @@
 import {
+  egressEnv,
   env,
+  refuseLoopbackEgressInProduction,
   loadConfigOrExit,
   phiServiceEnv,
   requireVaultAuth,
@@ -21,6 +23,9 @@ export const configSchema = serviceEnvSchema(
     /** QHR Accuro API endpoint. */
     EMR_ACCURO_API_URL: env.url(['http', 'https']).default('http://127.0.0.1:4010/accuro'),
     EMR_HTTP_TIMEOUT_MS: env.positiveInt(10000),
+    /** Largest EMR answer read, in bytes (a larger one fails the call). */
+    EMR_MAX_RESPONSE_BYTES: env.positiveInt(8 * 1024 * 1024),
+    ...egressEnv.shape,
     /** referral-intake, from which inbound messages are read to put them into the chart. */
     REFERRAL_INTAKE_URL: env.url(['http', 'https']).default('http://127.0.0.1:3001'),
     /** Delays between tries of a failing command; the last one repeats (default: 6 tries in the first hour, then hourly). */
@@ -43,7 +48,9 @@ export const configSchema = serviceEnvSchema(
     /** Days from today a full schedule sync covers (recent syncs cover the site's days to sync). */
     EMR_FULL_SYNC_DAYS: env.positiveInt(90).pipe(z.number().max(730)),
   },
-).superRefine(requireVaultAuth);
+)
+  .superRefine(requireVaultAuth)
+  .superRefine(refuseLoopbackEgressInProduction);
 
 export type EmrGatewayConfig = z.output<typeof configSchema>;
 

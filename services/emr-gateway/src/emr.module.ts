@@ -8,6 +8,7 @@ import { ServiceTokenIssuer } from '@cloud-connect/auth';
 import type { Logger } from '@cloud-connect/observability';
 import { dataKeyPolicyOf, VaultPhiCipher } from '@cloud-connect/phi-client';
 import {
+  EgressClient,
   LOGGER,
   MessagingService,
   METRICS_REGISTRY,
@@ -63,7 +64,11 @@ class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplic
         new EmrAdapters(
           new EmrCredentialStore(vault),
           { telusApiUrl: config.EMR_TELUS_API_URL, accuroApiUrl: config.EMR_ACCURO_API_URL },
-          { timeoutMs: config.EMR_HTTP_TIMEOUT_MS },
+          {
+            timeoutMs: config.EMR_HTTP_TIMEOUT_MS,
+            egress: new EgressClient({ allowLoopback: config.EGRESS_ALLOW_LOOPBACK }),
+            maxResponseBytes: config.EMR_MAX_RESPONSE_BYTES,
+          },
         ),
     },
     {

@@ -1,5 +1,7 @@
 import {
+  egressEnv,
   env,
+  refuseLoopbackEgressInProduction,
   loadConfigOrExit,
   phiServiceEnv,
   requireVaultAuth,
@@ -39,8 +41,9 @@ export const configSchema = serviceEnvSchema(
     COPY_BACKOFF_MAX_MS: env.positiveInt(5 * 60 * 1000),
     COPY_TIMEOUT_MS: env.positiveInt(10000),
     COPY_POLL_MS: env.positiveInt(500),
-    /** Request URLs of outbound copies must be https unless this is true (local and test stacks). */
-    COPY_ALLOW_HTTP: env.bool(false),
+    /** Largest answer read from a copy receiver (bytes); the body is discarded anyway. */
+    COPY_MAX_RESPONSE_BYTES: env.positiveInt(64 * 1024),
+    ...egressEnv.shape,
     /**
      * Group commit of accepted bundles: at most this many per transaction, waiting at most this
      * long (ms; 0 = the current event-loop turn) for company, with this many transactions in flight.
@@ -57,6 +60,7 @@ export const configSchema = serviceEnvSchema(
   },
 )
   .superRefine(requireVaultAuth)
+  .superRefine(refuseLoopbackEgressInProduction)
   .superRefine((cfg, ctx) => {
     if (cfg.NODE_ENV === 'production' && !cfg.INTAKE_KEY_PEPPER)
       ctx.addIssue({

@@ -602,7 +602,7 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
         'deliveries'
       ];
       expect(
-        downLog.every((d: Json) => d.attempts === 3 && d.lastStatus === 500 && d.lastError === 'HTTP 500'),
+        downLog.every((d: Json) => d.attempts === 3 && d.lastStatus === 500 && d.lastError === 'http-5xx'),
       ).toBe(true);
       expect(received.filter((r) => r.path === '/down').length).toBe(6);
       expect(received.every((r) => r.key === `secret-for-CHR ${r.path.slice(1)}`)).toBe(true);

@@ -1,9 +1,13 @@
 // The attack suite: one case per hole of the security review, each an attack on the real stack
 // (Postgres, Kafka, OpenBao, services as processes under their real AppRoles) that the code
 // before the fix let through. Ends by grepping every captured service log for the secrets used.
+import { ServiceTokenIssuer } from '@cloud-connect/auth';
 import {
+  createUser,
   provisionSiteSek,
+  signIn,
   sleep,
+  TEST_SERVICE_AUTH_SECRET,
   stackEnv,
   uniqueName,
   waitFor,
@@ -14,9 +18,13 @@ import { addServiceRequestWithQuirks } from '@cloud-connect/testing';
 import {
   httpFrom,
   leakedInLogs,
+  recordingServer,
   revokeTokensOfRole,
   startIntake,
+  startPhiService,
   startVaultService,
+  type HttpAnswer,
+  type RecordingServer,
   type VaultUnderTest,
 } from './support';
 
@@ -24,15 +32,20 @@ const env = stackEnv();
 const prefix = uniqueName('atk');
 const vaultSchema = `${prefix}_vault`;
 const intakeSchema = `${prefix}_intake`;
+const emrSchema = `${prefix}_emr`;
+/** The EMR answer cap the suite runs emr-gateway with (an oversize answer is easy to make). */
+const EMR_MAX_RESPONSE_BYTES = 64 * 1024;
 const site = String(700000000 + Math.floor(Math.random() * 99999999));
 const otherSite = String(Number(site) + 1);
 /** The role's tokens live 4 s and at most 8 s: the suite runs far longer than that. */
 const LIFETIMES = { tokenTtl: '4s', tokenMaxTtl: '8s' };
-const secrets: string[] = [env.VAULT_TOKEN];
+const SECOND_ADMIN_PASSWORD = 'a second admin passphrase 7319';
+const secrets: string[] = [env.VAULT_TOKEN, SECOND_ADMIN_PASSWORD];
 
 describe('attack suite (real stack, services under their real AppRoles)', () => {
   let vault: VaultUnderTest;
   let intake: VaultUnderTest;
+  let emr: VaultUnderTest;
   let provisioned: ProvisionedSek;
   let otherProvisioned: ProvisionedSek;
   let db: Client;
@@ -68,12 +81,25 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
     });
     intake = await startIntake(env, intakeSchema, `atk-intake-${prefix}`, vault.service.url, LIFETIMES);
     secrets.push(intake.secretId);
-  }, 240000);
+    emr = await startPhiService(
+      'emr-gateway',
+      env,
+      emrSchema,
+      `atk-emr-${prefix}`,
+      vault.service.url,
+      LIFETIMES,
+      {
+        EMR_MAX_RESPONSE_BYTES: String(EMR_MAX_RESPONSE_BYTES),
+        EMR_HTTP_TIMEOUT_MS: '5000',
+      },
+    );
+    secrets.push(emr.secretId);
+  }, 300000);
 
   afterAll(async () => {
-    await Promise.all([intake?.service.stop(), vault?.service.stop()]);
-    await Promise.all([intake?.remove(), vault?.remove()]);
-    for (const schema of [intakeSchema, vaultSchema])
+    await Promise.all([emr?.service.stop(), intake?.service.stop(), vault?.service.stop()]);
+    await Promise.all([emr?.remove(), intake?.remove(), vault?.remove()]);
+    for (const schema of [emrSchema, intakeSchema, vaultSchema])
       await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await db.end();
   });
@@ -211,6 +237,290 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
       expect(await post({ 'user-agent': key })).toBe(401);
       expect(await post({ 'referral-integration-api-key': key })).toBe(401);
     }, 60000);
+  });
+
+  describe('outbound calls (SSRF)', () => {
+    const servers: RecordingServer[] = [];
+    afterAll(async () => {
+      await Promise.all(servers.map((s) => s.close()));
+    });
+    /** An internal host that must never be reached: it records whoever calls it. */
+    async function internalCollector(): Promise<RecordingServer> {
+      const collector = await recordingServer('127.0.0.3', (_req, res) =>
+        res.end('{"resourceType":"Bundle"}'),
+      );
+      servers.push(collector);
+      return collector;
+    }
+    async function connectEmr(body: Record<string, unknown>): Promise<{ status: number; text: string }> {
+      const answer = await httpFrom('127.0.0.1', `${emr.service.url}/admin/sites/${site}/emr`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${await provisioned.adminToken()}` },
+        body,
+      });
+      return { status: answer.status, text: JSON.stringify(answer.body) };
+    }
+    const EMR_KEY = `emr-key-${prefix}-never-forwarded`;
+    secrets.push(EMR_KEY);
+    const fhirEmr = (baseUrl: string): Record<string, unknown> => ({
+      type: 'fhir-r4',
+      baseUrl,
+      auth: { kind: 'api-key', apiKey: EMR_KEY, header: 'X-Emr-Key' },
+    });
+
+    it('an EMR base URL that redirects to an internal address is refused; the key header never reaches it', async () => {
+      const collector = await internalCollector();
+      const redirecting = await recordingServer('127.0.0.1', (_req, res) => {
+        res.writeHead(307, { location: `${collector.url}/metadata` });
+        res.end();
+      });
+      servers.push(redirecting);
+      const answer = await connectEmr(fhirEmr(`${redirecting.url}/fhir`));
+      expect(answer.status).toBe(422);
+      expect(answer.text).toMatch(/redirect/);
+      expect(answer.text).not.toContain(EMR_KEY);
+      expect(redirecting.seen.length).toBeGreaterThan(0);
+      expect(collector.seen).toEqual([]);
+      // Nothing was saved: the site has no EMR connection.
+      const status = await httpFrom('127.0.0.1', `${emr.service.url}/admin/sites/${site}/emr`, {
+        headers: { authorization: `Bearer ${await provisioned.adminToken()}` },
+      });
+      expect((status.body['connection'] as { status: string }).status).toBe('not-configured');
+    }, 60000);
+
+    it('EMR base and token URLs on private, link-local or metadata addresses, or plain http, are refused (400) before any call', async () => {
+      for (const baseUrl of [
+        'https://169.254.169.254/latest/meta-data',
+        'https://10.20.30.40/fhir',
+        'https://[fd00:ec2::254]/fhir',
+        'http://emr.clinic.example/fhir',
+      ]) {
+        const answer = await connectEmr(fhirEmr(baseUrl));
+        expect(answer.status).toBe(400);
+        expect(answer.text).toMatch(/baseUrl/);
+      }
+      const token = await connectEmr({
+        type: 'fhir-r4',
+        baseUrl: 'https://emr.clinic.example/fhir',
+        auth: {
+          kind: 'client-credentials',
+          clientId: 'c',
+          clientSecret: 's',
+          tokenUrl: 'https://192.168.1.10/token',
+        },
+      });
+      expect(token.status).toBe(400);
+      expect(token.text).toMatch(/tokenUrl/);
+    }, 60000);
+
+    it('an oversize EMR answer fails with a capped error instead of being read whole', async () => {
+      const huge = await recordingServer('127.0.0.1', (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/fhir+json' });
+        for (let i = 0; i < 16; i++) res.write(Buffer.alloc(16 * 1024, 32));
+        res.end('{}');
+      });
+      servers.push(huge);
+      const answer = await connectEmr(fhirEmr(`${huge.url}/fhir`));
+      expect(answer.status).toBe(422);
+      expect(answer.text).toMatch(/larger than allowed/);
+    }, 60000);
+
+    async function createIntegration(
+      body: Record<string, unknown>,
+    ): Promise<{ status: number; body: Record<string, unknown> }> {
+      const answer = await httpFrom('127.0.0.1', `${intake.service.url}/admin/sites/${site}/integrations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await provisioned.adminToken()}` },
+        body,
+      });
+      return { status: answer.status, body: answer.body };
+    }
+
+    it('a copy request URL on a private or metadata address, or plain http, is refused at registration (400)', async () => {
+      for (const requestUrl of [
+        'https://10.0.0.7/fhir',
+        'https://169.254.169.254/latest',
+        'https://[::ffff:192.168.0.1]/copies',
+        'http://receiver.clinic.example/copies',
+      ]) {
+        const refused = await createIntegration({
+          name: `copy ${requestUrl.length}`,
+          requestUrl,
+          outboundKey: 'receiver-key',
+          sendCopies: true,
+        });
+        expect(refused.status).toBe(400);
+        expect(JSON.stringify(refused.body)).toMatch(/requestUrl/);
+      }
+      const { rows } = await db.query(
+        `SELECT count(*)::int AS n FROM "${intakeSchema}".integrations WHERE name LIKE 'copy %'`,
+      );
+      expect(rows[0]?.n).toBe(0);
+    }, 60000);
+
+    it('at send, a copy to a private address or through a redirect is refused and logged as a category, the key never sent on', async () => {
+      const collector = await internalCollector();
+      const redirecting = await recordingServer('127.0.0.1', (_req, res) => {
+        res.writeHead(308, { location: `${collector.url}/copies` });
+        res.end();
+      });
+      servers.push(redirecting);
+      const copyKey = `copy-key-${prefix}-outbound`;
+      secrets.push(copyKey);
+      const sender = await createIntegration({ name: 'Sender' });
+      expect(sender.status).toBe(201);
+      secrets.push(sender.body['apiKey'] as string);
+      const viaRedirect = await createIntegration({
+        name: 'Receiver behind a redirect',
+        requestUrl: `${redirecting.url}/copies`,
+        outboundKey: copyKey,
+        sendCopies: true,
+        authHeaderName: 'X-Receiver-Key',
+      });
+      expect(viaRedirect.status).toBe(201);
+      secrets.push(viaRedirect.body['apiKey'] as string);
+      const rebound = await createIntegration({
+        name: 'Receiver whose address changed',
+        requestUrl: `${redirecting.url}/rebound`,
+        outboundKey: copyKey,
+        sendCopies: true,
+      });
+      expect(rebound.status).toBe(201);
+      secrets.push(rebound.body['apiKey'] as string);
+      const reboundId = (rebound.body['integration'] as { id: string }).id;
+      const redirectId = (viaRedirect.body['integration'] as { id: string }).id;
+      // A URL stored before these rules, or whose name now resolves elsewhere: a private address.
+      await db.query(`UPDATE "${intakeSchema}".integrations SET request_url = $1 WHERE id = $2`, [
+        'https://10.255.255.1/copies',
+        reboundId,
+      ]);
+      const posted = await httpFrom('127.0.0.1', `${intake.service.url}/public/ocean/fhir_bundles`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/fhir+json',
+          'referral-integration-api-key': sender.body['apiKey'] as string,
+        },
+        body: addServiceRequestWithQuirks(),
+      });
+      expect(posted.status).toBe(200);
+      const outcomes = await waitFor(
+        'both copies dead-lettered',
+        async () => {
+          const { rows } = await db.query<{
+            integration_id: string;
+            status: string;
+            last_error: string;
+            attempts: number;
+          }>(
+            `SELECT integration_id, status, last_error, attempts FROM "${intakeSchema}".copy_deliveries
+              WHERE integration_id = ANY($1)`,
+            [[reboundId, redirectId]],
+          );
+          return rows.length === 2 && rows.every((r) => r.status === 'dead-lettered') ? rows : null;
+        },
+        { timeoutMs: 30000, intervalMs: 500 },
+      );
+      const byId = new Map(outcomes.map((r) => [r.integration_id, r]));
+      expect(byId.get(reboundId)).toMatchObject({ last_error: 'forbidden-address', attempts: 1 });
+      expect(byId.get(redirectId)).toMatchObject({ last_error: 'redirect', attempts: 1 });
+      expect(collector.seen).toEqual([]);
+      // The redirecting receiver got the copy (it is the configured endpoint), nobody else did.
+      expect(redirecting.seen.filter((r) => r.path === '/copies')).toHaveLength(1);
+    }, 60000);
+  });
+
+  describe('SEK remove', () => {
+    it('is a soft delete: nothing sealed or opened while removed, restore brings everything back; destroy needs a second admin and the window', async () => {
+      const s = otherSite;
+      const serviceTokens = new ServiceTokenIssuer('referral-intake', TEST_SERVICE_AUTH_SECRET);
+      const phi = async (op: 'encrypt' | 'decrypt', item: Record<string, string>): Promise<HttpAnswer> =>
+        httpFrom('127.0.0.1', url(`/sites/${s}/phi/${op}`), {
+          method: 'POST',
+          headers: { authorization: `Bearer ${await serviceTokens.tokenFor('vault')}` },
+          body: { items: [item] },
+        });
+      const sekCall = (method: string, path: string, token: string): Promise<HttpAnswer> =>
+        httpFrom('127.0.0.1', url(`/sites/${s}/sek${path}`), {
+          method,
+          headers: { authorization: `Bearer ${token}` },
+        });
+      const plaintext = Buffer.from(`attack-suite PHI ${prefix}`).toString('base64');
+      secrets.push(Buffer.from(plaintext, 'base64').toString('utf8'));
+      const sealed = await phi('encrypt', { recordId: 'record-1', plaintext });
+      expect(sealed.status).toBe(200);
+      const ciphertext = (sealed.body['items'] as { ciphertext: string }[])[0]?.ciphertext as string;
+      const opens = async (): Promise<boolean> => {
+        const opened = await phi('decrypt', { recordId: 'record-1', ciphertext });
+        return (
+          opened.status === 200 &&
+          (opened.body['items'] as { plaintext: string }[])[0]?.plaintext === plaintext
+        );
+      };
+
+      const second = `second-admin-${prefix}@clinic.example`;
+      await createUser({
+        databaseUrl: env.DATABASE_URL,
+        vaultSchema,
+        email: second,
+        password: SECOND_ADMIN_PASSWORD,
+        siteNumber: s,
+        role: 'admin',
+      });
+      const approver = await signIn(vault.service.url, second, SECOND_ADMIN_PASSWORD);
+      const remover = await otherProvisioned.adminToken();
+      const removed = await sekCall('DELETE', '', remover);
+      expect(removed.status).toBe(200);
+      expect(Date.parse(removed.body['recoverableUntil'] as string)).toBeGreaterThan(Date.now());
+      // Removed: no new encryption, no decryption.
+      expect((await phi('encrypt', { recordId: 'record-2', plaintext })).status).toBe(404);
+      expect(await opens()).toBe(false);
+      // The remover cannot approve its destruction (two-person rule).
+      const self = await sekCall('POST', '/destroy-approval', remover);
+      expect(self.status).toBe(403);
+      expect(self.body['error']).toBe('two-person-rule');
+
+      // Restore within the window: the same ciphertext opens again, new data can be sealed.
+      expect((await sekCall('POST', '/restore', remover)).status).toBe(200);
+      expect(await opens()).toBe(true);
+      expect((await phi('encrypt', { recordId: 'record-3', plaintext })).status).toBe(200);
+
+      // Remove again; a second admin approves; destroy is refused until the window has passed.
+      const again = await sekCall('DELETE', '', remover);
+      expect(again.status).toBe(200);
+      // Without the second admin's approval, destroy is refused.
+      expect((await sekCall('POST', '/destroy', approver)).status).toBe(409);
+      expect((await sekCall('POST', '/destroy-approval', approver)).status).toBe(200);
+      const early = await sekCall('POST', '/destroy', remover);
+      expect(early.status).toBe(409);
+      expect(early.body['error']).toBe('destroy-not-allowed-yet');
+      await sleep(Math.max(0, Date.parse(again.body['recoverableUntil'] as string) - Date.now()) + 500);
+      expect((await sekCall('POST', '/destroy', remover)).status).toBe(200);
+      // Destroyed for good: nothing to restore, nothing opens.
+      expect((await sekCall('POST', '/restore', remover)).status).toBe(409);
+      expect(await opens()).toBe(false);
+
+      const actions = await waitFor(
+        'the removal steps in the audit trail',
+        async () => {
+          const answer = await httpFrom('127.0.0.1', url(`/sites/${s}/audit?limit=1000`), {
+            headers: { authorization: `Bearer ${approver}` },
+          });
+          const entries = (answer.body['entries'] ?? []) as { action: string; outcome: string }[];
+          const seen = entries.map((e) => `${e.action}:${e.outcome}`);
+          return seen.includes('sek.destroy:allowed') ? seen : null;
+        },
+        { timeoutMs: 30000, intervalMs: 500 },
+      );
+      for (const expected of [
+        'sek.remove:allowed',
+        'sek.restore:allowed',
+        'sek.approve-destroy:failed',
+        'sek.approve-destroy:allowed',
+        'sek.destroy:failed',
+        'sek.destroy:allowed',
+      ])
+        expect(actions).toContain(expected);
+    }, 90000);
   });
 
   describe('throttles', () => {

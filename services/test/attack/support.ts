@@ -10,7 +10,8 @@ import {
   type StackEnv,
 } from '@cloud-connect/testing';
 import { readdirSync, readFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 export interface HttpAnswer {
@@ -89,9 +90,13 @@ export async function revokeTokensOfRole(env: StackEnv, role: string): Promise<n
   const listed = (await rootVault(env, 'LIST', 'auth/token/accessors')) as { data: { keys: string[] } };
   let revoked = 0;
   for (const accessor of listed.data.keys) {
-    const info = (await rootVault(env, 'POST', 'auth/token/lookup-accessor', { accessor })) as {
+    // A token may expire between the listing and its lookup (Vault then answers 400): skip it.
+    const info = (await rootVault(env, 'POST', 'auth/token/lookup-accessor', { accessor }).catch(
+      () => null,
+    )) as {
       data: { meta?: { role_name?: string } | null };
-    };
+    } | null;
+    if (!info) continue;
     if (info.data.meta?.role_name !== role) continue;
     await rootVault(env, 'POST', 'auth/token/revoke-accessor', { accessor });
     revoked += 1;
@@ -124,6 +129,8 @@ export async function startVaultService(
     serviceEnvFor('vault', env, {
       DATABASE_SCHEMA: schema,
       TRUSTED_PROXIES: '127.0.0.2',
+      // A removed SEK is recoverable for 8 s here (days in production).
+      SEK_RECOVERY_WINDOW_SECONDS: '8',
       ...approle.env,
     }),
   ).start();
@@ -144,27 +151,73 @@ export function leakedInLogs(secrets: string[]): string[] {
 }
 
 /**
- * referral-intake under an AppRole bound to its committed policy (same short token lifetimes),
- * checking admin tokens against `vaultUrl`'s JWKS and encrypting PHI through that vault service.
+ * referral-intake or emr-gateway under an AppRole bound to its committed policy (same short token
+ * lifetimes), checking admin tokens against `vaultUrl`'s JWKS and encrypting PHI through that
+ * vault service.
  */
-export async function startIntake(
+export async function startPhiService(
+  name: 'referral-intake' | 'emr-gateway',
+  env: StackEnv,
+  schema: string,
+  role: string,
+  vaultUrl: string,
+  lifetimes: { tokenTtl: string; tokenMaxTtl: string },
+  extra: Record<string, string> = {},
+): Promise<VaultUnderTest> {
+  const approle = await appRoleFor(env, name, role, lifetimes);
+  const service = new ServiceProcess(
+    name,
+    await freePort(),
+    serviceEnvFor(name, env, {
+      DATABASE_SCHEMA: schema,
+      ADMIN_JWKS_URL: `${vaultUrl}/.well-known/jwks.json`,
+      VAULT_SERVICE_URL: vaultUrl,
+      ...approle.env,
+      ...extra,
+    }),
+  ).start();
+  await service.waitReady(90000);
+  return { service, role, secretId: approle.secretId, remove: approle.remove };
+}
+
+export function startIntake(
   env: StackEnv,
   schema: string,
   role: string,
   vaultUrl: string,
   lifetimes: { tokenTtl: string; tokenMaxTtl: string },
 ): Promise<VaultUnderTest> {
-  const approle = await appRoleFor(env, 'referral-intake', role, lifetimes);
-  const service = new ServiceProcess(
-    'referral-intake',
-    await freePort(),
-    serviceEnvFor('referral-intake', env, {
-      DATABASE_SCHEMA: schema,
-      ADMIN_JWKS_URL: `${vaultUrl}/.well-known/jwks.json`,
-      VAULT_SERVICE_URL: vaultUrl,
-      ...approle.env,
-    }),
-  ).start();
-  await service.waitReady(90000);
-  return { service, role, secretId: approle.secretId, remove: approle.remove };
+  return startPhiService('referral-intake', env, schema, role, vaultUrl, lifetimes);
+}
+
+export interface RecordingServer {
+  url: string;
+  /** Every request it received: path and headers (lower-case names). */
+  seen: { path: string; headers: Record<string, string | string[] | undefined> }[];
+  close(): Promise<void>;
+}
+
+/** An HTTP server on a loopback address that records each request and answers with `handle`. */
+export function recordingServer(
+  host: string,
+  handle: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<RecordingServer> {
+  const seen: RecordingServer['seen'] = [];
+  const server = createServer((req, res) => {
+    seen.push({ path: req.url ?? '', headers: req.headers });
+    req.resume();
+    req.on('end', () => handle(req, res));
+  });
+  return new Promise((resolve) =>
+    server.listen(0, host, () =>
+      resolve({
+        url: `http://${host}:${(server.address() as AddressInfo).port}`,
+        seen,
+        close: () => {
+          server.closeAllConnections();
+          return new Promise((done) => server.close(() => done()));
+        },
+      }),
+    ),
+  );
 }

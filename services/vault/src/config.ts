@@ -1,4 +1,10 @@
-import { loadConfigOrExit, requireVaultAuth, serviceEnvSchema, vaultClientEnv } from '@cloud-connect/config';
+import {
+  env,
+  loadConfigOrExit,
+  requireVaultAuth,
+  serviceEnvSchema,
+  vaultClientEnv,
+} from '@cloud-connect/config';
 import { z } from 'zod';
 
 export const SERVICE_NAME = 'vault';
@@ -9,6 +15,8 @@ export const configSchema = serviceEnvSchema(
     ...vaultClientEnv.shape,
     /** The console's public URL: invitation and password links in e-mails lead there. */
     CONSOLE_URL: z.url().default('http://127.0.0.1:3000'),
+    /** After a SEK remove, how long it stays recoverable (`sek restore`) before it may be destroyed. */
+    SEK_RECOVERY_WINDOW_SECONDS: env.positiveInt(7 * 24 * 3600),
   },
 ).superRefine(requireVaultAuth);
 

@@ -2,6 +2,7 @@ import { AttemptCounters1732300090000, MessagingTables1732300000000 } from '@clo
 import { AccountTokens1732300091000 } from './account/account.migration';
 import { AuditEntries1732300005000 } from './audit/audit.migration';
 import { SekEvents1732300004000 } from './sek/sek.migration';
+import { SekRemovals1732300091100 } from './sek/sek-removals.migration';
 import { SiteEntity } from './sites/site.entity';
 import { Identity1732300002000 } from './identity/identity.migration';
 import { Sites1732300001000 } from './sites/sites.migration';
@@ -16,4 +17,5 @@ export const VAULT_MIGRATIONS = [
   AuditEntries1732300005000,
   AttemptCounters1732300090000,
   AccountTokens1732300091000,
+  SekRemovals1732300091100,
 ];

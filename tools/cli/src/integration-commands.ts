@@ -77,8 +77,7 @@ async function withIntake<T>(
       registry,
       keyPepper: secrets.keyPepper,
       cipher: phiCipher(),
-      allowHttpRequestUrls:
-        process.env['NODE_ENV'] !== 'production' || process.env['COPY_ALLOW_HTTP'] === 'true',
+      egress: cliEgressPolicy(),
     });
   } catch (error) {
     if (error instanceof IntegrationError) {
@@ -224,4 +223,15 @@ export function registerIntegrationCommands(program: Command, databaseUrl: () =>
       );
       printJson({ replayed });
     });
+}
+
+/**
+ * The operator CLI runs with its service's environment (NODE_ENV=production in a cluster):
+ * loopback URLs only outside production, or with EGRESS_ALLOW_LOOPBACK=true on a local stack.
+ */
+export function cliEgressPolicy(): { allowLoopback: boolean } {
+  return {
+    allowLoopback:
+      process.env['NODE_ENV'] !== 'production' || process.env['EGRESS_ALLOW_LOOPBACK'] === 'true',
+  };
 }

@@ -16,6 +16,7 @@ import {
 } from '../../../services/referral-intake/src/oauth/oauth-client-use-cases';
 import { loadOAuthConfig } from '../../../services/referral-intake/src/oauth/oauth-config';
 import { CliError, printJson } from './output';
+import { cliEgressPolicy } from './integration-commands';
 
 /**
  * `oauth-client ...`: integrators' OAuth credentials, run next to the database through the
@@ -43,7 +44,7 @@ async function withOAuth<T>(
       outbox: new OutboxWriter(registry, schema),
       registry,
       rotationOverlapSeconds: loadOAuthConfig().OAUTH_ROTATION_OVERLAP_SECONDS,
-      allowHttpJwksUrl: process.env['NODE_ENV'] !== 'production',
+      egress: cliEgressPolicy(),
     });
   } catch (error) {
     if (error instanceof OAuthClientError) {

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { CliError, printJson } from './output';
 
 /**
- * `sek store|view|replace|remove --site N` and the sign-in they share with `audit`: the CLI talks
+ * `sek store|view|replace|remove|restore|approve-destroy|destroy --site N` and the sign-in they share with `audit`: the CLI talks
  * to the vault service's HTTP API as a signed-in site admin. Secrets (password, SEK) come from
  * standard input — one per line when piped, or prompts that do not echo — never from argv.
  */
@@ -144,10 +144,26 @@ export function registerSekCommands(program: Command): void {
     const token = await signIn(o);
     printJson((await adminRequest(o, token, 'GET', path(o.site))).body);
   });
-  connectionOptions(sek.command('remove').description('remove the SEK and all its versions')).action(
-    async (o: SekOptions) => {
+  connectionOptions(
+    sek
+      .command('remove')
+      .description('remove the SEK (recoverable with `sek restore` during the recovery window)'),
+  ).action(async (o: SekOptions) => {
+    const token = await signIn(o);
+    printJson((await adminRequest(o, token, 'DELETE', path(o.site))).body);
+  });
+  for (const [name, route, description] of [
+    ['restore', 'restore', 'bring a removed SEK back (before it is destroyed)'],
+    [
+      'approve-destroy',
+      'destroy-approval',
+      'approve destroying a removed SEK (an admin other than the remover)',
+    ],
+    ['destroy', 'destroy', 'destroy a removed SEK for good (after the window, once approved)'],
+  ] as const) {
+    connectionOptions(sek.command(name).description(description)).action(async (o: SekOptions) => {
       const token = await signIn(o);
-      printJson((await adminRequest(o, token, 'DELETE', path(o.site))).body);
-    },
-  );
+      printJson((await adminRequest(o, token, 'POST', `${path(o.site)}/${route}`)).body);
+    });
+  }
 }

@@ -1,3 +1,4 @@
+import { isValidHeaderName } from '@cloud-connect/service-kit';
 import { z } from 'zod';
 
 export const EMR_TYPES = ['ps-suite', 'med-access', 'accuro', 'oscar-pro', 'chr', 'fhir-r4'] as const;
@@ -54,7 +55,10 @@ export const emrCredentials = z.discriminatedUnion(
           z.object({
             kind: z.literal('api-key'),
             apiKey: secretText('API key'),
-            header: z.string().default('X-API-Key'),
+            header: z
+              .string()
+              .refine(isValidHeaderName, 'header must be an HTTP header name (letters, digits, dashes)')
+              .default('X-API-Key'),
           }),
           z.object({
             kind: z.literal('client-credentials'),

@@ -1,3 +1,4 @@
+import { EgressError, type EgressClient } from '@cloud-connect/service-kit';
 import { EmrError } from './emr-adapter';
 
 export interface HttpRequest {
@@ -19,6 +20,30 @@ export interface HttpResponse {
 /** Settings shared by every adapter. */
 export interface AdapterSettings {
   timeoutMs: number;
+  /** Every EMR call goes out through it: https, public addresses only, no redirects. */
+  egress: EgressClient;
+  /** Largest EMR answer read (bytes). */
+  maxResponseBytes: number;
+}
+
+/** Transport failures worth retrying later; the others are a misconfigured or hostile endpoint. */
+const RETRYABLE_EGRESS = new Set(['dns', 'refused', 'timeout', 'tls', 'network']);
+
+function emrErrorOf(error: EgressError, timeoutMs: number): EmrError {
+  if (error.category === 'timeout')
+    return new EmrError('unreachable', `EMR did not answer within ${timeoutMs} ms`);
+  if (RETRYABLE_EGRESS.has(error.category))
+    return new EmrError('unreachable', `EMR is unreachable (${error.category})`);
+  return new EmrError('invalid', `EMR call refused: ${error.message}`);
+}
+
+function headersOf(raw: Record<string, string | string[] | undefined>): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value])
+      headers.append(name, v);
+  }
+  return headers;
 }
 
 function describeBody(body: unknown): Record<string, unknown> {
@@ -52,31 +77,27 @@ export class EmrHttp {
       body = JSON.stringify(request.json);
     }
     if (request.idempotencyKey) headers['Idempotency-Key'] = request.idempotencyKey;
-    let response: Response;
+    let response: { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer };
     try {
-      response = await fetch(url, {
+      response = await this.settings.egress.request(url, {
         method: request.method,
         headers,
         ...(body !== undefined ? { body } : {}),
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
+        timeoutMs: this.settings.timeoutMs,
+        maxResponseBytes: this.settings.maxResponseBytes,
       });
     } catch (error) {
-      const timedOut = (error as Error).name === 'TimeoutError';
-      throw new EmrError(
-        'unreachable',
-        timedOut
-          ? `EMR did not answer within ${this.settings.timeoutMs} ms`
-          : `EMR is unreachable (${url.host})`,
-      );
+      if (error instanceof EgressError) throw emrErrorOf(error, this.settings.timeoutMs);
+      throw new EmrError('unreachable', 'EMR is unreachable (network)');
     }
-    const text = await response.text().catch(() => '');
+    const text = response.body.toString('utf8');
     let parsed: unknown = undefined;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
       parsed = undefined;
     }
-    return { status: response.status, headers: response.headers, body: parsed };
+    return { status: response.status, headers: headersOf(response.headers), body: parsed };
   }
 
   async call<T = unknown>(request: HttpRequest): Promise<T> {

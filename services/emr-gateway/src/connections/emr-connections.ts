@@ -122,6 +122,13 @@ export class EmrConnections {
       );
     }
     const credentials: EmrCredentials = parsed.data;
+    const refused = await this.adapters.refusedUrl(credentials);
+    if (refused) {
+      await this.audit(siteNumber, actor, 'emr.connect', 'failed');
+      throw new ConnectionError('invalid-credentials-input', `invalid EMR credentials: ${refused}`, [
+        refused,
+      ]);
+    }
     const adapter = this.adapters.build(credentials);
     let providers: EmrProvider[];
     try {

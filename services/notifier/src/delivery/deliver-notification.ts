@@ -15,6 +15,7 @@ import type { SmsProvider } from '../sms/sms-provider';
 import { SmsSendError } from '../sms/sms-provider';
 import { MissingParamError, render, UnknownTemplateError } from '../templates/templates';
 import { DeliveriesRepository } from './deliveries.repository';
+import { isE164, isEmailAddress } from './recipient';
 
 /** A failure no retry can fix: the message goes straight to the dead-letter topic. */
 export class PermanentDeliveryError extends Error {
@@ -190,10 +191,7 @@ export class DeliverNotification {
 
   private async resolveRecipient(site: string, channel: 'email' | 'sms', recipient: string): Promise<string> {
     if (!RECIPIENT_REFERENCES.has(recipient)) {
-      const ok =
-        channel === 'email'
-          ? /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(recipient)
-          : /^\+[1-9][0-9]{6,14}$/.test(recipient);
+      const ok = channel === 'email' ? isEmailAddress(recipient) : isE164(recipient);
       if (!ok)
         throw new PermanentDeliveryError(
           `recipient is not a valid ${channel === 'email' ? 'e-mail address' : 'E.164 number'}`,

@@ -17,8 +17,24 @@ export {
 } from './template-kit';
 
 const SEK_ACTIONS: Record<Locale, Record<string, string>> = {
-  en: { view: 'viewed', store: 'stored', replace: 'replaced', remove: 'removed' },
-  fr: { view: 'consulté', store: 'enregistré', replace: 'remplacé', remove: 'supprimé' },
+  en: {
+    view: 'viewed',
+    store: 'stored',
+    replace: 'replaced',
+    remove: 'removed (recoverable during the recovery window)',
+    restore: 'restored',
+    'approve-destroy': 'approved for destruction',
+    destroy: 'destroyed for good',
+  },
+  fr: {
+    view: 'consulté',
+    store: 'enregistré',
+    replace: 'remplacé',
+    remove: 'supprimé (récupérable pendant la période de récupération)',
+    restore: 'restauré',
+    'approve-destroy': 'approuvé pour destruction',
+    destroy: 'détruit définitivement',
+  },
 };
 const SEK_OUTCOMES: Record<Locale, Record<string, string>> = {
   en: { allowed: 'succeeded', denied: 'was refused', failed: 'failed' },

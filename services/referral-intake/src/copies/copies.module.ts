@@ -7,7 +7,7 @@ import {
 import { Topics } from '@cloud-connect/contracts';
 import { exponentialBackoff } from '@cloud-connect/kafka';
 import { safeError, type Logger } from '@cloud-connect/observability';
-import { LOGGER, MessagingService, SERVICE_CONFIG } from '@cloud-connect/service-kit';
+import { EgressClient, LOGGER, MessagingService, SERVICE_CONFIG } from '@cloud-connect/service-kit';
 import { DataSource } from 'typeorm';
 import type { IntakeConfig } from '../config';
 import { PHI_CIPHER, type PhiCipher } from '../crypto/phi-cipher';
@@ -39,6 +39,8 @@ class CopiesRunner implements OnModuleInit, OnApplicationBootstrap, OnApplicatio
       }),
       timeoutMs: config.COPY_TIMEOUT_MS,
       logger,
+      egress: new EgressClient({ allowLoopback: config.EGRESS_ALLOW_LOOPBACK }),
+      maxResponseBytes: config.COPY_MAX_RESPONSE_BYTES,
     });
   }
 

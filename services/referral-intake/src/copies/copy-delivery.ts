@@ -1,6 +1,7 @@
 import { Events } from '@cloud-connect/contracts';
 import type { Envelope, RetryPolicy } from '@cloud-connect/kafka';
 import type { Logger } from '@cloud-connect/observability';
+import { EgressError, statusCategory, type EgressClient } from '@cloud-connect/service-kit';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { PhiCipher } from '../crypto/phi-cipher';
@@ -14,13 +15,25 @@ export interface CopyDeliveryDeps {
   retry: RetryPolicy;
   timeoutMs: number;
   logger: Logger;
-  fetch?: typeof fetch;
+  /** Copies go out only through it (https, public addresses, no redirects, capped answer). */
+  egress: EgressClient;
+  maxResponseBytes: number;
 }
 
 /** Whether an HTTP answer is worth retrying: network errors, 5xx and 429 are; other 4xx are not. */
 export function isRetryable(status: number | null): boolean {
   return status === null || status === 429 || status >= 500;
 }
+
+/** Failures of the endpoint's configuration (or an attack), not of the network: never retried. */
+const FINAL_EGRESS = new Set([
+  'invalid-url',
+  'scheme',
+  'forbidden-address',
+  'redirect',
+  'too-large',
+  'invalid-header',
+]);
 
 /**
  * `referral.received` → one pending copy per integration of the site that asked for copies
@@ -77,6 +90,7 @@ export class DeliverCopies {
     const db = this.deps.dataSource.manager;
     let status: number | null = null;
     let failure: string;
+    let final = false;
     try {
       const target = await this.integrations.copyTarget(db, delivery.siteNumber, delivery.integrationId);
       const sealed = await this.deliveries.bundleCiphertext(db, delivery.siteNumber, delivery.referralId);
@@ -94,28 +108,27 @@ export class DeliverCopies {
         target.id,
         target.outboundKeyCiphertext,
       );
-      const response = await (this.deps.fetch ?? fetch)(target.requestUrl, {
+      const response = await this.deps.egress.request(target.requestUrl, {
         method: 'POST',
         headers: { 'Content-Type': 'application/fhir+json', [target.authHeaderName]: key.toString('utf8') },
         body: bundle,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.deps.timeoutMs),
+        timeoutMs: this.deps.timeoutMs,
+        maxResponseBytes: this.deps.maxResponseBytes,
       });
-      await response.body?.cancel().catch(() => undefined);
       status = response.status;
       if (status >= 200 && status < 300) {
         await this.deliveries.markDelivered(db, delivery.siteNumber, delivery.id, status);
         return;
       }
-      failure = `HTTP ${status}`;
+      failure = statusCategory(status);
     } catch (error) {
-      // Error names only: a message could quote the URL's query or the body.
-      failure =
-        error instanceof Error
-          ? `${error.name}${'cause' in error && error.cause instanceof Error ? ` (${(error.cause as NodeJS.ErrnoException).code ?? error.cause.name})` : ''}`
-          : 'error';
+      // Categories only (timeout, refused, tls, redirect, …): never a raw network code or message.
+      if (error instanceof EgressError) {
+        failure = error.category;
+        final = FINAL_EGRESS.has(error.category);
+      } else failure = 'error';
     }
-    const retry = isRetryable(status) && delivery.attempts < this.deps.retry.maxAttempts;
+    const retry = !final && isRetryable(status) && delivery.attempts < this.deps.retry.maxAttempts;
     await this.deliveries.markFailed(db, delivery.siteNumber, delivery.id, {
       status,
       error: failure,
@@ -127,6 +140,7 @@ export class DeliverCopies {
         integrationId: delivery.integrationId,
         attempt: delivery.attempts,
         status,
+        failure,
         retry,
       },
       retry ? 'copy delivery failed; retry scheduled' : 'copy delivery dead-lettered',

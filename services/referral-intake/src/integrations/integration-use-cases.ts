@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
+import { checkEgressTarget, EgressError, type EgressPolicy } from '@cloud-connect/service-kit';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AuditedUseCase } from '../common/audited-use-case';
 import {
@@ -32,7 +33,8 @@ export interface IntegrationDeps {
   registry: EventRegistry;
   keyPepper: string;
   cipher: PhiCipher;
-  allowHttpRequestUrls: boolean;
+  /** Where outbound copies may go (checked at registration and again at every send). */
+  egress: EgressPolicy;
   /** Runs after a transaction that wrote to the outbox committed (wakes the relay). */
   afterCommit?: () => void;
 }
@@ -139,7 +141,7 @@ export class CreateIntegration extends IntegrationUseCase {
 
   async execute(site: string, input: CreateIntegrationInput, actor: string): Promise<IssuedKey> {
     const siteNumber = checkSite(site);
-    const parsed = createIntegrationInput({ allowHttp: this.deps.allowHttpRequestUrls }).safeParse(input);
+    const parsed = createIntegrationInput({ egress: this.deps.egress }).safeParse(input);
     if (!parsed.success) {
       const details = issuesOf(parsed.error);
       throw new IntegrationError(
@@ -149,6 +151,15 @@ export class CreateIntegration extends IntegrationUseCase {
       );
     }
     const value = parsed.data;
+    if (value.requestUrl !== null) {
+      try {
+        await checkEgressTarget(value.requestUrl, this.deps.egress);
+      } catch (error) {
+        if (!(error instanceof EgressError)) throw error;
+        const detail = `requestUrl: ${error.message}`;
+        throw new IntegrationError('invalid-integration', `invalid integration: ${detail}`, [detail]);
+      }
+    }
     const { key, origin } = this.newKey(value.key);
     const id = randomUUID();
     const outboundKeyCiphertext =

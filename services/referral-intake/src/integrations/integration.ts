@@ -1,4 +1,5 @@
 import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { checkEgressUrl, EgressError, type EgressPolicy } from '@cloud-connect/service-kit';
 import { z } from 'zod';
 
 export const INTEGRATION_TYPE = 'ereferral';
@@ -77,24 +78,23 @@ export const siteNumber = z
   .string()
   .regex(/^[1-9][0-9]{0,9}$/, 'a site number is 1 to 10 digits, not starting with 0');
 
-function requestUrl(allowHttp: boolean) {
+function requestUrl(egress: EgressPolicy) {
   return z
     .string()
     .max(2000)
-    .refine(
-      (value) => {
-        try {
-          const url = new URL(value);
-          return url.protocol === 'https:' || (allowHttp && url.protocol === 'http:');
-        } catch {
-          return false;
-        }
-      },
-      `the request URL must be an absolute ${allowHttp ? 'http(s)' : 'https'} URL`,
-    );
+    .superRefine((value, ctx) => {
+      try {
+        checkEgressUrl(value, egress);
+      } catch (error) {
+        ctx.addIssue({
+          code: 'custom',
+          message: error instanceof EgressError ? error.message : 'invalid URL',
+        });
+      }
+    });
 }
 
-export function createIntegrationInput(options: { allowHttp: boolean }) {
+export function createIntegrationInput(options: { egress: EgressPolicy }) {
   return z
     .object({
       name: z.string().trim().min(1, 'an integration needs a name').max(200),
@@ -103,7 +103,7 @@ export function createIntegrationInput(options: { allowHttp: boolean }) {
       authHeaderName: authHeaderName.default(DEFAULT_AUTH_HEADER),
       /** An inbound key pasted in by the admin (the CHR generated it); absent: we generate one. */
       key: z.string().optional(),
-      requestUrl: requestUrl(options.allowHttp).nullable().default(null),
+      requestUrl: requestUrl(options.egress).nullable().default(null),
       /** The credential sent in `authHeaderName` with outbound copies. */
       outboundKey: z.string().min(1).max(1024).nullable().default(null),
       sendCopies: z.boolean().default(false),

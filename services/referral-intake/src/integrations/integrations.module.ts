@@ -33,7 +33,7 @@ const DEPS = Symbol('INTEGRATION_DEPS');
         registry: messaging.registry,
         keyPepper: intakeSecrets(config).keyPepper,
         cipher,
-        allowHttpRequestUrls: config.COPY_ALLOW_HTTP,
+        egress: { allowLoopback: config.EGRESS_ALLOW_LOOPBACK },
         afterCommit: () => messaging.relay.wake(),
       }),
     },

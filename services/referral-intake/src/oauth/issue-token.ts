@@ -9,6 +9,7 @@ import {
   jwtVerify,
   type JWTVerifyGetKey,
 } from 'jose';
+import { checkEgressUrl, type EgressClient } from '@cloud-connect/service-kit';
 import { createHash } from 'node:crypto';
 import type { AccessTokens } from './access-tokens';
 import { siteOfClientId } from './oauth-client';
@@ -82,8 +83,8 @@ export class IssueToken {
       throttle: PostgresAttemptThrottle;
       limits: { client: number; address: number };
       accessTokenTtlSeconds: number;
-      /** Whether a JWK Set URL may be fetched over plain http (local and test stacks). */
-      allowHttpJwksUrl: boolean;
+      /** JWK Set URLs are fetched through it (https, public addresses; no redirects). */
+      egress: EgressClient;
     },
   ) {
     this.repo = new OAuthClientsRepository(deps.schema);
@@ -294,8 +295,14 @@ export class IssueToken {
   private remoteKeySet(url: string): JWTVerifyGetKey | null {
     let keySet = this.remoteKeySets.get(url);
     if (!keySet) {
-      if (new URL(url).protocol !== 'https:' && !this.deps.allowHttpJwksUrl) return null;
-      keySet = createRemoteJWKSet(new URL(url), {
+      let checked: URL;
+      try {
+        checked = checkEgressUrl(url, this.deps.egress.policy);
+      } catch {
+        return null;
+      }
+      keySet = createRemoteJWKSet(checked, {
+        agent: this.deps.egress.agentFor(checked),
         timeoutDuration: 5000,
         cooldownDuration: 30000,
         cacheMaxAge: 600000,

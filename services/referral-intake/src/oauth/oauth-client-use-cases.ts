@@ -1,4 +1,5 @@
 import { AuditedUseCase } from '../common/audited-use-case';
+import { checkEgressTarget, EgressError, type EgressPolicy } from '@cloud-connect/service-kit';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
 import argon2 from 'argon2';
@@ -31,8 +32,8 @@ export interface OAuthClientDeps {
   registry: EventRegistry;
   /** Default overlap of a rotation (seconds) during which the previous secret still works. */
   rotationOverlapSeconds: number;
-  /** Whether a JWK Set URL may be plain http (local and test stacks). */
-  allowHttpJwksUrl: boolean;
+  /** Where a JWK Set URL may point (checked at registration and at every fetch). */
+  egress: EgressPolicy;
   afterCommit?: () => void;
 }
 
@@ -96,10 +97,15 @@ export class CreateOAuthClient extends OAuthClientUseCase {
     if (!parsed.success)
       throw new OAuthClientError('invalid-client-input', 'invalid OAuth client', issuesOf(parsed.error));
     const value = parsed.data;
-    if (value.jwksUrl && new URL(value.jwksUrl).protocol !== 'https:' && !this.deps.allowHttpJwksUrl) {
-      throw new OAuthClientError('invalid-client-input', 'invalid OAuth client', [
-        'jwksUrl: must be an https URL',
-      ]);
+    if (value.jwksUrl) {
+      try {
+        await checkEgressTarget(value.jwksUrl, this.deps.egress);
+      } catch (error) {
+        if (!(error instanceof EgressError)) throw error;
+        throw new OAuthClientError('invalid-client-input', 'invalid OAuth client', [
+          `jwksUrl: ${error.message}`,
+        ]);
+      }
     }
     const clientId = `${siteNumber}.${randomBytes(16).toString('base64url')}`;
     return this.transaction(async (tx) => {

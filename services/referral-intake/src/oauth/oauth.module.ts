@@ -2,7 +2,7 @@ import { Module, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common'
 import { HttpAdapterHost } from '@nestjs/core';
 import { PostgresAttemptThrottle } from '@cloud-connect/db';
 import type { Logger } from '@cloud-connect/observability';
-import { LOGGER, MessagingService, SERVICE_CONFIG } from '@cloud-connect/service-kit';
+import { EgressClient, LOGGER, MessagingService, SERVICE_CONFIG } from '@cloud-connect/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { DataSource } from 'typeorm';
 import type { IntakeConfig } from '../config';
@@ -70,7 +70,7 @@ const useCase = <T>(Type: new (deps: OAuthClientDeps) => T) => ({
       outbox: messaging.outbox,
       registry: messaging.registry,
       rotationOverlapSeconds: oauth.OAUTH_ROTATION_OVERLAP_SECONDS,
-      allowHttpJwksUrl: config.NODE_ENV !== 'production',
+      egress: { allowLoopback: config.EGRESS_ALLOW_LOOPBACK },
       afterCommit: () => messaging.relay.wake(),
     }),
 });
@@ -113,7 +113,7 @@ const useCase = <T>(Type: new (deps: OAuthClientDeps) => T) => ({
             address: oauth.OAUTH_THROTTLE_ADDRESS_MAX_FAILURES,
           },
           accessTokenTtlSeconds: oauth.OAUTH_ACCESS_TOKEN_TTL_SECONDS,
-          allowHttpJwksUrl: config.NODE_ENV !== 'production',
+          egress: new EgressClient({ allowLoopback: config.EGRESS_ALLOW_LOOPBACK }),
         }),
     },
     {

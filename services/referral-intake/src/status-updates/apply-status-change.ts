@@ -63,8 +63,9 @@ export class ApplyStatusChange {
     patient?: AppointmentPatient,
     referrer?: SealedReferrer,
   ): Promise<'applied' | 'stale'> {
-    const changedAt = new Date().toISOString();
-    const applied = { ...by, messageTimestamp: change.messageTimestamp ?? changedAt };
+    const now = new Date();
+    const changedAt = now.toISOString();
+    const applied = { ...by, messageTimestamp: clampedMessageTime(change.messageTimestamp, now) };
     if (change.kind === 'referral-status') {
       if (!(await this.states.applyStatus(tx, siteNumber, change, applied))) return 'stale';
       await this.states.touchReferral(tx, siteNumber, change.serviceRequestId, SERVICE_REQUEST_EVENTS);
@@ -102,4 +103,13 @@ export class ApplyStatusChange {
     );
     return 'applied';
   }
+}
+
+/**
+ * A message's own timestamp, never later than now: a message dated in the future would otherwise
+ * freeze the referral's state (every later, genuine message would look older and be stored as stale).
+ */
+export function clampedMessageTime(stated: string | null | undefined, now: Date): string {
+  const time = stated ? Date.parse(stated) : NaN;
+  return Number.isNaN(time) || time > now.getTime() ? now.toISOString() : (stated as string);
 }

@@ -1,4 +1,11 @@
-import { actorOf, AllowAdmins, AuthGuard, CurrentPrincipal, Public, type Principal } from '@cloud-connect/auth';
+import {
+  actorOf,
+  AllowAdmins,
+  AuthGuard,
+  CurrentPrincipal,
+  Public,
+  type Principal,
+} from '@cloud-connect/auth';
 import {
   Body,
   Controller,

@@ -8,12 +8,21 @@ import type { SiteEntity } from '../sites/site.entity';
 import { SitesRepository } from '../sites/sites.repository';
 import { actorOf, type Caller, type RequestContext } from './caller';
 import { SekEventsRepository, type SekEventRow } from './sek-events.repository';
+import { SekRemovalsRepository, type SekRemoval } from './sek-removals.repository';
 import { formatSek, parseSek, SekFormatError } from './sek-format';
 import { SekVersionConflictError, type SekVaultStore, VaultUnavailableError } from './sek-vault-store';
 
-export type SekAction = 'store' | 'view' | 'replace' | 'remove';
+export type SekAction = 'store' | 'view' | 'replace' | 'remove' | 'restore' | 'approve-destroy' | 'destroy';
 
-export type SekErrorCode = 'site-not-found' | 'sek-not-found' | 'sek-exists' | 'invalid-sek' | 'conflict';
+export type SekErrorCode =
+  | 'site-not-found'
+  | 'sek-not-found'
+  | 'sek-exists'
+  | 'invalid-sek'
+  | 'conflict'
+  | 'not-removed'
+  | 'two-person-rule'
+  | 'destroy-not-allowed-yet';
 
 export class SekError extends DomainError<SekErrorCode> {
   readonly domain = 'sek';
@@ -27,7 +36,11 @@ export class SekError extends DomainError<SekErrorCode> {
         return 'not-found';
       case 'sek-exists':
       case 'conflict':
+      case 'not-removed':
+      case 'destroy-not-allowed-yet':
         return 'conflict';
+      case 'two-person-rule':
+        return 'forbidden';
     }
   }
 }
@@ -55,12 +68,15 @@ function target(site: string): string {
 export class SekCustody {
   private readonly sites = new SitesRepository();
   private readonly events = new SekEventsRepository();
+  private readonly removals = new SekRemovalsRepository();
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly outbox: OutboxWriter,
     private readonly registry: EventRegistry,
     private readonly vault: SekVaultStore,
+    /** How long a removed SEK stays recoverable before it may be destroyed. */
+    private readonly recoveryWindowSeconds: number,
   ) {}
 
   async store(
@@ -75,7 +91,8 @@ export class SekCustody {
       if ((await this.vault.currentVersion(site)) !== null) {
         throw new SekError('sek-exists', `site ${site} already has a SEK; replace it instead`);
       }
-      const version = await this.write(site, sek, 0);
+      // After a remove the earlier versions still exist (recoverable or destroyed): the new one follows them.
+      const version = await this.write(site, sek, await this.vault.latestVersion(site));
       await this.events.record(tx, site, { kvVersion: version, action: 'stored', actor: actorOf(caller) });
       return { version };
     });
@@ -107,16 +124,100 @@ export class SekCustody {
     });
   }
 
-  async remove(site: string, caller: Caller, ctx: RequestContext): Promise<{ removed: true }> {
+  /**
+   * Soft delete: every version is deleted in Vault but recoverable (`restore`) for the recovery
+   * window; meanwhile nothing can be encrypted or decrypted under it. Destroying the versions
+   * needs a second admin's approval and, after the window, `destroy`.
+   */
+  async remove(
+    site: string,
+    caller: Caller,
+    ctx: RequestContext,
+  ): Promise<{ removed: true; recoverableUntil: string }> {
     return this.audited('remove', site, caller, ctx, async (tx) => {
       await this.requireSite(tx, site);
       if ((await this.vault.currentVersion(site)) === null) {
         throw new SekError('sek-not-found', `site ${site} has no SEK`);
       }
-      await this.events.record(tx, site, { kvVersion: null, action: 'removed', actor: actorOf(caller) });
-      await this.vault.removeAll(site);
-      return { removed: true as const };
+      const actor = actorOf(caller);
+      await this.events.record(tx, site, { kvVersion: null, action: 'removed', actor });
+      // A SEK stored after an earlier remove joins that removal (a new window, a new approval).
+      const earlier = (await this.removals.find(tx, site))?.versions ?? [];
+      const versions = await this.vault.softDeleteAll(site);
+      const until = await this.removals.upsert(tx, site, {
+        versions: [...new Set([...earlier, ...versions])].sort((a, b) => a - b),
+        removedBy: actor,
+        windowSeconds: this.recoveryWindowSeconds,
+      });
+      return { removed: true as const, recoverableUntil: until.toISOString() };
     });
+  }
+
+  /** Undoes a remove (any time before the versions are destroyed): everything readable again. */
+  async restore(
+    site: string,
+    caller: Caller,
+    ctx: RequestContext,
+  ): Promise<{ restored: true; versions: number[] }> {
+    return this.audited('restore', site, caller, ctx, async (tx) => {
+      await this.requireSite(tx, site);
+      const removal = await this.requireRemoval(tx, site);
+      await this.events.record(tx, site, { kvVersion: null, action: 'restored', actor: actorOf(caller) });
+      await this.removals.delete(tx, site);
+      await this.vault.undelete(site, removal.versions);
+      return { restored: true as const, versions: removal.versions };
+    });
+  }
+
+  /** The second person of the two-person rule: an admin other than the one who removed it. */
+  async approveDestroy(
+    site: string,
+    caller: Caller,
+    ctx: RequestContext,
+  ): Promise<{ approved: true; destroyableFrom: string }> {
+    return this.audited('approve-destroy', site, caller, ctx, async (tx) => {
+      await this.requireSite(tx, site);
+      const removal = await this.requireRemoval(tx, site);
+      const actor = actorOf(caller);
+      if (actor === removal.removedBy) {
+        throw new SekError(
+          'two-person-rule',
+          'the admin who removed the SEK cannot approve its destruction; another admin of the site must',
+        );
+      }
+      await this.removals.approve(tx, site, actor);
+      return { approved: true as const, destroyableFrom: removal.recoverableUntil.toISOString() };
+    });
+  }
+
+  /** Destroys every version for good: only with a second admin's approval and after the window. */
+  async destroy(site: string, caller: Caller, ctx: RequestContext): Promise<{ destroyed: true }> {
+    return this.audited('destroy', site, caller, ctx, async (tx) => {
+      await this.requireSite(tx, site);
+      const removal = await this.requireRemoval(tx, site);
+      if (!removal.destroyApprovedBy) {
+        throw new SekError(
+          'destroy-not-allowed-yet',
+          'destroying the SEK needs the approval of a second admin of the site (sek approve-destroy)',
+        );
+      }
+      if (removal.recoverableUntil.getTime() > Date.now()) {
+        throw new SekError(
+          'destroy-not-allowed-yet',
+          `the SEK stays recoverable until ${removal.recoverableUntil.toISOString()}; it can be destroyed after that`,
+        );
+      }
+      await this.events.record(tx, site, { kvVersion: null, action: 'destroyed', actor: actorOf(caller) });
+      await this.removals.delete(tx, site);
+      await this.vault.destroyVersions(site, removal.versions);
+      return { destroyed: true as const };
+    });
+  }
+
+  private async requireRemoval(tx: EntityManager, site: string): Promise<SekRemoval> {
+    const removal = await this.removals.find(tx, site);
+    if (!removal) throw new SekError('not-removed', `the SEK of site ${site} is not removed`);
+    return removal;
   }
 
   /** Which KV version each store/replace created, by whom and when (never the key). */

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 
 export interface SekEventRow {
   kvVersion: number | null;
-  action: 'stored' | 'replaced' | 'removed';
+  action: 'stored' | 'replaced' | 'removed' | 'restored' | 'destroyed';
   actor: string;
   createdAt: string;
 }

@@ -43,7 +43,11 @@ interface KvWriteResponse {
   data: { version: number };
 }
 interface KvMetadataResponse {
-  data: { current_version: number; oldest_version: number };
+  data: {
+    current_version: number;
+    oldest_version: number;
+    versions?: Record<string, { deletion_time?: string; destroyed?: boolean }>;
+  };
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -104,7 +108,11 @@ export class SekVaultStore {
   async currentVersion(site: string): Promise<number | null> {
     try {
       const meta = (await this.client.read(this.metadataPath(site))) as KvMetadataResponse;
-      return meta.data.current_version > 0 ? meta.data.current_version : null;
+      const current = meta.data.current_version;
+      const state = meta.data.versions?.[String(current)];
+      // A soft-deleted (removed, recoverable) or destroyed current version: no usable SEK.
+      if (current <= 0 || state?.deletion_time || state?.destroyed) return null;
+      return current;
     } catch (error) {
       if (statusOf(error) === 404) return null;
       throw translate(error);
@@ -147,13 +155,54 @@ export class SekVaultStore {
     }
   }
 
-  /** Removes the SEK and all its versions (data encrypted under it becomes unreadable). */
-  async removeAll(site: string): Promise<void> {
+  /**
+   * Soft-deletes every live version (KV v2 `delete`: the data stays in Vault, unreadable until
+   * `undelete`). Returns the versions deleted.
+   */
+  async softDeleteAll(site: string): Promise<number[]> {
     try {
-      await this.client.delete(this.metadataPath(site));
+      const meta = (await this.client.read(this.metadataPath(site))) as KvMetadataResponse;
+      const versions = Object.entries(meta.data.versions ?? {})
+        .filter(([, v]) => !v.destroyed && !v.deletion_time)
+        .map(([n]) => Number(n))
+        .sort((a, b) => a - b);
+      if (versions.length > 0)
+        await this.client.write(`${this.mount}/delete/sites/${site}/sek`, { versions });
+      this.changed(site);
+      return versions;
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  /** Brings soft-deleted versions back (KV v2 `undelete`). */
+  async undelete(site: string, versions: number[]): Promise<void> {
+    try {
+      await this.client.write(`${this.mount}/undelete/sites/${site}/sek`, { versions });
       this.changed(site);
     } catch (error) {
-      if (statusOf(error) === 404) return;
+      throw translate(error);
+    }
+  }
+
+  /** Destroys these versions for good (KV v2 `destroy`): data sealed under them is unreadable. */
+  async destroyVersions(site: string, versions: number[]): Promise<void> {
+    try {
+      if (versions.length > 0)
+        await this.client.write(`${this.mount}/destroy/sites/${site}/sek`, { versions });
+      this.changed(site);
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  /** The highest version ever written (live, deleted or destroyed), 0 when none: a store's check-and-set. */
+  async latestVersion(site: string): Promise<number> {
+    try {
+      const meta = (await this.client.read(this.metadataPath(site))) as KvMetadataResponse;
+      return meta.data.current_version;
+    } catch (error) {
+      if (statusOf(error) === 404) return 0;
       throw translate(error);
     }
   }

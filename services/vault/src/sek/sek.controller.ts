@@ -78,6 +78,7 @@ export class SekController {
     return this.custody.view(site, principal, { sourceAddress: ip });
   }
 
+  /** Soft delete: recoverable (restore) for the recovery window; see SekCustody.remove. */
   @Delete()
   @HttpCode(200)
   @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS })
@@ -85,9 +86,55 @@ export class SekController {
     @Param('site') site: string,
     @CurrentPrincipal() principal: Principal,
     @Ip() ip: string,
-  ): Promise<{ siteNumber: string; removed: true }> {
-    await this.custody.remove(site, principal, { sourceAddress: ip });
-    return { siteNumber: site, removed: true as const };
+  ): Promise<{ siteNumber: string; removed: true; recoverableUntil: string }> {
+    return {
+      siteNumber: site,
+      ...(await this.custody.remove(site, principal, { sourceAddress: ip })),
+    };
+  }
+
+  @Post('restore')
+  @HttpCode(200)
+  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS })
+  async restore(
+    @Param('site') site: string,
+    @CurrentPrincipal() principal: Principal,
+    @Ip() ip: string,
+  ): Promise<{ siteNumber: string; restored: true; versions: number[] }> {
+    return {
+      siteNumber: site,
+      ...(await this.custody.restore(site, principal, { sourceAddress: ip })),
+    };
+  }
+
+  /** Two-person rule: a second admin (not the one who removed it) approves the destruction. */
+  @Post('destroy-approval')
+  @HttpCode(200)
+  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS })
+  async approveDestroy(
+    @Param('site') site: string,
+    @CurrentPrincipal() principal: Principal,
+    @Ip() ip: string,
+  ): Promise<{ siteNumber: string; approved: true; destroyableFrom: string }> {
+    return {
+      siteNumber: site,
+      ...(await this.custody.approveDestroy(site, principal, { sourceAddress: ip })),
+    };
+  }
+
+  /** After the recovery window and with a second admin's approval: every version destroyed. */
+  @Post('destroy')
+  @HttpCode(200)
+  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS })
+  async destroy(
+    @Param('site') site: string,
+    @CurrentPrincipal() principal: Principal,
+    @Ip() ip: string,
+  ): Promise<{ siteNumber: string; destroyed: true }> {
+    return {
+      siteNumber: site,
+      ...(await this.custody.destroy(site, principal, { sourceAddress: ip })),
+    };
   }
 
   @Get('history')

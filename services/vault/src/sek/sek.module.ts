@@ -1,6 +1,7 @@
 import { AUTH_DENIAL_SINK } from '@cloud-connect/auth';
 import { Global, Module } from '@nestjs/common';
-import { MessagingService, VAULT_CLIENT, type VaultClient } from '@cloud-connect/service-kit';
+import { MessagingService, SERVICE_CONFIG, VAULT_CLIENT, type VaultClient } from '@cloud-connect/service-kit';
+import type { VaultConfig } from '../config';
 import { DataSource } from 'typeorm';
 import { SekController } from './sek.controller';
 import { SekCustody } from './sek-custody';
@@ -22,9 +23,9 @@ import { SekVaultStore } from './sek-vault-store';
     },
     {
       provide: SekCustody,
-      inject: [DataSource, MessagingService, SekVaultStore],
-      useFactory: (ds: DataSource, messaging: MessagingService, store: SekVaultStore) =>
-        new SekCustody(ds, messaging.outbox, messaging.registry, store),
+      inject: [DataSource, MessagingService, SekVaultStore, SERVICE_CONFIG],
+      useFactory: (ds: DataSource, messaging: MessagingService, store: SekVaultStore, config: VaultConfig) =>
+        new SekCustody(ds, messaging.outbox, messaging.registry, store, config.SEK_RECOVERY_WINDOW_SECONDS),
     },
     {
       provide: AUTH_DENIAL_SINK,
