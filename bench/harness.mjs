@@ -89,7 +89,7 @@ export async function startBenchStack({ label, site }) {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   await waitFor('vault service ready', ready(vaultUrl), { timeoutMs: 90000, intervalMs: 250 });
-  const provisioned = await provisionSiteSek({ vaultUrl, databaseUrl: env.DATABASE_URL, vaultSchema, site });
+  const provisioned = await provisionSiteSek({ vaultUrl, site });
   const port = await freePort();
   const processes = [vault];
 

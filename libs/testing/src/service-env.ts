@@ -1,5 +1,6 @@
 import type { StackEnv } from './stack';
 import type { ServiceName } from './service-process';
+import { TEST_OPERATOR_TOKENS_SHA256 } from './operator';
 
 /** Shared by every service a test starts (and by tests that mint service tokens themselves). */
 export const TEST_SERVICE_AUTH_SECRET = 'test-service-auth-secret-0123456789abcdef';
@@ -25,6 +26,8 @@ export function serviceEnvFor(
     // call then fails as "unreachable" instead of reaching someone else's service on 3003.
     VAULT_SERVICE_URL: 'http://127.0.0.1:9',
     SHUTDOWN_GRACE_MS: '20000',
+    // The vault service's operator API accepts the test operator credential (others ignore it).
+    OPERATOR_TOKENS_SHA256: TEST_OPERATOR_TOKENS_SHA256,
     ...overrides,
   };
 }

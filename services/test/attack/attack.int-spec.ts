@@ -56,14 +56,10 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
     secrets.push(vault.secretId);
     provisioned = await provisionSiteSek({
       vaultUrl: vault.service.url,
-      databaseUrl: env.DATABASE_URL,
-      vaultSchema,
       site,
     });
     otherProvisioned = await provisionSiteSek({
       vaultUrl: vault.service.url,
-      databaseUrl: env.DATABASE_URL,
-      vaultSchema,
       site: otherSite,
     });
     intake = await startIntake(env, intakeSchema, `atk-intake-${prefix}`, vault.service.url, LIFETIMES);

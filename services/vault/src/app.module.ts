@@ -9,6 +9,7 @@ import { IdentityModule } from './identity/identity.module';
 import { PhiModule } from './phi/phi.module';
 import { SekModule } from './sek/sek.module';
 import { SitesModule } from './sites/sites.module';
+import { OperatorModule } from './operator/operator.module';
 
 @Module({})
 export class AppModule {
@@ -35,6 +36,7 @@ export class AppModule {
         SekModule,
         AuditModule,
         PhiModule,
+        OperatorModule,
       ],
     };
   }
