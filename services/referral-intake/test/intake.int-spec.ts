@@ -16,6 +16,7 @@ import {
   TEST_SERVICE_AUTH_SECRET,
   uniqueName,
   waitFor,
+  registerSite,
   TestCli,
 } from '@cloud-connect/testing';
 import { createKafka } from '@cloud-connect/kafka';
@@ -226,6 +227,8 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
   });
 
   it('refuses a bundle for a site without an SEK: 503 + Retry-After saying why, nothing stored', async () => {
+    // The site exists (its admin registers the integration) but has never stored an SEK.
+    await registerSite(vaultUrl, { siteNumber: SEKLESS });
     const sekKey = (await createIntegration(['--site', SEKLESS, '--name', 'CHR'])).apiKey!;
     const outboxBefore = await outboxRows();
     const answer = await post(addServiceRequestWithQuirks(), { 'Referral-Integration-API-Key': sekKey });
