@@ -152,6 +152,8 @@ describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, 
         DATABASE_SCHEMA: intakeSchema,
         ADMIN_JWKS_URL: `${vault.url}/.well-known/jwks.json`,
         VAULT_SERVICE_URL: vault.url,
+        // The receiving EMR listens on loopback http (the service refuses http request URLs otherwise).
+        COPY_ALLOW_HTTP: 'true',
       }),
     ).start();
     logs.push(intake.logFile);
