@@ -29,6 +29,8 @@ export class Intake {
       serviceEnvFor('referral-intake', this.h.env, {
         DATABASE_SCHEMA: this.schema,
         VAULT_SERVICE_URL: this.h.vault.url,
+        // Its admin API (integrations, through the CLI) verifies the harness vault's tokens.
+        ADMIN_JWKS_URL: `${this.h.vault.url}/.well-known/jwks.json`,
       }),
     ).start();
     await this.service.waitReady(90000);
