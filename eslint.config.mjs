@@ -87,17 +87,38 @@ export default tseslint.config(
   },
   {
     // Test suites may run other projects' simulators and borrow their fixtures in-process.
-    // Known exceptions in production code, to be removed: these CLI commands still write to the
-    // services' databases instead of calling their admin APIs.
-    files: [
-      'services/*/test/**/*.ts',
-      'services/test/**/*.ts',
-      'tools/cli/src/integration-commands.ts',
-      'tools/cli/src/oauth-commands.ts',
-      'tools/cli/src/site-commands.ts',
-      'tools/cli/src/user-commands.ts',
-    ],
+    files: ['services/*/test/**/*.ts', 'services/test/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
+  {
+    // The admin CLI goes through the services' HTTP APIs only: it never imports a service's code
+    // and never opens a database (no driver, no ORM, no database lib).
+    files: ['tools/cli/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@cloud-connect/*/*'],
+              message: 'Import a lib through its root (@cloud-connect/<lib>), never its internals.',
+            },
+            {
+              group: ['**/libs/*', '**/libs/**'],
+              message: 'Import libs by their alias (@cloud-connect/<lib>).',
+            },
+            {
+              group: ['**/services/**', '**/services'],
+              message: "The CLI calls the services' admin APIs; it never imports their code.",
+            },
+            {
+              group: ['@cloud-connect/db', 'typeorm', 'typeorm/*', 'pg', 'pg/*', 'pg-*', 'postgres'],
+              message: "The CLI never opens a database: call the owning service's admin API.",
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     // The console's web app: browser code, React (TSX), its own tsconfig.

@@ -59,7 +59,7 @@ try {
     { timeoutMs: 90000, intervalMs: 250 },
   );
   const key = `bench-chart-${site}-key-0123456789`;
-  stack.cli(['integration', 'create', '--site', site, '--name', 'Bench CHR', '--key', key]);
+  await stack.cli(['integration', 'create', '--site', site, '--name', 'Bench CHR', '--key', key]);
   const created = await (
     await fetch(`${sim.url}/_sim/instances`, {
       method: 'POST',

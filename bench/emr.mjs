@@ -5,7 +5,7 @@
 //             once; commands/s to the simulator and the latency from the envelope's occurredAt to
 //             the command's applied_at (p50/p95/p99)
 // Prints numbers; it does not pass or fail.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
@@ -20,6 +20,7 @@ const {
   waitFor,
   serviceEnvFor,
   createUser,
+  registerSite,
   signIn,
   storeSiteSek,
   TEST_SERVICE_AUTH_SECRET,
@@ -99,25 +100,10 @@ try {
     (await fetch(`${u}/health/ready`).catch(() => ({ status: 0 }))).status === 200;
   await waitFor('vault ready', ready(vaultUrl), { timeoutMs: 90000 });
   await waitFor('emr-gateway ready', ready(url), { timeoutMs: 90000 });
-  const cliEnv = {
-    PATH: process.env.PATH,
-    DATABASE_URL: env.DATABASE_URL,
-    VAULT_DATABASE_SCHEMA: `${schema}_vault`,
-  };
-  const cliMain = join(dist, 'tools/cli/src/main.js');
-  execFileSync(
-    process.execPath,
-    [cliMain, 'site', 'create', '--number', site, '--name', 'Bench', '--admin-email', 'b@clinic.ca'],
-    {
-      env: cliEnv,
-      stdio: 'ignore',
-    },
-  );
+  await registerSite(vaultUrl, { siteNumber: site, name: 'Bench', adminEmail: 'b@clinic.ca' });
   const password = 'correct horse battery staple 42';
-  const vaultSchema = `${schema}_vault`;
   await createUser({
-    databaseUrl: env.DATABASE_URL,
-    vaultSchema,
+    vaultUrl,
     email: 'bench@clinic.ca',
     password,
     siteNumber: site,

@@ -2,7 +2,9 @@
 // (with a random SEK stored for the benchmark's site, since bundles are encrypted under it) and
 // referral-intake started from the build on fresh schemas, the admin CLI, and /proc sampling.
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
@@ -19,6 +21,7 @@ const {
   waitFor,
   serviceEnvFor,
   provisionSiteSek,
+  createUser,
   TEST_SERVICE_AUTH_SECRET,
 } = fromBuild('libs/testing/src/index.js');
 
@@ -93,9 +96,11 @@ export async function startBenchStack({ label, site }) {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   await waitFor('vault service ready', ready(vaultUrl), { timeoutMs: 90000, intervalMs: 250 });
-  const provisioned = await provisionSiteSek({ vaultUrl, databaseUrl: env.DATABASE_URL, vaultSchema, site });
+  const provisioned = await provisionSiteSek({ vaultUrl, site });
   const port = await freePort();
   const processes = [vault];
+  const cliConfig = mkdtempSync(join(tmpdir(), 'bench-cli-'));
+  let cliSignedIn = false;
 
   return {
     env,
@@ -106,13 +111,31 @@ export async function startBenchStack({ label, site }) {
     adminToken: () => provisioned.adminToken(),
     port,
     base: `http://127.0.0.1:${port}`,
-    /** The admin CLI against the benchmark's intake schema; its JSON answer. */
-    cli: (args) =>
-      JSON.parse(
-        execFileSync(process.execPath, [join(dist, 'tools/cli/src/main.js'), ...args], {
-          env: { PATH: process.env.PATH, DATABASE_URL: env.DATABASE_URL, INTAKE_DATABASE_SCHEMA: schema },
-        }).toString(),
-      ),
+    /**
+     * The admin CLI against the benchmark's services (referral-intake must be ready), signed in
+     * as a site admin of `site` made for it; its JSON answer.
+     */
+    async cli(args) {
+      const cliEnv = {
+        PATH: process.env.PATH,
+        XDG_CONFIG_HOME: cliConfig,
+        CC_VAULT_SERVICE_URL: vaultUrl,
+        REFERRAL_INTAKE_URL: `http://127.0.0.1:${port}`,
+      };
+      const run = (argv, input) =>
+        execFileSync(process.execPath, [join(dist, 'tools/cli/src/main.js'), ...argv], {
+          env: cliEnv,
+          ...(input === undefined ? {} : { input }),
+        }).toString();
+      if (!cliSignedIn) {
+        const email = `bench-cli-${label}-${site}@test.invalid`;
+        const password = randomBytes(18).toString('base64url');
+        await createUser({ vaultUrl, email, password, siteNumber: site });
+        run(['login', '--email', email], `${password}\n`);
+        cliSignedIn = true;
+      }
+      return JSON.parse(run(args));
+    },
     /** Starts referral-intake (rate limits out of the way; admin routes are not benchmarked). */
     startIntake(extraEnv = {}) {
       const service = spawn(process.execPath, [join(dist, 'services/referral-intake/src/main.js')], {
@@ -131,8 +154,8 @@ export async function startBenchStack({ label, site }) {
           VAULT_SERVICE_URL: vaultUrl,
           VAULT_ADDR: env.VAULT_ADDR,
           VAULT_TOKEN: env.VAULT_TOKEN,
-          // The JWKS is never fetched: no admin route is called.
-          ADMIN_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
+          // Admin routes (set-up through the CLI) verify the vault service's tokens.
+          ADMIN_JWKS_URL: `${vaultUrl}/.well-known/jwks.json`,
           INTAKE_RATE_LIMIT_PER_SECOND: '1000000',
           INTAKE_RATE_LIMIT_BURST: '1000000',
           // e.g. --cpu-prof --cpu-prof-dir=/tmp/prof: where intake's time goes during a run.

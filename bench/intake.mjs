@@ -69,8 +69,9 @@ const corpora = {
 
 const bench = await startBenchStack({ label: 'intake', site });
 const { env, port, vault, schema } = bench;
-const { apiKey } = bench.cli(['integration', 'create', '--site', site, '--name', 'bench']);
 const service = bench.startIntake();
+await bench.waitIntakeReady();
+const { apiKey } = await bench.cli(['integration', 'create', '--site', site, '--name', 'bench']);
 const db = new Client({ connectionString: env.DATABASE_URL });
 await db.connect();
 const stack = stackPids();

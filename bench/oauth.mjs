@@ -28,14 +28,16 @@ const referralCount = Math.min(Number(process.env.BENCH_REFERRALS ?? 300), 5000)
 const site = '9002';
 const bench = await startBenchStack({ label: 'oauth', site });
 const { env, port, base } = bench;
-const { apiKey } = bench.cli(['integration', 'create', '--site', site, '--name', 'bench']);
+const service = bench.startIntake({ FHIR_SNAPSHOT_LAG_MS: '0' });
+await bench.waitIntakeReady();
+const { apiKey } = await bench.cli(['integration', 'create', '--site', site, '--name', 'bench']);
 const { publicKey, privateKey } = await generateKeyPair('RS384');
 const jwksFile = join(mkdtempSync(join(tmpdir(), 'bench-oauth-')), 'jwks.json');
 writeFileSync(
   jwksFile,
   JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'RS384' }] }),
 );
-const issued = bench.cli([
+const issued = await bench.cli([
   'oauth-client',
   'create',
   '--site',
@@ -48,7 +50,6 @@ const issued = bench.cli([
 const clientId = issued.client.clientId;
 const basicHeader = `Basic ${Buffer.from(`${clientId}:${issued.clientSecret}`).toString('base64')}`;
 
-const service = bench.startIntake({ FHIR_SNAPSHOT_LAG_MS: '0' });
 const db = new Client({ connectionString: env.DATABASE_URL });
 await db.connect();
 

@@ -36,24 +36,30 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 
-cli site create --number "${DEMO_SITE_NUMBER:-1000}" --name "${DEMO_SITE_NAME:-Demo Family Health Team}" \
+# The demo's CLI keeps its credentials in the stack's state dir (not your own config dir). Site
+# and first admin are operator actions: `stack up` issued this stack's operator token (mode 600).
+export XDG_CONFIG_HOME="$state_dir/cli-config"
+site="${DEMO_SITE_NUMBER:-1000}"
+secrets_dir="${CC_STATE_DIR:-${CC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cloud-connect}/stack}/secrets"
+mkdir -p -m 700 "$secrets_dir"
+cli login --operator --token-file "$secrets_dir/operator-token" > /dev/null
+cli site create --number "$site" --name "${DEMO_SITE_NAME:-Demo Family Health Team}" \
   --admin-email admin@demo-clinic.ca --clinical-admin-email clinical-admin@demo-clinic.ca \
   --locale en --timezone America/Toronto > /dev/null 2>&1 || true
 
 # The demo site's admin and SEK: referral-intake and emr-gateway encrypt PHI under the site's SEK
 # through the vault service, so a site without one refuses bundles (503). Secrets never go on
-# argv: the admin's password is kept in the stack's secrets directory (mode 600) and piped; the
-# SEK is random, piped once into `sek store`, and kept nowhere but Vault.
-site="${DEMO_SITE_NUMBER:-1000}"
-secrets_dir="${CC_STATE_DIR:-${CC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cloud-connect}/stack}/secrets"
-mkdir -p -m 700 "$secrets_dir"
+# argv: the admin's password is kept in the stack's secrets directory (mode 600) and read from
+# there; the SEK is random, piped once into `sek store`, and kept nowhere but Vault.
 pw_file="$secrets_dir/demo-admin-password"
 if [ ! -s "$pw_file" ]; then
   (umask 077 && node -e 'process.stdout.write(require("crypto").randomBytes(18).toString("base64url"))' > "$pw_file")
 fi
-cli user create --email admin@demo-clinic.ca --site "$site" --role admin < "$pw_file" > /dev/null 2>&1 || true
-if ! sek_out=$({ cat "$pw_file"; echo; node -e 'console.log(require("crypto").randomBytes(32).toString("base64"))'; } |
-  cli sek store --site "$site" --email admin@demo-clinic.ca 2>&1); then
+cli user create --email admin@demo-clinic.ca --site "$site" --role admin --password-file "$pw_file" > /dev/null 2>&1 || true
+signed_in=""
+if cli login --email admin@demo-clinic.ca --password-file "$pw_file" > /dev/null; then signed_in=yes; fi
+if [ -n "$signed_in" ] && ! sek_out=$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64"))' |
+  cli sek store --site "$site" 2>&1); then
   if ! grep -q 'sek-exists' <<< "$sek_out"; then
     echo "demo: could not store an SEK for site $site (bundles to it will be refused):" >&2
     echo "$sek_out" >&2
@@ -62,20 +68,15 @@ fi
 
 # Connect the demo site to the simulated PS Suite (credentials through stdin) and sync it once.
 if [ -n "$sim_pid" ]; then
-  token=$(node -e '
-    const password = require("fs").readFileSync(process.argv[1], "utf8").trim();
-    fetch("http://127.0.0.1:3003/auth/login", { method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify({ email: "admin@demo-clinic.ca", password }) })
-      .then((r) => r.json()).then((b) => process.stdout.write(b.access_token ?? ""));' "$pw_file" || true)
   ps_suite=$(node -e '
     const sim = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     const i = sim.instances.find((x) => x.type === "ps-suite");
     process.stdout.write(JSON.stringify({ type: "ps-suite", ...i.credentials }));' "$sim_json")
   emr_line="not connected (see cloud-connect emr connect)"
-  if [ -n "$token" ] && printf '%s' "$ps_suite" | CC_ADMIN_TOKEN="$token" cli emr connect --site "$site" > /dev/null 2>&1; then
-    CC_ADMIN_TOKEN="$token" cli emr sync --site "$site" --scope full > /dev/null 2>&1 || true
+  if [ -n "$signed_in" ] && printf '%s' "$ps_suite" | cli emr connect --site "$site" > /dev/null 2>&1; then
+    cli emr sync --site "$site" --scope full > /dev/null 2>&1 || true
     # Referrals into the chart as PDF, from a demo CHR integration (its key kept in the secrets dir).
-    echo '{"importAttachmentsAsPdf": true}' | CC_ADMIN_TOKEN="$token" cli emr settings --site "$site" --set - > /dev/null 2>&1 || true
+    echo '{"importAttachmentsAsPdf": true}' | cli emr settings --site "$site" --set - > /dev/null 2>&1 || true
     key_file="$secrets_dir/demo-integration-key"
     if [ ! -s "$key_file" ]; then
       (umask 077 && cli integration create --site "$site" --name "Demo CHR" 2>/dev/null |
@@ -89,9 +90,9 @@ if [ -n "$sim_pid" ]; then
   # by e-mail into the mail sink; no quiet hours, so the demo works at any hour): see
   # scripts/demo-reminder.mjs. Its syncs run on the scheduler's clock (recent every 30 minutes,
   # full at local midnight; `cloud-connect emr status --site 1000` shows the next times).
-  if [ -n "$token" ]; then
+  if [ -n "$signed_in" ]; then
     printf '%s' '{"enabled":true,"leadMinutes":[1440,60,1],"channels":["email"],"quietHours":null,"includeEmrAppointments":false,"statusNotices":true}' |
-      CC_ADMIN_TOKEN="$token" cli reminders policy set --site "$site" > /dev/null 2>&1 || true
+      cli reminders policy set --site "$site" > /dev/null 2>&1 || true
   fi
 else
   emr_line="not connected: the EMR simulator is not running"
@@ -141,6 +142,7 @@ console.log("");
 for (const [k, v] of Object.entries(s.stack)) if (v && typeof v === "object" && v.url) console.log(`  ${k.padEnd(16)} ${v.url}`);
 console.log(`\n  demo site        ${process.env.DEMO_SITE_NUMBER || "1000"}   (admin admin@demo-clinic.ca; password in the stack state dir, secrets/demo-admin-password)`);
 console.log(`  demo EMR         ${process.env.DEMO_EMR_LINE}`);
+console.log(`  admin CLI        npm run cloud-connect -- login --email admin@demo-clinic.ca   (operator: login --operator --token-file <state dir>/secrets/operator-token)`);
 console.log(`  EMR simulators   ${process.env.DEMO_SIM_URL}/_sim/instances   (PS Suite, Med Access, Accuro, OSCAR Pro, CHR, FHIR R4)`);
 console.log(`  demo referral    ${process.env.DEMO_REFERRAL_LINE}`);
 console.log("  see the chart    node scripts/demo-chart.mjs   (documents in the PS Suite chart, via its API, and the PDF text)");

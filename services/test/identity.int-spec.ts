@@ -1,17 +1,15 @@
-// Sign-in for site admins through the real vault service: users created with the CLI, Argon2id
+// Sign-in for site admins through the real vault service: users created with the CLI (operator API), Argon2id
 // passwords, ES256 access tokens verified against the published JWKS, re-authentication, throttling.
 import {
   createUser,
-  distDir,
   freePort,
   ServiceProcess,
   serviceEnvFor,
   signIn,
   stackEnv,
+  TestCli,
   uniqueName,
 } from '@cloud-connect/testing';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { Client } from 'pg';
 
@@ -21,27 +19,9 @@ const site = String(100000000 + Math.floor(Math.random() * 899999999));
 const otherSite = String(Number(site) + 1);
 const password = 'correct horse battery staple';
 
-function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [join(distDir(), 'tools', 'cli', 'src', 'main.js'), ...args],
-      {
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          DATABASE_URL: env.DATABASE_URL,
-          VAULT_DATABASE_SCHEMA: schema,
-        },
-        timeout: 60000,
-      },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin?.end(stdin);
-  });
-}
-
 describe('site admin identity (real vault service, Postgres and Vault)', () => {
   let vault: ServiceProcess;
+  let cli: TestCli;
   const login = (email: string, pw: string) =>
     fetch(`${vault.url}/auth/login`, {
       method: 'POST',
@@ -50,10 +30,17 @@ describe('site admin identity (real vault service, Postgres and Vault)', () => {
     });
 
   beforeAll(async () => {
+    vault = new ServiceProcess(
+      'vault',
+      await freePort(),
+      serviceEnvFor('vault', env, { DATABASE_SCHEMA: schema }),
+    ).start();
+    await vault.waitReady();
+    cli = new TestCli(vault.url);
     for (const number of [site, otherSite]) {
       expect(
         (
-          await cli([
+          await cli.run([
             'site',
             'create',
             '--number',
@@ -67,26 +54,18 @@ describe('site admin identity (real vault service, Postgres and Vault)', () => {
       ).toBe(0);
     }
     await createUser({
-      databaseUrl: env.DATABASE_URL,
-      vaultSchema: schema,
+      vaultUrl: vault.url,
       email: 'admin@clinic.ca',
       password,
       siteNumber: site,
     });
     await createUser({
-      databaseUrl: env.DATABASE_URL,
-      vaultSchema: schema,
+      vaultUrl: vault.url,
       email: 'member@clinic.ca',
       password,
       siteNumber: site,
       role: 'member',
     });
-    vault = new ServiceProcess(
-      'vault',
-      await freePort(),
-      serviceEnvFor('vault', env, { DATABASE_SCHEMA: schema }),
-    ).start();
-    await vault.waitReady();
   });
 
   afterAll(async () => {
@@ -145,8 +124,7 @@ describe('site admin identity (real vault service, Postgres and Vault)', () => {
 
   it('throttles repeated failures for an e-mail with 429 and Retry-After', async () => {
     await createUser({
-      databaseUrl: env.DATABASE_URL,
-      vaultSchema: schema,
+      vaultUrl: vault.url,
       email: 'target@clinic.ca',
       password,
       siteNumber: site,
@@ -177,10 +155,10 @@ describe('site admin identity (real vault service, Postgres and Vault)', () => {
   });
 
   it('refuses to create a user with a weak password or for a missing site', async () => {
-    const weak = await cli(['user', 'create', '--email', 'weak@clinic.ca', '--site', site], 'short\n');
+    const weak = await cli.run(['user', 'create', '--email', 'weak@clinic.ca', '--site', site], 'short\n');
     expect(weak.code).toBe(2);
     expect(weak.stderr).toContain('a password has at least 12 characters');
-    const noSite = await cli(
+    const noSite = await cli.run(
       ['user', 'create', '--email', 'lost@clinic.ca', '--site', '999999999'],
       `${password}\n`,
     );

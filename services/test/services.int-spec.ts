@@ -1,19 +1,17 @@
 // The five services as real processes on the real stack: readiness, outages, config errors,
 // graceful shutdown, and a site registered by the CLI reaching every service's replica.
 import {
-  distDir,
   freePort,
   ServiceProcess,
   serviceEnvFor,
   stackCtl,
   stackEnv,
+  TestCli,
   uniqueName,
   waitFor,
   type ServiceName,
 } from '@cloud-connect/testing';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Client } from 'pg';
 
 const env = stackEnv();
@@ -25,24 +23,6 @@ const SCHEMAS: Record<ServiceName, string> = {
   scheduler: 'scheduler',
   notifier: 'notifier',
 };
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(distDir(), 'tools', 'cli', 'src', 'main.js'), ...args],
-      {
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          DATABASE_URL: env.DATABASE_URL,
-          VAULT_DATABASE_SCHEMA: schemaPrefix + SCHEMAS.vault,
-        },
-        timeout: 60000,
-      },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 // Each run uses its own schemas so it never meets another run's rows.
 const schemaPrefix = `${uniqueName('t')}_`;
@@ -96,6 +76,10 @@ describe('the five services on the real stack', () => {
   });
 
   it('registers a site with the CLI and every service learns it through Kafka', async () => {
+    const vault = services.find((s) => s.name === 'vault');
+    if (!vault) throw new Error('no vault service');
+    const operator = new TestCli(vault.url);
+    const cli = (args: string[]) => operator.run(args);
     const number = String(100000000 + Math.floor(Math.random() * 899999999));
     const created = await cli([
       'site',

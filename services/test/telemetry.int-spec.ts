@@ -8,11 +8,9 @@ import {
   stackEnv,
   uniqueName,
   waitFor,
-  distDir,
+  TestCli,
 } from '@cloud-connect/testing';
-import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
 import { Client } from 'pg';
 
 interface ExportedSpan {
@@ -113,33 +111,17 @@ describe('OpenTelemetry traces over OTLP (real services, Postgres and Kafka)', (
     });
     // An event: a site registered in vault's schema is produced by its relay and consumed by the scheduler.
     const number = String(100000000 + Math.floor(Math.random() * 899999999));
-    await new Promise<void>((resolve, reject) =>
-      execFile(
-        process.execPath,
-        [
-          join(distDir(), 'tools', 'cli', 'src', 'main.js'),
-          'site',
-          'create',
-          '--number',
-          number,
-          '--name',
-          'Traced',
-          '--admin-email',
-          'a@b.ca',
-        ],
-        {
-          env: {
-            PATH: process.env['PATH'] ?? '',
-            DATABASE_URL: env.DATABASE_URL,
-            VAULT_DATABASE_SCHEMA: `${prefix}vault`,
-          },
-        },
-        (error) => {
-          if (error) reject(new Error(`site create failed: ${error.message}`));
-          else resolve();
-        },
-      ),
-    );
+    const created = await new TestCli(vault.url).run([
+      'site',
+      'create',
+      '--number',
+      number,
+      '--name',
+      'Traced',
+      '--admin-email',
+      'a@b.ca',
+    ]);
+    if (created.code !== 0) throw new Error(`site create failed: ${created.stderr}`);
 
     const has = (service: string, predicate: (s: ExportedSpan) => boolean) =>
       spans.some((s) => s.service === service && predicate(s));

@@ -1,6 +1,6 @@
 // Every HTTP route declares who may call it.
 // - Nest controllers: the route method or its controller class carries @AllowAdmins(...),
-//   @AllowServices(...) or @Public('why') (from @cloud-connect/auth).
+//   @AllowServices(...), @AllowOperators() or @Public('why').
 // - Raw Fastify routes (`app|scope|fastify|server|instance`.get/post/put/patch/delete/route):
 //   the route options are `routeAccess('<who>', ...)` (from @cloud-connect/auth), or an object
 //   with `config: { access: '<who>' }` or spreading `...routeAccess('<who>')`; <who> is one of
@@ -8,7 +8,7 @@
 'use strict';
 
 const HTTP_DECORATORS = new Set(['Get', 'Post', 'Put', 'Patch', 'Delete', 'All', 'Head', 'Options']);
-const ACCESS_DECORATORS = new Set(['AllowAdmins', 'AllowServices', 'Public']);
+const ACCESS_DECORATORS = new Set(['AllowAdmins', 'AllowServices', 'AllowOperators', 'Public']);
 const FASTIFY_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'all']);
 const FASTIFY_RECEIVERS = new Set(['app', 'scope', 'fastify', 'server', 'instance']);
 const ACCESS =
@@ -74,7 +74,7 @@ module.exports = {
     schema: [],
     messages: {
       nestRoute:
-        "route {{name}} does not declare who may call it: add @AllowAdmins(...), @AllowServices(...) or @Public('why') to it or to its controller",
+        "route {{name}} does not declare who may call it: add @AllowAdmins(...), @AllowServices(...), @AllowOperators() or @Public('why') to it or to its controller",
       fastifyRoute:
         "raw route does not declare who may call it: pass routeAccess('public' | 'site-admin' | 'oauth-client' | 'integration' | 'session' | 'service:<name>') as its options",
     },

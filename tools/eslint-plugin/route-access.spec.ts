@@ -21,6 +21,10 @@ tester.run('route-access', rule, {
         helper() {}
       }`,
     },
+    {
+      name: 'operators only',
+      code: `@Controller('operator') @AllowOperators() class X { @Post('sites') create() {} }`,
+    },
     { name: 'not a controller', code: `class X { @Get() list() {} }` },
     {
       name: 'raw route with routeAccess',

@@ -50,8 +50,6 @@ describe('VaultPhiCipher (real vault service and stack)', () => {
     const site = siteNumber();
     const sek = await provisionSiteSek({
       vaultUrl: vault.url,
-      databaseUrl: env.DATABASE_URL,
-      vaultSchema,
       site,
     });
     return { site, sek };
@@ -79,8 +77,7 @@ describe('VaultPhiCipher (real vault service and stack)', () => {
       serviceEnvFor('vault', env, { DATABASE_SCHEMA: vaultSchema }),
     ).start();
     await vault.waitReady(90000);
-    for (const site of [A, B])
-      await provisionSiteSek({ vaultUrl: vault.url, databaseUrl: env.DATABASE_URL, vaultSchema, site });
+    for (const site of [A, B]) await provisionSiteSek({ vaultUrl: vault.url, site });
     cipher = cipherWith();
   }, 180000);
 
@@ -277,7 +274,7 @@ describe('VaultPhiCipher (real vault service and stack)', () => {
     expect(unreachable).toMatchObject({ code: 'unreachable', retryable: true });
     // A site the service has not cached yet, so the call needs Vault.
     const fresh = siteNumber();
-    await provisionSiteSek({ vaultUrl: vault.url, databaseUrl: env.DATABASE_URL, vaultSchema, site: fresh });
+    await provisionSiteSek({ vaultUrl: vault.url, site: fresh });
     const later = siteNumber();
     try {
       await stackCtl('stop', 'vault');

@@ -1,45 +1,27 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { distDir } from './stack';
+import { operatorCall } from './operator';
 
 /**
- * Creates a person with a role at a site through the admin CLI (the vault service's own use case),
- * then signs in through the running vault service's real `POST /auth/login`.
+ * Creates a person with a role at a site through the running vault service's operator API (the
+ * vault service's own use case), so they can sign in through its real `POST /auth/login`.
  */
 export async function createUser(options: {
-  databaseUrl: string;
-  vaultSchema: string;
+  vaultUrl: string;
   email: string;
   password: string;
   siteNumber: string;
   role?: 'admin' | 'member';
 }): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const child = execFile(
-      process.execPath,
-      [
-        join(distDir(), 'tools', 'cli', 'src', 'main.js'),
-        'user',
-        'create',
-        '--email',
-        options.email,
-        '--site',
-        options.siteNumber,
-        '--role',
-        options.role ?? 'admin',
-      ],
-      {
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          DATABASE_URL: options.databaseUrl,
-          VAULT_DATABASE_SCHEMA: options.vaultSchema,
-        },
-        timeout: 60000,
-      },
-      (error, _stdout, stderr) => (error ? reject(new Error(`user create failed: ${stderr}`)) : resolve()),
-    );
-    child.stdin?.end(`${options.password}\n`);
-  });
+  const { status, json } = await operatorCall(
+    options.vaultUrl,
+    'POST',
+    `/operator/sites/${options.siteNumber}/users`,
+    {
+      email: options.email,
+      password: options.password,
+      role: options.role ?? 'admin',
+    },
+  );
+  if (status !== 201) throw new Error(`user create failed with ${status}: ${JSON.stringify(json)}`);
 }
 
 export async function signIn(vaultServiceUrl: string, email: string, password: string): Promise<string> {

@@ -8,3 +8,5 @@ export * from './identity';
 export * from './site-sek';
 export * from './vault-approle';
 export * from './fixtures/ereferral-bundles';
+export * from './operator';
+export * from './cli';

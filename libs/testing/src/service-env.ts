@@ -1,5 +1,6 @@
 import type { StackEnv } from './stack';
 import type { ServiceName } from './service-process';
+import { TEST_OPERATOR_TOKENS_SHA256 } from './operator';
 
 /** Shared by every service a test starts (and by tests that mint service tokens themselves). */
 export const TEST_SERVICE_AUTH_SECRET = 'test-service-auth-secret-0123456789abcdef';
@@ -27,6 +28,8 @@ export function serviceEnvFor(
     SHUTDOWN_GRACE_MS: '20000',
     // The simulators and receivers of the tests listen on 127.0.0.1 (never allowed in production).
     EGRESS_ALLOW_LOOPBACK: 'true',
+    // The vault service's operator API accepts the test operator credential (others ignore it).
+    OPERATOR_TOKENS_SHA256: TEST_OPERATOR_TOKENS_SHA256,
     ...overrides,
   };
 }

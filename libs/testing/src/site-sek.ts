@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createUser, signIn } from './identity';
+import { registerSite } from './operator';
 import { testLogDir } from './service-process';
-import { distDir } from './stack';
 
 const TEST_SEKS_FILE = 'test-seks.txt';
 
@@ -34,36 +33,6 @@ export interface ProvisionedSek {
 
 /** A random, valid SEK: the base64 text of 32 random bytes. */
 export const randomSek = (): string => randomBytes(32).toString('base64');
-
-function cliSiteCreate(databaseUrl: string, vaultSchema: string, site: string): Promise<string> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [
-        join(distDir(), 'tools', 'cli', 'src', 'main.js'),
-        'site',
-        'create',
-        '--number',
-        site,
-        '--name',
-        `Test site ${site}`,
-        '--admin-email',
-        `creator-${site}@test.invalid`,
-        '--locale',
-        'en',
-      ],
-      {
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          DATABASE_URL: databaseUrl,
-          VAULT_DATABASE_SCHEMA: vaultSchema,
-        },
-        timeout: 60000,
-      },
-      (error, _stdout, stderr) => resolve(error ? stderr : ''),
-    );
-  });
-}
 
 async function putSek(vaultUrl: string, token: string, site: string, method: 'POST' | 'PUT', sek: string) {
   const response = await fetch(`${vaultUrl}/sites/${encodeURIComponent(site)}/sek`, {
@@ -95,25 +64,21 @@ export async function storeSiteSek(
 
 /**
  * Gives a site an SEK the way a clinic does: the site exists in the vault service's directory
- * (created with the CLI if it is not there yet), a site admin is created and signs in through the
+ * (registered through the operator API if it is not there yet), a site admin is created and signs in through the
  * running vault service, and stores a random valid SEK over `POST /sites/:site/sek` (or replaces
  * it, when Vault — shared by every suite on the stack — already holds one for this site number).
  */
 export async function provisionSiteSek(options: {
   vaultUrl: string;
-  databaseUrl: string;
-  vaultSchema: string;
   site: string;
   sek?: string;
 }): Promise<ProvisionedSek> {
-  const { vaultUrl, databaseUrl, vaultSchema, site } = options;
-  const failed = await cliSiteCreate(databaseUrl, vaultSchema, site);
-  if (failed && !/already exists/.test(failed)) throw new Error(`site create ${site} failed: ${failed}`);
+  const { vaultUrl, site } = options;
+  await registerSite(vaultUrl, { siteNumber: site, locale: 'en' });
   const adminEmail = `sek-admin-${site}-${randomBytes(4).toString('hex')}@test.invalid`;
   const password = `pw-${randomBytes(12).toString('hex')}`;
   await createUser({
-    databaseUrl,
-    vaultSchema,
+    vaultUrl,
     email: adminEmail,
     password,
     siteNumber: site,

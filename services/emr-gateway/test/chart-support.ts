@@ -1,15 +1,9 @@
 // What the into-the-chart suites share: referral-intake as a process beside the gateway harness,
 // an integration to post with, bundles for a simulated chart's patient, and reading back PDFs.
-import {
-  freePort,
-  ServiceProcess,
-  serviceEnvFor,
-  TEST_SERVICE_AUTH_SECRET,
-  waitFor,
-} from '@cloud-connect/testing';
+import { freePort, ServiceProcess, serviceEnvFor, waitFor } from '@cloud-connect/testing';
 import { randomUUID } from 'node:crypto';
 import { addServiceRequestWithAttachment } from '@cloud-connect/testing';
-import { runCli, type Json } from '../../referral-intake/test/support';
+import type { Json } from '../../referral-intake/test/support';
 import { pdfText } from '../src/chart/pdf-text.testing';
 import type { Harness, SimData } from './harness';
 
@@ -35,18 +29,17 @@ export class Intake {
       serviceEnvFor('referral-intake', this.h.env, {
         DATABASE_SCHEMA: this.schema,
         VAULT_SERVICE_URL: this.h.vault.url,
+        // Its admin API (integrations, through the CLI) verifies the harness vault's tokens.
+        ADMIN_JWKS_URL: `${this.h.vault.url}/.well-known/jwks.json`,
       }),
     ).start();
     await this.service.waitReady(90000);
   }
 
+  /** The CLI as the harness's site admin, against this intake and the gateway. */
   cli(args: string[]): Promise<{ code: number; json: Json; stderr: string }> {
-    return runCli(args, {
-      DATABASE_URL: this.h.env.DATABASE_URL,
-      INTAKE_DATABASE_SCHEMA: this.schema,
-      VAULT_SERVICE_URL: this.h.vault.url,
-      SERVICE_AUTH_SECRET: TEST_SERVICE_AUTH_SECRET,
-      CC_ADMIN_TOKEN: this.h.token,
+    return this.h.cliAsAdmin(args, {
+      REFERRAL_INTAKE_URL: this.service.url,
       EMR_GATEWAY_URL: this.h.service.url,
     });
   }

@@ -3,11 +3,9 @@
 import { Events } from '@cloud-connect/contracts';
 import { waitFor } from '@cloud-connect/testing';
 import { randomUUID } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { distDir } from '@cloud-connect/testing';
 import { credentialsFor, Harness, PDF_BASE64, torontoToday } from './harness';
 
 const h = new Harness(10);
@@ -198,18 +196,8 @@ describe('settings and connection admin', () => {
   it('the CLI connects (refusing bad credentials plainly), shows status and requests a sync', async () => {
     const site = h.site();
     const sim = await h.simCreate({ type: 'med-access' });
-    const cli = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
-      new Promise((resolve) => {
-        execFile(
-          process.execPath,
-          [join(distDir(), 'tools', 'cli', 'src', 'main.js'), 'emr', ...args, '--site', site],
-          {
-            env: { PATH: process.env['PATH'] ?? '', EMR_GATEWAY_URL: h.service.url, CC_ADMIN_TOKEN: h.token },
-            timeout: 60000,
-          },
-          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-        );
-      });
+    const cli = (args: string[]) =>
+      h.cliAsAdmin(['emr', ...args, '--site', site], { EMR_GATEWAY_URL: h.service.url });
     const bad = join(tmpdir(), `emr-bad-${site}.json`);
     const good = join(tmpdir(), `emr-good-${site}.json`);
     writeFileSync(bad, JSON.stringify(credentialsFor(sim, 'bad')));

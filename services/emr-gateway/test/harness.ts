@@ -7,7 +7,7 @@ import { ServiceTokenIssuer } from '@cloud-connect/auth';
 import { VaultPhiCipher } from '@cloud-connect/phi-client';
 import {
   createUser,
-  distDir,
+  type CliRun,
   freePort,
   storeSiteSek,
   TEST_SERVICE_AUTH_SECRET,
@@ -15,13 +15,12 @@ import {
   serviceEnvFor,
   stackEnv,
   signIn,
+  TestCli,
   uniqueName,
   waitFor,
   type StackEnv,
 } from '@cloud-connect/testing';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { startEmrSimulator, type RunningSimulator } from '../../../tools/emr-simulator/src/server';
@@ -119,23 +118,31 @@ export class Harness {
     return site;
   }
 
-  private cli(args: string[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      execFile(
-        process.execPath,
-        [join(distDir(), 'tools', 'cli', 'src', 'main.js'), ...args],
-        {
-          env: {
-            PATH: process.env['PATH'] ?? '',
-            DATABASE_URL: this.env.DATABASE_URL,
-            VAULT_DATABASE_SCHEMA: `${this.schema}_vault`,
-          },
-          timeout: 60000,
-        },
-        (error, _stdout, stderr) =>
-          error ? reject(new Error(`cli ${args.join(' ')}: ${stderr}`)) : resolve(),
-      );
-    });
+  private operatorCli?: TestCli;
+  private adminCli?: TestCli;
+  private adminSignedInAt = 0;
+
+  /** The e-mail of the site admin of every site in the pool. */
+  get adminEmail(): string {
+    return `admin-${this.schema}@clinic.ca`;
+  }
+
+  /** An operator command of the CLI (site create, user grant) with the test operator credential. */
+  private async cli(args: string[]): Promise<void> {
+    this.operatorCli ??= new TestCli(this.vault.url);
+    const result = await this.operatorCli.run(args);
+    if (result.code !== 0) throw new Error(`cli ${args.join(' ')}: ${result.stderr}`);
+  }
+
+  /** The CLI signed in (`login`, password piped) as the site admin of every site in the pool. */
+  async cliAsAdmin(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+    this.adminCli ??= new TestCli(this.vault.url);
+    if (Date.now() - this.adminSignedInAt > 4 * 60 * 1000) {
+      const login = await this.adminCli.raw(['login', '--email', this.adminEmail], `${PASSWORD}\n`);
+      if (login.code !== 0) throw new Error(`login: ${login.stderr}`);
+      this.adminSignedInAt = Date.now();
+    }
+    return this.adminCli.raw(args, '', env);
   }
 
   async start(): Promise<void> {
@@ -165,7 +172,7 @@ export class Harness {
     );
     this.startService();
     await this.service.waitReady(90000);
-    const email = `admin-${this.schema}@clinic.ca`;
+    const email = this.adminEmail;
     for (let i = 0; i < this.siteCount; i += 1) {
       const site = randomSiteNumber();
       const args = ['--number', site, '--name', `Clinique ${site}`, '--admin-email', `creator@clinic.ca`];
@@ -180,8 +187,7 @@ export class Harness {
       ]);
       if (i === 0) {
         await createUser({
-          databaseUrl: this.env.DATABASE_URL,
-          vaultSchema: `${this.schema}_vault`,
+          vaultUrl: this.vault.url,
           email,
           password: PASSWORD,
           siteNumber: site,

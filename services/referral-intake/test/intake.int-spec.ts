@@ -16,6 +16,8 @@ import {
   TEST_SERVICE_AUTH_SECRET,
   uniqueName,
   waitFor,
+  registerSite,
+  TestCli,
 } from '@cloud-connect/testing';
 import { createKafka } from '@cloud-connect/kafka';
 import { createServer, type Server } from 'node:http';
@@ -23,7 +25,7 @@ import { Client } from 'pg';
 import { FIXTURES, addServiceRequestWithQuirks } from '@cloud-connect/testing';
 import { INTAKE_ISSUE_SYSTEM } from '../src/fhir-messages/validation-issue';
 import { ACCEPTED_SENDER_BUNDLES, REJECTED_SENDER_BUNDLES, senderBundle } from './fixtures/senders';
-import { runCli, type Json } from './support';
+import type { Json } from './support';
 
 const env = stackEnv();
 const schema = uniqueName('intake_it');
@@ -36,14 +38,8 @@ const MAX_BODY = 300000;
 const SEKLESS = String(810000000 + Math.floor(Math.random() * 9999999));
 let vaultUrl = '';
 
-const cli = (args: string[]) =>
-  runCli(args, {
-    DATABASE_URL: env.DATABASE_URL,
-    INTAKE_DATABASE_SCHEMA: schema,
-    // Outbound keys are encrypted through the vault service, as referral-intake.
-    VAULT_SERVICE_URL: vaultUrl,
-    SERVICE_AUTH_SECRET: TEST_SERVICE_AUTH_SECRET,
-  });
+let testCli: TestCli;
+const cli = (args: string[]) => testCli.run(args);
 
 async function createIntegration(args: string[]): Promise<{ id: string; apiKey?: string }> {
   const result = await cli(['integration', 'create', ...args]);
@@ -66,6 +62,7 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
       serviceEnvFor('referral-intake', env, {
         DATABASE_SCHEMA: schema,
         VAULT_SERVICE_URL: vault.url,
+        ADMIN_JWKS_URL: `${vault.url}/.well-known/jwks.json`,
         INTAKE_MAX_BODY_BYTES: String(MAX_BODY),
         COPY_ALLOW_HTTP: 'true',
         COPY_MAX_ATTEMPTS: '3',
@@ -76,6 +73,7 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
       }),
     ).start();
     await service.waitReady(90000);
+    testCli.env['REFERRAL_INTAKE_URL'] = service.url;
   };
 
   async function post(
@@ -112,8 +110,9 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
     ).start();
     await vault.waitReady(90000);
     vaultUrl = vault.url;
-    for (const site of [SITE, OTHER_SITE, COPY_SITE])
-      await provisionSiteSek({ vaultUrl, databaseUrl: env.DATABASE_URL, vaultSchema, site });
+    testCli = new TestCli(vault.url);
+    for (const site of [SITE, OTHER_SITE, COPY_SITE]) await provisionSiteSek({ vaultUrl, site });
+    await start();
     key = (await createIntegration(['--site', SITE, '--name', 'CHR'])).apiKey!;
     otherKey = 'Zx81-kq0PbW2v9LmTe4RyU7n-other-site';
     await createIntegration(['--site', OTHER_SITE, '--name', 'CHR', '--key', otherKey]);
@@ -122,7 +121,6 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
     expect((await cli(['integration', 'disable', '--site', SITE, '--id', disabled.id])).code).toBe(0);
     limitedKey = (await createIntegration(['--site', SITE, '--name', 'Slow sender', '--rate-limit', '1']))
       .apiKey!;
-    await start();
   }, 240000);
 
   afterAll(async () => {
@@ -229,6 +227,8 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
   });
 
   it('refuses a bundle for a site without an SEK: 503 + Retry-After saying why, nothing stored', async () => {
+    // The site exists (its admin registers the integration) but has never stored an SEK.
+    await registerSite(vaultUrl, { siteNumber: SEKLESS });
     const sekKey = (await createIntegration(['--site', SEKLESS, '--name', 'CHR'])).apiKey!;
     const outboxBefore = await outboxRows();
     const answer = await post(addServiceRequestWithQuirks(), { 'Referral-Integration-API-Key': sekKey });
@@ -246,7 +246,7 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
   it('with the vault service unreachable: a site needing a new data key gets 503 + Retry-After, nothing stored; one with a cached key is still accepted; all accepted again after', async () => {
     // A site with an SEK that has never posted here: intake holds no data key for it yet.
     const fresh = String(820000000 + Math.floor(Math.random() * 9999999));
-    await provisionSiteSek({ vaultUrl, databaseUrl: env.DATABASE_URL, vaultSchema, site: fresh });
+    await provisionSiteSek({ vaultUrl, site: fresh });
     const freshKey = (await createIntegration(['--site', fresh, '--name', 'CHR'])).apiKey!;
     expect((await post(addServiceRequestWithQuirks())).status).toBe(200);
     const port = vault.port;

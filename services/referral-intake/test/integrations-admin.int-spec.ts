@@ -10,10 +10,11 @@ import {
   signIn,
   stackEnv,
   uniqueName,
+  TestCli,
 } from '@cloud-connect/testing';
 import { Client } from 'pg';
 import { addServiceRequestWithQuirks } from '@cloud-connect/testing';
-import { runCli, type Json } from './support';
+import type { Json } from './support';
 
 const env = stackEnv();
 const intakeSchema = uniqueName('intake_admin');
@@ -22,8 +23,9 @@ const SITE = '5101';
 const OTHER_SITE = '5102';
 /** A site number no suite has given an SEK (Vault's KV is shared by every suite on the stack). */
 const SEKLESS = String(800000000 + Math.floor(Math.random() * 99999999));
+let testCli: TestCli;
 async function cli(args: string[]): Promise<void> {
-  const result = await runCli(args, { DATABASE_URL: env.DATABASE_URL, VAULT_DATABASE_SCHEMA: vaultSchema });
+  const result = await testCli.run(args);
   if (result.code !== 0) throw new Error(result.stderr);
 }
 
@@ -42,6 +44,7 @@ describe('integrations admin API (real vault sign-in, real intake)', () => {
       serviceEnvFor('vault', env, { DATABASE_SCHEMA: vaultSchema }),
     ).start();
     await vault.waitReady(90000);
+    testCli = new TestCli(vault.url);
     intake = new ServiceProcess(
       'referral-intake',
       await freePort(),
@@ -65,14 +68,13 @@ describe('integrations admin API (real vault sign-in, real intake)', () => {
       ]);
     }
     await createUser({
-      databaseUrl: env.DATABASE_URL,
-      vaultSchema,
+      vaultUrl: vault.url,
       email: 'admin@clinic.ca',
       password: 'correct horse battery staple 42',
       siteNumber: SITE,
     });
     token = await signIn(vault.url, 'admin@clinic.ca', 'correct horse battery staple 42');
-    await provisionSiteSek({ vaultUrl: vault.url, databaseUrl: env.DATABASE_URL, vaultSchema, site: SITE });
+    await provisionSiteSek({ vaultUrl: vault.url, site: SITE });
   }, 180000);
 
   afterAll(async () => {
@@ -169,8 +171,7 @@ describe('integrations admin API (real vault sign-in, real intake)', () => {
 
   it('says why an integration with an outbound key cannot be saved before the site has an SEK; saves it once one exists', async () => {
     await createUser({
-      databaseUrl: env.DATABASE_URL,
-      vaultSchema,
+      vaultUrl: vault.url,
       email: `admin-${SEKLESS}@clinic.ca`,
       password: 'correct horse battery staple 42',
       siteNumber: SEKLESS,
@@ -197,8 +198,6 @@ describe('integrations admin API (real vault sign-in, real intake)', () => {
     expect((await admin('POST', `${SEKLESS}/integrations`, { name: 'Sender' }, bearer)).status).toBe(201);
     await provisionSiteSek({
       vaultUrl: vault.url,
-      databaseUrl: env.DATABASE_URL,
-      vaultSchema,
       site: SEKLESS,
     });
     const saved = await admin('POST', `${SEKLESS}/integrations`, withCopies, bearer);

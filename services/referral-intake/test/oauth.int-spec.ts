@@ -13,6 +13,7 @@ import {
   signIn,
   stackEnv,
   uniqueName,
+  TestCli,
 } from '@cloud-connect/testing';
 import type { Client as FhirClient } from 'fhir-kit-client';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type KeyLike } from 'jose';
@@ -25,7 +26,7 @@ import { Client as Pg } from 'pg';
 import { SERVICE_KEY_PATH } from '../src/crypto/service-keys';
 import { addServiceRequestWithQuirks } from '@cloud-connect/testing';
 import { conformanceTools, CONFORMANCE_BUILD_MS, type ConformanceTools } from './conformance-tools';
-import { loadFhirKitClient, runCli, type Json } from './support';
+import { loadFhirKitClient, type Json } from './support';
 
 const env = stackEnv();
 const vaultSchema = uniqueName('oauth_vault');
@@ -36,13 +37,8 @@ const PASSWORD = 'correct horse battery staple';
 const WINDOW_S = 8;
 const DATA_KEY_MAX_AGE_MS = 1000;
 
-const cli = (args: string[], extraEnv: Record<string, string> = {}) =>
-  runCli(args, {
-    DATABASE_URL: env.DATABASE_URL,
-    INTAKE_DATABASE_SCHEMA: schema,
-    VAULT_DATABASE_SCHEMA: vaultSchema,
-    ...extraEnv,
-  });
+let testCli: TestCli;
+const cli = (args: string[]) => testCli.run(args);
 const Client = loadFhirKitClient();
 
 type PageBundle = Parameters<FhirClient['nextPage']>[0]['bundle'];
@@ -156,6 +152,13 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
   });
 
   beforeAll(async () => {
+    vault = new ServiceProcess(
+      'vault',
+      await freePort(),
+      serviceEnvFor('vault', env, { DATABASE_SCHEMA: vaultSchema }),
+    ).start();
+    await vault.waitReady(90000);
+    testCli = new TestCli(vault.url);
     for (const number of [SITE, OTHER]) {
       expect(
         (
@@ -177,24 +180,15 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
       ['other-admin@clinic.ca', OTHER],
     ] as const) {
       await createUser({
-        databaseUrl: env.DATABASE_URL,
-        vaultSchema,
+        vaultUrl: vault.url,
         email,
         password: PASSWORD,
         siteNumber: site,
       });
     }
-    vault = new ServiceProcess(
-      'vault',
-      await freePort(),
-      serviceEnvFor('vault', env, { DATABASE_SCHEMA: vaultSchema }),
-    ).start();
-    await vault.waitReady(90000);
     for (const site of [SITE, OTHER])
       seks[site] = await provisionSiteSek({
         vaultUrl: vault.url,
-        databaseUrl: env.DATABASE_URL,
-        vaultSchema,
         site,
       });
     // referral-intake logs in to Vault with an AppRole bound to its committed policy file only
@@ -217,6 +211,7 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
       }),
     ).start();
     await intake.waitReady(90000);
+    testCli.env['REFERRAL_INTAKE_URL'] = intake.url;
     adminToken = await signIn(vault.url, 'oauth-admin@clinic.ca', PASSWORD);
     otherAdminToken = await signIn(vault.url, 'other-admin@clinic.ca', PASSWORD);
     apiKeys = {};

@@ -13,8 +13,8 @@ import {
   serviceEnvFor,
   signIn,
   stackEnv,
-  TEST_SERVICE_AUTH_SECRET,
   uniqueName,
+  TestCli,
 } from '@cloud-connect/testing';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,7 +26,7 @@ import {
   serviceRequestIdOf,
   statusUpdateFor,
 } from '@cloud-connect/testing';
-import { loadFhirKitClient, runCli, type Json } from './support';
+import { loadFhirKitClient, type Json } from './support';
 
 const env = stackEnv();
 const vaultSchema = uniqueName('status_vault');
@@ -36,13 +36,8 @@ const OTHER = String(Number(SITE) + 10000000);
 const PASSWORD = 'correct horse battery staple';
 const FhirKit = loadFhirKitClient();
 
-const cli = (args: string[], extra: Record<string, string> = {}) =>
-  runCli(args, {
-    DATABASE_URL: env.DATABASE_URL,
-    INTAKE_DATABASE_SCHEMA: schema,
-    VAULT_DATABASE_SCHEMA: vaultSchema,
-    ...extra,
-  });
+let testCli: TestCli;
+const cli = (args: string[]) => testCli.run(args);
 
 describe('status back from integrators (real vault, referral-intake, Postgres, Kafka)', () => {
   let vault: ServiceProcess;
@@ -113,6 +108,13 @@ describe('status back from integrators (real vault, referral-intake, Postgres, K
   }
 
   beforeAll(async () => {
+    vault = new ServiceProcess(
+      'vault',
+      await freePort(),
+      serviceEnvFor('vault', env, { DATABASE_SCHEMA: vaultSchema }),
+    ).start();
+    await vault.waitReady(90000);
+    testCli = new TestCli(vault.url);
     for (const number of [SITE, OTHER]) {
       const created = await cli([
         'site',
@@ -127,28 +129,19 @@ describe('status back from integrators (real vault, referral-intake, Postgres, K
       expect(created.code).toBe(0);
     }
     await createUser({
-      databaseUrl: env.DATABASE_URL,
-      vaultSchema,
+      vaultUrl: vault.url,
       email: 'status-admin@clinic.ca',
       password: PASSWORD,
       siteNumber: SITE,
     });
     await createUser({
-      databaseUrl: env.DATABASE_URL,
-      vaultSchema,
+      vaultUrl: vault.url,
       email: 'status-other@clinic.ca',
       password: PASSWORD,
       siteNumber: OTHER,
     });
-    vault = new ServiceProcess(
-      'vault',
-      await freePort(),
-      serviceEnvFor('vault', env, { DATABASE_SCHEMA: vaultSchema }),
-    ).start();
-    await vault.waitReady(90000);
     // Referral messages are stored encrypted under each site's SEK, through the vault service.
-    for (const site of [SITE, OTHER])
-      await provisionSiteSek({ vaultUrl: vault.url, databaseUrl: env.DATABASE_URL, vaultSchema, site });
+    for (const site of [SITE, OTHER]) await provisionSiteSek({ vaultUrl: vault.url, site });
     intake = new ServiceProcess(
       'referral-intake',
       await freePort(),
@@ -161,6 +154,7 @@ describe('status back from integrators (real vault, referral-intake, Postgres, K
       }),
     ).start();
     await intake.waitReady(90000);
+    testCli.env['REFERRAL_INTAKE_URL'] = intake.url;
     const admins = {
       [SITE]: await signIn(vault.url, 'status-admin@clinic.ca', PASSWORD),
       [OTHER]: await signIn(vault.url, 'status-other@clinic.ca', PASSWORD),
@@ -343,12 +337,8 @@ describe('status back from integrators (real vault, referral-intake, Postgres, K
     });
     await new Promise<void>((resolve) => copies.listen(0, '127.0.0.1', resolve));
     try {
-      const vaultEnv = { VAULT_SERVICE_URL: vault.url, SERVICE_AUTH_SECRET: TEST_SERVICE_AUTH_SECRET };
       const integration = async (name: string, extra: string[] = []) => {
-        const created = await cli(
-          ['integration', 'create', '--site', SITE, '--name', name, ...extra],
-          vaultEnv,
-        );
+        const created = await cli(['integration', 'create', '--site', SITE, '--name', name, ...extra]);
         expect(created.code).toBe(0);
         return { 'Referral-Integration-API-Key': created.json['apiKey'] as string };
       };

@@ -13,17 +13,17 @@ import {
   signIn,
   sleep,
   stackEnv,
-  TEST_SERVICE_AUTH_SECRET,
   uniqueName,
   waitFor,
   type ReceivedMail,
+  TestCli,
 } from '@cloud-connect/testing';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client as Pg } from 'pg';
 import { addServiceRequestWithQuirks, appointmentFor, statusUpdateFor } from '@cloud-connect/testing';
-import { runCli, type Json } from '../../referral-intake/test/support';
+import { type Json } from '../../referral-intake/test/support';
 
 const env = stackEnv();
 const vaultSchema = uniqueName('rem_vault');
@@ -38,13 +38,8 @@ const PASSWORD = 'correct horse battery staple';
 const SECOND = 1000;
 const inbox = new MailInbox(env.MAIL_API_URL);
 
-const cli = (args: string[], extra: Record<string, string> = {}) =>
-  runCli(args, {
-    DATABASE_URL: env.DATABASE_URL,
-    INTAKE_DATABASE_SCHEMA: intakeSchema,
-    VAULT_DATABASE_SCHEMA: vaultSchema,
-    ...extra,
-  });
+let testCli: TestCli;
+const cli = (args: string[]) => testCli.run(args);
 
 describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, Kafka, SMTP)', () => {
   let vault: ServiceProcess;
@@ -140,6 +135,14 @@ describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, 
     new Intl.DateTimeFormat('fr-CA', { timeStyle: 'short', timeZone: 'America/Toronto' }).format(at);
 
   beforeAll(async () => {
+    vault = new ServiceProcess(
+      'vault',
+      await freePort(),
+      serviceEnvFor('vault', env, { DATABASE_SCHEMA: vaultSchema }),
+    ).start();
+    logs.push(vault.logFile);
+    await vault.waitReady(240000);
+    testCli = new TestCli(vault.url);
     const created = await cli([
       'site',
       'create',
@@ -152,20 +155,12 @@ describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, 
     ]);
     expect(created.code).toBe(0);
     await createUser({
-      databaseUrl: env.DATABASE_URL,
-      vaultSchema,
+      vaultUrl: vault.url,
       email: `rem-admin-${SITE}@clinic.ca`,
       password: PASSWORD,
       siteNumber: SITE,
     });
-    vault = new ServiceProcess(
-      'vault',
-      await freePort(),
-      serviceEnvFor('vault', env, { DATABASE_SCHEMA: vaultSchema }),
-    ).start();
-    logs.push(vault.logFile);
-    await vault.waitReady(240000);
-    await provisionSiteSek({ vaultUrl: vault.url, databaseUrl: env.DATABASE_URL, vaultSchema, site: SITE });
+    await provisionSiteSek({ vaultUrl: vault.url, site: SITE });
     intake = new ServiceProcess(
       'referral-intake',
       await freePort(),
@@ -173,12 +168,15 @@ describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, 
         DATABASE_SCHEMA: intakeSchema,
         ADMIN_JWKS_URL: `${vault.url}/.well-known/jwks.json`,
         VAULT_SERVICE_URL: vault.url,
+        // The receiving EMR listens on loopback http (the service refuses http request URLs otherwise).
+        COPY_ALLOW_HTTP: 'true',
       }),
     ).start();
     logs.push(intake.logFile);
     scheduler = start('scheduler', await freePort(), schedulerEnv());
     notifier = start('notifier', await freePort(), notifierEnv());
     await Promise.all([intake.waitReady(240000), scheduler.waitReady(240000), notifier.waitReady(240000)]);
+    testCli.env['REFERRAL_INTAKE_URL'] = intake.url;
     admin = await signIn(vault.url, `rem-admin-${SITE}@clinic.ca`, PASSWORD);
     const integration = await cli(['integration', 'create', '--site', SITE, '--name', 'CHR']);
     expect(integration.code).toBe(0);
@@ -198,8 +196,7 @@ describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, 
         'copy-key',
         '--send-copies',
       ],
-      // The outbound key is sealed by the vault service under the site's SEK.
-      { VAULT_SERVICE_URL: vault.url, SERVICE_AUTH_SECRET: TEST_SERVICE_AUTH_SECRET },
+      // The outbound key is sealed by the referral-intake service through the vault service.
     );
     expect(receiver.code).toBe(0);
     receiverKey = receiver.json['apiKey'] as string;

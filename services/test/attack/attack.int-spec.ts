@@ -69,14 +69,10 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
     secrets.push(vault.secretId);
     provisioned = await provisionSiteSek({
       vaultUrl: vault.service.url,
-      databaseUrl: env.DATABASE_URL,
-      vaultSchema,
       site,
     });
     otherProvisioned = await provisionSiteSek({
       vaultUrl: vault.service.url,
-      databaseUrl: env.DATABASE_URL,
-      vaultSchema,
       site: otherSite,
     });
     intake = await startIntake(env, intakeSchema, `atk-intake-${prefix}`, vault.service.url, LIFETIMES);
@@ -459,8 +455,7 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
 
       const second = `second-admin-${prefix}@clinic.example`;
       await createUser({
-        databaseUrl: env.DATABASE_URL,
-        vaultSchema,
+        vaultUrl: vault.service.url,
         email: second,
         password: SECOND_ADMIN_PASSWORD,
         siteNumber: s,

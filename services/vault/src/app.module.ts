@@ -10,6 +10,7 @@ import { IdentityModule } from './identity/identity.module';
 import { PhiModule } from './phi/phi.module';
 import { SekModule } from './sek/sek.module';
 import { SitesModule } from './sites/sites.module';
+import { OperatorModule } from './operator/operator.module';
 
 @Module({})
 export class AppModule {
@@ -34,6 +35,7 @@ export class AppModule {
           consoleUrl: config.CONSOLE_URL,
           sealingSecret: config.SERVICE_AUTH_SECRET,
         }),
+        OperatorModule,
       ],
     };
   }

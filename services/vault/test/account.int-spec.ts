@@ -153,8 +153,7 @@ describe('site account and password links (real services and stack)', () => {
       ['other', B],
     ] as const) {
       await createUser({
-        databaseUrl: env.DATABASE_URL,
-        vaultSchema,
+        vaultUrl: vault.url,
         email: email(who, site),
         password: PASSWORD,
         siteNumber: site,

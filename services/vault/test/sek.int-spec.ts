@@ -6,7 +6,6 @@ import { PhiClientError, VaultPhiCipher } from '@cloud-connect/phi-client';
 import {
   appRoleFor,
   createUser,
-  distDir,
   freePort,
   MailInbox,
   ServiceProcess,
@@ -17,11 +16,12 @@ import {
   stackEnv,
   storedTestSeks,
   testLogDir,
+  TEST_OPERATOR_TOKEN,
   TEST_SERVICE_AUTH_SECRET,
+  TestCli,
   uniqueName,
   waitFor,
 } from '@cloud-connect/testing';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,25 +40,19 @@ const clinicalAdmin = `clinique-${A}@test.ca`;
 const email = (who: string): string => `${who}-${A}@test.ca`;
 const newSek = (): string => randomBytes(32).toString('base64');
 /** Every SEK and PHI marker this suite used: none may appear in any log. */
-const secrets: string[] = [PASSWORD, env.VAULT_TOKEN];
+const secrets: string[] = [PASSWORD, env.VAULT_TOKEN, TEST_OPERATOR_TOKEN];
 
-function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [join(distDir(), 'tools', 'cli', 'src', 'main.js'), ...args],
-      {
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          DATABASE_URL: env.DATABASE_URL,
-          VAULT_DATABASE_SCHEMA: vaultSchema,
-        },
-        timeout: 60000,
-      },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin?.end(stdin);
-  });
+let operatorCli: TestCli;
+
+/** The CLI as the site admin `who` (`login` with the password piped), then `args`. */
+async function cliAs(
+  who: string,
+  args: string[],
+  stdin = '',
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const login = await operatorCli.raw(['login', '--email', email(who)], `${PASSWORD}\n`);
+  if (login.code !== 0) throw new Error(`login failed: ${login.stderr}`);
+  return operatorCli.raw(args, stdin);
 }
 
 /**
@@ -123,11 +117,12 @@ describe('SEK custody, audit trail, alerts and PHI crypto (real services and sta
       serviceEnvFor('notifier', env, { DATABASE_SCHEMA: notifierSchema }),
     ).start();
     await Promise.all([vault.waitReady(90000), notifier.waitReady(90000)]);
+    operatorCli = new TestCli(vault.url);
     for (const [site, locale, clinical] of [
       [A, 'fr', clinicalAdmin],
       [B, 'en', null],
     ] as const) {
-      const created = await cli([
+      const created = await operatorCli.run([
         'site',
         'create',
         '--number',
@@ -152,8 +147,7 @@ describe('SEK custody, audit trail, alerts and PHI crypto (real services and sta
     ];
     for (const [who, site, role] of people) {
       await createUser({
-        databaseUrl: env.DATABASE_URL,
-        vaultSchema,
+        vaultUrl: vault.url,
         email: email(who),
         password: PASSWORD,
         siteNumber: site,
@@ -435,10 +429,7 @@ describe('SEK custody, audit trail, alerts and PHI crypto (real services and sta
   it('audit: the table refuses UPDATE; a row tampered with by a superuser is found and located by verify', async () => {
     const other = await fresh('other');
     await waitFor('site B audit entries', async () => (await auditEntries(B, other)).length >= 3);
-    const intact = await cli(
-      ['audit', 'verify', '--site', B, '--email', email('other'), '--url', vault.url],
-      `${PASSWORD}\n`,
-    );
+    const intact = await cliAs('other', ['audit', 'verify', '--site', B]);
     expect(intact.code).toBe(0);
     expect(JSON.parse(intact.stdout)).toMatchObject({ ok: true });
 
@@ -466,10 +457,7 @@ describe('SEK custody, audit trail, alerts and PHI crypto (real services and sta
     } finally {
       await superuser.end();
     }
-    const broken = await cli(
-      ['audit', 'verify', '--site', B, '--email', email('other'), '--url', vault.url],
-      `${PASSWORD}\n`,
-    );
+    const broken = await cliAs('other', ['audit', 'verify', '--site', B]);
     expect(broken.code).toBe(1);
     expect(JSON.parse(broken.stdout)).toMatchObject({
       error: {
@@ -492,24 +480,15 @@ describe('SEK custody, audit trail, alerts and PHI crypto (real services and sta
 
   it('the CLI stores and views a SEK with secrets from stdin, never argv', async () => {
     const site = B;
-    const viewed = await cli(
-      ['sek', 'view', '--site', site, '--email', email('other'), '--url', vault.url],
-      `${PASSWORD}\n`,
-    );
+    const viewed = await cliAs('other', ['sek', 'view', '--site', site]);
     expect(viewed.code).toBe(0);
     expect(JSON.parse(viewed.stdout)).toMatchObject({ siteNumber: site, version: 1 });
     const replacement = newSek();
     secrets.push(replacement);
-    const replaced = await cli(
-      ['sek', 'replace', '--site', site, '--email', email('other'), '--url', vault.url],
-      `${PASSWORD}\n${replacement}\n`,
-    );
+    const replaced = await cliAs('other', ['sek', 'replace', '--site', site], `${replacement}\n`);
     expect(replaced.code).toBe(0);
     expect(JSON.parse(replaced.stdout)).toMatchObject({ version: 2 });
-    const denied = await cli(
-      ['sek', 'view', '--site', A, '--email', email('other'), '--url', vault.url],
-      `${PASSWORD}\n`,
-    );
+    const denied = await cliAs('other', ['sek', 'view', '--site', A]);
     expect(denied.code).toBe(1);
   });
 

@@ -1,56 +1,16 @@
-import { readProblem } from '@cloud-connect/errors';
 import { Option, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { adminCall } from './api';
 import { CliError, printJson, progress } from './output';
 
 /**
  * `cloud-connect emr connect|status|reconfigure|disconnect|settings|sync --site N`: the EMR
- * gateway's admin API over HTTP (EMR_GATEWAY_URL, default http://127.0.0.1:3002) with the site
- * admin's access token (CC_ADMIN_TOKEN, from the vault service's sign-in). Credentials are read
- * from a JSON file or stdin, never from arguments (they would land in shell history).
+ * gateway's admin API (EMR_GATEWAY_URL, default http://127.0.0.1:3002) as the signed-in site
+ * admin. Credentials are read from a JSON file or stdin, never from arguments (they would land
+ * in shell history).
  */
-function gatewayUrl(): string {
-  return (process.env['EMR_GATEWAY_URL'] ?? 'http://127.0.0.1:3002').replace(/\/$/, '');
-}
-
-/** An admin API over HTTP with the site admin's token (CC_ADMIN_TOKEN); errors become CliErrors. */
-export function adminApi(
-  baseUrl: () => string,
-  service: string,
-): (method: string, path: string, body?: unknown) => Promise<unknown> {
-  return async (method, path, body) => {
-    const token = process.env['CC_ADMIN_TOKEN'];
-    if (!token)
-      throw new CliError(
-        'no-token',
-        'set CC_ADMIN_TOKEN to a site admin access token (sign in through the vault service)',
-        2,
-      );
-    let response: Response;
-    try {
-      response = await fetch(`${baseUrl()}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(60000),
-      });
-    } catch {
-      throw new CliError('unreachable', `${service} is not reachable at ${baseUrl()}`);
-    }
-    const text = await response.text();
-    const parsed: unknown = text ? JSON.parse(text) : {};
-    if (!response.ok) {
-      const problem = readProblem(response.status, parsed);
-      throw new CliError(problem.code, problem.detail, response.status === 400 ? 2 : 1, problem.details);
-    }
-    return parsed;
-  };
-}
-
-export const call = adminApi(gatewayUrl, 'emr-gateway');
+export const call = (method: string, path: string, body?: unknown): Promise<unknown> =>
+  adminCall('emr-gateway', method, path, body);
 
 function readJson(file: string | undefined): unknown {
   const text = file && file !== '-' ? readFileSync(file, 'utf8') : readFileSync(0, 'utf8');

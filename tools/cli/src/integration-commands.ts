@@ -1,100 +1,14 @@
-import { PRODUCT_EVENTS } from '@cloud-connect/contracts';
-import { createServiceDataSource, migrateSchema, OutboxWriter, schemaOf } from '@cloud-connect/db';
-import { EventRegistry } from '@cloud-connect/kafka';
-import { ServiceTokenIssuer } from '@cloud-connect/auth';
-import { VaultPhiCipher } from '@cloud-connect/phi-client';
 import type { Command } from 'commander';
-import { userInfo } from 'node:os';
-import type { DataSource } from 'typeorm';
-import { intakeSecrets } from '../../../services/referral-intake/src/config';
-import {
-  ListDeliveries,
-  ReplayDeliveries,
-} from '../../../services/referral-intake/src/copies/delivery-admin';
-import { INTAKE_MIGRATIONS } from '../../../services/referral-intake/src/database';
-import { IntegrationError } from '../../../services/referral-intake/src/integrations/integration';
-import {
-  CreateIntegration,
-  ListIntegrations,
-  RotateIntegrationKey,
-  SetIntegrationEnabled,
-  type IntegrationDeps,
-} from '../../../services/referral-intake/src/integrations/integration-use-cases';
-import { existingServiceAuthSecret } from './local-services';
+import { adminCall, siteNumber } from './api';
 import { CliError, printJson } from './output';
 
 /**
- * `integration ...`: operator actions run next to the database through the referral-intake
- * service's own use cases (same rules, same audit events through its outbox). The key pepper comes
- * from INTAKE_KEY_PEPPER (development fallback unless NODE_ENV=production), exactly as the service
- * reads it. An outbound key is encrypted like the service does it: through the vault service
- * (VAULT_SERVICE_URL, default http://127.0.0.1:3003) as referral-intake, with a service token made
- * from SERVICE_AUTH_SECRET (default: the local stack's).
+ * `integration ...`: a site's integrations through the referral-intake service's admin API
+ * (REFERRAL_INTAKE_URL, default http://127.0.0.1:3001), as the signed-in site admin. Creating an
+ * integration or rotating its key needs a sign-in within the last 15 minutes.
  */
-function phiCipher(): VaultPhiCipher {
-  const secret = process.env['SERVICE_AUTH_SECRET'] ?? existingServiceAuthSecret();
-  return new VaultPhiCipher({
-    baseUrl:
-      process.env['VAULT_SERVICE_URL'] ?? process.env['CC_VAULT_SERVICE_URL'] ?? 'http://127.0.0.1:3003',
-    tokens: {
-      tokenFor: (audience: string) => {
-        if (!secret)
-          throw new CliError(
-            'missing-config',
-            'SERVICE_AUTH_SECRET is needed to encrypt an outbound key through the vault service',
-            2,
-          );
-        return new ServiceTokenIssuer('referral-intake', secret).tokenFor(audience);
-      },
-    },
-  });
-}
-
-async function withIntake<T>(
-  databaseUrl: () => string,
-  work: (deps: IntegrationDeps) => Promise<T>,
-): Promise<T> {
-  const secrets = intakeSecrets({
-    NODE_ENV: process.env['NODE_ENV'],
-    INTAKE_KEY_PEPPER: process.env['INTAKE_KEY_PEPPER'],
-  });
-  const dataSource: DataSource = createServiceDataSource({
-    url: databaseUrl(),
-    schema: process.env['INTAKE_DATABASE_SCHEMA'] ?? 'intake',
-    applicationName: 'cloud-connect-cli',
-    migrations: INTAKE_MIGRATIONS,
-    poolSize: 2,
-  });
-  await dataSource.initialize();
-  try {
-    await migrateSchema(dataSource);
-    const registry = new EventRegistry(PRODUCT_EVENTS);
-    const schema = schemaOf(dataSource);
-    return await work({
-      dataSource,
-      schema,
-      outbox: new OutboxWriter(registry, schema),
-      registry,
-      keyPepper: secrets.keyPepper,
-      cipher: phiCipher(),
-      egress: cliEgressPolicy(),
-    });
-  } catch (error) {
-    if (error instanceof IntegrationError) {
-      throw new CliError(
-        error.code,
-        error.message,
-        error.code === 'invalid-integration' ? 2 : 1,
-        error.details,
-      );
-    }
-    throw error;
-  } finally {
-    await dataSource.destroy();
-  }
-}
-
-const actor = (): string => `operator:${userInfo().username}`;
+const path = (site: string, rest = ''): string => `/admin/sites/${siteNumber(site)}/integrations${rest}`;
+const id = (value: string): string => `/${encodeURIComponent(value)}`;
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -103,7 +17,13 @@ function positiveInt(value: string): number {
   return n;
 }
 
-export function registerIntegrationCommands(program: Command, databaseUrl: () => string): void {
+const SHOWN_ONCE = 'the apiKey is shown this once; store it now';
+
+function withNote(issued: unknown): unknown {
+  return (issued as { apiKey?: unknown }).apiKey ? { ...(issued as object), note: SHOWN_ONCE } : issued;
+}
+
+export function registerIntegrationCommands(program: Command): void {
   const integration = program
     .command('integration')
     .description('integrations of a site (eReferral senders and copy receivers)');
@@ -133,24 +53,16 @@ export function registerIntegrationCommands(program: Command, databaseUrl: () =>
         sendCopies: boolean;
         rateLimit?: number;
       }) => {
-        const issued = await withIntake(databaseUrl, (deps) =>
-          new CreateIntegration(deps).execute(
-            o.site,
-            {
-              name: o.name,
-              authHeaderName: o.header,
-              ...(o.key === undefined ? {} : { key: o.key }),
-              requestUrl: o.requestUrl ?? null,
-              outboundKey: o.outboundKey ?? null,
-              sendCopies: o.sendCopies,
-              rateLimitPerSecond: o.rateLimit ?? null,
-            },
-            actor(),
-          ),
-        );
-        printJson(
-          issued.apiKey ? { ...issued, note: 'the apiKey is shown this once; store it now' } : issued,
-        );
+        const issued = await adminCall('referral-intake', 'POST', path(o.site), {
+          name: o.name,
+          authHeaderName: o.header,
+          ...(o.key === undefined ? {} : { key: o.key }),
+          requestUrl: o.requestUrl ?? null,
+          outboundKey: o.outboundKey ?? null,
+          sendCopies: o.sendCopies,
+          rateLimitPerSecond: o.rateLimit ?? null,
+        });
+        printJson(withNote(issued));
       },
     );
 
@@ -158,27 +70,19 @@ export function registerIntegrationCommands(program: Command, databaseUrl: () =>
     .command('list')
     .description('integrations of a site (never their keys)')
     .requiredOption('--site <n>', 'site number')
-    .action(async (o: { site: string }) => {
-      printJson({
-        integrations: await withIntake(databaseUrl, (deps) => new ListIntegrations(deps).execute(o.site)),
-      });
-    });
+    .action(async (o: { site: string }) =>
+      printJson(await adminCall('referral-intake', 'GET', path(o.site))),
+    );
 
-  for (const [name, enabled] of [
-    ['disable', false],
-    ['enable', true],
-  ] as const) {
+  for (const name of ['disable', 'enable'] as const) {
     integration
       .command(name)
       .description(`${name} an integration (a disabled one gets 403 on inbound posts and no copies)`)
       .requiredOption('--site <n>', 'site number')
       .requiredOption('--id <uuid>', 'integration id')
-      .action(async (o: { site: string; id: string }) => {
-        const view = await withIntake(databaseUrl, (deps) =>
-          new SetIntegrationEnabled(deps).execute(o.site, o.id, enabled, actor()),
-        );
-        printJson({ integration: view });
-      });
+      .action(async (o: { site: string; id: string }) =>
+        printJson(await adminCall('referral-intake', 'POST', path(o.site, `${id(o.id)}/${name}`))),
+      );
   }
 
   integration
@@ -189,15 +93,11 @@ export function registerIntegrationCommands(program: Command, databaseUrl: () =>
     .option('--key <key>', 'the new key, if the sender generated it; default: we generate one')
     .option('--overlap-seconds <s>', 'how long the previous key stays valid', positiveInt, 86400)
     .action(async (o: { site: string; id: string; key?: string; overlapSeconds: number }) => {
-      const issued = await withIntake(databaseUrl, (deps) =>
-        new RotateIntegrationKey(deps).execute(
-          o.site,
-          o.id,
-          { ...(o.key === undefined ? {} : { key: o.key }), overlapSeconds: o.overlapSeconds },
-          actor(),
-        ),
-      );
-      printJson(issued.apiKey ? { ...issued, note: 'the apiKey is shown this once; store it now' } : issued);
+      const issued = await adminCall('referral-intake', 'POST', path(o.site, `${id(o.id)}/rotate-key`), {
+        ...(o.key === undefined ? {} : { key: o.key }),
+        overlapSeconds: o.overlapSeconds,
+      });
+      printJson(withNote(issued));
     });
 
   integration
@@ -205,11 +105,9 @@ export function registerIntegrationCommands(program: Command, databaseUrl: () =>
     .description('the delivery log of copies to an integration')
     .requiredOption('--site <n>', 'site number')
     .requiredOption('--id <uuid>', 'integration id')
-    .action(async (o: { site: string; id: string }) => {
-      printJson({
-        deliveries: await withIntake(databaseUrl, (deps) => new ListDeliveries(deps).execute(o.site, o.id)),
-      });
-    });
+    .action(async (o: { site: string; id: string }) =>
+      printJson(await adminCall('referral-intake', 'GET', path(o.site, `${id(o.id)}/deliveries`))),
+    );
 
   integration
     .command('replay')
@@ -217,21 +115,14 @@ export function registerIntegrationCommands(program: Command, databaseUrl: () =>
     .requiredOption('--site <n>', 'site number')
     .requiredOption('--id <uuid>', 'integration id')
     .option('--delivery <uuid>', 'one delivery only')
-    .action(async (o: { site: string; id: string; delivery?: string }) => {
-      const replayed = await withIntake(databaseUrl, (deps) =>
-        new ReplayDeliveries(deps).execute(o.site, o.id, o.delivery ?? null, actor()),
-      );
-      printJson({ replayed });
-    });
-}
-
-/**
- * The operator CLI runs with its service's environment (NODE_ENV=production in a cluster):
- * loopback URLs only outside production, or with EGRESS_ALLOW_LOOPBACK=true on a local stack.
- */
-export function cliEgressPolicy(): { allowLoopback: boolean } {
-  return {
-    allowLoopback:
-      process.env['NODE_ENV'] !== 'production' || process.env['EGRESS_ALLOW_LOOPBACK'] === 'true',
-  };
+    .action(async (o: { site: string; id: string; delivery?: string }) =>
+      printJson(
+        await adminCall(
+          'referral-intake',
+          'POST',
+          path(o.site, `${id(o.id)}/deliveries/replay`),
+          o.delivery === undefined ? {} : { deliveryId: o.delivery },
+        ),
+      ),
+    );
 }

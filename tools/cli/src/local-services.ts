@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { distDir, REPO_ROOT, stackStateDir, waitFor, type StackEnv } from '@cloud-connect/testing';
@@ -110,12 +110,6 @@ async function appRoleCredentials(
   return { roleId: roleId.data.role_id, secretId: secretId.data.secret_id };
 }
 
-/** The local stack's service-token secret, if `stack up` has made one. */
-export function existingServiceAuthSecret(): string | undefined {
-  const file = join(stackStateDir(), 'secrets', 'service-auth-secret');
-  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
-}
-
 /** One random service-token secret per local stack, kept with the stack's other secrets. */
 function serviceAuthSecret(): string {
   const file = join(stackStateDir(), 'secrets', 'service-auth-secret');
@@ -124,6 +118,24 @@ function serviceAuthSecret(): string {
     writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
   }
   return readFileSync(file, 'utf8').trim();
+}
+
+/** The local stack's operator token file: `cloud-connect login --operator --token-file <it>`. */
+export function operatorTokenFile(): string {
+  return join(stackStateDir(), 'secrets', 'operator-token');
+}
+
+/**
+ * One random operator token per local stack (mode 600 in the stack's secrets directory); the
+ * vault service is given only its SHA-256, under the operator name `local`.
+ */
+function operatorTokenDigest(): string {
+  const file = operatorTokenFile();
+  if (!existsSync(file)) {
+    mkdirSync(join(stackStateDir(), 'secrets'), { recursive: true, mode: 0o700 });
+    writeFileSync(file, `ccop_${randomBytes(32).toString('base64url')}`, { mode: 0o600 });
+  }
+  return createHash('sha256').update(readFileSync(file, 'utf8').trim(), 'utf8').digest('hex');
 }
 
 export async function startServices(env: StackEnv): Promise<void> {
@@ -143,7 +155,10 @@ export async function startServices(env: StackEnv): Promise<void> {
       SERVICE_AUTH_SECRET: serviceAuthSecret(),
       ADMIN_JWKS_URL: 'http://127.0.0.1:3003/.well-known/jwks.json',
       VAULT_SERVICE_URL: 'http://127.0.0.1:3003',
+      // The local EMR simulators and receivers listen on http://127.0.0.1 (refused in production).
+      EGRESS_ALLOW_LOOPBACK: 'true',
     };
+    if (service.name === 'vault') serviceEnv['OPERATOR_TOKENS_SHA256'] = `local:${operatorTokenDigest()}`;
     if (service.usesVault) {
       const { roleId, secretId } = await appRoleCredentials(env, service.policy);
       Object.assign(serviceEnv, {

@@ -1,9 +1,9 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT, stackEnv } from '@cloud-connect/testing';
-import { serviceStatuses, startServices, stopServices } from './local-services';
+import { operatorTokenFile, serviceStatuses, startServices, stopServices } from './local-services';
 import { registerAuditCommands } from './audit-commands';
 import { registerEmrCommands } from './emr-commands';
 import { registerSchedulerCommands } from './scheduler-commands';
@@ -13,8 +13,9 @@ import { CliError, printJson, progress } from './output';
 import { registerNotificationCommands } from './notification-commands';
 import { registerSekCommands } from './sek-commands';
 import { registerIntegrationCommands } from './integration-commands';
-import { createSite } from './site-commands';
+import { registerSiteCommands } from './site-commands';
 import { registerUserCommands } from './user-commands';
+import { registerAuthCommands } from './auth-commands';
 
 const run = promisify(execFile);
 const STACK_SCRIPT = join(REPO_ROOT, 'deploy', 'local', 'stack.sh');
@@ -27,10 +28,6 @@ async function stackScript(action: 'up' | 'down' | 'status'): Promise<unknown> {
   });
   if (action !== 'status') return null;
   return JSON.parse(stdout) as unknown;
-}
-
-function databaseUrl(): string {
-  return process.env['DATABASE_URL'] ?? stackEnv().DATABASE_URL;
 }
 
 export function buildProgram(): Command {
@@ -51,7 +48,11 @@ export function buildProgram(): Command {
       await stackScript('up');
       progress('starting the five services');
       await startServices(stackEnv());
-      printJson({ stack: await stackScript('status'), services: await serviceStatuses() });
+      printJson({
+        stack: await stackScript('status'),
+        services: await serviceStatuses(),
+        operatorTokenFile: operatorTokenFile(),
+      });
     });
   stack
     .command('down')
@@ -68,44 +69,16 @@ export function buildProgram(): Command {
       printJson({ stack: await stackScript('status'), services: await serviceStatuses() });
     });
 
-  const site = program.command('site').description('clinic sites');
-  site
-    .command('create')
-    .description('register a site (its number, name and admins)')
-    .requiredOption('--number <n>', 'site number (digits)')
-    .requiredOption('--name <name>', 'site name')
-    .requiredOption('--admin-email <email>', 'e-mail of the site admin who creates it')
-    .option('--clinical-admin-email <email>', 'e-mail of the clinical administrator (receives alerts)')
-    .addOption(new Option('--locale <locale>', 'language of the site').choices(['en', 'fr']).default('en'))
-    .option('--timezone <tz>', 'IANA time zone of the site', 'America/Toronto')
-    .action(
-      async (options: {
-        number: string;
-        name: string;
-        adminEmail: string;
-        clinicalAdminEmail?: string;
-        locale: 'en' | 'fr';
-        timezone: string;
-      }) => {
-        const created = await createSite(databaseUrl, {
-          siteNumber: options.number,
-          name: options.name,
-          adminEmail: options.adminEmail,
-          clinicalAdminEmail: options.clinicalAdminEmail ?? null,
-          locale: options.locale,
-          timezone: options.timezone,
-        });
-        printJson({ site: created });
-      },
-    );
-  registerUserCommands(program, databaseUrl);
-  registerOAuthCommands(program, databaseUrl);
+  registerAuthCommands(program);
+  registerSiteCommands(program);
+  registerUserCommands(program);
+  registerOAuthCommands(program);
   registerSekCommands(program);
   registerAuditCommands(program);
   registerNotificationCommands(program, () =>
     (process.env['KAFKA_BROKERS'] ?? stackEnv().KAFKA_BROKERS).split(','),
   );
-  registerIntegrationCommands(program, databaseUrl);
+  registerIntegrationCommands(program);
   registerEmrCommands(program);
   registerSchedulerCommands(program);
   registerChartCommands(program);

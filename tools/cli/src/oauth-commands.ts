@@ -1,73 +1,19 @@
-import { PRODUCT_EVENTS } from '@cloud-connect/contracts';
-import { createServiceDataSource, migrateSchema, OutboxWriter, schemaOf } from '@cloud-connect/db';
-import { EventRegistry } from '@cloud-connect/kafka';
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
-import type { DataSource } from 'typeorm';
-import { INTAKE_MIGRATIONS } from '../../../services/referral-intake/src/database';
-import { OAuthClientError } from '../../../services/referral-intake/src/oauth/oauth-client';
-import {
-  CreateOAuthClient,
-  ListOAuthClients,
-  RevokeOAuthClient,
-  RotateOAuthClientSecret,
-  type OAuthClientDeps,
-} from '../../../services/referral-intake/src/oauth/oauth-client-use-cases';
-import { loadOAuthConfig } from '../../../services/referral-intake/src/oauth/oauth-config';
+import { adminCall, siteNumber } from './api';
 import { CliError, printJson } from './output';
-import { cliEgressPolicy } from './integration-commands';
 
 /**
- * `oauth-client ...`: integrators' OAuth credentials, run next to the database through the
- * referral-intake service's own use cases (same rules, same audit events through its outbox).
+ * `oauth-client ...`: integrators' OAuth credentials through the referral-intake service's admin
+ * API (REFERRAL_INTAKE_URL, default http://127.0.0.1:3001), as the signed-in site admin.
  */
-async function withOAuth<T>(
-  databaseUrl: () => string,
-  work: (deps: OAuthClientDeps) => Promise<T>,
-): Promise<T> {
-  const dataSource: DataSource = createServiceDataSource({
-    url: databaseUrl(),
-    schema: process.env['INTAKE_DATABASE_SCHEMA'] ?? 'intake',
-    applicationName: 'cloud-connect-cli',
-    migrations: INTAKE_MIGRATIONS,
-    poolSize: 2,
-  });
-  await dataSource.initialize();
-  try {
-    await migrateSchema(dataSource);
-    const registry = new EventRegistry(PRODUCT_EVENTS);
-    const schema = schemaOf(dataSource);
-    return await work({
-      dataSource,
-      schema,
-      outbox: new OutboxWriter(registry, schema),
-      registry,
-      rotationOverlapSeconds: loadOAuthConfig().OAUTH_ROTATION_OVERLAP_SECONDS,
-      egress: cliEgressPolicy(),
-    });
-  } catch (error) {
-    if (error instanceof OAuthClientError) {
-      throw new CliError(
-        error.code,
-        error.message,
-        error.code === 'invalid-client-input' ? 2 : 1,
-        error.details,
-      );
-    }
-    throw error;
-  } finally {
-    await dataSource.destroy();
-  }
-}
+const path = (site: string, rest = ''): string => `/admin/sites/${siteNumber(site)}/oauth-clients${rest}`;
 
-const actor = (): string => `operator:${userInfo().username}`;
-
-function readJwks(path: string): unknown {
+function readJwks(file: string): unknown {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
   } catch {
-    throw new CliError('invalid-argument', `cannot read a JSON JWK Set from ${path}`, 2);
+    throw new CliError('invalid-argument', `cannot read a JSON JWK Set from ${file}`, 2);
   }
 }
 
@@ -80,7 +26,7 @@ function wholeNumber(value: string): number {
 
 const SHOWN_ONCE = 'the clientSecret is shown this once; store it now';
 
-export function registerOAuthCommands(program: Command, databaseUrl: () => string): void {
+export function registerOAuthCommands(program: Command): void {
   const oauth = program
     .command('oauth-client')
     .description("integrators' OAuth client credentials of a site (SMART Backend Services)");
@@ -99,21 +45,13 @@ export function registerOAuthCommands(program: Command, databaseUrl: () => strin
     .option('--jwks-url <url>', 'URL of the client JWK Set for private_key_jwt')
     .action(
       async (o: { site: string; name: string; scope: string[]; jwksFile?: string; jwksUrl?: string }) => {
-        const issued = await withOAuth(databaseUrl, (deps) =>
-          new CreateOAuthClient(deps).execute(
-            o.site,
-            {
-              name: o.name,
-              scopes: o.scope,
-              jwks: o.jwksFile
-                ? (readJwks(o.jwksFile) as { keys: { kty: 'RSA' | 'EC'; kid: string }[] })
-                : null,
-              jwksUrl: o.jwksUrl ?? null,
-            },
-            actor(),
-          ),
-        );
-        printJson({ ...issued, note: SHOWN_ONCE });
+        const issued = await adminCall('referral-intake', 'POST', path(o.site), {
+          name: o.name,
+          scopes: o.scope,
+          jwks: o.jwksFile ? readJwks(o.jwksFile) : null,
+          jwksUrl: o.jwksUrl ?? null,
+        });
+        printJson({ ...(issued as object), note: SHOWN_ONCE });
       },
     );
 
@@ -121,11 +59,9 @@ export function registerOAuthCommands(program: Command, databaseUrl: () => strin
     .command('list')
     .description('credentials of a site (never their secrets)')
     .requiredOption('--site <n>', 'site number')
-    .action(async (o: { site: string }) => {
-      printJson({
-        clients: await withOAuth(databaseUrl, (deps) => new ListOAuthClients(deps).execute(o.site)),
-      });
-    });
+    .action(async (o: { site: string }) =>
+      printJson(await adminCall('referral-intake', 'GET', path(o.site))),
+    );
 
   oauth
     .command('revoke')
@@ -134,13 +70,15 @@ export function registerOAuthCommands(program: Command, databaseUrl: () => strin
     )
     .requiredOption('--site <n>', 'site number')
     .requiredOption('--client-id <id>', 'client id')
-    .action(async (o: { site: string; clientId: string }) => {
+    .action(async (o: { site: string; clientId: string }) =>
       printJson({
-        client: await withOAuth(databaseUrl, (deps) =>
-          new RevokeOAuthClient(deps).execute(o.site, o.clientId, actor()),
+        client: await adminCall(
+          'referral-intake',
+          'POST',
+          path(o.site, `/${encodeURIComponent(o.clientId)}/revoke`),
         ),
-      });
-    });
+      }),
+    );
 
   oauth
     .command('rotate')
@@ -149,18 +87,16 @@ export function registerOAuthCommands(program: Command, databaseUrl: () => strin
     .requiredOption('--client-id <id>', 'client id')
     .option(
       '--overlap-seconds <s>',
-      'how long the previous secret stays valid (default OAUTH_ROTATION_OVERLAP_SECONDS)',
+      'how long the previous secret stays valid (default: the service setting)',
       wholeNumber,
     )
     .action(async (o: { site: string; clientId: string; overlapSeconds?: number }) => {
-      const issued = await withOAuth(databaseUrl, (deps) =>
-        new RotateOAuthClientSecret(deps).execute(
-          o.site,
-          o.clientId,
-          o.overlapSeconds === undefined ? {} : { overlapSeconds: o.overlapSeconds },
-          actor(),
-        ),
+      const issued = await adminCall(
+        'referral-intake',
+        'POST',
+        path(o.site, `/${encodeURIComponent(o.clientId)}/rotate`),
+        o.overlapSeconds === undefined ? {} : { overlapSeconds: o.overlapSeconds },
       );
-      printJson({ ...issued, note: SHOWN_ONCE });
+      printJson({ ...(issued as object), note: SHOWN_ONCE });
     });
 }

@@ -1,17 +1,14 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { adminApi } from './emr-commands';
+import { adminCall } from './api';
 import { CliError, printJson } from './output';
 
 /**
  * `cloud-connect reminders policy get|set`, `reminders list` and `schedule list --site N`: the
- * scheduler's admin API (SCHEDULER_URL, default http://127.0.0.1:3004) with the site admin's
- * access token (CC_ADMIN_TOKEN).
+ * scheduler's admin API (SCHEDULER_URL, default http://127.0.0.1:3004) as the signed-in site admin.
  */
-const call = adminApi(
-  () => (process.env['SCHEDULER_URL'] ?? 'http://127.0.0.1:3004').replace(/\/$/, ''),
-  'scheduler',
-);
+const call = (method: string, path: string, body?: unknown): Promise<unknown> =>
+  adminCall('scheduler', method, path, body);
 
 function sitePath(site: string, rest: string): string {
   if (!/^[1-9][0-9]{0,9}$/.test(site))

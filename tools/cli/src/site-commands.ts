@@ -1,77 +1,47 @@
-import { PRODUCT_EVENTS } from '@cloud-connect/contracts';
-import { createServiceDataSource, migrateSchema, OutboxWriter, schemaOf } from '@cloud-connect/db';
-import { EventRegistry } from '@cloud-connect/kafka';
-import type { DataSource } from 'typeorm';
-import { userInfo } from 'node:os';
-import { VAULT_ENTITIES, VAULT_MIGRATIONS } from '../../../services/vault/src/database';
-import {
-  RegisterSite,
-  registerSiteInput,
-  SiteError,
-  type RegisterSiteInput,
-} from '../../../services/vault/src/sites/register-site';
-import { CliError } from './output';
+import { Option, type Command } from 'commander';
+import { adminCall, api, siteNumber } from './api';
+import { printJson } from './output';
 
-/** Runs `work` against the vault service's schema (migrated first), as the vault service would. */
-export async function withVaultSchema<T>(
-  databaseUrl: string,
-  work: (dataSource: DataSource, outbox: OutboxWriter, registry: EventRegistry) => Promise<T>,
-): Promise<T> {
-  const dataSource = createServiceDataSource({
-    url: databaseUrl,
-    schema: process.env['VAULT_DATABASE_SCHEMA'] ?? 'vault',
-    applicationName: 'cloud-connect-cli',
-    entities: VAULT_ENTITIES,
-    migrations: VAULT_MIGRATIONS,
-    poolSize: 2,
-  });
-  await dataSource.initialize();
-  try {
-    await migrateSchema(dataSource);
-    const registry = new EventRegistry(PRODUCT_EVENTS);
-    return await work(dataSource, new OutboxWriter(registry, schemaOf(dataSource)), registry);
-  } finally {
-    await dataSource.destroy();
-  }
-}
-
-/** Who an operator's CLI actions are audited as. */
-export function operator(): string {
-  return `operator:${userInfo().username}`;
+interface SiteCreateOptions {
+  number: string;
+  name: string;
+  adminEmail: string;
+  clinicalAdminEmail?: string;
+  locale: 'en' | 'fr';
+  timezone: string;
 }
 
 /**
- * `site create`: an operator action run next to the database (like a migration), through the
- * `vault` service's own use case, so the same rules, events and audit entry apply. The vault
- * service's outbox relay publishes `site.registered` to the other services.
+ * `site create` (operator: the vault service's operator API, which runs the same use case, events
+ * and audit entry as every registration) and `site show` (a site admin).
  */
-export async function createSite(
-  databaseUrl: () => string,
-  input: RegisterSiteInput,
-): Promise<Record<string, unknown>> {
-  // Bad arguments are refused before anything is touched.
-  const checked = registerSiteInput.safeParse(input);
-  if (!checked.success) {
-    const details = checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new CliError('invalid-site', `invalid site: ${details.join('; ')}`, 2, details);
-  }
-  try {
-    const site = await withVaultSchema(databaseUrl(), (dataSource, outbox, registry) =>
-      new RegisterSite(dataSource, outbox, registry).execute(input, operator()),
+export function registerSiteCommands(program: Command): void {
+  const site = program.command('site').description('clinic sites');
+  site
+    .command('create')
+    .description('register a site (operator credential): its number, name and admins')
+    .requiredOption('--number <n>', 'site number (digits)')
+    .requiredOption('--name <name>', 'site name')
+    .requiredOption('--admin-email <email>', 'e-mail of the site admin who creates it')
+    .option('--clinical-admin-email <email>', 'e-mail of the clinical administrator (receives alerts)')
+    .addOption(new Option('--locale <locale>', 'language of the site').choices(['en', 'fr']).default('en'))
+    .option('--timezone <tz>', 'IANA time zone of the site', 'America/Toronto')
+    .action(async (o: SiteCreateOptions) => {
+      const { body } = await api('vault', 'operator', 'POST', '/operator/sites', {
+        siteNumber: o.number,
+        name: o.name,
+        adminEmail: o.adminEmail,
+        clinicalAdminEmail: o.clinicalAdminEmail ?? null,
+        locale: o.locale,
+        timezone: o.timezone,
+      });
+      printJson(body);
+    });
+  site
+    .command('show')
+    .description("a site's record (site admin)")
+    .requiredOption('--site <n>', 'site number')
+    .action(async (o: { site: string }) =>
+      printJson({ site: await adminCall('vault', 'GET', `/admin/sites/${siteNumber(o.site)}`) }),
     );
-    return {
-      siteNumber: site.siteNumber,
-      name: site.name,
-      locale: site.locale,
-      timezone: site.timezone,
-      adminEmail: site.adminEmail,
-      clinicalAdminEmail: site.clinicalAdminEmail,
-      createdAt: site.createdAt.toISOString(),
-    };
-  } catch (error) {
-    if (error instanceof SiteError) {
-      throw new CliError(error.code, error.message, error.code === 'invalid-site' ? 2 : 1, error.details);
-    }
-    throw error;
-  }
 }
