@@ -126,7 +126,6 @@ beforeAll(async () => {
       DATABASE_SCHEMA: `${harness.schema}_intake`,
       ADMIN_JWKS_URL: `${harness.vault.url}/.well-known/jwks.json`,
       VAULT_SERVICE_URL: harness.vault.url,
-      COPY_ALLOW_HTTP: 'true',
       COPY_MAX_ATTEMPTS: '2',
       COPY_BACKOFF_BASE_MS: '200',
       COPY_POLL_MS: '200',

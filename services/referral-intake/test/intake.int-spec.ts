@@ -64,7 +64,6 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
         VAULT_SERVICE_URL: vault.url,
         ADMIN_JWKS_URL: `${vault.url}/.well-known/jwks.json`,
         INTAKE_MAX_BODY_BYTES: String(MAX_BODY),
-        COPY_ALLOW_HTTP: 'true',
         COPY_MAX_ATTEMPTS: '3',
         COPY_BACKOFF_BASE_MS: '200',
         COPY_BACKOFF_MAX_MS: '800',

@@ -150,7 +150,6 @@ describe('status back from integrators (real vault, referral-intake, Postgres, K
         ADMIN_JWKS_URL: `${vault.url}/.well-known/jwks.json`,
         VAULT_SERVICE_URL: vault.url,
         FHIR_SNAPSHOT_LAG_MS: '200',
-        COPY_ALLOW_HTTP: 'true',
       }),
     ).start();
     await intake.waitReady(90000);

@@ -169,7 +169,6 @@ describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, 
         ADMIN_JWKS_URL: `${vault.url}/.well-known/jwks.json`,
         VAULT_SERVICE_URL: vault.url,
         // The receiving EMR listens on loopback http (the service refuses http request URLs otherwise).
-        COPY_ALLOW_HTTP: 'true',
       }),
     ).start();
     logs.push(intake.logFile);
