@@ -75,31 +75,94 @@ export function describeError(error: unknown): string {
  * waiting message never holds up the main topics or the other retry tiers.
  */
 export class ReliableConsumer<Tx> {
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
   private stopping = false;
   private running = false;
   private readonly now: () => number;
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  private restartTimer: NodeJS.Timeout | undefined;
+  private restartAttempts = 0;
 
   constructor(private readonly options: ReliableConsumerOptions<Tx>) {
-    this.consumer = options.kafka.consumer({
-      groupId: options.groupId,
+    this.now = options.now ?? Date.now;
+    this.consumer = this.newConsumer();
+  }
+
+  /**
+   * A kafkajs consumer for this group. kafkajs restarts itself after retriable failures; after
+   * one it gives up on (`restart: false`, e.g. the group coordinator still unknown once its
+   * retries are spent after a broker restart) we start a fresh consumer with backoff, so a broker
+   * outage never leaves a service alive but consuming nothing. Readiness is down meanwhile.
+   */
+  private newConsumer(): Consumer {
+    const consumer = this.options.kafka.consumer({
+      groupId: this.options.groupId,
       allowAutoTopicCreation: false,
       sessionTimeout: 30000,
       heartbeatInterval: 3000,
     });
-    this.now = options.now ?? Date.now;
-    this.consumer.on(this.consumer.events.CRASH, (event) => {
-      options.logger.error(
+    consumer.on(consumer.events.CRASH, (event) => {
+      this.options.logger.error(
         {
-          groupId: options.groupId,
+          groupId: this.options.groupId,
           error: describeError(event.payload.error),
           restart: event.payload.restart,
         },
         'kafka consumer crashed',
       );
-      if (!event.payload.restart) this.running = false;
+      if (event.payload.restart || consumer !== this.consumer) return;
+      this.running = false;
+      this.scheduleRestart();
     });
+    return consumer;
+  }
+
+  private scheduleRestart(): void {
+    if (this.restartTimer || this.stopping) return;
+    const delayMs = Math.min(1000 * 2 ** this.restartAttempts, 30000);
+    this.restartAttempts += 1;
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      void this.restart();
+    }, delayMs);
+  }
+
+  private async restart(): Promise<void> {
+    if (this.stopping) return;
+    await this.disconnectWithin(this.consumer, 10000);
+    if (this.stopping) return;
+    this.consumer = this.newConsumer();
+    try {
+      await this.start();
+      this.restartAttempts = 0;
+      this.options.logger.info(
+        { groupId: this.options.groupId },
+        'kafka consumer started again after a crash',
+      );
+    } catch (error) {
+      this.options.logger.error(
+        { groupId: this.options.groupId, error: describeError(error) },
+        'kafka consumer could not start again; retrying',
+      );
+      this.scheduleRestart();
+    }
+  }
+
+  /** kafkajs can hang in disconnect() while a crashed consumer is restarting: bound it. */
+  private async disconnectWithin(consumer: Consumer, timeoutMs: number): Promise<'done' | 'timeout'> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const outcome = await Promise.race([
+      consumer
+        .disconnect()
+        .then(() => 'done' as const)
+        .catch(() => 'done' as const),
+      timedOut,
+    ]);
+    clearTimeout(timer);
+    return outcome;
   }
 
   get isRunning(): boolean {
@@ -127,14 +190,11 @@ export class ReliableConsumer<Tx> {
    */
   async stop(timeoutMs = 10000): Promise<void> {
     this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
     for (const timer of this.resumeTimers) clearTimeout(timer);
     this.resumeTimers.clear();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
-    const outcome = await Promise.race([this.consumer.disconnect().then(() => 'done' as const), timedOut]);
-    clearTimeout(timer);
+    const outcome = await this.disconnectWithin(this.consumer, timeoutMs);
     if (outcome === 'timeout') {
       this.options.logger.warn(
         { groupId: this.options.groupId, timeoutMs },
