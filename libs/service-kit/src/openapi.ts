@@ -23,8 +23,8 @@ export interface ApiRoute {
   path: string;
   summary: string;
   tags?: string[];
-  /** How the caller authenticates: an admin token (default), none, or with a role at the site. */
-  auth?: 'admin' | 'none';
+  /** How the caller authenticates: an admin token (default), an operator credential, or none. */
+  auth?: 'admin' | 'operator' | 'none';
   /** The request body's schema (its input shape). */
   body?: z.ZodType;
   /** Query parameters: an object schema whose keys are the parameters. */
@@ -139,7 +139,12 @@ export function openApiDocument(info: OpenApiDocument['info'], routes: ApiRoute[
             },
           }
         : {}),
-      security: route.auth === 'none' ? [] : [{ adminToken: [] }],
+      security:
+        route.auth === 'none'
+          ? []
+          : route.auth === 'operator'
+            ? [{ operatorToken: [] }]
+            : [{ adminToken: [] }],
       responses,
     };
   }
@@ -154,6 +159,11 @@ export function openApiDocument(info: OpenApiDocument['info'], routes: ApiRoute[
           scheme: 'bearer',
           bearerFormat: 'JWT',
           description: 'An admin access token from POST /auth/login (15 minutes).',
+        },
+        operatorToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An operator credential (`ccop_…`) whose SHA-256 is in OPERATOR_TOKENS_SHA256.',
         },
       },
       schemas: {},

@@ -9,6 +9,7 @@ import { Controller, Get } from '@nestjs/common';
 import { z } from 'zod';
 import { auditQueryInput } from '../audit/audit-trail';
 import { reauthBody, signInBody } from '../identity/identity.controller';
+import { createUserBody, grantBody } from '../operator/operator.controller';
 import { sekBody } from '../sek/sek.controller';
 import {
   acceptedAnswer,
@@ -211,6 +212,35 @@ export const VAULT_ADMIN_ROUTES: ApiRoute[] = [
     responses: { 200: { description: 'removed' }, ...denied, 404: problem('no key stored') },
   },
   {
+    method: 'post',
+    path: 'sites/:site/sek/restore',
+    summary: 'Bring a removed Shared Encryption Key back within its recovery window',
+    tags: ['Shared Encryption Key'],
+    responses: { 200: { description: 'restored' }, ...denied, 409: problem('the key is not removed') },
+  },
+  {
+    method: 'post',
+    path: 'sites/:site/sek/destroy-approval',
+    summary: 'Approve destroying a removed key (a second administrator, not the one who removed it)',
+    tags: ['Shared Encryption Key'],
+    responses: {
+      200: { description: 'approved' },
+      ...denied,
+      409: problem('the key is not removed'),
+    },
+  },
+  {
+    method: 'post',
+    path: 'sites/:site/sek/destroy',
+    summary: 'Destroy a removed key for good (after the recovery window, once approved)',
+    tags: ['Shared Encryption Key'],
+    responses: {
+      200: { description: 'destroyed' },
+      ...denied,
+      409: problem('not removed, the window has not passed, or not approved'),
+    },
+  },
+  {
     method: 'get',
     path: 'sites/:site/sek/history',
     summary: 'Who stored, viewed, replaced or removed the key, and when',
@@ -235,6 +265,55 @@ export const VAULT_ADMIN_ROUTES: ApiRoute[] = [
     summary: "Verify the audit log's hash chain",
     tags: ['Audit'],
     responses: { 200: { description: 'the verification result' }, ...denied },
+  },
+  {
+    method: 'get',
+    path: 'operator/whoami',
+    summary: 'The operator the presented credential belongs to',
+    tags: ['Operator'],
+    auth: 'operator',
+    responses: { 200: { description: 'the operator' }, 401: problem('not an operator credential') },
+  },
+  {
+    method: 'post',
+    path: 'operator/sites',
+    summary: 'Register a site (site.registered reaches every service)',
+    tags: ['Operator'],
+    auth: 'operator',
+    responses: {
+      201: { description: 'registered' },
+      400: problem('a field is not valid'),
+      401: problem('not an operator credential'),
+      409: problem('the site number is taken'),
+    },
+  },
+  {
+    method: 'post',
+    path: 'operator/sites/:site/users',
+    summary: "Create a person with a role at the site (e.g. the site's first administrator)",
+    tags: ['Operator'],
+    auth: 'operator',
+    body: createUserBody,
+    responses: {
+      201: { description: 'created' },
+      400: problem('a field is not valid'),
+      401: problem('not an operator credential'),
+      409: problem('the e-mail is taken'),
+    },
+  },
+  {
+    method: 'post',
+    path: 'operator/sites/:site/grants',
+    summary: 'Give an existing person a role at the site',
+    tags: ['Operator'],
+    auth: 'operator',
+    body: grantBody,
+    responses: {
+      200: { description: 'granted' },
+      400: problem('a field is not valid'),
+      401: problem('not an operator credential'),
+      404: problem('no such person or site'),
+    },
   },
   {
     method: 'get',

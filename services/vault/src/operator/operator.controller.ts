@@ -23,12 +23,15 @@ const OperatorActor = createParamDecorator((_data: unknown, ctx: ExecutionContex
   return `operator:${operator}`;
 });
 
-const createUserBody = z.object({
+export const createUserBody = z.object({
   email: z.string(),
   password: z.string(),
   role: z.enum(['admin', 'member']).default('admin'),
 });
-const grantBody = z.object({ email: z.string().min(1), role: z.enum(['admin', 'member']).default('admin') });
+export const grantBody = z.object({
+  email: z.string().min(1),
+  role: z.enum(['admin', 'member']).default('admin'),
+});
 
 function invalid(code: string, error: z.ZodError): BadRequestException {
   const details = error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
