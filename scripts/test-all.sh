@@ -35,9 +35,10 @@ stack_was_up=0
 if bash deploy/local/stack.sh status 2>/dev/null | node -e 'const s=JSON.parse(require("fs").readFileSync(0));process.exit(["postgres","kafka","vault","mail"].every(k=>s[k]&&s[k].ready)?0:1)'; then
   stack_was_up=1
 fi
-bash deploy/local/stack.sh up
-# Stop only what this run started; a developer's running stack is left as it was.
+# Stop only what this run started (also when starting it fails half-way); a developer's running
+# stack is left as it was.
 [ "$stack_was_up" = 1 ] || trap 'step "local stack down"; bash deploy/local/stack.sh down || true' EXIT
+bash deploy/local/stack.sh up
 
 step "third-party FHIR clients (HAPI FHIR from Maven Central, authlib from PyPI; cached)"
 bash scripts/fhir-conformance.sh all >/dev/null

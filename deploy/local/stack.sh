@@ -125,11 +125,19 @@ read_pidfile() { local f; f=$(pidfile "$1"); [ -s "$f" ] && head -1 "$f" | tr -d
 # launch COMPONENT LOGFILE CMD...: start a daemon in its own session, detached from our stdio and
 # from the lock fd, and record its pid.
 launch() {
-  local comp=$1 log=$2
+  local comp=$1 log=$2 pid _
   shift 2
   : >>"$log"
   setsid "$@" >>"$log" 2>&1 </dev/null 9>&- &
-  echo $! >"$(pidfile "$comp")"
+  pid=$!
+  echo "$pid" >"$(pidfile "$comp")"
+  # Until the child has exec'd, /proc/<pid>/cmdline is still this script's: wait (bounded) for
+  # the program to replace it, so a slow start on a busy machine is never taken for an exit.
+  for _ in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$1" && break
+    sleep 0.05
+  done
 }
 
 # wait_gone PID: after a stop, wait (bounded) until the process has really exited (a zombie waiting
