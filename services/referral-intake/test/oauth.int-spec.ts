@@ -276,6 +276,7 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
       'Patient',
       'Appointment',
       'QuestionnaireResponse',
+      'Encounter',
     ]);
   });
 

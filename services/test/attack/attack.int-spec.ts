@@ -472,7 +472,7 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
       // The remover cannot approve its destruction (two-person rule).
       const self = await sekCall('POST', '/destroy-approval', remover);
       expect(self.status).toBe(403);
-      expect(self.body['error']).toBe('two-person-rule');
+      expect(self.body['code']).toBe('two-person-rule');
 
       // Restore within the window: the same ciphertext opens again, new data can be sealed.
       expect((await sekCall('POST', '/restore', remover)).status).toBe(200);

@@ -5,9 +5,9 @@
 import {
   appRoleFor,
   createUser,
-  distDir,
   freePort,
   MailInbox,
+  registerSite,
   ServiceProcess,
   serviceEnvFor,
   signIn,
@@ -15,9 +15,7 @@ import {
   uniqueName,
   waitFor,
 } from '@cloud-connect/testing';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { Client } from 'pg';
 
 const env = stackEnv();
@@ -31,24 +29,6 @@ const A = siteNumber();
 const B = siteNumber();
 const email = (who: string, site = A): string => `${who}-${site}@test.ca`;
 const CONSOLE_URL = 'https://console.test.example';
-
-function cli(args: string[]): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(distDir(), 'tools', 'cli', 'src', 'main.js'), ...args],
-      {
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          DATABASE_URL: env.DATABASE_URL,
-          VAULT_DATABASE_SCHEMA: vaultSchema,
-        },
-        timeout: 60000,
-      },
-      (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
-    );
-  });
-}
 
 /** The one-time link in the newest e-mail to `to` whose subject matches. */
 async function linkIn(to: string, subject: RegExp): Promise<{ token: string; text: string }> {
@@ -134,19 +114,14 @@ describe('site account and password links (real services and stack)', () => {
       [A, 'en'],
       [B, 'fr'],
     ] as const) {
-      const created = await cli([
-        'site',
-        'create',
-        '--number',
-        site,
-        '--name',
-        `Clinic ${site}`,
-        '--admin-email',
-        email('creator', site),
-        '--locale',
-        locale,
-      ]);
-      expect(created).toMatchObject({ code: 0 });
+      expect(
+        await registerSite(vault.url, {
+          siteNumber: site,
+          name: `Clinic ${site}`,
+          adminEmail: email('creator', site),
+          locale,
+        }),
+      ).toBe('created');
     }
     for (const [who, site] of [
       ['admin', A],

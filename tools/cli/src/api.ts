@@ -1,3 +1,4 @@
+import { readProblem } from '@cloud-connect/errors';
 import { readCredentials } from './credentials';
 import { CliError } from './output';
 
@@ -57,20 +58,11 @@ function refusal(
   answer: ApiAnswer,
   challenge: string,
 ): CliError {
-  const body = (answer.body ?? {}) as {
-    code?: unknown;
-    error?: unknown;
-    message?: unknown;
-    details?: unknown;
-  };
-  const message = typeof body.message === 'string' ? body.message : `${service} answered ${answer.status}`;
-  const code =
-    typeof body.code === 'string'
-      ? body.code
-      : typeof body.error === 'string'
-        ? body.error
-        : `http-${answer.status}`;
-  const details = Array.isArray(body.details) ? body.details.map(String) : [];
+  // RFC 9457 problem+json (and the older shapes some routes still answer with).
+  const problem = readProblem(answer.status, answer.body);
+  const { code, details } = problem;
+  const message =
+    problem.detail === `HTTP ${answer.status}` ? `${service} answered ${answer.status}` : problem.detail;
   if (answer.status === 401 && credential === 'admin') {
     if (challenge.includes('insufficient_user_authentication')) {
       const maxAge = /max_age=(\d+)/.exec(challenge)?.[1];
