@@ -32,6 +32,28 @@ export interface ApiRoute {
   responses: Record<number, ApiResponse>;
 }
 
+/** The RFC 9457 problem details every admin API answers an error with (`@cloud-connect/errors`). */
+export const apiProblem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: z.string(),
+  errorId: z.string().optional(),
+  errors: z.array(z.object({ field: z.string(), detail: z.string() })).optional(),
+});
+
+/** An error answer (`application/problem+json`). */
+export function problemResponse(description: string): ApiResponse {
+  return { description, schema: apiProblem, contentType: 'application/problem+json' };
+}
+
+/** The answers of a site admin route to a caller who may not use it. */
+export const ADMIN_DENIED: Record<number, ApiResponse> = {
+  401: problemResponse('no valid admin token'),
+  403: problemResponse('the caller does not administer this site'),
+};
+
 export interface OpenApiDocument {
   openapi: '3.1.0';
   info: { title: string; version: string; description?: string };

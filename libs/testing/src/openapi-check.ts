@@ -61,6 +61,8 @@ export function apiRoutesOf(module: DynamicModule, excluded: readonly Type[]): s
 export function openApiErrors(doc: OpenApiDocument): ErrorObject[] {
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
   addFormats(ajv);
+  // A media type range (`text/*`, `application/json`): the specification's own format name.
+  ajv.addFormat('media-range', true);
   const spec = JSON.parse(
     JSON.stringify(openapiV31).replaceAll(
       '{"$dynamicRef":"#meta"}',
