@@ -1,0 +1,89 @@
+import { Public } from '@cloud-connect/auth';
+import {
+  ADMIN_DENIED,
+  openApiDocument,
+  problemResponse as problem,
+  type ApiRoute,
+  type OpenApiDocument,
+} from '@cloud-connect/service-kit';
+import { Controller, Get } from '@nestjs/common';
+import { listRemindersDto, putPolicyDto } from './scheduler-admin.controller';
+
+const invalidSite = problem('the site is not a site number');
+
+/**
+ * The scheduler's admin API: a site's schedules, its reminder policy and its reminders. The
+ * patients' opt-out link is not part of it and not listed.
+ */
+export const SCHEDULER_ADMIN_ROUTES: ApiRoute[] = [
+  {
+    method: 'get',
+    path: 'admin/sites/:site/schedules',
+    summary: "The site's schedules (EMR syncs): next and last run",
+    tags: ['Schedules'],
+    responses: { 200: { description: 'the schedules' }, 400: invalidSite, ...ADMIN_DENIED },
+  },
+  {
+    method: 'get',
+    path: 'admin/sites/:site/reminders/policy',
+    summary: "The site's appointment reminder policy and its version",
+    tags: ['Reminders'],
+    responses: { 200: { description: 'the policy' }, 400: invalidSite, ...ADMIN_DENIED },
+  },
+  {
+    method: 'put',
+    path: 'admin/sites/:site/reminders/policy',
+    summary: 'Replace the reminder policy (audited)',
+    tags: ['Reminders'],
+    body: putPolicyDto,
+    responses: {
+      200: { description: 'the policy as saved, with its version' },
+      400: problem('the policy is not valid (details name the field)'),
+      ...ADMIN_DENIED,
+    },
+  },
+  {
+    method: 'get',
+    path: 'admin/sites/:site/reminders',
+    summary: 'Reminders, by appointment and status (no contact details)',
+    tags: ['Reminders'],
+    query: listRemindersDto,
+    responses: {
+      200: { description: 'the reminders' },
+      400: problem('a filter is not valid'),
+      ...ADMIN_DENIED,
+    },
+  },
+  {
+    method: 'get',
+    path: 'admin/openapi.json',
+    summary: 'This document',
+    tags: ['Documentation'],
+    auth: 'none',
+    responses: { 200: { description: 'the OpenAPI 3.1 document' } },
+  },
+];
+
+let document: OpenApiDocument | undefined;
+
+export function schedulerOpenApi(): OpenApiDocument {
+  document ??= openApiDocument(
+    {
+      title: 'Cloud Connect scheduler: admin API',
+      version: '1',
+      description: "A site's schedules, reminder policy and reminders.",
+    },
+    SCHEDULER_ADMIN_ROUTES,
+  );
+  return document;
+}
+
+/** The admin API's OpenAPI 3.1 document (generated from the DTOs' zod schemas). */
+@Controller('admin')
+export class OpenApiController {
+  @Get('openapi.json')
+  @Public('the API description: routes and schemas, no data')
+  openapi(): OpenApiDocument {
+    return schedulerOpenApi();
+  }
+}
