@@ -1,5 +1,6 @@
+import { Public } from '@cloud-connect/auth';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { RequestMethod, type Type } from '@nestjs/common';
+import { Controller, Get, RequestMethod, type Type } from '@nestjs/common';
 import { z } from 'zod';
 
 /**
@@ -191,4 +192,36 @@ export function openApiDocument(info: OpenApiDocument['info'], routes: ApiRoute[
       schemas: {},
     },
   };
+}
+
+/** The route that serves a service's document (every admin API lists it). */
+export const OPENAPI_ROUTE: ApiRoute = {
+  method: 'get',
+  path: 'admin/openapi.json',
+  summary: 'This document',
+  tags: ['Documentation'],
+  auth: 'none',
+  responses: { 200: { description: 'the OpenAPI 3.1 document' } },
+};
+
+/** A service's document, generated once, when first asked for. */
+export function lazyOpenApiDocument(
+  info: OpenApiDocument['info'],
+  routes: ApiRoute[],
+): () => OpenApiDocument {
+  let document: OpenApiDocument | undefined;
+  return () => (document ??= openApiDocument(info, routes));
+}
+
+/** A controller serving the admin API's OpenAPI 3.1 document at `GET /admin/openapi.json`. */
+export function openApiController(document: () => OpenApiDocument): Type {
+  @Controller('admin')
+  class OpenApiController {
+    @Get('openapi.json')
+    @Public('the API description: routes and schemas, no data')
+    openapi(): OpenApiDocument {
+      return document();
+    }
+  }
+  return OpenApiController;
 }

@@ -1,12 +1,11 @@
-import { Public } from '@cloud-connect/auth';
 import {
   ADMIN_DENIED,
-  openApiDocument,
+  lazyOpenApiDocument,
+  OPENAPI_ROUTE,
+  openApiController,
   problemResponse as problem,
   type ApiRoute,
-  type OpenApiDocument,
 } from '@cloud-connect/service-kit';
-import { Controller, Get } from '@nestjs/common';
 import { emrCredentials } from '../adapters/emr-adapter';
 import { releaseBody, settingsBody, syncBody } from './emr-admin.controller';
 
@@ -140,36 +139,17 @@ export const EMR_ADMIN_ROUTES: ApiRoute[] = [
       404: problem('no such dead-lettered command at this site'),
     },
   },
-  {
-    method: 'get',
-    path: 'admin/openapi.json',
-    summary: 'This document',
-    tags: ['Documentation'],
-    auth: 'none',
-    responses: { 200: { description: 'the OpenAPI 3.1 document' } },
-  },
+  OPENAPI_ROUTE,
 ];
 
-let document: OpenApiDocument | undefined;
-
-export function emrGatewayOpenApi(): OpenApiDocument {
-  document ??= openApiDocument(
-    {
-      title: 'Cloud Connect EMR gateway: admin API',
-      version: '1',
-      description: "A site's EMR connection, settings, manual sync and command queue.",
-    },
-    EMR_ADMIN_ROUTES,
-  );
-  return document;
-}
+export const emrGatewayOpenApi = lazyOpenApiDocument(
+  {
+    title: 'Cloud Connect EMR gateway: admin API',
+    version: '1',
+    description: "A site's EMR connection, settings, manual sync and command queue.",
+  },
+  EMR_ADMIN_ROUTES,
+);
 
 /** The admin API's OpenAPI 3.1 document (generated from the DTOs' zod schemas). */
-@Controller('admin')
-export class OpenApiController {
-  @Get('openapi.json')
-  @Public('the API description: routes and schemas, no data')
-  openapi(): OpenApiDocument {
-    return emrGatewayOpenApi();
-  }
-}
+export const OpenApiController = openApiController(emrGatewayOpenApi);

@@ -1,12 +1,11 @@
-import { Public } from '@cloud-connect/auth';
 import {
   ADMIN_DENIED,
-  openApiDocument,
+  lazyOpenApiDocument,
+  OPENAPI_ROUTE,
+  openApiController,
   problemResponse as problem,
   type ApiRoute,
-  type OpenApiDocument,
 } from '@cloud-connect/service-kit';
-import { Controller, Get } from '@nestjs/common';
 import { createClientInput, rotateClientInput } from '../oauth/oauth-client';
 import { createIntegrationInput, rotateKeyInput } from './integration';
 import { replayDeliveriesBody } from './integrations.controller';
@@ -131,36 +130,17 @@ export const INTAKE_ADMIN_ROUTES: ApiRoute[] = [
       404: clientNotFound,
     },
   },
-  {
-    method: 'get',
-    path: 'admin/openapi.json',
-    summary: 'This document',
-    tags: ['Documentation'],
-    auth: 'none',
-    responses: { 200: { description: 'the OpenAPI 3.1 document' } },
-  },
+  OPENAPI_ROUTE,
 ];
 
-let document: OpenApiDocument | undefined;
-
-export function intakeOpenApi(): OpenApiDocument {
-  document ??= openApiDocument(
-    {
-      title: 'Cloud Connect referral intake: admin API',
-      version: '1',
-      description: "A site's integrations and delivery log, and its FHIR API integrators' OAuth clients.",
-    },
-    INTAKE_ADMIN_ROUTES,
-  );
-  return document;
-}
+export const intakeOpenApi = lazyOpenApiDocument(
+  {
+    title: 'Cloud Connect referral intake: admin API',
+    version: '1',
+    description: "A site's integrations and delivery log, and its FHIR API integrators' OAuth clients.",
+  },
+  INTAKE_ADMIN_ROUTES,
+);
 
 /** The admin API's OpenAPI 3.1 document (generated from the DTOs' zod schemas). */
-@Controller('admin')
-export class OpenApiController {
-  @Get('openapi.json')
-  @Public('the API description: routes and schemas, no data')
-  openapi(): OpenApiDocument {
-    return intakeOpenApi();
-  }
-}
+export const OpenApiController = openApiController(intakeOpenApi);

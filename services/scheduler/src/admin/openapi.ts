@@ -1,12 +1,11 @@
-import { Public } from '@cloud-connect/auth';
 import {
   ADMIN_DENIED,
-  openApiDocument,
+  lazyOpenApiDocument,
+  OPENAPI_ROUTE,
+  openApiController,
   problemResponse as problem,
   type ApiRoute,
-  type OpenApiDocument,
 } from '@cloud-connect/service-kit';
-import { Controller, Get } from '@nestjs/common';
 import { listRemindersDto, putPolicyDto } from './scheduler-admin.controller';
 
 const invalidSite = problem('the site is not a site number');
@@ -54,36 +53,17 @@ export const SCHEDULER_ADMIN_ROUTES: ApiRoute[] = [
       ...ADMIN_DENIED,
     },
   },
-  {
-    method: 'get',
-    path: 'admin/openapi.json',
-    summary: 'This document',
-    tags: ['Documentation'],
-    auth: 'none',
-    responses: { 200: { description: 'the OpenAPI 3.1 document' } },
-  },
+  OPENAPI_ROUTE,
 ];
 
-let document: OpenApiDocument | undefined;
-
-export function schedulerOpenApi(): OpenApiDocument {
-  document ??= openApiDocument(
-    {
-      title: 'Cloud Connect scheduler: admin API',
-      version: '1',
-      description: "A site's schedules, reminder policy and reminders.",
-    },
-    SCHEDULER_ADMIN_ROUTES,
-  );
-  return document;
-}
+export const schedulerOpenApi = lazyOpenApiDocument(
+  {
+    title: 'Cloud Connect scheduler: admin API',
+    version: '1',
+    description: "A site's schedules, reminder policy and reminders.",
+  },
+  SCHEDULER_ADMIN_ROUTES,
+);
 
 /** The admin API's OpenAPI 3.1 document (generated from the DTOs' zod schemas). */
-@Controller('admin')
-export class OpenApiController {
-  @Get('openapi.json')
-  @Public('the API description: routes and schemas, no data')
-  openapi(): OpenApiDocument {
-    return schedulerOpenApi();
-  }
-}
+export const OpenApiController = openApiController(schedulerOpenApi);

@@ -1,11 +1,10 @@
-import { Public } from '@cloud-connect/auth';
 import {
-  openApiDocument,
+  lazyOpenApiDocument,
+  OPENAPI_ROUTE,
+  openApiController,
   type ApiResponse,
   type ApiRoute,
-  type OpenApiDocument,
 } from '@cloud-connect/service-kit';
-import { Controller, Get } from '@nestjs/common';
 import { z } from 'zod';
 import { auditQueryInput } from '../audit/audit-trail';
 import { reauthBody, signInBody } from '../identity/identity.controller';
@@ -315,37 +314,17 @@ export const VAULT_ADMIN_ROUTES: ApiRoute[] = [
       404: problem('no such person or site'),
     },
   },
-  {
-    method: 'get',
-    path: 'admin/openapi.json',
-    summary: 'This document',
-    tags: ['Documentation'],
-    auth: 'none',
-    responses: { 200: { description: 'the OpenAPI 3.1 document' } },
-  },
+  OPENAPI_ROUTE,
 ];
 
-let document: OpenApiDocument | undefined;
-
-export function vaultOpenApi(): OpenApiDocument {
-  document ??= openApiDocument(
-    {
-      title: 'Cloud Connect vault service: admin API',
-      version: '1',
-      description:
-        'Sign-in, password links, the site account, the Shared Encryption Key and the audit trail.',
-    },
-    VAULT_ADMIN_ROUTES,
-  );
-  return document;
-}
+export const vaultOpenApi = lazyOpenApiDocument(
+  {
+    title: 'Cloud Connect vault service: admin API',
+    version: '1',
+    description: 'Sign-in, password links, the site account, the Shared Encryption Key and the audit trail.',
+  },
+  VAULT_ADMIN_ROUTES,
+);
 
 /** The admin API's OpenAPI 3.1 document (generated from the DTOs' zod schemas). */
-@Controller('admin')
-export class OpenApiController {
-  @Get('openapi.json')
-  @Public('the API description: routes and schemas, no data')
-  openapi(): OpenApiDocument {
-    return vaultOpenApi();
-  }
-}
+export const OpenApiController = openApiController(vaultOpenApi);
