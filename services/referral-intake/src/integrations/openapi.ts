@@ -1,8 +1,7 @@
 import {
   ADMIN_DENIED,
-  lazyOpenApiDocument,
+  adminOpenApi,
   OPENAPI_ROUTE,
-  openApiController,
   problemResponse as problem,
   type ApiRoute,
 } from '@cloud-connect/service-kit';
@@ -133,14 +132,8 @@ export const INTAKE_ADMIN_ROUTES: ApiRoute[] = [
   OPENAPI_ROUTE,
 ];
 
-export const intakeOpenApi = lazyOpenApiDocument(
-  {
-    title: 'Cloud Connect referral intake: admin API',
-    version: '1',
-    description: "A site's integrations and delivery log, and its FHIR API integrators' OAuth clients.",
-  },
+export const { document: intakeOpenApi, controller: OpenApiController } = adminOpenApi(
+  'Cloud Connect referral intake: admin API',
+  "A site's integrations and delivery log, and its FHIR API integrators' OAuth clients.",
   INTAKE_ADMIN_ROUTES,
 );
-
-/** The admin API's OpenAPI 3.1 document (generated from the DTOs' zod schemas). */
-export const OpenApiController = openApiController(intakeOpenApi);

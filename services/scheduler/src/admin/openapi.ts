@@ -1,8 +1,7 @@
 import {
   ADMIN_DENIED,
-  lazyOpenApiDocument,
+  adminOpenApi,
   OPENAPI_ROUTE,
-  openApiController,
   problemResponse as problem,
   type ApiRoute,
 } from '@cloud-connect/service-kit';
@@ -56,14 +55,8 @@ export const SCHEDULER_ADMIN_ROUTES: ApiRoute[] = [
   OPENAPI_ROUTE,
 ];
 
-export const schedulerOpenApi = lazyOpenApiDocument(
-  {
-    title: 'Cloud Connect scheduler: admin API',
-    version: '1',
-    description: "A site's schedules, reminder policy and reminders.",
-  },
+export const { document: schedulerOpenApi, controller: OpenApiController } = adminOpenApi(
+  'Cloud Connect scheduler: admin API',
+  "A site's schedules, reminder policy and reminders.",
   SCHEDULER_ADMIN_ROUTES,
 );
-
-/** The admin API's OpenAPI 3.1 document (generated from the DTOs' zod schemas). */
-export const OpenApiController = openApiController(schedulerOpenApi);

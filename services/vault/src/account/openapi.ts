@@ -1,10 +1,4 @@
-import {
-  lazyOpenApiDocument,
-  OPENAPI_ROUTE,
-  openApiController,
-  type ApiResponse,
-  type ApiRoute,
-} from '@cloud-connect/service-kit';
+import { adminOpenApi, OPENAPI_ROUTE, type ApiResponse, type ApiRoute } from '@cloud-connect/service-kit';
 import { z } from 'zod';
 import { auditQueryInput } from '../audit/audit-trail';
 import { reauthBody, signInBody } from '../identity/identity.controller';
@@ -317,14 +311,8 @@ export const VAULT_ADMIN_ROUTES: ApiRoute[] = [
   OPENAPI_ROUTE,
 ];
 
-export const vaultOpenApi = lazyOpenApiDocument(
-  {
-    title: 'Cloud Connect vault service: admin API',
-    version: '1',
-    description: 'Sign-in, password links, the site account, the Shared Encryption Key and the audit trail.',
-  },
+export const { document: vaultOpenApi, controller: OpenApiController } = adminOpenApi(
+  'Cloud Connect vault service: admin API',
+  'Sign-in, password links, the site account, the Shared Encryption Key and the audit trail.',
   VAULT_ADMIN_ROUTES,
 );
-
-/** The admin API's OpenAPI 3.1 document (generated from the DTOs' zod schemas). */
-export const OpenApiController = openApiController(vaultOpenApi);
