@@ -49,6 +49,9 @@ export function problemResponse(description: string): ApiResponse {
   return { description, schema: apiProblem, contentType: 'application/problem+json' };
 }
 
+/** A `:site` that is not a site number (1 to 10 digits). */
+export const INVALID_SITE: ApiResponse = problemResponse('the site is not a site number');
+
 /** The answers of a site admin route to a caller who may not use it. */
 export const ADMIN_DENIED: Record<number, ApiResponse> = {
   401: problemResponse('no valid admin token'),
@@ -194,7 +197,7 @@ export function openApiDocument(info: OpenApiDocument['info'], routes: ApiRoute[
   };
 }
 
-/** The route that serves a service's document (every admin API lists it). */
+/** The route that serves a service's document (`adminOpenApi` adds it to every admin API). */
 export const OPENAPI_ROUTE: ApiRoute = {
   method: 'get',
   path: 'admin/openapi.json',
@@ -211,11 +214,11 @@ export interface AdminOpenApi {
   controller: Type;
 }
 
-/** A service's admin API document (version 1) and the controller that serves it. */
+/** A service's admin API document (version 1, `routes` and the document's own) and the controller that serves it. */
 export function adminOpenApi(title: string, description: string, routes: ApiRoute[]): AdminOpenApi {
   let generated: OpenApiDocument | undefined;
   const document = (): OpenApiDocument =>
-    (generated ??= openApiDocument({ title, version: '1', description }, routes));
+    (generated ??= openApiDocument({ title, version: '1', description }, [...routes, OPENAPI_ROUTE]));
 
   @Controller('admin')
   class OpenApiController {

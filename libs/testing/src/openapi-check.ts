@@ -59,22 +59,24 @@ export function apiRoutesOf(module: DynamicModule, excluded: readonly Type[]): s
 }
 
 /**
- * How a document covers the admin routes a module tree registers: `missing` (registered, not
- * documented), `extra` (documented, not registered) and `excludedDocumented` (routes of the
- * `excluded` controllers found in the document). All three are empty for a complete document.
+ * Where a document and the admin routes a module tree registers differ: a registered route not
+ * documented (`missing …`), a documented one not registered (`extra …`), a route of an
+ * `excluded` controller documented (`excluded …`). None for a complete document.
  */
-export function routeCoverage(
+export function routeCoverageProblems(
   doc: OpenApiDocument,
   module: DynamicModule,
   excluded: readonly Type[],
-): { missing: string[]; extra: string[]; excludedDocumented: string[] } {
+): string[] {
   const registered = apiRoutesOf(module, excluded);
   const documented = documentedRoutes(doc);
-  return {
-    missing: registered.filter((route) => !documented.includes(route)),
-    extra: documented.filter((route) => !registered.includes(route)),
-    excludedDocumented: routesOf([...excluded]).filter((route) => documented.includes(route)),
-  };
+  return [
+    ...registered.filter((route) => !documented.includes(route)).map((route) => `missing ${route}`),
+    ...documented.filter((route) => !registered.includes(route)).map((route) => `extra ${route}`),
+    ...routesOf([...excluded])
+      .filter((route) => documented.includes(route))
+      .map((route) => `excluded ${route}`),
+  ];
 }
 
 /** A service context for building a module tree in a unit test (no logger, no metrics). */
@@ -87,7 +89,7 @@ export function unitContext<C>(config: Partial<C>): ServiceContext<C> {
  * "schema-base" form: Schema Objects are checked against the JSON Schema 2020-12 dialect itself
  * (Ajv resolves the plain schema's `$dynamicRef: #meta` to the root). No errors: `[]`.
  */
-export function openApiErrors(doc: OpenApiDocument): ErrorObject[] {
+function specErrors(doc: OpenApiDocument): ErrorObject[] {
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
   addFormats(ajv);
   // A media type range (`text/*`, `application/json`): the specification's own format name.
@@ -104,7 +106,7 @@ export function openApiErrors(doc: OpenApiDocument): ErrorObject[] {
 }
 
 /** Request body schemas that do not compile as JSON Schema 2020-12, as `{ path, compiles: false }`. */
-export function invalidBodySchemas(doc: OpenApiDocument): { path: string; compiles: boolean }[] {
+function invalidBodySchemas(doc: OpenApiDocument): { path: string; compiles: boolean }[] {
   const ajv = new Ajv2020({ strict: false });
   const invalid: { path: string; compiles: boolean }[] = [];
   for (const [path, item] of Object.entries(doc.paths))
@@ -114,6 +116,17 @@ export function invalidBodySchemas(doc: OpenApiDocument): { path: string; compil
       for (const media of Object.values(operation.requestBody?.content ?? {}))
         if (!ajv.validateSchema(media.schema)) invalid.push({ path, compiles: false });
   return invalid;
+}
+
+/**
+ * What keeps a document from being valid OpenAPI 3.1: errors against the specification's JSON
+ * Schema (`spec`) and request body schemas that are not JSON Schema 2020-12 (`bodies`).
+ */
+export function openApiProblems(doc: OpenApiDocument): {
+  spec: ErrorObject[];
+  bodies: { path: string; compiles: boolean }[];
+} {
+  return { spec: specErrors(doc), bodies: invalidBodySchemas(doc) };
 }
 
 /** The property names of an operation's JSON request body (sorted). */

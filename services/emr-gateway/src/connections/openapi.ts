@@ -1,14 +1,12 @@
 import {
   ADMIN_DENIED,
   adminOpenApi,
-  OPENAPI_ROUTE,
+  INVALID_SITE,
   problemResponse as problem,
   type ApiRoute,
 } from '@cloud-connect/service-kit';
 import { emrCredentials } from '../adapters/emr-adapter';
 import { releaseBody, settingsBody, syncBody } from './emr-admin.controller';
-
-const invalidSite = problem('the site is not a site number');
 
 /**
  * The EMR gateway's admin API: a site's EMR connection, settings, manual sync and the command
@@ -34,7 +32,7 @@ export const EMR_ADMIN_ROUTES: ApiRoute[] = [
     path: 'admin/sites/:site/emr',
     summary: 'The connection status: EMR type, health, last sync and queue counts',
     tags: ['Connection'],
-    responses: { 200: { description: 'the status' }, 400: invalidSite, ...ADMIN_DENIED },
+    responses: { 200: { description: 'the status' }, 400: INVALID_SITE, ...ADMIN_DENIED },
   },
   {
     method: 'delete',
@@ -43,7 +41,7 @@ export const EMR_ADMIN_ROUTES: ApiRoute[] = [
     tags: ['Connection'],
     responses: {
       204: { description: 'disconnected' },
-      400: invalidSite,
+      400: INVALID_SITE,
       ...ADMIN_DENIED,
       404: problem('the site has no EMR connection'),
     },
@@ -53,14 +51,14 @@ export const EMR_ADMIN_ROUTES: ApiRoute[] = [
     path: 'admin/sites/:site/emr/providers',
     summary: "The EMR's providers (for routing referrals)",
     tags: ['Connection'],
-    responses: { 200: { description: 'the providers' }, 400: invalidSite, ...ADMIN_DENIED },
+    responses: { 200: { description: 'the providers' }, 400: INVALID_SITE, ...ADMIN_DENIED },
   },
   {
     method: 'get',
     path: 'admin/sites/:site/emr/settings',
     summary: "The site's EMR settings and their version",
     tags: ['Settings'],
-    responses: { 200: { description: 'the settings' }, 400: invalidSite, ...ADMIN_DENIED },
+    responses: { 200: { description: 'the settings' }, 400: INVALID_SITE, ...ADMIN_DENIED },
   },
   {
     method: 'put',
@@ -92,14 +90,14 @@ export const EMR_ADMIN_ROUTES: ApiRoute[] = [
     path: 'admin/sites/:site/emr/commands/dead-letters',
     summary: 'Commands the EMR did not accept after every retry',
     tags: ['Commands'],
-    responses: { 200: { description: 'the dead letters' }, 400: invalidSite, ...ADMIN_DENIED },
+    responses: { 200: { description: 'the dead letters' }, 400: INVALID_SITE, ...ADMIN_DENIED },
   },
   {
     method: 'get',
     path: 'admin/sites/:site/emr/commands/held',
     summary: "Commands waiting for an admin to pick the patient's chart",
     tags: ['Commands'],
-    responses: { 200: { description: 'the held commands' }, 400: invalidSite, ...ADMIN_DENIED },
+    responses: { 200: { description: 'the held commands' }, 400: INVALID_SITE, ...ADMIN_DENIED },
   },
   {
     method: 'post',
@@ -138,7 +136,6 @@ export const EMR_ADMIN_ROUTES: ApiRoute[] = [
       404: problem('no such dead-lettered command at this site'),
     },
   },
-  OPENAPI_ROUTE,
 ];
 
 export const { document: emrGatewayOpenApi, controller: OpenApiController } = adminOpenApi(

@@ -1,7 +1,6 @@
 import {
   ADMIN_DENIED,
   adminOpenApi,
-  OPENAPI_ROUTE,
   problemResponse as problem,
   type ApiRoute,
 } from '@cloud-connect/service-kit';
@@ -129,7 +128,6 @@ export const INTAKE_ADMIN_ROUTES: ApiRoute[] = [
       404: clientNotFound,
     },
   },
-  OPENAPI_ROUTE,
 ];
 
 export const { document: intakeOpenApi, controller: OpenApiController } = adminOpenApi(

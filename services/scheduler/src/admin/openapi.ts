@@ -1,13 +1,11 @@
 import {
   ADMIN_DENIED,
   adminOpenApi,
-  OPENAPI_ROUTE,
+  INVALID_SITE,
   problemResponse as problem,
   type ApiRoute,
 } from '@cloud-connect/service-kit';
 import { listRemindersDto, putPolicyDto } from './scheduler-admin.controller';
-
-const invalidSite = problem('the site is not a site number');
 
 /**
  * The scheduler's admin API: a site's schedules, its reminder policy and its reminders. The
@@ -19,14 +17,14 @@ export const SCHEDULER_ADMIN_ROUTES: ApiRoute[] = [
     path: 'admin/sites/:site/schedules',
     summary: "The site's schedules (EMR syncs): next and last run",
     tags: ['Schedules'],
-    responses: { 200: { description: 'the schedules' }, 400: invalidSite, ...ADMIN_DENIED },
+    responses: { 200: { description: 'the schedules' }, 400: INVALID_SITE, ...ADMIN_DENIED },
   },
   {
     method: 'get',
     path: 'admin/sites/:site/reminders/policy',
     summary: "The site's appointment reminder policy and its version",
     tags: ['Reminders'],
-    responses: { 200: { description: 'the policy' }, 400: invalidSite, ...ADMIN_DENIED },
+    responses: { 200: { description: 'the policy' }, 400: INVALID_SITE, ...ADMIN_DENIED },
   },
   {
     method: 'put',
@@ -52,7 +50,6 @@ export const SCHEDULER_ADMIN_ROUTES: ApiRoute[] = [
       ...ADMIN_DENIED,
     },
   },
-  OPENAPI_ROUTE,
 ];
 
 export const { document: schedulerOpenApi, controller: OpenApiController } = adminOpenApi(

@@ -1,11 +1,5 @@
 import { documentedRoutes } from '@cloud-connect/service-kit';
-import {
-  bodyProperties,
-  invalidBodySchemas,
-  openApiErrors,
-  routeCoverage,
-  unitContext,
-} from '@cloud-connect/testing';
+import { bodyProperties, openApiProblems, routeCoverageProblems, unitContext } from '@cloud-connect/testing';
 import type { Type } from '@nestjs/common';
 import { AppModule } from '../app.module';
 import type { VaultConfig } from '../config';
@@ -26,15 +20,14 @@ describe('the vault admin API OpenAPI document', () => {
   );
 
   it('lists every registered admin route, and nothing that is not one', () => {
-    expect(routeCoverage(doc, app, SERVICE_ONLY)).toEqual({ missing: [], extra: [], excludedDocumented: [] });
+    expect(routeCoverageProblems(doc, app, SERVICE_ONLY)).toEqual([]);
     expect(documentedRoutes(doc)).toEqual(
       expect.arrayContaining(['PATCH /admin/sites/{site}', 'POST /auth/password/forgot']),
     );
   });
 
   it('validates as OpenAPI 3.1 (the specification’s own JSON Schema), bodies as JSON Schema 2020-12', () => {
-    expect(openApiErrors(doc)).toEqual([]);
-    expect(invalidBodySchemas(doc)).toEqual([]);
+    expect(openApiProblems(doc)).toEqual({ spec: [], bodies: [] });
   });
 
   it('describes bodies with the zod schemas the routes validate with', () => {

@@ -1,4 +1,4 @@
-import { adminOpenApi, OPENAPI_ROUTE, type ApiResponse, type ApiRoute } from '@cloud-connect/service-kit';
+import { adminOpenApi, type ApiResponse, type ApiRoute } from '@cloud-connect/service-kit';
 import { z } from 'zod';
 import { auditQueryInput } from '../audit/audit-trail';
 import { reauthBody, signInBody } from '../identity/identity.controller';
@@ -308,7 +308,6 @@ export const VAULT_ADMIN_ROUTES: ApiRoute[] = [
       404: problem('no such person or site'),
     },
   },
-  OPENAPI_ROUTE,
 ];
 
 export const { document: vaultOpenApi, controller: OpenApiController } = adminOpenApi(
