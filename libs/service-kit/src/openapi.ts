@@ -1,5 +1,6 @@
+import { Public } from '@cloud-connect/auth';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { RequestMethod, type Type } from '@nestjs/common';
+import { Controller, Get, RequestMethod, type Type } from '@nestjs/common';
 import { z } from 'zod';
 
 /**
@@ -31,6 +32,31 @@ export interface ApiRoute {
   query?: z.ZodObject;
   responses: Record<number, ApiResponse>;
 }
+
+/** The RFC 9457 problem details every admin API answers an error with (`@cloud-connect/errors`). */
+export const apiProblem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: z.string(),
+  errorId: z.string().optional(),
+  errors: z.array(z.object({ field: z.string(), detail: z.string() })).optional(),
+});
+
+/** An error answer (`application/problem+json`). */
+export function problemResponse(description: string): ApiResponse {
+  return { description, schema: apiProblem, contentType: 'application/problem+json' };
+}
+
+/** A `:site` that is not a site number (1 to 10 digits). */
+export const INVALID_SITE: ApiResponse = problemResponse('the site is not a site number');
+
+/** The answers of a site admin route to a caller who may not use it. */
+export const ADMIN_DENIED: Record<number, ApiResponse> = {
+  401: problemResponse('no valid admin token'),
+  403: problemResponse('the caller does not administer this site'),
+};
 
 export interface OpenApiDocument {
   openapi: '3.1.0';
@@ -169,4 +195,38 @@ export function openApiDocument(info: OpenApiDocument['info'], routes: ApiRoute[
       schemas: {},
     },
   };
+}
+
+/** The route that serves a service's document (`adminOpenApi` adds it to every admin API). */
+export const OPENAPI_ROUTE: ApiRoute = {
+  method: 'get',
+  path: 'admin/openapi.json',
+  summary: 'This document',
+  tags: ['Documentation'],
+  auth: 'none',
+  responses: { 200: { description: 'the OpenAPI 3.1 document' } },
+};
+
+export interface AdminOpenApi {
+  /** The document, generated once, when first asked for. */
+  document: () => OpenApiDocument;
+  /** The controller serving it at `GET /admin/openapi.json`, for the service's module. */
+  controller: Type;
+}
+
+/** A service's admin API document (version 1, `routes` and the document's own) and the controller that serves it. */
+export function adminOpenApi(title: string, description: string, routes: ApiRoute[]): AdminOpenApi {
+  let generated: OpenApiDocument | undefined;
+  const document = (): OpenApiDocument =>
+    (generated ??= openApiDocument({ title, version: '1', description }, [...routes, OPENAPI_ROUTE]));
+
+  @Controller('admin')
+  class OpenApiController {
+    @Get('openapi.json')
+    @Public('the API description: routes and schemas, no data')
+    openapi(): OpenApiDocument {
+      return document();
+    }
+  }
+  return { document, controller: OpenApiController };
 }

@@ -10,3 +10,4 @@ export * from './vault-approle';
 export * from './fixtures/ereferral-bundles';
 export * from './operator';
 export * from './cli';
+export * from './openapi-check';

@@ -29,6 +29,7 @@ import { EmrCredentialStore } from './connections/credential-store';
 import { EmrAdminController } from './connections/emr-admin.controller';
 import { EmrAdapters } from './connections/emr-adapters';
 import { EmrConnections } from './connections/emr-connections';
+import { OpenApiController } from './connections/openapi';
 import { EmrSettingsService } from './settings/emr-settings.service';
 import { EmrSync } from './sync/emr-sync';
 
@@ -55,7 +56,7 @@ class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplic
 
 @Module({
   imports: [SiteReplicaModule],
-  controllers: [EmrAdminController],
+  controllers: [EmrAdminController, OpenApiController],
   providers: [
     {
       provide: EmrAdapters,

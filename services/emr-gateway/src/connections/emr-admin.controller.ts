@@ -26,8 +26,15 @@ function site(value: string): string {
   return value;
 }
 
-const settingsBody = z.object({ settings: z.unknown(), expectedVersion: z.number().int().min(0).optional() });
-const syncBody = z.object({ scope: z.enum(['recent', 'full']).default('recent') });
+/** PUT /admin/sites/:site/emr/settings body. */
+export const settingsBody = z.object({
+  settings: z.unknown(),
+  expectedVersion: z.number().int().min(0).optional(),
+});
+/** POST /admin/sites/:site/emr/sync body. */
+export const syncBody = z.object({ scope: z.enum(['recent', 'full']).default('recent') });
+/** POST /admin/sites/:site/emr/commands/:commandId/release body. */
+export const releaseBody = z.object({ patientId: z.string().trim().min(1).max(64) }).strict();
 
 /**
  * Admin API of a site's EMR: connection (connect / reconfigure / status / disconnect), settings,
@@ -152,10 +159,7 @@ export class EmrAdminController {
     const s = site(siteParam);
     if (!z.uuid().safeParse(commandId).success)
       throw new CommandError('invalid-command-id', 'commandId: a UUID');
-    const parsed = z
-      .object({ patientId: z.string().trim().min(1).max(64) })
-      .strict()
-      .safeParse(body);
+    const parsed = releaseBody.safeParse(body);
     if (!parsed.success)
       throw new CommandError('invalid-patient-id', "patientId: the EMR's id of the patient's chart");
     if (!(await this.queue.release(s, commandId, parsed.data.patientId))) {

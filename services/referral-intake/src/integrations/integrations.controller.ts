@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { actorOf, AllowAdmins, AuthGuard, CurrentPrincipal, type Principal } from '@cloud-connect/auth';
+import { z } from 'zod';
 import { ListDeliveries, ReplayDeliveries } from '../copies/delivery-admin';
 import type { DeliveryView } from '../copies/copy-deliveries.repository';
 // Bodies are typed as the use cases' input; the use cases validate them (zod) before anything else.
@@ -18,6 +19,9 @@ function objectBody(body: unknown): Record<string, unknown> {
   }
   return body as Record<string, unknown>;
 }
+
+/** POST …/:id/deliveries/replay body: one dead-lettered delivery, or (no id) all of them. */
+export const replayDeliveriesBody = z.object({ deliveryId: z.string().optional() });
 
 /**
  * The site admins' integrations registry. Thin: each route calls one use case. Keys appear in a
@@ -92,11 +96,12 @@ export class IntegrationsController {
     @Body() body: unknown,
     @CurrentPrincipal() who: Principal,
   ): Promise<{ replayed: string[] }> {
-    const delivery =
-      body && typeof body === 'object' ? (body as { deliveryId?: unknown }).deliveryId : undefined;
-    if (delivery !== undefined && typeof delivery !== 'string') {
+    const parsed = replayDeliveriesBody.safeParse(
+      body && typeof body === 'object' && !Array.isArray(body) ? body : {},
+    );
+    if (!parsed.success) {
       throw new IntegrationError('invalid-integration', 'deliveryId must be a string');
     }
-    return { replayed: await this.replay.execute(site, id, delivery ?? null, actorOf(who)) };
+    return { replayed: await this.replay.execute(site, id, parsed.data.deliveryId ?? null, actorOf(who)) };
   }
 }

@@ -12,11 +12,12 @@ import {
   type IntegrationDeps,
 } from './integration-use-cases';
 import { IntegrationsController } from './integrations.controller';
+import { OpenApiController } from './openapi';
 
 const DEPS = Symbol('INTEGRATION_DEPS');
 
 @Module({
-  controllers: [IntegrationsController],
+  controllers: [IntegrationsController, OpenApiController],
   providers: [
     {
       provide: DEPS,

@@ -10,6 +10,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { OpenApiController } from '../admin/openapi';
 import { OptOutController } from '../admin/opt-out.controller';
 import { SchedulerAdminController } from '../admin/scheduler-admin.controller';
 import type { SchedulerConfig } from '../config';
@@ -58,7 +59,7 @@ export class SchedulerModule {
     return {
       module: SchedulerModule,
       imports: [SiteReplicaModule],
-      controllers: [SchedulerAdminController, OptOutController],
+      controllers: [SchedulerAdminController, OptOutController, OpenApiController],
       providers: [
         { provide: OptOutTokens, useValue: new OptOutTokens(config.SERVICE_AUTH_SECRET) },
         {

@@ -1,11 +1,4 @@
-import { Public } from '@cloud-connect/auth';
-import {
-  openApiDocument,
-  type ApiResponse,
-  type ApiRoute,
-  type OpenApiDocument,
-} from '@cloud-connect/service-kit';
-import { Controller, Get } from '@nestjs/common';
+import { adminOpenApi, type ApiResponse, type ApiRoute } from '@cloud-connect/service-kit';
 import { z } from 'zod';
 import { auditQueryInput } from '../audit/audit-trail';
 import { reauthBody, signInBody } from '../identity/identity.controller';
@@ -315,37 +308,10 @@ export const VAULT_ADMIN_ROUTES: ApiRoute[] = [
       404: problem('no such person or site'),
     },
   },
-  {
-    method: 'get',
-    path: 'admin/openapi.json',
-    summary: 'This document',
-    tags: ['Documentation'],
-    auth: 'none',
-    responses: { 200: { description: 'the OpenAPI 3.1 document' } },
-  },
 ];
 
-let document: OpenApiDocument | undefined;
-
-export function vaultOpenApi(): OpenApiDocument {
-  document ??= openApiDocument(
-    {
-      title: 'Cloud Connect vault service: admin API',
-      version: '1',
-      description:
-        'Sign-in, password links, the site account, the Shared Encryption Key and the audit trail.',
-    },
-    VAULT_ADMIN_ROUTES,
-  );
-  return document;
-}
-
-/** The admin API's OpenAPI 3.1 document (generated from the DTOs' zod schemas). */
-@Controller('admin')
-export class OpenApiController {
-  @Get('openapi.json')
-  @Public('the API description: routes and schemas, no data')
-  openapi(): OpenApiDocument {
-    return vaultOpenApi();
-  }
-}
+export const { document: vaultOpenApi, controller: OpenApiController } = adminOpenApi(
+  'Cloud Connect vault service: admin API',
+  'Sign-in, password links, the site account, the Shared Encryption Key and the audit trail.',
+  VAULT_ADMIN_ROUTES,
+);

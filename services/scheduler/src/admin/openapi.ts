@@ -1,0 +1,59 @@
+import {
+  ADMIN_DENIED,
+  adminOpenApi,
+  INVALID_SITE,
+  problemResponse as problem,
+  type ApiRoute,
+} from '@cloud-connect/service-kit';
+import { listRemindersDto, putPolicyDto } from './scheduler-admin.controller';
+
+/**
+ * The scheduler's admin API: a site's schedules, its reminder policy and its reminders. The
+ * patients' opt-out link is not part of it and not listed.
+ */
+export const SCHEDULER_ADMIN_ROUTES: ApiRoute[] = [
+  {
+    method: 'get',
+    path: 'admin/sites/:site/schedules',
+    summary: "The site's schedules (EMR syncs): next and last run",
+    tags: ['Schedules'],
+    responses: { 200: { description: 'the schedules' }, 400: INVALID_SITE, ...ADMIN_DENIED },
+  },
+  {
+    method: 'get',
+    path: 'admin/sites/:site/reminders/policy',
+    summary: "The site's appointment reminder policy and its version",
+    tags: ['Reminders'],
+    responses: { 200: { description: 'the policy' }, 400: INVALID_SITE, ...ADMIN_DENIED },
+  },
+  {
+    method: 'put',
+    path: 'admin/sites/:site/reminders/policy',
+    summary: 'Replace the reminder policy (audited)',
+    tags: ['Reminders'],
+    body: putPolicyDto,
+    responses: {
+      200: { description: 'the policy as saved, with its version' },
+      400: problem('the policy is not valid (details name the field)'),
+      ...ADMIN_DENIED,
+    },
+  },
+  {
+    method: 'get',
+    path: 'admin/sites/:site/reminders',
+    summary: 'Reminders, by appointment and status (no contact details)',
+    tags: ['Reminders'],
+    query: listRemindersDto,
+    responses: {
+      200: { description: 'the reminders' },
+      400: problem('a filter is not valid'),
+      ...ADMIN_DENIED,
+    },
+  },
+];
+
+export const { document: schedulerOpenApi, controller: OpenApiController } = adminOpenApi(
+  'Cloud Connect scheduler: admin API',
+  "A site's schedules, reminder policy and reminders.",
+  SCHEDULER_ADMIN_ROUTES,
+);
