@@ -88,11 +88,3 @@ export const resetPasswordBody = z
 
 export const acceptedAnswer = z.object({ message: z.string() });
 export const resetAnswer = z.object({ email: z.string() });
-
-/** 400/403/404/409 answers of the admin API. */
-export const problemAnswer = z.object({
-  statusCode: z.number().int(),
-  error: z.string(),
-  message: z.string(),
-  details: z.array(z.string()).optional(),
-});

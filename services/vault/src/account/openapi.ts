@@ -1,4 +1,4 @@
-import { adminOpenApi, type ApiResponse, type ApiRoute } from '@cloud-connect/service-kit';
+import { adminOpenApi, problemResponse, type ApiResponse, type ApiRoute } from '@cloud-connect/service-kit';
 import { z } from 'zod';
 import { auditQueryInput } from '../audit/audit-trail';
 import { reauthBody, signInBody } from '../identity/identity.controller';
@@ -9,7 +9,6 @@ import {
   forgotPasswordBody,
   inviteAnswer,
   inviteAdminBody,
-  problemAnswer,
   resetAnswer,
   resetPasswordBody,
   siteAccount,
@@ -17,7 +16,7 @@ import {
   updateSiteAccountBody,
 } from './account.schemas';
 
-const problem = (description: string): ApiResponse => ({ description, schema: problemAnswer });
+const problem = (description: string): ApiResponse => problemResponse(description);
 const issuedToken = z.object({
   access_token: z.string(),
   token_type: z.literal('Bearer'),
