@@ -356,6 +356,12 @@ export class Harness {
     return (await response.json()) as { at: string; method: string; path: string; status: number }[];
   }
 
+  /** Paths of writes the simulated EMR has received and not yet answered (held for `slowMs`). */
+  async simWritesInFlight(id: string): Promise<string[]> {
+    const response = await fetch(`${this.sim.url}/_sim/instances/${id}`);
+    return ((await response.json()) as { writesInFlight: string[] }).writesInFlight;
+  }
+
   async simData(id: string, appointments = false): Promise<SimData> {
     const response = await fetch(
       `${this.sim.url}/_sim/instances/${id}/data${appointments ? '?appointments=true' : ''}`,

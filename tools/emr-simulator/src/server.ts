@@ -202,12 +202,19 @@ async function handle(world: SimWorld, request: IncomingMessage, response: Serve
       request.socket.destroy();
       return;
     }
-    if (faults.slowMs > 0) await sleep(faults.slowMs);
-    instance.requestCount += 1;
-    if (faults.intermittent5xxEvery > 0 && instance.requestCount % faults.intermittent5xxEvery === 0) {
-      throw new SimHttpError(503, 'unavailable', 'temporarily unavailable');
+    const write = req.method === 'POST' || req.method === 'PUT';
+    if (write) instance.writesInFlight.push(req.path);
+    let answer: Answer;
+    try {
+      if (faults.slowMs > 0) await sleep(faults.slowMs);
+      instance.requestCount += 1;
+      if (faults.intermittent5xxEvery > 0 && instance.requestCount % faults.intermittent5xxEvery === 0) {
+        throw new SimHttpError(503, 'unavailable', 'temporarily unavailable');
+      }
+      answer = await route(instance, dialect, req);
+    } finally {
+      if (write) instance.writesInFlight.splice(instance.writesInFlight.indexOf(req.path), 1);
     }
-    const answer = await route(instance, dialect, req);
     record(instance, req, answer.status, answer.headers?.['Idempotent-Replayed'] === 'true');
     return send(response, answer);
   } catch (error) {
@@ -960,6 +967,7 @@ function summary(instance: SimInstance, baseUrl: string): Record<string, unknown
     credentials: instance.credentials,
     baseUrl: baseUrlOf(instance, baseUrl),
     faults: instance.faults,
+    writesInFlight: instance.writesInFlight,
     counts: {
       providers: instance.providers.length,
       patients: instance.patients.length,

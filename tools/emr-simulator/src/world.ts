@@ -126,6 +126,8 @@ export interface SimInstance {
   tokens: Set<string>;
   idempotency: Map<string, { status: number; body: unknown }>;
   requestCount: number;
+  /** Paths of writes (POST/PUT) received and not yet answered: a test can kill a caller mid-write. */
+  writesInFlight: string[];
 }
 
 export interface SeedOptions {
@@ -252,6 +254,7 @@ export function createInstance(options: CreateInstanceOptions): SimInstance {
     tokens: new Set(),
     idempotency: new Map(),
     requestCount: 0,
+    writesInFlight: [],
   };
 }
 
