@@ -487,7 +487,7 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
       expect((await sekCall('POST', '/destroy-approval', approver)).status).toBe(200);
       const early = await sekCall('POST', '/destroy', remover);
       expect(early.status).toBe(409);
-      expect(early.body['error']).toBe('destroy-not-allowed-yet');
+      expect(early.body['code']).toBe('destroy-not-allowed-yet');
       await sleep(Math.max(0, Date.parse(again.body['recoverableUntil'] as string) - Date.now()) + 500);
       expect((await sekCall('POST', '/destroy', remover)).status).toBe(200);
       // Destroyed for good: nothing to restore, nothing opens.

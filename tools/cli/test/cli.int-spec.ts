@@ -156,7 +156,7 @@ describe('the admin CLI goes through the services’ APIs only (real vault and r
     const wrong = await cli.raw(['login', '--email', adminEmail], 'not the password at all\n');
     expect(wrong.code).toBe(1);
     expect(wrong.json).toEqual({ error: expect.objectContaining({ code: 'invalid-credentials' }) });
-    expect(wrong.stderr).toContain('wrong e-mail or password');
+    expect(wrong.stderr).toContain('e-mail or password is incorrect');
 
     const noInput = await cli.raw(['login', '--email', adminEmail], '');
     expect(noInput.code).toBe(2);
