@@ -2,11 +2,14 @@
 // lists the documents filed in the charts through the TELUS endpoint (`GET /patients/{id}/documents`,
 // with the demo instance's credentials) and prints the text of one PDF (the newest, or `--document ID`).
 //   node scripts/demo-chart.mjs [--patient CHART-ID] [--document DOCUMENT-ID]
-import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 
-const require = createRequire(import.meta.url);
-const pdfParse = require('pdf-parse/lib/pdf-parse.js');
+/** The PDF's text, through scripts/pdf-text.cjs (pdf-parse needs a CommonJS main module). */
+const pdfText = (bytes) =>
+  execFileSync(process.execPath, [new URL('pdf-text.cjs', import.meta.url).pathname], { input: bytes })
+    .toString()
+    .trim();
 
 const { values } = parseArgs({ options: { patient: { type: 'string' }, document: { type: 'string' } } });
 const simUrl = `http://127.0.0.1:${process.env.DEMO_EMR_SIMULATOR_PORT ?? 4010}`;
@@ -53,4 +56,4 @@ const { content } = await (
   await fetch(`${simUrl}/_sim/instances/demo-ps-suite/documents/${shown.documentId}`)
 ).json();
 console.log(`\n--- text of "${shown.title}" (${shown.documentId}) ---\n`);
-console.log((await pdfParse(Buffer.from(content, 'base64'))).text.trim());
+console.log(pdfText(Buffer.from(content, 'base64')));

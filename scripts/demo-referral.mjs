@@ -2,6 +2,7 @@
 // of the simulated PS Suite to the demo site's integration, waits until emr-gateway filed it in
 // that patient's chart, saves the PDF and prints the chart entry and the PDF's text.
 //   node scripts/demo-referral.mjs
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
@@ -12,7 +13,12 @@ const require = createRequire(import.meta.url);
 const { addServiceRequestWithAttachment } = require(
   join(root, 'dist/libs/testing/src/fixtures/ereferral-bundles.js'),
 );
-const pdfParse = require('pdf-parse/lib/pdf-parse.js');
+
+/** The PDF's text, through scripts/pdf-text.cjs (pdf-parse needs a CommonJS main module). */
+const pdfText = (bytes) =>
+  execFileSync(process.execPath, [join(root, 'scripts', 'pdf-text.cjs')], { input: bytes })
+    .toString()
+    .trim();
 
 const stateDir =
   process.env.CC_STATE_DIR ??
@@ -63,7 +69,7 @@ for (;;) {
     console.log(
       `filed in the PS Suite chart: "${doc.title}" (${doc.sizeBytes} bytes, ${doc.createdAt}); saved as ${file}\n`,
     );
-    console.log((await pdfParse(Buffer.from(content, 'base64'))).text.trim());
+    console.log(pdfText(Buffer.from(content, 'base64')));
     break;
   }
   if (Date.now() > deadline) {
