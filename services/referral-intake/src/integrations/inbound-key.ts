@@ -9,6 +9,8 @@ import { IntegrationsRepository, type Db, type KeyMatch } from './integrations.r
 const HEADER_NAMES_TTL_MS = 2000;
 /** At most this many key-bearing headers of one request are looked up. */
 const MAX_KEY_HEADERS = 4;
+/** What every failed-key counter's name starts with (its throttle sweeps only those). */
+export const KEY_THROTTLE_PREFIX = 'key-';
 /** The characters of a key whose (hashed) value names its failure counter. */
 const KEY_PREFIX_LENGTH = 8;
 
@@ -134,8 +136,8 @@ export class InboundKeyMatcher {
     if (!this.throttle) return { match: await this.lookUp(presented) };
     const { throttle, maxPerAddress, maxPerPrefix } = this.throttle;
     const limits: AttemptLimit[] = [
-      { key: `key-address:${sourceAddress}`, max: maxPerAddress },
-      ...presented.map((p) => ({ key: `key-prefix:${prefixLabel(p)}`, max: maxPerPrefix })),
+      { key: `${KEY_THROTTLE_PREFIX}address:${sourceAddress}`, max: maxPerAddress },
+      ...presented.map((p) => ({ key: `${KEY_THROTTLE_PREFIX}prefix:${prefixLabel(p)}`, max: maxPerPrefix })),
     ];
     const wait = await throttle.take(limits);
     if (wait > 0) return { retryAfterSeconds: wait };

@@ -15,6 +15,7 @@ import { StatusUpdatesModule } from '../status-updates/status-updates.module';
 import { registerInboundRoutes } from './inbound.routes';
 import { RateLimiter } from './rate-limiter';
 import { ReceiveMessage } from './receive-message';
+import { KEY_THROTTLE_PREFIX } from '../integrations/inbound-key';
 
 class InboundHttp implements OnModuleInit {
   constructor(
@@ -78,6 +79,7 @@ class InboundHttp implements OnModuleInit {
               dataSource,
               config.DATABASE_SCHEMA,
               config.INTAKE_KEY_THROTTLE_WINDOW_SECONDS,
+              KEY_THROTTLE_PREFIX,
             ),
             maxPerAddress: config.INTAKE_KEY_THROTTLE_ADDRESS_MAX_FAILURES,
             maxPerPrefix: config.INTAKE_KEY_THROTTLE_PREFIX_MAX_FAILURES,
