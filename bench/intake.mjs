@@ -6,6 +6,8 @@
 // warm-up, then a measured run. Prints JSON and a table: bundles/s, p50/p95/p99, CPU ms per
 // bundle of intake, the vault service, Postgres and Kafka, intake's peak RSS. It does not pass
 // or fail.
+//   Every new referral also gets a fresh ServiceRequest identifier (no echo-rule shortcut); the
+//   stored count at the end shows it.
 //   BENCH_SECONDS [30] measured per level, BENCH_WARMUP_SECONDS [10] before each level,
 //   BENCH_CONCURRENCY [1,8,32,64], BENCH_MODES [same,mixed]:
 //     same  = the typical bundle (add-service-request with a PDF attachment, ≈ 4 KB), fresh ids;
@@ -31,14 +33,24 @@ const levels = (process.env.BENCH_CONCURRENCY ?? '1,8,32,64').split(',').map(Num
 const modes = (process.env.BENCH_MODES ?? 'same,mixed').split(',');
 const site = '9001';
 
-/** A bundle as a string template with its two ids as placeholders (cheap fresh ids per post). */
+/**
+ * A bundle as a string template with fresh ids per post: Bundle.id, MessageHeader.id and, for a
+ * new referral, its ServiceRequest identifier's value (else the echo rule would answer every post
+ * after the first as a copy of the same referral, and nothing more would be stored).
+ */
 function template(bundle) {
   const b = structuredClone(bundle);
-  b.id = '@@BUNDLE_ID@@';
-  b.entry[0].resource.id = '@@HEADER_ID@@';
-  const [before, rest] = JSON.stringify(b).split('"@@BUNDLE_ID@@"');
-  const [middle, after] = rest.split('"@@HEADER_ID@@"');
-  return () => `${before}"${randomUUID()}"${middle}"${randomUUID()}"${after}`;
+  const fresh = '@@FRESH_ID@@';
+  b.id = fresh;
+  b.entry[0].resource.id = fresh;
+  if (['add-service-request', 'notify-add-service-request'].includes(b.entry[0].resource.eventCoding?.code)) {
+    for (const e of b.entry) {
+      if (e.resource.resourceType !== 'ServiceRequest') continue;
+      for (const identifier of e.resource.identifier ?? []) identifier.value = fresh;
+    }
+  }
+  const parts = JSON.stringify(b).split(`"${fresh}"`);
+  return () => parts.reduce((out, part, i) => (i === 0 ? part : `${out}"${randomUUID()}"${part}`), '');
 }
 
 /** The typical bundle with ≈ 1 MB of attachments (four PDFs of ≈ 190 KB raw each, base64). */

@@ -21,10 +21,16 @@ export class PostgresAttemptThrottle {
   private readonly table: string;
   private takes = 0;
 
+  /**
+   * `sweepPrefix`: the key prefix this throttle's counters share; its sweep deletes only those
+   * (several throttles with different windows share one table; without it every ended window of
+   * this throttle's length is swept, whoever wrote it).
+   */
   constructor(
     private readonly dataSource: DataSource,
     schema: string,
     private readonly windowSeconds: number,
+    private readonly sweepPrefix = '',
   ) {
     this.table = `"${assertIdentifier(schema)}".attempt_counters`;
   }
@@ -64,8 +70,8 @@ export class PostgresAttemptThrottle {
 
   private async sweep(): Promise<void> {
     await this.dataSource.query(
-      `DELETE FROM ${this.table} WHERE window_start <= now() - make_interval(secs => $1)`,
-      [this.windowSeconds],
+      `DELETE FROM ${this.table} WHERE window_start <= now() - make_interval(secs => $1) AND starts_with(key, $2)`,
+      [this.windowSeconds, this.sweepPrefix],
     );
   }
 }

@@ -36,6 +36,31 @@ export class OutboxWriter {
     );
   }
 
+  /**
+   * Runs the caller's data-modifying `statement` (with `RETURNING`) and, in the same statement
+   * (one round trip), enqueues `envelope` and notifies the relay **only if** the statement
+   * returned a row (say an `INSERT … ON CONFLICT DO NOTHING RETURNING id` that inserted).
+   * Answers the statement's rows. The caller's SQL stays in its repository; this adds the outbox's.
+   */
+  async enqueueIfReturned<R extends Record<string, unknown>>(
+    tx: EntityManager,
+    statement: { text: string; values: unknown[] },
+    envelope: Envelope,
+  ): Promise<R[]> {
+    const traceparent = envelope.traceparent ?? currentTraceparent();
+    const valid = this.registry.validate(traceparent ? { ...envelope, traceparent } : envelope);
+    const n = statement.values.length;
+    const rows: R[] = await tx.query(
+      `WITH main AS (${statement.text}),
+            row AS (INSERT INTO ${this.table} (topic, message_key, envelope)
+                    SELECT $${n + 1}, $${n + 2}, $${n + 3} WHERE EXISTS (SELECT 1 FROM main) RETURNING id)
+       SELECT main.*, (SELECT count(pg_notify($${n + 4}, '')) FROM row) AS outbox_rows FROM main`,
+      [...statement.values, this.registry.topicOf(valid), valid.siteId, JSON.stringify(valid), this.channel],
+    );
+    // Each row also carries `outbox_rows` (1: the event was written with it).
+    return rows;
+  }
+
   async enqueueAll(tx: EntityManager, envelopes: Envelope[]): Promise<void> {
     for (const envelope of envelopes) await this.enqueue(tx, envelope);
   }

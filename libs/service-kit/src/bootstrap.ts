@@ -85,15 +85,19 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
     dropMalformedForwardedFor(request.raw.headers);
     done();
   });
-  fastify.addHook('onResponse', async (request, reply) => {
-    requests.observe(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
-        status: String(reply.statusCode),
-      },
-      reply.elapsedTime / 1000,
-    );
+  // One labelled child per method, route and status, made once: no label hashing per request
+  // (few children: the routes are the registered ones, the methods and statuses a short list).
+  const children = new Map<string, ReturnType<typeof requests.labels>>();
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const id = `${request.method} ${reply.statusCode} ${route}`;
+    let child = children.get(id);
+    if (!child) {
+      child = requests.labels({ method: request.method, route, status: String(reply.statusCode) });
+      children.set(id, child);
+    }
+    child.observe(reply.elapsedTime / 1000);
+    done();
   });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

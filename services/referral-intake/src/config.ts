@@ -57,6 +57,13 @@ export const configSchema = serviceEnvSchema(
      */
     INTAKE_LOOKUP_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60000).default(5000),
     INTAKE_LOOKUP_CACHE_MAX_ENTRIES: env.positiveInt(10000),
+    /**
+     * Failed inbound API-key checks allowed per source address and per key prefix within the
+     * window (seconds); beyond, 429 with Retry-After before any check. Counted in Postgres.
+     */
+    INTAKE_KEY_THROTTLE_WINDOW_SECONDS: env.positiveInt(60),
+    INTAKE_KEY_THROTTLE_ADDRESS_MAX_FAILURES: env.positiveInt(30),
+    INTAKE_KEY_THROTTLE_PREFIX_MAX_FAILURES: env.positiveInt(30),
   },
 )
   .superRefine(requireVaultAuth)

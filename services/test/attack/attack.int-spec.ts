@@ -13,17 +13,20 @@ import {
   waitFor,
   type ProvisionedSek,
 } from '@cloud-connect/testing';
+import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { addServiceRequestWithQuirks } from '@cloud-connect/testing';
 import {
   httpFrom,
   leakedInLogs,
+  otlpReceiver,
   recordingServer,
   revokeTokensOfRole,
   startIntake,
   startPhiService,
   startVaultService,
   type HttpAnswer,
+  type OtlpReceiver,
   type RecordingServer,
   type VaultUnderTest,
 } from './support';
@@ -41,6 +44,9 @@ const otherSite = String(Number(site) + 1);
 const LIFETIMES = { tokenTtl: '4s', tokenMaxTtl: '8s' };
 const SECOND_ADMIN_PASSWORD = 'a second admin passphrase 7319';
 const secrets: string[] = [env.VAULT_TOKEN, SECOND_ADMIN_PASSWORD];
+/** Failed API-key checks intake allows per source address and per key prefix (its window: 60 s). */
+const KEY_FAILURES_PER_ADDRESS = 10;
+const KEY_FAILURES_PER_PREFIX = 10;
 
 describe('attack suite (real stack, services under their real AppRoles)', () => {
   let vault: VaultUnderTest;
@@ -50,6 +56,8 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
   let otherProvisioned: ProvisionedSek;
   let db: Client;
   let startedAt: number;
+  /** Intake exports every trace here (sampling ratio 1, a short batch delay). */
+  let traces: OtlpReceiver;
 
   const url = (path: string): string => `${vault.service.url}${path}`;
 
@@ -75,7 +83,14 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
       vaultUrl: vault.service.url,
       site: otherSite,
     });
-    intake = await startIntake(env, intakeSchema, `atk-intake-${prefix}`, vault.service.url, LIFETIMES);
+    traces = await otlpReceiver();
+    intake = await startIntake(env, intakeSchema, `atk-intake-${prefix}`, vault.service.url, LIFETIMES, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: traces.url,
+      TRACE_SAMPLE_RATIO: '1',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+      INTAKE_KEY_THROTTLE_ADDRESS_MAX_FAILURES: String(KEY_FAILURES_PER_ADDRESS),
+      INTAKE_KEY_THROTTLE_PREFIX_MAX_FAILURES: String(KEY_FAILURES_PER_PREFIX),
+    });
     secrets.push(intake.secretId);
     emr = await startPhiService(
       'emr-gateway',
@@ -94,7 +109,7 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
 
   afterAll(async () => {
     await Promise.all([emr?.service.stop(), intake?.service.stop(), vault?.service.stop()]);
-    await Promise.all([emr?.remove(), intake?.remove(), vault?.remove()]);
+    await Promise.all([emr?.remove(), intake?.remove(), vault?.remove(), traces?.close()]);
     for (const schema of [emrSchema, intakeSchema, vaultSchema])
       await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await db.end();
@@ -232,6 +247,85 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
       // This site's key under the other integration's header name (or the default one) is not accepted.
       expect(await post({ 'user-agent': key })).toBe(401);
       expect(await post({ 'referral-integration-api-key': key })).toBe(401);
+    }, 60000);
+
+    const postFrom = (from: string, key: string): Promise<HttpAnswer> =>
+      httpFrom(from, `${intake.service.url}/public/ocean/fhir_bundles`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/fhir+json', 'referral-integration-api-key': key },
+        body: addServiceRequestWithQuirks(),
+      });
+
+    it('wrong keys from one address: 401 up to the limit, then 429 with Retry-After before any check; another address with a valid key is served', async () => {
+      const valid = await createIntegration(provisioned, { name: 'Throttle victim' });
+      expect(valid.status).toBe(201);
+      const key = valid.body['apiKey'] as string;
+      secrets.push(key);
+      const attacker = '127.0.0.3';
+      const guesses = await Promise.all(
+        Array.from({ length: 3 * KEY_FAILURES_PER_ADDRESS }, () =>
+          postFrom(attacker, `ccik_${randomBytes(32).toString('base64url')}`),
+        ),
+      );
+      const statuses = guesses.map((g) => g.status);
+      expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(KEY_FAILURES_PER_ADDRESS);
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(2 * KEY_FAILURES_PER_ADDRESS);
+      const refused = guesses.find((g) => g.status === 429);
+      expect(Number(refused?.headers['retry-after'])).toBeGreaterThan(0);
+      expect(refused?.body['resourceType']).toBe('OperationOutcome');
+      // Blocked: even the right key is not checked from that address now (it is not cached yet).
+      expect((await postFrom(attacker, key)).status).toBe(429);
+      // Another address with the valid key is not affected.
+      expect((await postFrom('127.0.0.4', key)).status).toBe(200);
+      // The counter lives in Postgres (shared by replicas); it holds the address, never a key.
+      const { rows } = await db.query<{ key: string; count: number }>(
+        `SELECT key, count FROM "${intakeSchema}".attempt_counters WHERE key LIKE 'key-%'`,
+      );
+      expect(rows.find((r) => r.key === `key-address:${attacker}`)?.count).toBeGreaterThan(
+        KEY_FAILURES_PER_ADDRESS,
+      );
+      expect(JSON.stringify(rows)).not.toContain(key.slice(0, 8));
+    }, 60000);
+
+    it('wrong keys sharing one prefix from many addresses are throttled by the prefix', async () => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 2 * KEY_FAILURES_PER_PREFIX; i += 1) {
+        const answer = await postFrom(
+          `127.0.1.${10 + i}`,
+          `ccik_Zq9${randomBytes(32).toString('base64url')}`,
+        );
+        statuses.push(answer.status);
+      }
+      expect(statuses.slice(0, KEY_FAILURES_PER_PREFIX)).toEqual(Array(KEY_FAILURES_PER_PREFIX).fill(401));
+      expect(statuses.slice(KEY_FAILURES_PER_PREFIX)).toEqual(Array(KEY_FAILURES_PER_PREFIX).fill(429));
+      // A key with another prefix from a fresh address is checked (and refused) as usual.
+      expect((await postFrom('127.0.2.1', `ccik_Xy7${randomBytes(32).toString('base64url')}`)).status).toBe(
+        401,
+      );
+    }, 60000);
+  });
+
+  describe('traces', () => {
+    it('exported spans carry no query string: a searched health card number never reaches the trace backend', async () => {
+      const hcn = `${Math.floor(9e9 * Math.random()) + 1e9}`;
+      const answer = await httpFrom(
+        '127.0.0.1',
+        `${intake.service.url}/fhir/ServiceRequest?identifier=https://health.gov.on.ca/hcn|${hcn}&_count=5`,
+        { headers: { authorization: 'Bearer not-a-token' } },
+      );
+      expect(answer.status).toBe(401);
+      await waitFor(
+        'the request span exported',
+        () => traces.bodies.some((b) => b.includes('/fhir/ServiceRequest')),
+        {
+          timeoutMs: 20000,
+        },
+      );
+      const exported = traces.bodies.join('\n');
+      expect(exported).not.toContain(hcn);
+      expect(exported).not.toContain('identifier=');
+      expect(exported).not.toContain('_count=');
+      expect(exported).not.toMatch(/fhir\/ServiceRequest\?/);
     }, 60000);
   });
 

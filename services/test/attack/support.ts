@@ -186,8 +186,42 @@ export function startIntake(
   role: string,
   vaultUrl: string,
   lifetimes: { tokenTtl: string; tokenMaxTtl: string },
+  extra: Record<string, string> = {},
 ): Promise<VaultUnderTest> {
-  return startPhiService('referral-intake', env, schema, role, vaultUrl, lifetimes);
+  return startPhiService('referral-intake', env, schema, role, vaultUrl, lifetimes, extra);
+}
+
+export interface OtlpReceiver {
+  /** The base URL a service's OTEL_EXPORTER_OTLP_ENDPOINT names. */
+  url: string;
+  /** Every export request's raw body (OTLP/HTTP, JSON or protobuf), as text. */
+  bodies: string[];
+  close(): Promise<void>;
+}
+
+/** An OTLP/HTTP trace receiver on loopback: keeps each export's body and answers 200. */
+export function otlpReceiver(): Promise<OtlpReceiver> {
+  const bodies: string[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      if (req.url === '/v1/traces') bodies.push(Buffer.concat(chunks).toString('latin1'));
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        bodies,
+        close: () => {
+          server.closeAllConnections();
+          return new Promise((done) => server.close(() => done()));
+        },
+      }),
+    ),
+  );
 }
 
 export interface RecordingServer {

@@ -50,6 +50,7 @@ export function registerInboundRoutes(
           body: Buffer.isBuffer(request.body) ? request.body : undefined,
           // Integrators post status back to the FHIR messaging endpoint with their access token.
           bearerAllowed: request.url.startsWith('/fhir/'),
+          sourceAddress: request.ip,
         }),
       );
     for (const path of INBOUND_PATHS) scope.post(path, routeAccess('integration', 'oauth-client'), handler);

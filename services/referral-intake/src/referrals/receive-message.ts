@@ -17,7 +17,11 @@ import { outcome, responseMessage, simpleOutcome, type FhirAnswer } from '../fhi
 import { STATUS_EVENTS } from '../fhir-messages/status-change';
 import { error, information, type ValidationIssue } from '../fhir-messages/validation-issue';
 import { sameHash } from '../integrations/api-key';
-import { InboundKeyMatcher, type LookupCacheOptions } from '../integrations/inbound-key';
+import {
+  InboundKeyMatcher,
+  type KeyThrottleOptions,
+  type LookupCacheOptions,
+} from '../integrations/inbound-key';
 import { sealedPatientOf } from '../status-updates/patient-contact';
 import { sealedReferrerOf } from '../status-updates/referrer-contact';
 import type { AccessTokens } from '../oauth/access-tokens';
@@ -34,6 +38,8 @@ export interface InboundRequest {
   body: Buffer | undefined;
   /** Whether an OAuth bearer token may authenticate (the FHIR messaging endpoints). */
   bearerAllowed: boolean;
+  /** The client's address (a trusted proxy's X-Forwarded-For, else the TCP peer). */
+  sourceAddress: string;
 }
 
 export interface ReceiveMessageDeps {
@@ -52,6 +58,8 @@ export interface ReceiveMessageDeps {
   commits?: GroupCommit;
   /** The API-key look-up cache (default: none). */
   lookupCache?: LookupCacheOptions;
+  /** Failed API-key checks counted per source address and key prefix (default: none). */
+  keyThrottle?: KeyThrottleOptions;
 }
 
 const UNAUTHORIZED = simpleOutcome('login', 'a valid integration API key is required');
@@ -85,7 +93,13 @@ export class ReceiveMessage {
   private readonly referrals: ReferralsRepository;
 
   constructor(private readonly deps: ReceiveMessageDeps) {
-    this.keys = new InboundKeyMatcher(deps.dataSource.manager, deps.schema, deps.keyPepper, deps.lookupCache);
+    this.keys = new InboundKeyMatcher(
+      deps.dataSource.manager,
+      deps.schema,
+      deps.keyPepper,
+      deps.lookupCache,
+      deps.keyThrottle,
+    );
     this.referrals = new ReferralsRepository(deps.schema);
   }
 
@@ -162,7 +176,7 @@ export class ReceiveMessage {
       : undefined;
     const stored = await (this.deps.commits ?? this.deps.dataSource).transaction(async (tx) => {
       let response = answerWith(checked.warnings);
-      const created = await this.referrals.insertIfNew(tx, site, {
+      const row = {
         id: messageId,
         siteNumber: site,
         integrationId: sender.kind === 'integration' ? sender.id : null,
@@ -176,7 +190,26 @@ export class ReceiveMessage {
         response,
         warnings: checked.warnings.length,
         echoKey: admitted.echoKey,
-      });
+      };
+      // A new referral and its event in one statement (one round trip inside the shared commit);
+      // the event is written only when the insert was (not for a message the site already holds).
+      const created =
+        admitted.publishReceived && sender.kind === 'integration'
+          ? (
+              await this.deps.outbox.enqueueIfReturned(
+                tx,
+                this.referrals.insertIfNewStatement(site, row),
+                this.deps.registry.create(Events.referralReceived, site, {
+                  referralId: messageId,
+                  integrationId: sender.id,
+                  bundleId: facts.bundleId,
+                  messageHeaderId: facts.messageHeaderId,
+                  eventCode: facts.eventCode,
+                  receivedAt: new Date().toISOString(),
+                }),
+              )
+            ).length > 0
+          : await this.referrals.insertIfNew(tx, site, row);
       if (!created) return null;
       if (admitted.statusChange) {
         const applied = await this.deps.statusChanges.inTransaction(
@@ -201,19 +234,6 @@ export class ReceiveMessage {
           response = answerWith(warnings);
           await this.referrals.setResponse(tx, site, messageId, response, warnings.length);
         }
-      }
-      if (admitted.publishReceived && sender.kind === 'integration') {
-        await this.deps.outbox.enqueue(
-          tx,
-          this.deps.registry.create(Events.referralReceived, site, {
-            referralId: messageId,
-            integrationId: sender.id,
-            bundleId: facts.bundleId,
-            messageHeaderId: facts.messageHeaderId,
-            eventCode: facts.eventCode,
-            receivedAt: new Date().toISOString(),
-          }),
-        );
       }
       return response;
     });
@@ -261,7 +281,15 @@ export class ReceiveMessage {
       return { kind: 'oauth-client', site: claims.site, id: claims.clientId, scopes: claims.scopes };
     }
     // An API key counts only in the header its own integration registered.
-    const match = await this.keys.match(request.headers);
+    const checked = await this.keys.check(request.headers, request.sourceAddress);
+    if ('retryAfterSeconds' in checked) {
+      return {
+        status: 429,
+        body: simpleOutcome('throttled', 'too many failed API key checks from this address; retry later'),
+        headers: { 'Retry-After': String(checked.retryAfterSeconds) },
+      };
+    }
+    const { match } = checked;
     if (!match) return { status: 401, body: UNAUTHORIZED };
     if (!match.enabled)
       return { status: 403, body: simpleOutcome('forbidden', 'this integration is disabled') };

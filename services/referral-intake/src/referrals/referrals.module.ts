@@ -1,4 +1,4 @@
-import { GroupCommit } from '@cloud-connect/db';
+import { GroupCommit, PostgresAttemptThrottle } from '@cloud-connect/db';
 import { Inject, Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Logger } from '@cloud-connect/observability';
@@ -15,6 +15,7 @@ import { StatusUpdatesModule } from '../status-updates/status-updates.module';
 import { registerInboundRoutes } from './inbound.routes';
 import { RateLimiter } from './rate-limiter';
 import { ReceiveMessage } from './receive-message';
+import { KEY_THROTTLE_PREFIX } from '../integrations/inbound-key';
 
 class InboundHttp implements OnModuleInit {
   constructor(
@@ -72,6 +73,16 @@ class InboundHttp implements OnModuleInit {
           lookupCache: {
             ttlMs: config.INTAKE_LOOKUP_CACHE_TTL_MS,
             maxEntries: config.INTAKE_LOOKUP_CACHE_MAX_ENTRIES,
+          },
+          keyThrottle: {
+            throttle: new PostgresAttemptThrottle(
+              dataSource,
+              config.DATABASE_SCHEMA,
+              config.INTAKE_KEY_THROTTLE_WINDOW_SECONDS,
+              KEY_THROTTLE_PREFIX,
+            ),
+            maxPerAddress: config.INTAKE_KEY_THROTTLE_ADDRESS_MAX_FAILURES,
+            maxPerPrefix: config.INTAKE_KEY_THROTTLE_PREFIX_MAX_FAILURES,
           },
         }),
     },

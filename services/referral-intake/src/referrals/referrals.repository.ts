@@ -38,12 +38,22 @@ export class ReferralsRepository {
 
   /** Inserts unless the site already holds this Bundle id or MessageHeader id. */
   async insertIfNew(tx: Db, siteNumber: string, row: NewReferralRow): Promise<boolean> {
-    const rows: unknown[] = await tx.query(
-      `INSERT INTO ${this.table} (id, site_number, integration_id, bundle_id, message_header_id, event_code,
+    const { text, values } = this.insertIfNewStatement(siteNumber, row);
+    const rows: unknown[] = await tx.query(text, values);
+    return rows.length > 0;
+  }
+
+  /**
+   * The insert of `insertIfNew` as a statement (it returns the new row's id, or nothing when the
+   * site already holds the message), for `OutboxWriter.enqueueIfReturned` to run with its event.
+   */
+  insertIfNewStatement(siteNumber: string, row: NewReferralRow): { text: string; values: unknown[] } {
+    return {
+      text: `INSERT INTO ${this.table} (id, site_number, integration_id, bundle_id, message_header_id, event_code,
          service_request_id, content_sha256, bundle_ciphertext, response, warnings, oauth_client_id, echo_key)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
        ON CONFLICT DO NOTHING RETURNING id`,
-      [
+      values: [
         row.id,
         siteNumber,
         row.integrationId,
@@ -58,8 +68,7 @@ export class ReferralsRepository {
         row.oauthClientId ?? null,
         row.echoKey ?? null,
       ],
-    );
-    return rows.length > 0;
+    };
   }
 
   /** The FHIR answer to replay for a stored message (set in the transaction that stored it). */
