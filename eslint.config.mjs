@@ -86,6 +86,46 @@ export default tseslint.config(
     rules: { 'cloud-connect/route-access': 'error' },
   },
   {
+    // Inside a service, domain folders import each other downward only (bottom layer first);
+    // the files directly in src/ (modules, main) are the composition root and wire them up.
+    // tools/eslint-plugin/layered-imports.js; docs/emr.md draws the gateway's layers.
+    files: ['services/*/src/**/*.ts'],
+    plugins: { 'cloud-connect': cloudConnect },
+    rules: {
+      'cloud-connect/layered-imports': [
+        'error',
+        {
+          layers: {
+            'emr-gateway': [
+              ['common'],
+              ['adapters'],
+              ['settings'],
+              ['connections'],
+              ['commands'],
+              ['sync', 'chart'],
+              ['status'],
+              ['admin'],
+            ],
+            vault: [['audit', 'sites', 'identity'], ['sek'], ['phi', 'operator'], ['account']],
+            'referral-intake': [
+              ['common', 'crypto'],
+              ['fhir-messages'],
+              ['oauth'],
+              ['forms', 'fhir-api'],
+              ['chart-content'],
+              ['integrations'],
+              ['copies'],
+              ['status-updates'],
+              ['referrals'],
+            ],
+            scheduler: [['reminders'], ['schedules'], ['admin']],
+            notifier: [['common'], ['templates', 'mail', 'sms'], ['delivery']],
+          },
+        },
+      ],
+    },
+  },
+  {
     // Test suites may run other projects' simulators and borrow their fixtures in-process.
     files: ['services/*/test/**/*.ts', 'services/test/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },

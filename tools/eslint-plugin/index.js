@@ -2,8 +2,9 @@
 'use strict';
 
 const routeAccess = require('./route-access');
+const layeredImports = require('./layered-imports');
 
 module.exports = {
   meta: { name: 'eslint-plugin-cloud-connect' },
-  rules: { 'route-access': routeAccess },
+  rules: { 'route-access': routeAccess, 'layered-imports': layeredImports },
 };

@@ -20,18 +20,24 @@ import {
 } from '@cloud-connect/service-kit';
 import type { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { EmrAdminController } from './admin/emr-admin.controller';
+import { OpenApiController } from './admin/openapi';
 import { ChartIntake } from './chart/chart-intake';
 import { ReferralSource } from './chart/referral-source';
-import { EmrCommandQueue } from './commands/command-queue';
+import { CommandAdmin } from './commands/command-admin';
+import { CommandFailures } from './commands/command-failures';
+import { EmrCommandQueue, registerQueueMetrics } from './commands/command-queue';
+import { CommandsRepository } from './commands/commands.repository';
 import { VaultCommandCipher } from './commands/phi-cipher';
 import { SERVICE_NAME, type EmrGatewayConfig } from './config';
+import { ConnectionsRepository } from './connections/connections.repository';
 import { EmrCredentialStore } from './connections/credential-store';
-import { EmrAdminController } from './connections/emr-admin.controller';
 import { EmrAdapters } from './connections/emr-adapters';
 import { EmrConnections } from './connections/emr-connections';
-import { OpenApiController } from './connections/openapi';
 import { EmrSettingsService } from './settings/emr-settings.service';
+import { EmrStatus } from './status/emr-status';
 import { EmrSync } from './sync/emr-sync';
+import { RequestSync } from './sync/request-sync';
 
 /** Starts the queue's consumer and dispatcher with the app, and stops the dispatcher first on shutdown. */
 class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -90,13 +96,41 @@ class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplic
           new EmrCredentialStore(vault),
           adapters,
           sites,
+          // Reconnecting a deauthorized site wakes the commands it held.
+          (tx, site) => new CommandsRepository(config.DATABASE_SCHEMA).wakeSite(tx, site),
         ),
     },
     {
       provide: EmrSettingsService,
       inject: [DataSource, SERVICE_CONFIG, MessagingService],
       useFactory: (dataSource: DataSource, config: EmrGatewayConfig, messaging: MessagingService) =>
-        new EmrSettingsService(dataSource, config.DATABASE_SCHEMA, messaging),
+        new EmrSettingsService(
+          dataSource,
+          config.DATABASE_SCHEMA,
+          messaging,
+          new ConnectionsRepository(config.DATABASE_SCHEMA),
+        ),
+    },
+    {
+      provide: EmrStatus,
+      inject: [DataSource, SERVICE_CONFIG, EmrConnections],
+      useFactory: (dataSource: DataSource, config: EmrGatewayConfig, connections: EmrConnections) =>
+        new EmrStatus(dataSource, config.DATABASE_SCHEMA, connections),
+    },
+    {
+      provide: RequestSync,
+      inject: [MessagingService],
+      useFactory: (messaging: MessagingService) => new RequestSync(messaging),
+    },
+    {
+      provide: CommandAdmin,
+      inject: [DataSource, SERVICE_CONFIG, MessagingService, EmrCommandQueue],
+      useFactory: (
+        dataSource: DataSource,
+        config: EmrGatewayConfig,
+        messaging: MessagingService,
+        queue: EmrCommandQueue,
+      ) => new CommandAdmin(dataSource, config.DATABASE_SCHEMA, messaging, () => queue.wake()),
     },
     {
       provide: EmrCommandQueue,
@@ -138,25 +172,33 @@ class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplic
           cipher,
           { schema: config.DATABASE_SCHEMA, patientKeySecret: `patient-key/${config.SERVICE_AUTH_SECRET}` },
         );
-        return new EmrCommandQueue(
-          dataSource,
+        const failures = new CommandFailures(
           messaging,
-          adapters,
           connections,
-          settings,
           sites,
-          cipher,
           {
             schema: config.DATABASE_SCHEMA,
             retryScheduleMs: config.EMR_RETRY_SCHEDULE_MS,
             horizonMs: config.EMR_COMMAND_HORIZON_MS,
             reminderMs: config.EMR_ALERT_REMINDER_MS,
+          },
+          logger,
+        );
+        registerQueueMetrics(metrics, dataSource, config.DATABASE_SCHEMA);
+        return new EmrCommandQueue(
+          dataSource,
+          messaging,
+          adapters,
+          settings,
+          cipher,
+          failures,
+          {
+            schema: config.DATABASE_SCHEMA,
             sittingWaitMs: config.EMR_SITTING_WAIT_MS,
             intervalMs: config.EMR_DISPATCH_INTERVAL_MS,
             concurrency: config.EMR_DISPATCH_CONCURRENCY,
           },
           logger,
-          metrics,
           chart,
         );
       },

@@ -10,7 +10,7 @@ import {
 } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type SchedulerConfig } from './config';
 import { SchedulerTables1732300014000 } from './schedules/scheduler.migration';
-import { SchedulerModule } from './schedules/scheduler.module';
+import { SchedulerModule } from './scheduler.module';
 
 @Module({})
 export class AppModule {

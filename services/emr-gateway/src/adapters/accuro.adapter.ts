@@ -6,7 +6,7 @@ import type {
   EmrPatient,
   EmrProvider,
 } from './emr-adapter';
-import { checked, EmrHttp, TokenCache, tokenFrom, type AdapterSettings } from './http';
+import { clientCredentialsHttp, type AdapterSettings, type EmrHttp, type TokenCache } from './http';
 
 type AccuroCredentials = Extract<EmrCredentials, { type: 'accuro' }>;
 
@@ -31,28 +31,16 @@ export class AccuroAdapter implements EmrAdapter {
   private readonly tokens: TokenCache;
 
   constructor(credentials: AccuroCredentials, baseUrl: string, settings: AdapterSettings) {
-    this.tokens = new TokenCache(async () => {
-      const response = await this.http.raw({
-        method: 'POST',
-        path: '/oauth/token',
-        form: {
-          grant_type: 'client_credentials',
-          tenant_id: credentials.tenant,
-          client_id: credentials.clientId,
-          client_secret: credentials.clientSecret,
-        },
-      });
-      return tokenFrom(checked(response, 'token'));
-    });
-    this.http = new EmrHttp(baseUrl, settings, {
-      headers: async () => ({ authorization: `Bearer ${await this.tokens.get()}` }),
-      reset: () => this.tokens.reset(),
-    });
+    ({ http: this.http, tokens: this.tokens } = clientCredentialsHttp(baseUrl, settings, {
+      grant_type: 'client_credentials',
+      tenant_id: credentials.tenant,
+      client_id: credentials.clientId,
+      client_secret: credentials.clientSecret,
+    }));
   }
 
   async authenticate(): Promise<void> {
-    this.tokens.reset();
-    await this.tokens.get();
+    await this.tokens.fresh();
   }
 
   async providers(): Promise<EmrProvider[]> {

@@ -1,3 +1,4 @@
+import { DomainError, type ErrorKind } from '@cloud-connect/errors';
 import { isValidHeaderName } from '@cloud-connect/service-kit';
 import { z } from 'zod';
 
@@ -106,19 +107,42 @@ export interface AppointmentInput {
   reason: string;
 }
 
-/** The kinds of EMR failure, each with one queue behaviour (see commands/failure-policy.ts). */
-export type EmrErrorKind =
+/** The codes of EMR failure, each with one queue behaviour (see commands/failure-policy.ts). */
+export type EmrErrorCode =
   'auth-rejected' | 'unreachable' | 'transient' | 'permission' | 'not-found' | 'invalid' | 'unsupported';
 
+/** What an EMR answer said, safe to keep: ids and HTTP facts only. */
+export interface EmrFacts {
+  providerId?: string;
+  missingPermissions?: string[];
+  status?: number;
+}
+
 /** A typed EMR failure. Messages never carry PHI: ids and HTTP facts only. */
-export class EmrError extends Error {
+export class EmrError extends DomainError<EmrErrorCode> {
+  readonly domain = 'emr';
+
   constructor(
-    readonly kind: EmrErrorKind,
+    code: EmrErrorCode,
     message: string,
-    readonly details: { providerId?: string; missingPermissions?: string[]; status?: number } = {},
+    readonly facts: EmrFacts = {},
   ) {
-    super(message);
-    this.name = 'EmrError';
+    super(code, message);
+  }
+
+  get kind(): ErrorKind {
+    switch (this.code) {
+      case 'unreachable':
+      case 'transient':
+        return 'unavailable';
+      case 'not-found':
+        return 'not-found';
+      case 'auth-rejected':
+      case 'permission':
+      case 'invalid':
+      case 'unsupported':
+        return 'unprocessable';
+    }
   }
 }
 

@@ -161,6 +161,32 @@ export class TokenCache {
   reset(): void {
     this.token = undefined;
   }
+
+  /** A new token now (connect / reconfigure: proves the credentials). */
+  async fresh(): Promise<string> {
+    this.reset();
+    return this.get();
+  }
+}
+
+/**
+ * An EMR API behind OAuth 2 client credentials: the token request (`POST tokenPath` with `form`),
+ * its cache, and calls that carry the bearer token (a rejected token is fetched again).
+ */
+export function clientCredentialsHttp(
+  baseUrl: string,
+  settings: AdapterSettings,
+  form: Record<string, string>,
+  tokenPath = '/oauth/token',
+): { http: EmrHttp; tokens: TokenCache } {
+  const tokens: TokenCache = new TokenCache(async (): Promise<{ token: string; expiresInSeconds: number }> =>
+    tokenFrom(checked(await http.raw({ method: 'POST', path: tokenPath, form }), 'token')),
+  );
+  const http: EmrHttp = new EmrHttp(baseUrl, settings, {
+    headers: async () => ({ authorization: `Bearer ${await tokens.get()}` }),
+    reset: () => tokens.reset(),
+  });
+  return { http, tokens };
 }
 
 export function tokenFrom(body: unknown): { token: string; expiresInSeconds: number } {

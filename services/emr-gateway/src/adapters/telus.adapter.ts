@@ -6,7 +6,7 @@ import type {
   EmrPatient,
   EmrProvider,
 } from './emr-adapter';
-import { checked, EmrHttp, TokenCache, tokenFrom, type AdapterSettings } from './http';
+import { clientCredentialsHttp, type AdapterSettings, type EmrHttp, type TokenCache } from './http';
 
 type TelusCredentials = Extract<EmrCredentials, { type: 'ps-suite' | 'med-access' }>;
 
@@ -34,27 +34,15 @@ export class TelusAdapter implements EmrAdapter {
 
   constructor(credentials: TelusCredentials, baseUrl: string, settings: AdapterSettings) {
     this.type = credentials.type;
-    this.tokens = new TokenCache(async () => {
-      const response = await this.http.raw({
-        method: 'POST',
-        path: '/oauth/token',
-        form: {
-          grant_type: 'client_credentials',
-          client_id: credentials.instanceId,
-          client_secret: credentials.secret,
-        },
-      });
-      return tokenFrom(checked(response, 'token'));
-    });
-    this.http = new EmrHttp(baseUrl, settings, {
-      headers: async () => ({ authorization: `Bearer ${await this.tokens.get()}` }),
-      reset: () => this.tokens.reset(),
-    });
+    ({ http: this.http, tokens: this.tokens } = clientCredentialsHttp(baseUrl, settings, {
+      grant_type: 'client_credentials',
+      client_id: credentials.instanceId,
+      client_secret: credentials.secret,
+    }));
   }
 
   async authenticate(): Promise<void> {
-    this.tokens.reset();
-    await this.tokens.get();
+    await this.tokens.fresh();
   }
 
   async providers(): Promise<EmrProvider[]> {

@@ -2,6 +2,8 @@
  * What goes into the chart for one inbound message, read from its FHIR R4 bundle (plaintext only
  * in memory). Pure: no I/O, so the rules are unit-tested.
  */
+import { ChartError } from './chart-error';
+
 type Json = Record<string, unknown>;
 
 export const HCN_SYSTEMS: Record<string, string> = {
@@ -49,13 +51,6 @@ export interface ChartDocument {
   reference: string | null;
 }
 
-export class UnchartableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnchartableError';
-  }
-}
-
 function arr(v: unknown): Json[] {
   return Array.isArray(v) ? (v.filter((x) => x && typeof x === 'object') as Json[]) : [];
 }
@@ -90,7 +85,7 @@ export function chartPatientOf(patient: Json): ChartPatient {
       (i) => str(i['value']) && arr(obj(i['type'])['coding']).some((c) => c['code'] === 'JHN'),
     );
   const healthNumber = hcn ? str(hcn['value']) : null;
-  if (!hcn || !healthNumber) throw new UnchartableError('the patient has no health card number');
+  if (!hcn || !healthNumber) throw new ChartError('unchartable', 'the patient has no health card number');
   const version = arr(hcn['extension']).find((e) => e['url'] === VERSION_CODE_EXT);
   return {
     healthNumber: healthNumber.replace(/[\s-]/g, '').toUpperCase(),
@@ -171,9 +166,9 @@ export function referralDocumentOf(bundle: Json, receivedAt: string): ChartDocum
   const resources = entries.map((e) => obj(e['resource']));
   const resolve = resolver(resources, entries);
   const request = resources.find((r) => r['resourceType'] === 'ServiceRequest');
-  if (!request) throw new UnchartableError('the message has no ServiceRequest');
+  if (!request) throw new ChartError('unchartable', 'the message has no ServiceRequest');
   const patient = resolve(request['subject']) ?? resources.find((r) => r['resourceType'] === 'Patient');
-  if (!patient) throw new UnchartableError('the message has no Patient');
+  if (!patient) throw new ChartError('unchartable', 'the message has no Patient');
   let requester = resolve(request['requester']);
   let contact: string | null = null;
   if (requester?.['resourceType'] === 'PractitionerRole') {
@@ -216,7 +211,7 @@ function formPatient(form: Json): ChartPatient {
   const patient = arr(form['contained']).find(
     (c) => c['resourceType'] === 'Patient' && ref !== null && `#${String(c['id'])}` === ref,
   );
-  if (!patient) throw new UnchartableError('the form has no contained Patient');
+  if (!patient) throw new ChartError('unchartable', 'the form has no contained Patient');
   return chartPatientOf(patient);
 }
 
@@ -284,6 +279,7 @@ export function progressNoteOf(
 /** A kiosk check-in (an `Encounter`, status arrived): who checked in, and when. */
 export function checkInOf(encounter: Json): { patient: ChartPatient; checkedInAt: string } {
   const start = str((encounter['period'] as Json | undefined)?.['start']);
-  if (!start || Number.isNaN(Date.parse(start))) throw new UnchartableError('the check-in has no time');
+  if (!start || Number.isNaN(Date.parse(start)))
+    throw new ChartError('unchartable', 'the check-in has no time');
   return { patient: formPatient(encounter), checkedInAt: start };
 }

@@ -4,6 +4,7 @@ import type { MessagingService, SiteReplica } from '@cloud-connect/service-kit';
 import { createHash, createHmac } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { EmrType } from '../adapters/emr-adapter';
+import type { CommandResolver } from '../commands/command-queue';
 import { CommandsRepository, UNRESOLVED, type QueuedCommand } from '../commands/commands.repository';
 import type { PhiCipher } from '../commands/phi-cipher';
 import { ConnectionsRepository } from '../connections/connections.repository';
@@ -64,7 +65,8 @@ export interface ChartIntakeOptions {
  * intake, renders the PDF, matches the patient and writes it (plus a tickler where the EMR has
  * them) through the same no-loss queue (docs/emr.md, "Into the chart").
  */
-export class ChartIntake {
+export class ChartIntake implements CommandResolver {
+  readonly kinds = UNREAD_KINDS;
   private readonly commands: CommandsRepository;
   private readonly connections: ConnectionsRepository;
 

@@ -1,7 +1,8 @@
 import { addServiceRequestWithAttachment } from '@cloud-connect/testing';
-import { referralDocumentOf, UnchartableError } from './chart-document';
+import { referralDocumentOf } from './chart-document';
+import { ChartError } from './chart-error';
 import { renderChartPdf } from './chart-pdf';
-import { pickChart, PatientMatchError } from './patient-match';
+import { pickChart, PatientMatchError } from '../commands/patient-match';
 import { pdfText } from './pdf-text.testing';
 
 describe('referral into the chart as a PDF', () => {
@@ -94,7 +95,7 @@ describe('referral into the chart as a PDF', () => {
     const copy = structuredClone(bundle) as { entry: { resource: Record<string, unknown> }[] };
     const patient = copy.entry.find((e) => e.resource['resourceType'] === 'Patient');
     if (patient) patient.resource['identifier'] = [];
-    expect(() => referralDocumentOf(copy, '2026-11-20T19:02:13.000Z')).toThrow(UnchartableError);
+    expect(() => referralDocumentOf(copy, '2026-11-20T19:02:13.000Z')).toThrow(ChartError);
   });
 });
 
@@ -127,7 +128,7 @@ describe('patient matching', () => {
       throw new Error('expected a hold');
     } catch (error) {
       expect(error).toBeInstanceOf(PatientMatchError);
-      expect((error as PatientMatchError).reason).toBe('ambiguous');
+      expect((error as PatientMatchError).code).toBe('ambiguous');
       expect((error as PatientMatchError).candidates).toEqual(['a', 'c']);
     }
   });

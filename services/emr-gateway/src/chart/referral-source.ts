@@ -1,13 +1,5 @@
 import type { PhiCipher as EnvelopeCipher, ServiceTokenSource } from '@cloud-connect/phi-client';
-import { UnchartableError } from './chart-document';
-
-/** Intake (or the vault service) cannot answer now: the queue retries without alerting the clinic. */
-export class SourceUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SourceUnavailableError';
-  }
-}
+import { ChartError } from './chart-error';
 
 /**
  * Reads an inbound message that `referral-intake` holds: its stored envelope over HTTP with an
@@ -27,7 +19,7 @@ export class ReferralSource {
   async read(site: string, sourceRef: string): Promise<Record<string, unknown>> {
     const [kind, id] = sourceRef.split('/');
     if ((kind !== 'referral' && kind !== 'form') || !id)
-      throw new UnchartableError(`unknown source ${kind ?? ''}`);
+      throw new ChartError('unchartable', `unknown source ${kind ?? ''}`);
     let response: Response;
     try {
       response = await fetch(
@@ -38,12 +30,13 @@ export class ReferralSource {
         },
       );
     } catch (error) {
-      throw new SourceUnavailableError(`referral-intake unreachable (${(error as Error).name})`);
+      throw new ChartError('source-unavailable', `referral-intake unreachable (${(error as Error).name})`);
     }
     if (response.status === 404) {
-      throw new UnchartableError(`referral-intake holds no ${kind} ${id} for this site`);
+      throw new ChartError('unchartable', `referral-intake holds no ${kind} ${id} for this site`);
     }
-    if (!response.ok) throw new SourceUnavailableError(`referral-intake answered ${response.status}`);
+    if (!response.ok)
+      throw new ChartError('source-unavailable', `referral-intake answered ${response.status}`);
     const body = (await response.json()) as { recordId: string; ciphertext: string };
     const plaintext = await this.cipher.decrypt(site, body.recordId, Buffer.from(body.ciphertext, 'base64'));
     return JSON.parse(plaintext.toString('utf8')) as Record<string, unknown>;

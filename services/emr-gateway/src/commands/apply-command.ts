@@ -1,5 +1,5 @@
 import { EmrError, type EmrAdapter } from '../adapters/emr-adapter';
-import { matchPatient } from '../chart/patient-match';
+import { matchPatient } from './patient-match';
 import type { EmrSettings } from '../settings/emr-settings';
 import { commandContent, type CommandKind } from './command-content';
 
@@ -48,7 +48,7 @@ export async function applyCommand(
     try {
       return await write();
     } catch (error) {
-      if (error instanceof EmrError && error.details.status !== undefined) attempt.refused = true;
+      if (error instanceof EmrError && error.facts.status !== undefined) attempt.refused = true;
       throw error;
     }
   };
@@ -96,7 +96,7 @@ export async function applyCommand(
           );
         } catch (error) {
           // A schedule we may not read cannot hold this patient's appointment for us; the sync reports it.
-          if (error instanceof EmrError && error.kind === 'permission') continue;
+          if (error instanceof EmrError && error.code === 'permission') continue;
           throw error;
         }
         for (const a of appointments) {

@@ -1,32 +1,67 @@
 import { Events, Topics } from '@cloud-connect/contracts';
 import type { Envelope } from '@cloud-connect/kafka';
 import type { Logger } from '@cloud-connect/observability';
-import type { MessagingService, SiteReplica } from '@cloud-connect/service-kit';
+import type { MessagingService } from '@cloud-connect/service-kit';
 import { createHash } from 'node:crypto';
 import { Gauge, type Registry } from 'prom-client';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
-import { EMR_TYPE_NAMES, EmrError, type EmrAdapter } from '../adapters/emr-adapter';
-import { clinicalAdminAlert } from '../common/site-events';
+import { EmrError, type EmrAdapter, type EmrType } from '../adapters/emr-adapter';
 import { ConnectionsRepository } from '../connections/connections.repository';
 import type { EmrAdapters } from '../connections/emr-adapters';
-import type { EmrConnections } from '../connections/emr-connections';
+import type { EmrSettings } from '../settings/emr-settings';
 import type { EmrSettingsService } from '../settings/emr-settings.service';
-import { UNREAD_KINDS, type ChartIntake } from '../chart/chart-intake';
-import { PatientMatchError } from '../chart/patient-match';
 import { applyCommand, type ApplyResult, type WriteAttempt } from './apply-command';
+import type { CommandFailures } from './command-failures';
 import { commandContent, type CommandKind } from './command-content';
 import { CommandsRepository, type QueuedCommand } from './commands.repository';
-import { combineNotes, decideFailure } from './failure-policy';
+import { combineNotes } from './failure-policy';
 import type { PhiCipher } from './phi-cipher';
 
 export interface QueueSettings {
   schema: string;
-  retryScheduleMs: number[];
-  horizonMs: number;
-  reminderMs: number;
   sittingWaitMs: number;
   intervalMs: number;
   concurrency: number;
+}
+
+/**
+ * Resolves queued commands the queue cannot apply itself (a message not yet read: the chart
+ * intake above this layer reads it and queues the commands it becomes), and runs the consumer
+ * that queues them.
+ */
+export interface CommandResolver {
+  /** The internal command kinds it resolves. */
+  readonly kinds: ReadonlySet<string>;
+  /** True if it queued what the command becomes (the queue looks again at once). */
+  resolve(head: QueuedCommand, settings: EmrSettings, emrType: EmrType): Promise<boolean>;
+  registerConsumer(onQueued: () => void): void;
+}
+
+/** The queue depth and the oldest pending command's age, per site (Prometheus gauges). */
+export function registerQueueMetrics(metrics: Registry, dataSource: DataSource, schema: string): void {
+  const commands = new CommandsRepository(schema);
+  const stats = (): Promise<{ siteNumber: string; pending: number; oldestPendingSeconds: number }[]> =>
+    commands.statsAcrossSites(dataSource.manager);
+  new Gauge({
+    name: 'emr_command_queue_depth',
+    help: 'EMR commands waiting to be applied, per site',
+    labelNames: ['site'],
+    registers: [metrics],
+    async collect() {
+      this.reset();
+      for (const s of await stats()) this.set({ site: s.siteNumber }, s.pending);
+    },
+  });
+  new Gauge({
+    name: 'emr_command_oldest_pending_seconds',
+    help: 'Age of the oldest EMR command waiting to be applied, per site',
+    labelNames: ['site'],
+    registers: [metrics],
+    async collect() {
+      this.reset();
+      for (const s of await stats()) this.set({ site: s.siteNumber }, s.oldestPendingSeconds);
+    },
+  });
 }
 
 const DISPATCHER_LOCK = 7300006;
@@ -59,39 +94,15 @@ export class EmrCommandQueue {
     private readonly dataSource: DataSource,
     private readonly messaging: MessagingService,
     private readonly adapters: EmrAdapters,
-    private readonly connectionUseCases: EmrConnections,
     private readonly settings: EmrSettingsService,
-    private readonly sites: SiteReplica,
     private readonly cipher: PhiCipher,
+    private readonly failures: CommandFailures,
     private readonly options: QueueSettings,
     private readonly logger: Logger,
-    metrics: Registry,
-    private readonly chart?: ChartIntake,
+    private readonly resolver?: CommandResolver,
   ) {
     this.commands = new CommandsRepository(options.schema);
     this.connections = new ConnectionsRepository(options.schema);
-    const stats = (): Promise<{ siteNumber: string; pending: number; oldestPendingSeconds: number }[]> =>
-      this.commands.statsAcrossSites(this.dataSource.manager);
-    new Gauge({
-      name: 'emr_command_queue_depth',
-      help: 'EMR commands waiting to be applied, per site',
-      labelNames: ['site'],
-      registers: [metrics],
-      async collect() {
-        this.reset();
-        for (const s of await stats()) this.set({ site: s.siteNumber }, s.pending);
-      },
-    });
-    new Gauge({
-      name: 'emr_command_oldest_pending_seconds',
-      help: 'Age of the oldest EMR command waiting to be applied, per site',
-      labelNames: ['site'],
-      registers: [metrics],
-      async collect() {
-        this.reset();
-        for (const s of await stats()) this.set({ site: s.siteNumber }, s.oldestPendingSeconds);
-      },
-    });
   }
 
   registerConsumer(): void {
@@ -102,7 +113,7 @@ export class EmrCommandQueue {
       concurrency: 1,
       handler: (envelope, { tx }) => this.intake(envelope, tx),
     });
-    this.chart?.registerConsumer(() => {
+    this.resolver?.registerConsumer(() => {
       this.wakeRequested = true;
     });
   }
@@ -239,9 +250,9 @@ export class EmrCommandQueue {
       const { settings } = await this.settings.get(site);
       let result: ApplyResult;
       let combinedKey: string | null = null;
-      if (UNREAD_KINDS.has(head.kind) && this.chart) {
+      if (this.resolver?.kinds.has(head.kind)) {
         const connection = await this.connections.find(this.dataSource.manager, site);
-        if (connection && (await this.chart.resolve(head, settings, connection.emrType))) {
+        if (connection && (await this.resolver.resolve(head, settings, connection.emrType))) {
           this.wakeRequested = true;
           return false;
         }
@@ -315,7 +326,7 @@ export class EmrCommandQueue {
       });
       return true;
     } catch (error) {
-      await this.fail(
+      await this.failures.fail(
         head,
         batch.map((c) => c.commandId),
         error,
@@ -346,136 +357,8 @@ export class EmrCommandQueue {
       );
   }
 
-  /** `writeRefused`: the EMR answered this attempt's write with an error (nothing to read back). */
-  private async fail(
-    head: QueuedCommand,
-    ids: string[],
-    error: unknown,
-    writeRefused: boolean,
-  ): Promise<void> {
-    const site = head.siteNumber;
-    if (error instanceof PatientMatchError) {
-      await this.holdForPatient(head, error);
-      return;
-    }
-    const failingFor = head.firstFailedAt ? Date.now() - head.firstFailedAt.getTime() : 0;
-    const decision = decideFailure(
-      error,
-      head.attempts,
-      failingFor,
-      this.options.retryScheduleMs,
-      this.options.horizonMs,
-    );
-    this.logger.warn(
-      {
-        siteNumber: site,
-        commandId: head.commandId,
-        kind: head.kind,
-        attempts: head.attempts + 1,
-        action: decision.action,
-        reason: decision.reason,
-      },
-      'emr command attempt failed',
-    );
-    if (decision.action === 'hold') {
-      await this.connectionUseCases.deauthorize(site, decision.reason);
-      return;
-    }
-    const locale = (await this.sites.find(site))?.locale ?? 'en';
-    await this.messaging.transaction(async (tx) => {
-      const connection = await this.connections.find(tx, site);
-      const emr = connection ? EMR_TYPE_NAMES[connection.emrType] : 'EMR';
-      if (decision.action === 'dead-letter') {
-        await this.commands.deadLetter(tx, site, ids, decision.reason);
-        await this.messaging.outbox.enqueue(
-          tx,
-          clinicalAdminAlert(this.messaging.registry, site, locale, 'emr-command-dead-lettered', {
-            emr,
-            kind: head.kind,
-            commandId: head.commandId,
-            reason: decision.reason,
-          }),
-        );
-        return;
-      }
-      await this.commands.scheduleRetry(
-        tx,
-        site,
-        head.commandId,
-        decision.delayMs,
-        decision.reason,
-        writeRefused,
-      );
-      if (!decision.alert) return;
-      if (await this.connections.startDeliveryFailure(tx, site, decision.reason, this.options.reminderMs)) {
-        await this.messaging.outbox.enqueue(
-          tx,
-          clinicalAdminAlert(this.messaging.registry, site, locale, 'emr-delivery-failing', {
-            emr,
-            reason: decision.reason,
-          }),
-        );
-      } else if (await this.connections.claimReminder(tx, site, this.options.reminderMs)) {
-        await this.messaging.outbox.enqueue(
-          tx,
-          clinicalAdminAlert(this.messaging.registry, site, locale, 'emr-delivery-failing-reminder', {
-            emr,
-            reason: decision.reason,
-            failingSince: connection?.deliveryFailingSince?.toISOString() ?? '',
-          }),
-        );
-      }
-    });
-  }
-
-  /**
-   * No chart, or several, fit the patient: nothing is written; the command (and its patient's
-   * line) waits for a site admin to pick the chart, who is alerted once.
-   */
-  private async holdForPatient(head: QueuedCommand, error: PatientMatchError): Promise<void> {
-    const site = head.siteNumber;
-    this.logger.warn(
-      { siteNumber: site, commandId: head.commandId, kind: head.kind, reason: error.reason },
-      'emr command held: patient not matched',
-    );
-    const locale = (await this.sites.find(site))?.locale ?? 'en';
-    await this.messaging.transaction(async (tx) => {
-      if (!(await this.commands.hold(tx, site, head.commandId, error.message, error.candidates))) return;
-      const connection = await this.connections.find(tx, site);
-      await this.messaging.outbox.enqueue(
-        tx,
-        clinicalAdminAlert(this.messaging.registry, site, locale, 'emr-patient-unmatched', {
-          emr: connection ? EMR_TYPE_NAMES[connection.emrType] : 'EMR',
-          kind: head.kind,
-          commandId: head.commandId,
-          reason: error.message,
-        }),
-      );
-    });
-  }
-
-  /** A site admin picked the chart of a held command (an EMR chart id). */
-  release(siteNumber: string, commandId: string, patientId: string): Promise<boolean> {
-    return this.messaging.transaction(async (tx) => {
-      const released = await this.commands.release(tx, siteNumber, commandId, patientId);
-      if (released) this.wakeRequested = true;
-      return released;
-    });
-  }
-
-  heldCommands(siteNumber: string): Promise<Record<string, unknown>[]> {
-    return this.commands.heldCommands(this.dataSource.manager, siteNumber);
-  }
-
-  replay(siteNumber: string, commandId: string): Promise<boolean> {
-    return this.messaging.transaction((tx) => this.commands.replay(tx, siteNumber, commandId));
-  }
-
-  deadLetters(siteNumber: string): Promise<Record<string, unknown>[]> {
-    return this.commands.deadLetters(this.dataSource.manager, siteNumber);
-  }
-
-  commandState(siteNumber: string, commandId: string): Promise<Record<string, unknown> | null> {
-    return this.commands.state(this.dataSource.manager, siteNumber, commandId);
+  /** Wakes the dispatcher now (a command was queued, released or replayed). */
+  wake(): void {
+    this.wakeRequested = true;
   }
 }

@@ -39,7 +39,9 @@ describe('failure policy', () => {
   );
 
   it('dead-letters content that does not open, and retries our own failures quietly', () => {
-    expect(decideFailure(new PhiCipherError('no'), 0, 0, SCHEDULE, HOUR).action).toBe('dead-letter');
+    expect(decideFailure(new PhiCipherError('does-not-open', 'no'), 0, 0, SCHEDULE, HOUR).action).toBe(
+      'dead-letter',
+    );
     expect(decideFailure(new Error('vault down'), 0, 0, SCHEDULE, HOUR)).toMatchObject({
       action: 'retry',
       alert: false,

@@ -1,4 +1,10 @@
+import { consumerDisposition, isDomainError } from '@cloud-connect/errors';
+import { ZodError } from 'zod';
 import { EmrError } from '../adapters/emr-adapter';
+
+function isZodError(error: unknown): error is ZodError {
+  return error instanceof ZodError;
+}
 
 /** What the queue does with a command whose attempt failed. */
 export type FailureAction =
@@ -10,8 +16,10 @@ export type FailureAction =
  * Maps an attempt's failure to hold / retry / dead-letter:
  * - credentials rejected → hold the site's queue until re-authentication (no attempt counted);
  * - EMR unreachable or 5xx → retry on the schedule until the horizon, then dead-letter;
- * - permission, not found, invalid, unsupported, undecryptable → dead-letter now (no retry fixes it).
- * Anything else (our own dependency, e.g. Vault) retries without alerting the clinic.
+ * - permission, not found, invalid, unsupported → dead-letter now (no retry fixes it);
+ * - any other domain error whose kind no retry fixes (content that does not open, a message that
+ *   cannot be charted), or malformed content → dead-letter now.
+ * Anything else (our own dependency, e.g. Vault or referral-intake) retries without alerting the clinic.
  */
 export function decideFailure(
   error: unknown,
@@ -23,7 +31,7 @@ export function decideFailure(
   const reason = error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 500) : 'unknown error';
   const delayMs = schedule[Math.min(attemptsSoFar, schedule.length - 1)] ?? 3600000;
   if (error instanceof EmrError) {
-    switch (error.kind) {
+    switch (error.code) {
       case 'auth-rejected':
         return { action: 'hold', reason };
       case 'unreachable':
@@ -38,10 +46,7 @@ export function decideFailure(
         return { action: 'dead-letter', reason };
     }
   }
-  if (
-    error instanceof Error &&
-    (error.name === 'PhiCipherError' || error.name === 'ZodError' || error.name === 'UnchartableError')
-  ) {
+  if ((isDomainError(error) && consumerDisposition(error) === 'dead-letter') || isZodError(error)) {
     return { action: 'dead-letter', reason: `${error.name}: content cannot be opened or is malformed` };
   }
   if (failingForMs >= horizonMs)

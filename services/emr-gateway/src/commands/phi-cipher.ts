@@ -1,3 +1,4 @@
+import { DomainError, type ErrorKind } from '@cloud-connect/errors';
 import { PhiClientError, type PhiCipher as EnvelopeCipher } from '@cloud-connect/phi-client';
 
 /** Algorithm tag of sealed command content: the vault service's PHI envelope, format 1. */
@@ -25,11 +26,18 @@ export interface PhiCipher {
   open(siteNumber: string, commandId: string, sealed: SealedContent): Promise<Buffer>;
 }
 
+export type CommandContentCode = 'unknown-format' | 'does-not-open';
+
 /** Content that will never open (wrong site or command, tampered, unknown format): dead-letter. */
-export class PhiCipherError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PhiCipherError';
+export class PhiCipherError extends DomainError<CommandContentCode> {
+  readonly domain = 'command-content';
+
+  get kind(): ErrorKind {
+    switch (this.code) {
+      case 'unknown-format':
+      case 'does-not-open':
+        return 'unprocessable';
+    }
   }
 }
 
@@ -49,7 +57,7 @@ export class VaultCommandCipher implements PhiCipher {
   async open(siteNumber: string, commandId: string, sealed: SealedContent): Promise<Buffer> {
     const alg: unknown = (sealed as { alg?: unknown }).alg;
     if (alg !== SEALED_ALG || typeof sealed.envelope !== 'string') {
-      throw new PhiCipherError('sealed content of an unknown format');
+      throw new PhiCipherError('unknown-format', 'sealed content of an unknown format');
     }
     try {
       return await this.client.decrypt(
@@ -64,7 +72,10 @@ export class VaultCommandCipher implements PhiCipher {
         error.status !== 401 &&
         error.status !== 403
       ) {
-        throw new PhiCipherError(`sealed content does not open for this site and command (${error.code})`);
+        throw new PhiCipherError(
+          'does-not-open',
+          `sealed content does not open for this site and command (${error.code})`,
+        );
       }
       throw error;
     }

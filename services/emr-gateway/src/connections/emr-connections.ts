@@ -10,10 +10,8 @@ import {
   type EmrType,
 } from '../adapters/emr-adapter';
 import { auditEntry, clinicalAdminAlert } from '../common/site-events';
-import { CommandsRepository } from '../commands/commands.repository';
 import { SettingsRepository } from '../settings/settings.repository';
 import { DEFAULT_SETTINGS } from '../settings/emr-settings';
-import { SyncStatusRepository } from '../sync/sync-status.repository';
 import { ConnectionsRepository } from './connections.repository';
 import type { EmrCredentialStore } from './credential-store';
 import type { EmrAdapters } from './emr-adapters';
@@ -55,7 +53,7 @@ export function explainFailure(type: EmrType, error: EmrError): ConnectionError 
     chr: 'the base URL and the API key or client credentials',
     'fhir-r4': 'the base URL and the API key or client credentials',
   };
-  switch (error.kind) {
+  switch (error.code) {
     case 'auth-rejected':
       return new ConnectionError('auth-rejected', `${name} rejected the credentials: check ${what[type]}.`);
     case 'unreachable':
@@ -87,14 +85,18 @@ export interface ConnectionView {
 }
 
 /**
+ * Called in the transaction that reconnects a deauthorized site (the command queue wakes the
+ * commands it held). Layers above the connections register it; this layer knows none of them.
+ */
+export type ReauthorizedHook = (tx: EntityManager, siteNumber: string) => Promise<void>;
+
+/**
  * Use cases of a site's EMR connection: connect / reconfigure (authenticate first, then keep the
  * credentials in Vault), status, disconnect, and the deauthorization that holds the queue.
  */
 export class EmrConnections {
   private readonly connections: ConnectionsRepository;
   private readonly settings: SettingsRepository;
-  private readonly commands: CommandsRepository;
-  private readonly sync: SyncStatusRepository;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -103,11 +105,10 @@ export class EmrConnections {
     private readonly store: EmrCredentialStore,
     private readonly adapters: EmrAdapters,
     private readonly sites: SiteReplica,
+    private readonly onReauthorized: ReauthorizedHook = () => Promise.resolve(),
   ) {
     this.connections = new ConnectionsRepository(schema);
     this.settings = new SettingsRepository(schema);
-    this.commands = new CommandsRepository(schema);
-    this.sync = new SyncStatusRepository(schema);
   }
 
   /** Connects (or reconfigures): authenticates and reads providers at once; nothing is saved on failure. */
@@ -153,7 +154,7 @@ export class EmrConnections {
           actor,
         );
       }
-      if (previous?.status === 'deauthorized') await this.commands.wakeSite(tx, siteNumber);
+      if (previous?.status === 'deauthorized') await this.onReauthorized(tx, siteNumber);
       await this.messaging.outbox.enqueue(
         tx,
         auditEntry(
@@ -215,36 +216,6 @@ export class EmrConnections {
       connectedAt: row?.connectedAt?.toISOString() ?? null,
       lastError: row?.lastError ?? null,
       providers: row?.providers ?? [],
-    };
-  }
-
-  /** The status panel: connection, sync status and the command queue. */
-  async status(siteNumber: string): Promise<Record<string, unknown>> {
-    const db = this.dataSource.manager;
-    const [connection, sync, queue, settings] = await Promise.all([
-      this.view(siteNumber),
-      this.sync.get(db, siteNumber),
-      this.commands.stats(db, siteNumber),
-      this.settings.current(db, siteNumber),
-    ]);
-    return {
-      connection,
-      sync: sync ?? {
-        state: 'idle',
-        lastSuccessAt: null,
-        lastError: null,
-        nextDueAt: null,
-        nextFullAt: null,
-        providerProblems: [],
-      },
-      queue: {
-        pending: queue.pending,
-        oldestPendingAgeSeconds: queue.oldestPendingSeconds,
-        deadLettered: queue.dead,
-        held: connection.status === 'deauthorized' && queue.pending > 0,
-        waitingForPatient: queue.held,
-      },
-      settingsVersion: settings?.version ?? 0,
     };
   }
 

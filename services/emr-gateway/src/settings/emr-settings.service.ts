@@ -1,8 +1,7 @@
 import { DomainError, type ErrorKind } from '@cloud-connect/errors';
 import type { MessagingService } from '@cloud-connect/service-kit';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { auditEntry } from '../common/site-events';
-import { ConnectionsRepository } from '../connections/connections.repository';
 import { DEFAULT_SETTINGS, emrSettingsSchema, unknownProviders, type EmrSettings } from './emr-settings';
 import { SettingsRepository } from './settings.repository';
 
@@ -22,6 +21,18 @@ export class SettingsError extends DomainError<SettingsErrorCode> {
   }
 }
 
+/**
+ * What the settings need of the site's EMR connection: its status and provider ids, read (and
+ * locked with `forUpdate`) in the settings' transaction. The connections layer provides it.
+ */
+export interface ConnectionLookup {
+  find(
+    db: EntityManager,
+    siteNumber: string,
+    forUpdate?: boolean,
+  ): Promise<{ status: string; providers: { id: string }[] } | null>;
+}
+
 export interface SettingsView {
   version: number;
   settings: EmrSettings;
@@ -32,15 +43,14 @@ export interface SettingsView {
 /** Read and change a site's EMR settings: validated against the EMR's providers, versioned, audited. */
 export class EmrSettingsService {
   private readonly repository: SettingsRepository;
-  private readonly connections: ConnectionsRepository;
 
   constructor(
     private readonly dataSource: DataSource,
     schema: string,
     private readonly messaging: MessagingService,
+    private readonly connections: ConnectionLookup,
   ) {
     this.repository = new SettingsRepository(schema);
-    this.connections = new ConnectionsRepository(schema);
   }
 
   async get(siteNumber: string): Promise<SettingsView> {

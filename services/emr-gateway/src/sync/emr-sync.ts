@@ -207,7 +207,7 @@ export class EmrSync {
     await this.status.markStarted(db, siteNumber, scope, requestId);
     const outcome = await this.execute(siteNumber, scope).catch(
       async (error: unknown): Promise<SyncOutcome> => {
-        if (error instanceof EmrError && error.kind === 'auth-rejected') {
+        if (error instanceof EmrError && error.code === 'auth-rejected') {
           await this.connectionUseCases.deauthorize(siteNumber, error.message);
         }
         const message = error instanceof EmrError ? error.message : 'internal error during sync';
@@ -275,13 +275,13 @@ export class EmrSync {
         for (const appointment of await adapter.appointments(providerId, from, to))
           synced.push({ ...appointment, providerName: names.get(providerId) ?? null });
       } catch (error) {
-        if (!(error instanceof EmrError) || (error.kind !== 'permission' && error.kind !== 'not-found'))
+        if (!(error instanceof EmrError) || (error.code !== 'permission' && error.code !== 'not-found'))
           throw error;
         problems.push({
           providerId,
           providerName: names.get(providerId) ?? `provider ${providerId} (no longer in the EMR)`,
           missingPermissions:
-            error.kind === 'not-found' ? [] : (error.details.missingPermissions ?? ['Scheduling']),
+            error.code === 'not-found' ? [] : (error.facts.missingPermissions ?? ['Scheduling']),
         });
       }
     }

@@ -12,18 +12,15 @@ import type { Transporter } from 'nodemailer';
 import type { DataSource, EntityManager } from 'typeorm';
 import { PhiClientError, type PhiCipher } from '@cloud-connect/phi-client';
 import type { SmsProvider } from '../sms/sms-provider';
-import { SmsSendError } from '../sms/sms-provider';
-import { MissingParamError, render, UnknownTemplateError } from '../templates/templates';
+import {
+  MissingParamError,
+  PermanentDeliveryError,
+  SmsSendError,
+  UnknownTemplateError,
+} from '../common/notification-error';
+import { render } from '../templates/templates';
 import { DeliveriesRepository } from './deliveries.repository';
 import { isE164, isEmailAddress } from './recipient';
-
-/** A failure no retry can fix: the message goes straight to the dead-letter topic. */
-export class PermanentDeliveryError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PermanentDeliveryError';
-  }
-}
 
 export function isPermanentDeliveryError(error: unknown): boolean {
   return error instanceof PermanentDeliveryError;

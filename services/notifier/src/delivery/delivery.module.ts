@@ -12,7 +12,7 @@ import { VaultPhiCipher } from '@cloud-connect/phi-client';
 import { SERVICE_NAME, type NotifierConfig } from '../config';
 import { MAIL_TRANSPORT } from '../mail/mail.module';
 import { HttpSmsProvider, UnconfiguredSmsProvider, type SmsProvider } from '../sms/sms-provider';
-import { registerSmsWebhooks } from '../sms/sms-webhooks';
+import { registerSmsWebhooks } from './sms-webhooks';
 import { TwilioSmsProvider } from '../sms/twilio-sms-provider';
 import { DeliverNotification, isPermanentDeliveryError } from './deliver-notification';
 

@@ -1,3 +1,5 @@
+import { SmsSendError } from '../common/notification-error';
+
 /** Where SMS go. The product speaks one HTTP SMS API; a simulator plays it in tests. */
 export interface SmsProvider {
   /** Sends one SMS; `idempotencyKey` lets the provider drop a repeat of the same message. */
@@ -8,17 +10,6 @@ export interface SmsProvider {
     /** Query identifying the message (site, notification) on the provider's status callbacks. */
     callbackQuery?: string;
   }): Promise<{ providerId: string }>;
-}
-
-export class SmsSendError extends Error {
-  constructor(
-    readonly status: number | null,
-    readonly permanent: boolean,
-    message?: string,
-  ) {
-    super(message ?? (status === null ? 'SMS API unreachable' : `SMS API answered ${status}`));
-    this.name = 'SmsSendError';
-  }
 }
 
 /**

@@ -1,4 +1,5 @@
-import { SmsSendError, type SmsProvider } from './sms-provider';
+import { SmsSendError } from '../common/notification-error';
+import type { SmsProvider } from './sms-provider';
 
 export interface TwilioOptions {
   /** https://api.twilio.com, or the simulator's URL. */

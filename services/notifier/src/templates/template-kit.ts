@@ -1,26 +1,11 @@
 /** What every template is made of: locales, params, the rendered message, and their checks. */
+import { MissingParamError } from '../common/notification-error';
+
 export type Locale = 'en' | 'fr';
 
 export interface Rendered {
   subject: string;
   text: string;
-}
-
-export class UnknownTemplateError extends Error {
-  constructor(readonly template: string) {
-    super(`unknown notification template ${template}`);
-    this.name = 'UnknownTemplateError';
-  }
-}
-
-export class MissingParamError extends Error {
-  constructor(
-    readonly template: string,
-    readonly param: string,
-  ) {
-    super(`template ${template} needs param ${param}`);
-    this.name = 'MissingParamError';
-  }
 }
 
 export type Params = Record<string, string>;

@@ -4,17 +4,13 @@
  */
 import { ACCOUNT_TEMPLATES } from './account-templates';
 import { EMR_TEMPLATES } from './emr-templates';
-import { need, UnknownTemplateError, when, type Locale, type Params, type Rendered } from './template-kit';
+import { MissingParamError, UnknownTemplateError } from '../common/notification-error';
+import { need, when, type Locale, type Params, type Rendered } from './template-kit';
 import { PATIENT_TEMPLATES } from './patient-templates';
 import { REFERRER_TEMPLATES } from './referrer-templates';
 
-export {
-  MissingParamError,
-  UnknownTemplateError,
-  type Locale,
-  type Params,
-  type Rendered,
-} from './template-kit';
+export { MissingParamError, UnknownTemplateError };
+export type { Locale, Params, Rendered } from './template-kit';
 
 const SEK_ACTIONS: Record<Locale, Record<string, string>> = {
   en: {

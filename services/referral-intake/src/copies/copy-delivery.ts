@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { PhiCipher } from '../crypto/phi-cipher';
 import { IntegrationsRepository } from '../integrations/integrations.repository';
-import { CopyDeliveriesRepository, type ClaimedDelivery } from './copy-deliveries.repository';
+import { CopyDeliveriesRepository, type ClaimedDelivery } from '../integrations/copy-deliveries.repository';
 
 export interface CopyDeliveryDeps {
   dataSource: DataSource;

@@ -3,6 +3,8 @@
  * malformed is refused with the parameter's name (FHIR servers may ignore unknown parameters, but
  * a strict answer is safer for an integrator than silently wider results).
  */
+import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+
 export type Prefix = 'eq' | 'gt' | 'ge' | 'lt' | 'le';
 
 export interface DateCondition {
@@ -26,13 +28,22 @@ export interface ServiceRequestQuery {
   cursor: string | null;
 }
 
-export class SearchParamError extends Error {
+/** A FHIR search parameter the server cannot use (answered as an OperationOutcome naming it). */
+export class SearchParamError extends DomainError<'invalid-search-param'> {
+  readonly domain = 'referrals';
+
   constructor(
     readonly parameter: string,
     message: string,
   ) {
-    super(message);
-    this.name = 'SearchParamError';
+    super('invalid-search-param', message);
+  }
+
+  get kind(): ErrorKind {
+    switch (this.code) {
+      case 'invalid-search-param':
+        return 'invalid';
+    }
   }
 }
 

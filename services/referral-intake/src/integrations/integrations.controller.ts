@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { actorOf, AllowAdmins, AuthGuard, CurrentPrincipal, type Principal } from '@cloud-connect/auth';
 import { z } from 'zod';
-import { ListDeliveries, ReplayDeliveries } from '../copies/delivery-admin';
-import type { DeliveryView } from '../copies/copy-deliveries.repository';
+import { ListDeliveries, ReplayDeliveries } from './delivery-admin';
+import type { DeliveryView } from './copy-deliveries.repository';
 // Bodies are typed as the use cases' input; the use cases validate them (zod) before anything else.
 import { IntegrationError, type CreateIntegrationInput, type IntegrationView } from './integration';
 import {

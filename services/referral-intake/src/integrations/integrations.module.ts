@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { MessagingService, SERVICE_CONFIG } from '@cloud-connect/service-kit';
 import { DataSource } from 'typeorm';
 import { intakeSecrets, type IntakeConfig } from '../config';
-import { ListDeliveries, ReplayDeliveries } from '../copies/delivery-admin';
+import { ListDeliveries, ReplayDeliveries } from './delivery-admin';
 import { PHI_CIPHER, type PhiCipher } from '../crypto/phi-cipher';
 import {
   CreateIntegration,

@@ -17,12 +17,10 @@ import {
   Param,
   Patch,
   Post,
-  Res,
   UseGuards,
 } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { answering, parse } from './account-http';
+import { parse } from './account-http';
 import {
   forgotPasswordBody,
   inviteAdminBody,
@@ -65,19 +63,15 @@ export class SiteAccountController {
     @Body() body: unknown,
     @CurrentPrincipal() principal: Principal,
     @Ip() ip: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Record<string, unknown>> {
     const change = parse(updateSiteAccountBody, body);
-    return answering(reply, () => this.account.update(site, change, callerOf(principal, ip)));
+    return this.account.update(site, change, callerOf(principal, ip));
   }
 
   @Get('admins')
   @AllowAdmins({ siteParam: 'site', role: 'admin' })
-  async admins(
-    @Param('site') site: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<{ admins: unknown[] }> {
-    return { admins: await answering(reply, () => this.account.people(site)) };
+  async admins(@Param('site') site: string): Promise<{ admins: unknown[] }> {
+    return { admins: await this.account.people(site) };
   }
 
   @Post('admins')
@@ -88,10 +82,9 @@ export class SiteAccountController {
     @Body() body: unknown,
     @CurrentPrincipal() principal: Principal,
     @Ip() ip: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<unknown> {
     const { email } = parse(inviteAdminBody, body);
-    return answering(reply, () => this.account.invite(site, email, callerOf(principal, ip)));
+    return this.account.invite(site, email, callerOf(principal, ip));
   }
 
   @Delete('admins/:userId')
@@ -102,10 +95,9 @@ export class SiteAccountController {
     @Param('userId') userId: string,
     @CurrentPrincipal() principal: Principal,
     @Ip() ip: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
     const id = userIdOf(userId);
-    await answering(reply, () => this.account.remove(site, id, callerOf(principal, ip)));
+    await this.account.remove(site, id, callerOf(principal, ip));
   }
 
   @Post('admins/:userId/reset')
@@ -116,10 +108,9 @@ export class SiteAccountController {
     @Param('userId') userId: string,
     @CurrentPrincipal() principal: Principal,
     @Ip() ip: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ message: string }> {
     const id = userIdOf(userId);
-    await answering(reply, () => this.account.sendReset(site, id, callerOf(principal, ip)));
+    await this.account.sendReset(site, id, callerOf(principal, ip));
     return { message: 'a password reset link was e-mailed' };
   }
 }
@@ -135,25 +126,17 @@ export class PasswordController {
   @Post('forgot')
   @Public('asks for a reset link: the same answer for any address, throttled per address and source')
   @HttpCode(202)
-  async forgot(
-    @Body() body: unknown,
-    @Ip() ip: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<{ message: string }> {
+  async forgot(@Body() body: unknown, @Ip() ip: string): Promise<{ message: string }> {
     const { email } = parse(forgotPasswordBody, body);
-    await answering(reply, () => this.links.forgot(email, ip));
+    await this.links.forgot(email, ip);
     return { message: FORGOT_ANSWER };
   }
 
   @Post('reset')
   @Public('the one-time link from the e-mail is the credential')
   @HttpCode(200)
-  reset(
-    @Body() body: unknown,
-    @Ip() ip: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<{ email: string }> {
+  reset(@Body() body: unknown, @Ip() ip: string): Promise<{ email: string }> {
     const { token, password } = parse(resetPasswordBody, body);
-    return answering(reply, () => this.links.reset(token, password, ip));
+    return this.links.reset(token, password, ip);
   }
 }

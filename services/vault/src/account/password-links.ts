@@ -12,13 +12,6 @@ import { AccountError } from './site-account';
 const FORGOT_LIMITS = { account: 3, address: 30 } as const;
 const WINDOW_SECONDS = 15 * 60;
 
-export class ThrottledError extends Error {
-  constructor(readonly retryAfterSeconds: number) {
-    super('too many requests; try again later');
-    this.name = 'ThrottledError';
-  }
-}
-
 /**
  * Forgotten passwords and one-time links. A request answers the same whether or not the address
  * has an account (no enumeration) and is throttled per address and per source; using a link sets
@@ -44,7 +37,11 @@ export class PasswordLinks {
       { key: `reset:${email.toLowerCase()}`, max: FORGOT_LIMITS.account },
       { key: `reset-ip:${sourceAddress}`, max: FORGOT_LIMITS.address },
     ]);
-    if (wait > 0) throw new ThrottledError(wait);
+    if (wait > 0) {
+      throw new AccountError('throttled', 'too many requests; try again later', [], {
+        retryAfterSeconds: wait,
+      });
+    }
     await this.dataSource.transaction(async (tx) => {
       const user = await this.users.findByEmail(tx, email);
       if (!user) return;

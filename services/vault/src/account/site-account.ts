@@ -1,3 +1,4 @@
+import { DomainError, type ErrorKind } from '@cloud-connect/errors';
 import { Events } from '@cloud-connect/contracts';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
@@ -12,13 +13,26 @@ import { AccountOutbox } from './account-mail';
 import { AccountRepository } from './account.repository';
 import type { SiteAdmin, UpdateSiteAccount } from './account.schemas';
 
-export class AccountError extends Error {
-  constructor(
-    readonly code: 'not-found' | 'already-admin' | 'last-admin' | 'invalid-link' | 'expired-link',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'AccountError';
+export type AccountErrorCode =
+  'not-found' | 'already-admin' | 'last-admin' | 'invalid-link' | 'expired-link' | 'throttled';
+
+/** Errors of the site account and its administrators' links (problem+json at the edge). */
+export class AccountError extends DomainError<AccountErrorCode> {
+  readonly domain = 'account';
+
+  get kind(): ErrorKind {
+    switch (this.code) {
+      case 'not-found':
+        return 'not-found';
+      case 'already-admin':
+      case 'last-admin':
+        return 'conflict';
+      case 'invalid-link':
+      case 'expired-link':
+        return 'invalid';
+      case 'throttled':
+        return 'throttled';
+    }
   }
 }
 

@@ -1,19 +1,16 @@
 import {
-  BadRequestException,
   Body,
-  ConflictException,
   Controller,
   createParamDecorator,
   type ExecutionContext,
   Get,
   HttpCode,
-  NotFoundException,
   Param,
   Post,
 } from '@nestjs/common';
 import { z } from 'zod';
 import { IdentityError, RegisterUser } from '../identity/register-user';
-import { RegisterSite, SiteError, type RegisterSiteInput } from '../sites/register-site';
+import { RegisterSite, type RegisterSiteInput } from '../sites/register-site';
 import { AllowOperators, type OperatorRequest } from './operator.guard';
 
 /** Who the operator's actions are audited as: `operator:<name of the credential>`. */
@@ -33,32 +30,10 @@ export const grantBody = z.object({
   role: z.enum(['admin', 'member']).default('admin'),
 });
 
-function invalid(code: string, error: z.ZodError): BadRequestException {
+/** A body that does not parse: the same validation error as the use case's own (problem+json). */
+function invalidUser(error: z.ZodError): IdentityError {
   const details = error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-  return new BadRequestException({
-    statusCode: 400,
-    code,
-    message: `invalid request: ${details.join('; ')}`,
-    details,
-  });
-}
-
-function toHttp(error: unknown): never {
-  if (error instanceof SiteError || error instanceof IdentityError) {
-    const body = { code: error.code, message: error.message, details: error.details };
-    switch (error.code) {
-      case 'invalid-site':
-      case 'invalid-user':
-        throw new BadRequestException({ statusCode: 400, ...body });
-      case 'site-exists':
-      case 'user-exists':
-        throw new ConflictException({ statusCode: 409, ...body });
-      case 'no-such-site':
-      case 'no-such-user':
-        throw new NotFoundException({ statusCode: 404, ...body });
-    }
-  }
-  throw error;
+  return new IdentityError('invalid-user', `invalid request: ${details.join('; ')}`, details);
 }
 
 /**
@@ -84,7 +59,7 @@ export class OperatorController {
   @HttpCode(201)
   async createSite(@Body() body: unknown, @OperatorActor() actor: string): Promise<Record<string, unknown>> {
     const input = (body && typeof body === 'object' ? body : {}) as RegisterSiteInput;
-    const site = await this.registerSite.execute(input, actor).catch(toHttp);
+    const site = await this.registerSite.execute(input, actor);
     return {
       site: {
         siteNumber: site.siteNumber,
@@ -106,8 +81,8 @@ export class OperatorController {
     @OperatorActor() actor: string,
   ): Promise<Record<string, unknown>> {
     const parsed = createUserBody.safeParse(body ?? {});
-    if (!parsed.success) throw invalid('invalid-user', parsed.error);
-    const user = await this.registerUser.create({ ...parsed.data, siteNumber: site }, actor).catch(toHttp);
+    if (!parsed.success) throw invalidUser(parsed.error);
+    const user = await this.registerUser.create({ ...parsed.data, siteNumber: site }, actor);
     return { user };
   }
 
@@ -119,10 +94,8 @@ export class OperatorController {
     @OperatorActor() actor: string,
   ): Promise<Record<string, unknown>> {
     const parsed = grantBody.safeParse(body ?? {});
-    if (!parsed.success) throw invalid('invalid-user', parsed.error);
-    const granted = await this.registerUser
-      .grant(parsed.data.email, site, parsed.data.role, actor)
-      .catch(toHttp);
+    if (!parsed.success) throw invalidUser(parsed.error);
+    const granted = await this.registerUser.grant(parsed.data.email, site, parsed.data.role, actor);
     return { grant: { ...granted, siteNumber: site, role: parsed.data.role } };
   }
 }

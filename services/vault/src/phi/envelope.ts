@@ -1,3 +1,4 @@
+import { DomainError, type ErrorKind } from '@cloud-connect/errors';
 import {
   createCipheriv,
   createDecipheriv,
@@ -29,16 +30,30 @@ export const FORMAT = 1;
 const HEADER = 13;
 const OVERHEAD = 85 + 16;
 
-export class EnvelopeError extends Error {
-  constructor(readonly code: 'malformed' | 'wrong-key' | 'not-authentic') {
+export type EnvelopeErrorCode = 'malformed' | 'wrong-key' | 'not-authentic';
+
+/** Ciphertext that does not open: not an envelope, another key version, or tampered. */
+export class EnvelopeError extends DomainError<EnvelopeErrorCode> {
+  readonly domain = 'phi';
+
+  constructor(code: EnvelopeErrorCode) {
     super(
+      code,
       code === 'malformed'
         ? 'ciphertext is not a Cloud Connect PHI envelope'
         : code === 'wrong-key'
           ? 'ciphertext was not sealed under this site key version'
           : 'ciphertext does not authenticate for this site and record',
     );
-    this.name = 'EnvelopeError';
+  }
+
+  get kind(): ErrorKind {
+    switch (this.code) {
+      case 'malformed':
+      case 'wrong-key':
+      case 'not-authentic':
+        return 'unprocessable';
+    }
   }
 }
 

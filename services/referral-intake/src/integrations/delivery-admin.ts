@@ -2,8 +2,8 @@ import { auditEvent } from '@cloud-connect/service-kit';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
 import type { DataSource } from 'typeorm';
-import { IntegrationError } from '../integrations/integration';
-import { IntegrationsRepository } from '../integrations/integrations.repository';
+import { IntegrationError } from './integration';
+import { IntegrationsRepository } from './integrations.repository';
 import { CopyDeliveriesRepository, type DeliveryView } from './copy-deliveries.repository';
 
 export interface DeliveryAdminDeps {

@@ -7,15 +7,13 @@ import {
   CurrentPrincipal,
   type Principal,
 } from '@cloud-connect/auth';
-import { Events } from '@cloud-connect/contracts';
-import { MessagingService } from '@cloud-connect/service-kit';
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { CommandAdmin } from '../commands/command-admin';
 import { CommandError } from '../commands/command-error';
-import { EmrCommandQueue } from '../commands/command-queue';
+import { EmrConnections } from '../connections/emr-connections';
 import { EmrSettingsService, SettingsError } from '../settings/emr-settings.service';
-import { auditEntry } from '../common/site-events';
-import { EmrConnections } from './emr-connections';
+import { EmrStatus } from '../status/emr-status';
+import { RequestSync } from '../sync/request-sync';
 
 const siteNumber = z.string().regex(/^[1-9][0-9]{0,9}$/);
 
@@ -23,6 +21,11 @@ function site(value: string): string {
   if (!siteNumber.safeParse(value).success) {
     throw new CommandError('invalid-site', 'site: a site number is 1 to 10 digits');
   }
+  return value;
+}
+
+function commandIdOf(value: string): string {
+  if (!z.uuid().safeParse(value).success) throw new CommandError('invalid-command-id', 'commandId: a UUID');
   return value;
 }
 
@@ -46,9 +49,10 @@ export const releaseBody = z.object({ patientId: z.string().trim().min(1).max(64
 export class EmrAdminController {
   constructor(
     private readonly connections: EmrConnections,
+    private readonly emrStatus: EmrStatus,
     private readonly settings: EmrSettingsService,
-    private readonly queue: EmrCommandQueue,
-    private readonly messaging: MessagingService,
+    private readonly commands: CommandAdmin,
+    private readonly requestSync: RequestSync,
   ) {}
 
   /** Connects or reconfigures: authenticates at once, then stores the credentials in Vault. */
@@ -65,7 +69,7 @@ export class EmrAdminController {
 
   @Get()
   status(@Param('site') siteParam: string): Promise<Record<string, unknown>> {
-    return this.connections.status(site(siteParam));
+    return this.emrStatus.status(site(siteParam));
   }
 
   @Delete()
@@ -117,34 +121,18 @@ export class EmrAdminController {
     const s = site(siteParam);
     const parsed = syncBody.safeParse(body ?? {});
     if (!parsed.success) throw new CommandError('invalid-scope', 'scope is recent or full');
-    const requestId = randomUUID();
-    const actor = actorOf(principal);
-    await this.messaging.transaction(async (tx) => {
-      await this.messaging.outbox.enqueue(
-        tx,
-        this.messaging.registry.create(Events.syncRequested, s, {
-          requestId,
-          scope: parsed.data.scope,
-          requestedBy: actor,
-        }),
-      );
-      await this.messaging.outbox.enqueue(
-        tx,
-        auditEntry(this.messaging.registry, s, actor, 'emr.sync.request', 'allowed'),
-      );
-    });
-    return { requestId, scope: parsed.data.scope };
+    return this.requestSync.execute(s, parsed.data.scope, actorOf(principal));
   }
 
   @Get('commands/dead-letters')
   async deadLetters(@Param('site') siteParam: string): Promise<unknown> {
-    return { deadLetters: await this.queue.deadLetters(site(siteParam)) };
+    return { deadLetters: await this.commands.deadLetters(site(siteParam)) };
   }
 
   /** Commands waiting for an admin to pick the patient's chart (no chart, or several, matched). */
   @Get('commands/held')
   async held(@Param('site') siteParam: string): Promise<unknown> {
-    return { held: await this.queue.heldCommands(site(siteParam)) };
+    return { held: await this.commands.held(site(siteParam)) };
   }
 
   /** Releases a held command into the chart the admin picked (an EMR chart id); audited. */
@@ -157,30 +145,17 @@ export class EmrAdminController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<unknown> {
     const s = site(siteParam);
-    if (!z.uuid().safeParse(commandId).success)
-      throw new CommandError('invalid-command-id', 'commandId: a UUID');
+    const id = commandIdOf(commandId);
     const parsed = releaseBody.safeParse(body);
     if (!parsed.success)
       throw new CommandError('invalid-patient-id', "patientId: the EMR's id of the patient's chart");
-    if (!(await this.queue.release(s, commandId, parsed.data.patientId))) {
-      throw new CommandError('not-held', `command ${commandId} is not waiting for a patient at this site`);
-    }
-    await this.messaging.transaction((tx) =>
-      this.messaging.outbox.enqueue(
-        tx,
-        auditEntry(this.messaging.registry, s, actorOf(principal), 'emr.command.release', 'allowed'),
-      ),
-    );
-    return { released: commandId };
+    await this.commands.release(s, id, parsed.data.patientId, actorOf(principal));
+    return { released: id };
   }
 
   @Get('commands/:commandId')
   async command(@Param('site') siteParam: string, @Param('commandId') commandId: string): Promise<unknown> {
-    if (!z.uuid().safeParse(commandId).success)
-      throw new CommandError('invalid-command-id', 'commandId: a UUID');
-    const state = await this.queue.commandState(site(siteParam), commandId);
-    if (!state) throw new CommandError('not-found', `no command ${commandId} at this site`);
-    return state;
+    return this.commands.state(site(siteParam), commandIdOf(commandId));
   }
 
   /** Operator replay of a dead-lettered command. */
@@ -192,18 +167,8 @@ export class EmrAdminController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<unknown> {
     const s = site(siteParam);
-    if (!z.uuid().safeParse(commandId).success)
-      throw new CommandError('invalid-command-id', 'commandId: a UUID');
-    if (!(await this.queue.replay(s, commandId))) {
-      throw new CommandError('not-dead-lettered', `command ${commandId} is not dead-lettered at this site`);
-    }
-    const actor = actorOf(principal);
-    await this.messaging.transaction((tx) =>
-      this.messaging.outbox.enqueue(
-        tx,
-        auditEntry(this.messaging.registry, s, actor, 'emr.command.replay', 'allowed'),
-      ),
-    );
-    return { replayed: commandId };
+    const id = commandIdOf(commandId);
+    await this.commands.replay(s, id, actorOf(principal));
+    return { replayed: id };
   }
 }

@@ -1,4 +1,7 @@
+import { DomainError, type ErrorKind } from '@cloud-connect/errors';
 import type { EmrAdapter, EmrPatient } from '../adapters/emr-adapter';
+
+export type PatientMatchCode = 'no-match' | 'ambiguous';
 
 /** What a command knows about its patient (from the sealed content; plaintext in memory only). */
 export interface PatientIdentity {
@@ -12,17 +15,27 @@ export interface PatientIdentity {
  * No chart, or more than one, fits the patient: nothing is written, the command is held until
  * an admin picks the chart. `candidates` are EMR chart ids only (no PHI).
  */
-export class PatientMatchError extends Error {
+export class PatientMatchError extends DomainError<PatientMatchCode> {
+  readonly domain = 'patient-match';
+
   constructor(
-    readonly reason: 'no-match' | 'ambiguous',
+    code: PatientMatchCode,
     readonly candidates: string[],
   ) {
     super(
-      reason === 'no-match'
+      code,
+      code === 'no-match'
         ? 'no chart in the EMR matches the patient (health card number and date of birth)'
         : `${candidates.length} charts in the EMR match the patient's health card number and date of birth`,
     );
-    this.name = 'PatientMatchError';
+  }
+
+  get kind(): ErrorKind {
+    switch (this.code) {
+      case 'no-match':
+      case 'ambiguous':
+        return 'unprocessable';
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import { assertIdentifier } from '@cloud-connect/db';
-import type { Db } from '../integrations/integrations.repository';
+import type { Db } from './integrations.repository';
 
 export interface DeliveryView {
   id: string;

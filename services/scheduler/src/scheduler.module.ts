@@ -10,14 +10,14 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { OpenApiController } from '../admin/openapi';
-import { OptOutController } from '../admin/opt-out.controller';
-import { SchedulerAdminController } from '../admin/scheduler-admin.controller';
-import type { SchedulerConfig } from '../config';
-import { BookReminders } from '../reminders/book-reminders';
-import { OptOutTokens } from '../reminders/opt-out-token';
-import { ReferrerNotices } from '../reminders/referrer-notices';
-import { ScheduleRunner } from './schedule-runner';
+import { OpenApiController } from './admin/openapi';
+import { OptOutController } from './admin/opt-out.controller';
+import { SchedulerAdminController } from './admin/scheduler-admin.controller';
+import type { SchedulerConfig } from './config';
+import { BookReminders } from './reminders/book-reminders';
+import { OptOutTokens } from './reminders/opt-out-token';
+import { ReferrerNotices } from './reminders/referrer-notices';
+import { ScheduleRunner } from './schedules/schedule-runner';
 
 @Injectable()
 class SchedulerLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {

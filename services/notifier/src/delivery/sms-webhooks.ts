@@ -2,9 +2,9 @@ import { routeAccess } from '@cloud-connect/auth';
 import type { Logger } from '@cloud-connect/observability';
 import type { FastifyInstance } from 'fastify';
 import type { DataSource } from 'typeorm';
-import { smsOptOutKey } from '../delivery/deliver-notification';
-import { DeliveriesRepository } from '../delivery/deliveries.repository';
-import { validTwilioSignature } from './twilio-signature';
+import { smsOptOutKey } from './deliver-notification';
+import { DeliveriesRepository } from './deliveries.repository';
+import { validTwilioSignature } from '../sms/twilio-signature';
 
 const STOP_WORDS = new Set(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'ARRET', 'ARRÊT']);
 const START_WORDS = new Set(['START', 'YES', 'UNSTOP']);
