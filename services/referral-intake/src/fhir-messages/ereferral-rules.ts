@@ -1,3 +1,4 @@
+import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { error, warning, type ValidationIssue } from './validation-issue';
 
 export const EVENT_SYSTEM = 'https://ehealthontario.ca/fhir/CodeSystem/message-event-code';
@@ -150,37 +151,61 @@ export function checkEnvelope(root: unknown): ValidationIssue[] {
   return issues;
 }
 
-export interface Entry {
+/** An entry of a bundle: where it is, its fullUrl, its resource (raw JSON, or typed once validated). */
+export interface Entry<R = Json> {
   index: number;
   fullUrl: string | null;
-  resource: Json;
+  resource: R;
 }
 
 /** The entries of a bundle, listed and indexed once: by position, by fullUrl and by Type/id. */
-export class BundleIndex {
-  readonly entries: Entry[] = [];
-  private readonly byFullUrl = new Map<string, Entry>();
-  private readonly byTypeId = new Map<string, Entry>();
+export class BundleIndex<R = Json> {
+  private readonly byFullUrl = new Map<string, Entry<R>>();
+  private readonly byTypeId = new Map<string, Entry<R>>();
 
-  constructor(bundle: Json) {
-    const list = Array.isArray(bundle['entry']) ? (bundle['entry'] as unknown[]) : [];
-    list.forEach((item, index) => {
-      if (!isObject(item) || !isObject(item['resource'])) return;
-      const entry: Entry = {
-        index,
-        fullUrl: typeof item['fullUrl'] === 'string' ? item['fullUrl'] : null,
-        resource: item['resource'],
-      };
-      this.entries.push(entry);
+  private constructor(
+    readonly entries: Entry<R>[],
+    typeId: (resource: R) => string | null,
+  ) {
+    for (const entry of entries) {
       if (entry.fullUrl) this.byFullUrl.set(entry.fullUrl, entry);
-      const type = entry.resource['resourceType'];
-      const id = entry.resource['id'];
-      if (typeof type === 'string' && typeof id === 'string') this.byTypeId.set(`${type}/${id}`, entry);
+      const key = typeId(entry.resource);
+      if (key !== null) this.byTypeId.set(key, entry);
+    }
+  }
+
+  /** A posted bundle not validated yet (what the rules see): entries without a resource object are skipped. */
+  static raw(bundle: Json): BundleIndex {
+    const list = Array.isArray(bundle['entry']) ? (bundle['entry'] as unknown[]) : [];
+    const entries: Entry[] = [];
+    list.forEach((item, index) => {
+      if (isObject(item) && isObject(item['resource']))
+        entries.push({
+          index,
+          fullUrl: typeof item['fullUrl'] === 'string' ? item['fullUrl'] : null,
+          resource: item['resource'],
+        });
+    });
+    return new BundleIndex(entries, (resource) => {
+      const type = resource['resourceType'];
+      const id = resource['id'];
+      return typeof type === 'string' && typeof id === 'string' ? `${type}/${id}` : null;
     });
   }
 
+  /** A validated R4 bundle. */
+  static of(bundle: Bundle): BundleIndex<Resource> {
+    const entries: Entry<Resource>[] = [];
+    (bundle.entry ?? []).forEach((entry, index) => {
+      if (entry.resource) entries.push({ index, fullUrl: entry.fullUrl ?? null, resource: entry.resource });
+    });
+    return new BundleIndex(entries, (resource) =>
+      resource.id === undefined ? null : `${resource.resourceType}/${resource.id}`,
+    );
+  }
+
   /** Resolves a literal reference inside the bundle (fullUrl, or Type/id relative), per FHIR's bundle rules. */
-  resolve(reference: string): Entry | undefined {
+  resolve(reference: string): Entry<R> | undefined {
     const direct = this.byFullUrl.get(reference);
     if (direct) return direct;
     // Any id characters: real senders use ids outside R4's alphabet (warned about, still resolved).
@@ -188,18 +213,12 @@ export class BundleIndex {
     return match?.[1] ? this.byTypeId.get(match[1]) : undefined;
   }
 
-  /** The resource a `{reference}` value points to, if it is one and resolves. */
-  target(value: unknown): Entry | undefined {
+  /** The entry a Reference (`{reference}`) points to, if it is one and resolves. */
+  target(value: unknown): Entry<R> | undefined {
     return isObject(value) && typeof value['reference'] === 'string'
       ? this.resolve(value['reference'])
       : undefined;
   }
-}
-
-/** Resolves a literal reference inside the bundle (fullUrl, or Type/id relative), per FHIR's bundle rules. */
-export function resolver(bundle: Json): (reference: string) => Entry | undefined {
-  const index = new BundleIndex(bundle);
-  return (reference) => index.resolve(reference);
 }
 
 /**
@@ -374,7 +393,7 @@ function checkReference(
  * walked once (references and quirks together); the event's rules then only look entries up.
  */
 export function checkMessage(bundle: Json): { issues: ValidationIssue[]; facts: MessageFacts | null } {
-  const index = new BundleIndex(bundle);
+  const index = BundleIndex.raw(bundle);
   const findings = index.entries.map((entry) => walkEntry(entry, index));
   const header = index.entries[0]?.resource ?? {};
   const { issues, code, event } = checkEvent(header);
