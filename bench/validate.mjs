@@ -1,8 +1,9 @@
 // Micro-benchmark of inbound eReferral validation: `npm run bench:validate` (after `npm run build`;
 // no stack needed). For each fixture bundle (and the typical one with ≈ 1 MB of attachments) it
 // prints CPU µs per bundle of the whole inbound check (JSON parse, limits, envelope, FHIR R4
-// structure, messaging and eReferral rules, content hash) as intake runs it, and of the R4
-// structure check alone, compiled and by @medplum/core's full validator. It does not pass or fail.
+// structure, messaging and eReferral rules, content hash) as intake runs it, of the R4
+// structure check alone, compiled and by @medplum/core's full validator, and of the messaging
+// and eReferral rules alone. It does not pass or fail.
 //   BENCH_VALIDATE_ITERATIONS [2000] measured per bundle (after a quarter as many to warm up).
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -17,6 +18,7 @@ const messages = 'services/referral-intake/src/fhir-messages';
 const { validateInbound } = fromBuild(`${messages}/inbound-validation.js`);
 const { loadFhirDefinitions, fullValidation } = fromBuild(`${messages}/fhir-structure.js`);
 const { isClean } = fromBuild(`${messages}/compiled-structure.js`);
+const { checkMessage } = fromBuild(`${messages}/ereferral-rules.js`);
 
 const iterations = Number(process.env.BENCH_VALIDATE_ITERATIONS ?? 2000);
 const limits = { maxDepth: 40, maxArrayLength: 5000 };
@@ -58,6 +60,7 @@ const rows = bundles.map(([name, bundle]) => {
     bytes: raw.length,
     inboundMicros: cpuMicros(() => validateInbound(raw, limits), n),
     compiledStructureMicros: cpuMicros(() => isClean(bundle), n),
+    rulesMicros: cpuMicros(() => checkMessage(bundle), n),
     fullStructureMicros: cpuMicros(() => fullValidation(bundle), Math.ceil(n / 4)),
   };
 });
@@ -76,6 +79,7 @@ console.table(
         bytes: r.bytes,
         'inbound check µs': r.inboundMicros,
         'R4 compiled µs': r.compiledStructureMicros,
+        'eReferral rules µs': r.rulesMicros,
         'R4 full (@medplum/core) µs': r.fullStructureMicros,
       },
     ]),

@@ -26,6 +26,24 @@ export class SealedBundlesRepository {
   }
 }
 
+/** A sealed record as the gateway gets it: 400 for a malformed site or id, 404 when not held. */
+async function sealedContent(
+  site: string,
+  id: string,
+  what: 'referral' | 'form',
+  recordId: string,
+  find: () => Promise<Buffer | null>,
+): Promise<{ recordId: string; ciphertext: string }> {
+  if (!SITE.test(site) || !UUID.test(id)) {
+    throw new HttpException({ statusCode: 400, error: 'invalid_request', message: 'bad site or id' }, 400);
+  }
+  const ciphertext = await find();
+  if (!ciphertext) {
+    throw new HttpException({ statusCode: 404, error: 'not_found', message: `no such ${what}` }, 404);
+  }
+  return { recordId, ciphertext: ciphertext.toString('base64') };
+}
+
 /**
  * What `emr-gateway` fetches after `referral.received` to put a referral into the chart: the
  * stored bundle as it is at rest, i.e. the vault service's envelope under the site's SEK, bound to
@@ -50,14 +68,7 @@ export class ReferralContentController {
     @Param('site') site: string,
     @Param('id') id: string,
   ): Promise<{ recordId: string; ciphertext: string }> {
-    if (!SITE.test(site) || !UUID.test(id)) {
-      throw new HttpException({ statusCode: 400, error: 'invalid_request', message: 'bad site or id' }, 400);
-    }
-    const ciphertext = await this.bundles.find(this.dataSource, site, id);
-    if (!ciphertext) {
-      throw new HttpException({ statusCode: 404, error: 'not_found', message: 'no such referral' }, 404);
-    }
-    return { recordId: id, ciphertext: ciphertext.toString('base64') };
+    return sealedContent(site, id, 'referral', id, () => this.bundles.find(this.dataSource, site, id));
   }
 }
 
@@ -80,14 +91,9 @@ export class FormContentController {
     @Param('site') site: string,
     @Param('id') id: string,
   ): Promise<{ recordId: string; ciphertext: string }> {
-    if (!SITE.test(site) || !UUID.test(id)) {
-      throw new HttpException({ statusCode: 400, error: 'invalid_request', message: 'bad site or id' }, 400);
-    }
-    const ciphertext = await this.forms.ciphertext(this.dataSource, site, id);
-    if (!ciphertext) {
-      throw new HttpException({ statusCode: 404, error: 'not_found', message: 'no such form' }, 404);
-    }
-    return { recordId: `form/${id}`, ciphertext: ciphertext.toString('base64') };
+    return sealedContent(site, id, 'form', `form/${id}`, () =>
+      this.forms.ciphertext(this.dataSource, site, id),
+    );
   }
 }
 

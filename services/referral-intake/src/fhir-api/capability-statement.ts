@@ -1,10 +1,11 @@
+import type { CapabilityStatement } from '@medplum/fhirtypes';
 import { SERVED_RESOURCES } from '../fhir-messages/served-resources';
 
 /** The version of the software serving this API (the workspace's release version). */
 export const SOFTWARE_VERSION = '0.1.0';
 
 /** GET /fhir/metadata: what this FHIR endpoint serves, and where its OAuth token endpoint is. */
-export function capabilityStatement(base: string): Record<string, unknown> {
+export function capabilityStatement(base: string): CapabilityStatement {
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',

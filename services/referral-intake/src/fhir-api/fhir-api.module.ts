@@ -37,6 +37,14 @@ class FhirApiHttp implements OnModuleInit {
   }
 }
 
+/** What both read use cases are made from, in the order of READ_INJECT. */
+const READ_INJECT = [DataSource, SERVICE_CONFIG, PHI_CIPHER, OAUTH_CONFIG];
+type ReadArgs = [DataSource, IntakeConfig, BatchPhiCipher, OAuthConfig];
+
+function readDeps(dataSource: DataSource, config: IntakeConfig, cipher: BatchPhiCipher, oauth: OAuthConfig) {
+  return { dataSource, schema: config.DATABASE_SCHEMA, cipher, snapshotLagMs: oauth.FHIR_SNAPSHOT_LAG_MS };
+}
+
 /**
  * The FHIR pull API of integrators: ServiceRequest search/read and the original message bundle;
  * Appointment search/read and Patient read from the site's EMR syncs.
@@ -46,36 +54,14 @@ class FhirApiHttp implements OnModuleInit {
   providers: [
     {
       provide: ReadReferrals,
-      inject: [DataSource, SERVICE_CONFIG, PHI_CIPHER, OAUTH_CONFIG],
-      useFactory: (
-        dataSource: DataSource,
-        config: IntakeConfig,
-        cipher: BatchPhiCipher,
-        oauth: OAuthConfig,
-      ) =>
-        new ReadReferrals({
-          dataSource,
-          schema: config.DATABASE_SCHEMA,
-          cipher,
-          snapshotLagMs: oauth.FHIR_SNAPSHOT_LAG_MS,
-        }),
+      inject: READ_INJECT,
+      useFactory: (...args: ReadArgs) => new ReadReferrals(readDeps(...args)),
     },
     {
       provide: ReadAppointments,
-      inject: [DataSource, SERVICE_CONFIG, PHI_CIPHER, OAUTH_CONFIG],
-      useFactory: (
-        dataSource: DataSource,
-        config: IntakeConfig,
-        cipher: BatchPhiCipher,
-        oauth: OAuthConfig,
-      ) =>
-        new ReadAppointments({
-          dataSource,
-          schema: config.DATABASE_SCHEMA,
-          cipher,
-          snapshotLagMs: oauth.FHIR_SNAPSHOT_LAG_MS,
-          hashKey: intakeSecrets(config).keyPepper,
-        }),
+      inject: READ_INJECT,
+      useFactory: (...args: ReadArgs) =>
+        new ReadAppointments({ ...readDeps(...args), hashKey: intakeSecrets(args[1]).keyPepper }),
     },
     {
       provide: FhirApiHttp,

@@ -46,6 +46,19 @@ export function registerFhirApiRoutes(
       };
     const base = (request: FastifyRequest) => publicBaseUrl(options.publicBaseUrl, request);
     const queryOf = (request: FastifyRequest) => new URLSearchParams(request.url.split('?')[1] ?? '');
+    const idOf = (request: FastifyRequest) => (request.params as { id: string }).id;
+    /** A search: the caller, its query, the absolute URL of this request and the FHIR base. */
+    const search =
+      (
+        run: (
+          caller: Caller,
+          query: URLSearchParams,
+          selfUrl: string,
+          fhirBase: string,
+        ) => Promise<FhirAnswer>,
+      ) =>
+      (caller: Caller, request: FastifyRequest) =>
+        run(caller, queryOf(request), `${base(request)}${request.url}`, `${base(request)}/fhir`);
 
     scope.get('/fhir/metadata', routeAccess('public'), async (request, reply) =>
       sendFhir(reply, { status: 200, body: capabilityStatement(base(request)) }),
@@ -53,48 +66,32 @@ export function registerFhirApiRoutes(
     scope.get(
       '/fhir/ServiceRequest',
       routeAccess('oauth-client', 'integration'),
-      guarded((caller, request) =>
-        options.reads.search(
-          caller,
-          queryOf(request),
-          `${base(request)}${request.url}`,
-          `${base(request)}/fhir`,
-        ),
-      ),
+      guarded(search((...args) => options.reads.search(...args))),
     );
     scope.get(
       '/fhir/ServiceRequest/:id',
       routeAccess('oauth-client', 'integration'),
-      guarded((caller, request) => options.reads.read(caller, (request.params as { id: string }).id)),
+      guarded((caller, request) => options.reads.read(caller, idOf(request))),
     );
     scope.get(
       '/fhir/Bundle/:id',
       routeAccess('oauth-client', 'integration'),
-      guarded((caller, request) => options.reads.bundle(caller, (request.params as { id: string }).id)),
+      guarded((caller, request) => options.reads.bundle(caller, idOf(request))),
     );
     scope.get(
       '/fhir/Appointment',
       routeAccess('oauth-client'),
-      guarded((caller, request) =>
-        options.appointments.search(
-          caller,
-          queryOf(request),
-          `${base(request)}${request.url}`,
-          `${base(request)}/fhir`,
-        ),
-      ),
+      guarded(search((...args) => options.appointments.search(...args))),
     );
     scope.get(
       '/fhir/Appointment/:id',
       routeAccess('oauth-client'),
-      guarded((caller, request) => options.appointments.read(caller, (request.params as { id: string }).id)),
+      guarded((caller, request) => options.appointments.read(caller, idOf(request))),
     );
     scope.get(
       '/fhir/Patient/:id',
       routeAccess('oauth-client'),
-      guarded((caller, request) =>
-        options.appointments.readPatient(caller, (request.params as { id: string }).id),
-      ),
+      guarded((caller, request) => options.appointments.readPatient(caller, idOf(request))),
     );
     done();
   });

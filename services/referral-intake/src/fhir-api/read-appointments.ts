@@ -1,25 +1,21 @@
 import { createHmac } from 'node:crypto';
+import type { Appointment, BundleEntry, Patient } from '@medplum/fhirtypes';
 import type { DataSource, EntityManager } from 'typeorm';
 import { z } from 'zod';
 import type { BatchPhiCipher } from '../crypto/phi-cipher';
 import { outcomeAnswer, type FhirAnswer } from '../fhir-messages/operation-outcome';
 import { allows } from '../oauth/scopes';
-import { parseAppointmentQuery, type AppointmentQuery } from './appointment-search';
+import { parseAppointmentQuery } from './appointment-search';
 import {
-  clampedUrl,
-  decodeCursor,
   decryptInBatches,
   forbidden,
-  nextPageUrl,
+  openSearch,
+  pageLinks,
   searchsetAnswer,
   type Caller,
-  type Cursor,
 } from './read-referrals';
 import { ReferralReadsRepository } from './referral-reads.repository';
-import { SearchParamError } from './search-params';
 import { SyncedAppointmentsRepository, type SyncedAppointmentRow } from './synced-appointments.repository';
-
-type Resource = Record<string, unknown>;
 
 /** A synced appointment as the EMR gateway seals it (emr-gateway `SyncedAppointment`). */
 const syncedContent = z.object({
@@ -103,19 +99,16 @@ export class ReadAppointments {
     selfUrl: string,
     fhirBase: string,
   ): Promise<FhirAnswer> {
-    if (!allows(caller.scopes, 'Appointment', 's')) return forbidden('system/Appointment.rs (or .read)');
-    let query: AppointmentQuery;
-    let cursor: Cursor | null;
-    try {
-      query = parseAppointmentQuery(rawQuery);
-      cursor = query.cursor === null ? null : decodeCursor(query.cursor);
-    } catch (error) {
-      if (error instanceof SearchParamError)
-        return outcomeAnswer(400, 'invalid', error.message, error.parameter);
-      throw error;
-    }
+    const opened = await openSearch(
+      { ...this.deps, snapshots: this.snapshots },
+      caller,
+      'Appointment',
+      rawQuery,
+      parseAppointmentQuery,
+    );
+    if ('answer' in opened) return opened.answer;
+    const { query, cursor, snapshot } = opened;
     const db = this.deps.dataSource.manager;
-    const snapshot = cursor?.s ?? (await this.snapshots.snapshot(db, this.deps.snapshotLagMs));
     // One more row than the page tells whether there is a next page.
     const rows = await this.repo.page(db, caller.site, {
       snapshot,
@@ -127,7 +120,7 @@ export class ReadAppointments {
     const page = rows.slice(0, query.count);
     const contents = await this.open(caller.site, page);
     const includePatients = query.includePatient && allows(caller.scopes, 'Patient', 'r');
-    const entries: Resource[] = [];
+    const entries: BundleEntry[] = [];
     const included = new Set<string>();
     for (const [index, row] of page.entries()) {
       const content = contents[index];
@@ -147,14 +140,9 @@ export class ReadAppointments {
         });
       }
     }
-    const link: Record<string, string>[] = [{ relation: 'self', url: clampedUrl(selfUrl, query.count) }];
     const last = page[page.length - 1];
-    if (rows.length > query.count && last) {
-      link.push({
-        relation: 'next',
-        url: nextPageUrl(selfUrl, rawQuery, query.count, { s: snapshot, t: last.lastUpdated, i: last.id }),
-      });
-    }
+    const next = rows.length > query.count && last ? { s: snapshot, t: last.lastUpdated, i: last.id } : null;
+    const link = pageLinks(selfUrl, rawQuery, query.count, next);
     return searchsetAnswer(link, entries);
   }
 
@@ -187,7 +175,7 @@ export class ReadAppointments {
     return opened.map((p) => syncedContent.parse(JSON.parse(p.toString('utf8'))));
   }
 
-  private appointment(site: string, row: SyncedAppointmentRow, content: SyncedContent): Resource {
+  private appointment(site: string, row: SyncedAppointmentRow, content: SyncedContent): Appointment {
     const start = new Date(content.start);
     return {
       resourceType: 'Appointment',
@@ -200,12 +188,14 @@ export class ReadAppointments {
       minutesDuration: content.durationMinutes,
       participant: [
         { actor: { reference: `Patient/emr-${row.patientKey}` }, status: 'accepted' },
-        ...(content.providerName ? [{ actor: { display: content.providerName }, status: 'accepted' }] : []),
+        ...(content.providerName
+          ? [{ actor: { display: content.providerName }, status: 'accepted' as const }]
+          : []),
       ],
     };
   }
 
-  private patient(site: string, row: SyncedAppointmentRow, content: SyncedContent): Resource {
+  private patient(site: string, row: SyncedAppointmentRow, content: SyncedContent): Patient {
     return {
       resourceType: 'Patient',
       id: `emr-${row.patientKey}`,

@@ -1,3 +1,4 @@
+import type { Bundle, BundleEntry, BundleLink, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import type { DataSource } from 'typeorm';
 import type { BatchPhiCipher } from '../crypto/phi-cipher';
 import { allows } from '../oauth/scopes';
@@ -9,12 +10,6 @@ import {
   SearchParamError,
   type ServiceRequestQuery,
 } from './search-params';
-
-type Resource = Record<string, unknown> & { resourceType?: string; id?: string };
-interface Entry {
-  fullUrl?: string;
-  resource?: Resource;
-}
 
 /** Who is asking: the site and scopes of a verified access token. */
 export interface Caller {
@@ -63,22 +58,18 @@ export class ReadReferrals {
     selfUrl: string,
     fhirBase: string,
   ): Promise<FhirAnswer> {
-    if (!allows(caller.scopes, 'ServiceRequest', 's'))
-      return forbidden('system/ServiceRequest.rs (or .read)');
-    let query: ServiceRequestQuery;
-    let cursor: Cursor | null;
-    try {
-      query = parseServiceRequestQuery(rawQuery);
-      cursor = query.cursor === null ? null : decodeCursor(query.cursor);
-    } catch (error) {
-      if (error instanceof SearchParamError)
-        return outcomeAnswer(400, 'invalid', error.message, error.parameter);
-      throw error;
-    }
+    const opened = await openSearch(
+      { ...this.deps, snapshots: this.repo },
+      caller,
+      'ServiceRequest',
+      rawQuery,
+      parseServiceRequestQuery,
+    );
+    if ('answer' in opened) return opened.answer;
+    const { query, cursor, snapshot } = opened;
     const db = this.deps.dataSource.manager;
-    const snapshot = cursor?.s ?? (await this.repo.snapshot(db, this.deps.snapshotLagMs));
     let after: PageKey | null = cursor ? { lastUpdated: cursor.t, referralId: cursor.i } : null;
-    const matches: { version: ReferralVersion; resource: Resource; bundle: Resource }[] = [];
+    const matches: { version: ReferralVersion; resource: ServiceRequest; bundle: Bundle }[] = [];
     let scanned = 0;
     let exhausted = false;
     while (matches.length < query.count && scanned < SCAN_BUDGET && !exhausted) {
@@ -106,7 +97,7 @@ export class ReadReferrals {
       exhausted = rows.length < limit && consumed === rows.length;
     }
 
-    const entries: Record<string, unknown>[] = [];
+    const entries: BundleEntry[] = [];
     // An included resource appears once per page, however many matches point to it (bdl-7:
     // fullUrl unique). Two referrals' copies of one patient share Type/id and so one entry.
     const included = new Set<string>();
@@ -121,12 +112,9 @@ export class ReadReferrals {
           include === 'ServiceRequest:subject'
             ? (['Patient', 'subject'] as const)
             : (['Practitioner', 'requester'] as const);
-        const target = resolve(
-          match.bundle,
-          (match.resource[path] as { reference?: string } | undefined)?.reference,
-        );
+        const target = resolve(match.bundle, match.resource[path]?.reference);
         if (
-          !target?.resourceType ||
+          !target ||
           !allows(caller.scopes, resourceType === 'Patient' ? 'Patient' : target.resourceType, 'r')
         )
           continue;
@@ -136,17 +124,8 @@ export class ReadReferrals {
         entries.push({ fullUrl, resource: target, search: { mode: 'include' } });
       }
     }
-    const link: Record<string, string>[] = [{ relation: 'self', url: clampedUrl(selfUrl, query.count) }];
-    if (!exhausted && after) {
-      link.push({
-        relation: 'next',
-        url: nextPageUrl(selfUrl, rawQuery, query.count, {
-          s: snapshot,
-          t: after.lastUpdated,
-          i: after.referralId,
-        }),
-      });
-    }
+    const next = !exhausted && after ? { s: snapshot, t: after.lastUpdated, i: after.referralId } : null;
+    const link = pageLinks(selfUrl, rawQuery, query.count, next);
     return searchsetAnswer(link, entries);
   }
 
@@ -169,31 +148,32 @@ export class ReadReferrals {
     return { status: 200, body: await this.decrypt(caller.site, version) };
   }
 
-  private async decryptPage(site: string, rows: ReferralVersion[]): Promise<Resource[]> {
+  // Stored only after they passed validation (fhir-messages/inbound-validation.ts): R4 Bundles.
+  private async decryptPage(site: string, rows: ReferralVersion[]): Promise<Bundle[]> {
     const opened = await decryptInBatches(
       this.deps.cipher,
       site,
       rows.map((r) => ({ recordId: r.referralId, data: r.ciphertext })),
     );
-    return opened.map((plaintext) => JSON.parse(plaintext.toString('utf8')) as Resource);
+    return opened.map((plaintext) => JSON.parse(plaintext.toString('utf8')) as Bundle);
   }
 
-  private async decrypt(site: string, version: ReferralVersion): Promise<Resource> {
+  private async decrypt(site: string, version: ReferralVersion): Promise<Bundle> {
     const plaintext = await this.deps.cipher.decrypt(site, version.referralId, version.ciphertext);
-    return JSON.parse(plaintext.toString('utf8')) as Resource;
+    return JSON.parse(plaintext.toString('utf8')) as Bundle;
   }
 
   private async serviceRequestOf(
     site: string,
     version: ReferralVersion,
-  ): Promise<{ resource: Resource; bundle: Resource } | null> {
+  ): Promise<{ resource: ServiceRequest; bundle: Bundle } | null> {
     return serviceRequestIn(version, await this.decrypt(site, version));
   }
 
-  private matches(query: ServiceRequestQuery, sr: Resource, bundle: Resource): boolean {
-    if (query.statuses && !query.statuses.includes(String(sr['status']))) return false;
+  private matches(query: ServiceRequestQuery, sr: ServiceRequest, bundle: Bundle): boolean {
+    if (query.statuses && !query.statuses.includes(sr.status)) return false;
     if (query.identifiers) {
-      const ids = (sr['identifier'] as { system?: string; value?: string }[] | undefined) ?? [];
+      const ids = sr.identifier ?? [];
       if (
         !query.identifiers.some((q) =>
           ids.some((i) => i.value === q.value && (q.system === null || i.system === q.system)),
@@ -202,16 +182,43 @@ export class ReadReferrals {
         return false;
     }
     if (query.patient !== null) {
-      const reference = (sr['subject'] as { reference?: string } | undefined)?.reference;
+      const reference = sr.subject.reference;
       const patient = resolve(bundle, reference);
       if (patient?.id !== query.patient && reference !== `Patient/${query.patient}`) return false;
     }
     if (query.authored.length > 0) {
-      const authored = typeof sr['authoredOn'] === 'string' ? Date.parse(sr['authoredOn']) : Number.NaN;
+      const authored = sr.authoredOn === undefined ? Number.NaN : Date.parse(sr.authoredOn);
       if (Number.isNaN(authored) || !query.authored.every((c) => matchesDate(c, authored))) return false;
     }
     return true;
   }
+}
+
+/**
+ * The start of every search of the pull API: the scope to search the type, the query and its
+ * cursor parsed (a bad one answers 400 naming the parameter), and the snapshot the pages read
+ * (the cursor's, or a new one for a first page).
+ */
+export async function openSearch<Q extends { cursor: string | null }>(
+  deps: { dataSource: DataSource; snapshotLagMs: number; snapshots: ReferralReadsRepository },
+  caller: Caller,
+  type: 'ServiceRequest' | 'Appointment',
+  rawQuery: URLSearchParams,
+  parse: (raw: URLSearchParams) => Q,
+): Promise<{ answer: FhirAnswer } | { query: Q; cursor: Cursor | null; snapshot: string }> {
+  if (!allows(caller.scopes, type, 's')) return { answer: forbidden(`system/${type}.rs (or .read)`) };
+  let query: Q;
+  let cursor: Cursor | null;
+  try {
+    query = parse(rawQuery);
+    cursor = query.cursor === null ? null : decodeCursor(query.cursor);
+  } catch (error) {
+    if (error instanceof SearchParamError)
+      return { answer: outcomeAnswer(400, 'invalid', error.message, error.parameter) };
+    throw error;
+  }
+  const snapshot = cursor?.s ?? (await deps.snapshots.snapshot(deps.dataSource.manager, deps.snapshotLagMs));
+  return { query, cursor, snapshot };
 }
 
 /** Records decrypted in calls of at most 100 to the vault service (its limit), in order. */
@@ -227,17 +234,28 @@ export async function decryptInBatches(
 }
 
 /** A searchset Bundle answer of the pull API. */
-export function searchsetAnswer(link: Record<string, string>[], entries: unknown[]): FhirAnswer {
-  return {
-    status: 200,
-    body: {
-      resourceType: 'Bundle',
-      type: 'searchset',
-      meta: { lastUpdated: new Date().toISOString() },
-      link,
-      entry: entries,
-    },
+export function searchsetAnswer(link: BundleLink[], entries: BundleEntry[]): FhirAnswer {
+  const body: Bundle = {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    meta: { lastUpdated: new Date().toISOString() },
+    link,
+    entry: entries,
   };
+  return { status: 200, body };
+}
+
+/** The self link of a search page (with the count served) and, when there is one, the next. */
+export function pageLinks(
+  selfUrl: string,
+  rawQuery: URLSearchParams,
+  count: number,
+  next: Cursor | null,
+): BundleLink[] {
+  return [
+    { relation: 'self', url: clampedUrl(selfUrl, count) },
+    ...(next ? [{ relation: 'next', url: nextPageUrl(selfUrl, rawQuery, count, next) }] : []),
+  ];
 }
 
 /** The URL with its `_count` (if any) replaced by the count served. */
@@ -288,14 +306,13 @@ export function decodeCursor(raw: string): Cursor {
 }
 
 /** The bundle entry a reference points to (by fullUrl, or Type/id). */
-function resolve(bundle: Resource, reference: string | undefined): Resource | null {
+function resolve(bundle: Bundle, reference: string | undefined): Resource | null {
   if (!reference) return null;
-  const entries = (bundle['entry'] as Entry[] | undefined) ?? [];
-  for (const entry of entries) {
+  for (const entry of bundle.entry ?? []) {
     const r = entry.resource;
     if (!r) continue;
     if (entry.fullUrl === reference) return r;
-    const local = `${String(r.resourceType)}/${String(r.id)}`;
+    const local = `${r.resourceType}/${String(r.id)}`;
     if (reference === local || reference.endsWith(`/${local}`)) return r;
   }
   return null;
@@ -304,19 +321,19 @@ function resolve(bundle: Resource, reference: string | undefined): Resource | nu
 /** The referral's ServiceRequest in its decrypted bundle, with meta from the stored version. */
 function serviceRequestIn(
   version: ReferralVersion,
-  bundle: Resource,
-): { resource: Resource; bundle: Resource } | null {
-  const entries = (bundle['entry'] as Entry[] | undefined) ?? [];
-  const found = entries.find(
-    (e) => e.resource?.resourceType === 'ServiceRequest' && e.resource.id === version.serviceRequestId,
-  )?.resource;
+  bundle: Bundle,
+): { resource: ServiceRequest; bundle: Bundle } | null {
+  const found = bundle.entry
+    ?.map((e) => e.resource)
+    .find(
+      (r): r is ServiceRequest => r?.resourceType === 'ServiceRequest' && r.id === version.serviceRequestId,
+    );
   if (!found) return null;
-  const meta = (found['meta'] as Record<string, unknown> | undefined) ?? {};
-  const resource = {
+  const resource: ServiceRequest = {
     ...found,
     // The status its receiver set through status back, when newer than this version.
     ...(version.statusOverride ? { status: version.statusOverride } : {}),
-    meta: { ...meta, lastUpdated: version.lastUpdated, source: `Bundle/${version.bundleId}` },
+    meta: { ...found.meta, lastUpdated: version.lastUpdated, source: `Bundle/${version.bundleId}` },
   };
   return { resource, bundle };
 }

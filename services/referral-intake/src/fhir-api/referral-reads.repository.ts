@@ -1,4 +1,6 @@
 import { assertIdentifier } from '@cloud-connect/db';
+import { referralStatusChangedV1 } from '@cloud-connect/contracts';
+import type { ServiceRequest } from '@medplum/fhirtypes';
 import type { EntityManager } from 'typeorm';
 import { SERVICE_REQUEST_EVENTS } from '../fhir-messages/ereferral-rules';
 import type { DateCondition } from './search-params';
@@ -17,8 +19,11 @@ export interface ReferralVersion {
    * The status its receiver set through status back (referral_states), when that is newer than
    * this version: laid over the stored ServiceRequest's own status.
    */
-  statusOverride: string | null;
+  statusOverride: ServiceRequest['status'] | null;
 }
+
+/** referral_states holds statuses of the event contract, which are R4 ServiceRequest.status codes. */
+const SERVICE_REQUEST_STATUS = referralStatusChangedV1.shape.status;
 
 export interface PageKey {
   lastUpdated: string;
@@ -165,6 +170,6 @@ function toVersion(r: Row): ReferralVersion {
     bundleId: String(r['bundle_id']),
     lastUpdated: String(r['lu']),
     ciphertext: r['bundle_ciphertext'] as Buffer,
-    statusOverride: typeof r['status_override'] === 'string' ? r['status_override'] : null,
+    statusOverride: SERVICE_REQUEST_STATUS.safeParse(r['status_override']).data ?? null,
   };
 }

@@ -1,3 +1,4 @@
+import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { error, warning, type ValidationIssue } from './validation-issue';
 
 export const EVENT_SYSTEM = 'https://ehealthontario.ca/fhir/CodeSystem/message-event-code';
@@ -150,224 +151,261 @@ export function checkEnvelope(root: unknown): ValidationIssue[] {
   return issues;
 }
 
-interface Entry {
+/** An entry of a bundle: where it is, its fullUrl, its resource (raw JSON, or typed once validated). */
+export interface Entry<R = Json> {
   index: number;
   fullUrl: string | null;
-  resource: Json;
+  resource: R;
 }
 
-function entriesOf(bundle: Json): Entry[] {
-  const list = Array.isArray(bundle['entry']) ? bundle['entry'] : [];
-  const out: Entry[] = [];
-  list.forEach((entry, index) => {
-    if (isObject(entry) && isObject(entry['resource'])) {
-      out.push({
-        index,
-        fullUrl: typeof entry['fullUrl'] === 'string' ? entry['fullUrl'] : null,
-        resource: entry['resource'],
-      });
+/** The entries of a bundle, listed and indexed once: by position, by fullUrl and by Type/id. */
+export class BundleIndex<R = Json> {
+  private readonly byFullUrl = new Map<string, Entry<R>>();
+  private readonly byTypeId = new Map<string, Entry<R>>();
+
+  private constructor(
+    readonly entries: Entry<R>[],
+    typeId: (resource: R) => string | null,
+  ) {
+    for (const entry of entries) {
+      if (entry.fullUrl) this.byFullUrl.set(entry.fullUrl, entry);
+      const key = typeId(entry.resource);
+      if (key !== null) this.byTypeId.set(key, entry);
     }
-  });
-  return out;
-}
-
-/** Resolves a literal reference inside the bundle (fullUrl, or Type/id relative), per FHIR's bundle rules. */
-export function resolver(bundle: Json): (reference: string) => Entry | undefined {
-  const byFullUrl = new Map<string, Entry>();
-  const byTypeId = new Map<string, Entry>();
-  for (const entry of entriesOf(bundle)) {
-    if (entry.fullUrl) byFullUrl.set(entry.fullUrl, entry);
-    const type = entry.resource['resourceType'];
-    const id = entry.resource['id'];
-    if (typeof type === 'string' && typeof id === 'string') byTypeId.set(`${type}/${id}`, entry);
   }
-  return (reference) => {
-    const direct = byFullUrl.get(reference);
+
+  /** A posted bundle not validated yet (what the rules see): entries without a resource object are skipped. */
+  static raw(bundle: Json): BundleIndex {
+    const list = Array.isArray(bundle['entry']) ? (bundle['entry'] as unknown[]) : [];
+    const entries: Entry[] = [];
+    list.forEach((item, index) => {
+      if (isObject(item) && isObject(item['resource']))
+        entries.push({
+          index,
+          fullUrl: typeof item['fullUrl'] === 'string' ? item['fullUrl'] : null,
+          resource: item['resource'],
+        });
+    });
+    return new BundleIndex(entries, (resource) => {
+      const type = resource['resourceType'];
+      const id = resource['id'];
+      return typeof type === 'string' && typeof id === 'string' ? `${type}/${id}` : null;
+    });
+  }
+
+  /** A validated R4 bundle. */
+  static of(bundle: Bundle): BundleIndex<Resource> {
+    const entries: Entry<Resource>[] = [];
+    (bundle.entry ?? []).forEach((entry, index) => {
+      if (entry.resource) entries.push({ index, fullUrl: entry.fullUrl ?? null, resource: entry.resource });
+    });
+    return new BundleIndex(entries, (resource) =>
+      resource.id === undefined ? null : `${resource.resourceType}/${resource.id}`,
+    );
+  }
+
+  /** Resolves a literal reference inside the bundle (fullUrl, or Type/id relative), per FHIR's bundle rules. */
+  resolve(reference: string): Entry<R> | undefined {
+    const direct = this.byFullUrl.get(reference);
     if (direct) return direct;
     // Any id characters: real senders use ids outside R4's alphabet (warned about, still resolved).
     const match = /(?:^|\/)([A-Z][A-Za-z]+\/[^/]{1,64})(?:\/_history\/[^/]+)?$/.exec(reference);
-    return match?.[1] ? byTypeId.get(match[1]) : undefined;
+    return match?.[1] ? this.byTypeId.get(match[1]) : undefined;
+  }
+
+  /** The entry a Reference (`{reference}`) points to, if it is one and resolves. */
+  target(value: unknown): Entry<R> | undefined {
+    return isObject(value) && typeof value['reference'] === 'string'
+      ? this.resolve(value['reference'])
+      : undefined;
+  }
+}
+
+/**
+ * What one walk over an entry's resource finds, each list in document order: the references
+ * that do not resolve (outside `contained`), and the quirks found on the way.
+ */
+interface EntryFindings {
+  references: ValidationIssue[];
+  /** legacy-code-system and identifier-without-value. */
+  codings: ValidationIssue[];
+  /** item-without-answer (QuestionnaireResponse only). */
+  items: ValidationIssue[];
+}
+
+/**
+ * Where a value sits, in the terms of the expression-based rules: the segments of its FHIRPath-like
+ * expression (joined only when an issue needs it), and facts about that expression's end.
+ */
+interface Place {
+  /** The expression ends with `.identifier` or `.identifier[n]`. */
+  identifier: boolean;
+  /** The expression ends with `.identifier` (so its array items end with `.identifier[n]`). */
+  identifierArray: boolean;
+  /** The expression ends with `.item[n]`. */
+  item: boolean;
+  /** The expression ends with `.item`. */
+  itemArray: boolean;
+  /** The expression contains `.eventCoding`. */
+  eventCoding: boolean;
+  /** Inside a `contained` element (its references are not the bundle's). */
+  contained: boolean;
+}
+
+const ROOT: Place = {
+  identifier: false,
+  identifierArray: false,
+  item: false,
+  itemArray: false,
+  eventCoding: false,
+  contained: false,
+};
+
+const IDENTIFIER_ITEM = /\.identifier\[\d+\]$/;
+const ITEM_ITEM = /\.item\[\d+\]$/;
+
+/** The place of `parent.key` (a segment `.key`: only its own text can end the expression). */
+function keyPlace(parent: Place, key: string): Place {
+  const segment = `.${key}`;
+  const identifierArray = segment.endsWith('.identifier');
+  const bracket = key.includes('[');
+  return {
+    identifier: identifierArray || (bracket && IDENTIFIER_ITEM.test(segment)),
+    identifierArray,
+    item: bracket && ITEM_ITEM.test(segment),
+    itemArray: segment.endsWith('.item'),
+    eventCoding: parent.eventCoding || segment.includes('.eventCoding'),
+    contained: parent.contained || key === 'contained',
   };
 }
 
-/** Every `reference` string in a resource, with its FHIRPath-like location. */
-function referencesIn(value: unknown, path: string, out: { path: string; reference: string }[]): void {
-  if (Array.isArray(value)) {
-    value.forEach((item, i) => referencesIn(item, `${path}[${i}]`, out));
-  } else if (isObject(value)) {
-    for (const [key, child] of Object.entries(value)) {
-      if (key === 'reference' && typeof child === 'string')
-        out.push({ path: `${path}.reference`, reference: child });
-      else if (key !== 'contained') referencesIn(child, `${path}.${key}`, out);
+/** The place of `parent[i]`. */
+function indexPlace(parent: Place): Place {
+  return {
+    identifier: parent.identifierArray,
+    identifierArray: false,
+    item: parent.itemArray,
+    itemArray: false,
+    eventCoding: parent.eventCoding,
+    contained: parent.contained,
+  };
+}
+
+/** One walk over an entry's resource: references checked against the index, quirks collected. */
+function walkEntry(entry: Entry, index: BundleIndex): EntryFindings {
+  const found: EntryFindings = { references: [], codings: [], items: [] };
+  const questionnaire = entry.resource['resourceType'] === 'QuestionnaireResponse';
+  const segments = [`Bundle.entry[${entry.index}].resource`];
+  const expression = () => segments.join('');
+  const visit = (value: unknown, place: Place): void => {
+    if (Array.isArray(value)) {
+      const inner = indexPlace(place);
+      value.forEach((item: unknown, i) => {
+        segments.push(`[${i}]`);
+        visit(item, inner);
+        segments.pop();
+      });
+      return;
     }
+    if (!isObject(value)) return;
+    const system = value['system'];
+    if (
+      typeof system === 'string' &&
+      !place.eventCoding &&
+      LEGACY_SYSTEM_PREFIXES.some((p) => system.startsWith(p))
+    ) {
+      found.codings.push(
+        warning('legacy-code-system', 'value', `${expression()}.system`, 'legacy code system URL'),
+      );
+    }
+    if (place.identifier && value['value'] === undefined) {
+      found.codings.push(
+        warning('identifier-without-value', 'value', expression(), 'identifier without a value'),
+      );
+    }
+    if (questionnaire && place.item && value['answer'] === undefined && value['item'] === undefined) {
+      found.items.push(
+        warning('item-without-answer', 'required', expression(), 'questionnaire item without an answer'),
+      );
+    }
+    for (const key in value) {
+      const child = value[key];
+      if (key === 'reference' && typeof child === 'string') {
+        if (!place.contained) checkReference(entry, `${expression()}.reference`, child, index, found);
+        continue;
+      }
+      if (typeof child !== 'object' || child === null) continue;
+      segments.push(`.${key}`);
+      visit(child, keyPlace(place, key));
+      segments.pop();
+    }
+  };
+  visit(entry.resource, ROOT);
+  return found;
+}
+
+/**
+ * Literal references: only what the event needs must resolve (the focus here, the subject in
+ * checkMessage); anything else R4 allows a sender to leave out is a warning.
+ */
+function checkReference(
+  entry: Entry,
+  path: string,
+  reference: string,
+  index: BundleIndex,
+  found: EntryFindings,
+): void {
+  if (reference.startsWith('#') || index.resolve(reference)) return;
+  if (entry.index === 0 && path.includes('.focus[')) {
+    found.references.push(
+      error('not-found', path, `reference "${reference}" does not resolve to an entry of the bundle`),
+    );
+  } else if (/^https?:\/\//.test(reference)) {
+    found.references.push(
+      warning(
+        'external-reference',
+        'not-found',
+        path,
+        'absolute reference to a resource outside the bundle; not resolved',
+      ),
+    );
+  } else if (RELATIVE_REFERENCE.test(reference)) {
+    found.references.push(
+      warning(
+        'unresolved-reference',
+        'not-found',
+        path,
+        `${reference.split('/')[0] ?? 'the'} resource is not in the bundle; the reference is kept as sent`,
+      ),
+    );
+  } else {
+    // urn:uuid: (and other URIs) only name entries of this bundle: one that is missing is broken.
+    found.references.push(
+      error('not-found', path, `reference "${reference}" does not resolve to an entry of the bundle`),
+    );
   }
 }
 
 /**
  * FHIR messaging and eReferral rules on a Bundle that passed checkEnvelope: event code, focus,
  * references resolving inside the bundle, the essentials per event, and the real-world quirks
- * that are warnings, not rejections.
+ * that are warnings, not rejections. One pass: the entries are indexed once and each resource is
+ * walked once (references and quirks together); the event's rules then only look entries up.
  */
 export function checkMessage(bundle: Json): { issues: ValidationIssue[]; facts: MessageFacts | null } {
-  const issues: ValidationIssue[] = [];
-  const resolve = resolver(bundle);
-  const entries = entriesOf(bundle);
-  const header = entries[0]?.resource ?? {};
-  const at = 'Bundle.entry[0].resource';
-
-  // Event code.
-  const coding = isObject(header['eventCoding']) ? header['eventCoding'] : null;
-  const system = typeof coding?.['system'] === 'string' ? coding['system'] : '';
-  const code = typeof coding?.['code'] === 'string' ? coding['code'] : '';
-  let event: (typeof EVENTS)[string] | undefined;
-  if (!coding) {
-    issues.push(
-      error(
-        'required',
-        `${at}.eventCoding`,
-        'the MessageHeader needs an eventCoding (eReferral events are codings)',
-      ),
-    );
-  } else if (system !== EVENT_SYSTEM && !LEGACY_EVENT_SYSTEMS.has(system)) {
-    issues.push(
-      error(
-        'not-supported',
-        `${at}.eventCoding.system`,
-        `unknown event code system; expected ${EVENT_SYSTEM}`,
-      ),
-    );
-  } else {
-    if (system !== EVENT_SYSTEM) {
-      issues.push(
-        warning(
-          'legacy-event-system',
-          'business-rule',
-          `${at}.eventCoding.system`,
-          `legacy event code system URL; the current one is ${EVENT_SYSTEM}`,
-        ),
-      );
-    }
-    event = EVENTS[code];
-    if (!event)
-      issues.push(error('not-supported', `${at}.eventCoding.code`, `unknown eReferral event code "${code}"`));
-  }
-
-  // Literal references: only what the event needs must resolve (the focus here, the subject
-  // below); anything else R4 allows a sender to leave out is a warning.
-  for (const entry of entries) {
-    const refs: { path: string; reference: string }[] = [];
-    referencesIn(entry.resource, `Bundle.entry[${entry.index}].resource`, refs);
-    for (const { path, reference } of refs) {
-      if (reference.startsWith('#') || resolve(reference)) continue;
-      if (entry.index === 0 && path.includes('.focus[')) {
-        issues.push(
-          error('not-found', path, `reference "${reference}" does not resolve to an entry of the bundle`),
-        );
-      } else if (/^https?:\/\//.test(reference)) {
-        issues.push(
-          warning(
-            'external-reference',
-            'not-found',
-            path,
-            'absolute reference to a resource outside the bundle; not resolved',
-          ),
-        );
-      } else if (RELATIVE_REFERENCE.test(reference)) {
-        issues.push(
-          warning(
-            'unresolved-reference',
-            'not-found',
-            path,
-            `${reference.split('/')[0] ?? 'the'} resource is not in the bundle; the reference is kept as sent`,
-          ),
-        );
-      } else {
-        // urn:uuid: (and other URIs) only name entries of this bundle: one that is missing is broken.
-        issues.push(
-          error('not-found', path, `reference "${reference}" does not resolve to an entry of the bundle`),
-        );
-      }
-    }
-  }
-
-  // Focus and the essentials of the event.
-  const focus = Array.isArray(header['focus']) ? header['focus'] : [];
-  if (focus.length === 0) issues.push(error('required', `${at}.focus`, 'the MessageHeader needs a focus'));
-  let serviceRequestId: string | null = null;
-  if (event) {
-    const focused = focus
-      .map((f, i) => ({
-        i,
-        target: isObject(f) && typeof f['reference'] === 'string' ? resolve(f['reference']) : undefined,
-      }))
-      .filter((f) => f.target !== undefined);
-    const wanted = event.focus;
-    const main = focused.find(
-      (f) => f.target !== undefined && wanted.includes(String(f.target.resource['resourceType'])),
-    );
-    if (!main) {
-      issues.push(
-        error(
-          'business-rule',
-          `${at}.focus`,
-          `event "${code}" needs a focus on a ${event.focus.join(' or ')} in the bundle`,
-        ),
-      );
-    } else {
-      const target = main.target;
-      if (!target) throw new Error('unreachable: focused entries are resolved');
-      const resource = target.resource;
-      const where = `Bundle.entry[${target.index}].resource`;
-      if (resource['resourceType'] === 'ServiceRequest')
-        serviceRequestId = typeof resource['id'] === 'string' ? resource['id'] : null;
-      if (resource['resourceType'] === 'Task') {
-        const target =
-          isObject(resource['focus']) && typeof resource['focus']['reference'] === 'string'
-            ? resolve(resource['focus']['reference'])
-            : undefined;
-        if (
-          target?.resource['resourceType'] === 'ServiceRequest' &&
-          typeof target.resource['id'] === 'string'
-        )
-          serviceRequestId = target.resource['id'];
-      }
-      if (resource['resourceType'] === 'Appointment') {
-        const basedOn = Array.isArray(resource['basedOn']) ? resource['basedOn'] : [];
-        const sr = basedOn
-          .map((b) =>
-            isObject(b) && typeof b['reference'] === 'string' ? resolve(b['reference']) : undefined,
-          )
-          .find((t) => t?.resource['resourceType'] === 'ServiceRequest');
-        if (sr && typeof sr.resource['id'] === 'string') serviceRequestId = sr.resource['id'];
-        else
-          issues.push(
-            warning(
-              'appointment-without-referral',
-              'business-rule',
-              `${where}.basedOn`,
-              'the appointment does not say which referral (ServiceRequest) it belongs to',
-            ),
-          );
-      }
-      if (event.patientSubject) {
-        const subject =
-          isObject(resource['subject']) && typeof resource['subject']['reference'] === 'string'
-            ? resolve(resource['subject']['reference'])
-            : undefined;
-        if (subject?.resource['resourceType'] !== 'Patient') {
-          issues.push(
-            error(
-              'business-rule',
-              `${where}.subject`,
-              `event "${code}": the ${String(resource['resourceType'])}'s subject must be a Patient in the bundle`,
-            ),
-          );
-        }
-      }
-    }
-  }
-
-  issues.push(...quirks(entries));
+  const index = BundleIndex.raw(bundle);
+  const findings = index.entries.map((entry) => walkEntry(entry, index));
+  const header = index.entries[0]?.resource ?? {};
+  const { issues, code, event } = checkEvent(header);
+  for (const found of findings) issues.push(...found.references);
+  const focus = Array.isArray(header['focus']) ? (header['focus'] as unknown[]) : [];
+  if (focus.length === 0)
+    issues.push(error('required', `${HEADER}.focus`, 'the MessageHeader needs a focus'));
+  const serviceRequestId = event ? checkFocus(focus, code, event, index, issues) : null;
+  index.entries.forEach((entry, i) => {
+    const found = findings[i];
+    if (found) issues.push(...quirks(entry, found));
+  });
   const hasError = issues.some((i) => i.severity === 'error');
   const facts: MessageFacts | null = hasError
     ? null
@@ -380,101 +418,182 @@ export function checkMessage(bundle: Json): { issues: ValidationIssue[]; facts: 
   return { issues, facts };
 }
 
-/** Imperfections real senders have that FHIR R4 allows: reported as warnings. */
-function quirks(entries: Entry[]): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  for (const entry of entries) {
-    const base = `Bundle.entry[${entry.index}].resource`;
-    if (entry.fullUrl === null) {
-      issues.push(
-        warning(
-          'missing-full-url',
-          'value',
-          `Bundle.entry[${entry.index}]`,
-          'entry without fullUrl; its resource is referenced as Type/id',
+const HEADER = 'Bundle.entry[0].resource';
+
+type EventRule = (typeof EVENTS)[string];
+
+/** The event coding: a known system (legacy spellings warned about) and a known event code. */
+function checkEvent(header: Json): { issues: ValidationIssue[]; code: string; event?: EventRule } {
+  const coding = isObject(header['eventCoding']) ? header['eventCoding'] : null;
+  const system = typeof coding?.['system'] === 'string' ? coding['system'] : '';
+  const code = typeof coding?.['code'] === 'string' ? coding['code'] : '';
+  if (!coding) {
+    return {
+      code,
+      issues: [
+        error(
+          'required',
+          `${HEADER}.eventCoding`,
+          'the MessageHeader needs an eventCoding (eReferral events are codings)',
         ),
-      );
-    }
-    const id = entry.resource['id'];
-    if (typeof id === 'string' && !FHIR_ID.test(id)) {
-      issues.push(
-        warning(
-          'id-format',
-          'value',
-          `${base}.id`,
-          "resource id outside R4's id alphabet [A-Za-z0-9-.]{1,64}; kept as sent",
-        ),
-      );
-    }
-    const meta = isObject(entry.resource['meta']) ? entry.resource['meta'] : null;
-    const profiles = Array.isArray(meta?.['profile']) ? (meta['profile'] as unknown[]) : [];
-    profiles.forEach((profile, i) => {
-      if (typeof profile !== 'string') return;
-      const path = `${base}.meta.profile[${i}]`;
-      if (/%7c/i.test(profile)) {
-        issues.push(
-          warning(
-            'encoded-profile-version',
-            'value',
-            path,
-            'URL-encoded version separator (%7C) in a profile canonical; read as "|"',
-          ),
-        );
-      }
-      if (!KNOWN_PROFILE_BASES.some((b) => profile.startsWith(b))) {
-        issues.push(
-          warning(
-            'unknown-profile',
-            'not-supported',
-            path,
-            'unknown profile; validated against base FHIR R4',
-          ),
-        );
-      }
-    });
-    walk(entry.resource, base, (value, path) => {
-      if (
-        typeof value['system'] === 'string' &&
-        LEGACY_SYSTEM_PREFIXES.some((p) => (value['system'] as string).startsWith(p)) &&
-        path.indexOf('.eventCoding') < 0
-      ) {
-        issues.push(warning('legacy-code-system', 'value', `${path}.system`, 'legacy code system URL'));
-      }
-      if (/\.identifier(\[\d+\])?$/.test(path) && value['value'] === undefined) {
-        issues.push(warning('identifier-without-value', 'value', path, 'identifier without a value'));
-      }
-    });
-    if (
-      entry.resource['resourceType'] === 'ServiceRequest' &&
-      entry.resource['orderDetail'] !== undefined &&
-      entry.resource['code'] === undefined
-    ) {
-      issues.push(
-        warning(
-          'sender-invariant',
-          'invariant',
-          `${base}.orderDetail`,
-          'prr-1: orderDetail SHALL only be present if code is present; stored and served as received',
-        ),
-      );
-    }
-    if (entry.resource['resourceType'] === 'QuestionnaireResponse') {
-      walk(entry.resource, base, (value, path) => {
-        if (/\.item\[\d+\]$/.test(path) && value['answer'] === undefined && value['item'] === undefined) {
-          issues.push(
-            warning('item-without-answer', 'required', path, 'questionnaire item without an answer'),
-          );
-        }
-      });
-    }
+      ],
+    };
   }
-  return issues;
+  if (system !== EVENT_SYSTEM && !LEGACY_EVENT_SYSTEMS.has(system)) {
+    return {
+      code,
+      issues: [
+        error(
+          'not-supported',
+          `${HEADER}.eventCoding.system`,
+          `unknown event code system; expected ${EVENT_SYSTEM}`,
+        ),
+      ],
+    };
+  }
+  const issues: ValidationIssue[] = [];
+  if (system !== EVENT_SYSTEM) {
+    issues.push(
+      warning(
+        'legacy-event-system',
+        'business-rule',
+        `${HEADER}.eventCoding.system`,
+        `legacy event code system URL; the current one is ${EVENT_SYSTEM}`,
+      ),
+    );
+  }
+  const event = EVENTS[code];
+  if (!event)
+    issues.push(
+      error('not-supported', `${HEADER}.eventCoding.code`, `unknown eReferral event code "${code}"`),
+    );
+  return { issues, code, event };
 }
 
-function walk(value: unknown, path: string, visit: (obj: Json, path: string) => void): void {
-  if (Array.isArray(value)) value.forEach((item, i) => walk(item, `${path}[${i}]`, visit));
-  else if (isObject(value)) {
-    visit(value, path);
-    for (const [key, child] of Object.entries(value)) walk(child, `${path}.${key}`, visit);
+/**
+ * The focus and the essentials of the event: a focus of the event's type in the bundle, a
+ * Patient subject where the event needs one, an appointment's referral. Returns the id of the
+ * ServiceRequest the message is about, if any; adds its issues to `issues`.
+ */
+function checkFocus(
+  focus: unknown[],
+  code: string,
+  event: EventRule,
+  index: BundleIndex,
+  issues: ValidationIssue[],
+): string | null {
+  const main = focus
+    .map((f) => index.target(f))
+    .find((target) => target !== undefined && event.focus.includes(String(target.resource['resourceType'])));
+  if (!main) {
+    issues.push(
+      error(
+        'business-rule',
+        `${HEADER}.focus`,
+        `event "${code}" needs a focus on a ${event.focus.join(' or ')} in the bundle`,
+      ),
+    );
+    return null;
   }
+  const resource = main.resource;
+  const where = `Bundle.entry[${main.index}].resource`;
+  let serviceRequestId: string | null = null;
+  if (resource['resourceType'] === 'ServiceRequest')
+    serviceRequestId = typeof resource['id'] === 'string' ? resource['id'] : null;
+  if (resource['resourceType'] === 'Task') {
+    const target = index.target(resource['focus']);
+    if (target?.resource['resourceType'] === 'ServiceRequest' && typeof target.resource['id'] === 'string')
+      serviceRequestId = target.resource['id'];
+  }
+  if (resource['resourceType'] === 'Appointment') {
+    const basedOn = Array.isArray(resource['basedOn']) ? (resource['basedOn'] as unknown[]) : [];
+    const sr = basedOn
+      .map((b) => index.target(b))
+      .find((t) => t?.resource['resourceType'] === 'ServiceRequest');
+    if (sr && typeof sr.resource['id'] === 'string') serviceRequestId = sr.resource['id'];
+    else
+      issues.push(
+        warning(
+          'appointment-without-referral',
+          'business-rule',
+          `${where}.basedOn`,
+          'the appointment does not say which referral (ServiceRequest) it belongs to',
+        ),
+      );
+  }
+  if (event.patientSubject && index.target(resource['subject'])?.resource['resourceType'] !== 'Patient') {
+    issues.push(
+      error(
+        'business-rule',
+        `${where}.subject`,
+        `event "${code}": the ${String(resource['resourceType'])}'s subject must be a Patient in the bundle`,
+      ),
+    );
+  }
+  return serviceRequestId;
+}
+
+/** Imperfections real senders have that FHIR R4 allows, for one entry: reported as warnings. */
+function quirks(entry: Entry, found: EntryFindings): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const base = `Bundle.entry[${entry.index}].resource`;
+  if (entry.fullUrl === null) {
+    issues.push(
+      warning(
+        'missing-full-url',
+        'value',
+        `Bundle.entry[${entry.index}]`,
+        'entry without fullUrl; its resource is referenced as Type/id',
+      ),
+    );
+  }
+  const id = entry.resource['id'];
+  if (typeof id === 'string' && !FHIR_ID.test(id)) {
+    issues.push(
+      warning(
+        'id-format',
+        'value',
+        `${base}.id`,
+        "resource id outside R4's id alphabet [A-Za-z0-9-.]{1,64}; kept as sent",
+      ),
+    );
+  }
+  const meta = isObject(entry.resource['meta']) ? entry.resource['meta'] : null;
+  const profiles = Array.isArray(meta?.['profile']) ? (meta['profile'] as unknown[]) : [];
+  profiles.forEach((profile, i) => {
+    if (typeof profile !== 'string') return;
+    const path = `${base}.meta.profile[${i}]`;
+    if (/%7c/i.test(profile)) {
+      issues.push(
+        warning(
+          'encoded-profile-version',
+          'value',
+          path,
+          'URL-encoded version separator (%7C) in a profile canonical; read as "|"',
+        ),
+      );
+    }
+    if (!KNOWN_PROFILE_BASES.some((b) => profile.startsWith(b))) {
+      issues.push(
+        warning('unknown-profile', 'not-supported', path, 'unknown profile; validated against base FHIR R4'),
+      );
+    }
+  });
+  issues.push(...found.codings);
+  if (
+    entry.resource['resourceType'] === 'ServiceRequest' &&
+    entry.resource['orderDetail'] !== undefined &&
+    entry.resource['code'] === undefined
+  ) {
+    issues.push(
+      warning(
+        'sender-invariant',
+        'invariant',
+        `${base}.orderDetail`,
+        'prr-1: orderDetail SHALL only be present if code is present; stored and served as received',
+      ),
+    );
+  }
+  issues.push(...found.items);
+  return issues;
 }

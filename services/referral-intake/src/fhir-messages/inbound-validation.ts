@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Bundle } from '@medplum/fhirtypes';
 import {
   REFERRAL_CREATING_EVENTS,
   checkEnvelope,
@@ -15,7 +16,8 @@ const MAX_REPORTED_ISSUES = 100;
 export type InboundValidation =
   | {
       ok: true;
-      bundle: Record<string, unknown>;
+      /** The posted bundle, typed from here on: the R4 structure check found no error in it. */
+      bundle: Bundle;
       facts: MessageFacts;
       warnings: ValidationIssue[];
       contentHash: Buffer;
@@ -37,9 +39,9 @@ export function validateInbound(raw: Buffer, limits: LimitOptions): InboundValid
   if (bounded.length > 0) return { ok: false, issues: bounded };
   const envelope = checkEnvelope(parsed);
   if (envelope.length > 0) return { ok: false, issues: envelope };
-  const bundle = parsed as Record<string, unknown>;
-  const structure = validateStructure(bundle);
-  const message = checkMessage(bundle);
+  const json = parsed as Record<string, unknown>;
+  const structure = validateStructure(json);
+  const message = checkMessage(json);
   const issues = [...structure, ...message.issues];
   const errors = issues.filter((i) => i.severity === 'error');
   if (errors.length > 0 || !message.facts) {
@@ -48,22 +50,35 @@ export function validateInbound(raw: Buffer, limits: LimitOptions): InboundValid
       issues: [...errors, ...issues.filter((i) => i.severity !== 'error')].slice(0, MAX_REPORTED_ISSUES),
     };
   }
+  if (!isR4Bundle(json, errors)) throw new Error('unreachable: the envelope check found a Bundle');
   return {
     ok: true,
-    bundle,
+    bundle: json,
     facts: message.facts,
     warnings: issues.slice(0, MAX_REPORTED_ISSUES),
-    contentHash: contentHash(bundle),
+    contentHash: contentHash(json),
   };
+}
+
+/**
+ * The one place a posted body becomes a typed R4 Bundle: its envelope holds (a Bundle with its
+ * MessageHeader first) and the R4 structure check (the compiled one, or @medplum/core's validator
+ * behind it) found no error in it.
+ */
+function isR4Bundle(
+  json: Record<string, unknown>,
+  errors: ValidationIssue[],
+): json is Record<string, unknown> & Bundle {
+  return errors.length === 0 && json['resourceType'] === 'Bundle';
 }
 
 /**
  * What "the same message" means for idempotency: the entries (MessageHeader and content), not
  * Bundle.id/meta/timestamp, so a message re-wrapped or echoed back in a new Bundle is recognised.
  */
-export function contentHash(bundle: Record<string, unknown>): Buffer {
+export function contentHash(bundle: Bundle): Buffer {
   return createHash('sha256')
-    .update(JSON.stringify(bundle['entry'] ?? []))
+    .update(JSON.stringify(bundle.entry ?? []))
     .digest();
 }
 
@@ -73,18 +88,13 @@ export function contentHash(bundle: Record<string, unknown>): Buffer {
  * delivered that comes back under a new Bundle and MessageHeader has the same key. Null for other
  * events and for a ServiceRequest without a full identifier.
  */
-export function echoKey(bundle: Record<string, unknown>, facts: MessageFacts): Buffer | null {
+export function echoKey(bundle: Bundle, facts: MessageFacts): Buffer | null {
   if (!REFERRAL_CREATING_EVENTS.includes(facts.eventCode) || facts.serviceRequestId === null) return null;
-  const entries = Array.isArray(bundle['entry'])
-    ? (bundle['entry'] as { resource?: Record<string, unknown> }[])
-    : [];
-  const sr = entries.find(
-    (e) => e.resource?.['resourceType'] === 'ServiceRequest' && e.resource['id'] === facts.serviceRequestId,
+  const sr = bundle.entry?.find(
+    (e) => e.resource?.resourceType === 'ServiceRequest' && e.resource.id === facts.serviceRequestId,
   )?.resource;
-  const identifiers = (Array.isArray(sr?.['identifier']) ? (sr['identifier'] as unknown[]) : [])
-    .map((i) => (typeof i === 'object' && i !== null ? (i as Record<string, unknown>) : {}))
-    .filter((i) => typeof i['system'] === 'string' && typeof i['value'] === 'string')
-    .map((i) => `${String(i['system'])}|${String(i['value'])}`)
+  const identifiers = (sr?.resourceType === 'ServiceRequest' ? (sr.identifier ?? []) : [])
+    .flatMap((i) => (i.system !== undefined && i.value !== undefined ? [`${i.system}|${i.value}`] : []))
     .sort();
   if (identifiers.length === 0) return null;
   return createHash('sha256').update(JSON.stringify(identifiers)).digest();

@@ -1,18 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { INTAKE_ISSUE_SYSTEM, type ValidationIssue } from './validation-issue';
+import type { Bundle, Coding, OperationOutcome } from '@medplum/fhirtypes';
+import { INTAKE_ISSUE_SYSTEM, type IssueType, type ValidationIssue } from './validation-issue';
 
-export interface OperationOutcomeBody {
-  resourceType: 'OperationOutcome';
-  issue: {
-    severity: string;
-    code: string;
-    diagnostics: string;
-    details?: { coding: { system: string; code: string }[] };
-    expression?: string[];
-  }[];
-}
-
-export function outcome(issues: ValidationIssue[]): OperationOutcomeBody {
+export function outcome(issues: ValidationIssue[]): OperationOutcome {
   return {
     resourceType: 'OperationOutcome',
     issue: issues.map((i) => ({
@@ -30,11 +20,11 @@ export function outcome(issues: ValidationIssue[]): OperationOutcomeBody {
  * the name of a search parameter). No PHI in `diagnostics`.
  */
 export function simpleOutcome(
-  code: string,
+  code: IssueType,
   diagnostics: string,
   severity: 'error' | 'fatal' = 'error',
   expression?: string,
-): OperationOutcomeBody {
+): OperationOutcome {
   return {
     resourceType: 'OperationOutcome',
     issue: [{ severity, code, diagnostics, ...(expression ? { expression: [expression] } : {}) }],
@@ -52,7 +42,7 @@ export interface FhirAnswer {
 /** An error answer with an OperationOutcome. */
 export function outcomeAnswer(
   status: number,
-  code: string,
+  code: IssueType,
   diagnostics: string,
   expression?: string,
 ): FhirAnswer {
@@ -64,9 +54,9 @@ export function outcomeAnswer(
  * id, code ok) and, when there were warnings, an OperationOutcome it points to. No PHI in it.
  */
 export function responseMessage(
-  request: { messageHeaderId: string; eventCoding: unknown },
+  request: { messageHeaderId: string; eventCoding: Coding | undefined },
   warnings: ValidationIssue[],
-): Record<string, unknown> {
+): Bundle {
   const headerId = randomUUID();
   const outcomeId = randomUUID();
   return {

@@ -15,7 +15,7 @@ describe("real senders' bundles", () => {
     // Every warning is named, and the name reaches the OperationOutcome.
     expect(checked.warnings.every((w) => w.quirk !== undefined && w.quirk in QUIRKS)).toBe(true);
     const issues = outcome(checked.warnings).issue;
-    expect(issues.map((i) => i.details?.coding[0])).toContainEqual({
+    expect(issues?.map((i) => i.details?.coding?.[0])).toContainEqual({
       system: INTAKE_ISSUE_SYSTEM,
       code: quirks[0],
     });

@@ -1,3 +1,8 @@
+import type {
+  CapabilityStatementRestResource,
+  CapabilityStatementRestResourceSearchParam,
+} from '@medplum/fhirtypes';
+
 /**
  * What the FHIR API serves, in one table: each resource type, its REST interactions, how else it
  * is reached (an `_include`, status back through `$process-message`), and so the SMART scopes a
@@ -5,15 +10,15 @@
  * parser are all derived from it: serving a new resource type is one entry here (plus its route).
  */
 export interface ServedResource {
-  type: string;
+  type: CapabilityStatementRestResource['type'];
   /** REST interactions on /fhir/{type}. */
   interactions: readonly ('read' | 'search-type' | 'create')[];
   /** Read through another resource's search (e.g. `ServiceRequest:subject`). */
   includedBy?: string;
   /** Written by status-back messages to $process-message, with these SMART v2 letters. */
   statusBack?: readonly ('c' | 'u')[];
-  searchInclude?: readonly string[];
-  searchParam?: readonly { name: string; type: string }[];
+  searchInclude?: string[];
+  searchParam?: Pick<CapabilityStatementRestResourceSearchParam, 'name' | 'type'>[];
   documentation?: string;
 }
 

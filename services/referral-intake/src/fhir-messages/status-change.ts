@@ -1,9 +1,8 @@
 import { appointmentChangedV1, referralStatusChangedV1 } from '@cloud-connect/contracts';
 import type { z } from 'zod';
-import { resolver } from './ereferral-rules';
+import type { Bundle } from '@medplum/fhirtypes';
+import { BundleIndex } from './ereferral-rules';
 import { error, type ValidationIssue } from './validation-issue';
-
-type Json = Record<string, unknown>;
 
 /** The status vocabularies are the event contracts' (libs/contracts), which are FHIR R4's. */
 export type ServiceRequestStatus = z.infer<typeof referralStatusChangedV1>['status'];
@@ -64,33 +63,21 @@ const TASK_TO_SERVICE_REQUEST: Record<string, ServiceRequestStatus> = {
 const CODE = /^[A-Za-z0-9._:-]{1,64}$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function reference(value: unknown): string | undefined {
-  return isObject(value) && typeof value['reference'] === 'string' ? value['reference'] : undefined;
-}
-
 /**
  * The change a validated status-back message asks for, or the issues that keep it from being
  * applied (a message that passed validation has a focus of the right type already). Pure.
  */
 export function statusChangeOf(
-  bundle: Json,
+  bundle: Bundle,
   eventCode: string,
 ): { change: StatusChange } | { issues: ValidationIssue[] } | null {
   const about = STATUS_EVENTS[eventCode];
   if (!about) return null;
-  const resolve = resolver(bundle);
-  const entries = Array.isArray(bundle['entry']) ? (bundle['entry'] as unknown[]) : [];
-  const header = isObject(entries[0]) && isObject(entries[0]['resource']) ? entries[0]['resource'] : {};
-  const focus = (Array.isArray(header['focus']) ? header['focus'] : [])
-    .map((f) => {
-      const ref = reference(f);
-      return ref ? resolve(ref) : undefined;
-    })
-    .find((e) => e !== undefined && about.split('|').includes(String(e.resource['resourceType'])));
+  const index = BundleIndex.of(bundle);
+  const header = bundle.entry?.[0]?.resource;
+  const focus = (header?.resourceType === 'MessageHeader' ? (header.focus ?? []) : [])
+    .map((f) => index.target(f))
+    .find((e) => e !== undefined && about.split('|').includes(e.resource.resourceType));
   if (!focus) {
     return {
       issues: [
@@ -105,28 +92,24 @@ export function statusChangeOf(
   const at = `Bundle.entry[${focus.index}].resource`;
   const resource = focus.resource;
   const timestamp =
-    typeof bundle['timestamp'] === 'string' && DATE_TIME.test(bundle['timestamp'])
-      ? bundle['timestamp']
-      : null;
+    bundle.timestamp !== undefined && DATE_TIME.test(bundle.timestamp) ? bundle.timestamp : null;
 
-  if (resource['resourceType'] === 'Appointment') {
-    const id = typeof resource['id'] === 'string' ? resource['id'] : '';
+  if (resource.resourceType === 'Appointment') {
+    const id = resource.id ?? '';
     if (!id) return { issues: [error('required', `${at}.id`, 'the Appointment needs an id')] };
-    let status = String(resource['status']);
-    if (!APPOINTMENT_STATUSES.has(status))
+    const sent: string = resource.status;
+    if (!isAppointmentStatus(sent))
       return { issues: [error('code-invalid', `${at}.status`, 'not an R4 Appointment.status')] };
-    if (eventCode === 'notify-revoke-appointment' && !ENDED_APPOINTMENT.has(status)) status = 'cancelled';
-    const basedOn = (Array.isArray(resource['basedOn']) ? resource['basedOn'] : [])
-      .map((b) => {
-        const ref = reference(b);
-        return ref ? resolve(ref) : undefined;
-      })
-      .find((e) => e?.resource['resourceType'] === 'ServiceRequest');
+    const status: AppointmentStatus =
+      eventCode === 'notify-revoke-appointment' && !ENDED_APPOINTMENT.has(sent) ? 'cancelled' : sent;
+    const basedOn = (resource.basedOn ?? [])
+      .map((b) => index.target(b))
+      .find((e) => e?.resource.resourceType === 'ServiceRequest');
     const times: { start?: string; end?: string } = {};
     for (const key of ['start', 'end'] as const) {
       const value = resource[key];
       if (value === undefined) continue;
-      if (typeof value !== 'string' || !DATE_TIME.test(value))
+      if (!DATE_TIME.test(value))
         return { issues: [error('value', `${at}.${key}`, 'must be an instant with a time zone')] };
       times[key] = value;
     }
@@ -136,35 +119,33 @@ export function statusChangeOf(
       change: {
         kind: 'appointment',
         appointmentId: id,
-        serviceRequestId: typeof basedOn?.resource['id'] === 'string' ? basedOn.resource['id'] : null,
-        status: status as AppointmentStatus,
+        serviceRequestId: basedOn?.resource.id ?? null,
+        status,
         ...times,
         messageTimestamp: timestamp,
       },
     };
   }
 
-  if (resource['resourceType'] === 'ServiceRequest') {
-    const status = String(resource['status']);
-    if (!SERVICE_REQUEST_STATUSES.has(status))
+  if (resource.resourceType === 'ServiceRequest') {
+    const status: string = resource.status;
+    if (!isServiceRequestStatus(status))
       return { issues: [error('code-invalid', `${at}.status`, 'not an R4 ServiceRequest.status')] };
     return {
       change: {
         kind: 'referral-status',
-        serviceRequestId: String(resource['id']),
-        status: status as ServiceRequestStatus,
+        serviceRequestId: String(resource.id),
+        status,
         messageTimestamp: timestamp,
       },
     };
   }
 
+  if (resource.resourceType !== 'Task')
+    throw new Error("unreachable: the focus is one of the event's resource types");
   // A Task whose focus is the referral.
-  const target = reference(resource['focus']);
-  const serviceRequest = target ? resolve(target) : undefined;
-  if (
-    serviceRequest?.resource['resourceType'] !== 'ServiceRequest' ||
-    typeof serviceRequest.resource['id'] !== 'string'
-  )
+  const serviceRequest = index.target(resource.focus)?.resource;
+  if (serviceRequest?.resourceType !== 'ServiceRequest' || serviceRequest.id === undefined)
     return {
       issues: [
         error(
@@ -174,21 +155,26 @@ export function statusChangeOf(
         ),
       ],
     };
-  const taskStatus = String(resource['status']);
+  const taskStatus: string = resource.status;
   const mapped = TASK_TO_SERVICE_REQUEST[taskStatus];
   if (!mapped) return { issues: [error('code-invalid', `${at}.status`, 'not an R4 Task.status')] };
-  const business = isObject(resource['businessStatus']) ? resource['businessStatus'] : {};
-  const coding = Array.isArray(business['coding']) ? business['coding'].find(isObject) : undefined;
-  const businessCode =
-    typeof coding?.['code'] === 'string' && CODE.test(coding['code']) ? coding['code'] : undefined;
+  const businessCode = resource.businessStatus?.coding?.[0]?.code;
   return {
     change: {
       kind: 'referral-status',
-      serviceRequestId: serviceRequest.resource['id'],
+      serviceRequestId: serviceRequest.id,
       status: mapped,
       taskStatus,
-      ...(businessCode ? { businessStatus: businessCode } : {}),
+      ...(businessCode !== undefined && CODE.test(businessCode) ? { businessStatus: businessCode } : {}),
       messageTimestamp: timestamp,
     },
   };
+}
+
+function isAppointmentStatus(status: string): status is AppointmentStatus {
+  return APPOINTMENT_STATUSES.has(status);
+}
+
+function isServiceRequestStatus(status: string): status is ServiceRequestStatus {
+  return SERVICE_REQUEST_STATUSES.has(status);
 }

@@ -1,3 +1,8 @@
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+
+/** A FHIR R4 IssueType code (http://hl7.org/fhir/R4/valueset-issue-type.html). */
+export type IssueType = OperationOutcomeIssue['code'];
+
 /**
  * The named quirks of real senders that intake accepts with a warning (docs/referral-intake.md
  * lists each with where it was seen). Each warning carries its name in the OperationOutcome as
@@ -30,20 +35,20 @@ export const INTAKE_ISSUE_SYSTEM = 'https://cloudconnect.ca/fhir/CodeSystem/inta
 export interface ValidationIssue {
   severity: 'error' | 'warning' | 'information';
   /** FHIR IssueType code (structure, required, invalid, value, not-found, not-supported, too-costly, business-rule). */
-  code: string;
+  code: IssueType;
   diagnostics: string;
   expression: string;
   /** The named quirk, on every warning. */
   quirk?: QuirkName;
 }
 
-export function error(code: string, expression: string, diagnostics: string): ValidationIssue {
+export function error(code: IssueType, expression: string, diagnostics: string): ValidationIssue {
   return { severity: 'error', code, expression, diagnostics };
 }
 
 export function warning(
   quirk: QuirkName,
-  code: string,
+  code: IssueType,
   expression: string,
   diagnostics: string,
 ): ValidationIssue {
@@ -52,7 +57,7 @@ export function warning(
 
 export function information(
   quirk: QuirkName,
-  code: string,
+  code: IssueType,
   expression: string,
   diagnostics: string,
 ): ValidationIssue {

@@ -1,6 +1,7 @@
 import { Events } from '@cloud-connect/contracts';
 import { isDatabaseUnavailable, type OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
+import type { OperationOutcome } from '@medplum/fhirtypes';
 import { createHash, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { PhiCipher } from '../crypto/phi-cipher';
@@ -284,7 +285,7 @@ export class ReceiveCompletedForm {
   }
 }
 
-function accepted(id: string): Json {
+function accepted(id: string): OperationOutcome {
   return {
     resourceType: 'OperationOutcome',
     issue: [

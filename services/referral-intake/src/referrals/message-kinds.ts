@@ -2,7 +2,7 @@ import { EVENTS } from '../fhir-messages/ereferral-rules';
 import { echoKey, type InboundValidation } from '../fhir-messages/inbound-validation';
 import { outcome, simpleOutcome, type FhirAnswer } from '../fhir-messages/operation-outcome';
 import { STATUS_EVENTS, statusChangeOf, type StatusChange } from '../fhir-messages/status-change';
-import { error } from '../fhir-messages/validation-issue';
+import { error, type IssueType } from '../fhir-messages/validation-issue';
 import { allows } from '../oauth/scopes';
 import type { Db } from '../integrations/integrations.repository';
 import type { ApplyStatusChange } from '../status-updates/apply-status-change';
@@ -51,7 +51,7 @@ const referralMessages: MessageKind = {
     }),
 };
 
-const unprocessable = (expression: string, code: string, diagnostics: string): FhirAnswer => ({
+const unprocessable = (expression: string, code: IssueType, diagnostics: string): FhirAnswer => ({
   status: 422,
   body: outcome([error(code, expression, diagnostics)]),
 });

@@ -152,8 +152,8 @@ export class ReceiveMessage {
     //    extra round trip), apply, publish; all in one transaction.
     const site = sender.site;
     const messageId = randomUUID();
-    const eventCoding = (checked.bundle['entry'] as { resource: { eventCoding: unknown } }[])[0]?.resource
-      .eventCoding;
+    const header = checked.bundle.entry?.[0]?.resource;
+    const eventCoding = header?.resourceType === 'MessageHeader' ? header.eventCoding : undefined;
     const answerWith = (warnings: ValidationIssue[]) =>
       responseMessage({ messageHeaderId: facts.messageHeaderId, eventCoding }, warnings);
     const ciphertext = await this.deps.cipher.encrypt(

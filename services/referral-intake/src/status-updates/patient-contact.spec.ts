@@ -1,5 +1,16 @@
 import { addServiceRequestWithQuirks, appointmentFor } from '@cloud-connect/testing';
+import { validateInbound } from '../fhir-messages/inbound-validation';
 import { patientContactOf } from './patient-contact';
+
+/** The bundle typed as the endpoint has it: after validation. */
+function validated(bundle: unknown) {
+  const checked = validateInbound(Buffer.from(JSON.stringify(bundle)), {
+    maxDepth: 40,
+    maxArrayLength: 5000,
+  });
+  if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
+  return checked.bundle;
+}
 
 describe('the patient an appointment message is about', () => {
   it('reads phone (as E.164), e-mail and French from the bundle Patient', () => {
@@ -14,7 +25,7 @@ describe('the patient an appointment message is about', () => {
       ...(patient['telecom'] as unknown[]),
       { system: 'email', value: 'marie@example.ca' },
     ];
-    expect(patientContactOf(bundle, 'a1')).toEqual({
+    expect(patientContactOf(validated(bundle), 'a1')).toEqual({
       ref: patient['id'],
       locale: 'fr',
       email: 'marie@example.ca',
@@ -23,6 +34,6 @@ describe('the patient an appointment message is about', () => {
   });
 
   it('is null when the message carries no Patient', () => {
-    expect(patientContactOf({ resourceType: 'Bundle', entry: [] }, 'a1')).toBeNull();
+    expect(patientContactOf({ resourceType: 'Bundle', type: 'message', entry: [] }, 'a1')).toBeNull();
   });
 });

@@ -1,8 +1,7 @@
 import type { appointmentChangedV1 } from '@cloud-connect/contracts';
+import type { Bundle, ContactPoint, Patient } from '@medplum/fhirtypes';
 import type { z } from 'zod';
 import type { PhiCipher } from '../crypto/phi-cipher';
-
-type Json = Record<string, unknown>;
 
 /** What travels with `appointment.changed` about the patient (contact details sealed). */
 export type AppointmentPatient = NonNullable<z.infer<typeof appointmentChangedV1>['patient']>;
@@ -15,10 +14,6 @@ export interface PatientContact {
   phone: string | undefined;
 }
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 export function e164(value: string): string | undefined {
   const digits = value.replace(/[^0-9+]/g, '');
   if (/^\+[1-9][0-9]{6,14}$/.test(digits)) return digits;
@@ -27,13 +22,11 @@ export function e164(value: string): string | undefined {
 }
 
 /** The patient's language from Patient.communication (the preferred one first). */
-function localeOf(patient: Json): 'en' | 'fr' | undefined {
-  const comms = (Array.isArray(patient['communication']) ? patient['communication'] : []).filter(isObject);
-  comms.sort((a, b) => Number(b['preferred'] === true) - Number(a['preferred'] === true));
+function localeOf(patient: Patient): 'en' | 'fr' | undefined {
+  const comms = [...(patient.communication ?? [])];
+  comms.sort((a, b) => Number(b.preferred === true) - Number(a.preferred === true));
   for (const c of comms) {
-    const language = isObject(c['language']) ? c['language'] : {};
-    const codings = (Array.isArray(language['coding']) ? language['coding'] : []).filter(isObject);
-    for (const code of codings.map((x) => (typeof x['code'] === 'string' ? x['code'].toLowerCase() : ''))) {
+    for (const code of (c.language.coding ?? []).map((x) => x.code?.toLowerCase() ?? '')) {
       if (code.startsWith('fr')) return 'fr';
       if (code.startsWith('en')) return 'en';
     }
@@ -41,50 +34,45 @@ function localeOf(patient: Json): 'en' | 'fr' | undefined {
   return undefined;
 }
 
+/** Phones that take text messages (mobile, sms) first. */
+const bySmsFirst = (a: ContactPoint, b: ContactPoint): number =>
+  Number(b.use === 'mobile' || b.system === 'sms') - Number(a.use === 'mobile' || a.system === 'sms');
+
 /**
  * The patient an appointment message is about (the Appointment's participant, else the bundle's
  * Patient) and how to reach them: e-mail, mobile/home phone, language. Pure; null without a Patient.
  */
-export function patientContactOf(bundle: Json, appointmentId: string): PatientContact | null {
-  const resources = (Array.isArray(bundle['entry']) ? bundle['entry'] : []).filter(isObject).map((e) => ({
-    fullUrl: typeof e['fullUrl'] === 'string' ? e['fullUrl'] : '',
-    resource: isObject(e['resource']) ? e['resource'] : {},
-  }));
-  const appointment = resources.find(
-    (r) => r.resource['resourceType'] === 'Appointment' && r.resource['id'] === appointmentId,
-  )?.resource;
-  const refs = (Array.isArray(appointment?.['participant']) ? appointment['participant'] : [])
-    .filter(isObject)
-    .map((p) =>
-      isObject(p['actor']) && typeof p['actor']['reference'] === 'string' ? p['actor']['reference'] : '',
-    );
-  const patients = resources.filter((r) => r.resource['resourceType'] === 'Patient');
+export function patientContactOf(bundle: Bundle, appointmentId: string): PatientContact | null {
+  const entries = bundle.entry ?? [];
+  const appointment = entries
+    .map((e) => e.resource)
+    .find((r) => r?.resourceType === 'Appointment' && r.id === appointmentId);
+  const refs =
+    appointment?.resourceType === 'Appointment'
+      ? appointment.participant.map((p) => p.actor?.reference ?? '')
+      : [];
+  const patients = entries.flatMap((e) =>
+    e.resource?.resourceType === 'Patient' ? [{ fullUrl: e.fullUrl ?? '', resource: e.resource }] : [],
+  );
   const patient =
     patients.find((p) =>
       refs.some(
         (ref) =>
           ref === p.fullUrl ||
-          ref === `Patient/${String(p.resource['id'])}` ||
-          ref.endsWith(`:${String(p.resource['id'])}`),
+          ref === `Patient/${String(p.resource.id)}` ||
+          ref.endsWith(`:${String(p.resource.id)}`),
       ),
     ) ?? patients[0];
-  if (!patient || typeof patient.resource['id'] !== 'string') return null;
-  const telecom = (Array.isArray(patient.resource['telecom']) ? patient.resource['telecom'] : []).filter(
-    isObject,
-  );
-  const email = telecom.find((t) => t['system'] === 'email' && typeof t['value'] === 'string')?.['value'] as
-    string | undefined;
-  const phones = telecom.filter(
-    (t) => (t['system'] === 'phone' || t['system'] === 'sms') && typeof t['value'] === 'string',
-  );
-  phones.sort(
-    (a, b) =>
-      Number(b['use'] === 'mobile' || b['system'] === 'sms') -
-      Number(a['use'] === 'mobile' || a['system'] === 'sms'),
-  );
-  const phone = phones.map((p) => e164(String(p['value']))).find((p) => p !== undefined);
+  if (patient?.resource.id === undefined) return null;
+  const telecom = patient.resource.telecom ?? [];
+  const email = telecom.find((t) => t.system === 'email' && t.value !== undefined)?.value;
+  const phone = telecom
+    .filter((t) => (t.system === 'phone' || t.system === 'sms') && t.value !== undefined)
+    .sort(bySmsFirst)
+    .map((p) => e164(String(p.value)))
+    .find((p) => p !== undefined);
   return {
-    ref: patient.resource['id'],
+    ref: patient.resource.id,
     locale: localeOf(patient.resource),
     email: email && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) ? email : undefined,
     phone,
@@ -125,7 +113,7 @@ export async function sealPatient(
 export async function sealedPatientOf(
   cipher: PhiCipher,
   site: string,
-  bundle: Json,
+  bundle: Bundle,
   change: { kind: string; appointmentId?: string } | null,
   messageId: string,
 ): Promise<AppointmentPatient | undefined> {

@@ -1,12 +1,22 @@
+import type { Bundle, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import { referrerContactOf } from './referrer-contact';
 
-type Json = Record<string, unknown>;
-
-const bundle = (requester: Json, extra: Json[] = []): Json => ({
+const bundle = (requester: NonNullable<ServiceRequest['requester']>, extra: Resource[] = []): Bundle => ({
   resourceType: 'Bundle',
+  type: 'message',
   entry: [
-    { fullUrl: 'urn:uuid:sr', resource: { resourceType: 'ServiceRequest', id: 'sr', requester } },
-    ...extra.map((resource) => ({ fullUrl: `urn:uuid:${String(resource['id'])}`, resource })),
+    {
+      fullUrl: 'urn:uuid:sr',
+      resource: {
+        resourceType: 'ServiceRequest',
+        id: 'sr',
+        status: 'active',
+        intent: 'order',
+        subject: { reference: 'urn:uuid:p' },
+        requester,
+      },
+    },
+    ...extra.map((resource) => ({ fullUrl: `urn:uuid:${String(resource.id)}`, resource })),
   ],
 });
 
@@ -39,13 +49,17 @@ describe('the referrer of a referral', () => {
   });
 
   it('reads a Practitioner requester, and gives nothing without a contact or a requester', () => {
-    const doc = { resourceType: 'Practitioner', id: 'doc', telecom: [{ system: 'email', value: 'a@b.ca' }] };
+    const doc: Resource = {
+      resourceType: 'Practitioner',
+      id: 'doc',
+      telecom: [{ system: 'email', value: 'a@b.ca' }],
+    };
     expect(referrerContactOf(bundle({ reference: 'Practitioner/doc' }, [doc]), 'sr')).toEqual({
       locale: undefined,
       email: 'a@b.ca',
       phone: undefined,
     });
-    const faxOnly = {
+    const faxOnly: Resource = {
       resourceType: 'Practitioner',
       id: 'doc',
       telecom: [{ system: 'fax', value: '416-555-0199' }],

@@ -1,3 +1,4 @@
+import type { Bundle, CodeableConcept, ContactPoint, Resource } from '@medplum/fhirtypes';
 import type { EntityManager } from 'typeorm';
 import type { z } from 'zod';
 import type { referralStatusChangedV1 } from '@cloud-connect/contracts';
@@ -5,8 +6,6 @@ import type { PhiCipher } from '../crypto/phi-cipher';
 import type { StatusChange } from '../fhir-messages/status-change';
 import { ReferralReadsRepository } from '../fhir-api/referral-reads.repository';
 import { e164 } from './patient-contact';
-
-type Json = Record<string, unknown>;
 
 /** What travels with a status event about the referrer (contact details sealed). */
 export type SealedReferrer = NonNullable<z.infer<typeof referralStatusChangedV1>['referrer']>;
@@ -17,21 +16,17 @@ export interface ReferrerContact {
   phone: string | undefined;
 }
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-const list = (value: unknown): Json[] => (Array.isArray(value) ? value.filter(isObject) : []);
-
 /** A language from CodeableConcepts (Practitioner.communication), `fr*` or `en*`. */
-function localeOf(concepts: Json[]): 'en' | 'fr' | undefined {
-  for (const code of concepts
-    .flatMap((c) => list(c['coding']))
-    .map((c) => (typeof c['code'] === 'string' ? c['code'].toLowerCase() : ''))) {
+function localeOf(concepts: CodeableConcept[]): 'en' | 'fr' | undefined {
+  for (const code of concepts.flatMap((c) => c.coding ?? []).map((c) => c.code?.toLowerCase() ?? '')) {
     if (code.startsWith('fr')) return 'fr';
     if (code.startsWith('en')) return 'en';
   }
   return undefined;
+}
+
+function telecomOf(resource: Resource | undefined): ContactPoint[] {
+  return resource && 'telecom' in resource ? (resource.telecom ?? []) : [];
 }
 
 /**
@@ -39,37 +34,37 @@ function localeOf(concepts: Json[]): 'en' | 'fr' | undefined {
  * telecom comes first, and its Practitioner; or a Practitioner), with an e-mail, a phone in E.164
  * and a language (Practitioner.communication). Pure; null without a requester or any contact.
  */
-export function referrerContactOf(bundle: Json, serviceRequestId: string): ReferrerContact | null {
-  const entries = list(bundle['entry']).map((e) => ({
-    fullUrl: typeof e['fullUrl'] === 'string' ? e['fullUrl'] : '',
-    resource: isObject(e['resource']) ? e['resource'] : {},
-  }));
-  const resolve = (value: unknown): Json | undefined => {
-    const ref = isObject(value) && typeof value['reference'] === 'string' ? value['reference'] : undefined;
-    if (!ref) return undefined;
+export function referrerContactOf(bundle: Bundle, serviceRequestId: string): ReferrerContact | null {
+  const entries = (bundle.entry ?? []).flatMap((e) =>
+    e.resource ? [{ fullUrl: e.fullUrl ?? '', resource: e.resource }] : [],
+  );
+  const resolve = (reference: string | undefined): Resource | undefined => {
+    if (!reference) return undefined;
     return entries.find(
       (e) =>
-        e.fullUrl === ref ||
-        ref === `${String(e.resource['resourceType'])}/${String(e.resource['id'])}` ||
-        ref.endsWith(`:${String(e.resource['id'])}`),
+        e.fullUrl === reference ||
+        reference === `${e.resource.resourceType}/${String(e.resource.id)}` ||
+        reference.endsWith(`:${String(e.resource.id)}`),
     )?.resource;
   };
   const request = entries.find(
-    (e) => e.resource['resourceType'] === 'ServiceRequest' && e.resource['id'] === serviceRequestId,
+    (e) => e.resource.resourceType === 'ServiceRequest' && e.resource.id === serviceRequestId,
   )?.resource;
-  const requester = resolve(request?.['requester']);
+  const requester = resolve(
+    request?.resourceType === 'ServiceRequest' ? request.requester?.reference : undefined,
+  );
   if (!requester) return null;
   const practitioner =
-    requester['resourceType'] === 'PractitionerRole' ? resolve(requester['practitioner']) : requester;
-  const telecom = [...list(requester['telecom']), ...list(practitioner?.['telecom'])];
-  const email = telecom.find((t) => t['system'] === 'email' && typeof t['value'] === 'string')?.['value'];
+    requester.resourceType === 'PractitionerRole' ? resolve(requester.practitioner?.reference) : requester;
+  const telecom = [...telecomOf(requester), ...telecomOf(practitioner)];
+  const email = telecom.find((t) => t.system === 'email' && t.value !== undefined)?.value;
   const phone = telecom
-    .filter((t) => (t['system'] === 'phone' || t['system'] === 'sms') && typeof t['value'] === 'string')
-    .map((t) => e164(String(t['value'])))
+    .filter((t) => (t.system === 'phone' || t.system === 'sms') && t.value !== undefined)
+    .map((t) => e164(String(t.value)))
     .find((p) => p !== undefined);
   const contact = {
-    locale: localeOf(list(practitioner?.['communication'])),
-    email: typeof email === 'string' && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) ? email : undefined,
+    locale: localeOf(practitioner?.resourceType === 'Practitioner' ? (practitioner.communication ?? []) : []),
+    email: email && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) ? email : undefined,
     phone,
   };
   return contact.email || contact.phone ? contact : null;
@@ -99,9 +94,10 @@ export async function sealedReferrerOf(
     change.serviceRequestId,
   );
   if (!version) return undefined;
+  // Stored only after it passed validation (fhir-messages/inbound-validation.ts): an R4 Bundle.
   const bundle = JSON.parse(
     (await deps.cipher.decrypt(site, version.referralId, version.ciphertext)).toString('utf8'),
-  ) as Json;
+  ) as Bundle;
   const contact = referrerContactOf(bundle, change.serviceRequestId);
   if (!contact) return undefined;
   const recordId = referrerRecordId(messageId);
