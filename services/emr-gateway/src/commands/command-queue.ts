@@ -1,4 +1,4 @@
-import { Events, Topics } from '@cloud-connect/contracts';
+import { Events } from '@cloud-connect/contracts';
 import type { Envelope } from '@cloud-connect/kafka';
 import type { Logger } from '@cloud-connect/observability';
 import type { MessagingService, SiteReplica } from '@cloud-connect/service-kit';
@@ -94,20 +94,13 @@ export class EmrCommandQueue {
     });
   }
 
-  registerConsumer(): void {
-    this.messaging.registerConsumer({
-      name: 'emr-commands',
-      topics: [Topics.emrCommand],
-      // One partition at a time keeps intake order = topic order per site (and so per patient).
-      concurrency: 1,
-      handler: (envelope, { tx }) => this.intake(envelope, tx),
-    });
-    this.chart?.registerConsumer(() => {
-      this.wakeRequested = true;
-    });
+  /** `referral.received` / `form.completed` into chart commands, when the queue has chart intake. */
+  async intakeChart(envelope: Envelope, tx: EntityManager): Promise<void> {
+    if (this.chart && (await this.chart.handle(envelope, tx))) this.wakeRequested = true;
   }
 
-  private async intake(envelope: Envelope, tx: EntityManager): Promise<void> {
+  /** An `emr.command` into the queue, in the consumer's transaction (the offset commits after). */
+  async intake(envelope: Envelope, tx: EntityManager): Promise<void> {
     if (envelope.type !== Events.emrCommand.type) return;
     const command = Events.emrCommand.schema.parse(envelope.payload);
     await this.commands.enqueue(tx, envelope.siteId, {

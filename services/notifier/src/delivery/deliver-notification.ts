@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { Events } from '@cloud-connect/contracts';
+import { DomainError, type ErrorKind } from '@cloud-connect/errors';
 import type { Envelope, RetryPolicy } from '@cloud-connect/kafka';
 import type { Logger } from '@cloud-connect/observability';
 import {
@@ -17,11 +18,22 @@ import { MissingParamError, render, UnknownTemplateError } from '../templates/te
 import { DeliveriesRepository } from './deliveries.repository';
 import { isE164, isEmailAddress } from './recipient';
 
-/** A failure no retry can fix: the message goes straight to the dead-letter topic. */
-export class PermanentDeliveryError extends Error {
+/**
+ * A failure no retry can fix (`notifications/undeliverable`, kind `unprocessable`): the consumer
+ * sends the message straight to the dead-letter topic.
+ */
+export class PermanentDeliveryError extends DomainError<'undeliverable'> {
+  readonly domain = 'notifications';
+
   constructor(message: string) {
-    super(message);
-    this.name = 'PermanentDeliveryError';
+    super('undeliverable', message);
+  }
+
+  get kind(): ErrorKind {
+    switch (this.code) {
+      case 'undeliverable':
+        return 'unprocessable';
+    }
   }
 }
 
