@@ -161,9 +161,12 @@ export class KafkaEventTransport<Tx> extends Server implements CustomTransportSt
   }
 
   private async start(): Promise<void> {
-    for (const plan of this.plan().values()) {
+    const plans = [...this.plan().values()];
+    if (this.options.newGroupsStartAt !== undefined) {
+      await Promise.all(plans.map((plan) => this.placeNewGroup(plan)));
+    }
+    for (const plan of plans) {
       if (this.closing) return;
-      if (this.options.newGroupsStartAt !== undefined) await this.placeNewGroup(plan);
       const consumer = this.consumerFor(plan);
       await consumer.start();
       this.consumers.push(consumer);
@@ -266,33 +269,67 @@ export class KafkaEventTransport<Tx> extends Server implements CustomTransportSt
   /**
    * A new (never committed) group starts at `newGroupsStartAt` on each of its topics and retry
    * tiers, so a test suite's consumers see what was produced since the suite began and nothing
-   * of earlier suites on the same broker.
+   * of earlier suites on the same broker. A group that has members (another replica, or a killed
+   * one not yet expired) was placed by whoever started it first, and is left alone. The offsets
+   * are committed by one short-lived member of the group (one join, not one per topic).
    */
   private async placeNewGroup(plan: GroupPlan): Promise<void> {
     const at = this.options.newGroupsStartAt;
     if (at === undefined) return;
-    const admin = this.options.kafka.admin();
+    const { kafka, logger } = this.options;
+    const admin = kafka.admin();
     await admin.connect();
     try {
+      const { groups } = await admin.describeGroups([plan.groupId]);
+      const state = groups[0]?.state ?? 'Dead';
+      if (state !== 'Empty' && state !== 'Dead') return;
       const topics = [...plan.topics].flatMap((t) => [t, ...retryTopicsOf(t)]);
       const committed = await admin.fetchOffsets({ groupId: plan.groupId, topics });
+      const offsets: { topic: string; partition: number; offset: string }[] = [];
       for (const { topic, partitions } of committed) {
         if (partitions.some((p) => p.offset !== '-1')) continue;
-        const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, at);
-        await admin.setOffsets({
-          groupId: plan.groupId,
-          topic,
-          partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })),
-        });
+        for (const o of await admin.fetchTopicOffsetsByTimestamp(topic, at)) {
+          offsets.push({ topic, partition: o.partition, offset: o.offset });
+        }
       }
+      if (offsets.length > 0) await this.commitAsMember(plan.groupId, offsets);
     } catch (error) {
-      this.options.logger.warn(
+      logger.warn(
         { groupId: plan.groupId, error: describeError(error) },
         'new consumer group could not be placed at its start time',
       );
       throw error;
     } finally {
       await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  /** Joins the group alone, commits `offsets` (nothing is consumed) and leaves, within 60 s. */
+  private async commitAsMember(
+    groupId: string,
+    offsets: { topic: string; partition: number; offset: string }[],
+  ): Promise<void> {
+    const topics = [...new Set(offsets.map((o) => o.topic))];
+    const member = this.options.kafka.consumer({ groupId, allowAutoTopicCreation: false });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const joined = new Promise<void>((resolve, reject) => {
+        member.on(member.events.GROUP_JOIN, () => resolve());
+        timer = setTimeout(() => reject(new Error(`group ${groupId} not joined within 60 s`)), 60000);
+      });
+      await member.connect();
+      await member.subscribe({ topics, fromBeginning: true });
+      await member.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: () => Promise.resolve(),
+      });
+      member.pause(topics.map((topic) => ({ topic })));
+      await joined;
+      await member.commitOffsets(offsets);
+    } finally {
+      clearTimeout(timer);
+      await member.disconnect().catch(() => undefined);
     }
   }
 }
