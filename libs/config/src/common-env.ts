@@ -85,6 +85,20 @@ export const baseServiceEnv = z.object({
   KAFKA_TOPIC_REPLICATION_FACTOR: env.positiveInt(1),
   /** min.insync.replicas of those topics; the broker's default when unset. */
   KAFKA_TOPIC_MIN_INSYNC_REPLICAS: z.coerce.number().int().positive().optional(),
+  /**
+   * Prepended to every consumer group id. Empty in production (deployed offsets stay with the
+   * groups `<service>.<group>`); test suites set one of their own so two suites on one broker
+   * never share a group.
+   */
+  KAFKA_GROUP_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]*\.$/, 'lower-case letters, digits, dots and dashes, ending with a dot')
+    .optional(),
+  /**
+   * With KAFKA_GROUP_PREFIX only: a new group starts at this time (epoch milliseconds) instead of
+   * the beginning of its topics, so a suite sees nothing of the suites before it.
+   */
+  KAFKA_GROUP_START_AT: z.coerce.number().int().positive().optional(),
 });
 
 export const vaultClientEnv = z.object({

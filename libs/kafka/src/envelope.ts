@@ -51,6 +51,12 @@ export class EventRegistry {
     return this.byKey.get(`${type}@${version}`);
   }
 
+  /** The topic an event type travels on (every version of a type shares it), if registered. */
+  topicOfType(type: string): string | undefined {
+    for (const def of this.byKey.values()) if (def.type === type) return def.topic;
+    return undefined;
+  }
+
   /** Builds a validated envelope; throws InvalidEnvelopeError if the payload breaks its schema. */
   create<D extends EventDefinition>(
     def: D,

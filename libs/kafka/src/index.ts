@@ -8,3 +8,4 @@ export * from './dead-letters';
 export * from './headers';
 export * from './retry-policy';
 export * from './retry-tiers';
+export * from './event-transport';

@@ -82,6 +82,8 @@ export class ReliableConsumer<Tx> {
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
   private restartTimer: NodeJS.Timeout | undefined;
   private restartAttempts = 0;
+  /** Messages being handled now; stop() lets them finish and commit before leaving the group. */
+  private inFlight = 0;
 
   constructor(private readonly options: ReliableConsumerOptions<Tx>) {
     this.now = options.now ?? Date.now;
@@ -194,7 +196,12 @@ export class ReliableConsumer<Tx> {
     this.restartTimer = undefined;
     for (const timer of this.resumeTimers) clearTimeout(timer);
     this.resumeTimers.clear();
-    const outcome = await this.disconnectWithin(this.consumer, timeoutMs);
+    // kafkajs drops offset commits once it is stopping: the in-flight handlers commit first.
+    const deadline = this.now() + timeoutMs;
+    while (this.inFlight > 0 && this.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const outcome = await this.disconnectWithin(this.consumer, Math.max(1000, deadline - this.now()));
     if (outcome === 'timeout') {
       this.options.logger.warn(
         { groupId: this.options.groupId, timeoutMs },
@@ -205,6 +212,17 @@ export class ReliableConsumer<Tx> {
   }
 
   private async onMessage(payload: EachMessagePayload): Promise<void> {
+    // Stopping: leave it uncommitted; it is read again after the restart.
+    if (this.stopping) return;
+    this.inFlight += 1;
+    try {
+      await this.handleMessage(payload);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  private async handleMessage(payload: EachMessagePayload): Promise<void> {
     const { topic, partition, message } = payload;
     const { logger, groupId } = this.options;
     const retryOf = mainTopicOfRetry(topic);

@@ -11,6 +11,7 @@ import {
 } from '@cloud-connect/observability';
 import type { Registry } from 'prom-client';
 import { ProblemFilter } from './http-errors';
+import { MessagingService } from './messaging.service';
 import { releaseStartupMemory } from './startup-memory';
 
 /** Nest's own log lines (route mapping, lifecycle) through our structured logger. */
@@ -30,6 +31,15 @@ class NestPinoLogger implements LoggerService {
   }
   verbose(message: unknown, context?: string): void {
     this.logger.trace({ context }, String(message));
+  }
+}
+
+/** The app's MessagingService, if it has one (every service built on CoreModule does). */
+function messagingOf(nest: NestFastifyApplication): MessagingService | undefined {
+  try {
+    return nest.get(MessagingService, { strict: false });
+  } catch {
+    return undefined;
   }
 }
 
@@ -63,7 +73,8 @@ function dropMalformedForwardedFor(headers: Record<string, string | string[] | u
 
 /**
  * Creates the Nest app on Fastify, wires the error filter and HTTP metrics, listens, and makes
- * SIGTERM/SIGINT graceful: readiness goes false, consumers drain, HTTP finishes in-flight
+ * SIGTERM/SIGINT graceful: readiness goes false, consumers drain (the in-flight handler finishes
+ * and commits), HTTP finishes in-flight
  * requests, the outbox relay and connections close. A watchdog ends a shutdown that hangs.
  */
 export async function runService(options: RunServiceOptions): Promise<NestFastifyApplication> {
@@ -78,6 +89,9 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
     abortOnError: false,
   });
   app.useGlobalFilters(new ProblemFilter(logger));
+  // Hybrid app: the service's `@EventPattern` consumers run on the Kafka transport of its messaging.
+  const messaging = messagingOf(app);
+  if (messaging) app.connectMicroservice({ strategy: messaging.transport });
 
   const { requests } = httpMetrics(options.metrics);
   const fastify = app.getHttpAdapter().getInstance();
@@ -122,6 +136,8 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
 
   // Module init (start-up data such as FHIR definitions) first, then give its garbage back.
   await app.init();
+  // After bootstrap (topics exist, the publisher is connected): the consumers join their groups.
+  await app.startAllMicroservices();
   const memory = releaseStartupMemory();
   await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
   logger.info(

@@ -36,6 +36,8 @@ export interface CoreSettings {
   KAFKA_CLIENT_ID?: string | undefined;
   KAFKA_TOPIC_REPLICATION_FACTOR?: number | undefined;
   KAFKA_TOPIC_MIN_INSYNC_REPLICAS?: number | undefined;
+  KAFKA_GROUP_PREFIX?: string | undefined;
+  KAFKA_GROUP_START_AT?: number | undefined;
 }
 
 export interface CoreModuleOptions {
@@ -181,6 +183,15 @@ export class CoreModule {
                     ? { minInsyncReplicas: options.config.KAFKA_TOPIC_MIN_INSYNC_REPLICAS }
                     : {}),
                 },
+                ...(options.config.KAFKA_GROUP_PREFIX
+                  ? {
+                      groupPrefix: options.config.KAFKA_GROUP_PREFIX,
+                      ...(options.config.KAFKA_GROUP_START_AT
+                        ? { newGroupsStartAt: options.config.KAFKA_GROUP_START_AT }
+                        : {}),
+                    }
+                  : {}),
+                config: options.config,
               },
               dataSource,
               logger,

@@ -7,9 +7,7 @@ import {
   EventRegistry,
   ensureTopics,
   exponentialBackoff,
-  ReliableConsumer,
-  type EnvelopeHandler,
-  type RetryPolicy,
+  KafkaEventTransport,
   type TopicReplication,
 } from '@cloud-connect/kafka';
 import { messagingMetrics, type Logger } from '@cloud-connect/observability';
@@ -26,24 +24,21 @@ export interface MessagingSettings {
   topics: string[];
   /** Replication of the topics created at start-up (default: 1 replica, the broker's ISR). */
   topicReplication?: TopicReplication;
-}
-
-export interface ConsumerRegistration {
-  /** Consumer group suffix: the group is `<service>.<name>`. */
-  name: string;
-  topics: string[];
-  handler: EnvelopeHandler<EntityManager>;
-  retry?: RetryPolicy;
-  isPermanent?: (error: unknown) => boolean;
-  concurrency?: number;
+  /** Prepended to every consumer group id (`KAFKA_GROUP_PREFIX`; tests isolate suites with it). */
+  groupPrefix?: string;
+  /** New consumer groups start at this time instead of their topics' beginning (tests only). */
+  newGroupsStartAt?: number;
+  /** The service's validated config, for retry policies an `@EventPattern` builds from it. */
+  config?: unknown;
 }
 
 const DEFAULT_RETRY = exponentialBackoff({ maxAttempts: 5, baseMs: 1000, maxMs: 60000 });
 
 /**
  * A service's Kafka side: topic creation, the idempotent publisher, the outbox writer and relay,
- * and its reliable consumers. Lifecycle is driven by CoreModule (start after bootstrap, stop
- * consumers first on shutdown, relay and connections last).
+ * and the Nest transport that runs its `@EventPattern` consumers. Lifecycle is driven by
+ * CoreModule (start after bootstrap, stop consumers first on shutdown, relay and connections
+ * last); the transport starts when runService starts the app's microservices.
  */
 export class MessagingService {
   readonly registry = new EventRegistry(PRODUCT_EVENTS);
@@ -51,8 +46,8 @@ export class MessagingService {
   readonly publisher: EventPublisher;
   readonly outbox: OutboxWriter;
   readonly relay: OutboxRelay;
-  private readonly registrations: ConsumerRegistration[] = [];
-  private readonly consumers: ReliableConsumer<EntityManager>[] = [];
+  /** The Nest custom transport (`app.connectMicroservice({ strategy })`) of the service's consumers. */
+  readonly transport: KafkaEventTransport<EntityManager>;
   private admin: Admin | undefined;
   private readonly metrics: ReturnType<typeof messagingMetrics>;
 
@@ -74,11 +69,21 @@ export class MessagingService {
       onPublished: (count) => this.metrics.published.inc({ source: 'outbox' }, count),
       ...(settings.topicReplication ? { topicReplication: settings.topicReplication } : {}),
     });
-  }
-
-  /** Called by feature modules during init; consumers start once the app has bootstrapped. */
-  registerConsumer(registration: ConsumerRegistration): void {
-    this.registrations.push(registration);
+    this.transport = new KafkaEventTransport<EntityManager>({
+      kafka: this.kafka,
+      serviceName: settings.serviceName,
+      ...(settings.groupPrefix ? { groupPrefix: settings.groupPrefix } : {}),
+      ...(settings.newGroupsStartAt !== undefined ? { newGroupsStartAt: settings.newGroupsStartAt } : {}),
+      registry: this.registry,
+      store: new PostgresIdempotencyStore(dataSource, settings.schema),
+      publisher: this.publisher,
+      logger,
+      retry: DEFAULT_RETRY,
+      config: settings.config,
+      // Domain errors decide by their kind (exhaustive); any other error is retried.
+      disposition: consumerDisposition,
+      onOutcome: (outcome, topic) => this.metrics.consumed.inc({ topic, outcome }),
+    });
   }
 
   /** Runs `work` in a transaction; envelopes it returns go to the outbox in the same transaction. */
@@ -99,27 +104,6 @@ export class MessagingService {
     if (created.length > 0) this.logger.info({ topics: created }, 'created kafka topics');
     await this.publisher.connect();
     this.relay.start();
-    for (const registration of this.registrations) {
-      const consumer = new ReliableConsumer<EntityManager>({
-        kafka: this.kafka,
-        groupId: `${this.settings.serviceName}.${registration.name}`,
-        topics: registration.topics,
-        registry: this.registry,
-        store: new PostgresIdempotencyStore(this.dataSource, this.settings.schema),
-        publisher: this.publisher,
-        handler: registration.handler,
-        retry: registration.retry ?? DEFAULT_RETRY,
-        logger: this.logger,
-        // Domain errors decide by their kind (consumerDisposition); a registration may add its own.
-        isPermanent: (error) =>
-          consumerDisposition(error) === 'dead-letter' || (registration.isPermanent?.(error) ?? false),
-        isDroppable: (error) => consumerDisposition(error) === 'drop',
-        partitionsConsumedConcurrently: registration.concurrency ?? 3,
-        onOutcome: (outcome, topic) => this.metrics.consumed.inc({ topic, outcome }),
-      });
-      await consumer.start();
-      this.consumers.push(consumer);
-    }
   }
 
   /** Readiness: the broker answers a metadata request right now. */
@@ -135,7 +119,7 @@ export class MessagingService {
 
   /** Stop taking work: consumers finish their in-flight message and commit. */
   async stopConsumers(): Promise<void> {
-    await Promise.all(this.consumers.map((c) => c.stop().catch(() => undefined)));
+    await this.transport.close();
   }
 
   async stop(): Promise<void> {

@@ -1,10 +1,10 @@
-import { Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
-import { Events, Topics } from '@cloud-connect/contracts';
-import type { Envelope } from '@cloud-connect/kafka';
+import { Inject, Injectable, Module } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Events } from '@cloud-connect/contracts';
+import { consumerGroup, EventConsumer, type EnvelopeContext, type EventEnvelope } from '@cloud-connect/kafka';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { schemaOf } from '@cloud-connect/db';
-import { MessagingService } from './messaging.service';
 import { LOGGER } from './tokens';
 import type { Logger } from '@cloud-connect/observability';
 
@@ -43,20 +43,11 @@ export class SiteReplicaTable1732300000100 implements MigrationInterface {
  * knows a site's language, time zone and alert recipients without reading another service's tables.
  */
 @Injectable()
-export class SiteReplica implements OnModuleInit {
+export class SiteReplica {
   constructor(
-    private readonly messaging: MessagingService,
     private readonly dataSource: DataSource,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
-
-  onModuleInit(): void {
-    this.messaging.registerConsumer({
-      name: 'site-replica',
-      topics: [Topics.siteRegistered],
-      handler: (envelope, { tx }) => this.apply(envelope, tx),
-    });
-  }
 
   async find(siteNumber: string): Promise<SiteRecord | null> {
     const schema = schemaOf(this.dataSource);
@@ -76,9 +67,8 @@ export class SiteReplica implements OnModuleInit {
     };
   }
 
-  private async apply(envelope: Envelope, tx: EntityManager): Promise<void> {
-    if (envelope.type !== Events.siteRegistered.type) return;
-    const site = Events.siteRegistered.schema.parse(envelope.payload);
+  async apply(envelope: EventEnvelope<typeof Events.siteRegistered>, tx: EntityManager): Promise<void> {
+    const site = envelope.payload;
     const schema = schemaOf(this.dataSource);
     await tx.query(
       `INSERT INTO "${schema}".site_replica (site_number, name, locale, timezone, admin_email, clinical_admin_email)
@@ -92,5 +82,18 @@ export class SiteReplica implements OnModuleInit {
   }
 }
 
-@Module({ providers: [SiteReplica], exports: [SiteReplica] })
+@EventConsumer()
+class SiteReplicaConsumer {
+  constructor(private readonly replica: SiteReplica) {}
+
+  @EventPattern(Events.siteRegistered.type, consumerGroup('site-replica'))
+  onSiteRegistered(
+    @Payload() envelope: EventEnvelope<typeof Events.siteRegistered>,
+    @Ctx() ctx: EnvelopeContext<EntityManager>,
+  ): Promise<void> {
+    return this.replica.apply(envelope, ctx.tx);
+  }
+}
+
+@Module({ controllers: [SiteReplicaConsumer], providers: [SiteReplica], exports: [SiteReplica] })
 export class SiteReplicaModule {}

@@ -11,3 +11,4 @@ export * from './fixtures/ereferral-bundles';
 export * from './operator';
 export * from './cli';
 export * from './openapi-check';
+export * from './messaging-sandbox';

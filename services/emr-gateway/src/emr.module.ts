@@ -1,10 +1,8 @@
-import {
-  Module,
-  type OnApplicationBootstrap,
-  type BeforeApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
+import { Module, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ServiceTokenIssuer } from '@cloud-connect/auth';
+import { Events } from '@cloud-connect/contracts';
+import { consumerGroup, EventConsumer, type EnvelopeContext, type EventEnvelope } from '@cloud-connect/kafka';
 import type { Logger } from '@cloud-connect/observability';
 import { dataKeyPolicyOf, VaultPhiCipher } from '@cloud-connect/phi-client';
 import {
@@ -19,7 +17,7 @@ import {
   type VaultClient,
 } from '@cloud-connect/service-kit';
 import type { Registry } from 'prom-client';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { EmrAdminController } from './admin/emr-admin.controller';
 import { OpenApiController } from './admin/openapi';
 import { ChartIntake } from './chart/chart-intake';
@@ -39,17 +37,52 @@ import { EmrStatus } from './status/emr-status';
 import { EmrSync } from './sync/emr-sync';
 import { RequestSync } from './sync/request-sync';
 
-/** Starts the queue's consumer and dispatcher with the app, and stops the dispatcher first on shutdown. */
-class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+/** The gateway's consumers: EMR commands, chart intake and sync requests (thin; the use cases decide). */
+@EventConsumer()
+class EmrConsumers {
   constructor(
     private readonly queue: EmrCommandQueue,
     private readonly sync: EmrSync,
   ) {}
 
-  onModuleInit(): void {
-    this.queue.registerConsumer();
-    this.sync.registerConsumer();
+  // One partition at a time keeps intake order = topic order per site (and so per patient).
+  @EventPattern(Events.emrCommand.type, consumerGroup('emr-commands', { concurrency: 1 }))
+  onCommand(
+    @Payload() envelope: EventEnvelope<typeof Events.emrCommand>,
+    @Ctx() ctx: EnvelopeContext<EntityManager>,
+  ): Promise<void> {
+    return this.queue.intake(envelope, ctx.tx);
   }
+
+  // One partition at a time: rows follow topic order, so per-patient order is arrival order.
+  @EventPattern(Events.referralReceived.type, consumerGroup('chart-referrals', { concurrency: 1 }))
+  onReferralReceived(
+    @Payload() envelope: EventEnvelope<typeof Events.referralReceived>,
+    @Ctx() ctx: EnvelopeContext<EntityManager>,
+  ): Promise<void> {
+    return this.queue.intakeChart(envelope, ctx.tx);
+  }
+
+  @EventPattern(Events.formCompleted.type, consumerGroup('chart-referrals', { concurrency: 1 }))
+  onFormCompleted(
+    @Payload() envelope: EventEnvelope<typeof Events.formCompleted>,
+    @Ctx() ctx: EnvelopeContext<EntityManager>,
+  ): Promise<void> {
+    return this.queue.intakeChart(envelope, ctx.tx);
+  }
+
+  @EventPattern(Events.syncRequested.type, consumerGroup('emr-sync'))
+  onSyncRequested(
+    @Payload() envelope: EventEnvelope<typeof Events.syncRequested>,
+    @Ctx() ctx: EnvelopeContext<EntityManager>,
+  ): Promise<void> {
+    return this.sync.onRequested(envelope, ctx.tx);
+  }
+}
+
+/** Starts the queue's dispatcher with the app, and stops it first on shutdown. */
+class EmrLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(private readonly queue: EmrCommandQueue) {}
 
   onApplicationBootstrap(): void {
     this.queue.start();
@@ -62,7 +95,7 @@ class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplic
 
 @Module({
   imports: [SiteReplicaModule],
-  controllers: [EmrAdminController, OpenApiController],
+  controllers: [EmrAdminController, OpenApiController, EmrConsumers],
   providers: [
     {
       provide: EmrAdapters,
@@ -248,8 +281,8 @@ class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplic
     },
     {
       provide: EmrLifecycle,
-      inject: [EmrCommandQueue, EmrSync],
-      useFactory: (queue: EmrCommandQueue, sync: EmrSync) => new EmrLifecycle(queue, sync),
+      inject: [EmrCommandQueue],
+      useFactory: (queue: EmrCommandQueue) => new EmrLifecycle(queue),
     },
   ],
 })

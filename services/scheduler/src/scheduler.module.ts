@@ -1,4 +1,5 @@
-import { Topics } from '@cloud-connect/contracts';
+import { Events } from '@cloud-connect/contracts';
+import { consumerGroup, EventConsumer, type EnvelopeContext, type EventEnvelope } from '@cloud-connect/kafka';
 import type { Logger } from '@cloud-connect/observability';
 import { LOGGER, MessagingService, SiteReplica, SiteReplicaModule } from '@cloud-connect/service-kit';
 import {
@@ -7,9 +8,9 @@ import {
   Injectable,
   Module,
   type OnApplicationBootstrap,
-  type OnModuleInit,
 } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { DataSource, type EntityManager } from 'typeorm';
 import { OpenApiController } from './admin/openapi';
 import { OptOutController } from './admin/opt-out.controller';
 import { SchedulerAdminController } from './admin/scheduler-admin.controller';
@@ -19,29 +20,34 @@ import { OptOutTokens } from './reminders/opt-out-token';
 import { ReferrerNotices } from './reminders/referrer-notices';
 import { ScheduleRunner } from './schedules/schedule-runner';
 
-@Injectable()
-class SchedulerLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+/** Appointments booked into reminders; referral status changes into the referrer's notices. */
+@EventConsumer()
+class SchedulerConsumers {
   constructor(
-    private readonly messaging: MessagingService,
-    private readonly runner: ScheduleRunner,
     private readonly book: BookReminders,
     private readonly referrers: ReferrerNotices,
   ) {}
 
-  onModuleInit(): void {
-    this.messaging.registerConsumer({
-      name: 'reminders',
-      topics: [Topics.appointmentChanged],
-      handler: (envelope, { tx }) => this.book.handle(envelope, tx),
-      isPermanent: (error) => (error as { name?: string }).name === 'ZodError',
-    });
-    this.messaging.registerConsumer({
-      name: 'referrer-notices',
-      topics: [Topics.referralStatusChanged],
-      handler: (envelope, { tx }) => this.referrers.onStatusChanged(envelope, tx),
-      isPermanent: (error) => (error as { name?: string }).name === 'ZodError',
-    });
+  @EventPattern(Events.appointmentChanged.type, consumerGroup('reminders'))
+  onAppointmentChanged(
+    @Payload() envelope: EventEnvelope<typeof Events.appointmentChanged>,
+    @Ctx() ctx: EnvelopeContext<EntityManager>,
+  ): Promise<void> {
+    return this.book.handle(envelope, ctx.tx);
   }
+
+  @EventPattern(Events.referralStatusChanged.type, consumerGroup('referrer-notices'))
+  onReferralStatusChanged(
+    @Payload() envelope: EventEnvelope<typeof Events.referralStatusChanged>,
+    @Ctx() ctx: EnvelopeContext<EntityManager>,
+  ): Promise<void> {
+    return this.referrers.onStatusChanged(envelope, ctx.tx);
+  }
+}
+
+@Injectable()
+class SchedulerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(private readonly runner: ScheduleRunner) {}
 
   onApplicationBootstrap(): void {
     this.runner.start();
@@ -59,7 +65,7 @@ export class SchedulerModule {
     return {
       module: SchedulerModule,
       imports: [SiteReplicaModule],
-      controllers: [SchedulerAdminController, OptOutController, OpenApiController],
+      controllers: [SchedulerAdminController, OptOutController, OpenApiController, SchedulerConsumers],
       providers: [
         { provide: OptOutTokens, useValue: new OptOutTokens(config.SERVICE_AUTH_SECRET) },
         {

@@ -1,4 +1,4 @@
-import { Events, Topics } from '@cloud-connect/contracts';
+import { Events } from '@cloud-connect/contracts';
 import type { Envelope } from '@cloud-connect/kafka';
 import type { MessagingService, SiteReplica } from '@cloud-connect/service-kit';
 import { createHash, createHmac } from 'node:crypto';
@@ -82,20 +82,11 @@ export class ChartIntake implements CommandResolver {
     this.connections = new ConnectionsRepository(options.schema);
   }
 
-  registerConsumer(onQueued: () => void): void {
-    this.messaging.registerConsumer({
-      name: 'chart-referrals',
-      topics: [Topics.referralReceived, Topics.formCompleted],
-      // One partition at a time: rows follow topic order, so per-patient order is arrival order.
-      concurrency: 1,
-      handler: async (envelope, { tx }) => {
-        const queued =
-          envelope.type === Events.formCompleted.type
-            ? await this.onFormCompleted(envelope, tx)
-            : await this.onReferralReceived(envelope, tx);
-        if (queued) onQueued();
-      },
-    });
+  /** A `referral.received` or `form.completed`, in the consumer's transaction: true if it queued a command. */
+  async handle(envelope: Envelope, tx: EntityManager): Promise<boolean> {
+    return envelope.type === Events.formCompleted.type
+      ? this.onFormCompleted(envelope, tx)
+      : this.onReferralReceived(envelope, tx);
   }
 
   private async onReferralReceived(envelope: Envelope, tx: EntityManager): Promise<boolean> {

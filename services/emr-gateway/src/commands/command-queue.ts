@@ -1,4 +1,4 @@
-import { Events, Topics } from '@cloud-connect/contracts';
+import { Events } from '@cloud-connect/contracts';
 import type { Envelope } from '@cloud-connect/kafka';
 import type { Logger } from '@cloud-connect/observability';
 import type { MessagingService } from '@cloud-connect/service-kit';
@@ -26,15 +26,16 @@ export interface QueueSettings {
 
 /**
  * Resolves queued commands the queue cannot apply itself (a message not yet read: the chart
- * intake above this layer reads it and queues the commands it becomes), and runs the consumer
- * that queues them.
+ * intake above this layer reads it and queues the commands it becomes), and reads the events
+ * the gateway's consumer hands it.
  */
 export interface CommandResolver {
   /** The internal command kinds it resolves. */
   readonly kinds: ReadonlySet<string>;
   /** True if it queued what the command becomes (the queue looks again at once). */
   resolve(head: QueuedCommand, settings: EmrSettings, emrType: EmrType): Promise<boolean>;
-  registerConsumer(onQueued: () => void): void;
+  /** A `referral.received` / `form.completed` read into chart commands; true if any was queued. */
+  handle(envelope: Envelope, tx: EntityManager): Promise<boolean>;
 }
 
 /** The queue depth and the oldest pending command's age, per site (Prometheus gauges). */
@@ -105,20 +106,13 @@ export class EmrCommandQueue {
     this.connections = new ConnectionsRepository(options.schema);
   }
 
-  registerConsumer(): void {
-    this.messaging.registerConsumer({
-      name: 'emr-commands',
-      topics: [Topics.emrCommand],
-      // One partition at a time keeps intake order = topic order per site (and so per patient).
-      concurrency: 1,
-      handler: (envelope, { tx }) => this.intake(envelope, tx),
-    });
-    this.resolver?.registerConsumer(() => {
-      this.wakeRequested = true;
-    });
+  /** `referral.received` / `form.completed` into chart commands, when the queue has chart intake. */
+  async intakeChart(envelope: Envelope, tx: EntityManager): Promise<void> {
+    if (this.resolver && (await this.resolver.handle(envelope, tx))) this.wakeRequested = true;
   }
 
-  private async intake(envelope: Envelope, tx: EntityManager): Promise<void> {
+  /** An `emr.command` into the queue, in the consumer's transaction (the offset commits after). */
+  async intake(envelope: Envelope, tx: EntityManager): Promise<void> {
     if (envelope.type !== Events.emrCommand.type) return;
     const command = Events.emrCommand.schema.parse(envelope.payload);
     await this.commands.enqueue(tx, envelope.siteId, {

@@ -1,4 +1,4 @@
-import { Events, Topics } from '@cloud-connect/contracts';
+import { Events } from '@cloud-connect/contracts';
 import type { Envelope } from '@cloud-connect/kafka';
 import type { Logger } from '@cloud-connect/observability';
 import type { MessagingService } from '@cloud-connect/service-kit';
@@ -87,15 +87,8 @@ export class EmrSync {
       : undefined;
   }
 
-  registerConsumer(): void {
-    this.messaging.registerConsumer({
-      name: 'emr-sync',
-      topics: [Topics.syncRequested],
-      handler: (envelope, { tx }) => this.onRequested(envelope, tx),
-    });
-  }
-
-  private async onRequested(envelope: Envelope, tx: EntityManager): Promise<void> {
+  /** A `sync.requested`, in the consumer's transaction: runs the sync and publishes its outcome. */
+  async onRequested(envelope: Envelope, tx: EntityManager): Promise<void> {
     if (envelope.type !== Events.syncRequested.type) return;
     const request = Events.syncRequested.schema.parse(envelope.payload);
     const site = envelope.siteId;

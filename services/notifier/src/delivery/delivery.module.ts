@@ -1,12 +1,19 @@
-import { Topics } from '@cloud-connect/contracts';
-import { exponentialBackoff } from '@cloud-connect/kafka';
+import { Events } from '@cloud-connect/contracts';
+import {
+  consumerGroup,
+  EventConsumer,
+  exponentialBackoff,
+  type EnvelopeContext,
+  type EventEnvelope,
+} from '@cloud-connect/kafka';
 import type { Logger } from '@cloud-connect/observability';
-import { LOGGER, MessagingService, SiteReplica, SiteReplicaModule } from '@cloud-connect/service-kit';
+import { LOGGER, SiteReplica, SiteReplicaModule } from '@cloud-connect/service-kit';
 import { type DynamicModule, Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import type { Transporter } from 'nodemailer';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { ServiceTokenIssuer } from '@cloud-connect/auth';
 import { VaultPhiCipher } from '@cloud-connect/phi-client';
 import { SERVICE_NAME, type NotifierConfig } from '../config';
@@ -14,7 +21,7 @@ import { MAIL_TRANSPORT } from '../mail/mail.module';
 import { HttpSmsProvider, UnconfiguredSmsProvider, type SmsProvider } from '../sms/sms-provider';
 import { registerSmsWebhooks } from './sms-webhooks';
 import { TwilioSmsProvider } from '../sms/twilio-sms-provider';
-import { DeliverNotification, isPermanentDeliveryError } from './deliver-notification';
+import { DeliverNotification } from './deliver-notification';
 
 const NOTIFIER_CONFIG = Symbol('NOTIFIER_CONFIG');
 
@@ -32,11 +39,24 @@ function smsProvider(config: NotifierConfig): SmsProvider {
     : new UnconfiguredSmsProvider();
 }
 
+/** `notification.requested` → e-mail or SMS; undeliverable ones go to the dead-letter topic. */
+@EventConsumer()
+class DeliveryConsumer {
+  constructor(private readonly deliver: DeliverNotification) {}
+
+  @EventPattern(Events.notificationRequested.type, consumerGroup('delivery', { retry: retryPolicy }))
+  onNotificationRequested(
+    @Payload() envelope: EventEnvelope<typeof Events.notificationRequested>,
+    @Ctx() ctx: EnvelopeContext<EntityManager>,
+  ): Promise<void> {
+    return this.deliver.handle(envelope, ctx.tx, ctx.attempt);
+  }
+}
+
+/** The Twilio status and inbound-message webhooks, when Twilio is the SMS provider. */
 @Injectable()
-class DeliveryConsumer implements OnModuleInit {
+class SmsWebhooks implements OnModuleInit {
   constructor(
-    private readonly messaging: MessagingService,
-    private readonly deliver: DeliverNotification,
     @Inject(NOTIFIER_CONFIG) private readonly config: NotifierConfig,
     private readonly adapterHost: HttpAdapterHost,
     private readonly dataSource: DataSource,
@@ -52,14 +72,6 @@ class DeliveryConsumer implements OnModuleInit {
         optOutKey: this.config.SERVICE_AUTH_SECRET,
         logger: this.logger,
       });
-    this.messaging.registerConsumer({
-      name: 'delivery',
-      topics: [Topics.notificationRequested],
-      handler: (envelope, { tx, attempt }) => this.deliver.handle(envelope, tx, attempt),
-      retry: retryPolicy(this.config),
-      isPermanent: (error) =>
-        isPermanentDeliveryError(error) || (error as { name?: string }).name === 'ZodError',
-    });
   }
 }
 
@@ -78,6 +90,7 @@ export class DeliveryModule {
     return {
       module: DeliveryModule,
       imports: [SiteReplicaModule],
+      controllers: [DeliveryConsumer],
       providers: [
         { provide: NOTIFIER_CONFIG, useValue: config },
         {
@@ -105,7 +118,7 @@ export class DeliveryModule {
                 : null,
             ),
         },
-        DeliveryConsumer,
+        SmsWebhooks,
       ],
     };
   }

@@ -1,33 +1,46 @@
+import { Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Events } from '@cloud-connect/contracts';
 import {
-  Module,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
-import { Topics } from '@cloud-connect/contracts';
-import { exponentialBackoff } from '@cloud-connect/kafka';
+  consumerGroup,
+  EventConsumer,
+  exponentialBackoff,
+  type EnvelopeContext,
+  type EventEnvelope,
+} from '@cloud-connect/kafka';
 import { safeError, type Logger } from '@cloud-connect/observability';
-import { EgressClient, LOGGER, MessagingService, SERVICE_CONFIG } from '@cloud-connect/service-kit';
-import { DataSource } from 'typeorm';
+import { EgressClient, LOGGER, SERVICE_CONFIG } from '@cloud-connect/service-kit';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { IntakeConfig } from '../config';
 import { PHI_CIPHER, type PhiCipher } from '../crypto/phi-cipher';
 import { DeliverCopies, ScheduleCopies } from './copy-delivery';
 
-/** Consumes `referral.received` into the copy queue, and runs the delivery loop. */
-class CopiesRunner implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+/** `referral.received` into the copy queue (in the consumer's transaction). */
+@EventConsumer()
+class OutboundCopiesConsumer {
+  constructor(private readonly schedule: ScheduleCopies) {}
+
+  @EventPattern(Events.referralReceived.type, consumerGroup('outbound-copies'))
+  async onReferralReceived(
+    @Payload() envelope: EventEnvelope<typeof Events.referralReceived>,
+    @Ctx() ctx: EnvelopeContext<EntityManager>,
+  ): Promise<void> {
+    await this.schedule.execute(envelope, ctx.tx);
+  }
+}
+
+/** Runs the delivery loop of the copy queue. */
+class CopiesRunner implements OnApplicationBootstrap, OnApplicationShutdown {
   private stopping = false;
   private loop: Promise<void> | undefined;
-  private readonly schedule: ScheduleCopies;
   private readonly deliver: DeliverCopies;
 
   constructor(
-    private readonly messaging: MessagingService,
     dataSource: DataSource,
     cipher: PhiCipher,
     private readonly config: IntakeConfig,
     private readonly logger: Logger,
   ) {
-    this.schedule = new ScheduleCopies(config.DATABASE_SCHEMA);
     this.deliver = new DeliverCopies({
       dataSource,
       schema: config.DATABASE_SCHEMA,
@@ -41,16 +54,6 @@ class CopiesRunner implements OnModuleInit, OnApplicationBootstrap, OnApplicatio
       logger,
       egress: new EgressClient({ allowLoopback: config.EGRESS_ALLOW_LOOPBACK }),
       maxResponseBytes: config.COPY_MAX_RESPONSE_BYTES,
-    });
-  }
-
-  onModuleInit(): void {
-    this.messaging.registerConsumer({
-      name: 'outbound-copies',
-      topics: [Topics.referralReceived],
-      handler: async (envelope, { tx }) => {
-        await this.schedule.execute(envelope, tx);
-      },
     });
   }
 
@@ -77,17 +80,18 @@ class CopiesRunner implements OnModuleInit, OnApplicationBootstrap, OnApplicatio
 }
 
 @Module({
+  controllers: [OutboundCopiesConsumer],
   providers: [
     {
+      provide: ScheduleCopies,
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: IntakeConfig) => new ScheduleCopies(config.DATABASE_SCHEMA),
+    },
+    {
       provide: CopiesRunner,
-      inject: [MessagingService, DataSource, PHI_CIPHER, SERVICE_CONFIG, LOGGER],
-      useFactory: (
-        messaging: MessagingService,
-        dataSource: DataSource,
-        cipher: PhiCipher,
-        config: IntakeConfig,
-        logger: Logger,
-      ) => new CopiesRunner(messaging, dataSource, cipher, config, logger),
+      inject: [DataSource, PHI_CIPHER, SERVICE_CONFIG, LOGGER],
+      useFactory: (dataSource: DataSource, cipher: PhiCipher, config: IntakeConfig, logger: Logger) =>
+        new CopiesRunner(dataSource, cipher, config, logger),
     },
   ],
 })

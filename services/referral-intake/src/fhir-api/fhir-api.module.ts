@@ -1,7 +1,7 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Logger } from '@cloud-connect/observability';
-import { LOGGER, MessagingService, SERVICE_CONFIG } from '@cloud-connect/service-kit';
+import { LOGGER, SERVICE_CONFIG } from '@cloud-connect/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { DataSource } from 'typeorm';
 import { intakeSecrets, type IntakeConfig } from '../config';
@@ -12,21 +12,19 @@ import { OAUTH_CONFIG, OAuthModule } from '../oauth/oauth.module';
 import { registerFhirApiRoutes } from './fhir-api.routes';
 import { ReadAppointments } from './read-appointments';
 import { ReadReferrals } from './read-referrals';
-import { registerSyncedAppointmentsConsumer } from './synced-appointments.consumer';
+import { SyncedAppointmentsConsumer } from './synced-appointments.consumer';
 
 class FhirApiHttp implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly reads: ReadReferrals,
     private readonly appointments: ReadAppointments,
-    private readonly messaging: MessagingService,
     private readonly tokens: AccessTokens,
     private readonly config: OAuthConfig,
     private readonly logger: Logger,
   ) {}
 
   onModuleInit(): void {
-    registerSyncedAppointmentsConsumer(this.messaging, this.appointments, this.logger);
     registerFhirApiRoutes(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), {
       reads: this.reads,
       appointments: this.appointments,
@@ -51,6 +49,7 @@ function readDeps(dataSource: DataSource, config: IntakeConfig, cipher: BatchPhi
  */
 @Module({
   imports: [OAuthModule],
+  controllers: [SyncedAppointmentsConsumer],
   providers: [
     {
       provide: ReadReferrals,
@@ -65,24 +64,15 @@ function readDeps(dataSource: DataSource, config: IntakeConfig, cipher: BatchPhi
     },
     {
       provide: FhirApiHttp,
-      inject: [
-        HttpAdapterHost,
-        ReadReferrals,
-        ReadAppointments,
-        MessagingService,
-        AccessTokens,
-        OAUTH_CONFIG,
-        LOGGER,
-      ],
+      inject: [HttpAdapterHost, ReadReferrals, ReadAppointments, AccessTokens, OAUTH_CONFIG, LOGGER],
       useFactory: (
         host: HttpAdapterHost,
         reads: ReadReferrals,
         appointments: ReadAppointments,
-        messaging: MessagingService,
         tokens: AccessTokens,
         oauth: OAuthConfig,
         logger: Logger,
-      ) => new FhirApiHttp(host, reads, appointments, messaging, tokens, oauth, logger),
+      ) => new FhirApiHttp(host, reads, appointments, tokens, oauth, logger),
     },
   ],
 })
