@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 import { Events } from '@cloud-connect/contracts';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
@@ -31,23 +31,16 @@ export interface PhiCryptoSettings {
 }
 
 /** One item of a batch cannot be opened: the answer names its index (never its content). */
-export class PhiItemError extends DomainError<EnvelopeError['code']> {
-  readonly domain = 'phi';
-
+export class PhiItemError extends domainErrorClass<EnvelopeError['code']>('phi', {
+  malformed: 'unprocessable',
+  'wrong-key': 'unprocessable',
+  'not-authentic': 'unprocessable',
+}) {
   constructor(
     readonly index: number,
     override readonly cause: EnvelopeError,
   ) {
     super(cause.code, `item ${index}: ${cause.message}`);
-  }
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'malformed':
-      case 'wrong-key':
-      case 'not-authentic':
-        return 'unprocessable';
-    }
   }
 
   override get extensions(): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 import { Events } from '@cloud-connect/contracts';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
@@ -36,18 +36,10 @@ export type RegisterSiteInput = z.input<typeof registerSiteInput>;
 
 export type SiteErrorCode = 'invalid-site' | 'site-exists';
 
-export class SiteError extends DomainError<SiteErrorCode> {
-  readonly domain = 'sites';
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'invalid-site':
-        return 'invalid';
-      case 'site-exists':
-        return 'conflict';
-    }
-  }
-}
+export class SiteError extends domainErrorClass<SiteErrorCode>('sites', {
+  'invalid-site': 'invalid',
+  'site-exists': 'conflict',
+}) {}
 
 /**
  * Registers a site: the row and its `site.registered` event (plus an `audit.recorded` entry for
