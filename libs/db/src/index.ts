@@ -5,3 +5,4 @@ export * from './outbox';
 export * from './outbox-relay';
 export * from './group-commit';
 export * from './attempt-throttle';
+export * from './sql-migration';
