@@ -1,8 +1,8 @@
 import { domainErrorClass } from '@cloud-connect/errors';
 import type { SiteRole } from '@cloud-connect/auth';
-import { Events } from '@cloud-connect/contracts';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
+import { auditEvent } from '@cloud-connect/service-kit';
 import argon2 from 'argon2';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
@@ -93,15 +93,6 @@ export class RegisterUser {
     action: string,
     target: string,
   ): Promise<void> {
-    await this.outbox.enqueue(
-      tx,
-      this.registry.create(Events.auditRecorded, siteNumber, {
-        auditId: randomUUID(),
-        actor,
-        action,
-        target,
-        outcome: 'allowed',
-      }),
-    );
+    await this.outbox.enqueue(tx, auditEvent(this.registry, siteNumber, { actor, action, target }));
   }
 }

@@ -1,8 +1,7 @@
 import { domainErrorClass } from '@cloud-connect/errors';
-import { Events } from '@cloud-connect/contracts';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
-import { randomUUID } from 'node:crypto';
+import { auditEvent } from '@cloud-connect/service-kit';
 import type { DataSource } from 'typeorm';
 import { SekError } from '../sek/sek-custody';
 import { parseSek } from '../sek/sek-format';
@@ -195,13 +194,7 @@ export class PhiCrypto {
     await this.dataSource.transaction((tx) =>
       this.outbox.enqueue(
         tx,
-        this.registry.create(Events.auditRecorded, site, {
-          auditId: randomUUID(),
-          actor: caller,
-          action,
-          target: what,
-          outcome,
-        }),
+        auditEvent(this.registry, site, { actor: caller, action, target: what, outcome }),
       ),
     );
   }

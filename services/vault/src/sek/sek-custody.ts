@@ -2,6 +2,7 @@ import { domainErrorClass } from '@cloud-connect/errors';
 import { Events } from '@cloud-connect/contracts';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
+import { auditEvent } from '@cloud-connect/service-kit';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { SiteEntity } from '../sites/site.entity';
@@ -287,11 +288,10 @@ export class SekCustody {
     const occurredAt = new Date();
     await this.outbox.enqueue(
       tx,
-      this.registry.create(
-        Events.auditRecorded,
+      auditEvent(
+        this.registry,
         site,
         {
-          auditId: randomUUID(),
           actor,
           action: `sek.${action}`,
           target: reason ? `${target(site)} (${reason})` : target(site),

@@ -2,10 +2,10 @@ import { domainErrorClass } from '@cloud-connect/errors';
 import { Events } from '@cloud-connect/contracts';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
-import { randomUUID } from 'node:crypto';
+import { auditEvent } from '@cloud-connect/service-kit';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import type { SiteEntity } from './site.entity';
+import { siteRecord, type SiteEntity } from './site.entity';
 import { SitesRepository } from './sites.repository';
 
 function isTimeZone(value: string): boolean {
@@ -67,23 +67,14 @@ export class RegisterSite {
       }
       await this.outbox.enqueue(
         tx,
-        this.registry.create(Events.siteRegistered, site.siteNumber, {
-          siteNumber: site.siteNumber,
-          name: site.name,
-          locale: site.locale,
-          timezone: site.timezone,
-          adminEmail: site.adminEmail,
-          clinicalAdminEmail: site.clinicalAdminEmail,
-        }),
+        this.registry.create(Events.siteRegistered, site.siteNumber, siteRecord(site)),
       );
       await this.outbox.enqueue(
         tx,
-        this.registry.create(Events.auditRecorded, site.siteNumber, {
-          auditId: randomUUID(),
+        auditEvent(this.registry, site.siteNumber, {
           actor,
           action: 'site.create',
           target: `site/${site.siteNumber}`,
-          outcome: 'allowed',
         }),
       );
       const saved = await this.sites.findByNumber(tx, site.siteNumber);
