@@ -1,4 +1,4 @@
-import { sqlMigration } from './sql-migration';
+import { dropTables, sqlMigration } from './sql-migration';
 
 /**
  * The tables every service's messaging needs, in the service's own schema: the transactional
@@ -29,5 +29,5 @@ export const MessagingTables1732300000000 = sqlMigration('MessagingTables1732300
         PRIMARY KEY (consumer, envelope_id)
       )`,
   ],
-  down: (s) => [`DROP TABLE "${s}".processed_messages`, `DROP TABLE "${s}".outbox`],
+  down: dropTables('processed_messages', 'outbox'),
 });

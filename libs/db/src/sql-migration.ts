@@ -31,3 +31,8 @@ export function sqlMigration(name: string, steps: SqlMigrationSteps): new () => 
     }
   };
 }
+
+/** The `down` of a migration that created tables: drops them in the order given (dependants first). */
+export function dropTables(...tables: string[]): SqlMigrationSteps['down'] {
+  return (s) => tables.map((table) => `DROP TABLE "${s}".${table}`);
+}

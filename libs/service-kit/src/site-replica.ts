@@ -2,7 +2,7 @@ import { Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { Events, Topics } from '@cloud-connect/contracts';
 import type { Envelope } from '@cloud-connect/kafka';
 import { DataSource, type EntityManager } from 'typeorm';
-import { schemaOf, sqlMigration } from '@cloud-connect/db';
+import { schemaOf, dropTables, sqlMigration } from '@cloud-connect/db';
 import { MessagingService } from './messaging.service';
 import { LOGGER } from './tokens';
 import type { Logger } from '@cloud-connect/observability';
@@ -30,7 +30,7 @@ export const SiteReplicaTable1732300000100 = sqlMigration('SiteReplicaTable17323
         updated_at timestamptz NOT NULL DEFAULT now()
       )`,
   ],
-  down: (s) => [`DROP TABLE "${s}".site_replica`],
+  down: dropTables('site_replica'),
 });
 
 /**

@@ -1,4 +1,4 @@
-import { MessagingTables1732300000000, sqlMigration } from '@cloud-connect/db';
+import { MessagingTables1732300000000, dropTables, sqlMigration } from '@cloud-connect/db';
 import { SiteReplicaTable1732300000100 } from '@cloud-connect/service-kit';
 import { EmrChartColumns1732300006100 } from './chart/chart.migration';
 import { EmrWriteIntent1732300014200 } from './commands/write-intent.migration';
@@ -71,12 +71,7 @@ export const EmrGatewayTables1732300006000 = sqlMigration('EmrGatewayTables17323
         next_due_at timestamptz
       )`,
   ],
-  down: (s) => [
-    `DROP TABLE "${s}".emr_sync_status`,
-    `DROP TABLE "${s}".emr_commands`,
-    `DROP TABLE "${s}".emr_settings`,
-    `DROP TABLE "${s}".emr_connections`,
-  ],
+  down: dropTables('emr_sync_status', 'emr_commands', 'emr_settings', 'emr_connections'),
 });
 
 export const EMR_GATEWAY_MIGRATIONS = [

@@ -1,4 +1,4 @@
-import { sqlMigration } from '@cloud-connect/db';
+import { dropTables, sqlMigration } from '@cloud-connect/db';
 
 /** The delivery log: one row per notification, its state and attempts. */
 export const Deliveries1732300006000 = sqlMigration('Deliveries1732300006000', {
@@ -21,7 +21,7 @@ export const Deliveries1732300006000 = sqlMigration('Deliveries1732300006000', {
       )`,
     `CREATE INDEX deliveries_site_status ON "${s}".deliveries (site_number, status)`,
   ],
-  down: (s) => [`DROP TABLE "${s}".deliveries`],
+  down: dropTables('deliveries'),
 });
 
 /** SMS delivery receipts (the provider's status callbacks) and numbers that replied STOP (HMACs). */

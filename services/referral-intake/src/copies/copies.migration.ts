@@ -1,4 +1,4 @@
-import { sqlMigration } from '@cloud-connect/db';
+import { dropTables, sqlMigration } from '@cloud-connect/db';
 
 /** One row per (referral, integration) copy: the delivery log and the retry queue in one. */
 export const CopyDeliveries1732300003200 = sqlMigration('CopyDeliveries1732300003200', {
@@ -23,5 +23,5 @@ export const CopyDeliveries1732300003200 = sqlMigration('CopyDeliveries173230000
     `CREATE INDEX copy_deliveries_due ON "${s}".copy_deliveries (next_attempt_at) WHERE status IN ('pending', 'in-flight')`,
     `CREATE INDEX copy_deliveries_by_integration ON "${s}".copy_deliveries (site_number, integration_id, created_at)`,
   ],
-  down: (s) => [`DROP TABLE "${s}".copy_deliveries`],
+  down: dropTables('copy_deliveries'),
 });

@@ -1,4 +1,4 @@
-import { sqlMigration } from '@cloud-connect/db';
+import { dropTables, sqlMigration } from '@cloud-connect/db';
 
 export const Integrations1732300003000 = sqlMigration('Integrations1732300003000', {
   up: (s) => [
@@ -37,5 +37,5 @@ export const Integrations1732300003000 = sqlMigration('Integrations1732300003000
       )`,
     `CREATE INDEX integration_keys_by_integration ON "${s}".integration_keys (integration_id)`,
   ],
-  down: (s) => [`DROP TABLE "${s}".integration_keys`, `DROP TABLE "${s}".integrations`],
+  down: dropTables('integration_keys', 'integrations'),
 });

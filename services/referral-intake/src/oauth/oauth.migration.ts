@@ -1,4 +1,4 @@
-import { sqlMigration } from '@cloud-connect/db';
+import { dropTables, sqlMigration } from '@cloud-connect/db';
 
 /**
  * OAuth clients of integrators (per site), their secrets (Argon2id hashes only; several during a
@@ -49,10 +49,5 @@ export const OAuthClients1732300004000 = sqlMigration('OAuthClients1732300004000
         created_at timestamptz NOT NULL DEFAULT now()
       )`,
   ],
-  down: (s) => [
-    `DROP TABLE "${s}".oauth_signing_keys`,
-    `DROP TABLE "${s}".oauth_used_assertions`,
-    `DROP TABLE "${s}".oauth_client_secrets`,
-    `DROP TABLE "${s}".oauth_clients`,
-  ],
+  down: dropTables('oauth_signing_keys', 'oauth_used_assertions', 'oauth_client_secrets', 'oauth_clients'),
 });

@@ -1,4 +1,4 @@
-import { sqlMigration } from '@cloud-connect/db';
+import { dropTables, sqlMigration } from '@cloud-connect/db';
 
 /**
  * The scheduler's tables: per-site sync schedules, the appointments it knows of, reminders and
@@ -76,11 +76,5 @@ export const SchedulerTables1732300014000 = sqlMigration('SchedulerTables1732300
         PRIMARY KEY (site_number, patient_ref)
       )`,
   ],
-  down: (s) => [
-    `DROP TABLE "${s}".reminder_opt_outs`,
-    `DROP TABLE "${s}".reminder_policies`,
-    `DROP TABLE "${s}".reminders`,
-    `DROP TABLE "${s}".appointments`,
-    `DROP TABLE "${s}".schedules`,
-  ],
+  down: dropTables('reminder_opt_outs', 'reminder_policies', 'reminders', 'appointments', 'schedules'),
 });

@@ -1,4 +1,4 @@
-import { sqlMigration } from '@cloud-connect/db';
+import { dropTables, sqlMigration } from '@cloud-connect/db';
 
 /**
  * One-time links to set a password (an invitation) or to choose a new one (a reset): only the
@@ -20,5 +20,5 @@ export const AccountTokens1732300091000 = sqlMigration('AccountTokens17323000910
       )`,
     `CREATE INDEX account_tokens_user ON "${s}".account_tokens (user_id)`,
   ],
-  down: (s) => [`DROP TABLE "${s}".account_tokens`],
+  down: dropTables('account_tokens'),
 });

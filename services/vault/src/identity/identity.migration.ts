@@ -1,4 +1,4 @@
-import { sqlMigration } from '@cloud-connect/db';
+import { dropTables, sqlMigration } from '@cloud-connect/db';
 
 export const Identity1732300002000 = sqlMigration('Identity1732300002000', {
   up: (s) => [
@@ -20,5 +20,5 @@ export const Identity1732300002000 = sqlMigration('Identity1732300002000', {
         PRIMARY KEY (user_id, site_number)
       )`,
   ],
-  down: (s) => [`DROP TABLE "${s}".site_roles`, `DROP TABLE "${s}".users`],
+  down: dropTables('site_roles', 'users'),
 });

@@ -1,4 +1,4 @@
-import { sqlMigration } from '@cloud-connect/db';
+import { dropTables, sqlMigration } from '@cloud-connect/db';
 
 /**
  * SEK removal is a soft delete with a recovery window: one row per removed SEK (which KV versions
@@ -22,5 +22,5 @@ export const SekRemovals1732300091100 = sqlMigration('SekRemovals1732300091100',
     `ALTER TABLE "${s}".sek_events ADD CONSTRAINT sek_events_action_check
          CHECK (action IN ('stored', 'replaced', 'removed', 'restored', 'destroyed'))`,
   ],
-  down: (s) => [`DROP TABLE "${s}".sek_removals`],
+  down: dropTables('sek_removals'),
 });

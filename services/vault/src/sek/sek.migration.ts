@@ -1,4 +1,4 @@
-import { sqlMigration } from '@cloud-connect/db';
+import { dropTables, sqlMigration } from '@cloud-connect/db';
 
 /** What happened to each site's SEK, version by version (the key itself lives only in Vault). */
 export const SekEvents1732300004000 = sqlMigration('SekEvents1732300004000', {
@@ -14,5 +14,5 @@ export const SekEvents1732300004000 = sqlMigration('SekEvents1732300004000', {
       )`,
     `CREATE INDEX sek_events_site ON "${s}".sek_events (site_number, id)`,
   ],
-  down: (s) => [`DROP TABLE "${s}".sek_events`],
+  down: dropTables('sek_events'),
 });

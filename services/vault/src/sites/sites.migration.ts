@@ -1,4 +1,4 @@
-import { sqlMigration } from '@cloud-connect/db';
+import { dropTables, sqlMigration } from '@cloud-connect/db';
 
 export const Sites1732300001000 = sqlMigration('Sites1732300001000', {
   up: (s) => [
@@ -14,5 +14,5 @@ export const Sites1732300001000 = sqlMigration('Sites1732300001000', {
         created_at timestamptz NOT NULL DEFAULT now()
       )`,
   ],
-  down: (s) => [`DROP TABLE "${s}".sites`],
+  down: dropTables('sites'),
 });
