@@ -6,3 +6,4 @@ export * from './outbox-relay';
 export * from './group-commit';
 export * from './attempt-throttle';
 export * from './add-columns.migration';
+export * from './sql-migration';

@@ -1,17 +1,13 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { schemaOf } from './data-source';
+import { dropTables, sqlMigration } from './sql-migration';
 
 /**
  * The tables every service's messaging needs, in the service's own schema: the transactional
  * outbox and the record of envelopes a consumer has handled. Include it in each service's
  * migration list.
  */
-export class MessagingTables1732300000000 implements MigrationInterface {
-  name = 'MessagingTables1732300000000';
-
-  async up(runner: QueryRunner): Promise<void> {
-    const s = schemaOf(runner);
-    await runner.query(`
+export const MessagingTables1732300000000 = sqlMigration('MessagingTables1732300000000', {
+  up: (s) => [
+    `
       CREATE TABLE "${s}".outbox (
         id bigserial PRIMARY KEY,
         topic text NOT NULL,
@@ -23,20 +19,15 @@ export class MessagingTables1732300000000 implements MigrationInterface {
         batch_id bigint,
         created_at timestamptz NOT NULL DEFAULT now(),
         published_at timestamptz
-      )`);
-    await runner.query(`CREATE INDEX outbox_pending ON "${s}".outbox (id) WHERE published_at IS NULL`);
-    await runner.query(`
+      )`,
+    `CREATE INDEX outbox_pending ON "${s}".outbox (id) WHERE published_at IS NULL`,
+    `
       CREATE TABLE "${s}".processed_messages (
         consumer text NOT NULL,
         envelope_id uuid NOT NULL,
         processed_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (consumer, envelope_id)
-      )`);
-  }
-
-  async down(runner: QueryRunner): Promise<void> {
-    const s = schemaOf(runner);
-    await runner.query(`DROP TABLE "${s}".processed_messages`);
-    await runner.query(`DROP TABLE "${s}".outbox`);
-  }
-}
+      )`,
+  ],
+  down: dropTables('processed_messages', 'outbox'),
+});

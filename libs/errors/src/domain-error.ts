@@ -1,8 +1,8 @@
 /**
  * The one error model of the services. A use case throws a `DomainError` of its domain, carrying a
  * code from that domain's code list and a detail safe to show (never PHI, a secret or SQL). Each
- * domain classifies every code into an `ErrorKind` with an exhaustive switch; each transport maps
- * the kind once, at its edge: HTTP status (problem+json or OperationOutcome), Kafka disposition.
+ * domain classifies every code into an `ErrorKind` with an exhaustive table (`domainErrorClass`);
+ * each transport maps the kind once, at its edge: HTTP status (problem+json or OperationOutcome), Kafka disposition.
  * The codes per domain are listed in docs/errors.md.
  */
 
@@ -74,7 +74,7 @@ export abstract class DomainError<C extends string = string> extends Error {
     this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
-  /** The kind of this error's code: each domain answers with an exhaustive switch over its codes. */
+  /** The kind of this error's code: each domain answers from its exhaustive code table. */
   abstract get kind(): ErrorKind;
 
   /** Extra safe members of the answer (RFC 9457 extensions), e.g. the index of a failed item. */
@@ -86,6 +86,25 @@ export abstract class DomainError<C extends string = string> extends Error {
   get fields(): FieldError[] {
     return fieldErrors(this.details);
   }
+}
+
+/** Which kind each code of a domain is; the type makes the table name every code. */
+export type ErrorKinds<C extends string> = Readonly<Record<C, ErrorKind>>;
+
+/**
+ * The base class of a domain's error: `class SiteError extends domainErrorClass<SiteErrorCode>('sites',
+ * { 'invalid-site': 'invalid', 'site-exists': 'conflict' }) {}`. A code missing from the table (or
+ * one not in the union) fails to compile, as an exhaustive switch would.
+ */
+export function domainErrorClass<C extends string>(domain: ErrorDomain, kinds: ErrorKinds<C>) {
+  abstract class KindTableError extends DomainError<C> {
+    readonly domain: ErrorDomain = domain;
+
+    get kind(): ErrorKind {
+      return kinds[this.code];
+    }
+  }
+  return KindTableError;
 }
 
 export function isDomainError(error: unknown): error is DomainError {

@@ -1,6 +1,7 @@
 import {
   consumerDisposition,
   DomainError,
+  domainErrorClass,
   type ErrorKind,
   fieldErrors,
   internalProblem,
@@ -11,24 +12,25 @@ import {
 
 type SampleCode = 'bad-input' | 'gone' | 'busy' | 'taken';
 
-class SampleError extends DomainError<SampleCode> {
-  readonly domain = 'sites';
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'bad-input':
-        return 'invalid';
-      case 'gone':
-        return 'not-found';
-      case 'busy':
-        return 'unavailable';
-      case 'taken':
-        return 'conflict';
-    }
-  }
-}
+class SampleError extends domainErrorClass<SampleCode>('sites', {
+  'bad-input': 'invalid',
+  gone: 'not-found',
+  busy: 'unavailable',
+  taken: 'conflict',
+}) {}
 
 describe('domain errors', () => {
+  it("take their domain and each code's kind from the class table, and keep their class name", () => {
+    const error = new SampleError('busy', 'try later');
+    expect(error).toBeInstanceOf(DomainError);
+    expect(error).toBeInstanceOf(SampleError);
+    expect(error.name).toBe('SampleError');
+    expect(error.domain).toBe('sites');
+    expect(
+      ['bad-input', 'gone', 'busy', 'taken'].map((c) => new SampleError(c as SampleCode, 'x').kind),
+    ).toEqual(['invalid', 'not-found', 'unavailable', 'conflict']);
+  });
+
   it('answer RFC 9457 problem details with the code, the safe detail and the field errors', () => {
     const error = new SampleError('bad-input', 'invalid site: name: required', [
       'name: required',

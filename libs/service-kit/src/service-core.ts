@@ -1,6 +1,8 @@
-import type { DynamicModule } from '@nestjs/common';
+import type { DynamicModule, Type } from '@nestjs/common';
+import { AuthModule } from '@cloud-connect/auth';
 import type { ServiceContext } from './bootstrap';
 import { CoreModule, type CoreModuleOptions, type CoreSettings } from './core.module';
+import { SiteReplicaModule } from './site-replica';
 
 /** What differs between the services' cores; the rest comes from the service's context. */
 export interface ServiceCoreOptions {
@@ -33,4 +35,50 @@ export function serviceCore(
     messaging: { topics: options.topics },
     ...(options.vault ? { vault: options.vault } : {}),
   });
+}
+
+/** A service's application module: its core, what it shares with the other services, and its own modules. */
+export interface ServiceAppOptions extends ServiceCoreOptions {
+  /**
+   * Authenticates callers: service tokens signed with `SERVICE_AUTH_SECRET`, and administrators'
+   * tokens checked against the keys at `ADMIN_JWKS_URL` ('jwks') or against the keys the service
+   * provides itself as `ADMIN_KEY_RESOLVER` ('own': the vault service, which issues them).
+   * Left out, the service has no authenticated routes.
+   */
+  adminKeys?: 'jwks' | 'own';
+  /** Keeps the service's local copy of the site directory (`site.registered`). */
+  siteReplica?: boolean;
+  /** The service's domain modules. */
+  modules: NonNullable<DynamicModule['imports']>;
+}
+
+type AppSettings = CoreSettings & {
+  DATABASE_SCHEMA: string;
+  SERVICE_AUTH_SECRET?: string;
+  ADMIN_JWKS_URL?: string;
+};
+
+/** The dynamic module of a service's `AppModule`, so that each app module only says what is its own. */
+export function serviceApp(
+  module: Type,
+  serviceName: string,
+  context: ServiceContext<AppSettings>,
+  { adminKeys, siteReplica = false, modules, ...core }: ServiceAppOptions,
+): DynamicModule {
+  const { SERVICE_AUTH_SECRET, ADMIN_JWKS_URL } = context.config;
+  const authModules: DynamicModule[] = [];
+  if (adminKeys) {
+    if (!SERVICE_AUTH_SECRET) throw new Error(`${serviceName}: authentication needs SERVICE_AUTH_SECRET`);
+    const adminJwksUrl = adminKeys === 'jwks' ? ADMIN_JWKS_URL : undefined;
+    authModules.push(AuthModule.forRoot({ serviceName, serviceSecret: SERVICE_AUTH_SECRET, adminJwksUrl }));
+  }
+  return {
+    module,
+    imports: [
+      serviceCore(serviceName, context, core),
+      ...authModules,
+      ...(siteReplica ? [SiteReplicaModule] : []),
+      ...modules,
+    ],
+  };
 }

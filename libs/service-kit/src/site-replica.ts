@@ -2,9 +2,8 @@ import { Inject, Injectable, Module } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { Events } from '@cloud-connect/contracts';
 import { consumerGroup, EventConsumer, type EnvelopeContext, type EventEnvelope } from '@cloud-connect/kafka';
-import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { schemaOf } from '@cloud-connect/db';
+import { dropTables, schemaOf, sqlMigration } from '@cloud-connect/db';
 import { LOGGER } from './tokens';
 import type { Logger } from '@cloud-connect/observability';
 
@@ -18,11 +17,9 @@ export interface SiteRecord {
 }
 
 /** Table of a service's local copy of the site directory (owned by `vault`, sent as `site.registered`). */
-export class SiteReplicaTable1732300000100 implements MigrationInterface {
-  name = 'SiteReplicaTable1732300000100';
-  async up(runner: QueryRunner): Promise<void> {
-    const s = schemaOf(runner);
-    await runner.query(`
+export const SiteReplicaTable1732300000100 = sqlMigration('SiteReplicaTable1732300000100', {
+  up: (s) => [
+    `
       CREATE TABLE "${s}".site_replica (
         site_number text PRIMARY KEY,
         name text NOT NULL,
@@ -31,12 +28,10 @@ export class SiteReplicaTable1732300000100 implements MigrationInterface {
         admin_email text NOT NULL,
         clinical_admin_email text,
         updated_at timestamptz NOT NULL DEFAULT now()
-      )`);
-  }
-  async down(runner: QueryRunner): Promise<void> {
-    await runner.query(`DROP TABLE "${schemaOf(runner)}".site_replica`);
-  }
-}
+      )`,
+  ],
+  down: dropTables('site_replica'),
+});
 
 /**
  * Keeps the service's `site_replica` table in step with `site.registered` events, so the service

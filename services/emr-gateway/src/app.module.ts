@@ -1,7 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { AuthModule } from '@cloud-connect/auth';
 import { Topics } from '@cloud-connect/contracts';
-import { SiteReplicaModule, serviceCore, type ServiceContext } from '@cloud-connect/service-kit';
+import { serviceApp, type ServiceContext } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type EmrGatewayConfig } from './config';
 import { EMR_GATEWAY_MIGRATIONS } from './database';
 import { EmrModule } from './emr.module';
@@ -9,33 +8,23 @@ import { EmrModule } from './emr.module';
 @Module({})
 export class AppModule {
   static register(context: ServiceContext<EmrGatewayConfig>): DynamicModule {
-    const { config } = context;
-    return {
-      module: AppModule,
-      imports: [
-        serviceCore(SERVICE_NAME, context, {
-          migrations: EMR_GATEWAY_MIGRATIONS,
-          topics: [
-            Topics.siteRegistered,
-            Topics.emrCommand,
-            Topics.referralReceived,
-            Topics.formCompleted,
-            Topics.appointmentsSynced,
-            Topics.syncRequested,
-            Topics.syncCompleted,
-            Topics.notificationRequested,
-            Topics.auditRecorded,
-          ],
-          vault: config,
-        }),
-        AuthModule.forRoot({
-          serviceName: SERVICE_NAME,
-          serviceSecret: config.SERVICE_AUTH_SECRET,
-          adminJwksUrl: config.ADMIN_JWKS_URL,
-        }),
-        SiteReplicaModule,
-        EmrModule,
+    return serviceApp(AppModule, SERVICE_NAME, context, {
+      migrations: EMR_GATEWAY_MIGRATIONS,
+      topics: [
+        Topics.siteRegistered,
+        Topics.emrCommand,
+        Topics.referralReceived,
+        Topics.formCompleted,
+        Topics.appointmentsSynced,
+        Topics.syncRequested,
+        Topics.syncCompleted,
+        Topics.notificationRequested,
+        Topics.auditRecorded,
       ],
-    };
+      vault: context.config,
+      adminKeys: 'jwks',
+      siteReplica: true,
+      modules: [EmrModule],
+    });
   }
 }

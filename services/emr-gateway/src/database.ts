@@ -1,6 +1,5 @@
-import { MessagingTables1732300000000, schemaOf } from '@cloud-connect/db';
+import { MessagingTables1732300000000, dropTables, sqlMigration } from '@cloud-connect/db';
 import { SiteReplicaTable1732300000100 } from '@cloud-connect/service-kit';
-import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { EmrChartColumns1732300006100 } from './chart/chart.migration';
 import { EmrWriteIntent1732300014200 } from './commands/write-intent.migration';
 import { SyncNextFull1732300014100 } from './sync/sync-next-full.migration';
@@ -9,12 +8,9 @@ import { SyncNextFull1732300014100 } from './sync/sync-next-full.migration';
  * The gateway's tables. No credentials (those are in Vault) and no plaintext PHI: command content
  * stays sealed as it arrived; patient keys are opaque producer keys.
  */
-export class EmrGatewayTables1732300006000 implements MigrationInterface {
-  name = 'EmrGatewayTables1732300006000';
-
-  async up(runner: QueryRunner): Promise<void> {
-    const s = schemaOf(runner);
-    await runner.query(`
+export const EmrGatewayTables1732300006000 = sqlMigration('EmrGatewayTables1732300006000', {
+  up: (s) => [
+    `
       CREATE TABLE "${s}".emr_connections (
         site_number text PRIMARY KEY,
         emr_type text NOT NULL,
@@ -27,8 +23,8 @@ export class EmrGatewayTables1732300006000 implements MigrationInterface {
         delivery_failing_since timestamptz,
         last_alert_at timestamptz,
         updated_at timestamptz NOT NULL DEFAULT now()
-      )`);
-    await runner.query(`
+      )`,
+    `
       CREATE TABLE "${s}".emr_settings (
         site_number text NOT NULL,
         version integer NOT NULL,
@@ -36,8 +32,8 @@ export class EmrGatewayTables1732300006000 implements MigrationInterface {
         changed_by text NOT NULL,
         changed_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (site_number, version)
-      )`);
-    await runner.query(`
+      )`,
+    `
       CREATE TABLE "${s}".emr_commands (
         command_id uuid PRIMARY KEY,
         site_number text NOT NULL,
@@ -58,14 +54,10 @@ export class EmrGatewayTables1732300006000 implements MigrationInterface {
         applied_at timestamptz,
         emr_record_id text,
         combined_into text
-      )`);
-    await runner.query(
-      `CREATE INDEX emr_commands_pending ON "${s}".emr_commands (site_number, patient_key, occurred_at, seq) WHERE status = 'pending'`,
-    );
-    await runner.query(
-      `CREATE INDEX emr_commands_sitting ON "${s}".emr_commands (site_number, sitting_id) WHERE sitting_id IS NOT NULL`,
-    );
-    await runner.query(`
+      )`,
+    `CREATE INDEX emr_commands_pending ON "${s}".emr_commands (site_number, patient_key, occurred_at, seq) WHERE status = 'pending'`,
+    `CREATE INDEX emr_commands_sitting ON "${s}".emr_commands (site_number, sitting_id) WHERE sitting_id IS NOT NULL`,
+    `
       CREATE TABLE "${s}".emr_sync_status (
         site_number text PRIMARY KEY,
         state text NOT NULL CHECK (state IN ('idle', 'syncing')),
@@ -77,16 +69,10 @@ export class EmrGatewayTables1732300006000 implements MigrationInterface {
         last_appointments integer,
         provider_problems jsonb NOT NULL DEFAULT '[]',
         next_due_at timestamptz
-      )`);
-  }
-
-  async down(runner: QueryRunner): Promise<void> {
-    const s = schemaOf(runner);
-    for (const table of ['emr_sync_status', 'emr_commands', 'emr_settings', 'emr_connections']) {
-      await runner.query(`DROP TABLE "${s}".${table}`);
-    }
-  }
-}
+      )`,
+  ],
+  down: dropTables('emr_sync_status', 'emr_commands', 'emr_settings', 'emr_connections'),
+});
 
 export const EMR_GATEWAY_MIGRATIONS = [
   MessagingTables1732300000000,

@@ -1,7 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { AuthModule } from '@cloud-connect/auth';
 import { Topics } from '@cloud-connect/contracts';
-import { SiteReplicaModule, serviceCore, type ServiceContext } from '@cloud-connect/service-kit';
+import { serviceApp, type ServiceContext } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type IntakeConfig } from './config';
 import { ChartContentModule } from './chart-content/referral-content.controller';
 import { CopiesModule } from './copies/copies.module';
@@ -16,32 +15,24 @@ import { ReferralsModule } from './referrals/referrals.module';
 @Module({})
 export class AppModule {
   static register(context: ServiceContext<IntakeConfig>): DynamicModule {
-    const { config } = context;
-    return {
-      module: AppModule,
-      imports: [
-        serviceCore(SERVICE_NAME, context, {
-          migrations: INTAKE_MIGRATIONS,
-          topics: [
-            Topics.siteRegistered,
-            Topics.referralReceived,
-            Topics.referralStatusChanged,
-            Topics.appointmentChanged,
-            Topics.auditRecorded,
-            Topics.formCompleted,
-            Topics.appointmentsSynced,
-          ],
-          // Vault holds only this service's own key (read once at start-up); the request paths do
-          // not touch it, so a Vault outage must not take intake out of rotation: senders get the
-          // FHIR 503 + Retry-After from the vault service's answer instead.
-          vault: { ...config, inReadiness: false },
-        }),
-        AuthModule.forRoot({
-          serviceName: SERVICE_NAME,
-          serviceSecret: config.SERVICE_AUTH_SECRET,
-          adminJwksUrl: config.ADMIN_JWKS_URL,
-        }),
-        SiteReplicaModule,
+    return serviceApp(AppModule, SERVICE_NAME, context, {
+      migrations: INTAKE_MIGRATIONS,
+      topics: [
+        Topics.siteRegistered,
+        Topics.referralReceived,
+        Topics.referralStatusChanged,
+        Topics.appointmentChanged,
+        Topics.auditRecorded,
+        Topics.formCompleted,
+        Topics.appointmentsSynced,
+      ],
+      // Vault holds only this service's own key (read once at start-up); the request paths do
+      // not touch it, so a Vault outage must not take intake out of rotation: senders get the
+      // FHIR 503 + Retry-After from the vault service's answer instead.
+      vault: { ...context.config, inReadiness: false },
+      adminKeys: 'jwks',
+      siteReplica: true,
+      modules: [
         CryptoModule,
         IntegrationsModule,
         ReferralsModule,
@@ -51,6 +42,6 @@ export class AppModule {
         ChartContentModule,
         FormsModule,
       ],
-    };
+    });
   }
 }

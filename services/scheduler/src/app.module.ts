@@ -1,13 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { AuthModule } from '@cloud-connect/auth';
 import { Topics } from '@cloud-connect/contracts';
 import { MessagingTables1732300000000 } from '@cloud-connect/db';
-import {
-  SiteReplicaModule,
-  SiteReplicaTable1732300000100,
-  serviceCore,
-  type ServiceContext,
-} from '@cloud-connect/service-kit';
+import { SiteReplicaTable1732300000100, serviceApp, type ServiceContext } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type SchedulerConfig } from './config';
 import { SchedulerTables1732300014000 } from './schedules/scheduler.migration';
 import { SchedulerModule } from './scheduler.module';
@@ -15,33 +9,19 @@ import { SchedulerModule } from './scheduler.module';
 @Module({})
 export class AppModule {
   static register(context: ServiceContext<SchedulerConfig>): DynamicModule {
-    const { config } = context;
-    return {
-      module: AppModule,
-      imports: [
-        serviceCore(SERVICE_NAME, context, {
-          migrations: [
-            MessagingTables1732300000000,
-            SiteReplicaTable1732300000100,
-            SchedulerTables1732300014000,
-          ],
-          topics: [
-            Topics.siteRegistered,
-            Topics.syncRequested,
-            Topics.notificationRequested,
-            Topics.appointmentChanged,
-            Topics.referralStatusChanged,
-            Topics.auditRecorded,
-          ],
-        }),
-        AuthModule.forRoot({
-          serviceName: SERVICE_NAME,
-          serviceSecret: config.SERVICE_AUTH_SECRET,
-          adminJwksUrl: config.ADMIN_JWKS_URL,
-        }),
-        SiteReplicaModule,
-        SchedulerModule.register(config),
+    return serviceApp(AppModule, SERVICE_NAME, context, {
+      migrations: [MessagingTables1732300000000, SiteReplicaTable1732300000100, SchedulerTables1732300014000],
+      topics: [
+        Topics.siteRegistered,
+        Topics.syncRequested,
+        Topics.notificationRequested,
+        Topics.appointmentChanged,
+        Topics.referralStatusChanged,
+        Topics.auditRecorded,
       ],
-    };
+      adminKeys: 'jwks',
+      siteReplica: true,
+      modules: [SchedulerModule.register(context.config)],
+    });
   }
 }

@@ -1,7 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { AuthModule } from '@cloud-connect/auth';
 import { Topics } from '@cloud-connect/contracts';
-import { serviceCore, type ServiceContext } from '@cloud-connect/service-kit';
+import { serviceApp, type ServiceContext } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type VaultConfig } from './config';
 import { VAULT_ENTITIES, VAULT_MIGRATIONS } from './database';
 import { AccountModule } from './account/account.module';
@@ -16,27 +15,21 @@ import { OperatorModule } from './operator/operator.module';
 export class AppModule {
   static register(context: ServiceContext<VaultConfig>): DynamicModule {
     const { config } = context;
-    return {
-      module: AppModule,
-      imports: [
-        serviceCore(SERVICE_NAME, context, {
-          entities: VAULT_ENTITIES,
-          migrations: VAULT_MIGRATIONS,
-          topics: [Topics.siteRegistered, Topics.auditRecorded, Topics.notificationRequested],
-          vault: config,
-        }),
-        AuthModule.forRoot({ serviceName: SERVICE_NAME, serviceSecret: config.SERVICE_AUTH_SECRET }),
+    return serviceApp(AppModule, SERVICE_NAME, context, {
+      entities: VAULT_ENTITIES,
+      migrations: VAULT_MIGRATIONS,
+      topics: [Topics.siteRegistered, Topics.auditRecorded, Topics.notificationRequested],
+      vault: config,
+      adminKeys: 'own',
+      modules: [
         IdentityModule,
         SitesModule,
         SekModule,
         AuditModule,
         PhiModule,
-        AccountModule.register({
-          consoleUrl: config.CONSOLE_URL,
-          sealingSecret: config.SERVICE_AUTH_SECRET,
-        }),
+        AccountModule.register({ consoleUrl: config.CONSOLE_URL, sealingSecret: config.SERVICE_AUTH_SECRET }),
         OperatorModule,
       ],
-    };
+    });
   }
 }

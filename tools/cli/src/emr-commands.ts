@@ -1,7 +1,6 @@
 import { Option, type Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { adminCall } from './api';
-import { CliError, printJson, progress } from './output';
+import { adminCall, siteNumber } from './api';
+import { CliError, printJson, progress, readJsonInput } from './output';
 
 /**
  * `cloud-connect emr connect|status|reconfigure|disconnect|settings|sync --site N`: the EMR
@@ -12,20 +11,7 @@ import { CliError, printJson, progress } from './output';
 export const call = (method: string, path: string, body?: unknown): Promise<unknown> =>
   adminCall('emr-gateway', method, path, body);
 
-function readJson(file: string | undefined): unknown {
-  const text = file && file !== '-' ? readFileSync(file, 'utf8') : readFileSync(0, 'utf8');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new CliError('invalid-json', `${file ?? 'stdin'} is not JSON`, 2);
-  }
-}
-
-export function sitePath(site: string, rest = ''): string {
-  if (!/^[1-9][0-9]{0,9}$/.test(site))
-    throw new CliError('invalid-site', 'site: a site number is 1 to 10 digits', 2);
-  return `/admin/sites/${site}/emr${rest}`;
-}
+export const sitePath = (site: string, rest = ''): string => `/admin/sites/${siteNumber(site)}/emr${rest}`;
 
 export function registerEmrCommands(program: Command): void {
   const emr = program.command('emr').description("a site's EMR connection, settings and sync (emr-gateway)");
@@ -39,7 +25,7 @@ export function registerEmrCommands(program: Command): void {
         'JSON file with {"type": "ps-suite"|"med-access"|"accuro"|"oscar-pro"|"chr"|"fhir-r4", ...} (default: stdin)',
       )
       .action(async (options: { site: string; credentials?: string }) => {
-        printJson(await call('PUT', sitePath(options.site), readJson(options.credentials)));
+        printJson(await call('PUT', sitePath(options.site), readJsonInput(options.credentials)));
       });
   };
   connect('connect', 'connect the EMR: authenticates now and says plainly what failed');
@@ -66,7 +52,7 @@ export function registerEmrCommands(program: Command): void {
     .action(async (options: { site: string; set?: string; expectedVersion?: string }) => {
       if (!options.set) return printJson(await call('GET', sitePath(options.site, '/settings')));
       const body = {
-        settings: readJson(options.set),
+        settings: readJsonInput(options.set),
         ...(options.expectedVersion ? { expectedVersion: Number(options.expectedVersion) } : {}),
       };
       printJson(await call('PUT', sitePath(options.site, '/settings'), body));

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { adminCall, siteNumber } from './api';
-import { CliError, printJson } from './output';
+import { printJson, wholeNumber } from './output';
 
 /**
  * `integration ...`: a site's integrations through the referral-intake service's admin API
@@ -9,13 +9,6 @@ import { CliError, printJson } from './output';
  */
 const path = (site: string, rest = ''): string => `/admin/sites/${siteNumber(site)}/integrations${rest}`;
 const id = (value: string): string => `/${encodeURIComponent(value)}`;
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new CliError('invalid-argument', `not a whole number: ${value}`, 2);
-  return n;
-}
 
 const SHOWN_ONCE = 'the apiKey is shown this once; store it now';
 
@@ -41,7 +34,7 @@ export function registerIntegrationCommands(program: Command): void {
       'key sent in the header with each copy (what the receiving endpoint expects)',
     )
     .option('--send-copies', 'send a copy of each new referral of the site to the request URL', false)
-    .option('--rate-limit <n>', 'requests per second allowed for this integration', positiveInt)
+    .option('--rate-limit <n>', 'requests per second allowed for this integration', wholeNumber)
     .action(
       async (o: {
         site: string;
@@ -91,7 +84,7 @@ export function registerIntegrationCommands(program: Command): void {
     .requiredOption('--site <n>', 'site number')
     .requiredOption('--id <uuid>', 'integration id')
     .option('--key <key>', 'the new key, if the sender generated it; default: we generate one')
-    .option('--overlap-seconds <s>', 'how long the previous key stays valid', positiveInt, 86400)
+    .option('--overlap-seconds <s>', 'how long the previous key stays valid', wholeNumber, 86400)
     .action(async (o: { site: string; id: string; key?: string; overlapSeconds: number }) => {
       const issued = await adminCall('referral-intake', 'POST', path(o.site, `${id(o.id)}/rotate-key`), {
         ...(o.key === undefined ? {} : { key: o.key }),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { adminCall, siteNumber } from './api';
-import { CliError, printJson } from './output';
+import { CliError, printJson, wholeNumber } from './output';
 
 /**
  * `oauth-client ...`: integrators' OAuth credentials through the referral-intake service's admin
@@ -15,13 +15,6 @@ function readJwks(file: string): unknown {
   } catch {
     throw new CliError('invalid-argument', `cannot read a JSON JWK Set from ${file}`, 2);
   }
-}
-
-function wholeNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new CliError('invalid-argument', `not a whole number: ${value}`, 2);
-  return n;
 }
 
 const SHOWN_ONCE = 'the clientSecret is shown this once; store it now';

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { adminCall } from './api';
-import { CliError, printJson } from './output';
+import { adminCall, siteNumber } from './api';
+import { printJson, readJsonInput } from './output';
 
 /**
  * `cloud-connect reminders policy get|set`, `reminders list` and `schedule list --site N`: the
@@ -9,21 +8,7 @@ import { CliError, printJson } from './output';
  */
 const call = (method: string, path: string, body?: unknown): Promise<unknown> =>
   adminCall('scheduler', method, path, body);
-
-function sitePath(site: string, rest: string): string {
-  if (!/^[1-9][0-9]{0,9}$/.test(site))
-    throw new CliError('invalid-site', 'site: a site number is 1 to 10 digits', 2);
-  return `/admin/sites/${site}${rest}`;
-}
-
-function readPolicy(file: string | undefined): unknown {
-  const text = file && file !== '-' ? readFileSync(file, 'utf8') : readFileSync(0, 'utf8');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new CliError('invalid-json', `${file ?? 'stdin'} is not JSON`, 2);
-  }
-}
+const sitePath = (site: string, rest: string): string => `/admin/sites/${siteNumber(site)}${rest}`;
 
 export function registerSchedulerCommands(program: Command): void {
   const reminders = program.command('reminders').description("a site's patient reminders (scheduler)");
@@ -40,7 +25,7 @@ export function registerSchedulerCommands(program: Command): void {
     .requiredOption('--site <n>', 'site number')
     .option('--file <file>', 'JSON policy (default: stdin)')
     .action(async (o: { site: string; file?: string }) =>
-      printJson(await call('PUT', sitePath(o.site, '/reminders/policy'), { policy: readPolicy(o.file) })),
+      printJson(await call('PUT', sitePath(o.site, '/reminders/policy'), { policy: readJsonInput(o.file) })),
     );
   reminders
     .command('list')

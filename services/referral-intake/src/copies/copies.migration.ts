@@ -1,13 +1,9 @@
-import { schemaOf } from '@cloud-connect/db';
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { dropTables, sqlMigration } from '@cloud-connect/db';
 
 /** One row per (referral, integration) copy: the delivery log and the retry queue in one. */
-export class CopyDeliveries1732300003200 implements MigrationInterface {
-  name = 'CopyDeliveries1732300003200';
-
-  async up(runner: QueryRunner): Promise<void> {
-    const s = schemaOf(runner);
-    await runner.query(`
+export const CopyDeliveries1732300003200 = sqlMigration('CopyDeliveries1732300003200', {
+  up: (s) => [
+    `
       CREATE TABLE "${s}".copy_deliveries (
         id uuid PRIMARY KEY,
         site_number text NOT NULL,
@@ -23,16 +19,9 @@ export class CopyDeliveries1732300003200 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now(),
         delivered_at timestamptz,
         UNIQUE (referral_id, integration_id)
-      )`);
-    await runner.query(
-      `CREATE INDEX copy_deliveries_due ON "${s}".copy_deliveries (next_attempt_at) WHERE status IN ('pending', 'in-flight')`,
-    );
-    await runner.query(
-      `CREATE INDEX copy_deliveries_by_integration ON "${s}".copy_deliveries (site_number, integration_id, created_at)`,
-    );
-  }
-
-  async down(runner: QueryRunner): Promise<void> {
-    await runner.query(`DROP TABLE "${schemaOf(runner)}".copy_deliveries`);
-  }
-}
+      )`,
+    `CREATE INDEX copy_deliveries_due ON "${s}".copy_deliveries (next_attempt_at) WHERE status IN ('pending', 'in-flight')`,
+    `CREATE INDEX copy_deliveries_by_integration ON "${s}".copy_deliveries (site_number, integration_id, created_at)`,
+  ],
+  down: dropTables('copy_deliveries'),
+});

@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 import { checkEgressUrl, EgressError, type EgressPolicy } from '@cloud-connect/service-kit';
 import { z } from 'zod';
 
@@ -40,23 +40,13 @@ export type IntegrationErrorCode =
   | 'sek-required'
   | 'encryption-unavailable';
 
-export class IntegrationError extends DomainError<IntegrationErrorCode> {
-  readonly domain = 'integrations';
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'invalid-integration':
-        return 'invalid';
-      case 'integration-not-found':
-        return 'not-found';
-      case 'integration-exists':
-      case 'sek-required':
-        return 'conflict';
-      case 'encryption-unavailable':
-        return 'unavailable';
-    }
-  }
-}
+export class IntegrationError extends domainErrorClass<IntegrationErrorCode>('integrations', {
+  'invalid-integration': 'invalid',
+  'integration-not-found': 'not-found',
+  'integration-exists': 'conflict',
+  'sek-required': 'conflict',
+  'encryption-unavailable': 'unavailable',
+}) {}
 
 const RESERVED_HEADERS = new Set([
   'host',

@@ -1,12 +1,8 @@
-import { schemaOf } from '@cloud-connect/db';
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { dropTables, sqlMigration } from '@cloud-connect/db';
 
-export class Integrations1732300003000 implements MigrationInterface {
-  name = 'Integrations1732300003000';
-
-  async up(runner: QueryRunner): Promise<void> {
-    const s = schemaOf(runner);
-    await runner.query(`
+export const Integrations1732300003000 = sqlMigration('Integrations1732300003000', {
+  up: (s) => [
+    `
       CREATE TABLE "${s}".integrations (
         id uuid PRIMARY KEY,
         site_number text NOT NULL CHECK (site_number ~ '^[1-9][0-9]{0,9}$'),
@@ -26,8 +22,8 @@ export class Integrations1732300003000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now(),
         UNIQUE (site_number, name),
         CHECK (NOT send_copies OR request_url IS NOT NULL)
-      )`);
-    await runner.query(`
+      )`,
+    `
       CREATE TABLE "${s}".integration_keys (
         id uuid PRIMARY KEY,
         integration_id uuid NOT NULL REFERENCES "${s}".integrations (id),
@@ -38,15 +34,8 @@ export class Integrations1732300003000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         -- Set on rotation: the old key keeps working until then (overlap window).
         expires_at timestamptz
-      )`);
-    await runner.query(
-      `CREATE INDEX integration_keys_by_integration ON "${s}".integration_keys (integration_id)`,
-    );
-  }
-
-  async down(runner: QueryRunner): Promise<void> {
-    const s = schemaOf(runner);
-    await runner.query(`DROP TABLE "${s}".integration_keys`);
-    await runner.query(`DROP TABLE "${s}".integrations`);
-  }
-}
+      )`,
+    `CREATE INDEX integration_keys_by_integration ON "${s}".integration_keys (integration_id)`,
+  ],
+  down: dropTables('integration_keys', 'integrations'),
+});

@@ -1,23 +1,14 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 import { z } from 'zod';
 import { parseScope } from './scopes';
 
 export type OAuthClientErrorCode = 'invalid-client-input' | 'client-exists' | 'client-not-found';
 
-export class OAuthClientError extends DomainError<OAuthClientErrorCode> {
-  readonly domain = 'oauth';
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'invalid-client-input':
-        return 'invalid';
-      case 'client-exists':
-        return 'conflict';
-      case 'client-not-found':
-        return 'not-found';
-    }
-  }
-}
+export class OAuthClientError extends domainErrorClass<OAuthClientErrorCode>('oauth', {
+  'invalid-client-input': 'invalid',
+  'client-exists': 'conflict',
+  'client-not-found': 'not-found',
+}) {}
 
 export const siteNumber = z
   .string()

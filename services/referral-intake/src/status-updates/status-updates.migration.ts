@@ -1,5 +1,4 @@
-import { schemaOf } from '@cloud-connect/db';
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { sqlMigration } from '@cloud-connect/db';
 
 /**
  * Status back from the receivers of referrals. Their messages are stored like every inbound
@@ -8,17 +7,14 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * free text, nothing that names a patient), which the FHIR pull API lays over the stored
  * ServiceRequest; `referral_appointments` the current state of each appointment booked for one.
  */
-export class StatusUpdates1732300004200 implements MigrationInterface {
-  name = 'StatusUpdates1732300004200';
-
-  async up(runner: QueryRunner): Promise<void> {
-    const s = schemaOf(runner);
-    await runner.query(`ALTER TABLE "${s}".referrals ALTER COLUMN integration_id DROP NOT NULL`);
-    await runner.query(`ALTER TABLE "${s}".referrals ADD COLUMN oauth_client_id text`);
-    await runner.query(`
+export const StatusUpdates1732300004200 = sqlMigration('StatusUpdates1732300004200', {
+  up: (s) => [
+    `ALTER TABLE "${s}".referrals ALTER COLUMN integration_id DROP NOT NULL`,
+    `ALTER TABLE "${s}".referrals ADD COLUMN oauth_client_id text`,
+    `
       ALTER TABLE "${s}".referrals ADD CONSTRAINT referrals_one_sender
-        CHECK ((integration_id IS NULL) <> (oauth_client_id IS NULL))`);
-    await runner.query(`
+        CHECK ((integration_id IS NULL) <> (oauth_client_id IS NULL))`,
+    `
       CREATE TABLE "${s}".referral_states (
         site_number text NOT NULL,
         service_request_id text NOT NULL,
@@ -30,8 +26,8 @@ export class StatusUpdates1732300004200 implements MigrationInterface {
         changed_by text NOT NULL,
         changed_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (site_number, service_request_id)
-      )`);
-    await runner.query(`
+      )`,
+    `
       CREATE TABLE "${s}".referral_appointments (
         site_number text NOT NULL,
         appointment_id text NOT NULL,
@@ -44,15 +40,13 @@ export class StatusUpdates1732300004200 implements MigrationInterface {
         changed_by text NOT NULL,
         changed_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (site_number, appointment_id)
-      )`);
-  }
-
-  async down(runner: QueryRunner): Promise<void> {
-    const s = schemaOf(runner);
-    await runner.query(`DROP TABLE "${s}".referral_appointments`);
-    await runner.query(`DROP TABLE "${s}".referral_states`);
-    await runner.query(`ALTER TABLE "${s}".referrals DROP CONSTRAINT referrals_one_sender`);
-    await runner.query(`ALTER TABLE "${s}".referrals DROP COLUMN oauth_client_id`);
-    await runner.query(`ALTER TABLE "${s}".referrals ALTER COLUMN integration_id SET NOT NULL`);
-  }
-}
+      )`,
+  ],
+  down: (s) => [
+    `DROP TABLE "${s}".referral_appointments`,
+    `DROP TABLE "${s}".referral_states`,
+    `ALTER TABLE "${s}".referrals DROP CONSTRAINT referrals_one_sender`,
+    `ALTER TABLE "${s}".referrals DROP COLUMN oauth_client_id`,
+    `ALTER TABLE "${s}".referrals ALTER COLUMN integration_id SET NOT NULL`,
+  ],
+});

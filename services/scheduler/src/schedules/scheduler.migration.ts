@@ -1,5 +1,4 @@
-import { schemaOf } from '@cloud-connect/db';
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { dropTables, sqlMigration } from '@cloud-connect/db';
 
 /**
  * The scheduler's tables: per-site sync schedules, the appointments it knows of, reminders and
@@ -7,12 +6,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * patients' opt-outs. No contact detail in clear: `patient_contact` holds the vault service's
  * sealed envelope as it came in `appointment.changed`.
  */
-export class SchedulerTables1732300014000 implements MigrationInterface {
-  name = 'SchedulerTables1732300014000';
-
-  async up(runner: QueryRunner): Promise<void> {
-    const s = schemaOf(runner);
-    await runner.query(`
+export const SchedulerTables1732300014000 = sqlMigration('SchedulerTables1732300014000', {
+  up: (s) => [
+    `
       CREATE TABLE "${s}".schedules (
         site_number text NOT NULL,
         kind text NOT NULL CHECK (kind IN ('sync-recent', 'sync-full')),
@@ -25,9 +21,9 @@ export class SchedulerTables1732300014000 implements MigrationInterface {
         last_runner text,
         created_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (site_number, kind)
-      )`);
-    await runner.query(`CREATE INDEX schedules_due ON "${s}".schedules (next_run_at)`);
-    await runner.query(`
+      )`,
+    `CREATE INDEX schedules_due ON "${s}".schedules (next_run_at)`,
+    `
       CREATE TABLE "${s}".appointments (
         site_number text NOT NULL,
         appointment_id text NOT NULL,
@@ -44,8 +40,8 @@ export class SchedulerTables1732300014000 implements MigrationInterface {
         changed_at timestamptz NOT NULL,
         updated_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (site_number, appointment_id)
-      )`);
-    await runner.query(`
+      )`,
+    `
       CREATE TABLE "${s}".reminders (
         id uuid PRIMARY KEY,
         site_number text NOT NULL,
@@ -60,32 +56,25 @@ export class SchedulerTables1732300014000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now(),
         sent_at timestamptz
-      )`);
-    await runner.query(`CREATE INDEX reminders_due ON "${s}".reminders (due_at) WHERE status = 'scheduled'`);
-    await runner.query(
-      `CREATE INDEX reminders_site_appointment ON "${s}".reminders (site_number, appointment_id)`,
-    );
-    await runner.query(`
+      )`,
+    `CREATE INDEX reminders_due ON "${s}".reminders (due_at) WHERE status = 'scheduled'`,
+    `CREATE INDEX reminders_site_appointment ON "${s}".reminders (site_number, appointment_id)`,
+    `
       CREATE TABLE "${s}".reminder_policies (
         site_number text PRIMARY KEY,
         policy jsonb NOT NULL,
         version integer NOT NULL DEFAULT 1,
         updated_by text NOT NULL,
         updated_at timestamptz NOT NULL DEFAULT now()
-      )`);
-    await runner.query(`
+      )`,
+    `
       CREATE TABLE "${s}".reminder_opt_outs (
         site_number text NOT NULL,
         patient_ref text NOT NULL,
         channel text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (site_number, patient_ref)
-      )`);
-  }
-
-  async down(runner: QueryRunner): Promise<void> {
-    const s = schemaOf(runner);
-    for (const t of ['reminder_opt_outs', 'reminder_policies', 'reminders', 'appointments', 'schedules'])
-      await runner.query(`DROP TABLE "${s}".${t}`);
-  }
-}
+      )`,
+  ],
+  down: dropTables('reminder_opt_outs', 'reminder_policies', 'reminders', 'appointments', 'schedules'),
+});

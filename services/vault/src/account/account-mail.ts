@@ -1,7 +1,7 @@
 import { Events } from '@cloud-connect/contracts';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
-import { sealParams } from '@cloud-connect/service-kit';
+import { auditEvent, sealParams } from '@cloud-connect/service-kit';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { AccountRepository } from './account.repository';
@@ -39,14 +39,7 @@ export class AccountOutbox {
   ): Promise<void> {
     await this.outbox.enqueue(
       tx,
-      this.registry.create(Events.auditRecorded, siteNumber, {
-        auditId: randomUUID(),
-        actor,
-        action,
-        target,
-        outcome: 'allowed',
-        ...(sourceAddress ? { sourceAddress } : {}),
-      }),
+      auditEvent(this.registry, siteNumber, { actor, action, target, sourceAddress }),
     );
   }
 

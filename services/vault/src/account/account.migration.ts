@@ -1,16 +1,12 @@
-import { schemaOf } from '@cloud-connect/db';
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { dropTables, sqlMigration } from '@cloud-connect/db';
 
 /**
  * One-time links to set a password (an invitation) or to choose a new one (a reset): only the
  * SHA-256 of the token is kept, with its expiry and when it was used.
  */
-export class AccountTokens1732300091000 implements MigrationInterface {
-  name = 'AccountTokens1732300091000';
-
-  async up(runner: QueryRunner): Promise<void> {
-    const s = schemaOf(runner);
-    await runner.query(`
+export const AccountTokens1732300091000 = sqlMigration('AccountTokens1732300091000', {
+  up: (s) => [
+    `
       CREATE TABLE "${s}".account_tokens (
         id uuid PRIMARY KEY,
         user_id uuid NOT NULL REFERENCES "${s}".users (id) ON DELETE CASCADE,
@@ -21,11 +17,8 @@ export class AccountTokens1732300091000 implements MigrationInterface {
         used_at timestamptz,
         created_by text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now()
-      )`);
-    await runner.query(`CREATE INDEX account_tokens_user ON "${s}".account_tokens (user_id)`);
-  }
-
-  async down(runner: QueryRunner): Promise<void> {
-    await runner.query(`DROP TABLE "${schemaOf(runner)}".account_tokens`);
-  }
-}
+      )`,
+    `CREATE INDEX account_tokens_user ON "${s}".account_tokens (user_id)`,
+  ],
+  down: dropTables('account_tokens'),
+});

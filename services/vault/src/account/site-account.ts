@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ARGON2_OPTIONS } from '../identity/register-user';
 import { UsersRepository } from '../identity/users.repository';
-import type { SiteEntity } from '../sites/site.entity';
+import { siteRecord, siteView, type SiteEntity } from '../sites/site.entity';
 import { SitesRepository } from '../sites/sites.repository';
 import { AccountOutbox } from './account-mail';
 import { AccountRepository } from './account.repository';
@@ -40,18 +40,6 @@ export interface Caller {
   actor: string;
   email: string;
   sourceAddress: string;
-}
-
-export function siteView(site: SiteEntity): Record<string, unknown> {
-  return {
-    siteNumber: site.siteNumber,
-    name: site.name,
-    locale: site.locale,
-    timezone: site.timezone,
-    adminEmail: site.adminEmail,
-    clinicalAdminEmail: site.clinicalAdminEmail,
-    createdAt: site.createdAt.toISOString(),
-  };
 }
 
 /**
@@ -128,14 +116,7 @@ export class SiteAccount {
       // The other services keep a replica of the site record: the event carries the current one.
       await this.outbox.enqueue(
         tx,
-        this.registry.create(Events.siteRegistered, siteNumber, {
-          siteNumber,
-          name: after.name,
-          locale: after.locale,
-          timezone: after.timezone,
-          adminEmail: after.adminEmail,
-          clinicalAdminEmail: after.clinicalAdminEmail,
-        }),
+        this.registry.create(Events.siteRegistered, siteNumber, siteRecord(after)),
       );
       return siteView(after);
     });

@@ -1,17 +1,13 @@
-import { schemaOf } from '@cloud-connect/db';
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { sqlMigration } from '@cloud-connect/db';
 
 /**
  * The append-only audit trail: one hash chain per site. A trigger rejects UPDATE, DELETE and
  * TRUNCATE for every role that does not bypass triggers (a superuser or the table owner can still
  * disable it: see docs/security.md for what the chain then detects and what it cannot).
  */
-export class AuditEntries1732300005000 implements MigrationInterface {
-  name = 'AuditEntries1732300005000';
-
-  async up(runner: QueryRunner): Promise<void> {
-    const s = schemaOf(runner);
-    await runner.query(`
+export const AuditEntries1732300005000 = sqlMigration('AuditEntries1732300005000', {
+  up: (s) => [
+    `
       CREATE TABLE "${s}".audit_entries (
         site_number text NOT NULL,
         seq bigint NOT NULL CHECK (seq > 0),
@@ -26,26 +22,19 @@ export class AuditEntries1732300005000 implements MigrationInterface {
         hash text NOT NULL,
         recorded_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (site_number, seq)
-      )`);
-    await runner.query(
-      `CREATE INDEX audit_entries_site_time ON "${s}".audit_entries (site_number, occurred_at)`,
-    );
-    await runner.query(`
+      )`,
+    `CREATE INDEX audit_entries_site_time ON "${s}".audit_entries (site_number, occurred_at)`,
+    `
       CREATE FUNCTION "${s}".audit_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         RAISE EXCEPTION 'audit_entries is append-only (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege';
-      END $$`);
-    await runner.query(`
+      END $$`,
+    `
       CREATE TRIGGER audit_entries_no_change BEFORE UPDATE OR DELETE ON "${s}".audit_entries
-      FOR EACH ROW EXECUTE FUNCTION "${s}".audit_entries_append_only()`);
-    await runner.query(`
+      FOR EACH ROW EXECUTE FUNCTION "${s}".audit_entries_append_only()`,
+    `
       CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON "${s}".audit_entries
-      FOR EACH STATEMENT EXECUTE FUNCTION "${s}".audit_entries_append_only()`);
-  }
-
-  async down(runner: QueryRunner): Promise<void> {
-    const s = schemaOf(runner);
-    await runner.query(`DROP TABLE "${s}".audit_entries`);
-    await runner.query(`DROP FUNCTION "${s}".audit_entries_append_only()`);
-  }
-}
+      FOR EACH STATEMENT EXECUTE FUNCTION "${s}".audit_entries_append_only()`,
+  ],
+  down: (s) => [`DROP TABLE "${s}".audit_entries`, `DROP FUNCTION "${s}".audit_entries_append_only()`],
+});

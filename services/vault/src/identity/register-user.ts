@@ -1,8 +1,8 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 import type { SiteRole } from '@cloud-connect/auth';
-import { Events } from '@cloud-connect/contracts';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
+import { auditEvent } from '@cloud-connect/service-kit';
 import argon2 from 'argon2';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
@@ -31,21 +31,12 @@ export type RegisterUserInput = z.input<typeof registerUserInput>;
 
 export type IdentityErrorCode = 'invalid-user' | 'user-exists' | 'no-such-site' | 'no-such-user';
 
-export class IdentityError extends DomainError<IdentityErrorCode> {
-  readonly domain = 'identity';
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'invalid-user':
-        return 'invalid';
-      case 'user-exists':
-        return 'conflict';
-      case 'no-such-site':
-      case 'no-such-user':
-        return 'not-found';
-    }
-  }
-}
+export class IdentityError extends domainErrorClass<IdentityErrorCode>('identity', {
+  'invalid-user': 'invalid',
+  'user-exists': 'conflict',
+  'no-such-site': 'not-found',
+  'no-such-user': 'not-found',
+}) {}
 
 /** Creates a person with a role at a site (or grants a role to an existing one), audited. */
 export class RegisterUser {
@@ -102,15 +93,6 @@ export class RegisterUser {
     action: string,
     target: string,
   ): Promise<void> {
-    await this.outbox.enqueue(
-      tx,
-      this.registry.create(Events.auditRecorded, siteNumber, {
-        auditId: randomUUID(),
-        actor,
-        action,
-        target,
-        outcome: 'allowed',
-      }),
-    );
+    await this.outbox.enqueue(tx, auditEvent(this.registry, siteNumber, { actor, action, target }));
   }
 }

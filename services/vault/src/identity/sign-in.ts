@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 import {
   ConcurrencyGate,
   GateBusyError,
@@ -15,9 +15,11 @@ import { UsersRepository, type UserRecord } from './users.repository';
 
 export type SignInErrorCode = 'invalid-credentials' | 'throttled' | 'busy';
 
-export class SignInError extends DomainError<SignInErrorCode> {
-  readonly domain = 'identity';
-
+export class SignInError extends domainErrorClass<SignInErrorCode>('identity', {
+  'invalid-credentials': 'unauthenticated',
+  throttled: 'throttled',
+  busy: 'unavailable',
+}) {
   constructor(code: SignInErrorCode, retryAfterSeconds?: number) {
     super(
       code,
@@ -29,17 +31,6 @@ export class SignInError extends DomainError<SignInErrorCode> {
       [],
       retryAfterSeconds === undefined ? {} : { retryAfterSeconds },
     );
-  }
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'invalid-credentials':
-        return 'unauthenticated';
-      case 'throttled':
-        return 'throttled';
-      case 'busy':
-        return 'unavailable';
-    }
   }
 }
 

@@ -11,6 +11,7 @@ import {
 import { z } from 'zod';
 import { IdentityError, RegisterUser } from '../identity/register-user';
 import { RegisterSite, type RegisterSiteInput } from '../sites/register-site';
+import { siteView } from '../sites/site.entity';
 import { AllowOperators, type OperatorRequest } from './operator.guard';
 
 /** Who the operator's actions are audited as: `operator:<name of the credential>`. */
@@ -60,17 +61,7 @@ export class OperatorController {
   async createSite(@Body() body: unknown, @OperatorActor() actor: string): Promise<Record<string, unknown>> {
     const input = (body && typeof body === 'object' ? body : {}) as RegisterSiteInput;
     const site = await this.registerSite.execute(input, actor);
-    return {
-      site: {
-        siteNumber: site.siteNumber,
-        name: site.name,
-        locale: site.locale,
-        timezone: site.timezone,
-        adminEmail: site.adminEmail,
-        clinicalAdminEmail: site.clinicalAdminEmail,
-        createdAt: site.createdAt.toISOString(),
-      },
-    };
+    return { site: siteView(site) };
   }
 
   @Post('sites/:site/users')

@@ -1,8 +1,7 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
-import { Events } from '@cloud-connect/contracts';
+import { domainErrorClass } from '@cloud-connect/errors';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
-import { randomUUID } from 'node:crypto';
+import { auditEvent } from '@cloud-connect/service-kit';
 import type { DataSource } from 'typeorm';
 import { SekError } from '../sek/sek-custody';
 import { parseSek } from '../sek/sek-format';
@@ -31,23 +30,16 @@ export interface PhiCryptoSettings {
 }
 
 /** One item of a batch cannot be opened: the answer names its index (never its content). */
-export class PhiItemError extends DomainError<EnvelopeError['code']> {
-  readonly domain = 'phi';
-
+export class PhiItemError extends domainErrorClass<EnvelopeError['code']>('phi', {
+  malformed: 'unprocessable',
+  'wrong-key': 'unprocessable',
+  'not-authentic': 'unprocessable',
+}) {
   constructor(
     readonly index: number,
     override readonly cause: EnvelopeError,
   ) {
     super(cause.code, `item ${index}: ${cause.message}`);
-  }
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'malformed':
-      case 'wrong-key':
-      case 'not-authentic':
-        return 'unprocessable';
-    }
   }
 
   override get extensions(): Record<string, unknown> {
@@ -202,13 +194,7 @@ export class PhiCrypto {
     await this.dataSource.transaction((tx) =>
       this.outbox.enqueue(
         tx,
-        this.registry.create(Events.auditRecorded, site, {
-          auditId: randomUUID(),
-          actor: caller,
-          action,
-          target: what,
-          outcome,
-        }),
+        auditEvent(this.registry, site, { actor: caller, action, target: what, outcome }),
       ),
     );
   }

@@ -1,7 +1,8 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 import { Events } from '@cloud-connect/contracts';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
+import { auditEvent } from '@cloud-connect/service-kit';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { SiteEntity } from '../sites/site.entity';
@@ -24,26 +25,16 @@ export type SekErrorCode =
   | 'two-person-rule'
   | 'destroy-not-allowed-yet';
 
-export class SekError extends DomainError<SekErrorCode> {
-  readonly domain = 'sek';
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'invalid-sek':
-        return 'invalid';
-      case 'site-not-found':
-      case 'sek-not-found':
-        return 'not-found';
-      case 'sek-exists':
-      case 'conflict':
-      case 'not-removed':
-      case 'destroy-not-allowed-yet':
-        return 'conflict';
-      case 'two-person-rule':
-        return 'forbidden';
-    }
-  }
-}
+export class SekError extends domainErrorClass<SekErrorCode>('sek', {
+  'invalid-sek': 'invalid',
+  'site-not-found': 'not-found',
+  'sek-not-found': 'not-found',
+  'sek-exists': 'conflict',
+  conflict: 'conflict',
+  'not-removed': 'conflict',
+  'destroy-not-allowed-yet': 'conflict',
+  'two-person-rule': 'forbidden',
+}) {}
 
 export interface SekView {
   siteNumber: string;
@@ -297,11 +288,10 @@ export class SekCustody {
     const occurredAt = new Date();
     await this.outbox.enqueue(
       tx,
-      this.registry.create(
-        Events.auditRecorded,
+      auditEvent(
+        this.registry,
         site,
         {
-          auditId: randomUUID(),
           actor,
           action: `sek.${action}`,
           target: reason ? `${target(site)} (${reason})` : target(site),

@@ -1,17 +1,13 @@
-import { schemaOf } from '@cloud-connect/db';
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { dropTables, sqlMigration } from '@cloud-connect/db';
 
 /**
  * SEK removal is a soft delete with a recovery window: one row per removed SEK (which KV versions
  * were soft-deleted, until when they are recoverable, the second admin's approval to destroy).
  * `sek_events` also records restores and destructions.
  */
-export class SekRemovals1732300091100 implements MigrationInterface {
-  name = 'SekRemovals1732300091100';
-
-  async up(runner: QueryRunner): Promise<void> {
-    const s = schemaOf(runner);
-    await runner.query(`
+export const SekRemovals1732300091100 = sqlMigration('SekRemovals1732300091100', {
+  up: (s) => [
+    `
       CREATE TABLE "${s}".sek_removals (
         site_number text PRIMARY KEY REFERENCES "${s}".sites (site_number),
         versions integer[] NOT NULL,
@@ -21,16 +17,10 @@ export class SekRemovals1732300091100 implements MigrationInterface {
         destroy_approved_by text,
         destroy_approved_at timestamptz,
         CHECK (destroy_approved_by IS NULL OR destroy_approved_by <> removed_by)
-      )`);
-    await runner.query(`ALTER TABLE "${s}".sek_events DROP CONSTRAINT IF EXISTS sek_events_action_check`);
-    await runner.query(
-      `ALTER TABLE "${s}".sek_events ADD CONSTRAINT sek_events_action_check
+      )`,
+    `ALTER TABLE "${s}".sek_events DROP CONSTRAINT IF EXISTS sek_events_action_check`,
+    `ALTER TABLE "${s}".sek_events ADD CONSTRAINT sek_events_action_check
          CHECK (action IN ('stored', 'replaced', 'removed', 'restored', 'destroyed'))`,
-    );
-  }
-
-  async down(runner: QueryRunner): Promise<void> {
-    const s = schemaOf(runner);
-    await runner.query(`DROP TABLE "${s}".sek_removals`);
-  }
-}
+  ],
+  down: dropTables('sek_removals'),
+});

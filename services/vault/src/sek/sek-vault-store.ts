@@ -1,13 +1,13 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 import type { VaultClient } from '@cloud-connect/service-kit';
 
 /** Seconds a caller waits before retrying when Vault is unavailable. */
 export const VAULT_RETRY_AFTER_SECONDS = 10;
 
 /** Vault is sealed, down, or refuses our token/policy: callers answer 503 with Retry-After. */
-export class VaultUnavailableError extends DomainError<'vault-unavailable'> {
-  readonly domain = 'sek';
-
+export class VaultUnavailableError extends domainErrorClass<'vault-unavailable'>('sek', {
+  'vault-unavailable': 'unavailable',
+}) {
   constructor(readonly reason: 'sealed-or-down' | 'denied' | 'timeout') {
     super(
       'vault-unavailable',
@@ -15,10 +15,6 @@ export class VaultUnavailableError extends DomainError<'vault-unavailable'> {
       [],
       { retryAfterSeconds: VAULT_RETRY_AFTER_SECONDS },
     );
-  }
-
-  get kind(): ErrorKind {
-    return 'unavailable';
   }
 }
 

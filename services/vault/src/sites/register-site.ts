@@ -1,11 +1,11 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 import { Events } from '@cloud-connect/contracts';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
-import { randomUUID } from 'node:crypto';
+import { auditEvent } from '@cloud-connect/service-kit';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import type { SiteEntity } from './site.entity';
+import { siteRecord, type SiteEntity } from './site.entity';
 import { SitesRepository } from './sites.repository';
 
 function isTimeZone(value: string): boolean {
@@ -36,18 +36,10 @@ export type RegisterSiteInput = z.input<typeof registerSiteInput>;
 
 export type SiteErrorCode = 'invalid-site' | 'site-exists';
 
-export class SiteError extends DomainError<SiteErrorCode> {
-  readonly domain = 'sites';
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'invalid-site':
-        return 'invalid';
-      case 'site-exists':
-        return 'conflict';
-    }
-  }
-}
+export class SiteError extends domainErrorClass<SiteErrorCode>('sites', {
+  'invalid-site': 'invalid',
+  'site-exists': 'conflict',
+}) {}
 
 /**
  * Registers a site: the row and its `site.registered` event (plus an `audit.recorded` entry for
@@ -75,23 +67,14 @@ export class RegisterSite {
       }
       await this.outbox.enqueue(
         tx,
-        this.registry.create(Events.siteRegistered, site.siteNumber, {
-          siteNumber: site.siteNumber,
-          name: site.name,
-          locale: site.locale,
-          timezone: site.timezone,
-          adminEmail: site.adminEmail,
-          clinicalAdminEmail: site.clinicalAdminEmail,
-        }),
+        this.registry.create(Events.siteRegistered, site.siteNumber, siteRecord(site)),
       );
       await this.outbox.enqueue(
         tx,
-        this.registry.create(Events.auditRecorded, site.siteNumber, {
-          auditId: randomUUID(),
+        auditEvent(this.registry, site.siteNumber, {
           actor,
           action: 'site.create',
           target: `site/${site.siteNumber}`,
-          outcome: 'allowed',
         }),
       );
       const saved = await this.sites.findByNumber(tx, site.siteNumber);

@@ -27,3 +27,25 @@ export class SiteEntity {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }
+
+type SiteFields = Pick<
+  SiteEntity,
+  'siteNumber' | 'name' | 'locale' | 'timezone' | 'adminEmail' | 'clinicalAdminEmail'
+>;
+
+/** The site record the other services replicate (the payload of `site.registered`). */
+export function siteRecord(site: SiteFields): SiteFields {
+  return {
+    siteNumber: site.siteNumber,
+    name: site.name,
+    locale: site.locale,
+    timezone: site.timezone,
+    adminEmail: site.adminEmail,
+    clinicalAdminEmail: site.clinicalAdminEmail,
+  };
+}
+
+/** A site as the admin APIs answer it. */
+export function siteView(site: SiteEntity): Record<string, unknown> {
+  return { ...siteRecord(site), createdAt: site.createdAt.toISOString() };
+}

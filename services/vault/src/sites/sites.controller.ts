@@ -1,6 +1,7 @@
 import { AllowAdmins, AuthGuard } from '@cloud-connect/auth';
 import { Controller, Get, NotFoundException, Param, UseGuards } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { siteView } from './site.entity';
 import { SitesRepository } from './sites.repository';
 
 /** A site's own record, for the people who administer it. */
@@ -21,14 +22,6 @@ export class SitesController {
         error: 'not_found',
         message: `site ${siteNumber} does not exist`,
       });
-    return {
-      siteNumber: site.siteNumber,
-      name: site.name,
-      locale: site.locale,
-      timezone: site.timezone,
-      adminEmail: site.adminEmail,
-      clinicalAdminEmail: site.clinicalAdminEmail,
-      createdAt: site.createdAt.toISOString(),
-    };
+    return siteView(site);
   }
 }

@@ -1,12 +1,8 @@
-import { schemaOf } from '@cloud-connect/db';
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { dropTables, sqlMigration } from '@cloud-connect/db';
 
-export class Sites1732300001000 implements MigrationInterface {
-  name = 'Sites1732300001000';
-
-  async up(runner: QueryRunner): Promise<void> {
-    const s = schemaOf(runner);
-    await runner.query(`
+export const Sites1732300001000 = sqlMigration('Sites1732300001000', {
+  up: (s) => [
+    `
       CREATE TABLE "${s}".sites (
         site_number text PRIMARY KEY CHECK (site_number ~ '^[1-9][0-9]{0,9}$'),
         name text NOT NULL,
@@ -16,10 +12,7 @@ export class Sites1732300001000 implements MigrationInterface {
         clinical_admin_email text,
         created_by text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now()
-      )`);
-  }
-
-  async down(runner: QueryRunner): Promise<void> {
-    await runner.query(`DROP TABLE "${schemaOf(runner)}".sites`);
-  }
-}
+      )`,
+  ],
+  down: dropTables('sites'),
+});
