@@ -49,3 +49,24 @@ export class AuditEntries1732300005000 implements MigrationInterface {
     await runner.query(`DROP FUNCTION "${s}".audit_entries_append_only()`);
   }
 }
+
+/**
+ * The keyed chain: each entry records how its link was computed. Entries written before this
+ * migration are plain SHA-256 (`sha256`) and keep verifying; new entries are `hmac-sha256`.
+ */
+export class AuditHashAlg1732300092500 implements MigrationInterface {
+  name = 'AuditHashAlg1732300092500';
+
+  async up(runner: QueryRunner): Promise<void> {
+    const s = schemaOf(runner);
+    await runner.query(
+      `ALTER TABLE "${s}".audit_entries ADD COLUMN hash_alg text NOT NULL DEFAULT 'sha256'
+         CHECK (hash_alg IN ('sha256', 'hmac-sha256'))`,
+    );
+  }
+
+  async down(runner: QueryRunner): Promise<void> {
+    const s = schemaOf(runner);
+    await runner.query(`ALTER TABLE "${s}".audit_entries DROP COLUMN hash_alg`);
+  }
+}
