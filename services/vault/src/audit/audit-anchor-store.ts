@@ -1,5 +1,5 @@
 import type { VaultClient } from '@cloud-connect/service-kit';
-import { VaultUnavailableError } from '../sek/sek-vault-store';
+import { isCasMismatch, statusOf, translate } from '../sek/sek-vault-store';
 import type { ChainAnchor } from './audit-chain';
 
 /** The HMAC key of the audit chains is not in Vault: the installer did not provision it. */
@@ -25,26 +25,6 @@ export interface StoredAnchor extends ChainAnchor {
   /** The KV v2 version of the anchor secret: the next write's check-and-set. */
   version: number;
   anchoredAt: string;
-}
-
-function statusOf(error: unknown): number | undefined {
-  return (error as { response?: { statusCode?: number } }).response?.statusCode;
-}
-
-/** Only the HTTP status and our own words leave here (never a token or a key). */
-function translate(error: unknown): Error {
-  const status = statusOf(error);
-  if (status === 403 || status === 401) return new VaultUnavailableError('denied');
-  if (status === undefined || status >= 500 || status === 429) {
-    const code = (error as { code?: string }).code;
-    return new VaultUnavailableError(code === 'ECONNABORTED' ? 'timeout' : 'sealed-or-down');
-  }
-  return new Error(`vault answered ${status}`);
-}
-
-function isCasMismatch(error: unknown): boolean {
-  const body = (error as { response?: { body?: { errors?: string[] } } }).response?.body;
-  return statusOf(error) === 400 && (body?.errors ?? []).some((e) => e.includes('check-and-set'));
 }
 
 interface AnchorData {

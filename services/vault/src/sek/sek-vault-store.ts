@@ -50,7 +50,7 @@ interface KvMetadataResponse {
   };
 }
 
-function statusOf(error: unknown): number | undefined {
+export function statusOf(error: unknown): number | undefined {
   return (error as { response?: { statusCode?: number } }).response?.statusCode;
 }
 
@@ -58,7 +58,7 @@ function statusOf(error: unknown): number | undefined {
  * Maps what node-vault throws to our errors. The token is never part of an error here: only
  * the HTTP status and our own reason words leave this function.
  */
-function translate(error: unknown): Error {
+export function translate(error: unknown): Error {
   const status = statusOf(error);
   if (status === 403 || status === 401) return new VaultUnavailableError('denied');
   if (status === undefined || status >= 500 || status === 429) {
@@ -68,7 +68,7 @@ function translate(error: unknown): Error {
   return new Error(`vault answered ${status}`);
 }
 
-function isCasMismatch(error: unknown): boolean {
+export function isCasMismatch(error: unknown): boolean {
   const status = statusOf(error);
   const body = (error as { response?: { body?: { errors?: string[] } } }).response?.body;
   return status === 400 && (body?.errors ?? []).some((e) => e.includes('check-and-set'));
