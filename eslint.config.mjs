@@ -106,7 +106,7 @@ export default tseslint.config(
               ['status'],
               ['admin'],
             ],
-            vault: [['audit', 'sites', 'identity'], ['sek'], ['phi', 'operator'], ['account']],
+            vault: [['kv'], ['audit', 'sites', 'identity'], ['sek'], ['phi', 'operator'], ['account']],
             'referral-intake': [
               ['common', 'crypto'],
               ['fhir-messages'],

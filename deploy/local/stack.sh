@@ -765,6 +765,16 @@ vault_setup() {
     done
     [ "$n" = 0 ] || say "vault: wrote $n policy file(s) from deploy/vault/policies"
   fi
+  vault_audit_key
+}
+
+# The audit chains' HMAC key (docs/security.md "The audit trail"): created once (check-and-set 0),
+# 32 random bytes in base64 passed on stdin; the vault service may only read it.
+vault_audit_key() {
+  bao_cli kv get -field=key secret/audit/hmac-key >/dev/null 2>&1 && return 0
+  say "vault: creating the audit chain key (secret/audit/hmac-key)"
+  head -c 32 /dev/urandom | base64 | tr -d '\n' | bao_cli kv put -cas=0 secret/audit/hmac-key key=- >>"$VAULT_LOG" 2>&1 ||
+    die "vault: creating secret/audit/hmac-key failed (log: $VAULT_LOG)"
 }
 
 start_vault() {

@@ -25,3 +25,17 @@ path "secret/destroy/sites/*" {
 path "secret/data/service/vault/*" {
   capabilities = ["create", "read", "update"]
 }
+
+# The audit trail (docs/security.md "The audit trail"): the chains' HMAC key, provisioned by the
+# installer, read only (the service can neither replace nor remove it); each site's chain anchor,
+# written with check-and-set (no delete, no destroy, no metadata writes: earlier anchor versions
+# stay in Vault's history).
+path "secret/data/audit/hmac-key" {
+  capabilities = ["read"]
+}
+path "secret/data/audit/chains/*" {
+  capabilities = ["create", "read", "update"]
+}
+path "secret/metadata/audit/chains/*" {
+  capabilities = ["read", "list"]
+}

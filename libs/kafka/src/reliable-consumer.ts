@@ -1,3 +1,4 @@
+import { reportError, safeError, safeErrorText, type SafeError } from '@cloud-connect/errors';
 import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
 import { InvalidEnvelopeError, type Envelope, type EventRegistry } from './envelope';
 import { Header, headerString } from './headers';
@@ -58,10 +59,16 @@ export function deadLetterTopicOf(topic: string): string {
   return `${topic}${DLQ_SUFFIX}`;
 }
 
-/** Error text safe to keep in headers: the class and message, bounded; handlers never put PHI in errors. */
+function errorFields(safe: SafeError): Record<string, string> {
+  return { error: safe.summary, errorId: safe.errorId };
+}
+
+/**
+ * Error text safe to keep in logs and headers: category, code and error id only (never a driver's,
+ * SMTP server's or peer's raw text; see `safeError` in libs/errors).
+ */
 export function describeError(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.slice(0, 500);
+  return safeErrorText(safeError(error));
 }
 
 /**
@@ -253,7 +260,7 @@ export class ReliableConsumer<Tx> {
         { groupId, topic, partition, offset: message.offset, error: error.message },
         'invalid envelope dead-lettered',
       );
-      await this.forward(deadLetterTopicOf(mainTopic), message, mainTopic, attempt, error);
+      await this.forward(deadLetterTopicOf(mainTopic), message, mainTopic, attempt, safeError(error));
       await this.commit(topic, partition, message.offset);
       this.options.onOutcome?.('dead-lettered', mainTopic);
       return;
@@ -267,20 +274,21 @@ export class ReliableConsumer<Tx> {
     } catch (error) {
       const permanent = this.options.isPermanent?.(error) ?? false;
       const exhausted = attempt >= this.options.retry.maxAttempts;
+      const safe = reportError(logger, error, { groupId, topic: mainTopic, envelopeId: envelope.id });
       const log = {
         groupId,
         topic: mainTopic,
         envelopeId: envelope.id,
         type: envelope.type,
         attempt,
-        error: describeError(error),
+        ...errorFields(safe),
       };
       if (this.options.isDroppable?.(error)) {
         logger.warn(log, 'handler failed; message dropped');
         outcome = 'dropped';
       } else if (permanent || exhausted) {
         logger.error({ ...log, permanent }, 'handler failed; message dead-lettered');
-        await this.forward(deadLetterTopicOf(mainTopic), message, mainTopic, attempt, error);
+        await this.forward(deadLetterTopicOf(mainTopic), message, mainTopic, attempt, safe);
         outcome = 'dead-lettered';
       } else {
         const delay = this.options.retry.delayMs(attempt);
@@ -290,7 +298,7 @@ export class ReliableConsumer<Tx> {
           message,
           mainTopic,
           attempt + 1,
-          error,
+          safe,
           this.now() + delay,
         );
         outcome = 'retry-scheduled';
@@ -337,7 +345,7 @@ export class ReliableConsumer<Tx> {
     message: EachMessagePayload['message'],
     originalTopic: string,
     attempt: number,
-    error: unknown,
+    error: SafeError,
     notBefore?: number,
   ): Promise<void> {
     const headers: Record<string, string | Buffer> = {};
@@ -347,7 +355,7 @@ export class ReliableConsumer<Tx> {
     }
     headers[Header.originalTopic] = originalTopic;
     headers[Header.attempt] = String(attempt);
-    headers[Header.lastError] = describeError(error);
+    headers[Header.lastError] = safeErrorText(error);
     headers[Header.failedAt] = new Date(this.now()).toISOString();
     if (notBefore !== undefined) headers[Header.notBefore] = String(notBefore);
     await this.options.publisher.forward(topic, { key: message.key, value: message.value, headers });

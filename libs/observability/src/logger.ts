@@ -1,4 +1,5 @@
 import pino, { type Logger, type LoggerOptions } from 'pino';
+import { safeError as classifyError } from '@cloud-connect/errors';
 import { redactDeep, redactionPaths } from './redaction';
 
 export type { Logger } from 'pino';
@@ -40,15 +41,22 @@ export function createLogger(settings: LoggerSettings): Logger {
 }
 
 /**
- * What of an unexpected error may be logged: its class, code and stack frames. The message is
- * left out because driver errors quote values (`Key (x)=(...) already exists`) that may be PHI.
+ * What of an unexpected error may be logged: the category and code of `@cloud-connect/errors`'
+ * `safeError` (the one safe-error path), its class and stack frames. The message is left out
+ * because driver errors quote values (`Key (x)=(...) already exists`) that may be PHI.
  */
-export function safeError(error: unknown): { type: string; code?: string; frames?: string[] } {
-  if (!(error instanceof Error)) return { type: typeof error };
-  const code = (error as { code?: unknown }).code;
+export function safeError(error: unknown): {
+  type: string;
+  category: string;
+  code: string;
+  frames?: string[];
+} {
+  const { category, code } = classifyError(error);
+  if (!(error instanceof Error)) return { type: typeof error, category, code };
   return {
     type: error.name,
-    ...(typeof code === 'string' ? { code } : {}),
+    category,
+    code,
     frames: (error.stack ?? '')
       .split('\n')
       .slice(1)

@@ -121,6 +121,7 @@ export async function startVaultService(
   schema: string,
   role: string,
   lifetimes: { tokenTtl: string; tokenMaxTtl: string },
+  extra: Record<string, string> = {},
 ): Promise<VaultUnderTest> {
   const approle = await appRoleFor(env, 'vault-service', role, lifetimes);
   const service = new ServiceProcess(
@@ -132,6 +133,7 @@ export async function startVaultService(
       // A removed SEK is recoverable for 8 s here (days in production).
       SEK_RECOVERY_WINDOW_SECONDS: '8',
       ...approle.env,
+      ...extra,
     }),
   ).start();
   await service.waitReady(90000);

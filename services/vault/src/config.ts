@@ -17,6 +17,8 @@ export const configSchema = serviceEnvSchema(
     CONSOLE_URL: z.url().default('http://127.0.0.1:3000'),
     /** After a SEK remove, how long it stays recoverable (`sek restore`) before it may be destroyed. */
     SEK_RECOVERY_WINDOW_SECONDS: env.positiveInt(7 * 24 * 3600),
+    /** How often each site's audit chain head is anchored in Vault (KV v2, check-and-set). */
+    AUDIT_ANCHOR_INTERVAL_SECONDS: env.positiveInt(60),
   },
 ).superRefine(requireVaultAuth);
 

@@ -1,6 +1,6 @@
 import { AttemptCounters1732300090000, MessagingTables1732300000000 } from '@cloud-connect/db';
 import { AccountTokens1732300091000 } from './account/account.migration';
-import { AuditEntries1732300005000 } from './audit/audit.migration';
+import { AuditEntries1732300005000, AuditHashAlg1732300092500 } from './audit/audit.migration';
 import { SekEvents1732300004000 } from './sek/sek.migration';
 import { SekRemovals1732300091100 } from './sek/sek-removals.migration';
 import { SiteEntity } from './sites/site.entity';
@@ -18,4 +18,5 @@ export const VAULT_MIGRATIONS = [
   AttemptCounters1732300090000,
   AccountTokens1732300091000,
   SekRemovals1732300091100,
+  AuditHashAlg1732300092500,
 ];

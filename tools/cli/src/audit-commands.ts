@@ -43,19 +43,48 @@ export function registerAuditCommands(program: Command): void {
     });
   audit
     .command('verify')
-    .description('re-hash the chain; exit 1 and name the first broken link')
-    .requiredOption('--site <n>', 'site number')
-    .action(async (o: AuditOptions) => {
-      const { body } = await api('vault', 'admin', 'GET', `/sites/${siteNumber(o.site)}/audit/verify`);
-      const result = body as { ok: boolean; brokenAtSeq: number; problem: string; auditId: string };
-      if (!result.ok) {
+    .description(
+      'recompute the chain and compare it with its anchor in Vault; exit 1 and name the first bad entry',
+    )
+    .option('--site <n>', 'site number (with --operator: optional, default every site)')
+    .option('--operator', 'as the operator (`cloud-connect login --operator`): any site, or every site')
+    .action(async (o: Partial<AuditOptions> & { operator?: boolean }) => {
+      let results: VerifyAnswer[];
+      let body: unknown;
+      if (o.operator) {
+        const query = o.site ? `?site=${siteNumber(o.site)}` : '';
+        ({ body } = await api('vault', 'operator', 'GET', `/operator/audit/verify${query}`));
+        results = (body as { sites: VerifyAnswer[] }).sites;
+      } else {
+        if (!o.site) throw new CliError('invalid-arguments', '--site is required (or use --operator)');
+        ({ body } = await api('vault', 'admin', 'GET', `/sites/${siteNumber(o.site)}/audit/verify`));
+        results = [body as VerifyAnswer];
+      }
+      const broken = results.filter((r) => !r.ok);
+      const first = broken[0];
+      if (first) {
+        const where = (r: VerifyAnswer): string =>
+          `the audit chain of site ${r.siteNumber} is broken at entry ${r.brokenAtSeq} (${r.problem}${r.auditId ? `, audit id ${r.auditId}` : ''})`;
         throw new CliError(
           'audit-chain-broken',
-          `the audit chain of site ${o.site} is broken at entry ${result.brokenAtSeq} (${result.problem}, audit id ${result.auditId})`,
+          broken.map(where).join('; '),
           1,
-          [`brokenAtSeq=${result.brokenAtSeq}`, `problem=${result.problem}`, `auditId=${result.auditId}`],
+          broken.flatMap((r) => [
+            ...(results.length > 1 ? [`site=${r.siteNumber}`] : []),
+            `brokenAtSeq=${r.brokenAtSeq}`,
+            `problem=${r.problem}`,
+            `auditId=${r.auditId ?? '(missing)'}`,
+          ]),
         );
       }
       printJson(body);
     });
+}
+
+interface VerifyAnswer {
+  siteNumber: string;
+  ok: boolean;
+  brokenAtSeq?: number;
+  problem?: string;
+  auditId?: string | null;
 }

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { Events } from '@cloud-connect/contracts';
+import { OwnWordsError, reportError, safeErrorText } from '@cloud-connect/errors';
 import type { Envelope, RetryPolicy } from '@cloud-connect/kafka';
 import type { Logger } from '@cloud-connect/observability';
 import {
@@ -111,12 +112,21 @@ export class DeliverNotification {
       );
     } catch (error) {
       const final = isPermanentDeliveryError(error) || attempt >= this.settings.retry.maxAttempts;
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : 'error';
+      // Category, code and error id only (a raw SMTP or driver reply can quote the recipient).
+      const safe = reportError(this.logger, error, { notificationId: request.notificationId });
+      const reason = safeErrorText(safe);
       await this.dataSource
         .transaction((t) => this.deliveries.markFailed(t, site, request.notificationId, reason, final))
         .catch(() => undefined);
       this.logger.warn(
-        { notificationId: request.notificationId, channel: request.channel, attempt, final, error: reason },
+        {
+          notificationId: request.notificationId,
+          channel: request.channel,
+          attempt,
+          final,
+          error: safe.summary,
+          errorId: safe.errorId,
+        },
         'notification not sent',
       );
       throw error;
@@ -198,7 +208,7 @@ export class DeliverNotification {
     if (channel !== 'email') throw new PermanentDeliveryError(`${recipient} has no phone number`);
     const record = await this.sites.find(site);
     // The site directory may not have reached this service yet: retry later.
-    if (!record) throw new Error(`site ${site} is not known here yet`);
+    if (!record) throw new OwnWordsError('delivery', 'site-unknown', `site ${site} is not known here yet`);
     return recipient === 'site-admin' ? record.adminEmail : (record.clinicalAdminEmail ?? record.adminEmail);
   }
 

@@ -15,6 +15,7 @@ describe('audit CSV export', () => {
         sourceAddress: null,
         prevHash: 'p',
         hash: 'h',
+        hashAlg: 'hmac-sha256',
       },
     ]);
     const [header, row] = csv.split('\r\n');

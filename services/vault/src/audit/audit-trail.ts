@@ -2,7 +2,8 @@ import { Events } from '@cloud-connect/contracts';
 import type { Envelope } from '@cloud-connect/kafka';
 import type { DataSource, EntityManager } from 'typeorm';
 import { z } from 'zod';
-import { entryHash, verifyChain, type AuditEntry, type ChainedEntry, type VerifyResult } from './audit-chain';
+import { entryHmac, verifyChain, type AuditEntry, type ChainedEntry, type VerifyResult } from './audit-chain';
+import type { AuditAnchorStore } from './audit-anchor-store';
 import { AuditRepository } from './audit.repository';
 
 export const auditQueryInput = z
@@ -18,20 +19,28 @@ export const auditQueryInput = z
 
 export type AuditQueryInput = z.input<typeof auditQueryInput>;
 
+export type SiteVerifyResult = { siteNumber: string } & VerifyResult;
+
 /**
  * The tamper-evident audit trail: `audit.recorded` envelopes from every service (the vault
- * service's own entries included, through its outbox) are appended to their site's hash chain.
+ * service's own entries included, through its outbox) are appended to their site's chain, each
+ * link an HMAC-SHA256 under the audit key kept in Vault; the heads are anchored in Vault
+ * (AuditAnchorer) and verification compares the chain with the anchor.
  */
 export class AuditTrail {
   private readonly entries = new AuditRepository();
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly vault: AuditAnchorStore,
+  ) {}
 
   /** Appends one envelope inside the consumer's transaction (commits with its dedupe record). */
   async record(envelope: Envelope, tx: EntityManager): Promise<void> {
     if (envelope.type !== Events.auditRecorded.type) return;
     const payload = Events.auditRecorded.schema.parse(envelope.payload);
     const site = envelope.siteId;
+    const key = await this.vault.hmacKey();
     const head = await this.entries.lockHead(tx, site);
     // A second copy of the same audit entry (a producer's retry) is not a new event.
     if (await this.entries.exists(tx, site, payload.auditId)) return;
@@ -46,7 +55,12 @@ export class AuditTrail {
       outcome: payload.outcome,
       sourceAddress: payload.sourceAddress ?? null,
     };
-    await this.entries.append(tx, { ...entry, prevHash: head.hash, hash: entryHash(entry, head.hash) });
+    await this.entries.append(tx, {
+      ...entry,
+      prevHash: head.hash,
+      hash: entryHmac(entry, head.hash, key),
+      hashAlg: 'hmac-sha256',
+    });
   }
 
   async query(site: string, input: z.output<typeof auditQueryInput>): Promise<ChainedEntry[]> {
@@ -59,9 +73,27 @@ export class AuditTrail {
     });
   }
 
-  /** Re-hashes the site's whole chain inside one repeatable-read snapshot. */
-  async verify(site: string): Promise<VerifyResult> {
-    return this.dataSource.transaction('REPEATABLE READ', (tx) => verifyChain(this.entries.chain(tx, site)));
+  /**
+   * Recomputes the site's whole chain inside one repeatable-read snapshot and compares it with the
+   * site's anchor in Vault (read first: entries appended meanwhile only lengthen the chain).
+   */
+  async verify(site: string): Promise<SiteVerifyResult> {
+    const anchor = await this.vault.read(site);
+    const key = await this.vault.hmacKey();
+    const result = await this.dataSource.transaction('REPEATABLE READ', (tx) =>
+      verifyChain(this.entries.chain(tx, site), { key, anchor }),
+    );
+    return { siteNumber: site, ...result };
+  }
+
+  /** Every site with entries or an anchor (a site whose entries were all deleted still has its anchor). */
+  async verifyAll(): Promise<SiteVerifyResult[]> {
+    const anchored = await this.vault.anchoredSites();
+    const heads = await this.entries.headsAcrossSites(this.dataSource.manager);
+    const sites = [...new Set([...heads.map((h) => h.siteNumber), ...anchored])].sort();
+    const results: SiteVerifyResult[] = [];
+    for (const site of sites) results.push(await this.verify(site));
+    return results;
   }
 }
 

@@ -1,8 +1,8 @@
 import { AllowAdmins, AuthGuard } from '@cloud-connect/auth';
 import { Controller, Get, HttpException, Param, Query, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import type { ChainedEntry, VerifyResult } from './audit-chain';
-import { AuditTrail, auditQueryInput, toCsv } from './audit-trail';
+import type { ChainedEntry } from './audit-chain';
+import { AuditTrail, auditQueryInput, toCsv, type SiteVerifyResult } from './audit-trail';
 
 /** A site's audit trail, for that site's admins: query (JSON or CSV) and chain verification. */
 @Controller('sites/:site/audit')
@@ -36,7 +36,7 @@ export class AuditController {
 
   @Get('verify')
   @AllowAdmins({ siteParam: 'site' })
-  async verify(@Param('site') site: string): Promise<{ siteNumber: string } & VerifyResult> {
-    return { siteNumber: site, ...(await this.trail.verify(site)) };
+  async verify(@Param('site') site: string): Promise<SiteVerifyResult> {
+    return this.trail.verify(site);
   }
 }

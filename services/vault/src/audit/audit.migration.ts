@@ -38,3 +38,15 @@ export const AuditEntries1732300005000 = sqlMigration('AuditEntries1732300005000
   ],
   down: (s) => [`DROP TABLE "${s}".audit_entries`, `DROP FUNCTION "${s}".audit_entries_append_only()`],
 });
+
+/**
+ * The keyed chain: each entry records how its link was computed. Entries written before this
+ * migration are plain SHA-256 (`sha256`) and keep verifying; new entries are `hmac-sha256`.
+ */
+export const AuditHashAlg1732300092500 = sqlMigration('AuditHashAlg1732300092500', {
+  up: (s) => [
+    `ALTER TABLE "${s}".audit_entries ADD COLUMN hash_alg text NOT NULL DEFAULT 'sha256'
+       CHECK (hash_alg IN ('sha256', 'hmac-sha256'))`,
+  ],
+  down: (s) => [`ALTER TABLE "${s}".audit_entries DROP COLUMN hash_alg`],
+});

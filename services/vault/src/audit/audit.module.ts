@@ -1,12 +1,24 @@
 import { Events } from '@cloud-connect/contracts';
 import { consumerGroup, EventConsumer, type EnvelopeContext, type EventEnvelope } from '@cloud-connect/kafka';
-import { Module } from '@nestjs/common';
+import type { Logger } from '@cloud-connect/observability';
+import { Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import {
+  LOGGER,
+  METRICS_REGISTRY,
+  SERVICE_CONFIG,
+  VAULT_CLIENT,
+  type VaultClient,
+} from '@cloud-connect/service-kit';
+import type { Registry } from 'prom-client';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { VaultConfig } from '../config';
+import { AuditAnchorStore, AuditKeyMissingError } from './audit-anchor-store';
+import { AuditAnchorer } from './audit-anchorer';
 import { AuditController } from './audit.controller';
 import { AuditTrail } from './audit-trail';
 
-/** `audit.recorded` from every service into the per-site hash chains. */
+/** `audit.recorded` from every service into the per-site keyed chains. */
 @EventConsumer()
 class AuditTrailConsumer {
   constructor(private readonly trail: AuditTrail) {}
@@ -20,11 +32,52 @@ class AuditTrailConsumer {
   }
 }
 
+/** The audit trail's consumer and the anchoring of its heads in Vault. */
 @Module({
   controllers: [AuditController, AuditTrailConsumer],
   providers: [
-    { provide: AuditTrail, inject: [DataSource], useFactory: (ds: DataSource) => new AuditTrail(ds) },
+    {
+      provide: AuditAnchorStore,
+      inject: [VAULT_CLIENT, SERVICE_CONFIG],
+      useFactory: (vault: VaultClient | null, config: VaultConfig) => {
+        if (!vault) throw new Error('the audit trail needs the Vault client');
+        return new AuditAnchorStore(vault, config.DATABASE_SCHEMA);
+      },
+    },
+    {
+      provide: AuditTrail,
+      inject: [DataSource, AuditAnchorStore],
+      useFactory: (ds: DataSource, store: AuditAnchorStore) => new AuditTrail(ds, store),
+    },
+    {
+      provide: AuditAnchorer,
+      inject: [DataSource, AuditAnchorStore, LOGGER, METRICS_REGISTRY, SERVICE_CONFIG],
+      useFactory: (
+        ds: DataSource,
+        store: AuditAnchorStore,
+        logger: Logger,
+        metrics: Registry,
+        config: VaultConfig,
+      ) => new AuditAnchorer(ds, store, logger, metrics, config.AUDIT_ANCHOR_INTERVAL_SECONDS),
+    },
   ],
-  exports: [AuditTrail],
+  exports: [AuditTrail, AuditAnchorer],
 })
-export class AuditModule {}
+export class AuditModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(
+    private readonly store: AuditAnchorStore,
+    private readonly anchorer: AuditAnchorer,
+  ) {}
+
+  /** Refuses to start without the audit key (an installation step); Vault merely down is retried later. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.store.hmacKey().catch((error: unknown) => {
+      if (error instanceof AuditKeyMissingError) throw error;
+    });
+    this.anchorer.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.anchorer.stop();
+  }
+}

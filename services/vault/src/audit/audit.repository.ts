@@ -22,6 +22,7 @@ interface Row {
   source_address: string | null;
   prev_hash: string;
   hash: string;
+  hash_alg: ChainedEntry['hashAlg'];
 }
 
 function toEntry(row: Row): ChainedEntry {
@@ -37,11 +38,12 @@ function toEntry(row: Row): ChainedEntry {
     sourceAddress: row.source_address,
     prevHash: row.prev_hash,
     hash: row.hash,
+    hashAlg: row.hash_alg,
   };
 }
 
 const COLUMNS =
-  'site_number, seq, audit_id, occurred_at, actor, action, target, outcome, source_address, prev_hash, hash';
+  'site_number, seq, audit_id, occurred_at, actor, action, target, outcome, source_address, prev_hash, hash, hash_alg';
 
 /** The only SQL on `audit_entries`; every method takes the site number. */
 export class AuditRepository {
@@ -52,6 +54,17 @@ export class AuditRepository {
   async lockHead(tx: EntityManager, siteNumber: string): Promise<{ seq: number; hash: string }> {
     const s = schemaOf(tx.connection);
     await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${s}.audit.${siteNumber}`]);
+    const rows: { seq: string; hash: string }[] = await tx.query(
+      `SELECT seq, hash FROM "${s}".audit_entries WHERE site_number = $1 ORDER BY seq DESC LIMIT 1`,
+      [siteNumber],
+    );
+    const head = rows[0];
+    return head ? { seq: Number(head.seq), hash: head.hash } : { seq: 0, hash: GENESIS_HASH };
+  }
+
+  /** The site's head without locking the chain (the anchorer reads it in its snapshot). */
+  async head(tx: EntityManager, siteNumber: string): Promise<{ seq: number; hash: string }> {
+    const s = schemaOf(tx.connection);
     const rows: { seq: string; hash: string }[] = await tx.query(
       `SELECT seq, hash FROM "${s}".audit_entries WHERE site_number = $1 ORDER BY seq DESC LIMIT 1`,
       [siteNumber],
@@ -72,7 +85,7 @@ export class AuditRepository {
   async append(tx: EntityManager, entry: ChainedEntry): Promise<void> {
     const s = schemaOf(tx.connection);
     await tx.query(
-      `INSERT INTO "${s}".audit_entries (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      `INSERT INTO "${s}".audit_entries (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
       [
         entry.siteNumber,
         entry.seq,
@@ -85,8 +98,50 @@ export class AuditRepository {
         entry.sourceAddress,
         entry.prevHash,
         entry.hash,
+        entry.hashAlg,
       ],
     );
+  }
+
+  /** The head (last sequence number and hash) of every site's chain: what the anchorer publishes. */
+  async headsAcrossSites(tx: EntityManager): Promise<{ siteNumber: string; seq: number; hash: string }[]> {
+    const s = schemaOf(tx.connection);
+    const rows: { site_number: string; seq: string; hash: string }[] = await tx.query(
+      `SELECT DISTINCT ON (site_number) site_number, seq, hash FROM "${s}".audit_entries
+        ORDER BY site_number, seq DESC`,
+    );
+    return rows.map((r) => ({ siteNumber: r.site_number, seq: Number(r.seq), hash: r.hash }));
+  }
+
+  /** The site's first keyed entry (its sequence number), or null when none is keyed yet. */
+  async firstKeyed(tx: EntityManager, siteNumber: string): Promise<number | null> {
+    const s = schemaOf(tx.connection);
+    const rows: { seq: string }[] = await tx.query(
+      `SELECT min(seq) AS seq FROM "${s}".audit_entries WHERE site_number = $1 AND hash_alg = 'hmac-sha256'`,
+      [siteNumber],
+    );
+    const seq = rows[0]?.seq;
+    return seq === null || seq === undefined ? null : Number(seq);
+  }
+
+  /** The hash of one entry, or null when the site has no such entry. */
+  async hashAt(tx: EntityManager, siteNumber: string, seq: number): Promise<string | null> {
+    const s = schemaOf(tx.connection);
+    const rows: { hash: string }[] = await tx.query(
+      `SELECT hash FROM "${s}".audit_entries WHERE site_number = $1 AND seq = $2`,
+      [siteNumber, seq],
+    );
+    return rows[0]?.hash ?? null;
+  }
+
+  /** Takes the site's anchoring lock for the transaction if free (one replica anchors a site at a time). */
+  async tryLockAnchoring(tx: EntityManager, siteNumber: string): Promise<boolean> {
+    const s = schemaOf(tx.connection);
+    const rows: { locked: boolean }[] = await tx.query(
+      `SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`,
+      [`${s}.audit-anchor.${siteNumber}`],
+    );
+    return rows[0]?.locked === true;
   }
 
   async query(tx: EntityManager, siteNumber: string, q: AuditQuery): Promise<ChainedEntry[]> {
@@ -109,10 +164,15 @@ export class AuditRepository {
     return rows.map(toEntry);
   }
 
-  /** The whole chain of a site in order, page by page (bounded memory). */
-  async *chain(tx: EntityManager, siteNumber: string, pageSize = 1000): AsyncGenerator<ChainedEntry> {
+  /** A site's chain in order (after `afterSeq`, default the whole chain), page by page (bounded memory). */
+  async *chain(
+    tx: EntityManager,
+    siteNumber: string,
+    afterSeq = 0,
+    pageSize = 1000,
+  ): AsyncGenerator<ChainedEntry> {
     const s = schemaOf(tx.connection);
-    let after = 0;
+    let after = afterSeq;
     for (;;) {
       const rows: Row[] = await tx.query(
         `SELECT ${COLUMNS} FROM "${s}".audit_entries WHERE site_number = $1 AND seq > $2 ORDER BY seq LIMIT $3`,

@@ -7,10 +7,12 @@ import {
   HttpCode,
   Param,
   Post,
+  Query,
 } from '@nestjs/common';
 import { z } from 'zod';
+import { AuditTrail, type SiteVerifyResult } from '../audit/audit-trail';
 import { IdentityError, RegisterUser } from '../identity/register-user';
-import { RegisterSite, type RegisterSiteInput } from '../sites/register-site';
+import { RegisterSite, SiteError, type RegisterSiteInput } from '../sites/register-site';
 import { siteView } from '../sites/site.entity';
 import { AllowOperators, type OperatorRequest } from './operator.guard';
 
@@ -26,6 +28,15 @@ export const createUserBody = z.object({
   password: z.string(),
   role: z.enum(['admin', 'member']).default('admin'),
 });
+export const auditVerifyQuery = z
+  .object({
+    site: z
+      .string()
+      .regex(/^[1-9][0-9]{0,9}$/, 'a site number is 1 to 10 digits')
+      .optional(),
+  })
+  .strict();
+
 export const grantBody = z.object({
   email: z.string().min(1),
   role: z.enum(['admin', 'member']).default('admin'),
@@ -48,7 +59,28 @@ export class OperatorController {
   constructor(
     private readonly registerSite: RegisterSite,
     private readonly registerUser: RegisterUser,
+    private readonly audit: AuditTrail,
   ) {}
+
+  /**
+   * Recomputes the audit chain of one site (`?site=`) or of every site (those with entries and
+   * those with an anchor) and compares each with its anchor in Vault. `ok` is false when any
+   * chain is broken; each broken site names its first bad sequence number.
+   */
+  @Get('audit/verify')
+  async verifyAudit(@Query() query: unknown): Promise<{ ok: boolean; sites: SiteVerifyResult[] }> {
+    const parsed = auditVerifyQuery.safeParse(query ?? {});
+    if (!parsed.success) {
+      throw new SiteError(
+        'invalid-site',
+        `invalid request: ${parsed.error.issues.map((i) => i.message).join('; ')}`,
+      );
+    }
+    const sites = parsed.data.site
+      ? [await this.audit.verify(parsed.data.site)]
+      : await this.audit.verifyAll();
+    return { ok: sites.every((s) => s.ok), sites };
+  }
 
   /** Lets the CLI check an operator credential before it stores it. */
   @Get('whoami')

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import { SitesModule } from '../sites/sites.module';
 import { OperatorCredentials } from './operator-credentials';
 import { OperatorController } from './operator.controller';
@@ -9,7 +10,7 @@ import { OperatorGuard } from './operator.guard';
  * operator credential. The accepted credentials are read and validated at start-up.
  */
 @Module({
-  imports: [SitesModule],
+  imports: [SitesModule, AuditModule],
   controllers: [OperatorController],
   providers: [
     { provide: OperatorCredentials, useFactory: () => OperatorCredentials.fromEnv(process.env) },
