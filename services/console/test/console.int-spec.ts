@@ -81,7 +81,7 @@ async function checkScreen(name: string): Promise<void> {
 
 async function apiAs(path: string): Promise<unknown> {
   const response = await fetch(`${harness.service.url}${path}`, {
-    headers: { authorization: `Bearer ${harness.token}` },
+    headers: { authorization: `Bearer ${await harness.adminToken()}` },
   });
   return response.json();
 }

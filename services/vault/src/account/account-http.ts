@@ -11,6 +11,7 @@ const STATUS: Record<AccountError['code'], number> = {
   'last-admin': 409,
   'invalid-link': 400,
   'expired-link': 400,
+  'weak-password': 400,
 };
 
 /** A 400 naming each field: `details` holds `field: message` lines the console puts next to the field. */
@@ -35,7 +36,12 @@ export async function answering<T>(reply: FastifyReply, work: () => Promise<T>):
   } catch (error) {
     if (error instanceof AccountError)
       throw new HttpException(
-        { statusCode: STATUS[error.code], error: error.code, message: error.message },
+        {
+          statusCode: STATUS[error.code],
+          error: error.code,
+          message: error.message,
+          ...(error.code === 'weak-password' ? { details: [error.message] } : {}),
+        },
         STATUS[error.code],
       );
     if (error instanceof ThrottledError) {

@@ -14,7 +14,8 @@ import type { SiteAdmin, UpdateSiteAccount } from './account.schemas';
 
 export class AccountError extends Error {
   constructor(
-    readonly code: 'not-found' | 'already-admin' | 'last-admin' | 'invalid-link' | 'expired-link',
+    readonly code:
+      'not-found' | 'already-admin' | 'last-admin' | 'invalid-link' | 'expired-link' | 'weak-password',
     message: string,
   ) {
     super(message);

@@ -7,6 +7,7 @@ import argon2 from 'argon2';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
+import { isWeakPassword, WEAK_PASSWORD_MESSAGE } from './password-strength';
 import { UsersRepository } from './users.repository';
 
 /** OWASP's Argon2id baseline: 19 MiB, 2 iterations, 1 lane. */
@@ -29,7 +30,8 @@ export const registerUserInput = z.object({
 
 export type RegisterUserInput = z.input<typeof registerUserInput>;
 
-export type IdentityErrorCode = 'invalid-user' | 'user-exists' | 'no-such-site' | 'no-such-user';
+export type IdentityErrorCode =
+  'invalid-user' | 'user-exists' | 'no-such-site' | 'no-such-user' | 'weak-password';
 
 export class IdentityError extends DomainError<IdentityErrorCode> {
   readonly domain = 'identity';
@@ -37,6 +39,7 @@ export class IdentityError extends DomainError<IdentityErrorCode> {
   get kind(): ErrorKind {
     switch (this.code) {
       case 'invalid-user':
+      case 'weak-password':
         return 'invalid';
       case 'user-exists':
         return 'conflict';
@@ -69,6 +72,10 @@ export class RegisterUser {
       throw new IdentityError('invalid-user', `invalid user: ${details.join('; ')}`, details);
     }
     const { email, password, siteNumber, role } = parsed.data;
+    if (isWeakPassword(password, [email]))
+      throw new IdentityError('weak-password', `password: ${WEAK_PASSWORD_MESSAGE}`, [
+        `password: ${WEAK_PASSWORD_MESSAGE}`,
+      ]);
     const passwordHash = await argon2.hash(password, ARGON2_OPTIONS);
     const userId = randomUUID();
     return this.dataSource.transaction(async (tx) => {

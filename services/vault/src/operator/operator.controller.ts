@@ -13,6 +13,7 @@ import {
 } from '@nestjs/common';
 import { z } from 'zod';
 import { IdentityError, RegisterUser } from '../identity/register-user';
+import { AdminSigningKeys } from '../identity/signing-keys';
 import { RegisterSite, SiteError, type RegisterSiteInput } from '../sites/register-site';
 import { AllowOperators, type OperatorRequest } from './operator.guard';
 
@@ -49,6 +50,7 @@ function toHttp(error: unknown): never {
     switch (error.code) {
       case 'invalid-site':
       case 'invalid-user':
+      case 'weak-password':
         throw new BadRequestException({ statusCode: 400, ...body });
       case 'site-exists':
       case 'user-exists':
@@ -72,7 +74,24 @@ export class OperatorController {
   constructor(
     private readonly registerSite: RegisterSite,
     private readonly registerUser: RegisterUser,
+    private readonly signingKeys: AdminSigningKeys,
   ) {}
+
+  /**
+   * Replaces the key that signs admin tokens now (e.g. when it may have leaked). Tokens signed by
+   * the replaced key stay valid until the overlap ends (ADMIN_SIGNING_KEY_OVERLAP_SECONDS).
+   */
+  @Post('signing-keys/rotate')
+  @HttpCode(200)
+  async rotateSigningKey(): Promise<{ kid: string; retired: { kid: string; acceptedUntil: string }[] }> {
+    const kid = await this.signingKeys.rotate();
+    return { kid, retired: this.signingKeys.retired };
+  }
+
+  @Get('signing-keys')
+  signingKeysInUse(): { kid: string; retired: { kid: string; acceptedUntil: string }[] } {
+    return { kid: this.signingKeys.kid, retired: this.signingKeys.retired };
+  }
 
   /** Lets the CLI check an operator credential before it stores it. */
   @Get('whoami')
