@@ -3,14 +3,15 @@ import { operatorCall } from './operator';
 
 const TOTP_PERIOD_MS = 30_000;
 /** Each test admin's authenticator app (base32 secret), by lower-case e-mail, in this test process. */
-const authenticators = new Map<string, { totp: TOTP; lastStep: number }>();
+const authenticators = new Map<string, { totp: TOTP; lastStep: number; recovery: string[] }>();
 
 /**
  * The next 6-digit code of `email`'s authenticator app (set up by createUser or enrolTotp). The
  * vault service accepts each time step once (and the steps either side of now), so successive
- * sign-ins use successive steps; when none is left, this waits for the next 30-second step.
+ * sign-ins use successive steps; when none is left, one of the person's recovery codes (each
+ * works once) when `recovery` allows, else this waits for the next 30-second step.
  */
-export async function totpCodeFor(email: string): Promise<string> {
+export async function totpCodeFor(email: string, recovery = false): Promise<string> {
   const app = authenticators.get(email.toLowerCase());
   if (!app) throw new Error(`no authenticator app was set up for ${email} in this test process`);
   for (let waited = 0; waited < 3; waited += 1) {
@@ -23,6 +24,8 @@ export async function totpCodeFor(email: string): Promise<string> {
       app.lastStep = step;
       return app.totp.generate({ timestamp: step * TOTP_PERIOD_MS });
     }
+    const spare = recovery ? app.recovery.shift() : undefined;
+    if (spare) return spare;
     await new Promise((resolve) => setTimeout(resolve, TOTP_PERIOD_MS - (now % TOTP_PERIOD_MS) + 50));
   }
   throw new Error('no TOTP time step left after waiting');
@@ -56,10 +59,12 @@ export async function enrolTotp(vaultServiceUrl: string, email: string, token: s
   if (begun.status !== 201)
     throw new Error(`TOTP set-up failed with ${begun.status}: ${JSON.stringify(begun.json)}`);
   const secret = (begun.json as { secret: string }).secret;
-  authenticators.set(email.toLowerCase(), {
+  const app = {
     totp: new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' }),
     lastStep: 0,
-  });
+    recovery: [] as string[],
+  };
+  authenticators.set(email.toLowerCase(), app);
   const confirmed = await post(
     `${vaultServiceUrl}/auth/mfa/totp/confirm`,
     { code: await totpCodeFor(email) },
@@ -67,7 +72,10 @@ export async function enrolTotp(vaultServiceUrl: string, email: string, token: s
   );
   if (confirmed.status !== 200)
     throw new Error(`TOTP confirmation failed with ${confirmed.status}: ${JSON.stringify(confirmed.json)}`);
-  return (confirmed.json as { recoveryCodes: string[] }).recoveryCodes;
+  const codes = (confirmed.json as { recoveryCodes: string[] }).recoveryCodes;
+  // Half are kept for sign-ins in quick succession (signIn), half left to the test.
+  app.recovery = codes.slice(0, 5);
+  return codes.slice(5);
 }
 
 /**
@@ -102,7 +110,7 @@ export async function createUser(options: {
 
 /** Signs in over `POST /auth/login` (with the next code of the person's authenticator app, if any). */
 export async function signIn(vaultServiceUrl: string, email: string, password: string): Promise<string> {
-  const code = hasAuthenticator(email) ? await totpCodeFor(email) : undefined;
+  const code = hasAuthenticator(email) ? await totpCodeFor(email, true) : undefined;
   const response = await fetch(`${vaultServiceUrl}/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
