@@ -34,7 +34,7 @@ async function loginAdmin(o: LoginOptions): Promise<void> {
       return (await api('vault', 'none', 'POST', '/auth/login', body, vaultUrl)).body as Issued;
     } catch (error) {
       if (error instanceof CliError && /^invalid[-_]credentials$/.test(error.code))
-        throw new CliError('invalid-credentials', 'login refused: wrong e-mail or password');
+        throw new CliError('invalid-credentials', 'login refused: e-mail or password is incorrect');
       if (error instanceof CliError && error.code === 'invalid-code')
         throw new CliError('invalid-code', 'login refused: the code is not valid or was already used');
       throw error;
