@@ -56,3 +56,16 @@ export function FreshSignIn({ onDone }: { onDone: () => void }) {
     </Alert>
   );
 }
+
+/** The fresh sign-in dialog while an action waits for it (`retry`), then that action again. */
+export function RetryAfterFreshSignIn({ retry, clear }: { retry: (() => void) | null; clear: () => void }) {
+  if (!retry) return null;
+  return (
+    <FreshSignIn
+      onDone={() => {
+        clear();
+        retry();
+      }}
+    />
+  );
+}

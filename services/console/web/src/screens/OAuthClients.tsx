@@ -4,7 +4,7 @@ import { api, ApiError } from '../api';
 import { useT } from '../i18n';
 import { useFormatTime, useSite } from '../site';
 import { DataTable, Failure } from './DataTable';
-import { FreshSignIn } from './FreshSignIn';
+import { RetryAfterFreshSignIn } from './FreshSignIn';
 import { SecretOnce } from './SecretOnce';
 
 interface OAuthClient {
@@ -106,15 +106,7 @@ export function OAuthClients() {
 
   return (
     <Stack>
-      {needsFresh && (
-        <FreshSignIn
-          onDone={() => {
-            const retry = needsFresh;
-            setNeedsFresh(null);
-            retry();
-          }}
-        />
-      )}
+      <RetryAfterFreshSignIn retry={needsFresh} clear={() => setNeedsFresh(null)} />
       <Failure message={failure} />
       <SecretOnce
         secret={issued && { label: t('oauth.issued', { clientId: issued.clientId }), value: issued.secret }}
