@@ -8,9 +8,10 @@ import {
   signIn,
   stackEnv,
   TestCli,
+  totpCodeFor,
   uniqueName,
 } from '@cloud-connect/testing';
-import { decodeJwt } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { Client } from 'pg';
 
 const env = stackEnv();
@@ -87,11 +88,12 @@ describe('site admin identity (real vault service, Postgres and Vault)', () => {
         sites: { [site]: 'admin' },
       }),
     );
-    expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(900);
+    expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(300);
+    expect(claims).toEqual(expect.objectContaining({ sid: expect.any(String), amr: ['pwd', 'otp'] }));
     const jwks = (await (await fetch(`${vault.url}/.well-known/jwks.json`)).json()) as {
       keys: Record<string, unknown>[];
     };
-    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys.map((k) => k['kid'])).toContain(decodeProtectedHeader(token).kid);
     expect(jwks.keys[0]).toEqual(expect.objectContaining({ kty: 'EC', crv: 'P-256', alg: 'ES256' }));
     expect(jwks.keys[0]).not.toHaveProperty('d');
   });
@@ -141,11 +143,11 @@ describe('site admin identity (real vault service, Postgres and Vault)', () => {
   it('re-authenticates with the password for a fresh auth_time, and refuses a wrong one', async () => {
     const first = await signIn(vault.url, 'admin@clinic.ca', password);
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    const reauth = (pw: string) =>
+    const reauth = async (pw: string) =>
       fetch(`${vault.url}/auth/reauthenticate`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${first}` },
-        body: JSON.stringify({ password: pw }),
+        body: JSON.stringify({ password: pw, code: await totpCodeFor('admin@clinic.ca') }),
       });
     const ok = await reauth(password);
     expect(ok.status).toBe(200);

@@ -6,13 +6,21 @@ import type { AdminPrincipal } from './principal';
 export const ADMIN_TOKEN_ISSUER = 'cloud-connect/vault';
 export const ADMIN_TOKEN_AUDIENCE = 'cloud-connect/admin';
 export const ADMIN_TOKEN_ALGORITHM = 'ES256';
-export const ADMIN_TOKEN_TTL_SECONDS = 15 * 60;
+/**
+ * Access tokens live 5 minutes: a service that only checks signatures (every one but the vault
+ * service, which checks the session row on each call) refuses a revoked session within this window.
+ */
+export const ADMIN_TOKEN_TTL_SECONDS = 5 * 60;
+/** Actions that can move data out need a sign-in (password, and code when enrolled) this recent. */
+export const STEP_UP_SECONDS = 5 * 60;
 
 const claimsSchema = z.object({
   sub: z.string().min(1),
   email: z.email(),
   sites: z.record(z.string(), z.enum(['admin', 'member'])),
   auth_time: z.number().int().positive(),
+  sid: z.uuid(),
+  amr: z.array(z.enum(['pwd', 'otp'])).min(1),
 });
 
 export class InvalidTokenError extends Error {
@@ -46,6 +54,8 @@ export class AdminTokenVerifier {
         email: claims.email,
         sites: claims.sites,
         authTime: claims.auth_time,
+        sessionId: claims.sid,
+        amr: claims.amr,
       };
     } catch (error) {
       throw new InvalidTokenError(error instanceof Error ? error.name : 'invalid token');
@@ -59,7 +69,13 @@ export async function signAdminToken(
   key: { privateKey: KeyLike; kid: string },
   ttlSeconds = ADMIN_TOKEN_TTL_SECONDS,
 ): Promise<string> {
-  return new SignJWT({ email: principal.email, sites: principal.sites, auth_time: principal.authTime })
+  return new SignJWT({
+    email: principal.email,
+    sites: principal.sites,
+    auth_time: principal.authTime,
+    sid: principal.sessionId,
+    amr: principal.amr,
+  })
     .setProtectedHeader({ alg: ADMIN_TOKEN_ALGORITHM, kid: key.kid, typ: 'at+jwt' })
     .setIssuer(ADMIN_TOKEN_ISSUER)
     .setAudience(ADMIN_TOKEN_AUDIENCE)

@@ -4,6 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import {
   ADMIN_KEY_RESOLVER,
+  ADMIN_SESSION_CHECK,
   AllowAdmins,
   AllowServices,
   AUTH_DENIAL_SINK,
@@ -33,6 +34,12 @@ class ProbeController {
     return { ok: true };
   }
 
+  @Get('secret')
+  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: 300, mfa: true })
+  secret(): unknown {
+    return { ok: true };
+  }
+
   @Get('internal')
   @AllowServices('referral-intake')
   internal(@CurrentPrincipal() principal: Principal): unknown {
@@ -51,6 +58,7 @@ describe('AuthGuard', () => {
   let key: { privateKey: KeyLike; kid: string };
   let otherKey: { privateKey: KeyLike; kid: string };
   const denials: AuthDenial[] = [];
+  const revoked = new Set<string>();
   const now = () => Math.floor(Date.now() / 1000);
 
   beforeAll(async () => {
@@ -72,8 +80,12 @@ describe('AuthGuard', () => {
       providers: [
         { provide: ADMIN_KEY_RESOLVER, useValue: { getKey: createLocalJWKSet(jwks) } },
         { provide: AUTH_DENIAL_SINK, useValue: { denied: (d: AuthDenial) => void denials.push(d) } },
+        {
+          provide: ADMIN_SESSION_CHECK,
+          useValue: { isActive: (sid: string) => Promise.resolve(!revoked.has(sid)) },
+        },
       ],
-      exports: [ADMIN_KEY_RESOLVER, AUTH_DENIAL_SINK],
+      exports: [ADMIN_KEY_RESOLVER, AUTH_DENIAL_SINK, ADMIN_SESSION_CHECK],
     })
     class KeysModule {}
     // AuthModule is global; the key resolver must be visible to it.
@@ -97,8 +109,23 @@ describe('AuthGuard', () => {
       `${base.replace('[::1]', '127.0.0.1')}${path}`,
       token ? { headers: { authorization: `Bearer ${token}` } } : {},
     );
-  const admin = (sites: Record<string, 'admin' | 'member'>, authTime = now(), signing = key) =>
-    signAdminToken({ userId: 'u-1', email: 'a@clinic.ca', sites, authTime }, signing);
+  const admin = (
+    sites: Record<string, 'admin' | 'member'>,
+    authTime = now(),
+    signing = key,
+    session: { sessionId?: string; amr?: ('pwd' | 'otp')[] } = {},
+  ) =>
+    signAdminToken(
+      {
+        userId: 'u-1',
+        email: 'a@clinic.ca',
+        sites,
+        authTime,
+        sessionId: session.sessionId ?? '5d7b1a52-8f1e-4c1e-9d3a-2b7c9e0f1a23',
+        amr: session.amr ?? ['pwd'],
+      },
+      signing,
+    );
 
   it('lets an admin of the site in and hands the route the principal', async () => {
     const response = await get('/sites/1000/admin', await admin({ '1000': 'admin' }));
@@ -152,7 +179,27 @@ describe('AuthGuard', () => {
     const stale = await get('/sites/1000/fresh', await admin({ '1000': 'admin' }, now() - 600));
     expect(stale.status).toBe(401);
     expect(stale.headers.get('www-authenticate')).toContain('insufficient_user_authentication');
+    expect(((await stale.json()) as { error: string }).error).toBe('step-up-required');
     expect((await get('/sites/1000/fresh', await admin({ '1000': 'admin' }, now() - 10))).status).toBe(200);
+  });
+
+  it('answers 403 mfa-required to a password-only sign-in where a second factor is required', async () => {
+    const pwd = await get('/sites/1000/secret', await admin({ '1000': 'admin' }));
+    expect(pwd.status).toBe(403);
+    expect(((await pwd.json()) as { error: string }).error).toBe('mfa-required');
+    const otp = await admin({ '1000': 'admin' }, now(), key, { amr: ['pwd', 'otp'] });
+    expect((await get('/sites/1000/secret', otp)).status).toBe(200);
+  });
+
+  it('refuses a token whose session was revoked (401 session-revoked), keeps the others', async () => {
+    const sessionId = '0b6f3c1e-2a4d-4e8f-9c1b-7a5d3e2f1c09';
+    const token = await admin({ '1000': 'admin' }, now(), key, { sessionId });
+    expect((await get('/sites/1000/admin', token)).status).toBe(200);
+    revoked.add(sessionId);
+    const refused = await get('/sites/1000/admin', token);
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { error: string }).error).toBe('session-revoked');
+    expect((await get('/sites/1000/admin', await admin({ '1000': 'admin' }))).status).toBe(200);
   });
 
   it('accepts a service token for this service from an allowed caller only', async () => {

@@ -23,6 +23,15 @@ export interface AuthDenial {
   sourceAddress: string;
 }
 
+/**
+ * Optional check that an admin token's session is still open (the vault service, which holds the
+ * sessions, provides it; elsewhere a revoked session ends when its short-lived token expires).
+ */
+export const ADMIN_SESSION_CHECK = Symbol('ADMIN_SESSION_CHECK');
+export interface AdminSessionCheck {
+  isActive(sessionId: string, userId: string): Promise<boolean>;
+}
+
 /** Optional sink for refused calls (the vault service audits refused SEK access). */
 export const AUTH_DENIAL_SINK = Symbol('AUTH_DENIAL_SINK');
 export interface AuthDenialSink {
@@ -52,6 +61,7 @@ export class AuthGuard implements CanActivate {
     private readonly admins: AdminTokenVerifier,
     private readonly services: ServiceTokenVerifier,
     @Optional() @Inject(AUTH_DENIAL_SINK) private readonly sink?: AuthDenialSink,
+    @Optional() @Inject(ADMIN_SESSION_CHECK) private readonly sessions?: AdminSessionCheck,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -66,6 +76,7 @@ export class AuthGuard implements CanActivate {
       reason: string,
       principal: Principal | null,
       challenge?: string,
+      code?: string,
     ): Promise<never> => {
       await this.sink?.denied({
         status,
@@ -76,7 +87,7 @@ export class AuthGuard implements CanActivate {
         principal,
         sourceAddress: request.ip,
       });
-      const exception = new AuthHttpException(status, reason, challenge);
+      const exception = new AuthHttpException(status, reason, challenge, code);
       if (exception.challenge) {
         context
           .switchToHttp()
@@ -111,8 +122,19 @@ export class AuthGuard implements CanActivate {
     const principal = await this.admins.verify(token).catch(() => null);
     if (!principal) return deny(401, 'the access token is invalid or expired', null);
     if (!adminRule) return deny(403, 'people may not call this route', principal);
+    if (this.sessions && !(await this.sessions.isActive(principal.sessionId, principal.userId)))
+      return deny(401, 'this session was signed out: sign in again', principal, 'Bearer', 'session-revoked');
     if (site === null || principal.sites[site] !== (adminRule.role ?? 'admin')) {
       return deny(403, `not ${adminRule.role ?? 'admin'} of this site`, principal);
+    }
+    if (adminRule.mfa && !principal.amr.includes('otp')) {
+      return deny(
+        403,
+        'this action needs two-step sign-in: set up an authenticator app on your account, then sign in with its code',
+        principal,
+        undefined,
+        'mfa-required',
+      );
     }
     if (
       adminRule.recentAuthSeconds !== undefined &&
@@ -123,6 +145,7 @@ export class AuthGuard implements CanActivate {
         'this action needs a fresh sign-in: re-authenticate and retry',
         principal,
         `Bearer error="insufficient_user_authentication", error_description="re-authentication required", max_age=${adminRule.recentAuthSeconds}`,
+        'step-up-required',
       );
     }
     request.principal = principal;
@@ -131,9 +154,13 @@ export class AuthGuard implements CanActivate {
 }
 
 export class AuthHttpException extends HttpException {
-  constructor(status: 401 | 403, reason: string, challenge?: string) {
+  constructor(status: 401 | 403, reason: string, challenge?: string, code?: string) {
     super(
-      { statusCode: status, error: status === 401 ? 'unauthorized' : 'forbidden', message: reason },
+      {
+        statusCode: status,
+        error: code ?? (status === 401 ? 'unauthorized' : 'forbidden'),
+        message: reason,
+      },
       status,
     );
     this.challenge = challenge ?? (status === 401 ? 'Bearer' : undefined);

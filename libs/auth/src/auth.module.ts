@@ -35,9 +35,11 @@ export class AuthModule {
       AuthGuard,
     ];
     if (options.adminJwksUrl) {
+      // Read again every minute (and at once for an unknown kid, at most every 30 s): a key the
+      // vault service dropped (past its rotation overlap) stops verifying here within a minute.
       const getKey = createRemoteJWKSet(new URL(options.adminJwksUrl), {
         cooldownDuration: 30000,
-        cacheMaxAge: 600000,
+        cacheMaxAge: 60000,
       });
       providers.push({ provide: ADMIN_KEY_RESOLVER, useValue: { getKey } satisfies AdminKeyResolver });
     }

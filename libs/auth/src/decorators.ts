@@ -10,6 +10,8 @@ export interface AllowAdminsOptions {
   role?: SiteRole;
   /** The person must have proved their password within this many seconds (re-authentication). */
   recentAuthSeconds?: number;
+  /** The person must have signed in with a second factor (TOTP or a recovery code). */
+  mfa?: boolean;
 }
 
 /** People who hold `role` (default admin) at the route's site may call this route. */

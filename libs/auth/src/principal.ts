@@ -9,6 +9,10 @@ export interface AdminPrincipal {
   sites: Record<string, SiteRole>;
   /** When the person last proved their password (epoch seconds): for actions needing fresh auth. */
   authTime: number;
+  /** The sign-in session this token belongs to (revocable: sign-out, password change). */
+  sessionId: string;
+  /** How the person signed in: `pwd` (password), `otp` (and a TOTP or recovery code). */
+  amr: ('pwd' | 'otp')[];
 }
 
 /** Another Cloud Connect service calling with a short-lived service token. */

@@ -184,7 +184,8 @@ export function openApiDocument(info: OpenApiDocument['info'], routes: ApiRoute[
           type: 'http',
           scheme: 'bearer',
           bearerFormat: 'JWT',
-          description: 'An admin access token from POST /auth/login (15 minutes).',
+          description:
+            'An admin access token from POST /auth/login (5 minutes; renewed with POST /auth/refresh).',
         },
         operatorToken: {
           type: 'http',

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createUser } from './identity';
+import { createUser, hasAuthenticator, totpCodeFor } from './identity';
 import { grantRole, TEST_OPERATOR_TOKEN } from './operator';
 import { distDir } from './stack';
 
@@ -19,7 +19,7 @@ export interface CliRun {
 const OPERATOR_COMMANDS = new Set(['site create', 'user create', 'user grant']);
 /** Commands that need no credential at all. */
 const OPEN_COMMANDS = new Set(['login', 'logout', 'whoami', 'stack', 'notifications']);
-/** Sessions last 15 minutes and some actions need a sign-in within 5: sign in again after 4. */
+/** Some actions need a sign-in within the last 5 minutes: sign in again after 4. */
 const SESSION_REUSE_MS = 4 * 60 * 1000;
 
 /**
@@ -94,10 +94,18 @@ export class TestCli {
       this.adminSites.add(site);
     }
     if (this.signedInSites.has(site) && Date.now() - this.signedInAt < SESSION_REUSE_MS) return;
-    const login = await this.raw(['login', '--email', this.adminEmail], `${this.adminPassword}\n`);
+    const login = await this.raw(
+      ['login', '--email', this.adminEmail, ...(await TestCli.codeArgs(this.adminEmail))],
+      `${this.adminPassword}\n`,
+    );
     if (login.code !== 0) throw new Error(`login failed: ${login.stderr}`);
     this.signedInSites = new Set(this.adminSites);
     this.signedInAt = Date.now();
+  }
+
+  /** `--code <next code>` when the person set up an authenticator app in this test process. */
+  static async codeArgs(email: string): Promise<string[]> {
+    return hasAuthenticator(email) ? ['--code', await totpCodeFor(email)] : [];
   }
 
   /** Runs `cloud-connect <args>` with the credential the command needs. */

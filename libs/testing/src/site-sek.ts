@@ -25,7 +25,7 @@ export interface ProvisionedSek {
   /** The SEK now current for the site (base64 of 32 random bytes). Keep it out of every log. */
   sek: string;
   adminEmail: string;
-  /** A fresh access token of the site's admin (signs in again each call). */
+  /** An access token of the site's admin from a sign-in of the last 4 minutes. */
   adminToken(): Promise<string>;
   /** Replaces the site's SEK over the real API (earlier versions stay readable); returns the new one. */
   replace(sek?: string): Promise<string>;
@@ -84,7 +84,14 @@ export async function provisionSiteSek(options: {
     siteNumber: site,
     role: 'admin',
   });
-  const adminToken = (): Promise<string> => signIn(vaultUrl, adminEmail, password);
+  // A sign-in of the last 4 minutes is reused: tokens last 5, actions on the SEK need a sign-in
+  // within 5, and each sign-in spends one of the authenticator app's 30-second steps.
+  let cached: { token: string; at: number } | null = null;
+  const adminToken = async (): Promise<string> => {
+    if (!cached || Date.now() - cached.at > 4 * 60 * 1000)
+      cached = { token: await signIn(vaultUrl, adminEmail, password), at: Date.now() };
+    return cached.token;
+  };
   let sek = await storeSiteSek(vaultUrl, await adminToken(), site, options.sek);
   return {
     site,

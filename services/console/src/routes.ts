@@ -20,6 +20,10 @@ const ROUTES: { pattern: RegExp; upstream: Upstream }[] = [
   { pattern: new RegExp(`^/admin/sites/${SITE}/emr(/(${ID})){0,3}$`), upstream: 'emr-gateway' },
   { pattern: new RegExp(`^/admin/sites/${SITE}/integrations(/(${ID})){0,3}$`), upstream: 'referral-intake' },
   { pattern: new RegExp(`^/admin/sites/${SITE}/oauth-clients(/(${ID})){0,2}$`), upstream: 'referral-intake' },
+  // The signed-in person's own account: sessions, sign out everywhere, authenticator app.
+  { pattern: new RegExp(`^/auth/sessions(/${UUID})?$`), upstream: 'vault' },
+  { pattern: /^\/auth\/logout-everywhere$/, upstream: 'vault' },
+  { pattern: /^\/auth\/mfa(\/totp(\/confirm)?)?$/, upstream: 'vault' },
 ];
 
 export function upstreamFor(path: string): Upstream | null {

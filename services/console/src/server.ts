@@ -11,11 +11,22 @@ import { upstreamFor, upstreamUrl } from './routes';
 import { contentSecurityPolicy, securityHeaders } from './security-headers';
 import { csrfMatches, SessionSealer, viewOf, type ConsoleSession } from './session';
 
+const code = z.string().trim().min(6).max(32).optional();
 const signInBody = z.object({
   email: z.string().trim().min(1).max(320),
   password: z.string().min(1).max(256),
+  code,
 });
-const reauthBody = z.object({ password: z.string().min(1).max(256) });
+const reauthBody = z.object({ password: z.string().min(1).max(256), code });
+/** The vault service's second-step answers, passed on with the console's own words. */
+const SECOND_STEP: Record<string, string> = {
+  'code-required': 'Enter the 6-digit code from your authenticator app.',
+  'invalid-code': 'This code is not valid or was already used. Wait for the next one.',
+};
+const secondStep = (body: unknown): string | null => {
+  const c = (body && typeof body === 'object' ? (body as Record<string, unknown>)['code'] : null) ?? null;
+  return typeof c === 'string' && c in SECOND_STEP ? c : null;
+};
 const forgotBody = z.object({ email: z.string().trim().min(1).max(320) });
 const resetBody = z.object({ token: z.string().min(1).max(200), password: z.string().max(256) });
 /** A session is refreshed (sliding) by any call in its last minutes. */
@@ -258,6 +269,8 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
           'Too many failed sign-ins. Wait a few minutes and try again.',
         );
       }
+      const step = answer.status === 401 ? secondStep(answer.body) : null;
+      if (step) return problem(reply, 401, step, SECOND_STEP[step] ?? '');
       if (answer.status === 401 || answer.status === 400)
         return problem(reply, 401, 'invalid-credentials', 'E-mail or password is incorrect.');
       const token = issued.safeParse(answer.body);
@@ -286,6 +299,8 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
           'throttled',
           'Too many failed sign-ins. Wait a few minutes and try again.',
         );
+      const step = answer.status === 401 ? secondStep(answer.body) : null;
+      if (step) return problem(reply, 401, step, SECOND_STEP[step] ?? '');
       if (answer.status === 401 || answer.status === 400)
         return problem(reply, 401, 'invalid-credentials', 'The password is incorrect.');
       const token = issued.safeParse(answer.body);
@@ -331,6 +346,8 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
   app.delete('/session', routeAccess('session'), async (request, reply) => {
     const session = await sessionOf(request, reply, { refresh: false });
     if (!session) return reply;
+    // The session ends at the vault service too (its token is refused from now on).
+    await postToVault(reply, '/auth/logout', {}, session.token);
     clearSession(reply);
     return reply.code(204).send();
   });

@@ -9,6 +9,7 @@ import {
   ServiceProcess,
   serviceEnvFor,
   stackEnv,
+  totpCodeFor,
   waitFor,
 } from '@cloud-connect/testing';
 import { execFileSync } from 'node:child_process';
@@ -68,6 +69,26 @@ function field(label: string) {
   return page.getByLabel(new RegExp(`^${escaped}( \\*)?$`));
 }
 
+/**
+ * After an action that needs a recent sign-in: if the console asks for one (the sign-in is older
+ * than 5 minutes), type the password and the next code, and let it retry; then wait for `done`.
+ */
+async function stepUpIfAsked(done: ReturnType<Page['getByTestId']>): Promise<void> {
+  const asked = page.getByRole('button', { name: 'Sign in again and continue' });
+  await Promise.race([done.waitFor(), asked.waitFor()]);
+  if (await asked.isVisible()) {
+    await page
+      .getByLabel(/^Your password/)
+      .last()
+      .fill(PASSWORD);
+    await field('Code from your authenticator app (once set up)')
+      .last()
+      .fill(await totpCodeFor(email));
+    await asked.click();
+    await done.waitFor();
+  }
+}
+
 async function shot(name: string): Promise<void> {
   if (!screenshotDir) return;
   mkdirSync(screenshotDir, { recursive: true });
@@ -81,7 +102,7 @@ async function checkScreen(name: string): Promise<void> {
 
 async function apiAs(path: string): Promise<unknown> {
   const response = await fetch(`${harness.service.url}${path}`, {
-    headers: { authorization: `Bearer ${harness.token}` },
+    headers: { authorization: `Bearer ${await harness.adminToken()}` },
   });
   return response.json();
 }
@@ -189,10 +210,19 @@ describe('console server: one origin, sealed session, CSRF, CSP', () => {
     });
     expect(crossSite.status).toBe(403);
 
-    const signIn = await fetch(`${base}/session`, {
+    // The admin has an authenticator app: the right password alone asks for its code.
+    const firstStep = await fetch(`${base}/session`, {
       method: 'POST',
       headers: { origin: base, 'content-type': 'application/json' },
       body: JSON.stringify({ email, password: PASSWORD }),
+    });
+    expect(firstStep.status).toBe(401);
+    expect(((await firstStep.json()) as { code: string }).code).toBe('code-required');
+    expect(firstStep.headers.get('set-cookie')).toBeNull();
+    const signIn = await fetch(`${base}/session`, {
+      method: 'POST',
+      headers: { origin: base, 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: PASSWORD, code: await totpCodeFor(email) }),
     });
     expect(signIn.status).toBe(200);
     const cookie = signIn.headers.get('set-cookie') ?? '';
@@ -241,6 +271,16 @@ describe('console in the browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').filter({ hasText: 'E-mail or password is incorrect.' }).waitFor();
     await field('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // The second step: the authenticator app's code (a wrong one first).
+    await field('Code from your authenticator app').fill('000000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'This code is not valid or was already used.' })
+      .waitFor();
+    await checkScreen('sign-in-code-en');
+    await field('Code from your authenticator app').fill(await totpCodeFor(email));
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Choose a site' }).waitFor();
     await checkScreen('site-picker-en');
@@ -367,12 +407,14 @@ describe('console in the browser', () => {
     await checkScreen('sek-en');
     const sek = randomBytes(32).toString('base64');
     await field('Your password').fill(PASSWORD);
+    await field('Code from your authenticator app (once set up)').fill(await totpCodeFor(email));
     await field('New Shared Encryption Key').fill(sek);
     await page.getByRole('button', { name: 'Replace the key' }).click();
     await page.getByText('The key is replaced.').waitFor();
 
     const viewedAfter = Date.now();
     await field('Your password').fill(PASSWORD);
+    await field('Code from your authenticator app (once set up)').fill(await totpCodeFor(email));
     await page.getByRole('button', { name: 'Sign in again and view the key' }).click();
     await page.getByTestId('sek-value').waitFor();
     expect((await page.getByTestId('sek-value').textContent())?.trim()).toBe(sek);
@@ -407,7 +449,7 @@ describe('console in the browser', () => {
     await page.getByLabel('Send a copy of each referral to the request URL').check();
     await page.getByRole('button', { name: 'Register', exact: true }).click();
     const secret = page.getByTestId('secret-once');
-    await secret.waitFor();
+    await stepUpIfAsked(secret);
     const apiKey = (await secret.textContent())?.trim() ?? '';
     expect(apiKey.length).toBeGreaterThan(20);
     secretsShown.push(apiKey);
@@ -464,7 +506,7 @@ describe('console in the browser', () => {
     await field('Name').fill('Referral pull');
     await page.getByRole('button', { name: 'Create credentials' }).click();
     const secret = page.getByTestId('secret-once');
-    await secret.waitFor();
+    await stepUpIfAsked(secret);
     const clientSecret = (await secret.textContent())?.trim() ?? '';
     const clientId = (await page.getByTestId('client-id').first().textContent())?.trim() ?? '';
     secretsShown.push(clientSecret);
@@ -704,6 +746,8 @@ describe('console in the browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').filter({ hasText: 'E-mail or password is incorrect.' }).waitFor();
     await field('Password').fill(renewed);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await field('Code from your authenticator app').fill(await totpCodeFor(email));
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Choose a site' }).waitFor();
   });

@@ -99,6 +99,7 @@ export class Harness {
   vault!: ServiceProcess;
   /** Bearer token of a site admin of every site in the pool. */
   token = '';
+  private tokenAt = 0;
   private readonly sites: string[] = [];
   db!: Client;
   private kafka!: Kafka;
@@ -138,7 +139,10 @@ export class Harness {
   async cliAsAdmin(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
     this.adminCli ??= new TestCli(this.vault.url);
     if (Date.now() - this.adminSignedInAt > 4 * 60 * 1000) {
-      const login = await this.adminCli.raw(['login', '--email', this.adminEmail], `${PASSWORD}\n`);
+      const login = await this.adminCli.raw(
+        ['login', '--email', this.adminEmail, ...(await TestCli.codeArgs(this.adminEmail))],
+        `${PASSWORD}\n`,
+      );
       if (login.code !== 0) throw new Error(`login: ${login.stderr}`);
       this.adminSignedInAt = Date.now();
     }
@@ -198,6 +202,7 @@ export class Harness {
       this.sites.push(site);
     }
     this.token = await signIn(this.vault.url, email, PASSWORD);
+    this.tokenAt = Date.now();
     // Each site stores an SEK, as a clinic does before its EMR commands can be sealed.
     for (const site of this.sites) await storeSiteSek(this.vault.url, this.token, site);
     for (const site of this.sites) {
@@ -370,12 +375,22 @@ export class Harness {
   }
 
   // ---- admin API
+  /** The pool admin's token, signed in again after 4 minutes (tokens last 5; some actions need a recent sign-in). */
+  async adminToken(): Promise<string> {
+    if (Date.now() - this.tokenAt > 4 * 60 * 1000) {
+      this.token = await signIn(this.vault.url, this.adminEmail, PASSWORD);
+      this.tokenAt = Date.now();
+    }
+    return this.token;
+  }
+
   async api(
     method: string,
     path: string,
     body?: unknown,
-    bearer: string | null = this.token,
+    given?: string | null,
   ): Promise<{ status: number; body: Record<string, unknown> }> {
+    const bearer = given === undefined ? await this.adminToken() : given;
     const response = await fetch(`${this.service.url}${path}`, {
       method,
       headers: {

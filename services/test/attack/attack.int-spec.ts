@@ -7,6 +7,7 @@ import {
   provisionSiteSek,
   signIn,
   sleep,
+  TEST_OPERATOR_TOKEN,
   TEST_SERVICE_AUTH_SECRET,
   stackEnv,
   uniqueName,
@@ -14,12 +15,16 @@ import {
   type ProvisionedSek,
 } from '@cloud-connect/testing';
 import { randomBytes } from 'node:crypto';
+import { importJWK, SignJWT, type KeyLike } from 'jose';
+import { Secret, TOTP } from 'otpauth';
 import { Client } from 'pg';
 import { addServiceRequestWithQuirks } from '@cloud-connect/testing';
 import {
+  ageRetiredSigningKeys,
   httpFrom,
   leakedInLogs,
   otlpReceiver,
+  readSigningKeys,
   recordingServer,
   revokeTokensOfRole,
   startIntake,
@@ -677,6 +682,207 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
       );
       expect(rows[0]?.count).toBeGreaterThan(5);
     }, 180000);
+  });
+
+  describe('admin sign-in', () => {
+    const PASSPHRASE = 'amber glacier outpost 4471';
+    const who = (name: string): string => `${name}-${site}@attack.test`;
+    const login = (email: string, extra: Record<string, string> = {}) =>
+      httpFrom('127.0.0.1', url('/auth/login'), {
+        method: 'POST',
+        body: { email, password: PASSPHRASE, ...extra },
+      });
+    const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+    const token = (answer: HttpAnswer): string => answer.body['access_token'] as string;
+
+    /** A site admin of `site`, with an authenticator app set up when `app` (the test types its codes). */
+    async function admin(name: string, app: boolean): Promise<{ email: string; totp?: TOTP }> {
+      const email = who(name);
+      await createUser({
+        vaultUrl: vault.service.url,
+        email,
+        password: PASSPHRASE,
+        siteNumber: site,
+        totp: false,
+      });
+      if (!app) return { email };
+      const first = token(await login(email));
+      const begun = await httpFrom('127.0.0.1', url('/auth/mfa/totp'), {
+        method: 'POST',
+        headers: bearer(first),
+        body: {},
+      });
+      const totp = new TOTP({ secret: Secret.fromBase32(begun.body['secret'] as string) });
+      secrets.push(begun.body['secret'] as string);
+      const confirmed = await httpFrom('127.0.0.1', url('/auth/mfa/totp/confirm'), {
+        method: 'POST',
+        headers: bearer(first),
+        body: { code: totp.generate({ timestamp: Date.now() - 30000 }) },
+      });
+      expect(confirmed.status).toBe(200);
+      return { email, totp };
+    }
+
+    beforeAll(() => {
+      secrets.push(PASSPHRASE);
+    });
+
+    it('a revoked session is refused at once by the vault service and can no longer be refreshed', async () => {
+      const { email, totp } = await admin('revoked', true);
+      const signedIn = await login(email, { code: totp!.generate() });
+      const stolen = token(signedIn);
+      const read = () => httpFrom('127.0.0.1', url(`/admin/sites/${site}`), { headers: bearer(stolen) });
+      expect((await read()).status).toBe(200);
+      const out = await httpFrom('127.0.0.1', url('/auth/logout-everywhere'), {
+        method: 'POST',
+        headers: bearer(stolen),
+        body: {},
+      });
+      expect(out.status).toBe(200);
+      const refused = await read();
+      expect(refused.status).toBe(401);
+      expect(refused.body['code']).toBe('session-revoked');
+      for (const body of [{ refresh_token: signedIn.body['refresh_token'] }, {}]) {
+        const refresh = await httpFrom('127.0.0.1', url('/auth/refresh'), {
+          method: 'POST',
+          headers: bearer(stolen),
+          body,
+        });
+        expect(refresh.status).toBe(401);
+      }
+    });
+
+    it('a token signed by a replaced key past its overlap is refused; the new key works', async () => {
+      const { email, totp } = await admin('rotation', true);
+      const old = token(await login(email, { code: totp!.generate() }));
+      const read = (t: string) => httpFrom('127.0.0.1', url(`/admin/sites/${site}`), { headers: bearer(t) });
+      const operator = { authorization: `Bearer ${TEST_OPERATOR_TOKEN}` };
+      const first = await httpFrom('127.0.0.1', url('/operator/signing-keys/rotate'), {
+        method: 'POST',
+        headers: operator,
+        body: {},
+      });
+      expect(first.status).toBe(200);
+      // Within the overlap the token signed by the replaced key still works.
+      expect((await read(old)).status).toBe(200);
+      const fresh = token(await login(email, { code: totp!.generate({ timestamp: Date.now() + 30000 }) }));
+      // Time passes beyond the overlap; the next rotation drops the replaced key for good.
+      await ageRetiredSigningKeys(env, 3600);
+      expect(
+        (
+          await httpFrom('127.0.0.1', url('/operator/signing-keys/rotate'), {
+            method: 'POST',
+            headers: operator,
+            body: {},
+          })
+        ).status,
+      ).toBe(200);
+      const refused = await read(old);
+      expect(refused.status).toBe(401);
+      expect((await read(fresh)).status).toBe(200);
+      const jwks = (await httpFrom('127.0.0.1', url('/.well-known/jwks.json'))).body['keys'] as {
+        kid: string;
+      }[];
+      expect(jwks).toHaveLength(2);
+    });
+
+    it('viewing the SEK or creating an integration key without an authenticator app: 403 mfa-required, nothing made', async () => {
+      const { email } = await admin('nototp', false);
+      const pwdOnly = token(await login(email));
+      const view = await httpFrom('127.0.0.1', url(`/sites/${site}/sek`), { headers: bearer(pwdOnly) });
+      expect(view.status).toBe(403);
+      expect(view.body['code']).toBe('mfa-required');
+      expect(view.body['sek']).toBeUndefined();
+      const before = await db.query(`SELECT count(*)::int AS n FROM "${intakeSchema}".integrations`);
+      const create = await httpFrom('127.0.0.1', `${intake.service.url}/admin/sites/${site}/integrations`, {
+        method: 'POST',
+        headers: bearer(pwdOnly),
+        body: {
+          name: 'exfiltration',
+          requestUrl: 'https://203.0.113.9/hook',
+          outboundKey: 'k',
+          sendCopies: true,
+        },
+      });
+      expect(create.status).toBe(403);
+      expect(create.body['code']).toBe('mfa-required');
+      const after = await db.query(`SELECT count(*)::int AS n FROM "${intakeSchema}".integrations`);
+      expect(after.rows[0].n).toBe(before.rows[0].n);
+    });
+
+    it('an action that moves data out, with a sign-in 10 minutes old: 401 step-up-required on every service', async () => {
+      const { email, totp } = await admin('stale', true);
+      const signedIn = token(await login(email, { code: totp!.generate() }));
+      // The same session, as a refreshed token 10 minutes after the sign-in carries it.
+      const claims = JSON.parse(Buffer.from(signedIn.split('.')[1]!, 'base64url').toString()) as Record<
+        string,
+        unknown
+      >;
+      const { data } = await readSigningKeys(env);
+      const key = (await importJWK(data.privateJwk, 'ES256')) as KeyLike;
+      const stale = await new SignJWT({ ...claims, auth_time: Math.floor(Date.now() / 1000) - 600 })
+        .setProtectedHeader({ alg: 'ES256', kid: data.kid, typ: 'at+jwt' })
+        .sign(key);
+      const attempts: [string, string, unknown][] = [
+        ['GET', url(`/sites/${site}/sek`), undefined],
+        [
+          'POST',
+          `${intake.service.url}/admin/sites/${site}/integrations`,
+          { name: 'late', requestUrl: 'https://203.0.113.9/x', sendCopies: true },
+        ],
+        ['POST', `${intake.service.url}/admin/sites/${site}/oauth-clients`, { name: 'late' }],
+        [
+          'PUT',
+          `${emr.service.url}/admin/sites/${site}/emr`,
+          { type: 'telus', baseUrl: 'https://203.0.113.9' },
+        ],
+        ['POST', url(`/admin/sites/${site}/admins`), { email: 'late@attack.test' }],
+      ];
+      for (const [method, target, body] of attempts) {
+        const answer = await httpFrom('127.0.0.1', target, {
+          method,
+          headers: bearer(stale),
+          ...(body ? { body } : {}),
+        });
+        expect([target, answer.status, answer.body['code']]).toEqual([target, 401, 'step-up-required']);
+        expect(String(answer.headers['www-authenticate'])).toContain('insufficient_user_authentication');
+      }
+      // After a fresh sign-in (password and code) within the session, the SEK can be viewed.
+      const reauth = await httpFrom('127.0.0.1', url('/auth/reauthenticate'), {
+        method: 'POST',
+        headers: bearer(stale),
+        body: { password: PASSPHRASE, code: totp!.generate({ timestamp: Date.now() + 30000 }) },
+      });
+      expect(reauth.status).toBe(200);
+      expect(
+        (await httpFrom('127.0.0.1', url(`/sites/${site}/sek`), { headers: bearer(token(reauth)) })).status,
+      ).toBe(200);
+    });
+
+    it('a common or breached password is refused when set, with the reason in English and French', async () => {
+      for (const weak of ['Password12345!', 'iloveyou123456', 'qwertyuiop123']) {
+        const answer = await httpFrom('127.0.0.1', url(`/operator/sites/${site}/users`), {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TEST_OPERATOR_TOKEN}` },
+          body: { email: who('weak'), password: weak },
+        });
+        expect(answer.status).toBe(400);
+        expect(answer.body['code']).toBe('weak-password');
+        expect(String(answer.body['detail'])).toMatch(/breached.*divulgués/s);
+      }
+      expect((await login(who('weak'))).status).toBe(401);
+    });
+
+    it('a TOTP code is accepted once: its replay (and an older code) is refused', async () => {
+      const { email, totp } = await admin('replay', true);
+      const code = totp!.generate();
+      expect((await login(email, { code })).status).toBe(200);
+      const replay = await login(email, { code });
+      expect(replay.status).toBe(401);
+      expect(replay.body['code']).toBe('invalid-code');
+      const older = await login(email, { code: totp!.generate({ timestamp: Date.now() - 30000 }) });
+      expect(older.status).toBe(401);
+    });
   });
 
   describe('leaks', () => {

@@ -9,6 +9,7 @@ import {
   testLogDir,
   type StackEnv,
 } from '@cloud-connect/testing';
+import type { JWK } from 'jose';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -256,4 +257,34 @@ export function recordingServer(
       }),
     ),
   );
+}
+
+const SIGNING_KEY_KV = 'secret/data/service/vault/admin-token-signing-key';
+
+export interface StoredSigningKeys {
+  kid: string;
+  privateJwk: JWK;
+  createdAt: string;
+  previous?: { kid: string; publicJwk: Record<string, unknown>; retiredAt: string }[];
+}
+
+/** The admin-token key set as Vault KV holds it (read as the operator: what a key thief would hold). */
+export async function readSigningKeys(env: StackEnv): Promise<{ data: StoredSigningKeys; version: number }> {
+  const read = (await rootVault(env, 'GET', SIGNING_KEY_KV)) as {
+    data: { data: StoredSigningKeys; metadata: { version: number } };
+  };
+  return { data: read.data.data, version: read.data.metadata.version };
+}
+
+/**
+ * Moves every replaced key's retirement `secondsAgo` into the past (check-and-set): what the key
+ * set looks like once that much time has passed, without waiting for it.
+ */
+export async function ageRetiredSigningKeys(env: StackEnv, secondsAgo: number): Promise<void> {
+  const { data, version } = await readSigningKeys(env);
+  const retiredAt = new Date(Date.now() - secondsAgo * 1000).toISOString();
+  await rootVault(env, 'POST', SIGNING_KEY_KV, {
+    options: { cas: version },
+    data: { ...data, previous: (data.previous ?? []).map((k) => ({ ...k, retiredAt })) },
+  });
 }

@@ -22,7 +22,11 @@ export class AppModule {
       vault: config,
       adminKeys: 'own',
       modules: [
-        IdentityModule,
+        IdentityModule.register({
+          maxAgeSeconds: config.ADMIN_SIGNING_KEY_MAX_AGE_DAYS * 24 * 3600,
+          overlapSeconds: config.ADMIN_SIGNING_KEY_OVERLAP_SECONDS,
+          checkSeconds: config.ADMIN_SIGNING_KEY_CHECK_SECONDS,
+        }),
         SitesModule,
         SekModule,
         AuditModule,

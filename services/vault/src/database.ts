@@ -4,6 +4,7 @@ import { AuditEntries1732300005000, AuditHashAlg1732300092500 } from './audit/au
 import { SekEvents1732300004000 } from './sek/sek.migration';
 import { SekRemovals1732300091100 } from './sek/sek-removals.migration';
 import { SiteEntity } from './sites/site.entity';
+import { AdminSecurity1732300092000 } from './identity/admin-security.migration';
 import { Identity1732300002000 } from './identity/identity.migration';
 import { Sites1732300001000 } from './sites/sites.migration';
 
@@ -18,5 +19,6 @@ export const VAULT_MIGRATIONS = [
   AttemptCounters1732300090000,
   AccountTokens1732300091000,
   SekRemovals1732300091100,
+  AdminSecurity1732300092000,
   AuditHashAlg1732300092500,
 ];

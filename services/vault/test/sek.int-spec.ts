@@ -44,13 +44,16 @@ const secrets: string[] = [PASSWORD, env.VAULT_TOKEN, TEST_OPERATOR_TOKEN];
 
 let operatorCli: TestCli;
 
-/** The CLI as the site admin `who` (`login` with the password piped), then `args`. */
+/** The CLI as the site admin `who` (`login` with the password piped, and the app's code), then `args`. */
 async function cliAs(
   who: string,
   args: string[],
   stdin = '',
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const login = await operatorCli.raw(['login', '--email', email(who)], `${PASSWORD}\n`);
+  const login = await operatorCli.raw(
+    ['login', '--email', email(who), ...(await TestCli.codeArgs(email(who)))],
+    `${PASSWORD}\n`,
+  );
   if (login.code !== 0) throw new Error(`login failed: ${login.stderr}`);
   return operatorCli.raw(args, stdin);
 }

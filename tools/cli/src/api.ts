@@ -1,5 +1,5 @@
 import { readProblem } from '@cloud-connect/errors';
-import { readCredentials } from './credentials';
+import { readCredentials, writeCredentials } from './credentials';
 import { CliError } from './output';
 
 /**
@@ -32,7 +32,36 @@ export interface ApiAnswer {
 
 const LOGIN_AGAIN = 'run `cloud-connect login` to sign in again';
 
-function tokenFor(credential: Credential): { token: string | null; vaultUrl?: string } {
+/** Renew the access token this long before it expires (it lasts 5 minutes). */
+const RENEW_WITHIN_MS = 60_000;
+
+/**
+ * A new access token for the stored session, from its refresh token (the session must still be
+ * open: sign-out, "sign out everywhere" or a password change end it).
+ */
+async function renewed(
+  admin: NonNullable<ReturnType<typeof readCredentials>['admin']>,
+): Promise<string | null> {
+  if (!admin.refreshToken) return null;
+  try {
+    const response = await fetch(`${admin.vaultUrl}/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: admin.refreshToken }),
+      signal: AbortSignal.timeout(30000),
+    });
+    if (!response.ok) return null;
+    const issued = (await response.json()) as { access_token: string; expires_in: number };
+    const expiresAt = new Date(Date.now() + issued.expires_in * 1000).toISOString();
+    const stored = readCredentials();
+    writeCredentials({ ...stored, admin: { ...admin, accessToken: issued.access_token, expiresAt } });
+    return issued.access_token;
+  } catch {
+    return null;
+  }
+}
+
+async function tokenFor(credential: Credential): Promise<{ token: string | null; vaultUrl?: string }> {
   if (credential === 'none') return { token: null };
   const stored = readCredentials();
   if (credential === 'operator') {
@@ -44,6 +73,10 @@ function tokenFor(credential: Credential): { token: string | null; vaultUrl?: st
     return { token: stored.operator.token, vaultUrl: stored.operator.vaultUrl };
   }
   if (!stored.admin) throw new CliError('not-signed-in', 'not signed in: run `cloud-connect login` first');
+  if (Date.parse(stored.admin.expiresAt) - RENEW_WITHIN_MS <= Date.now()) {
+    const token = await renewed(stored.admin);
+    if (token) return { token, vaultUrl: stored.admin.vaultUrl };
+  }
   if (Date.parse(stored.admin.expiresAt) <= Date.now())
     throw new CliError(
       'session-expired',
@@ -71,6 +104,11 @@ function refusal(
     }
     return new CliError('session-expired', `your session is no longer valid (${message}): ${LOGIN_AGAIN}`);
   }
+  if (answer.status === 403 && credential === 'admin' && code === 'mfa-required')
+    return new CliError(
+      code,
+      `${message} (\`cloud-connect mfa setup\`, then \`cloud-connect login\` with the code)`,
+    );
   if (answer.status === 401 && credential === 'operator')
     return new CliError('operator-credential-refused', `the operator credential was refused: ${message}`);
   if (answer.status === 403 && credential === 'admin')
@@ -92,7 +130,7 @@ export async function api(
   json?: unknown,
   baseUrl?: string,
 ): Promise<ApiAnswer> {
-  const { token, vaultUrl } = tokenFor(credential);
+  const { token, vaultUrl } = await tokenFor(credential);
   const base = baseUrl ?? serviceUrl(service, service === 'vault' ? vaultUrl : undefined);
   let response: Response;
   try {

@@ -10,6 +10,13 @@ interface LoginOptions {
   passwordFile?: string;
   operator?: boolean;
   tokenFile?: string;
+  code?: string;
+}
+
+interface Issued {
+  access_token: string;
+  expires_in: number;
+  refresh_token?: string;
 }
 
 async function loginAdmin(o: LoginOptions): Promise<void> {
@@ -21,19 +28,36 @@ async function loginAdmin(o: LoginOptions): Promise<void> {
     email = await ask('E-mail: ');
   }
   const password = await readSecret('Password: ', o.passwordFile);
-  let answer;
+  const signIn = async (code?: string): Promise<Issued> => {
+    try {
+      const body = { email, password, ...(code ? { code } : {}) };
+      return (await api('vault', 'none', 'POST', '/auth/login', body, vaultUrl)).body as Issued;
+    } catch (error) {
+      if (error instanceof CliError && /^invalid[-_]credentials$/.test(error.code))
+        throw new CliError('invalid-credentials', 'login refused: e-mail or password is incorrect');
+      if (error instanceof CliError && error.code === 'invalid-code')
+        throw new CliError('invalid-code', 'login refused: the code is not valid or was already used');
+      throw error;
+    }
+  };
+  let issued: Issued;
   try {
-    answer = await api('vault', 'none', 'POST', '/auth/login', { email, password }, vaultUrl);
+    issued = await signIn(o.code);
   } catch (error) {
-    if (error instanceof CliError && error.code === 'invalid_credentials')
-      throw new CliError('invalid-credentials', 'login refused: wrong e-mail or password');
-    throw error;
+    // Two-step sign-in: the password was right, now the authenticator app's code.
+    if (!(error instanceof CliError && error.code === 'code-required')) throw error;
+    issued = await signIn(await readSecret('Authenticator code (or a recovery code): '));
   }
-  const issued = answer.body as { access_token: string; expires_in: number };
   const expiresAt = new Date(Date.now() + issued.expires_in * 1000).toISOString();
   writeCredentials({
     ...readCredentials(),
-    admin: { vaultUrl, email, accessToken: issued.access_token, expiresAt },
+    admin: {
+      vaultUrl,
+      email,
+      accessToken: issued.access_token,
+      expiresAt,
+      ...(issued.refresh_token ? { refreshToken: issued.refresh_token } : {}),
+    },
   });
   printJson({ signedIn: { email, vaultUrl, expiresAt, credentialsFile: credentialsFile() } });
 }
@@ -68,16 +92,76 @@ export function registerAuthCommands(program: Command): void {
     .option('--password-file <path>', 'read the password from the first line of this file')
     .option('--operator', 'store an operator credential (for operator-only commands)')
     .option('--token-file <path>', 'with --operator: read the operator token from this file')
+    .option(
+      '--code <code>',
+      'the 6-digit code of your authenticator app (or a recovery code); prompted, or read from the next line of stdin, when needed',
+    )
     .action(async (o: LoginOptions) => (o.operator ? loginOperator(o) : loginAdmin(o)));
 
   program
     .command('logout')
-    .description('forget the stored session (and, with --operator, the operator credential)')
+    .description(
+      'sign out: end this session at the vault service and forget it (and, with --operator, the operator credential)',
+    )
     .option('--operator', 'also forget the operator credential')
-    .action((o: { operator?: boolean }) => {
+    .option('--everywhere', 'end every session of your account (other computers and browsers too)')
+    .action(async (o: { operator?: boolean; everywhere?: boolean }) => {
       const stored = readCredentials();
+      let revoked: number | null = null;
+      if (stored.admin) {
+        const path = o.everywhere ? '/auth/logout-everywhere' : '/auth/logout';
+        try {
+          const answer = await api('vault', 'admin', 'POST', path, {}, stored.admin.vaultUrl);
+          revoked = o.everywhere ? (answer.body as { revoked: number }).revoked : 1;
+        } catch (error) {
+          // An expired or already-ended session is signed out anyway; --everywhere must not fail silently.
+          if (o.everywhere) throw error;
+        }
+      }
       writeCredentials(o.operator ? {} : { ...(stored.operator ? { operator: stored.operator } : {}) });
-      printJson({ signedOut: true, operatorCredentialKept: !o.operator && stored.operator !== undefined });
+      printJson({
+        signedOut: true,
+        sessionsEnded: revoked,
+        operatorCredentialKept: !o.operator && stored.operator !== undefined,
+      });
+    });
+
+  program
+    .command('sessions')
+    .description('your open sessions (where and when you signed in); `--end <id>` ends one')
+    .option('--end <id>', 'end this session')
+    .action(async (o: { end?: string }) => {
+      if (o.end) {
+        await api('vault', 'admin', 'DELETE', `/auth/sessions/${encodeURIComponent(o.end)}`);
+        printJson({ ended: o.end });
+        return;
+      }
+      printJson((await api('vault', 'admin', 'GET', '/auth/sessions')).body);
+    });
+
+  program
+    .command('mfa')
+    .description(
+      'two-step sign-in: `mfa` shows its state; `mfa setup` sets up an authenticator app (needs a sign-in within 5 minutes)',
+    )
+    .argument('[action]', 'setup')
+    .option('--code <code>', 'with setup: the first code the app shows (prompted when missing)')
+    .action(async (action: string | undefined, o: { code?: string }) => {
+      if (action === undefined) {
+        printJson((await api('vault', 'admin', 'GET', '/auth/mfa')).body);
+        return;
+      }
+      if (action !== 'setup') throw new CliError('invalid-action', 'mfa: the action is `setup`', 2);
+      const begun = (await api('vault', 'admin', 'POST', '/auth/mfa/totp', {})).body as {
+        otpauthUri: string;
+        secret: string;
+      };
+      process.stderr.write(
+        `Add this account to your authenticator app (shown once):\n  ${begun.otpauthUri}\n  key: ${begun.secret}\n`,
+      );
+      const code = o.code ?? (await readSecret('First code from the app: '));
+      const confirmed = (await api('vault', 'admin', 'POST', '/auth/mfa/totp/confirm', { code })).body;
+      printJson(confirmed);
     });
 
   program

@@ -31,6 +31,8 @@ const stored = z.object({
       email: z.string(),
       accessToken: z.string(),
       expiresAt: z.string(),
+      /** The session's refresh token: a new access token when the current one runs out. */
+      refreshToken: z.string().optional(),
     })
     .optional(),
   /** An operator credential (issued at install time), checked against the vault service. */

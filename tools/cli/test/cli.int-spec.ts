@@ -7,8 +7,11 @@ import {
   ServiceProcess,
   serviceEnvFor,
   stackEnv,
+  enrolTotp,
+  signIn,
   TEST_OPERATOR_TOKEN,
   TestCli,
+  totpCodeFor,
   uniqueName,
   waitFor,
 } from '@cloud-connect/testing';
@@ -163,8 +166,18 @@ describe('the admin CLI goes through the services’ APIs only (real vault and r
     expect(noInput.json).toEqual({ error: expect.objectContaining({ code: 'missing-secret' }) });
   });
 
-  it('logs in with the password from stdin into a 0600 credentials file, and an admin command uses it', async () => {
-    const login = await cli.raw(['login', '--email', adminEmail], `${password}\n`);
+  it('logs in with the password and the authenticator code from stdin into a 0600 credentials file, and an admin command uses it', async () => {
+    // Creating an integration key needs two-step sign-in: the admin sets up an authenticator app.
+    await enrolTotp(vault.url, adminEmail, await signIn(vault.url, adminEmail, password));
+    const noCode = await cli.raw(['login', '--email', adminEmail], `${password}\n`);
+    expect(noCode.code).toBe(2);
+    expect(noCode.stderr).toContain('Authenticator code');
+    const badCode = await cli.raw(['login', '--email', adminEmail, '--code', '000000'], `${password}\n`);
+    expect(badCode.json).toEqual({ error: expect.objectContaining({ code: 'invalid-code' }) });
+    const login = await cli.raw(
+      ['login', '--email', adminEmail],
+      `${password}\n${await totpCodeFor(adminEmail)}\n`,
+    );
     expect(login.code).toBe(0);
     expect(login.json).toEqual({ signedIn: expect.objectContaining({ email: adminEmail }) });
     expect(login.stdout).not.toContain(password);
@@ -193,16 +206,23 @@ describe('the admin CLI goes through the services’ APIs only (real vault and r
     expect(elsewhere.stderr).toContain('not admin of this site');
   });
 
-  it('says the session expired when it has, instead of calling the service', async () => {
+  it('renews an expired access token with the session, and says the session expired without one', async () => {
     const saved = JSON.parse(readFileSync(file(), 'utf8'));
-    writeFileSync(
-      file(),
-      JSON.stringify({
-        ...saved,
-        admin: { ...saved.admin, expiresAt: new Date(Date.now() - 1000).toISOString() },
-      }),
-      { mode: 0o600 },
-    );
+    expect(saved.admin.refreshToken).toEqual(expect.any(String));
+    const past = new Date(Date.now() - 1000).toISOString();
+    writeFileSync(file(), JSON.stringify({ ...saved, admin: { ...saved.admin, expiresAt: past } }), {
+      mode: 0o600,
+    });
+    const renewed = await cli.raw(['integration', 'list', '--site', site]);
+    expect(renewed.code).toBe(0);
+    const stored = JSON.parse(readFileSync(file(), 'utf8'));
+    expect(Date.parse(stored.admin.expiresAt)).toBeGreaterThan(Date.now());
+    expect(stored.admin.accessToken).not.toBe(saved.admin.accessToken);
+    const withoutSession = { ...saved.admin };
+    delete withoutSession.refreshToken;
+    writeFileSync(file(), JSON.stringify({ ...saved, admin: { ...withoutSession, expiresAt: past } }), {
+      mode: 0o600,
+    });
     const expired = await cli.raw(['integration', 'list', '--site', site]);
     expect(expired.code).toBe(1);
     expect(expired.json).toEqual({ error: expect.objectContaining({ code: 'session-expired' }) });
@@ -222,7 +242,7 @@ describe('the admin CLI goes through the services’ APIs only (real vault and r
   it('logs out: the session is gone (the operator credential only with --operator)', async () => {
     const out = await cli.raw(['logout']);
     expect(out.code).toBe(0);
-    expect(out.json).toEqual({ signedOut: true, operatorCredentialKept: true });
+    expect(out.json).toEqual({ signedOut: true, sessionsEnded: 1, operatorCredentialKept: true });
     expect(JSON.parse(readFileSync(file(), 'utf8')).admin).toBeUndefined();
     const after = await cli.raw(['integration', 'list', '--site', site]);
     expect(after.json).toEqual({ error: expect.objectContaining({ code: 'not-signed-in' }) });

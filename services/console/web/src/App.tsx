@@ -8,6 +8,7 @@ import {
   MantineProvider,
   NavLink,
   Select,
+  Stack,
   Text,
   Title,
   createTheme,
@@ -27,6 +28,7 @@ import { OAuthClients } from './screens/OAuthClients';
 import { SekScreen } from './screens/SekScreen';
 import { SetPassword } from './screens/SetPassword';
 import { SignIn } from './screens/SignIn';
+import { MySecurity } from './screens/MySecurity';
 import { SiteAccount } from './screens/SiteAccount';
 import { SitePicker } from './screens/SitePicker';
 import { passwordLinkToken, screenFromHash, type Screen } from './nav';
@@ -268,7 +270,12 @@ function Console({ locale, onLocale }: { locale: Locale; onLocale: (l: Locale) =
             {screen === 'oauth' && <OAuthClients />}
             {screen === 'audit' && <AuditLog />}
             {screen === 'card' && <ReferenceCard />}
-            {screen === 'account' && <SiteAccount onSaved={setRecord} />}
+            {screen === 'account' && (
+              <Stack>
+                <SiteAccount onSaved={setRecord} />
+                <MySecurity onSignedOut={signOut} />
+              </Stack>
+            )}
           </SiteContext.Provider>
         )}
       </AppShell.Main>

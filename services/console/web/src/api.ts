@@ -75,10 +75,10 @@ export const api = {
   put: <T>(path: string, body?: unknown): Promise<T> => request<T>('PUT', `/api${path}`, body ?? {}),
   del: <T>(path: string): Promise<T> => request<T>('DELETE', `/api${path}`),
   session: (): Promise<SessionView> => request<SessionView>('GET', '/session'),
-  signIn: (email: string, password: string): Promise<SessionView> =>
-    request<SessionView>('POST', '/session', { email, password }),
-  reauthenticate: (password: string): Promise<SessionView> =>
-    request<SessionView>('POST', '/session/reauthenticate', { password }),
+  signIn: (email: string, password: string, code?: string): Promise<SessionView> =>
+    request<SessionView>('POST', '/session', { email, password, ...(code ? { code } : {}) }),
+  reauthenticate: (password: string, code?: string): Promise<SessionView> =>
+    request<SessionView>('POST', '/session/reauthenticate', { password, ...(code ? { code } : {}) }),
   signOut: (): Promise<undefined> => request<undefined>('DELETE', '/session'),
   forgotPassword: (email: string): Promise<unknown> =>
     request<unknown>('POST', '/session/password/forgot', { email }),

@@ -5,6 +5,7 @@ import {
   AllowServices,
   AuthGuard,
   CurrentPrincipal,
+  STEP_UP_SECONDS,
   type Principal,
 } from '@cloud-connect/auth';
 import { z } from 'zod';
@@ -55,8 +56,12 @@ export class EmrAdminController {
     private readonly requestSync: RequestSync,
   ) {}
 
-  /** Connects or reconfigures: authenticates at once, then stores the credentials in Vault. */
+  /**
+   * Connects or reconfigures: authenticates at once, then stores the credentials in Vault. A new
+   * base URL is where PHI goes next: a sign-in within the last 5 minutes is required (step-up).
+   */
   @Put()
+  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: STEP_UP_SECONDS })
   async connect(
     @Param('site') siteParam: string,
     @Body() body: unknown,

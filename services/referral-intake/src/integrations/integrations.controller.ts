@@ -1,5 +1,12 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
-import { actorOf, AllowAdmins, AuthGuard, CurrentPrincipal, type Principal } from '@cloud-connect/auth';
+import {
+  actorOf,
+  AllowAdmins,
+  AuthGuard,
+  CurrentPrincipal,
+  STEP_UP_SECONDS,
+  type Principal,
+} from '@cloud-connect/auth';
 import { z } from 'zod';
 import { ListDeliveries, ReplayDeliveries } from './delivery-admin';
 import type { DeliveryView } from './copy-deliveries.repository';
@@ -47,7 +54,7 @@ export class IntegrationsController {
 
   @Post()
   @HttpCode(201)
-  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: 900 })
+  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: STEP_UP_SECONDS, mfa: true })
   register(
     @Param('site') site: string,
     @Body() body: unknown,
@@ -64,13 +71,14 @@ export class IntegrationsController {
 
   @Post(':id/enable')
   @HttpCode(200)
+  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: STEP_UP_SECONDS })
   async enable(@Param('site') site: string, @Param('id') id: string, @CurrentPrincipal() who: Principal) {
     return { integration: await this.setEnabled.execute(site, id, true, actorOf(who)) };
   }
 
   @Post(':id/rotate-key')
   @HttpCode(200)
-  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: 900 })
+  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: STEP_UP_SECONDS, mfa: true })
   rotateKey(
     @Param('site') site: string,
     @Param('id') id: string,

@@ -1,4 +1,11 @@
-import { actorOf, AllowAdmins, AuthGuard, CurrentPrincipal, type Principal } from '@cloud-connect/auth';
+import {
+  actorOf,
+  AllowAdmins,
+  AuthGuard,
+  CurrentPrincipal,
+  STEP_UP_SECONDS,
+  type Principal,
+} from '@cloud-connect/auth';
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { type CreateClientInput } from './oauth-client';
 import {
@@ -20,7 +27,7 @@ export class OAuthClientsController {
   ) {}
 
   @Post()
-  @AllowAdmins({ siteParam: 'site' })
+  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: STEP_UP_SECONDS, mfa: true })
   create(
     @Param('site') site: string,
     @Body() body: unknown,
@@ -48,7 +55,7 @@ export class OAuthClientsController {
 
   @Post(':clientId/rotate')
   @HttpCode(200)
-  @AllowAdmins({ siteParam: 'site' })
+  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: STEP_UP_SECONDS, mfa: true })
   rotate(
     @Param('site') site: string,
     @Param('clientId') clientId: string,

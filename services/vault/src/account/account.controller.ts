@@ -4,6 +4,7 @@ import {
   AuthGuard,
   CurrentPrincipal,
   Public,
+  STEP_UP_SECONDS,
   type Principal,
 } from '@cloud-connect/auth';
 import {
@@ -76,7 +77,7 @@ export class SiteAccountController {
 
   @Post('admins')
   @HttpCode(201)
-  @AllowAdmins({ siteParam: 'site', role: 'admin' })
+  @AllowAdmins({ siteParam: 'site', role: 'admin', recentAuthSeconds: STEP_UP_SECONDS })
   invite(
     @Param('site') site: string,
     @Body() body: unknown,

@@ -1,12 +1,12 @@
 import { MessagingService } from '@cloud-connect/service-kit';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { AdminSessions } from '../identity/sessions';
 import { AccountOutbox, type AccountMailSettings } from './account-mail';
 import { AccountRepository } from './account.repository';
 import { PasswordController, SiteAccountController } from './account.controller';
 import { OpenApiController } from './openapi';
 import { PasswordLinks } from './password-links';
-import { SessionRefreshController } from './session-refresh';
 import { SiteAccount } from './site-account';
 
 /** The site account (settings, administrators) and password links (invitations, resets). */
@@ -15,7 +15,7 @@ export class AccountModule {
   static register(settings: AccountMailSettings): DynamicModule {
     return {
       module: AccountModule,
-      controllers: [SiteAccountController, PasswordController, SessionRefreshController, OpenApiController],
+      controllers: [SiteAccountController, PasswordController, OpenApiController],
       providers: [
         {
           provide: AccountOutbox,
@@ -31,8 +31,9 @@ export class AccountModule {
         },
         {
           provide: PasswordLinks,
-          inject: [DataSource, AccountOutbox],
-          useFactory: (ds: DataSource, mails: AccountOutbox) => new PasswordLinks(ds, mails),
+          inject: [DataSource, AccountOutbox, AdminSessions],
+          useFactory: (ds: DataSource, mails: AccountOutbox, sessions: AdminSessions) =>
+            new PasswordLinks(ds, mails, sessions),
         },
       ],
     };

@@ -1,7 +1,13 @@
 import { adminOpenApi, problemResponse, type ApiResponse, type ApiRoute } from '@cloud-connect/service-kit';
 import { z } from 'zod';
 import { auditQueryInput } from '../audit/audit-trail';
-import { reauthBody, signInBody } from '../identity/identity.controller';
+import {
+  changePasswordBody,
+  confirmTotpBody,
+  reauthBody,
+  refreshBody,
+  signInBody,
+} from '../identity/identity.controller';
 import { createUserBody, grantBody } from '../operator/operator.controller';
 import { sekBody } from '../sek/sek.controller';
 import {
@@ -21,6 +27,29 @@ const issuedToken = z.object({
   access_token: z.string(),
   token_type: z.literal('Bearer'),
   expires_in: z.number().int(),
+  refresh_token: z.string().optional(),
+  session_id: z.uuid(),
+});
+const sessionList = z.object({
+  sessions: z.array(
+    z.object({
+      id: z.uuid(),
+      createdAt: z.string(),
+      lastSeenAt: z.string(),
+      sourceAddress: z.string(),
+      userAgent: z.string().nullable(),
+      signedInWith: z.array(z.enum(['pwd', 'otp'])),
+      current: z.boolean(),
+    }),
+  ),
+});
+const mfaStatus = z.object({
+  totp: z.enum(['none', 'pending', 'active']),
+  recoveryCodesLeft: z.number().int(),
+});
+const signingKeys = z.object({
+  kid: z.string(),
+  retired: z.array(z.object({ kid: z.string(), acceptedUntil: z.string() })),
 });
 const sekVersion = z.object({ siteNumber: z.string(), version: z.number().int() });
 const denied = {
@@ -37,20 +66,22 @@ export const VAULT_ADMIN_ROUTES: ApiRoute[] = [
   {
     method: 'post',
     path: 'auth/login',
-    summary: 'Sign in with e-mail and password: a 15-minute admin token',
+    summary:
+      'Sign in with e-mail and password (and the authenticator code once set up): a 5-minute admin token, a session and its refresh token',
     tags: ['Sessions'],
     auth: 'none',
     body: signInBody,
     responses: {
       200: { description: 'signed in', schema: issuedToken },
-      401: problem('e-mail or password is incorrect'),
+      401: problem('e-mail or password is incorrect (invalid-credentials), code-required, invalid-code'),
       429: problem('too many failed sign-ins'),
     },
   },
   {
     method: 'post',
     path: 'auth/reauthenticate',
-    summary: 'Prove the password again (for sensitive actions such as viewing the SEK)',
+    summary:
+      'Prove the password (and code) again: the step-up for actions that can move data out (within 5 minutes)',
     tags: ['Sessions'],
     body: reauthBody,
     responses: { 200: { description: 'a fresh token', schema: issuedToken }, 401: problem('wrong password') },
@@ -59,9 +90,97 @@ export const VAULT_ADMIN_ROUTES: ApiRoute[] = [
     method: 'post',
     path: 'auth/refresh',
     summary:
-      'Exchange a valid token for a new one (sliding session, at most 8 hours after the last password)',
+      'A new access token for an open session, from a valid access token or the refresh token (at most 8 hours after the last password)',
     tags: ['Sessions'],
-    responses: { 200: { description: 'a new token', schema: issuedToken }, 401: problem('sign in again') },
+    body: refreshBody,
+    responses: {
+      200: { description: 'a new token', schema: issuedToken },
+      401: problem('session-revoked, session-too-old: sign in again'),
+    },
+  },
+  {
+    method: 'post',
+    path: 'auth/logout',
+    summary: 'Sign out: end this session',
+    tags: ['Sessions'],
+    responses: { 204: { description: 'signed out' }, 401: problem('no open session') },
+  },
+  {
+    method: 'post',
+    path: 'auth/logout-everywhere',
+    summary: 'Sign out everywhere: end every session of the person',
+    tags: ['Sessions'],
+    responses: {
+      200: { description: 'how many sessions ended', schema: z.object({ revoked: z.number().int() }) },
+      401: problem('no open session'),
+    },
+  },
+  {
+    method: 'get',
+    path: 'auth/sessions',
+    summary: 'The open sessions of the person (where and when they signed in)',
+    tags: ['Sessions'],
+    responses: { 200: { description: 'the sessions', schema: sessionList }, 401: problem('no open session') },
+  },
+  {
+    method: 'delete',
+    path: 'auth/sessions/:id',
+    summary: 'End one of the person’s sessions',
+    tags: ['Sessions'],
+    responses: { 204: { description: 'ended' }, 404: problem('no such open session of yours') },
+  },
+  {
+    method: 'get',
+    path: 'auth/mfa',
+    summary: 'The person’s second factor: none, pending (set-up started) or active',
+    tags: ['Sessions'],
+    responses: { 200: { description: 'its state', schema: mfaStatus } },
+  },
+  {
+    method: 'post',
+    path: 'auth/mfa/totp',
+    summary:
+      'Start setting up an authenticator app (sign-in within 5 minutes): the secret, shown once, as otpauth:// URI and base32',
+    tags: ['Sessions'],
+    responses: {
+      201: {
+        description: 'the secret',
+        schema: z.object({ otpauthUri: z.string(), secret: z.string() }),
+      },
+      401: problem('step-up-required'),
+      409: problem('totp-already-enrolled'),
+    },
+  },
+  {
+    method: 'post',
+    path: 'auth/mfa/totp/confirm',
+    summary: 'Confirm the authenticator app with its first code: ten single-use recovery codes, shown once',
+    tags: ['Sessions'],
+    body: confirmTotpBody,
+    responses: {
+      200: {
+        description: 'set up',
+        schema: z.object({ recoveryCodes: z.array(z.string()), message: z.string() }),
+      },
+      400: problem('invalid-code'),
+      409: problem('totp-not-started'),
+    },
+  },
+  {
+    method: 'post',
+    path: 'auth/password/change',
+    summary:
+      'Change the password (current password, and code once set up); a weak or breached one is refused; other sessions end',
+    tags: ['Sessions'],
+    body: changePasswordBody,
+    responses: {
+      200: {
+        description: 'changed',
+        schema: z.object({ otherSessionsSignedOut: z.number().int() }),
+      },
+      400: problem('weak-password'),
+      401: problem('wrong password or code'),
+    },
   },
   {
     method: 'get',
@@ -257,6 +376,23 @@ export const VAULT_ADMIN_ROUTES: ApiRoute[] = [
     summary: "Verify the audit log's hash chain",
     tags: ['Audit'],
     responses: { 200: { description: 'the verification result' }, ...denied },
+  },
+  {
+    method: 'post',
+    path: 'operator/signing-keys/rotate',
+    summary:
+      'Replace the key that signs admin tokens now; the replaced one verifies until ADMIN_SIGNING_KEY_OVERLAP_SECONDS',
+    tags: ['Operator'],
+    auth: 'operator',
+    responses: { 200: { description: 'the new key and the replaced ones', schema: signingKeys } },
+  },
+  {
+    method: 'get',
+    path: 'operator/signing-keys',
+    summary: 'The key that signs admin tokens and the replaced keys still accepted',
+    tags: ['Operator'],
+    auth: 'operator',
+    responses: { 200: { description: 'the keys in use', schema: signingKeys } },
   },
   {
     method: 'get',

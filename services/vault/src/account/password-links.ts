@@ -6,6 +6,8 @@ import { UsersRepository } from '../identity/users.repository';
 import { SitesRepository } from '../sites/sites.repository';
 import { hashToken, type AccountOutbox } from './account-mail';
 import { AccountRepository } from './account.repository';
+import { isWeakPassword, WEAK_PASSWORD_MESSAGE } from '../identity/password-strength';
+import type { AdminSessions } from '../identity/sessions';
 import { AccountError } from './site-account';
 
 /** Per address asked for: a few requests; per source address: more (a clinic shares one). */
@@ -26,6 +28,7 @@ export class PasswordLinks {
   constructor(
     private readonly dataSource: DataSource,
     private readonly mails: AccountOutbox,
+    private readonly sessions: AdminSessions,
   ) {
     this.users = new UsersRepository(dataSource);
     this.account = new AccountRepository(dataSource);
@@ -72,6 +75,10 @@ export class PasswordLinks {
   }
 
   async reset(token: string, password: string, sourceAddress: string): Promise<{ email: string }> {
+    if (isWeakPassword(password))
+      throw new AccountError('weak-password', `password: ${WEAK_PASSWORD_MESSAGE}`, [
+        `password: ${WEAK_PASSWORD_MESSAGE}`,
+      ]);
     const passwordHash = await argon2.hash(password, ARGON2_OPTIONS);
     return this.dataSource.transaction(async (tx) => {
       const link = await this.account.lockToken(tx, hashToken(token));
@@ -83,6 +90,8 @@ export class PasswordLinks {
       if (link.expired) throw new AccountError('expired-link', 'this link has expired; ask for a new one');
       const email = await this.account.setPassword(tx, link.userId, passwordHash);
       await this.account.useTokensOf(tx, link.userId);
+      // A new password ends every session of the person (a thief's included).
+      await this.sessions.revokeOthers(tx, link.userId, 'password reset');
       await this.mails.audit(
         tx,
         link.siteNumber,

@@ -14,7 +14,13 @@ import { AccountRepository } from './account.repository';
 import type { SiteAdmin, UpdateSiteAccount } from './account.schemas';
 
 export type AccountErrorCode =
-  'not-found' | 'already-admin' | 'last-admin' | 'invalid-link' | 'expired-link' | 'throttled';
+  | 'not-found'
+  | 'already-admin'
+  | 'last-admin'
+  | 'invalid-link'
+  | 'expired-link'
+  | 'throttled'
+  | 'weak-password';
 
 /** Errors of the site account and its administrators' links (problem+json at the edge). */
 export class AccountError extends DomainError<AccountErrorCode> {
@@ -29,6 +35,7 @@ export class AccountError extends DomainError<AccountErrorCode> {
         return 'conflict';
       case 'invalid-link':
       case 'expired-link':
+      case 'weak-password':
         return 'invalid';
       case 'throttled':
         return 'throttled';

@@ -7,6 +7,7 @@ import argon2 from 'argon2';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
+import { isWeakPassword, WEAK_PASSWORD_MESSAGE } from './password-strength';
 import { UsersRepository } from './users.repository';
 
 /** OWASP's Argon2id baseline: 19 MiB, 2 iterations, 1 lane. */
@@ -29,13 +30,15 @@ export const registerUserInput = z.object({
 
 export type RegisterUserInput = z.input<typeof registerUserInput>;
 
-export type IdentityErrorCode = 'invalid-user' | 'user-exists' | 'no-such-site' | 'no-such-user';
+export type IdentityErrorCode =
+  'invalid-user' | 'user-exists' | 'no-such-site' | 'no-such-user' | 'weak-password';
 
 export class IdentityError extends domainErrorClass<IdentityErrorCode>('identity', {
   'invalid-user': 'invalid',
   'user-exists': 'conflict',
   'no-such-site': 'not-found',
   'no-such-user': 'not-found',
+  'weak-password': 'invalid',
 }) {}
 
 /** Creates a person with a role at a site (or grants a role to an existing one), audited. */
@@ -60,6 +63,10 @@ export class RegisterUser {
       throw new IdentityError('invalid-user', `invalid user: ${details.join('; ')}`, details);
     }
     const { email, password, siteNumber, role } = parsed.data;
+    if (isWeakPassword(password, [email]))
+      throw new IdentityError('weak-password', `password: ${WEAK_PASSWORD_MESSAGE}`, [
+        `password: ${WEAK_PASSWORD_MESSAGE}`,
+      ]);
     const passwordHash = await argon2.hash(password, ARGON2_OPTIONS);
     const userId = randomUUID();
     return this.dataSource.transaction(async (tx) => {

@@ -8,29 +8,38 @@ import {
 } from '@cloud-connect/auth';
 import { PostgresAttemptThrottle, schemaOf, type AttemptLimit } from '@cloud-connect/db';
 import argon2 from 'argon2';
-import type { DataSource } from 'typeorm';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
 import { ARGON2_OPTIONS } from './register-user';
 import type { AdminSigningKeys } from './signing-keys';
+import { SessionsRepository, type AuthMethod } from './sessions.repository';
+import type { TotpFactor } from './totp';
 import { UsersRepository, type UserRecord } from './users.repository';
 
-export type SignInErrorCode = 'invalid-credentials' | 'throttled' | 'busy';
+/** Only the SHA-256 of a refresh token is kept. */
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export type SignInErrorCode = 'invalid-credentials' | 'throttled' | 'busy' | 'code-required' | 'invalid-code';
+
+const MESSAGES: Record<SignInErrorCode, string> = {
+  'invalid-credentials': 'e-mail or password is incorrect',
+  throttled: 'too many failed sign-ins; try again later',
+  busy: 'too many sign-ins at once; try again in a moment',
+  'code-required': 'enter the 6-digit code of your authenticator app (or a recovery code)',
+  'invalid-code': 'the code is not valid or was already used; wait for the next one',
+};
 
 export class SignInError extends domainErrorClass<SignInErrorCode>('identity', {
   'invalid-credentials': 'unauthenticated',
   throttled: 'throttled',
   busy: 'unavailable',
+  'code-required': 'unauthenticated',
+  'invalid-code': 'unauthenticated',
 }) {
   constructor(code: SignInErrorCode, retryAfterSeconds?: number) {
-    super(
-      code,
-      code === 'throttled'
-        ? 'too many failed sign-ins; try again later'
-        : code === 'busy'
-          ? 'too many sign-ins at once; try again in a moment'
-          : 'e-mail or password is incorrect',
-      [],
-      retryAfterSeconds === undefined ? {} : { retryAfterSeconds },
-    );
+    super(code, MESSAGES[code], [], retryAfterSeconds === undefined ? {} : { retryAfterSeconds });
   }
 }
 
@@ -38,6 +47,17 @@ export interface IssuedToken {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
+  /** The session's refresh token (sign-in only; the CLI keeps it, the console does not need it). */
+  refresh_token?: string;
+  session_id: string;
+}
+
+/** Where a sign-in comes from and what it proves beyond the password. */
+export interface SignInContext {
+  sourceAddress: string;
+  userAgent?: string | undefined;
+  /** A TOTP code or a recovery code (required once an authenticator app is set up). */
+  code?: string | undefined;
 }
 
 /** Per account: a handful of guesses. Per source address: more, since a clinic shares one NAT address. */
@@ -48,7 +68,9 @@ const ARGON2_CONCURRENCY = 4;
 const ARGON2_QUEUE = 64;
 
 /**
- * Signs people in with e-mail and password (Argon2id) and issues short-lived admin tokens.
+ * Signs people in with e-mail and password (Argon2id), then the TOTP or recovery code once an
+ * authenticator app is set up; each sign-in opens a revocable session (its id is the token's
+ * `sid`) and issues a short-lived admin token.
  * Unknown e-mails cost the same as known ones (a dummy hash is verified). Every attempt is
  * counted per e-mail (or user) and per source address in Postgres, shared by all replicas,
  * *before* the hash is checked; a success is then forgiven. Argon2 work is capped.
@@ -59,55 +81,105 @@ export class SignIn {
   private readonly gate = new ConcurrencyGate(ARGON2_CONCURRENCY, ARGON2_QUEUE);
   private dummyHash: Promise<string> | undefined;
 
+  private readonly sessions: SessionsRepository;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly keys: AdminSigningKeys,
+    private readonly totp: TotpFactor,
     private readonly now: () => number = Date.now,
   ) {
     this.users = new UsersRepository(dataSource);
+    this.sessions = new SessionsRepository(dataSource);
     this.throttle = new PostgresAttemptThrottle(dataSource, schemaOf(dataSource), WINDOW_SECONDS);
   }
 
-  async withPassword(email: string, password: string, sourceAddress: string): Promise<IssuedToken> {
+  async withPassword(email: string, password: string, context: SignInContext): Promise<IssuedToken> {
     const limits = [
       { key: `email:${email.toLowerCase()}`, max: MAX_ATTEMPTS.account },
-      { key: `ip:${sourceAddress}`, max: MAX_ATTEMPTS.address },
+      { key: `ip:${context.sourceAddress}`, max: MAX_ATTEMPTS.address },
     ];
     await this.takeAttempt(limits);
     const user = await this.users.findByEmail(this.dataSource.manager, email);
     if (!(await this.passwordMatches(user, password)) || !user || user.disabled) {
       throw new SignInError('invalid-credentials');
     }
+    const issued = await this.dataSource.transaction(async (tx) => {
+      const amr = await this.secondFactor(tx, user, context.code);
+      const sessionId = randomUUID();
+      const refreshToken = randomBytes(32).toString('base64url');
+      const authTime = Math.floor(this.now() / 1000);
+      await this.sessions.create(tx, {
+        id: sessionId,
+        userId: user.id,
+        refreshHash: hashRefreshToken(refreshToken),
+        amr,
+        authTime,
+        sourceAddress: context.sourceAddress,
+        userAgent: context.userAgent?.slice(0, 200) ?? null,
+      });
+      return { ...(await this.issue(tx, user, sessionId, amr, authTime)), refresh_token: refreshToken };
+    });
     await this.throttle.forgive(limits.map((l) => l.key));
-    return this.issue(user);
+    return issued;
   }
 
-  /** A fresh sign-in for someone already holding a token: resets `authTime` for sensitive actions. */
+  /** A fresh sign-in within the session (password, and code once enrolled): the step-up. */
   async reauthenticate(
     principal: AdminPrincipal,
     password: string,
-    sourceAddress: string,
+    context: SignInContext,
   ): Promise<IssuedToken> {
     const limits = [
       { key: `user:${principal.userId}`, max: MAX_ATTEMPTS.account },
-      { key: `ip:${sourceAddress}`, max: MAX_ATTEMPTS.address },
+      { key: `ip:${context.sourceAddress}`, max: MAX_ATTEMPTS.address },
     ];
     await this.takeAttempt(limits);
     const user = await this.users.findById(this.dataSource.manager, principal.userId);
     if (!(await this.passwordMatches(user, password)) || !user || user.disabled) {
       throw new SignInError('invalid-credentials');
     }
+    const issued = await this.dataSource.transaction(async (tx) => {
+      const amr = await this.secondFactor(tx, user, context.code);
+      const authTime = Math.floor(this.now() / 1000);
+      if (!(await this.sessions.reauthenticated(tx, user.id, principal.sessionId, amr, authTime)))
+        throw new SignInError('invalid-credentials');
+      return this.issue(tx, user, principal.sessionId, amr, authTime);
+    });
     await this.throttle.forgive(limits.map((l) => l.key));
-    return this.issue(user);
+    return issued;
   }
 
-  private async issue(user: UserRecord): Promise<IssuedToken> {
-    const sites = await this.users.rolesOf(this.dataSource.manager, user.id);
+  /** A new access token for an open session (same sign-in time and methods, roles read again). */
+  async issue(
+    tx: EntityManager,
+    user: UserRecord,
+    sessionId: string,
+    amr: AuthMethod[],
+    authTime: number,
+  ): Promise<IssuedToken> {
+    const sites = await this.users.rolesOf(tx, user.id);
     const token = await signAdminToken(
-      { userId: user.id, email: user.email, sites, authTime: Math.floor(this.now() / 1000) },
+      { userId: user.id, email: user.email, sites, authTime, sessionId, amr },
       this.keys.signingKey,
     );
-    return { access_token: token, token_type: 'Bearer', expires_in: ADMIN_TOKEN_TTL_SECONDS };
+    return {
+      access_token: token,
+      token_type: 'Bearer',
+      expires_in: ADMIN_TOKEN_TTL_SECONDS,
+      session_id: sessionId,
+    };
+  }
+
+  private async secondFactor(
+    tx: EntityManager,
+    user: UserRecord,
+    code: string | undefined,
+  ): Promise<AuthMethod[]> {
+    if (!(await this.totp.isEnrolled(tx, user.id))) return ['pwd'];
+    if (!code) throw new SignInError('code-required');
+    if (!(await this.totp.check(tx, user.id, user.email, code.trim()))) throw new SignInError('invalid-code');
+    return ['pwd', 'otp'];
   }
 
   private async passwordMatches(user: UserRecord | null, password: string): Promise<boolean> {

@@ -55,6 +55,10 @@ export class UsersRepository {
       : null;
   }
 
+  async setPassword(tx: EntityManager, userId: string, passwordHash: string): Promise<void> {
+    await tx.query(`UPDATE "${this.s}".users SET password_hash = $2 WHERE id = $1`, [userId, passwordHash]);
+  }
+
   /** Grants (or changes) the user's role at a site; 'no-site' if the site does not exist. */
   async grant(
     tx: EntityManager,

@@ -12,6 +12,7 @@ import {
 import { z } from 'zod';
 import { AuditTrail, type SiteVerifyResult } from '../audit/audit-trail';
 import { IdentityError, RegisterUser } from '../identity/register-user';
+import { AdminSigningKeys } from '../identity/signing-keys';
 import { RegisterSite, SiteError, type RegisterSiteInput } from '../sites/register-site';
 import { siteView } from '../sites/site.entity';
 import { AllowOperators, type OperatorRequest } from './operator.guard';
@@ -60,7 +61,24 @@ export class OperatorController {
     private readonly registerSite: RegisterSite,
     private readonly registerUser: RegisterUser,
     private readonly audit: AuditTrail,
+    private readonly signingKeys: AdminSigningKeys,
   ) {}
+
+  /**
+   * Replaces the key that signs admin tokens now (e.g. when it may have leaked). Tokens signed by
+   * the replaced key stay valid until the overlap ends (ADMIN_SIGNING_KEY_OVERLAP_SECONDS).
+   */
+  @Post('signing-keys/rotate')
+  @HttpCode(200)
+  async rotateSigningKey(): Promise<{ kid: string; retired: { kid: string; acceptedUntil: string }[] }> {
+    const kid = await this.signingKeys.rotate();
+    return { kid, retired: this.signingKeys.retired };
+  }
+
+  @Get('signing-keys')
+  signingKeysInUse(): { kid: string; retired: { kid: string; acceptedUntil: string }[] } {
+    return { kid: this.signingKeys.kid, retired: this.signingKeys.retired };
+  }
 
   /**
    * Recomputes the audit chain of one site (`?site=`) or of every site (those with entries and

@@ -1,4 +1,10 @@
-import { AllowAdmins, AuthGuard, CurrentPrincipal, type Principal } from '@cloud-connect/auth';
+import {
+  AllowAdmins,
+  AuthGuard,
+  CurrentPrincipal,
+  STEP_UP_SECONDS,
+  type Principal,
+} from '@cloud-connect/auth';
 import {
   Body,
   Controller,
@@ -18,8 +24,8 @@ import { z } from 'zod';
 import { SekCustody, type SekView } from './sek-custody';
 import type { SekEventRow } from './sek-events.repository';
 
-/** Viewing or removing the SEK needs a password proved within this many seconds. */
-export const SEK_RECENT_AUTH_SECONDS = 300;
+/** Every SEK action that could let it out needs a sign-in within this many seconds (step-up). */
+export const SEK_RECENT_AUTH_SECONDS = STEP_UP_SECONDS;
 
 export const sekBody = z
   .object({ sek: z.string({ message: 'sek is required (base64 text of 32 bytes)' }) })
@@ -41,7 +47,7 @@ export class SekController {
   constructor(private readonly custody: SekCustody) {}
 
   @Post()
-  @AllowAdmins({ siteParam: 'site' })
+  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS })
   async store(
     @Param('site') site: string,
     @Body() body: unknown,
@@ -54,7 +60,7 @@ export class SekController {
   }
 
   @Put()
-  @AllowAdmins({ siteParam: 'site' })
+  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS, mfa: true })
   async replace(
     @Param('site') site: string,
     @Body() body: unknown,
@@ -67,7 +73,7 @@ export class SekController {
   }
 
   @Get()
-  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS })
+  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS, mfa: true })
   async view(
     @Param('site') site: string,
     @CurrentPrincipal() principal: Principal,
@@ -81,7 +87,7 @@ export class SekController {
   /** Soft delete: recoverable (restore) for the recovery window; see SekCustody.remove. */
   @Delete()
   @HttpCode(200)
-  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS })
+  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS, mfa: true })
   async remove(
     @Param('site') site: string,
     @CurrentPrincipal() principal: Principal,
@@ -110,7 +116,7 @@ export class SekController {
   /** Two-person rule: a second admin (not the one who removed it) approves the destruction. */
   @Post('destroy-approval')
   @HttpCode(200)
-  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS })
+  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS, mfa: true })
   async approveDestroy(
     @Param('site') site: string,
     @CurrentPrincipal() principal: Principal,
@@ -125,7 +131,7 @@ export class SekController {
   /** After the recovery window and with a second admin's approval: every version destroyed. */
   @Post('destroy')
   @HttpCode(200)
-  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS })
+  @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS, mfa: true })
   async destroy(
     @Param('site') site: string,
     @CurrentPrincipal() principal: Principal,

@@ -319,6 +319,34 @@ export const en = {
   'password.error.invalidLink': 'This link is not valid or was already used.',
   'password.askAgain': 'Ask for a new link.',
   'password.done': 'Your password is saved. Sign in with it.',
+  'signIn.code': 'Code from your authenticator app',
+  'signIn.code.help': 'Enter the 6-digit code, or one of your recovery codes.',
+  'signIn.error.codeRequired': 'Enter the 6-digit code from your authenticator app.',
+  'signIn.error.code': 'This code is not valid or was already used. Wait for the next one.',
+  'fresh.code': 'Code from your authenticator app (once set up)',
+  'security.title': 'Your sign-in',
+  'security.mfa.title': 'Two-step sign-in',
+  'security.mfa.active': 'An authenticator app is set up. Recovery codes left: {count}.',
+  'security.mfa.none':
+    'Set up an authenticator app: it is required to view, replace or remove the SEK and to create OAuth clients or integration keys.',
+  'security.mfa.required':
+    'This action needs two-step sign-in. Set up an authenticator app under Site account, then sign in again with its code.',
+  'security.mfa.start': 'Set up an authenticator app',
+  'security.mfa.scan':
+    'Add this account to your authenticator app with the link or the key below (shown once), then enter the first code it shows.',
+  'security.mfa.link': 'Open in the authenticator app',
+  'security.mfa.key': 'Key',
+  'security.mfa.confirm': 'Confirm',
+  'security.mfa.recovery.title': 'Your recovery codes',
+  'security.mfa.recovery':
+    'Keep these codes somewhere safe: each one signs you in once if you lose your phone. They are not shown again.',
+  'security.sessions.title': 'Your sessions',
+  'security.sessions.signedIn': 'Signed in',
+  'security.sessions.lastSeen': 'Last active',
+  'security.sessions.address': 'From',
+  'security.sessions.current': 'This session',
+  'security.sessions.end': 'Sign out',
+  'security.sessions.everywhere': 'Sign out everywhere',
 } as const;
 
 export type MessageId = keyof typeof en;

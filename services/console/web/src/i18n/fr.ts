@@ -329,4 +329,33 @@ export const fr: Record<MessageId, string> = {
   'password.error.invalidLink': 'Ce lien n’est pas valide ou a déjà été utilisé.',
   'password.askAgain': 'Demandez un nouveau lien.',
   'password.done': 'Votre mot de passe est enregistré. Connectez-vous avec celui-ci.',
+  'signIn.code': 'Code de votre application d’authentification',
+  'signIn.code.help': 'Entrez le code à 6 chiffres ou l’un de vos codes de récupération.',
+  'signIn.error.codeRequired': 'Entrez le code à 6 chiffres de votre application d’authentification.',
+  'signIn.error.code': 'Ce code n’est pas valide ou a déjà été utilisé. Attendez le suivant.',
+  'fresh.code': 'Code de votre application d’authentification (une fois configurée)',
+  'security.title': 'Votre connexion',
+  'security.mfa.title': 'Connexion en deux étapes',
+  'security.mfa.active':
+    'Une application d’authentification est configurée. Codes de récupération restants : {count}.',
+  'security.mfa.none':
+    'Configurez une application d’authentification : elle est requise pour afficher, remplacer ou retirer la SEK et pour créer des clients OAuth ou des clés d’intégration.',
+  'security.mfa.required':
+    'Cette action demande la connexion en deux étapes. Configurez une application d’authentification sous Compte du site, puis reconnectez-vous avec son code.',
+  'security.mfa.start': 'Configurer une application d’authentification',
+  'security.mfa.scan':
+    'Ajoutez ce compte à votre application d’authentification avec le lien ou la clé ci-dessous (affichés une seule fois), puis entrez le premier code qu’elle affiche.',
+  'security.mfa.link': 'Ouvrir dans l’application d’authentification',
+  'security.mfa.key': 'Clé',
+  'security.mfa.confirm': 'Confirmer',
+  'security.mfa.recovery.title': 'Vos codes de récupération',
+  'security.mfa.recovery':
+    'Gardez ces codes en lieu sûr : chacun vous connecte une fois si vous perdez votre téléphone. Ils ne seront plus affichés.',
+  'security.sessions.title': 'Vos sessions',
+  'security.sessions.signedIn': 'Connexion',
+  'security.sessions.lastSeen': 'Dernière activité',
+  'security.sessions.address': 'Depuis',
+  'security.sessions.current': 'Cette session',
+  'security.sessions.end': 'Déconnecter',
+  'security.sessions.everywhere': 'Se déconnecter partout',
 };

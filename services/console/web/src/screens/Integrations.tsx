@@ -15,7 +15,7 @@ import { api, ApiError } from '../api';
 import { useT, type MessageId } from '../i18n';
 import { useFormatTime, useSite } from '../site';
 import { DataTable, Failure } from './DataTable';
-import { FreshSignIn } from './FreshSignIn';
+import { RetryAfterFreshSignIn } from './FreshSignIn';
 import { SecretOnce } from './SecretOnce';
 
 interface Integration {
@@ -116,15 +116,7 @@ export function Integrations() {
 
   return (
     <Stack>
-      {needsFresh && (
-        <FreshSignIn
-          onDone={() => {
-            const retry = needsFresh;
-            setNeedsFresh(null);
-            retry();
-          }}
-        />
-      )}
+      <RetryAfterFreshSignIn retry={needsFresh} clear={() => setNeedsFresh(null)} />
       <Failure message={failure} />
       <SecretOnce
         secret={issued && { label: t('integrations.keyIssued', { name: issued.name }), value: issued.key }}

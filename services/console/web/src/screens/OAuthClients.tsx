@@ -4,6 +4,7 @@ import { api, ApiError } from '../api';
 import { useT } from '../i18n';
 import { useFormatTime, useSite } from '../site';
 import { DataTable, Failure } from './DataTable';
+import { RetryAfterFreshSignIn } from './FreshSignIn';
 import { SecretOnce } from './SecretOnce';
 
 interface OAuthClient {
@@ -31,6 +32,7 @@ export function OAuthClients() {
   const time = useFormatTime();
   const { site } = useSite();
   const [clients, setClients] = useState<OAuthClient[] | null>(null);
+  const [needsFresh, setNeedsFresh] = useState<(() => void) | null>(null);
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<string[]>(['system/ServiceRequest.rs']);
   const [jwksUrl, setJwksUrl] = useState('');
@@ -52,6 +54,11 @@ export function OAuthClients() {
     try {
       await work();
     } catch (e) {
+      // Creating credentials needs a sign-in within 5 minutes: ask for it, then retry.
+      if (e instanceof ApiError && e.code === 'reauthentication-required') {
+        setNeedsFresh(() => () => void act(work));
+        return;
+      }
       if (e instanceof ApiError && e.details.length > 0) {
         const found: Record<string, string> = {};
         for (const d of e.details) {
@@ -99,6 +106,7 @@ export function OAuthClients() {
 
   return (
     <Stack>
+      <RetryAfterFreshSignIn retry={needsFresh} clear={() => setNeedsFresh(null)} />
       <Failure message={failure} />
       <SecretOnce
         secret={issued && { label: t('oauth.issued', { clientId: issued.clientId }), value: issued.secret }}

@@ -1,4 +1,15 @@
-import { Alert, Button, Code, Group, Paper, PasswordInput, Stack, Text, Title } from '@mantine/core';
+import {
+  Alert,
+  Button,
+  Code,
+  Group,
+  Paper,
+  PasswordInput,
+  Stack,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useState, type SyntheticEvent } from 'react';
 import { api, ApiError } from '../api';
 import { useT, type MessageId } from '../i18n';
@@ -9,6 +20,7 @@ export function SekScreen() {
   const t = useT();
   const { site } = useSite();
   const [password, setPassword] = useState('');
+  const [code, setCode] = useState('');
   const [shown, setShown] = useState<string | null>(null);
   const [next, setNext] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -19,11 +31,17 @@ export function SekScreen() {
     setError(
       e instanceof ApiError && e.code === 'invalid-credentials'
         ? t('signIn.error.invalid')
-        : e instanceof ApiError && e.status === 404
-          ? t('sek.none')
-          : e instanceof ApiError && e.message
-            ? e.message
-            : t('common.error.generic'),
+        : e instanceof ApiError && e.code === 'code-required'
+          ? t('signIn.error.codeRequired')
+          : e instanceof ApiError && e.code === 'invalid-code'
+            ? t('signIn.error.code')
+            : e instanceof ApiError && e.code === 'mfa-required'
+              ? t('security.mfa.required')
+              : e instanceof ApiError && e.status === 404
+                ? t('sek.none')
+                : e instanceof ApiError && e.message
+                  ? e.message
+                  : t('common.error.generic'),
     );
   };
 
@@ -33,9 +51,10 @@ export function SekScreen() {
     setNotice(null);
     setBusy(true);
     try {
-      if (password) await api.reauthenticate(password);
+      if (password) await api.reauthenticate(password, code.trim() || undefined);
       await action();
       setPassword('');
+      setCode('');
     } catch (e) {
       failed(e);
     } finally {
@@ -99,6 +118,13 @@ export function SekScreen() {
               autoComplete="current-password"
               value={password}
               onChange={(e) => setPassword(e.currentTarget.value)}
+            />
+            <TextInput
+              label={t('fresh.code')}
+              autoComplete="one-time-code"
+              inputMode="numeric"
+              value={code}
+              onChange={(e) => setCode(e.currentTarget.value)}
             />
             <Group>
               <Button type="submit" loading={busy}>

@@ -4,7 +4,7 @@ import { api, ApiError, type SessionView } from '../api';
 import { useT, type MessageId } from '../i18n';
 import { ForgotPassword, SignedOutPage } from './SetPassword';
 
-/** Sign in with e-mail and password (kept easy to extend with a second factor step). */
+/** Sign in with e-mail and password, then (once an authenticator app is set up) its code. */
 export function SignIn(props: {
   notice: 'expired' | 'signedOut' | 'passwordSet' | null;
   languageButton: ReactNode;
@@ -13,6 +13,8 @@ export function SignIn(props: {
   const t = useT();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  const [code, setCode] = useState('');
+  const [secondStep, setSecondStep] = useState(false);
   const [error, setError] = useState<MessageId | null>(null);
   const [busy, setBusy] = useState(false);
   const [forgot, setForgot] = useState(() => window.location.hash.startsWith('#/forgot-password'));
@@ -26,17 +28,25 @@ export function SignIn(props: {
     setBusy(true);
     setError(null);
     try {
-      props.onSignedIn(await api.signIn(email.trim(), password));
+      props.onSignedIn(await api.signIn(email.trim(), password, secondStep ? code.trim() : undefined));
     } catch (e) {
-      const code = e instanceof ApiError ? e.code : '';
+      const reason = e instanceof ApiError ? e.code : '';
+      if (reason === 'code-required' && !secondStep) {
+        setSecondStep(true);
+        return;
+      }
       setError(
-        code === 'invalid-credentials'
+        reason === 'invalid-credentials'
           ? 'signIn.error.invalid'
-          : code === 'throttled'
-            ? 'signIn.error.throttled'
-            : code === 'offline'
-              ? 'common.error.offline'
-              : 'common.error.generic',
+          : reason === 'code-required'
+            ? 'signIn.error.codeRequired'
+            : reason === 'invalid-code'
+              ? 'signIn.error.code'
+              : reason === 'throttled'
+                ? 'signIn.error.throttled'
+                : reason === 'offline'
+                  ? 'common.error.offline'
+                  : 'common.error.generic',
       );
     } finally {
       setBusy(false);
@@ -90,6 +100,17 @@ export function SignIn(props: {
               value={password}
               onChange={(e) => setPassword(e.currentTarget.value)}
             />
+            {secondStep && (
+              <TextInput
+                label={t('signIn.code')}
+                description={t('signIn.code.help')}
+                autoComplete="one-time-code"
+                inputMode="numeric"
+                data-autofocus
+                value={code}
+                onChange={(e) => setCode(e.currentTarget.value)}
+              />
+            )}
             <Button type="submit" loading={busy}>
               {t('signIn.submit')}
             </Button>
