@@ -1,5 +1,5 @@
 import { consumerDisposition } from '@cloud-connect/errors';
-import { PRODUCT_EVENTS, topicSpecsFor } from '@cloud-connect/contracts';
+import { PRODUCT_EVENTS, producerRefusal, topicSpecsFor } from '@cloud-connect/contracts';
 import { OutboxRelay, OutboxWriter, PostgresIdempotencyStore } from '@cloud-connect/db';
 import {
   createKafka,
@@ -9,6 +9,7 @@ import {
   exponentialBackoff,
   ReliableConsumer,
   type EnvelopeHandler,
+  type KafkaSecurity,
   type RetryPolicy,
   type TopicReplication,
 } from '@cloud-connect/kafka';
@@ -26,6 +27,8 @@ export interface MessagingSettings {
   topics: string[];
   /** Replication of the topics created at start-up (default: 1 replica, the broker's ISR). */
   topicReplication?: TopicReplication;
+  /** SASL/TLS of the broker connection (KAFKA_SASL_*, KAFKA_TLS*). */
+  security?: KafkaSecurity;
 }
 
 export interface ConsumerRegistration {
@@ -62,8 +65,13 @@ export class MessagingService {
     private readonly logger: Logger,
     metricsRegistry: Registry,
   ) {
-    this.kafka = createKafka({ brokers: settings.brokers, clientId: settings.clientId, logger });
-    this.publisher = new EventPublisher(this.kafka, this.registry);
+    this.kafka = createKafka({
+      brokers: settings.brokers,
+      clientId: settings.clientId,
+      logger,
+      ...(settings.security ? { security: settings.security } : {}),
+    });
+    this.publisher = new EventPublisher(this.kafka, this.registry, settings.serviceName);
     this.outbox = new OutboxWriter(this.registry, settings.schema);
     this.metrics = messagingMetrics(metricsRegistry, () => this.relay.pendingCount());
     this.relay = new OutboxRelay({
@@ -72,6 +80,7 @@ export class MessagingService {
       kafka: this.kafka,
       logger,
       onPublished: (count) => this.metrics.published.inc({ source: 'outbox' }, count),
+      producer: settings.serviceName,
       ...(settings.topicReplication ? { topicReplication: settings.topicReplication } : {}),
     });
   }
@@ -116,6 +125,7 @@ export class MessagingService {
         isDroppable: (error) => consumerDisposition(error) === 'drop',
         partitionsConsumedConcurrently: registration.concurrency ?? 3,
         onOutcome: (outcome, topic) => this.metrics.consumed.inc({ topic, outcome }),
+        producerCheck: (envelope, producer) => producerRefusal(envelope.type, producer),
       });
       await consumer.start();
       this.consumers.push(consumer);

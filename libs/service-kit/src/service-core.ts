@@ -9,6 +9,8 @@ export interface ServiceCoreOptions {
   /** Main topics the service produces to or consumes from. */
   topics: string[];
   vault?: CoreModuleOptions['vault'];
+  /** Tables the runtime role may only read and append to (see DATABASE_MIGRATION_URL). */
+  appendOnlyTables?: string[];
 }
 
 /**
@@ -29,6 +31,7 @@ export function serviceCore(
       schema: config.DATABASE_SCHEMA,
       entities: options.entities ?? [],
       migrations: options.migrations,
+      ...(options.appendOnlyTables ? { appendOnlyTables: options.appendOnlyTables } : {}),
     },
     messaging: { topics: options.topics },
     ...(options.vault ? { vault: options.vault } : {}),

@@ -31,9 +31,14 @@ export interface StackEnv {
   SMTP_HOST: string;
   SMTP_PORT: string;
   MAIL_API_URL: string;
+  /**
+   * Each service's own login role (`DATABASE_URL_VAULT`, `DATABASE_URL_EMR_GATEWAY`…), granted its
+   * schema only; DATABASE_URL (the owner) then migrates. Absent on a stack without them.
+   */
+  serviceDatabaseUrls?: Record<string, string>;
 }
 
-const KEYS: (keyof StackEnv)[] = [
+const KEYS: Exclude<keyof StackEnv, 'serviceDatabaseUrls'>[] = [
   'DATABASE_URL',
   'DATABASE_ADMIN_URL',
   'KAFKA_BROKERS',
@@ -71,6 +76,13 @@ export function stackEnv(): StackEnv {
     if (value) result[key] = value;
     else missing.push(key);
   }
+  const serviceDatabaseUrls: Record<string, string> = {};
+  for (const service of ['vault', 'emr-gateway', 'referral-intake', 'scheduler', 'notifier']) {
+    const key = `DATABASE_URL_${service.replaceAll('-', '_').toUpperCase()}`;
+    const value = process.env[key] ?? fromFile[key];
+    if (value) serviceDatabaseUrls[service] = value;
+  }
+  if (Object.keys(serviceDatabaseUrls).length > 0) result.serviceDatabaseUrls = serviceDatabaseUrls;
   if (missing.length > 0) {
     throw new Error(
       `the local stack is not up (missing ${missing.join(', ')}); run \`deploy/local/stack.sh up\` or set the variables`,

@@ -122,7 +122,7 @@ class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplic
         logger: Logger,
         metrics: Registry,
       ) => {
-        const tokens = new ServiceTokenIssuer(SERVICE_NAME, config.SERVICE_AUTH_SECRET);
+        const tokens = new ServiceTokenIssuer(SERVICE_NAME, config);
         const envelopes = new VaultPhiCipher({
           baseUrl: config.VAULT_SERVICE_URL,
           tokens,
@@ -198,7 +198,7 @@ class EmrLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplic
           metrics,
           new VaultPhiCipher({
             baseUrl: config.VAULT_SERVICE_URL,
-            tokens: new ServiceTokenIssuer(SERVICE_NAME, config.SERVICE_AUTH_SECRET),
+            tokens: new ServiceTokenIssuer(SERVICE_NAME, config),
             timeoutMs: config.PHI_TIMEOUT_MS,
             dataKeys: dataKeyPolicyOf(config),
           }),

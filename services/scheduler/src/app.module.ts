@@ -36,7 +36,7 @@ export class AppModule {
         }),
         AuthModule.forRoot({
           serviceName: SERVICE_NAME,
-          serviceSecret: config.SERVICE_AUTH_SECRET,
+          serviceKeys: config,
           adminJwksUrl: config.ADMIN_JWKS_URL,
         }),
         SiteReplicaModule,

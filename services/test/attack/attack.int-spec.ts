@@ -1,14 +1,17 @@
 // The attack suite: one case per hole of the security review, each an attack on the real stack
 // (Postgres, Kafka, OpenBao, services as processes under their real AppRoles) that the code
 // before the fix let through. Ends by grepping every captured service log for the secrets used.
+import { createPrivateKey } from 'node:crypto';
 import { ServiceTokenIssuer } from '@cloud-connect/auth';
+import { SignJWT } from 'jose';
 import {
   createUser,
   provisionSiteSek,
   signIn,
   sleep,
-  TEST_SERVICE_AUTH_SECRET,
+  testServiceKeys,
   stackEnv,
+  TEST_SERVICE_AUTH_SECRET,
   uniqueName,
   waitFor,
   type ProvisionedSek,
@@ -428,7 +431,7 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
   describe('SEK remove', () => {
     it('is a soft delete: nothing sealed or opened while removed, restore brings everything back; destroy needs a second admin and the window', async () => {
       const s = otherSite;
-      const serviceTokens = new ServiceTokenIssuer('referral-intake', TEST_SERVICE_AUTH_SECRET);
+      const serviceTokens = new ServiceTokenIssuer('referral-intake', testServiceKeys('referral-intake'));
       const phi = async (op: 'encrypt' | 'decrypt', item: Record<string, string>): Promise<HttpAnswer> =>
         httpFrom('127.0.0.1', url(`/sites/${s}/phi/${op}`), {
           method: 'POST',
@@ -583,6 +586,125 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
       );
       expect(rows[0]?.count).toBeGreaterThan(5);
     }, 180000);
+  });
+
+  describe('service identities', () => {
+    const encrypt = async (token: string): Promise<HttpAnswer> =>
+      httpFrom('127.0.0.1', url(`/sites/${site}/phi/encrypt`), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: {
+          items: [{ recordId: 'atk/identity', plaintext: Buffer.from('x').toString('base64') }],
+        },
+      });
+    const claims = (signed: SignJWT): SignJWT =>
+      signed
+        .setIssuer('cloud-connect/service')
+        .setSubject('referral-intake')
+        .setAudience('cloud-connect/vault')
+        .setIssuedAt()
+        .setExpirationTime('60s');
+
+    it("a token for sub=referral-intake signed with the notifier's key is refused (403), and audited as the notifier", async () => {
+      const notifierKey = createPrivateKey(testServiceKeys('notifier').SERVICE_SIGNING_KEY);
+      const forged = await claims(
+        new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', typ: 'svc+jwt', kid: 'notifier' }),
+      ).sign(notifierKey);
+      const answer = await encrypt(forged);
+      expect(answer.status).toBe(403);
+      expect(JSON.stringify(answer.body)).toContain(
+        'service notifier may not present a token for another service',
+      );
+      // Under referral-intake's key id, the notifier's signature does not verify at all.
+      const underIntakeKid = await claims(
+        new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', typ: 'svc+jwt', kid: 'referral-intake' }),
+      ).sign(notifierKey);
+      expect((await encrypt(underIntakeKid)).status).toBe(401);
+      // The genuine referral-intake token still works (same route, same body).
+      const genuine = await new ServiceTokenIssuer(
+        'referral-intake',
+        testServiceKeys('referral-intake'),
+      ).tokenFor('vault');
+      expect((await encrypt(genuine)).status).toBe(200);
+    });
+
+    it('an HS256 token signed with the former shared secret is refused (401)', async () => {
+      const legacy = await claims(new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'svc+jwt' })).sign(
+        new TextEncoder().encode(TEST_SERVICE_AUTH_SECRET),
+      );
+      const answer = await encrypt(legacy);
+      expect(answer.status).toBe(401);
+      expect(JSON.stringify(answer.body)).toContain('shared-secret service tokens are no longer accepted');
+    });
+  });
+
+  describe('database roles', () => {
+    const asRole = async <T>(service: string, work: (client: Client) => Promise<T>): Promise<T> => {
+      const roleUrl = env.serviceDatabaseUrls?.[service];
+      if (!roleUrl)
+        throw new Error(`the stack has no database role for ${service} (deploy/local/stack.sh up)`);
+      const client = new Client({ connectionString: roleUrl });
+      await client.connect();
+      try {
+        return await work(client);
+      } finally {
+        await client.end();
+      }
+    };
+    const sqlState = (promise: Promise<unknown>): Promise<string> =>
+      promise.then(
+        () => 'succeeded',
+        (error: unknown) => String((error as { code?: unknown }).code),
+      );
+
+    it("the services run as their own roles; the notifier's role cannot read referral-intake's tables", async () => {
+      const runningAs = await db.query<{ usename: string }>(
+        `SELECT DISTINCT usename FROM pg_stat_activity WHERE application_name IN ('vault', 'referral-intake', 'emr-gateway')`,
+      );
+      expect(runningAs.rows.map((r) => r.usename).sort()).toEqual(
+        expect.arrayContaining(['cc_emr_gateway', 'cc_referral_intake', 'cc_vault']),
+      );
+      await asRole('notifier', async (client) => {
+        expect(await sqlState(client.query(`SELECT count(*) FROM "${intakeSchema}".completed_forms`))).toBe(
+          '42501',
+        );
+        expect(await sqlState(client.query(`SELECT count(*) FROM "${vaultSchema}".audit_entries`))).toBe(
+          '42501',
+        );
+        expect(await sqlState(client.query(`CREATE SCHEMA "${prefix}_notifier_own"`))).toBe('42501');
+      });
+      // Nor can referral-intake's role read the vault service's tables.
+      await asRole('referral-intake', async (client) => {
+        expect(await sqlState(client.query(`SELECT count(*) FROM "${vaultSchema}".audit_entries`))).toBe(
+          '42501',
+        );
+        expect(await sqlState(client.query(`SELECT count(*) FROM "${intakeSchema}".completed_forms`))).toBe(
+          'succeeded',
+        );
+      });
+    });
+
+    it('the vault role can append to and read the audit trail, never UPDATE, DELETE or TRUNCATE it', async () => {
+      const before = await db.query<{ n: string }>(
+        `SELECT count(*) AS n FROM "${vaultSchema}".audit_entries`,
+      );
+      expect(Number(before.rows[0]?.n)).toBeGreaterThan(0);
+      await asRole('vault', async (client) => {
+        expect(await sqlState(client.query(`SELECT count(*) FROM "${vaultSchema}".audit_entries`))).toBe(
+          'succeeded',
+        );
+        expect(
+          await sqlState(client.query(`UPDATE "${vaultSchema}".audit_entries SET actor = 'someone-else'`)),
+        ).toBe('42501');
+        expect(await sqlState(client.query(`DELETE FROM "${vaultSchema}".audit_entries`))).toBe('42501');
+        expect(await sqlState(client.query(`TRUNCATE "${vaultSchema}".audit_entries`))).toBe('42501');
+        expect(
+          await sqlState(client.query(`ALTER TABLE "${vaultSchema}".audit_entries DISABLE TRIGGER USER`)),
+        ).toBe('42501');
+      });
+      const after = await db.query<{ n: string }>(`SELECT count(*) AS n FROM "${vaultSchema}".audit_entries`);
+      expect(Number(after.rows[0]?.n)).toBeGreaterThanOrEqual(Number(before.rows[0]?.n));
+    });
   });
 
   describe('leaks', () => {

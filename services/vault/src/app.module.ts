@@ -23,9 +23,11 @@ export class AppModule {
           entities: VAULT_ENTITIES,
           migrations: VAULT_MIGRATIONS,
           topics: [Topics.siteRegistered, Topics.auditRecorded, Topics.notificationRequested],
+          // The audit writer only appends: its role gets no UPDATE/DELETE/TRUNCATE on the trail.
+          appendOnlyTables: ['audit_entries'],
           vault: config,
         }),
-        AuthModule.forRoot({ serviceName: SERVICE_NAME, serviceSecret: config.SERVICE_AUTH_SECRET }),
+        AuthModule.forRoot({ serviceName: SERVICE_NAME, serviceKeys: config }),
         IdentityModule,
         SitesModule,
         SekModule,
