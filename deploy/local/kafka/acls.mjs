@@ -8,14 +8,10 @@
 //   - create and describe its own topics, use consumer groups `<service>.*`, and the outbox
 //     relay's checkpoint group/topic and transactional id (`outbox-relay.*`).
 // Usage: node acls.mjs host:port   (exits 1 with the reason on stderr when the broker refuses)
-import {
-  AclOperationTypes,
-  AclPermissionTypes,
-  AclResourceTypes,
-  Kafka,
-  logLevel,
-  ResourcePatternTypes,
-} from 'kafkajs';
+import kafkajs from 'kafkajs';
+
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes } =
+  kafkajs;
 
 // Produced (literal write) and consumed (read) topics per service; keep in step with
 // libs/contracts/src/events.ts (EVENT_PRODUCERS) and the services' registerConsumer topics.

@@ -36,9 +36,11 @@ export interface StackEnv {
    * schema only; DATABASE_URL (the owner) then migrates. Absent on a stack without them.
    */
   serviceDatabaseUrls?: Record<string, string>;
+  /** The broker's SASL/SCRAM listener and each service user's (`cc-<service>`) password file. */
+  kafkaSasl?: { brokers: string; passwordFiles: Record<string, string> };
 }
 
-const KEYS: Exclude<keyof StackEnv, 'serviceDatabaseUrls'>[] = [
+const KEYS: Exclude<keyof StackEnv, 'serviceDatabaseUrls' | 'kafkaSasl'>[] = [
   'DATABASE_URL',
   'DATABASE_ADMIN_URL',
   'KAFKA_BROKERS',
@@ -48,6 +50,15 @@ const KEYS: Exclude<keyof StackEnv, 'serviceDatabaseUrls'>[] = [
   'SMTP_PORT',
   'MAIL_API_URL',
 ];
+
+/** The suffix of a service's variables in stack.env (`DATABASE_URL_EMR_GATEWAY`…). */
+const SERVICE_ENV_SUFFIX: Record<string, string> = {
+  vault: 'VAULT',
+  'emr-gateway': 'EMR_GATEWAY',
+  'referral-intake': 'REFERRAL_INTAKE',
+  scheduler: 'SCHEDULER',
+  notifier: 'NOTIFIER',
+};
 
 export function stackStateDir(): string {
   const cache =
@@ -77,12 +88,21 @@ export function stackEnv(): StackEnv {
     else missing.push(key);
   }
   const serviceDatabaseUrls: Record<string, string> = {};
-  for (const service of ['vault', 'emr-gateway', 'referral-intake', 'scheduler', 'notifier']) {
-    const key = `DATABASE_URL_${service.replaceAll('-', '_').toUpperCase()}`;
+  for (const service of Object.keys(SERVICE_ENV_SUFFIX)) {
+    const key = `DATABASE_URL_${SERVICE_ENV_SUFFIX[service]}`;
     const value = process.env[key] ?? fromFile[key];
     if (value) serviceDatabaseUrls[service] = value;
   }
   if (Object.keys(serviceDatabaseUrls).length > 0) result.serviceDatabaseUrls = serviceDatabaseUrls;
+  const saslBrokers = process.env['KAFKA_SASL_BROKERS'] ?? fromFile['KAFKA_SASL_BROKERS'];
+  if (saslBrokers) {
+    const passwordFiles: Record<string, string> = {};
+    for (const service of Object.keys(SERVICE_ENV_SUFFIX)) {
+      const file = fromFile[`KAFKA_SASL_PASSWORD_FILE_${SERVICE_ENV_SUFFIX[service]}`];
+      if (file) passwordFiles[service] = file;
+    }
+    result.kafkaSasl = { brokers: saslBrokers, passwordFiles };
+  }
   if (missing.length > 0) {
     throw new Error(
       `the local stack is not up (missing ${missing.join(', ')}); run \`deploy/local/stack.sh up\` or set the variables`,

@@ -3,7 +3,12 @@
 // before the fix let through. Ends by grepping every captured service log for the secrets used.
 import { createPrivateKey } from 'node:crypto';
 import { ServiceTokenIssuer } from '@cloud-connect/auth';
+import { readFileSync } from 'node:fs';
+import { PRODUCT_EVENTS } from '@cloud-connect/contracts';
+import { EventRegistry, type Envelope } from '@cloud-connect/kafka';
+import { auditEvent } from '@cloud-connect/service-kit';
 import { SignJWT } from 'jose';
+import { Kafka, logLevel } from 'kafkajs';
 import {
   createUser,
   provisionSiteSek,
@@ -704,6 +709,116 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
       });
       const after = await db.query<{ n: string }>(`SELECT count(*) AS n FROM "${vaultSchema}".audit_entries`);
       expect(Number(after.rows[0]?.n)).toBeGreaterThanOrEqual(Number(before.rows[0]?.n));
+    });
+  });
+
+  describe('Kafka producers', () => {
+    const sasl = env.kafkaSasl;
+    const asService = (service: string): Kafka => {
+      const passwordFile = sasl?.passwordFiles[service];
+      if (!sasl || !passwordFile)
+        throw new Error('the stack has no SASL listener (deploy/local/stack.sh up)');
+      return new Kafka({
+        clientId: `atk-${service}`,
+        brokers: [sasl.brokers],
+        sasl: {
+          mechanism: 'scram-sha-512',
+          username: `cc-${service}`,
+          password: readFileSync(passwordFile, 'utf8').trim(),
+        },
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 1 },
+      });
+    };
+    const registry = new EventRegistry(PRODUCT_EVENTS);
+    const planted = (outcome: string) =>
+      auditEvent(registry, site, {
+        actor: 'service:notifier',
+        action: 'atk.planted',
+        target: `site/${site}/atk/${outcome}`,
+      });
+    const sendAs = async (
+      service: string,
+      topic: string,
+      envelope: Envelope,
+      headers: Record<string, string>,
+    ) => {
+      const producer = asService(service).producer();
+      await producer.connect();
+      try {
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: [{ key: site, value: JSON.stringify(envelope), headers }],
+        });
+        return 'written';
+      } catch (error) {
+        return (error as { type?: string }).type ?? (error as Error).message;
+      } finally {
+        await producer.disconnect();
+      }
+    };
+    // kafkajs reports the broker's refusal by its code or its message, depending on the request.
+    const REFUSED = /TOPIC_AUTHORIZATION_FAILED|Topic authorization failed/;
+    const auditIdOf = (envelope: Envelope): string => (envelope.payload as { auditId: string }).auditId;
+
+    it('the broker refuses an event from a service principal not allowed to write the topic (ACL)', async () => {
+      const envelope = planted('by-notifier');
+      expect(await sendAs('notifier', 'audit.recorded', envelope, { 'cc-producer': 'notifier' })).toMatch(
+        REFUSED,
+      );
+      expect(await sendAs('notifier', 'site.registered', envelope, { 'cc-producer': 'vault' })).toMatch(
+        REFUSED,
+      );
+      // The scheduler may write notification.requested, not site.registered.
+      expect(await sendAs('scheduler', 'site.registered', envelope, { 'cc-producer': 'vault' })).toMatch(
+        REFUSED,
+      );
+    });
+
+    it('an event planted with a forged or missing producer header is dead-lettered by the consumer, not recorded', async () => {
+      const forged = planted('forged-header');
+      const unnamed = planted('no-header');
+      const genuine = planted('genuine');
+      // cc-vault may write audit.recorded; the events name a producer the catalogue does not allow.
+      expect(await sendAs('vault', 'audit.recorded', forged, { 'cc-producer': 'notifier' })).toBe('written');
+      expect(await sendAs('vault', 'audit.recorded', unnamed, {})).toBe('written');
+      expect(await sendAs('vault', 'audit.recorded', genuine, { 'cc-producer': 'vault' })).toBe('written');
+      const recorded = async (envelope: Envelope) =>
+        (
+          await db.query(`SELECT 1 FROM "${vaultSchema}".audit_entries WHERE audit_id = $1`, [
+            auditIdOf(envelope),
+          ])
+        ).rowCount === 1;
+      await waitFor('the genuine event to be recorded', () => recorded(genuine), {
+        timeoutMs: 60000,
+        intervalMs: 500,
+      });
+      const dead = new Set<string>();
+      const consumer = new Kafka({
+        clientId: 'atk-dlq',
+        brokers: env.KAFKA_BROKERS.split(','),
+        logLevel: logLevel.NOTHING,
+      }).consumer({ groupId: uniqueName('atk-dlq') });
+      await consumer.connect();
+      await consumer.subscribe({ topic: 'audit.recorded.dlq', fromBeginning: true });
+      await consumer.run({
+        eachMessage: ({ message }) => {
+          const value = message.value?.toString() ?? '';
+          for (const envelope of [forged, unnamed]) if (value.includes(envelope.id)) dead.add(envelope.id);
+          return Promise.resolve();
+        },
+      });
+      try {
+        await waitFor('both planted events in audit.recorded.dlq', () => dead.size === 2, {
+          timeoutMs: 60000,
+          intervalMs: 500,
+        });
+      } finally {
+        await consumer.disconnect();
+      }
+      expect(await recorded(forged)).toBe(false);
+      expect(await recorded(unnamed)).toBe(false);
     });
   });
 
