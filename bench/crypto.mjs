@@ -50,13 +50,15 @@ const results = [
 ];
 
 // Optional: through a running vault service's HTTP API (service token, audit entry per call).
-// BENCH_VAULT_URL=http://127.0.0.1:3003 BENCH_SITE=<site with a SEK> SERVICE_AUTH_SECRET=... npm run bench:crypto
+// BENCH_VAULT_URL=http://127.0.0.1:3003 BENCH_SITE=<site with a SEK> SERVICE_SIGNING_KEY_FILE=<referral-intake key> npm run bench:crypto
 async function overHttp() {
   const url = process.env.BENCH_VAULT_URL;
   const site = process.env.BENCH_SITE;
-  if (!url || !site || !process.env.SERVICE_AUTH_SECRET) return [];
+  if (!url || !site || !process.env.SERVICE_SIGNING_KEY_FILE) return [];
   const { ServiceTokenIssuer } = require(resolve(dist, 'libs/auth/src/index.js'));
-  const issuer = new ServiceTokenIssuer('referral-intake', process.env.SERVICE_AUTH_SECRET);
+  const issuer = new ServiceTokenIssuer('referral-intake', {
+    SERVICE_SIGNING_KEY_FILE: process.env.SERVICE_SIGNING_KEY_FILE,
+  });
   const batch = Number(process.env.BENCH_BATCH ?? 20);
   const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 4);
   const items = Array.from({ length: batch }, (_, i) => ({

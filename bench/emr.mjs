@@ -23,12 +23,14 @@ const {
   registerSite,
   signIn,
   storeSiteSek,
-  TEST_SERVICE_AUTH_SECRET,
+  testServiceKeys,
 } = require(join(dist, 'libs/testing/src/index.js'));
 const { startEmrSimulator } = require(join(dist, 'tools/emr-simulator/src/server.js'));
 const { VaultCommandCipher } = require(join(dist, 'services/emr-gateway/src/commands/phi-cipher.js'));
 const { VaultPhiCipher } = require(join(dist, 'libs/phi-client/src/index.js'));
 const { ServiceTokenIssuer } = require(join(dist, 'libs/auth/src/index.js'));
+// Consumers accept an event only from a producer its catalogue entry lists (cc-producer header).
+const AS_GATEWAY = { 'cc-producer': 'emr-gateway' };
 const { Events, PRODUCT_EVENTS } = require(join(dist, 'libs/contracts/src/index.js'));
 const { EventRegistry } = require(join(dist, 'libs/kafka/src/index.js'));
 const { Kafka, logLevel } = require('kafkajs');
@@ -62,7 +64,7 @@ const vaultUrl = `http://127.0.0.1:${vaultPort}`;
 const cipher = new VaultCommandCipher(
   new VaultPhiCipher({
     baseUrl: vaultUrl,
-    tokens: new ServiceTokenIssuer('emr-gateway', TEST_SERVICE_AUTH_SECRET),
+    tokens: new ServiceTokenIssuer('emr-gateway', testServiceKeys('emr-gateway')),
   }),
 );
 const port = await freePort();
@@ -151,7 +153,10 @@ try {
     scope: 'full',
     requestedBy: 'bench',
   });
-  await producer.send({ topic: envelope.type, messages: [{ key: site, value: JSON.stringify(envelope) }] });
+  await producer.send({
+    topic: envelope.type,
+    messages: [{ key: site, value: JSON.stringify(envelope), headers: AS_GATEWAY }],
+  });
   const done = await waitFor(
     'sync',
     async () => {
@@ -183,7 +188,7 @@ try {
       patientKey: `p-${p.id}`,
       sealed,
     });
-    messages.push({ key: site, value: JSON.stringify(e) });
+    messages.push({ key: site, value: JSON.stringify(e), headers: AS_GATEWAY });
   }
   const c0 = performance.now();
   for (let i = 0; i < messages.length; i += 500)
@@ -228,7 +233,10 @@ try {
       sealed,
     });
     const s0 = performance.now();
-    await producer.send({ topic: 'emr.command', messages: [{ key: site, value: JSON.stringify(e) }] });
+    await producer.send({
+      topic: 'emr.command',
+      messages: [{ key: site, value: JSON.stringify(e), headers: AS_GATEWAY }],
+    });
     await waitFor(
       'applied',
       async () =>

@@ -23,6 +23,8 @@ const {
   provisionSiteSek,
   createUser,
   TEST_SERVICE_AUTH_SECRET,
+  testServicePublicKeys,
+  testServiceSigningKey,
 } = fromBuild('libs/testing/src/index.js');
 
 /** What services/referral-intake/Dockerfile sets for intake (docs/performance.md, Memory). */
@@ -151,6 +153,8 @@ export async function startBenchStack({ label, site }) {
           KAFKA_BROKERS: env.KAFKA_BROKERS,
           KAFKA_CLIENT_ID: `bench-${label}`,
           SERVICE_AUTH_SECRET: TEST_SERVICE_AUTH_SECRET,
+          SERVICE_SIGNING_KEY: testServiceSigningKey('referral-intake'),
+          SERVICE_PUBLIC_KEYS: testServicePublicKeys(),
           VAULT_SERVICE_URL: vaultUrl,
           VAULT_ADDR: env.VAULT_ADDR,
           VAULT_TOKEN: env.VAULT_TOKEN,

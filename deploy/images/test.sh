@@ -215,6 +215,16 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 declare -A urls=()
 service_auth="img-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+# One Ed25519 signing key per service (PEM on one line, newlines as \n) and the JWK Set of them.
+declare -A signing_keys=()
+public_keys=""
+for svc_key in vault emr-gateway referral-intake scheduler notifier; do
+  pem="$(openssl genpkey -algorithm ed25519 2>/dev/null)"
+  signing_keys[$svc_key]="$(awk '{printf "%s\\n", $0}' <<<"$pem")"
+  x="$(openssl pkey -pubout -outform DER <<<"$pem" | tail -c 32 | base64 | tr '+/' '-_' | tr -d '=\n')"
+  public_keys="${public_keys:+$public_keys,}{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"$x\",\"kid\":\"$svc_key\"}"
+done
+public_keys="{\"keys\":[$public_keys]}"
 
 run_image() {
   local svc="$1" image="localhost/cloud-connect/$svc:test" port id bundle mnt env_file
@@ -235,6 +245,10 @@ run_image() {
     echo "KAFKA_BROKERS=$KAFKA_BROKERS"
     echo "KAFKA_CLIENT_ID=$id"
     echo "SERVICE_AUTH_SECRET=$service_auth"
+    if [ -n "${signing_keys[$svc]:-}" ]; then
+      echo "SERVICE_SIGNING_KEY=${signing_keys[$svc]}"
+      echo "SERVICE_PUBLIC_KEYS=$public_keys"
+    fi
     echo "LOG_LEVEL=info"
     [ -n "${urls[vault]:-}" ] && echo "ADMIN_JWKS_URL=${urls[vault]}/.well-known/jwks.json"
     case "$svc" in

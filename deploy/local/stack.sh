@@ -26,6 +26,9 @@ HOST=127.0.0.1
 PG_PORT="${CC_POSTGRES_PORT:-55432}"
 KAFKA_PORT="${CC_KAFKA_PORT:-59092}"
 KAFKA_CONTROLLER_PORT="${CC_KAFKA_CONTROLLER_PORT:-59093}"
+# The SASL/SCRAM listener: one user per service (cc-<service>), ACLs per topic (docs/security.md).
+KAFKA_SASL_PORT="${CC_KAFKA_SASL_PORT:-$((KAFKA_PORT + 4))}"
+KAFKA_SCRAM_USERS="vault emr-gateway referral-intake scheduler notifier"
 VAULT_PORT="${CC_VAULT_PORT:-58200}"
 VAULT_CLUSTER_PORT="${CC_VAULT_CLUSTER_PORT:-58201}"
 SMTP_PORT="${CC_SMTP_PORT:-52525}"
@@ -218,7 +221,7 @@ reserve_ports() {
   local f=/proc/sys/net/ipv4/ip_local_reserved_ports cur p r lo hi covered missing=()
   is_root && [ -w "$f" ] || return 0
   cur=$(cat "$f" 2>/dev/null) || return 0
-  for p in "$PG_PORT" "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$VAULT_PORT" "$VAULT_CLUSTER_PORT" "$SMTP_PORT" "$MAIL_API_PORT"; do
+  for p in "$PG_PORT" "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT" "$VAULT_PORT" "$VAULT_CLUSTER_PORT" "$SMTP_PORT" "$MAIL_API_PORT"; do
     covered=0
     for r in ${cur//,/ }; do
       lo=${r%-*}
@@ -401,6 +404,8 @@ log_min_duration_statement = -1
 EOF
 }
 
+PG_SERVICE_ROLES="vault emr-gateway referral-intake scheduler notifier"
+
 pg_bootstrap_sql() {
   local su_pw app_pw
   su_pw=$(secret postgres-superuser-password)
@@ -418,6 +423,24 @@ END
 \$do\$;
 SELECT 'CREATE DATABASE cloudconnect OWNER cloudconnect' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'cloudconnect')\gexec
 EOF
+  # One login role per service, owning nothing: cloudconnect (the owner) runs the migrations and
+  # grants each role its own schema only (DATABASE_MIGRATION_URL; docs/security.md).
+  local svc role pw
+  for svc in $PG_SERVICE_ROLES; do
+    role="cc_${svc//-/_}"
+    pw=$(secret "postgres-$role-password")
+    cat <<EOF
+DO \$do\$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$role') THEN
+    CREATE ROLE $role LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '$pw';
+  ELSE
+    ALTER ROLE $role LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '$pw';
+  END IF;
+END
+\$do\$;
+EOF
+  done
 }
 
 start_postgres() {
@@ -501,11 +524,18 @@ kafka_write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$HOST:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT,SASL_PLAINTEXT://$HOST:$KAFKA_SASL_PORT
+advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT,SASL_PLAINTEXT://$HOST:$KAFKA_SASL_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+# Service users authenticate with SCRAM-SHA-512 on the SASL listener and are held to their ACLs.
+# The loopback PLAINTEXT listener (test suites, stack tools, the controller) is the super user.
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:ANONYMOUS
+allow.everyone.if.no.acl.found=false
 log.dirs=$KAFKA_DATA
 num.partitions=1
 default.replication.factor=1
@@ -565,11 +595,18 @@ kafka_format() {
   cid=$(cat "$cid_file")
   say "kafka: formatting storage $KAFKA_DATA (cluster id $cid)"
   mkdir -p "$KAFKA_DATA"
+  # The services' SCRAM users are written into the new cluster's metadata (no broker call later).
+  local scram=() svc
+  for svc in $KAFKA_SCRAM_USERS; do
+    scram+=(--add-scram "SCRAM-SHA-512=[name=cc-$svc,password=$(secret "kafka-cc-$svc-password")]")
+  done
   if ! timeout 120 java -Xmx256m -Dlog4j.configuration="file:$KAFKA_DIR/tools-log4j.properties" \
     -cp "$KAFKA_HOME/libs/*" kafka.tools.StorageTool format -t "$cid" -c "$KAFKA_CONF" --ignore-formatted \
-    >>"$KAFKA_OUT" 2>&1 </dev/null 9>&-; then
+    "${scram[@]}" >>"$KAFKA_OUT" 2>&1 </dev/null 9>&-; then
     die "kafka: storage format of $KAFKA_DATA failed (log: $KAFKA_OUT)"
   fi
+  # Formatted with the users: nothing to add through the broker.
+  echo "$KAFKA_SCRAM_USERS" >"$KAFKA_DIR/scram-users"
 }
 
 # Starts the broker without waiting (so `up` can start the rest meanwhile).
@@ -612,7 +649,26 @@ wait_kafka() {
       die "kafka did not become ready on $HOST:$KAFKA_PORT within ${KAFKA_TIMEOUT}s (log: $KAFKA_LOG)"
     sleep 1
   done
-  say "kafka ready on $HOST:$KAFKA_PORT (pid $pid)"
+  kafka_security
+  say "kafka ready on $HOST:$KAFKA_PORT, SASL on $HOST:$KAFKA_SASL_PORT (pid $pid)"
+}
+
+# The services' SCRAM users (storage formatted before they existed gets them once through the
+# broker) and their ACLs (idempotent, one kafkajs call).
+kafka_security() {
+  local marker="$KAFKA_DIR/scram-users" svc
+  if [ "$(cat "$marker" 2>/dev/null)" != "$KAFKA_SCRAM_USERS" ]; then
+    for svc in $KAFKA_SCRAM_USERS; do
+      timeout 120 java -Xmx256m -Dlog4j.configuration="file:$KAFKA_DIR/tools-log4j.properties" \
+        -cp "$KAFKA_HOME/libs/*" kafka.admin.ConfigCommand --bootstrap-server "$HOST:$KAFKA_PORT" --alter \
+        --add-config "SCRAM-SHA-512=[password=$(secret "kafka-cc-$svc-password")]" \
+        --entity-type users --entity-name "cc-$svc" >>"$KAFKA_OUT" 2>&1 </dev/null 9>&- ||
+        die "kafka: creating the SCRAM user cc-$svc failed (log: $KAFKA_OUT)"
+    done
+    echo "$KAFKA_SCRAM_USERS" >"$marker"
+  fi
+  timeout 45 "$NODE_BIN" "$SELF_DIR/kafka/acls.mjs" "$HOST:$KAFKA_PORT" >>"$KAFKA_OUT" 2>&1 ||
+    die "kafka: writing the services' ACLs failed (log: $KAFKA_OUT)"
 }
 
 start_kafka() { launch_kafka && wait_kafka; }
@@ -870,7 +926,7 @@ stop_mail() {
 
 # ================================================================ env file / status
 write_env() {
-  local tmp="$ENV_FILE.tmp" token=""
+  local tmp="$ENV_FILE.tmp" token="" svc role name
   [ -s "$SECRETS_DIR/vault-root-token" ] && token=$(cat "$SECRETS_DIR/vault-root-token")
   (
     umask 077
@@ -878,7 +934,18 @@ write_env() {
       echo "# cloud-connect local stack (deploy/local/stack.sh); source it: . \"$ENV_FILE\""
       echo "export DATABASE_URL=postgres://cloudconnect:$(secret postgres-cloudconnect-password)@$HOST:$PG_PORT/cloudconnect"
       echo "export DATABASE_ADMIN_URL=postgres://postgres:$(secret postgres-superuser-password)@$HOST:$PG_PORT/postgres"
+      for svc in $PG_SERVICE_ROLES; do
+        role="cc_${svc//-/_}" name="${svc//-/_}"
+        echo "export DATABASE_URL_${name^^}=postgres://$role:$(secret "postgres-$role-password")@$HOST:$PG_PORT/cloudconnect"
+      done
       echo "export KAFKA_BROKERS=$HOST:$KAFKA_PORT"
+      # The SASL/SCRAM listener and each service user's password file (cc-<service>).
+      echo "export KAFKA_SASL_BROKERS=$HOST:$KAFKA_SASL_PORT"
+      for svc in $KAFKA_SCRAM_USERS; do
+        secret "kafka-cc-$svc-password" >/dev/null
+        name="${svc//-/_}"
+        echo "export KAFKA_SASL_PASSWORD_FILE_${name^^}=$SECRETS_DIR/kafka-cc-$svc-password"
+      done
       echo "export VAULT_ADDR=http://$HOST:$VAULT_PORT"
       echo "export VAULT_TOKEN=$token"
       echo "export SMTP_HOST=$HOST"

@@ -148,6 +148,8 @@ top["config"] = obj(O(nodeEnv={"enum": ["production", "development", "test"]},
                       env=ref("envMap")), ["nodeEnv", "logLevel"])
 top["externals"] = obj(O(
     databaseUrlSecret=ref("secretRef"),
+    databaseMigrationUrlSecret=obj(O(name={"anyOf": [{"const": ""}, ref("dnsSubdomain")]}, key=ref("secretKey")), ["name", "key"],
+                                   desc="The schema owner's URL (DATABASE_MIGRATION_URL); empty name: none."),
     kafkaBrokers={"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^[^,\\s]+:[0-9]+$"}},
     vaultAddr={"type": "string", "pattern": "^https?://[^\\s]+$"},
     vaultAuth=obj(O(method={"enum": ["kubernetes", "approle", "token"]}, tokenSecret=ref("secretRef"),
@@ -155,6 +157,12 @@ top["externals"] = obj(O(
                   ["method"])), ["databaseUrlSecret", "kafkaBrokers", "vaultAddr", "vaultAuth"],
     desc="Kafka, Postgres and Vault: not installed by this chart.")
 top["serviceAuth"] = obj(O(secret=ref("secretRef")), ["secret"])
+top["serviceIdentity"] = obj(O(
+    signingKeySecretName={"type": "string", "pattern": "^[a-z0-9.-]*%s[a-z0-9.-]*$", "maxLength": 240},
+    signingKeySecretKey=ref("secretKey"),
+    publicKeys=obj(O(configMapName=ref("dnsSubdomain"), key=ref("secretKey")), ["configMapName", "key"])),
+    ["signingKeySecretName", "signingKeySecretKey", "publicKeys"],
+    desc="Each service's Ed25519 signing key (a Secret per service) and the services' public keys (a ConfigMap).")
 top["podSecurityContext"] = ref("k8sObject")
 top["containerSecurityContext"] = ref("k8sObject")
 top["tmpVolume"] = obj(O(sizeLimit=ref("quantity"), medium={"enum": ["", "Memory"]}), ["sizeLimit"])
@@ -200,7 +208,7 @@ schema["$schema"] = "http://json-schema.org/draft-07/schema#"
 schema["title"] = "cloud-connect chart values"
 schema["type"] = "object"
 schema["additionalProperties"] = False
-schema["required"] = ["image", "config", "externals", "serviceAuth", "services", "networkPolicy", "probes", "tmpVolume"]
+schema["required"] = ["image", "config", "externals", "serviceAuth", "serviceIdentity", "services", "networkPolicy", "probes", "tmpVolume"]
 schema["properties"] = top
 schema["definitions"] = defs
 text = json.dumps(schema, indent=2) + "\n"

@@ -1,3 +1,4 @@
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { Controller, Get, Module, Param, UseGuards } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -11,13 +12,26 @@ import {
   AuthGuard,
   AuthModule,
   CurrentPrincipal,
+  publicJwkOf,
   ServiceTokenIssuer,
   signAdminToken,
   type AuthDenial,
   type Principal,
 } from './index';
 
-const SECRET = 'unit-test-service-secret-0123456789abcdef';
+function serviceKey(): string {
+  return generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+}
+const KEYS: Record<string, string> = {
+  'referral-intake': serviceKey(),
+  scheduler: serviceKey(),
+  notifier: serviceKey(),
+};
+const PUBLIC_KEYS = JSON.stringify({
+  keys: Object.entries(KEYS).map(([service, pem]) => publicJwkOf(service, createPrivateKey(pem))),
+});
+const issuer = (service: string, pem = KEYS[service] ?? '') =>
+  new ServiceTokenIssuer(service, { SERVICE_SIGNING_KEY: pem });
 
 @Controller('sites/:site')
 @UseGuards(AuthGuard)
@@ -69,7 +83,12 @@ describe('AuthGuard', () => {
     const jwks = { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' }] };
 
     @Module({
-      imports: [AuthModule.forRoot({ serviceName: 'vault', serviceSecret: SECRET })],
+      imports: [
+        AuthModule.forRoot({
+          serviceName: 'vault',
+          serviceKeys: { SERVICE_SIGNING_KEY: serviceKey(), SERVICE_PUBLIC_KEYS: PUBLIC_KEYS },
+        }),
+      ],
       controllers: [ProbeController],
       providers: [],
     })
@@ -203,23 +222,104 @@ describe('AuthGuard', () => {
   });
 
   it('accepts a service token for this service from an allowed caller only', async () => {
-    const fromIntake = await new ServiceTokenIssuer('referral-intake', SECRET).tokenFor('vault');
+    const fromIntake = await issuer('referral-intake').tokenFor('vault');
     const ok = await get('/sites/1000/internal', fromIntake);
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ kind: 'service', service: 'referral-intake' });
 
-    const fromScheduler = await new ServiceTokenIssuer('scheduler', SECRET).tokenFor('vault');
+    const fromScheduler = await issuer('scheduler').tokenFor('vault');
     expect((await get('/sites/1000/internal', fromScheduler)).status).toBe(403);
-    const forAnotherService = await new ServiceTokenIssuer('referral-intake', SECRET).tokenFor('emr-gateway');
+    const forAnotherService = await issuer('referral-intake').tokenFor('emr-gateway');
     expect((await get('/sites/1000/internal', forAnotherService)).status).toBe(401);
-    const wrongSecret = await new ServiceTokenIssuer(
-      'referral-intake',
-      'another-secret-0123456789abcdef-xyz',
-    ).tokenFor('vault');
-    expect((await get('/sites/1000/internal', wrongSecret)).status).toBe(401);
     // A person may not use a service-only route, and a service may not use a person's route.
     expect((await get('/sites/1000/internal', await admin({ '1000': 'admin' }))).status).toBe(403);
     expect((await get('/sites/1000/admin', fromIntake)).status).toBe(403);
+  });
+
+  it("refuses a token naming one service but signed with another service's key", async () => {
+    // The notifier's key, claiming to be referral-intake: under its own kid (a valid signature by
+    // the notifier naming another service: 403, attributed to the notifier), and under intake's.
+    const notifierKey = createPrivateKey(KEYS['notifier'] ?? '');
+    const forged = (kid: string) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'EdDSA', typ: 'svc+jwt', kid })
+        .setIssuer('cloud-connect/service')
+        .setSubject('referral-intake')
+        .setAudience('cloud-connect/vault')
+        .setIssuedAt()
+        .setExpirationTime('60s')
+        .sign(notifierKey);
+    denials.length = 0;
+    expect((await get('/sites/1000/internal', await forged('notifier'))).status).toBe(403);
+    expect(denials.map((d) => [d.status, d.principal])).toEqual([
+      [403, { kind: 'service', service: 'notifier' }],
+    ]);
+    expect((await get('/sites/1000/internal', await forged('referral-intake'))).status).toBe(401);
+    expect((await get('/sites/1000/internal', await forged('referral-intake.next'))).status).toBe(401);
+    // A key nobody published, and a service with no published key.
+    expect(
+      (await get('/sites/1000/internal', await issuer('referral-intake', serviceKey()).tokenFor('vault')))
+        .status,
+    ).toBe(401);
+    expect(
+      (await get('/sites/1000/internal', await issuer('emr-gateway', serviceKey()).tokenFor('vault'))).status,
+    ).toBe(401);
+  });
+
+  it('refuses an HS256 token signed with the former shared secret', async () => {
+    const legacy = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256', typ: 'svc+jwt' })
+      .setIssuer('cloud-connect/service')
+      .setSubject('referral-intake')
+      .setAudience('cloud-connect/vault')
+      .setIssuedAt()
+      .setExpirationTime('60s')
+      .sign(new TextEncoder().encode('unit-test-service-secret-0123456789abcdef'));
+    const answer = await get('/sites/1000/internal', legacy);
+    expect(answer.status).toBe(401);
+    expect(((await answer.json()) as { message: string }).message).toMatch(/shared-secret/);
+  });
+
+  it('stops the start-up on missing or wrong key configuration, naming the variable only', () => {
+    const pem = serviceKey();
+    expect(() =>
+      AuthModule.forRoot({ serviceName: 'vault', serviceKeys: { SERVICE_PUBLIC_KEYS: PUBLIC_KEYS } }),
+    ).toThrow('SERVICE_SIGNING_KEY or SERVICE_SIGNING_KEY_FILE is required');
+    expect(() =>
+      AuthModule.forRoot({
+        serviceName: 'vault',
+        serviceKeys: { SERVICE_SIGNING_KEY: pem, SERVICE_PUBLIC_KEYS: '{}' },
+      }),
+    ).toThrow('SERVICE_PUBLIC_KEYS must be a JWK Set with at least one key');
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+      format: 'pem',
+      type: 'pkcs8',
+    });
+    expect(() =>
+      AuthModule.forRoot({
+        serviceName: 'vault',
+        serviceKeys: { SERVICE_SIGNING_KEY: ec.toString(), SERVICE_PUBLIC_KEYS: PUBLIC_KEYS },
+      }),
+    ).toThrow('SERVICE_SIGNING_KEY must be an Ed25519 key');
+    const withPrivate = JSON.stringify({
+      keys: [{ ...createPrivateKey(pem).export({ format: 'jwk' }), kid: 'vault' }],
+    });
+    let message = '';
+    try {
+      AuthModule.forRoot({
+        serviceName: 'vault',
+        serviceKeys: { SERVICE_SIGNING_KEY: pem, SERVICE_PUBLIC_KEYS: withPrivate },
+      });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe('SERVICE_PUBLIC_KEYS key vault holds a private key: publish public keys only');
+    expect(() =>
+      AuthModule.forRoot({
+        serviceName: 'vault',
+        serviceKeys: { SERVICE_SIGNING_KEY_FILE: '/nonexistent/key.pem', SERVICE_PUBLIC_KEYS: PUBLIC_KEYS },
+      }),
+    ).toThrow('SERVICE_SIGNING_KEY_FILE cannot be read (ENOENT)');
   });
 
   it('denies by default a route that declares no rule', async () => {

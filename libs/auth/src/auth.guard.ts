@@ -10,8 +10,8 @@ import { Reflector } from '@nestjs/core';
 import { decodeProtectedHeader } from 'jose';
 import { AdminTokenVerifier } from './admin-tokens';
 import { ALLOW_ADMINS, ALLOW_SERVICES, type AllowAdminsOptions } from './decorators';
-import type { Principal } from './principal';
-import { ServiceTokenVerifier } from './service-tokens';
+import type { Principal, ServicePrincipal } from './principal';
+import { ServiceIdentityMismatchError, ServiceTokenVerifier } from './service-tokens';
 
 export interface AuthDenial {
   status: 401 | 403;
@@ -50,8 +50,8 @@ interface GuardedRequest {
 
 /**
  * Deny by default: a route must say who may call it (`@AllowAdmins`, `@AllowServices`). Admin
- * tokens are ES256 JWTs from the vault service; service tokens are HS256 with the shared
- * service secret. 401 = no valid identity; 403 = valid identity, not allowed here. A route that
+ * tokens are ES256 JWTs from the vault service; service tokens are EdDSA JWTs, each service
+ * signing with its own key (an HS256 token, signed with the former shared secret, is a 401). 401 = no valid identity; 403 = valid identity, not allowed here. A route that
  * needs fresh authentication answers 401 with the RFC 9470 step-up challenge.
  */
 @Injectable()
@@ -110,9 +110,16 @@ export class AuthGuard implements CanActivate {
       return deny(401, 'the token is malformed', null);
     }
 
-    if (alg === 'HS256') {
-      const principal = await this.services.verify(token).catch(() => null);
-      if (!principal) return deny(401, 'the service token is invalid or expired', null);
+    if (alg === 'HS256') return deny(401, 'shared-secret service tokens are no longer accepted', null);
+    if (alg === 'EdDSA') {
+      const verified = await this.services.verify(token).catch((error: unknown) => error);
+      if (verified instanceof ServiceIdentityMismatchError) {
+        const signer: ServicePrincipal = { kind: 'service', service: verified.signer };
+        return deny(403, `service ${verified.signer} may not present a token for another service`, signer);
+      }
+      if (verified instanceof Error || !verified)
+        return deny(401, 'the service token is invalid or expired', null);
+      const principal = verified as ServicePrincipal;
       if (!serviceRule?.includes(principal.service))
         return deny(403, `service ${principal.service} may not call this route`, principal);
       request.principal = principal;

@@ -2,14 +2,21 @@ import { type DynamicModule, Global, Module, type Provider } from '@nestjs/commo
 import { createRemoteJWKSet } from 'jose';
 import { AdminTokenVerifier, type AdminKeyResolver } from './admin-tokens';
 import { AuthGuard } from './auth.guard';
-import { ServiceTokenIssuer, ServiceTokenVerifier } from './service-tokens';
+import {
+  loadServicePublicKeys,
+  loadServiceSigningKey,
+  type ServiceKeyConfig,
+  ServiceTokenIssuer,
+  ServiceTokenVerifier,
+} from './service-tokens';
 
 /** Provided by whoever knows the admin token keys: from a JWKS URL here, or by the vault service. */
 export const ADMIN_KEY_RESOLVER = Symbol('ADMIN_KEY_RESOLVER');
 
 export interface AuthModuleOptions {
   serviceName: string;
-  serviceSecret: string;
+  /** This service's signing key and the other services' public keys (loaded at start-up). */
+  serviceKeys: ServiceKeyConfig;
   /** The vault service's `/.well-known/jwks.json`. Leave out where ADMIN_KEY_RESOLVER is provided. */
   adminJwksUrl?: string | undefined;
 }
@@ -18,15 +25,12 @@ export interface AuthModuleOptions {
 @Module({})
 export class AuthModule {
   static forRoot(options: AuthModuleOptions): DynamicModule {
+    // Read and checked now, so a missing or wrong key stops the start-up with a clear message.
+    const signing = loadServiceSigningKey(options.serviceName, options.serviceKeys);
+    const publicKeys = loadServicePublicKeys(options.serviceKeys);
     const providers: Provider[] = [
-      {
-        provide: ServiceTokenIssuer,
-        useValue: new ServiceTokenIssuer(options.serviceName, options.serviceSecret),
-      },
-      {
-        provide: ServiceTokenVerifier,
-        useValue: new ServiceTokenVerifier(options.serviceName, options.serviceSecret),
-      },
+      { provide: ServiceTokenIssuer, useValue: new ServiceTokenIssuer(options.serviceName, signing) },
+      { provide: ServiceTokenVerifier, useValue: new ServiceTokenVerifier(options.serviceName, publicKeys) },
       {
         provide: AdminTokenVerifier,
         inject: [ADMIN_KEY_RESOLVER],

@@ -68,11 +68,34 @@ export const baseServiceEnv = z.object({
   LOG_LEVEL: logLevelSchema,
   DATABASE_URL: env.url(['postgres', 'postgresql']),
   DATABASE_POOL_SIZE: env.positiveInt(10),
+  /**
+   * The schema owner (migration role). When set, migrations run with it and DATABASE_URL is the
+   * service's own role, granted rights on its schema only; when unset, DATABASE_URL migrates.
+   */
+  DATABASE_MIGRATION_URL: env.url(['postgres', 'postgresql']).optional(),
   KAFKA_BROKERS: env.list(),
   KAFKA_CLIENT_ID: z.string().min(1).optional(),
+  /** SASL/SCRAM to the brokers: the service's own user; the password is read from the file. */
+  KAFKA_SASL_MECHANISM: z.enum(['scram-sha-512', 'scram-sha-256']).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD_FILE: z.string().min(1).optional(),
+  /** TLS to the brokers (certificates checked); a CA bundle file for a private CA (implies TLS). */
+  KAFKA_TLS: env.bool(false),
+  KAFKA_TLS_CA_FILE: z.string().min(1).optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: env.url(['http', 'https']).optional(),
-  /** Signs and checks service-to-service tokens; the same value in every service. */
+  /**
+   * Keys for service-internal HMACs that two services share (opt-out links between scheduler and
+   * notifier, sealed local secrets). No longer an identity: service tokens use the keys below.
+   */
   SERVICE_AUTH_SECRET: env.secret(32),
+  /** This service's Ed25519 private key (PKCS#8 PEM), inline or as a file (one of the two). */
+  SERVICE_SIGNING_KEY: z.string().min(1).optional(),
+  SERVICE_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  /** The `kid` it signs with: the service's name (default) or `<service>.<suffix>` during a rotation. */
+  SERVICE_SIGNING_KEY_ID: z.string().min(1).optional(),
+  /** The services' public keys, a JWK Set whose `kid`s name the services, inline or as a file. */
+  SERVICE_PUBLIC_KEYS: z.string().min(1).optional(),
+  SERVICE_PUBLIC_KEYS_FILE: z.string().min(1).optional(),
   /** The vault service's JWKS for admin access tokens (every service but vault). */
   ADMIN_JWKS_URL: env.url(['http', 'https']).optional(),
   SHUTDOWN_GRACE_MS: env.positiveInt(15000),

@@ -264,3 +264,30 @@ export const Events = {
 } as const;
 
 export const PRODUCT_EVENTS: readonly EventDefinition[] = Object.values(Events);
+
+/**
+ * Which services may produce each event type (the `cc-producer` header). The broker's per-topic
+ * write ACLs (deploy/local/stack.sh, docs/security.md) enforce who writes a topic; consumers
+ * check this too and dead-letter an event whose named producer is not listed, or that names none.
+ */
+export const EVENT_PRODUCERS: Readonly<Record<string, readonly string[]>> = {
+  [Events.siteRegistered.type]: ['vault'],
+  [Events.referralReceived.type]: ['referral-intake'],
+  [Events.referralStatusChanged.type]: ['referral-intake'],
+  [Events.appointmentChanged.type]: ['referral-intake'],
+  [Events.emrCommand.type]: ['emr-gateway'],
+  [Events.syncRequested.type]: ['emr-gateway', 'scheduler'],
+  [Events.syncCompleted.type]: ['emr-gateway'],
+  [Events.notificationRequested.type]: ['vault', 'emr-gateway', 'scheduler'],
+  [Events.auditRecorded.type]: ['vault', 'emr-gateway', 'referral-intake', 'scheduler'],
+  [Events.formCompleted.type]: ['referral-intake'],
+  [Events.appointmentsSynced.type]: ['emr-gateway'],
+};
+
+/** Why `producer` may not send an event of `type` (for the dead letter), or null when it may. */
+export function producerRefusal(type: string, producer: string | undefined): string | null {
+  const allowed = EVENT_PRODUCERS[type] ?? [];
+  if (!producer) return `no producer named; ${type} comes from ${allowed.join(', ') || 'nobody'}`;
+  if (!allowed.includes(producer)) return `${producer} may not produce ${type}`;
+  return null;
+}

@@ -71,6 +71,43 @@ export async function migrateSchema(dataSource: DataSource): Promise<string[]> {
   }
 }
 
+const ROLE = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** The login role of a `postgres://role:password@host/db` URL (never the password). */
+export function roleOfUrl(url: string): string {
+  return decodeURIComponent(new URL(url).username);
+}
+
+/**
+ * Gives a service's runtime role exactly what it needs in its schema, run by the schema's owner
+ * (the migration role) after the migrations: USAGE on the schema, SELECT/INSERT/UPDATE/DELETE on
+ * its tables, its sequences; on `appendOnlyTables` only SELECT and INSERT (no UPDATE, DELETE,
+ * TRUNCATE). No CREATE, no TRUNCATE, no REFERENCES/TRIGGER anywhere, nothing in other schemas.
+ * Idempotent (run at every start, in one transaction).
+ */
+export async function grantServiceRole(
+  owner: DataSource,
+  role: string,
+  appendOnlyTables: readonly string[] = [],
+): Promise<void> {
+  if (!ROLE.test(role)) throw new Error(`not a safe role name: ${role}`);
+  const schema = schemaOf(owner);
+  await owner.transaction(async (manager) => {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtext('migrate:' || $1))`, [schema]);
+    await manager.query(`REVOKE ALL ON SCHEMA "${schema}" FROM "${role}"`);
+    await manager.query(`GRANT USAGE ON SCHEMA "${schema}" TO "${role}"`);
+    await manager.query(`REVOKE ALL ON ALL TABLES IN SCHEMA "${schema}" FROM "${role}"`);
+    await manager.query(
+      `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "${schema}" TO "${role}"`,
+    );
+    await manager.query(`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA "${schema}" TO "${role}"`);
+    for (const table of appendOnlyTables) {
+      assertIdentifier(table);
+      await manager.query(`REVOKE UPDATE, DELETE ON "${schema}"."${table}" FROM "${role}"`);
+    }
+  });
+}
+
 /** Cheap liveness probe of the pool, bounded in time. */
 export async function pingDatabase(dataSource: DataSource, timeoutMs = 2000): Promise<boolean> {
   if (!dataSource.isInitialized) return false;

@@ -32,6 +32,8 @@ export interface OutboxRelayOptions {
   /** Topic whose committed group offset records the last batch published (see below). */
   checkpointTopic?: string;
   onPublished?: (count: number) => void;
+  /** The producing service, stamped on each event as the `cc-producer` header. */
+  producer?: string;
   /** Replication of the checkpoint topic when the relay creates it (default: 1 replica). */
   topicReplication?: TopicReplication;
   /** Fault injection for crash tests: runs after the Kafka commit, before rows are marked. */
@@ -149,6 +151,7 @@ export class OutboxRelay {
       const envelope = JSON.parse(row.envelope) as { type: string; version: number; traceparent?: string };
       const headers: Record<string, string> = { 'cc-event-type': `${envelope.type}@${envelope.version}` };
       if (envelope.traceparent) headers['traceparent'] = envelope.traceparent;
+      if (this.options.producer) headers['cc-producer'] = this.options.producer;
       const list = byTopic.get(row.topic) ?? [];
       list.push({ key: row.message_key, value: row.envelope, headers });
       byTopic.set(row.topic, list);

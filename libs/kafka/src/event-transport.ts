@@ -18,6 +18,7 @@ import {
   type HandlerContext,
   type IdempotencyStore,
   ReliableConsumer,
+  type ReliableConsumerOptions,
 } from './reliable-consumer';
 import type { RetryPolicy } from './retry-policy';
 import { retryTopicsOf } from './retry-tiers';
@@ -103,6 +104,8 @@ export interface KafkaEventTransportOptions<Tx> {
   /** A handler's error → what happens to the message. */
   disposition: (error: unknown) => ErrorDisposition;
   onOutcome?: (outcome: ConsumeOutcome, topic: string) => void;
+  /** Refuses an event whose named producer may not send its type (see ReliableConsumer). */
+  producerCheck?: ReliableConsumerOptions<Tx>['producerCheck'];
 }
 
 interface GroupPlan {
@@ -251,6 +254,7 @@ export class KafkaEventTransport<Tx> extends Server implements CustomTransportSt
       isPermanent: (error) => disposition(error) === 'dead-letter',
       isDroppable: (error) => disposition(error) === 'drop',
       ...(this.options.onOutcome ? { onOutcome: this.options.onOutcome } : {}),
+      ...(this.options.producerCheck ? { producerCheck: this.options.producerCheck } : {}),
       handler: (envelope, ctx) => this.dispatch(plan, envelope, ctx),
     });
   }

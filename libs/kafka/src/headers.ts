@@ -8,6 +8,8 @@ export const Header = {
   lastError: 'cc-last-error',
   failedAt: 'cc-failed-at',
   replayedAt: 'cc-replayed-at',
+  /** The service that produced the event; consumers check it against the event's allowed producers. */
+  producer: 'cc-producer',
 } as const;
 
 export type KafkaHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;

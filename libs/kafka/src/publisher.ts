@@ -28,6 +28,8 @@ export class EventPublisher {
   constructor(
     kafka: Kafka,
     private readonly registry: EventRegistry,
+    /** The producing service, stamped on each published event (Header.producer). */
+    private readonly producerName?: string,
   ) {
     this.producer = kafka.producer({
       idempotent: true,
@@ -63,7 +65,11 @@ export class EventPublisher {
         {
           key: valid.siteId,
           value: JSON.stringify(valid),
-          headers: { ...envelopeHeaders(valid), ...options.headers },
+          headers: {
+            ...envelopeHeaders(valid),
+            ...(this.producerName ? { [Header.producer]: this.producerName } : {}),
+            ...options.headers,
+          },
         },
       ],
     });

@@ -1,4 +1,4 @@
-import { reportError, safeError, safeErrorText, type SafeError } from '@cloud-connect/errors';
+import { OwnWordsError, reportError, safeError, safeErrorText, type SafeError } from '@cloud-connect/errors';
 import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
 import { InvalidEnvelopeError, type Envelope, type EventRegistry } from './envelope';
 import { Header, headerString } from './headers';
@@ -47,6 +47,12 @@ export interface ReliableConsumerOptions<Tx> {
   /** Errors that make the message moot (what it is about is gone or already done): committed and logged, nothing else. */
   isDroppable?: (error: unknown) => boolean;
   onOutcome?: (outcome: ConsumeOutcome, topic: string) => void;
+  /**
+   * Whether the producer named in the message's `cc-producer` header may send this event type: a
+   * refusal reason (the message is dead-lettered unhandled) or null. The broker's write ACLs decide
+   * who can write a topic; this is the consumer's own check of the event's catalogue entry.
+   */
+  producerCheck?: (envelope: Envelope, producer: string | undefined) => string | null;
   now?: () => number;
 }
 
@@ -261,6 +267,32 @@ export class ReliableConsumer<Tx> {
         'invalid envelope dead-lettered',
       );
       await this.forward(deadLetterTopicOf(mainTopic), message, mainTopic, attempt, safeError(error));
+      await this.commit(topic, partition, message.offset);
+      this.options.onOutcome?.('dead-lettered', mainTopic);
+      return;
+    }
+
+    const refusal = this.options.producerCheck?.(envelope, headerString(message.headers, Header.producer));
+    if (refusal) {
+      logger.warn(
+        {
+          groupId,
+          topic,
+          partition,
+          offset: message.offset,
+          envelopeId: envelope.id,
+          type: envelope.type,
+          refusal,
+        },
+        'event from a producer not allowed to send it dead-lettered',
+      );
+      await this.forward(
+        deadLetterTopicOf(mainTopic),
+        message,
+        mainTopic,
+        attempt,
+        safeError(new OwnWordsError('kafka', 'producer-not-allowed', refusal)),
+      );
       await this.commit(topic, partition, message.offset);
       this.options.onOutcome?.('dead-lettered', mainTopic);
       return;

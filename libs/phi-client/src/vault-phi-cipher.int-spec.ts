@@ -11,7 +11,7 @@ import {
   serviceEnvFor,
   stackCtl,
   stackEnv,
-  TEST_SERVICE_AUTH_SECRET,
+  testServiceKeys,
   uniqueName,
   waitFor,
 } from '@cloud-connect/testing';
@@ -39,7 +39,7 @@ describe('VaultPhiCipher (real vault service and stack)', () => {
   const cipherWith = (dataKeys: Partial<DataKeyPolicy> = {}, service = 'referral-intake'): VaultPhiCipher => {
     const made = new VaultPhiCipher({
       baseUrl: vault.url,
-      tokens: new ServiceTokenIssuer(service, TEST_SERVICE_AUTH_SECRET),
+      tokens: new ServiceTokenIssuer(service, testServiceKeys(service)),
       dataKeys,
     });
     ciphers.push(made);
@@ -222,7 +222,10 @@ describe('VaultPhiCipher (real vault service and stack)', () => {
   });
 
   it('records sealed by the per-record API (format 1) stay readable', async () => {
-    const token = await new ServiceTokenIssuer('referral-intake', TEST_SERVICE_AUTH_SECRET).tokenFor('vault');
+    const token = await new ServiceTokenIssuer(
+      'referral-intake',
+      testServiceKeys('referral-intake'),
+    ).tokenFor('vault');
     const response = await fetch(`${vault.url}/sites/${A}/phi/encrypt`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -267,7 +270,7 @@ describe('VaultPhiCipher (real vault service and stack)', () => {
   it('the vault service unreachable, or Vault down behind it: retryable errors, recovery after', async () => {
     const nowhere = new VaultPhiCipher({
       baseUrl: `http://127.0.0.1:${await freePort()}`,
-      tokens: new ServiceTokenIssuer('referral-intake', TEST_SERVICE_AUTH_SECRET),
+      tokens: new ServiceTokenIssuer('referral-intake', testServiceKeys('referral-intake')),
       timeoutMs: 2000,
     });
     const unreachable = await nowhere.encrypt(A, 'r', Buffer.from('x')).catch((error: unknown) => error);

@@ -13,7 +13,13 @@ import {
   type OnApplicationShutdown,
   Res,
 } from '@nestjs/common';
-import { createServiceDataSource, migrateSchema, pingDatabase } from '@cloud-connect/db';
+import {
+  createServiceDataSource,
+  grantServiceRole,
+  migrateSchema,
+  pingDatabase,
+  roleOfUrl,
+} from '@cloud-connect/db';
 import { vaultTokenMetrics, type Logger } from '@cloud-connect/observability';
 import type { FastifyReply } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -31,6 +37,8 @@ import {
 
 export interface CoreSettings {
   DATABASE_URL: string;
+  /** The schema owner's URL: migrations (and the grants to DATABASE_URL's role) run with it. */
+  DATABASE_MIGRATION_URL?: string | undefined;
   DATABASE_POOL_SIZE: number;
   KAFKA_BROKERS: string[];
   KAFKA_CLIENT_ID?: string | undefined;
@@ -38,6 +46,11 @@ export interface CoreSettings {
   KAFKA_TOPIC_MIN_INSYNC_REPLICAS?: number | undefined;
   KAFKA_GROUP_PREFIX?: string | undefined;
   KAFKA_GROUP_START_AT?: number | undefined;
+  KAFKA_SASL_MECHANISM?: 'scram-sha-512' | 'scram-sha-256' | undefined;
+  KAFKA_SASL_USERNAME?: string | undefined;
+  KAFKA_SASL_PASSWORD_FILE?: string | undefined;
+  KAFKA_TLS?: boolean | undefined;
+  KAFKA_TLS_CA_FILE?: string | undefined;
 }
 
 export interface CoreModuleOptions {
@@ -51,6 +64,8 @@ export interface CoreModuleOptions {
     entities: MixedList<Function | string | EntitySchema>;
     // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
     migrations: MixedList<Function | string>;
+    /** Tables the runtime role may only read and append to (the audit trail). */
+    appendOnlyTables?: string[];
   };
   messaging: { topics: string[] };
   /** Services that use Vault pass its settings; readiness then includes Vault (unless `inReadiness` is false). */
@@ -58,6 +73,34 @@ export interface CoreModuleOptions {
 }
 
 const STARTUP_RETRY_MS = 30000;
+
+/**
+ * With DATABASE_MIGRATION_URL (the schema owner), migrations run under that role in a short-lived
+ * connection, which then grants DATABASE_URL's role its rights in the schema; the service itself
+ * runs as that role, which cannot change the schema. Without it, the service migrates itself.
+ */
+async function migrateAndGrant(options: CoreModuleOptions, logger: Logger): Promise<string[]> {
+  const url = options.config.DATABASE_MIGRATION_URL;
+  if (!url) return [];
+  const owner = createServiceDataSource({
+    url,
+    schema: options.database.schema,
+    applicationName: `${options.serviceName}-migrate`,
+    entities: [],
+    migrations: options.database.migrations,
+    // migrateSchema holds one connection (the advisory lock) while the migrations use another.
+    poolSize: 2,
+  });
+  await withStartupRetries('postgres', logger, () => owner.initialize());
+  try {
+    const ran = await migrateSchema(owner);
+    const role = roleOfUrl(options.config.DATABASE_URL);
+    if (role !== roleOfUrl(url)) await grantServiceRole(owner, role, options.database.appendOnlyTables ?? []);
+    return ran;
+  } finally {
+    await owner.destroy();
+  }
+}
 
 async function withStartupRetries<T>(what: string, logger: Logger, attempt: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + STARTUP_RETRY_MS;
@@ -159,8 +202,9 @@ export class CoreModule {
               migrations: options.database.migrations,
               poolSize: options.config.DATABASE_POOL_SIZE,
             });
+            const ran = await migrateAndGrant(options, logger);
             await withStartupRetries('postgres', logger, () => dataSource.initialize());
-            const ran = await migrateSchema(dataSource);
+            if (!options.config.DATABASE_MIGRATION_URL) ran.push(...(await migrateSchema(dataSource)));
             if (ran.length > 0) logger.info({ migrations: ran }, 'migrations applied');
             readiness.register('postgres', () => pingDatabase(dataSource));
             return dataSource;
@@ -176,6 +220,13 @@ export class CoreModule {
                 schema: options.database.schema,
                 brokers: options.config.KAFKA_BROKERS,
                 clientId: options.config.KAFKA_CLIENT_ID ?? options.serviceName,
+                security: {
+                  saslMechanism: options.config.KAFKA_SASL_MECHANISM,
+                  saslUsername: options.config.KAFKA_SASL_USERNAME,
+                  saslPasswordFile: options.config.KAFKA_SASL_PASSWORD_FILE,
+                  tls: options.config.KAFKA_TLS,
+                  tlsCaFile: options.config.KAFKA_TLS_CA_FILE,
+                },
                 topics: options.messaging.topics,
                 topicReplication: {
                   replicationFactor: options.config.KAFKA_TOPIC_REPLICATION_FACTOR ?? 1,

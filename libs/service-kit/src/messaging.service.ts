@@ -1,5 +1,5 @@
 import { consumerDisposition } from '@cloud-connect/errors';
-import { PRODUCT_EVENTS, topicSpecsFor } from '@cloud-connect/contracts';
+import { PRODUCT_EVENTS, producerRefusal, topicSpecsFor } from '@cloud-connect/contracts';
 import { OutboxRelay, OutboxWriter, PostgresIdempotencyStore } from '@cloud-connect/db';
 import {
   createKafka,
@@ -8,6 +8,7 @@ import {
   ensureTopics,
   exponentialBackoff,
   KafkaEventTransport,
+  type KafkaSecurity,
   type TopicReplication,
 } from '@cloud-connect/kafka';
 import { messagingMetrics, type Logger } from '@cloud-connect/observability';
@@ -30,6 +31,8 @@ export interface MessagingSettings {
   newGroupsStartAt?: number;
   /** The service's validated config, for retry policies an `@EventPattern` builds from it. */
   config?: unknown;
+  /** SASL/TLS of the broker connection (KAFKA_SASL_*, KAFKA_TLS*). */
+  security?: KafkaSecurity;
 }
 
 const DEFAULT_RETRY = exponentialBackoff({ maxAttempts: 5, baseMs: 1000, maxMs: 60000 });
@@ -57,8 +60,13 @@ export class MessagingService {
     private readonly logger: Logger,
     metricsRegistry: Registry,
   ) {
-    this.kafka = createKafka({ brokers: settings.brokers, clientId: settings.clientId, logger });
-    this.publisher = new EventPublisher(this.kafka, this.registry);
+    this.kafka = createKafka({
+      brokers: settings.brokers,
+      clientId: settings.clientId,
+      logger,
+      ...(settings.security ? { security: settings.security } : {}),
+    });
+    this.publisher = new EventPublisher(this.kafka, this.registry, settings.serviceName);
     this.outbox = new OutboxWriter(this.registry, settings.schema);
     this.metrics = messagingMetrics(metricsRegistry, () => this.relay.pendingCount());
     this.relay = new OutboxRelay({
@@ -67,6 +75,7 @@ export class MessagingService {
       kafka: this.kafka,
       logger,
       onPublished: (count) => this.metrics.published.inc({ source: 'outbox' }, count),
+      producer: settings.serviceName,
       ...(settings.topicReplication ? { topicReplication: settings.topicReplication } : {}),
     });
     this.transport = new KafkaEventTransport<EntityManager>({
@@ -83,6 +92,7 @@ export class MessagingService {
       // Domain errors decide by their kind (exhaustive); any other error is retried.
       disposition: consumerDisposition,
       onOutcome: (outcome, topic) => this.metrics.consumed.inc({ topic, outcome }),
+      producerCheck: (envelope, producer) => producerRefusal(envelope.type, producer),
     });
   }
 

@@ -1,5 +1,5 @@
 import type { DynamicModule, Type } from '@nestjs/common';
-import { AuthModule } from '@cloud-connect/auth';
+import { AuthModule, type ServiceKeyConfig } from '@cloud-connect/auth';
 import type { ServiceContext } from './bootstrap';
 import { CoreModule, type CoreModuleOptions, type CoreSettings } from './core.module';
 import { SiteReplicaModule } from './site-replica';
@@ -11,6 +11,8 @@ export interface ServiceCoreOptions {
   /** Main topics the service produces to or consumes from. */
   topics: string[];
   vault?: CoreModuleOptions['vault'];
+  /** Tables the runtime role may only read and append to (see DATABASE_MIGRATION_URL). */
+  appendOnlyTables?: string[];
 }
 
 /**
@@ -31,6 +33,7 @@ export function serviceCore(
       schema: config.DATABASE_SCHEMA,
       entities: options.entities ?? [],
       migrations: options.migrations,
+      ...(options.appendOnlyTables ? { appendOnlyTables: options.appendOnlyTables } : {}),
     },
     messaging: { topics: options.topics },
     ...(options.vault ? { vault: options.vault } : {}),
@@ -52,11 +55,12 @@ export interface ServiceAppOptions extends ServiceCoreOptions {
   modules: NonNullable<DynamicModule['imports']>;
 }
 
-type AppSettings = CoreSettings & {
-  DATABASE_SCHEMA: string;
-  SERVICE_AUTH_SECRET?: string;
-  ADMIN_JWKS_URL?: string;
-};
+type AppSettings = CoreSettings &
+  ServiceKeyConfig & {
+    DATABASE_SCHEMA: string;
+    SERVICE_AUTH_SECRET?: string;
+    ADMIN_JWKS_URL?: string;
+  };
 
 /** The dynamic module of a service's `AppModule`, so that each app module only says what is its own. */
 export function serviceApp(
@@ -70,7 +74,7 @@ export function serviceApp(
   if (adminKeys) {
     if (!SERVICE_AUTH_SECRET) throw new Error(`${serviceName}: authentication needs SERVICE_AUTH_SECRET`);
     const adminJwksUrl = adminKeys === 'jwks' ? ADMIN_JWKS_URL : undefined;
-    authModules.push(AuthModule.forRoot({ serviceName, serviceSecret: SERVICE_AUTH_SECRET, adminJwksUrl }));
+    authModules.push(AuthModule.forRoot({ serviceName, serviceKeys: context.config, adminJwksUrl }));
   }
   return {
     module,

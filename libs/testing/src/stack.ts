@@ -31,9 +31,16 @@ export interface StackEnv {
   SMTP_HOST: string;
   SMTP_PORT: string;
   MAIL_API_URL: string;
+  /**
+   * Each service's own login role (`DATABASE_URL_VAULT`, `DATABASE_URL_EMR_GATEWAY`…), granted its
+   * schema only; DATABASE_URL (the owner) then migrates. Absent on a stack without them.
+   */
+  serviceDatabaseUrls?: Record<string, string>;
+  /** The broker's SASL/SCRAM listener and each service user's (`cc-<service>`) password file. */
+  kafkaSasl?: { brokers: string; passwordFiles: Record<string, string> };
 }
 
-const KEYS: (keyof StackEnv)[] = [
+const KEYS: Exclude<keyof StackEnv, 'serviceDatabaseUrls' | 'kafkaSasl'>[] = [
   'DATABASE_URL',
   'DATABASE_ADMIN_URL',
   'KAFKA_BROKERS',
@@ -43,6 +50,15 @@ const KEYS: (keyof StackEnv)[] = [
   'SMTP_PORT',
   'MAIL_API_URL',
 ];
+
+/** The suffix of a service's variables in stack.env (`DATABASE_URL_EMR_GATEWAY`…). */
+const SERVICE_ENV_SUFFIX: Record<string, string> = {
+  vault: 'VAULT',
+  'emr-gateway': 'EMR_GATEWAY',
+  'referral-intake': 'REFERRAL_INTAKE',
+  scheduler: 'SCHEDULER',
+  notifier: 'NOTIFIER',
+};
 
 export function stackStateDir(): string {
   const cache =
@@ -70,6 +86,22 @@ export function stackEnv(): StackEnv {
     const value = process.env[key] ?? fromFile[key];
     if (value) result[key] = value;
     else missing.push(key);
+  }
+  const serviceDatabaseUrls: Record<string, string> = {};
+  for (const service of Object.keys(SERVICE_ENV_SUFFIX)) {
+    const key = `DATABASE_URL_${SERVICE_ENV_SUFFIX[service]}`;
+    const value = process.env[key] ?? fromFile[key];
+    if (value) serviceDatabaseUrls[service] = value;
+  }
+  if (Object.keys(serviceDatabaseUrls).length > 0) result.serviceDatabaseUrls = serviceDatabaseUrls;
+  const saslBrokers = process.env['KAFKA_SASL_BROKERS'] ?? fromFile['KAFKA_SASL_BROKERS'];
+  if (saslBrokers) {
+    const passwordFiles: Record<string, string> = {};
+    for (const service of Object.keys(SERVICE_ENV_SUFFIX)) {
+      const file = fromFile[`KAFKA_SASL_PASSWORD_FILE_${SERVICE_ENV_SUFFIX[service]}`];
+      if (file) passwordFiles[service] = file;
+    }
+    result.kafkaSasl = { brokers: saslBrokers, passwordFiles };
   }
   if (missing.length > 0) {
     throw new Error(

@@ -189,7 +189,7 @@ class EmrLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown 
         logger: Logger,
         metrics: Registry,
       ) => {
-        const tokens = new ServiceTokenIssuer(SERVICE_NAME, config.SERVICE_AUTH_SECRET);
+        const tokens = new ServiceTokenIssuer(SERVICE_NAME, config);
         const envelopes = new VaultPhiCipher({
           baseUrl: config.VAULT_SERVICE_URL,
           tokens,
@@ -273,7 +273,7 @@ class EmrLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown 
           metrics,
           new VaultPhiCipher({
             baseUrl: config.VAULT_SERVICE_URL,
-            tokens: new ServiceTokenIssuer(SERVICE_NAME, config.SERVICE_AUTH_SECRET),
+            tokens: new ServiceTokenIssuer(SERVICE_NAME, config),
             timeoutMs: config.PHI_TIMEOUT_MS,
             dataKeys: dataKeyPolicyOf(config),
           }),

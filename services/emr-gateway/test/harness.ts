@@ -1,7 +1,7 @@
 // Shared harness of the emr-gateway integration suites: the real stack, the EMR simulator on a
 // loopback port, the service as a process, a Kafka producer of commands and a collector of what
 // the service publishes.
-import { Events, PRODUCT_EVENTS, Topics } from '@cloud-connect/contracts';
+import { EVENT_PRODUCERS, Events, PRODUCT_EVENTS, Topics } from '@cloud-connect/contracts';
 import { EventRegistry, type Envelope, type PayloadOf } from '@cloud-connect/kafka';
 import { ServiceTokenIssuer } from '@cloud-connect/auth';
 import { VaultPhiCipher } from '@cloud-connect/phi-client';
@@ -10,7 +10,7 @@ import {
   type CliRun,
   freePort,
   storeSiteSek,
-  TEST_SERVICE_AUTH_SECRET,
+  testServiceKeys,
   ServiceProcess,
   serviceEnvFor,
   stackEnv,
@@ -171,7 +171,7 @@ export class Harness {
     this.cipher = new VaultCommandCipher(
       new VaultPhiCipher({
         baseUrl: this.vault.url,
-        tokens: new ServiceTokenIssuer('emr-gateway', TEST_SERVICE_AUTH_SECRET),
+        tokens: new ServiceTokenIssuer('emr-gateway', testServiceKeys('emr-gateway')),
       }),
     );
     this.startService();
@@ -308,7 +308,14 @@ export class Harness {
     const envelope = this.registry.create(def, site, payload);
     await this.producer.send({
       topic: def.topic,
-      messages: [{ key: site, value: JSON.stringify(envelope) }],
+      // Named as the first producer the event's catalogue entry allows (consumers check it).
+      messages: [
+        {
+          key: site,
+          value: JSON.stringify(envelope),
+          headers: { 'cc-producer': EVENT_PRODUCERS[def.type]?.[0] ?? '' },
+        },
+      ],
     });
     return envelope;
   }

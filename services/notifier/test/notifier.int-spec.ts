@@ -62,7 +62,7 @@ describe('notifier (real Kafka, Postgres, SMTP; SMS API simulator)', () => {
       }),
     ).start();
     await notifier.waitReady(90000);
-    publisher = new EventPublisher(kafka, registry);
+    publisher = new EventPublisher(kafka, registry, 'vault');
     await publisher.connect();
     // The site directory reaches the notifier like any service: site.registered.
     await publisher.publish(

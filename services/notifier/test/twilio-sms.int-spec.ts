@@ -78,7 +78,7 @@ describe('SMS through the Twilio Messages API (simulator), delivery receipts and
       }),
     ).start();
     await notifier.waitReady(240000);
-    publisher = new EventPublisher(kafka, registry);
+    publisher = new EventPublisher(kafka, registry, 'vault');
     await publisher.connect();
   }, 300000);
 

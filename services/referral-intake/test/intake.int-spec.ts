@@ -13,7 +13,7 @@ import {
   serviceEnvFor,
   stackCtl,
   stackEnv,
-  TEST_SERVICE_AUTH_SECRET,
+  testServiceKeys,
   uniqueName,
   waitFor,
   registerSite,
@@ -212,7 +212,7 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
     const row = rows[0] as { id: string; bundle_ciphertext: Buffer };
     const cipher = new VaultPhiCipher({
       baseUrl: vault.url,
-      tokens: new ServiceTokenIssuer('referral-intake', TEST_SERVICE_AUTH_SECRET),
+      tokens: new ServiceTokenIssuer('referral-intake', testServiceKeys('referral-intake')),
     });
     const opened = JSON.parse((await cipher.decrypt(SITE, row.id, row.bundle_ciphertext)).toString()) as Json;
     expect(opened['id']).toBe(bundle['id']);

@@ -73,7 +73,7 @@ describe('durable schedules (two scheduler replicas, real Postgres and Kafka)', 
   beforeAll(async () => {
     db = new Pg({ connectionString: env.DATABASE_URL });
     await db.connect();
-    publisher = new EventPublisher(kafka, registry);
+    publisher = new EventPublisher(kafka, registry, 'vault');
     await publisher.connect();
     const [a, b] = [await replica(), await replica()];
     await Promise.all([a.waitReady(240000), b.waitReady(240000)]);

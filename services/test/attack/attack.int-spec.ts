@@ -1,15 +1,22 @@
 // The attack suite: one case per hole of the security review, each an attack on the real stack
 // (Postgres, Kafka, OpenBao, services as processes under their real AppRoles) that the code
 // before the fix let through. Ends by grepping every captured service log for the secrets used.
+import { createPrivateKey } from 'node:crypto';
 import { ServiceTokenIssuer } from '@cloud-connect/auth';
+import { readFileSync } from 'node:fs';
+import { PRODUCT_EVENTS } from '@cloud-connect/contracts';
+import { EventRegistry, type Envelope } from '@cloud-connect/kafka';
+import { auditEvent } from '@cloud-connect/service-kit';
+import { Kafka, logLevel } from 'kafkajs';
 import {
   createUser,
   provisionSiteSek,
   signIn,
   sleep,
   TEST_OPERATOR_TOKEN,
-  TEST_SERVICE_AUTH_SECRET,
+  testServiceKeys,
   stackEnv,
+  TEST_SERVICE_AUTH_SECRET,
   uniqueName,
   waitFor,
   type ProvisionedSek,
@@ -527,7 +534,7 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
   describe('SEK remove', () => {
     it('is a soft delete: nothing sealed or opened while removed, restore brings everything back; destroy needs a second admin and the window', async () => {
       const s = otherSite;
-      const serviceTokens = new ServiceTokenIssuer('referral-intake', TEST_SERVICE_AUTH_SECRET);
+      const serviceTokens = new ServiceTokenIssuer('referral-intake', testServiceKeys('referral-intake'));
       const phi = async (op: 'encrypt' | 'decrypt', item: Record<string, string>): Promise<HttpAnswer> =>
         httpFrom('127.0.0.1', url(`/sites/${s}/phi/${op}`), {
           method: 'POST',
@@ -882,6 +889,235 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
       expect(replay.body['code']).toBe('invalid-code');
       const older = await login(email, { code: totp!.generate({ timestamp: Date.now() - 30000 }) });
       expect(older.status).toBe(401);
+    });
+  });
+
+  describe('service identities', () => {
+    const encrypt = async (token: string): Promise<HttpAnswer> =>
+      httpFrom('127.0.0.1', url(`/sites/${site}/phi/encrypt`), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: {
+          items: [{ recordId: 'atk/identity', plaintext: Buffer.from('x').toString('base64') }],
+        },
+      });
+    const claims = (signed: SignJWT): SignJWT =>
+      signed
+        .setIssuer('cloud-connect/service')
+        .setSubject('referral-intake')
+        .setAudience('cloud-connect/vault')
+        .setIssuedAt()
+        .setExpirationTime('60s');
+
+    it("a token for sub=referral-intake signed with the notifier's key is refused (403), and audited as the notifier", async () => {
+      const notifierKey = createPrivateKey(testServiceKeys('notifier').SERVICE_SIGNING_KEY);
+      const forged = await claims(
+        new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', typ: 'svc+jwt', kid: 'notifier' }),
+      ).sign(notifierKey);
+      const answer = await encrypt(forged);
+      expect(answer.status).toBe(403);
+      expect(JSON.stringify(answer.body)).toContain(
+        'service notifier may not present a token for another service',
+      );
+      // Under referral-intake's key id, the notifier's signature does not verify at all.
+      const underIntakeKid = await claims(
+        new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', typ: 'svc+jwt', kid: 'referral-intake' }),
+      ).sign(notifierKey);
+      expect((await encrypt(underIntakeKid)).status).toBe(401);
+      // The genuine referral-intake token still works (same route, same body).
+      const genuine = await new ServiceTokenIssuer(
+        'referral-intake',
+        testServiceKeys('referral-intake'),
+      ).tokenFor('vault');
+      expect((await encrypt(genuine)).status).toBe(200);
+    });
+
+    it('an HS256 token signed with the former shared secret is refused (401)', async () => {
+      const legacy = await claims(new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'svc+jwt' })).sign(
+        new TextEncoder().encode(TEST_SERVICE_AUTH_SECRET),
+      );
+      const answer = await encrypt(legacy);
+      expect(answer.status).toBe(401);
+      expect(JSON.stringify(answer.body)).toContain('shared-secret service tokens are no longer accepted');
+    });
+  });
+
+  describe('database roles', () => {
+    const asRole = async <T>(service: string, work: (client: Client) => Promise<T>): Promise<T> => {
+      const roleUrl = env.serviceDatabaseUrls?.[service];
+      if (!roleUrl)
+        throw new Error(`the stack has no database role for ${service} (deploy/local/stack.sh up)`);
+      const client = new Client({ connectionString: roleUrl });
+      await client.connect();
+      try {
+        return await work(client);
+      } finally {
+        await client.end();
+      }
+    };
+    const sqlState = (promise: Promise<unknown>): Promise<string> =>
+      promise.then(
+        () => 'succeeded',
+        (error: unknown) => String((error as { code?: unknown }).code),
+      );
+
+    it("the services run as their own roles; the notifier's role cannot read referral-intake's tables", async () => {
+      const runningAs = await db.query<{ usename: string }>(
+        `SELECT DISTINCT usename FROM pg_stat_activity WHERE application_name IN ('vault', 'referral-intake', 'emr-gateway')`,
+      );
+      expect(runningAs.rows.map((r) => r.usename).sort()).toEqual(
+        expect.arrayContaining(['cc_emr_gateway', 'cc_referral_intake', 'cc_vault']),
+      );
+      await asRole('notifier', async (client) => {
+        expect(await sqlState(client.query(`SELECT count(*) FROM "${intakeSchema}".completed_forms`))).toBe(
+          '42501',
+        );
+        expect(await sqlState(client.query(`SELECT count(*) FROM "${vaultSchema}".audit_entries`))).toBe(
+          '42501',
+        );
+        expect(await sqlState(client.query(`CREATE SCHEMA "${prefix}_notifier_own"`))).toBe('42501');
+      });
+      // Nor can referral-intake's role read the vault service's tables.
+      await asRole('referral-intake', async (client) => {
+        expect(await sqlState(client.query(`SELECT count(*) FROM "${vaultSchema}".audit_entries`))).toBe(
+          '42501',
+        );
+        expect(await sqlState(client.query(`SELECT count(*) FROM "${intakeSchema}".completed_forms`))).toBe(
+          'succeeded',
+        );
+      });
+    });
+
+    it('the vault role can append to and read the audit trail, never UPDATE, DELETE or TRUNCATE it', async () => {
+      const before = await db.query<{ n: string }>(
+        `SELECT count(*) AS n FROM "${vaultSchema}".audit_entries`,
+      );
+      expect(Number(before.rows[0]?.n)).toBeGreaterThan(0);
+      await asRole('vault', async (client) => {
+        expect(await sqlState(client.query(`SELECT count(*) FROM "${vaultSchema}".audit_entries`))).toBe(
+          'succeeded',
+        );
+        expect(
+          await sqlState(client.query(`UPDATE "${vaultSchema}".audit_entries SET actor = 'someone-else'`)),
+        ).toBe('42501');
+        expect(await sqlState(client.query(`DELETE FROM "${vaultSchema}".audit_entries`))).toBe('42501');
+        expect(await sqlState(client.query(`TRUNCATE "${vaultSchema}".audit_entries`))).toBe('42501');
+        expect(
+          await sqlState(client.query(`ALTER TABLE "${vaultSchema}".audit_entries DISABLE TRIGGER USER`)),
+        ).toBe('42501');
+      });
+      const after = await db.query<{ n: string }>(`SELECT count(*) AS n FROM "${vaultSchema}".audit_entries`);
+      expect(Number(after.rows[0]?.n)).toBeGreaterThanOrEqual(Number(before.rows[0]?.n));
+    });
+  });
+
+  describe('Kafka producers', () => {
+    const sasl = env.kafkaSasl;
+    const asService = (service: string): Kafka => {
+      const passwordFile = sasl?.passwordFiles[service];
+      if (!sasl || !passwordFile)
+        throw new Error('the stack has no SASL listener (deploy/local/stack.sh up)');
+      return new Kafka({
+        clientId: `atk-${service}`,
+        brokers: [sasl.brokers],
+        sasl: {
+          mechanism: 'scram-sha-512',
+          username: `cc-${service}`,
+          password: readFileSync(passwordFile, 'utf8').trim(),
+        },
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 1 },
+      });
+    };
+    const registry = new EventRegistry(PRODUCT_EVENTS);
+    const planted = (outcome: string) =>
+      auditEvent(registry, site, {
+        actor: 'service:notifier',
+        action: 'atk.planted',
+        target: `site/${site}/atk/${outcome}`,
+      });
+    const sendAs = async (
+      service: string,
+      topic: string,
+      envelope: Envelope,
+      headers: Record<string, string>,
+    ) => {
+      const producer = asService(service).producer();
+      await producer.connect();
+      try {
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: [{ key: site, value: JSON.stringify(envelope), headers }],
+        });
+        return 'written';
+      } catch (error) {
+        return (error as { type?: string }).type ?? (error as Error).message;
+      } finally {
+        await producer.disconnect();
+      }
+    };
+    // kafkajs reports the broker's refusal by its code or its message, depending on the request.
+    const REFUSED = /TOPIC_AUTHORIZATION_FAILED|Topic authorization failed/;
+    const auditIdOf = (envelope: Envelope): string => (envelope.payload as { auditId: string }).auditId;
+
+    it('the broker refuses an event from a service principal not allowed to write the topic (ACL)', async () => {
+      const envelope = planted('by-notifier');
+      expect(await sendAs('notifier', 'audit.recorded', envelope, { 'cc-producer': 'notifier' })).toMatch(
+        REFUSED,
+      );
+      expect(await sendAs('notifier', 'site.registered', envelope, { 'cc-producer': 'vault' })).toMatch(
+        REFUSED,
+      );
+      // The scheduler may write notification.requested, not site.registered.
+      expect(await sendAs('scheduler', 'site.registered', envelope, { 'cc-producer': 'vault' })).toMatch(
+        REFUSED,
+      );
+    });
+
+    it('an event planted with a forged or missing producer header is dead-lettered by the consumer, not recorded', async () => {
+      const forged = planted('forged-header');
+      const unnamed = planted('no-header');
+      const genuine = planted('genuine');
+      // cc-vault may write audit.recorded; the events name a producer the catalogue does not allow.
+      expect(await sendAs('vault', 'audit.recorded', forged, { 'cc-producer': 'notifier' })).toBe('written');
+      expect(await sendAs('vault', 'audit.recorded', unnamed, {})).toBe('written');
+      expect(await sendAs('vault', 'audit.recorded', genuine, { 'cc-producer': 'vault' })).toBe('written');
+      const recorded = async (envelope: Envelope) =>
+        (
+          await db.query(`SELECT 1 FROM "${vaultSchema}".audit_entries WHERE audit_id = $1`, [
+            auditIdOf(envelope),
+          ])
+        ).rowCount === 1;
+      await waitFor('the genuine event to be recorded', () => recorded(genuine), {
+        timeoutMs: 60000,
+        intervalMs: 500,
+      });
+      const dead = new Set<string>();
+      const consumer = new Kafka({
+        clientId: 'atk-dlq',
+        brokers: env.KAFKA_BROKERS.split(','),
+        logLevel: logLevel.NOTHING,
+      }).consumer({ groupId: uniqueName('atk-dlq') });
+      await consumer.connect();
+      await consumer.subscribe({ topic: 'audit.recorded.dlq', fromBeginning: true });
+      await consumer.run({
+        eachMessage: ({ message }) => {
+          const value = message.value?.toString() ?? '';
+          for (const envelope of [forged, unnamed]) if (value.includes(envelope.id)) dead.add(envelope.id);
+          return Promise.resolve();
+        },
+      });
+      try {
+        await waitFor('both planted events in audit.recorded.dlq', () => dead.size === 2, {
+          timeoutMs: 60000,
+          intervalMs: 500,
+        });
+      } finally {
+        await consumer.disconnect();
+      }
+      expect(await recorded(forged)).toBe(false);
+      expect(await recorded(unnamed)).toBe(false);
     });
   });
 

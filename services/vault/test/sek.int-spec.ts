@@ -17,7 +17,7 @@ import {
   storedTestSeks,
   testLogDir,
   TEST_OPERATOR_TOKEN,
-  TEST_SERVICE_AUTH_SECRET,
+  testServiceKeys,
   TestCli,
   uniqueName,
   waitFor,
@@ -158,9 +158,10 @@ describe('SEK custody, audit trail, alerts and PHI crypto (real services and sta
       });
       tokens[who] = await fresh(who);
     }
-    serviceToken = await new ServiceTokenIssuer('referral-intake', TEST_SERVICE_AUTH_SECRET).tokenFor(
-      'vault',
-    );
+    serviceToken = await new ServiceTokenIssuer(
+      'referral-intake',
+      testServiceKeys('referral-intake'),
+    ).tokenFor('vault');
   }, 180000);
 
   afterAll(async () => {
@@ -335,7 +336,9 @@ describe('SEK custody, audit trail, alerts and PHI crypto (real services and sta
     expect(otherSite.status).toBe(422);
     expect(JSON.stringify(otherSite.body)).not.toContain('PHI-MARKER');
 
-    const gateway = await new ServiceTokenIssuer('emr-gateway', TEST_SERVICE_AUTH_SECRET).tokenFor('vault');
+    const gateway = await new ServiceTokenIssuer('emr-gateway', testServiceKeys('emr-gateway')).tokenFor(
+      'vault',
+    );
     expect(
       (
         await api('POST', `/sites/${A}/phi/encrypt`, gateway, {
@@ -343,7 +346,9 @@ describe('SEK custody, audit trail, alerts and PHI crypto (real services and sta
         })
       ).status,
     ).toBe(200);
-    const scheduler = await new ServiceTokenIssuer('scheduler', TEST_SERVICE_AUTH_SECRET).tokenFor('vault');
+    const scheduler = await new ServiceTokenIssuer('scheduler', testServiceKeys('scheduler')).tokenFor(
+      'vault',
+    );
     expect(
       (
         await api('POST', `/sites/${A}/phi/encrypt`, scheduler, {
@@ -367,7 +372,7 @@ describe('SEK custody, audit trail, alerts and PHI crypto (real services and sta
   it('the typed PHI client (what referral-intake plugs in) round-trips and surfaces refusals', async () => {
     const cipher = new VaultPhiCipher({
       baseUrl: vault.url,
-      tokens: new ServiceTokenIssuer('referral-intake', TEST_SERVICE_AUTH_SECRET),
+      tokens: new ServiceTokenIssuer('referral-intake', testServiceKeys('referral-intake')),
     });
     const phi = `PHI-MARKER-${randomBytes(6).toString('hex')} {"family":"Tremblay"}`;
     secrets.push(phi);

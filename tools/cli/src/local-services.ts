@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeServiceKeyFiles } from '@cloud-connect/auth';
 import { distDir, REPO_ROOT, stackStateDir, waitFor, type StackEnv } from '@cloud-connect/testing';
 
 export const SERVICES = [
@@ -110,7 +111,7 @@ async function appRoleCredentials(
   return { roleId: roleId.data.role_id, secretId: secretId.data.secret_id };
 }
 
-/** One random service-token secret per local stack, kept with the stack's other secrets. */
+/** One random shared HMAC secret (opt-out links, sealed local secrets) per local stack, kept with the stack's other secrets. */
 function serviceAuthSecret(): string {
   const file = join(stackStateDir(), 'secrets', 'service-auth-secret');
   if (!existsSync(file)) {
@@ -139,6 +140,11 @@ function operatorTokenDigest(): string {
 }
 
 export async function startServices(env: StackEnv): Promise<void> {
+  // One signing key per service and the set of their public keys (kept across restarts).
+  const keys = writeServiceKeyFiles(
+    join(stackStateDir(), 'secrets', 'service-keys'),
+    SERVICES.map((service) => service.name),
+  );
   for (const service of SERVICES) {
     if (isAlive(pidOf(service.name))) continue;
     const serviceEnv: Record<string, string> = {
@@ -153,6 +159,8 @@ export async function startServices(env: StackEnv): Promise<void> {
       SMTP_FROM: 'cloud-connect@demo.local',
       VAULT_ADDR: env.VAULT_ADDR,
       SERVICE_AUTH_SECRET: serviceAuthSecret(),
+      SERVICE_SIGNING_KEY_FILE: keys.privateKeys[service.name] ?? '',
+      SERVICE_PUBLIC_KEYS_FILE: keys.publicKeys,
       ADMIN_JWKS_URL: 'http://127.0.0.1:3003/.well-known/jwks.json',
       VAULT_SERVICE_URL: 'http://127.0.0.1:3003',
       // The local EMR simulators and receivers listen on http://127.0.0.1 (refused in production).

@@ -16,6 +16,7 @@ import { registerIntegrationCommands } from './integration-commands';
 import { registerSiteCommands } from './site-commands';
 import { registerUserCommands } from './user-commands';
 import { registerAuthCommands } from './auth-commands';
+import { registerServiceKeyCommands } from './service-key-commands';
 
 const run = promisify(execFile);
 const STACK_SCRIPT = join(REPO_ROOT, 'deploy', 'local', 'stack.sh');
@@ -82,6 +83,7 @@ export function buildProgram(): Command {
   registerEmrCommands(program);
   registerSchedulerCommands(program);
   registerChartCommands(program);
+  registerServiceKeyCommands(program);
   return program;
 }
 

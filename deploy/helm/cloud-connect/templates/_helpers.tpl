@@ -97,6 +97,11 @@ app.kubernetes.io/component: {{ .name }}
 {{- if include "cc.caBundleName" .root -}}
 {{- $_ := set $env "NODE_EXTRA_CA_CERTS" (printf "/etc/cloud-connect/ca/%s" $v.caBundle.key) -}}
 {{- end -}}
+{{- if ne .name "console" -}}
+{{- /* Its own signing key and the services' public keys, mounted from a Secret and a ConfigMap. */ -}}
+{{- $_ := set $env "SERVICE_SIGNING_KEY_FILE" (printf "/etc/cloud-connect/service-key/%s" $v.serviceIdentity.signingKeySecretKey) -}}
+{{- $_ := set $env "SERVICE_PUBLIC_KEYS_FILE" (printf "/etc/cloud-connect/service-public-keys/%s" $v.serviceIdentity.publicKeys.key) -}}
+{{- end -}}
 {{- if ne .name "vault" -}}
 {{- /* Site admins' tokens are signed by the vault service; the others verify them with its JWKS. */ -}}
 {{- $vaultSvc := get $v.services "vault" -}}
@@ -161,6 +166,15 @@ app.kubernetes.io/component: {{ .name }}
     secretKeyRef:
       name: {{ $v.serviceAuth.secret.name }}
       key: {{ $v.serviceAuth.secret.key }}
+{{- with $v.externals.databaseMigrationUrlSecret }}
+{{- if .name }}
+- name: DATABASE_MIGRATION_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .name }}
+      key: {{ .key }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- range $envName, $ref := .svc.secretEnv }}
 - name: {{ $envName }}
@@ -230,6 +244,22 @@ app.kubernetes.io/component: {{ .name }}
   configMap:
     name: {{ . }}
 {{- end }}
+{{- if ne .name "console" }}
+{{- $id := .root.Values.serviceIdentity }}
+- name: service-key
+  secret:
+    secretName: {{ printf $id.signingKeySecretName .name }}
+    defaultMode: 0400
+    items:
+      - key: {{ $id.signingKeySecretKey }}
+        path: {{ $id.signingKeySecretKey }}
+- name: service-public-keys
+  configMap:
+    name: {{ $id.publicKeys.configMapName }}
+    items:
+      - key: {{ $id.publicKeys.key }}
+        path: {{ $id.publicKeys.key }}
+{{- end }}
 {{- with concat (.root.Values.extraVolumes | default list) (.svc.extraVolumes | default list) }}
 {{ toYaml . }}
 {{- end }}
@@ -241,6 +271,14 @@ app.kubernetes.io/component: {{ .name }}
 {{- if include "cc.caBundleName" .root }}
 - name: ca-bundle
   mountPath: /etc/cloud-connect/ca
+  readOnly: true
+{{- end }}
+{{- if ne .name "console" }}
+- name: service-key
+  mountPath: /etc/cloud-connect/service-key
+  readOnly: true
+- name: service-public-keys
+  mountPath: /etc/cloud-connect/service-public-keys
   readOnly: true
 {{- end }}
 {{- with concat (.root.Values.extraVolumeMounts | default list) (.svc.extraVolumeMounts | default list) }}

@@ -1,11 +1,19 @@
-import { bodyProperties, openApiProblems, routeCoverageProblems, unitContext } from '@cloud-connect/testing';
+import {
+  bodyProperties,
+  openApiProblems,
+  routeCoverageProblems,
+  testServiceKeys,
+  unitContext,
+} from '@cloud-connect/testing';
 import { AppModule } from '../app.module';
 import type { EmrGatewayConfig } from '../config';
 import { emrGatewayOpenApi } from './openapi';
 
 describe('the EMR gateway admin API OpenAPI document', () => {
   const doc = emrGatewayOpenApi();
-  const app = AppModule.register(unitContext<EmrGatewayConfig>({ SERVICE_AUTH_SECRET: 'x' }));
+  const app = AppModule.register(
+    unitContext<EmrGatewayConfig>({ SERVICE_AUTH_SECRET: 'x', ...testServiceKeys('emr-gateway') }),
+  );
 
   it('lists every registered admin route (all of them are), and nothing else', () => {
     expect(routeCoverageProblems(doc, app, [])).toEqual([]);

@@ -112,7 +112,7 @@ export class DeliveryModule {
               config.VAULT_SERVICE_URL
                 ? new VaultPhiCipher({
                     baseUrl: config.VAULT_SERVICE_URL,
-                    tokens: new ServiceTokenIssuer(SERVICE_NAME, config.SERVICE_AUTH_SECRET),
+                    tokens: new ServiceTokenIssuer(SERVICE_NAME, config),
                     timeoutMs: config.PHI_TIMEOUT_MS,
                   })
                 : null,

@@ -20,7 +20,7 @@ import { SERVICE_KEYS, ServiceKeys } from './service-keys';
       useFactory: (config: IntakeConfig) =>
         new VaultPhiCipher({
           baseUrl: config.VAULT_SERVICE_URL,
-          tokens: new ServiceTokenIssuer(SERVICE_NAME, config.SERVICE_AUTH_SECRET),
+          tokens: new ServiceTokenIssuer(SERVICE_NAME, config),
           timeoutMs: config.PHI_TIMEOUT_MS,
           dataKeys: dataKeyPolicyOf(config),
         }),

@@ -1,4 +1,10 @@
-import { bodyProperties, openApiProblems, routeCoverageProblems, unitContext } from '@cloud-connect/testing';
+import {
+  bodyProperties,
+  openApiProblems,
+  routeCoverageProblems,
+  testServiceKeys,
+  unitContext,
+} from '@cloud-connect/testing';
 import type { Type } from '@nestjs/common';
 import { AppModule } from '../app.module';
 import {
@@ -17,7 +23,9 @@ const NOT_ADMIN_API: Type[] = [ReferralContentController, FormContentController]
 
 describe('the referral intake admin API OpenAPI document', () => {
   const doc = intakeOpenApi();
-  const app = AppModule.register(unitContext<IntakeConfig>({ SERVICE_AUTH_SECRET: 'x' }));
+  const app = AppModule.register(
+    unitContext<IntakeConfig>({ SERVICE_AUTH_SECRET: 'x', ...testServiceKeys('referral-intake') }),
+  );
 
   it('lists every registered admin route, and nothing that is not one', () => {
     expect(routeCoverageProblems(doc, app, NOT_ADMIN_API)).toEqual([]);

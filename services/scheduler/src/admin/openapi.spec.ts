@@ -1,4 +1,10 @@
-import { bodyProperties, openApiProblems, routeCoverageProblems, unitContext } from '@cloud-connect/testing';
+import {
+  bodyProperties,
+  openApiProblems,
+  routeCoverageProblems,
+  testServiceKeys,
+  unitContext,
+} from '@cloud-connect/testing';
 import type { Type } from '@nestjs/common';
 import { AppModule } from '../app.module';
 import type { SchedulerConfig } from '../config';
@@ -11,7 +17,11 @@ const NOT_ADMIN_API: Type[] = [OptOutController];
 describe('the scheduler admin API OpenAPI document', () => {
   const doc = schedulerOpenApi();
   const app = AppModule.register(
-    unitContext<SchedulerConfig>({ DATABASE_SCHEMA: 'scheduler', SERVICE_AUTH_SECRET: 'x' }),
+    unitContext<SchedulerConfig>({
+      DATABASE_SCHEMA: 'scheduler',
+      SERVICE_AUTH_SECRET: 'x',
+      ...testServiceKeys('scheduler'),
+    }),
   );
 
   it('lists every registered admin route, and nothing that is not one', () => {

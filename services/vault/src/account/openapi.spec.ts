@@ -1,5 +1,11 @@
 import { documentedRoutes } from '@cloud-connect/service-kit';
-import { bodyProperties, openApiProblems, routeCoverageProblems, unitContext } from '@cloud-connect/testing';
+import {
+  bodyProperties,
+  openApiProblems,
+  routeCoverageProblems,
+  testServiceKeys,
+  unitContext,
+} from '@cloud-connect/testing';
 import type { Type } from '@nestjs/common';
 import { AppModule } from '../app.module';
 import type { VaultConfig } from '../config';
@@ -16,6 +22,7 @@ describe('the vault admin API OpenAPI document', () => {
       DATABASE_SCHEMA: 'vault',
       CONSOLE_URL: 'http://127.0.0.1:3000',
       SERVICE_AUTH_SECRET: 'x',
+      ...testServiceKeys('vault'),
     }),
   );
 
