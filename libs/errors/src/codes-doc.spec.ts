@@ -17,12 +17,43 @@ function sources(dir: string): string[] {
   });
 }
 
+/**
+ * The domain and code type a class declares: `extends DomainError<Code>` with a literal `domain`,
+ * or `extends domainErrorClass<Code>('domain', …)`. The factory's own generic class is skipped.
+ */
+function declaredCodes(
+  node: ts.ClassDeclaration,
+  source: ts.SourceFile,
+): { domain: string; codeType: ts.TypeNode } | undefined {
+  for (const base of node.heritageClauses?.flatMap((h) => [...h.types]) ?? []) {
+    const call = base.expression;
+    if (ts.isCallExpression(call) && call.expression.getText(source) === 'domainErrorClass') {
+      const [codeType] = call.typeArguments ?? [];
+      const [domain] = call.arguments;
+      if (!codeType || !domain || !ts.isStringLiteral(domain))
+        throw new Error(`${node.name?.text ?? '?'}: domainErrorClass needs a code type and a literal domain`);
+      return { domain: domain.text, codeType };
+    }
+    const codeType = base.typeArguments?.[0];
+    if (base.expression.getText(source) !== 'DomainError' || !codeType) continue;
+    const domain = node.members
+      .filter(ts.isPropertyDeclaration)
+      .find((m) => m.name.getText(source) === 'domain')?.initializer;
+    if (domain && ts.isIdentifier(domain) && source.fileName.endsWith('libs/errors/src/domain-error.ts'))
+      return undefined;
+    if (!domain || !ts.isStringLiteral(domain))
+      throw new Error(`${node.name?.text ?? '?'}: no literal domain`);
+    return { domain: domain.text, codeType };
+  }
+  return undefined;
+}
+
 function codesInCode(): Map<string, Set<string>> {
   const files = ['services', 'libs']
     .flatMap((top) => readdirSync(join(root, top)).map((p) => join(root, top, p, 'src')))
     .filter((dir) => statSync(dir, { throwIfNoEntry: false })?.isDirectory())
     .flatMap(sources)
-    .filter((file) => readFileSync(file, 'utf8').includes('extends DomainError<'));
+    .filter((file) => /extends (DomainError|domainErrorClass)</.test(readFileSync(file, 'utf8')));
   const program = ts.createProgram(files, {
     strict: true,
     skipLibCheck: true,
@@ -41,25 +72,17 @@ function codesInCode(): Map<string, Set<string>> {
     if (!source) throw new Error(`not loaded: ${relative(root, file)}`);
     const visit = (node: ts.Node): void => {
       if (ts.isClassDeclaration(node)) {
-        const base = node.heritageClauses
-          ?.flatMap((h) => [...h.types])
-          .find((t) => t.expression.getText(source) === 'DomainError');
-        const codeType = base?.typeArguments?.[0];
-        if (base && codeType) {
-          const domain = node.members
-            .filter(ts.isPropertyDeclaration)
-            .find((m) => m.name.getText(source) === 'domain')?.initializer;
-          if (!domain || !ts.isStringLiteral(domain))
-            throw new Error(`${node.name?.text ?? '?'}: no literal domain`);
-          const type = checker.getTypeFromTypeNode(codeType);
+        const found = declaredCodes(node, source);
+        if (found) {
+          const type = checker.getTypeFromTypeNode(found.codeType);
           const literals = (type.isUnion() ? type.types : [type]).map((t) =>
             t.isStringLiteral() ? t.value : undefined,
           );
           if (literals.some((l) => l === undefined))
             throw new Error(`${node.name?.text ?? '?'}: its code type is not a union of string literals`);
-          const codes = domains.get(domain.text) ?? new Set<string>();
+          const codes = domains.get(found.domain) ?? new Set<string>();
           for (const code of literals) codes.add(code ?? '');
-          domains.set(domain.text, codes);
+          domains.set(found.domain, codes);
         }
       }
       ts.forEachChild(node, visit);

@@ -396,6 +396,19 @@ export const VAULT_ADMIN_ROUTES: ApiRoute[] = [
   },
   {
     method: 'get',
+    path: 'operator/audit/verify',
+    summary:
+      "Recompute every site's audit chain (or one: ?site=) and compare it with its anchor in Vault; names the first bad entry",
+    tags: ['Operator'],
+    auth: 'operator',
+    responses: {
+      200: { description: 'ok, and per site the chain length, the anchor and the first bad sequence number' },
+      400: problem('invalid-site'),
+      401: problem('not an operator credential'),
+    },
+  },
+  {
+    method: 'get',
     path: 'operator/whoami',
     summary: 'The operator the presented credential belongs to',
     tags: ['Operator'],
