@@ -152,7 +152,9 @@ export async function startServices(env: StackEnv): Promise<void> {
       NODE_ENV: 'development',
       LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info',
       PORT: String(service.port),
-      DATABASE_URL: env.DATABASE_URL,
+      // The service's own Postgres role (its schema only); the owner runs the migrations.
+      DATABASE_URL: env.serviceDatabaseUrls?.[service.name] ?? env.DATABASE_URL,
+      ...(env.serviceDatabaseUrls?.[service.name] ? { DATABASE_MIGRATION_URL: env.DATABASE_URL } : {}),
       KAFKA_BROKERS: env.KAFKA_BROKERS,
       SMTP_HOST: env.SMTP_HOST,
       SMTP_PORT: env.SMTP_PORT,
