@@ -79,7 +79,12 @@ describe('OpenTelemetry traces over OTLP (real services, Postgres and Kafka)', (
   beforeAll(async () => {
     const port = await freePort();
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_BSP_SCHEDULE_DELAY: '200' };
+    // Every trace recorded (the default samples 10 %), so each kind of span is sure to arrive.
+    const otel = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+      TRACE_SAMPLE_RATIO: '1',
+    };
     vault = new ServiceProcess(
       'vault',
       await freePort(),

@@ -160,7 +160,7 @@ top["serviceAuth"] = obj(O(secret=ref("secretRef")), ["secret"])
 top["serviceIdentity"] = obj(O(
     signingKeySecretName={"type": "string", "pattern": "^[a-z0-9.-]*%s[a-z0-9.-]*$", "maxLength": 240},
     signingKeySecretKey=ref("secretKey"),
-    publicKeys=obj(O(configMapName=ref("dnsSubdomain"), key=ref("secretKey")), ["configMapName", "key"])),
+    publicKeys=obj(O(secretName=ref("dnsSubdomain"), key=ref("secretKey")), ["secretName", "key"])),
     ["signingKeySecretName", "signingKeySecretKey", "publicKeys"],
     desc="Each service's Ed25519 signing key (a Secret per service) and the services' public keys (a ConfigMap).")
 top["podSecurityContext"] = ref("k8sObject")

@@ -39,10 +39,11 @@ export class AuthModule {
       AuthGuard,
     ];
     if (options.adminJwksUrl) {
-      // Read again every minute (and at once for an unknown kid, at most every 30 s): a key the
-      // vault service dropped (past its rotation overlap) stops verifying here within a minute.
+      // Read again every minute: a key the vault service dropped (past its rotation overlap) stops
+      // verifying here within a minute. An unknown kid (a key the vault service has just rotated
+      // in) is looked up at once, at most once a second, so new tokens are not refused meanwhile.
       const getKey = createRemoteJWKSet(new URL(options.adminJwksUrl), {
-        cooldownDuration: 30000,
+        cooldownDuration: 1000,
         cacheMaxAge: 60000,
       });
       providers.push({ provide: ADMIN_KEY_RESOLVER, useValue: { getKey } satisfies AdminKeyResolver });

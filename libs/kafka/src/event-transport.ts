@@ -166,7 +166,7 @@ export class KafkaEventTransport<Tx> extends Server implements CustomTransportSt
   private async start(): Promise<void> {
     const plans = [...this.plan().values()];
     if (this.options.newGroupsStartAt !== undefined) {
-      await Promise.all(plans.map((plan) => this.placeNewGroup(plan)));
+      await Promise.all(plans.map((plan) => this.placeNewGroupPatiently(plan)));
     }
     for (const plan of plans) {
       if (this.closing) return;
@@ -267,6 +267,24 @@ export class KafkaEventTransport<Tx> extends Server implements CustomTransportSt
     for (const handler of plan.handlers.get(envelope.type) ?? []) {
       const result: unknown = await handler(envelope, new EnvelopeContext<Tx>([ctx, envelope]));
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+    }
+  }
+
+  /**
+   * Placing a group right after its topics were created can meet a partition whose leader is not
+   * elected yet (`NOT_LEADER_OR_FOLLOWER`); such errors pass within seconds, so the placement is
+   * tried again a bounded number of times before the start-up fails.
+   */
+  private async placeNewGroupPatiently(plan: GroupPlan): Promise<void> {
+    const attempts = 6;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.placeNewGroup(plan);
+        return;
+      } catch (error) {
+        if (attempt >= attempts || this.closing) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 4000)));
+      }
     }
   }
 

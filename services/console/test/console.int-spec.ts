@@ -702,7 +702,7 @@ describe('console in the browser', () => {
     await page.getByRole('heading', { name: 'Paramètres du site' }).waitFor();
     await page.getByRole('cell', { name: email, exact: true }).waitFor();
     await checkScreen('account-fr');
-    await page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await page.getByRole('button', { name: 'Se déconnecter', exact: true }).click();
     await page.getByRole('heading', { name: 'Se connecter à Cloud Connect' }).waitFor();
     await page.getByText('Vous êtes déconnecté.').waitFor();
     await checkScreen('sign-in-fr');

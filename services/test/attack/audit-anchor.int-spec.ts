@@ -240,6 +240,6 @@ describe('attack suite: the audit chain (keyed, anchored in Vault)', () => {
     expect(anonymous.status).toBe(401);
     const bad = await operatorCall(vault.service.url, 'GET', '/operator/audit/verify?site=0');
     expect(bad.status).toBe(400);
-    expect(bad.json).toMatchObject({ code: 'invalid-request' });
+    expect(bad.json).toMatchObject({ code: 'invalid-site' });
   }, 60000);
 });

@@ -254,8 +254,8 @@ app.kubernetes.io/component: {{ .name }}
       - key: {{ $id.signingKeySecretKey }}
         path: {{ $id.signingKeySecretKey }}
 - name: service-public-keys
-  configMap:
-    name: {{ $id.publicKeys.configMapName }}
+  secret:
+    secretName: {{ $id.publicKeys.secretName }}
     items:
       - key: {{ $id.publicKeys.key }}
         path: {{ $id.publicKeys.key }}

@@ -104,22 +104,31 @@ export class SignIn {
     if (!(await this.passwordMatches(user, password)) || !user || user.disabled) {
       throw new SignInError('invalid-credentials');
     }
-    const issued = await this.dataSource.transaction(async (tx) => {
-      const amr = await this.secondFactor(tx, user, context.code);
-      const sessionId = randomUUID();
-      const refreshToken = randomBytes(32).toString('base64url');
-      const authTime = Math.floor(this.now() / 1000);
-      await this.sessions.create(tx, {
-        id: sessionId,
-        userId: user.id,
-        refreshHash: hashRefreshToken(refreshToken),
-        amr,
-        authTime,
-        sourceAddress: context.sourceAddress,
-        userAgent: context.userAgent?.slice(0, 200) ?? null,
+    const issued = await this.dataSource
+      .transaction(async (tx) => {
+        const amr = await this.secondFactor(tx, user, context.code);
+        const sessionId = randomUUID();
+        const refreshToken = randomBytes(32).toString('base64url');
+        const authTime = Math.floor(this.now() / 1000);
+        await this.sessions.create(tx, {
+          id: sessionId,
+          userId: user.id,
+          refreshHash: hashRefreshToken(refreshToken),
+          amr,
+          authTime,
+          sourceAddress: context.sourceAddress,
+          userAgent: context.userAgent?.slice(0, 200) ?? null,
+        });
+        return { ...(await this.issue(tx, user, sessionId, amr, authTime)), refresh_token: refreshToken };
+      })
+      .catch(async (error: unknown) => {
+        // The right password without its code is the first of two steps, not a failed guess: it
+        // does not count (a wrong code does), so the two-step sign-in costs one attempt.
+        if (error instanceof SignInError && error.code === 'code-required') {
+          await this.throttle.forgive(limits.map((l) => l.key));
+        }
+        throw error;
       });
-      return { ...(await this.issue(tx, user, sessionId, amr, authTime)), refresh_token: refreshToken };
-    });
     await this.throttle.forgive(limits.map((l) => l.key));
     return issued;
   }
