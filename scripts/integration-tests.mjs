@@ -159,6 +159,9 @@ async function main() {
             '--selectProjects',
             'integration',
             '--runInBand',
+            // Each suite stops what it started; a handle a failed suite left open (a broker
+            // client mid-reconnect) must not keep the shard alive after its report is written.
+            '--forceExit',
             '--json',
             `--outputFile=${json}`,
             '--runTestsByPath',
