@@ -159,8 +159,8 @@ async function main() {
             '--selectProjects',
             'integration',
             '--runInBand',
-            // Each suite stops what it started; a handle a failed suite left open (a broker
-            // client mid-reconnect) must not keep the shard alive after its report is written.
+            // Each suite stops what it started; a handle one left open anyway must not keep the
+            // shard alive after its report is written (the report says what passed).
             '--forceExit',
             '--json',
             `--outputFile=${json}`,
