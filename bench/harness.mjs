@@ -22,6 +22,8 @@ const {
   serviceEnvFor,
   provisionSiteSek,
   createUser,
+  hasAuthenticator,
+  totpCodeFor,
   TEST_SERVICE_AUTH_SECRET,
   testServicePublicKeys,
   testServiceSigningKey,
@@ -133,7 +135,9 @@ export async function startBenchStack({ label, site }) {
         const email = `bench-cli-${label}-${site}@test.invalid`;
         const password = randomBytes(18).toString('base64url');
         await createUser({ vaultUrl, email, password, siteNumber: site });
-        run(['login', '--email', email], `${password}\n`);
+        // Site admins sign in with their second factor (the user's authenticator is set up by createUser).
+        const code = hasAuthenticator(email) ? ['--code', await totpCodeFor(email)] : [];
+        run(['login', '--email', email, ...code], `${password}\n`);
         cliSignedIn = true;
       }
       return JSON.parse(run(args));

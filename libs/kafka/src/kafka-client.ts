@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+import { installRequestQueueFix } from './request-queue-fix';
+
+installRequestQueueFix();
 
 export interface MessagingLogger {
   error(obj: object, msg: string): void;
