@@ -10,15 +10,14 @@
 //             booking; the time from the booking's HTTP answer to the reminder in the SMTP sink,
 //             and how late it came after its due time
 // Prints numbers; it does not pass or fail.
-import { execFileSync, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { dist, fromBuild, root, startBenchStack } from './harness.mjs';
 
-const { freePort, MailInbox, serviceEnvFor, TEST_SERVICE_AUTH_SECRET, uniqueName, waitFor } =
-  fromBuild('libs/testing/src/index.js');
+const { freePort, MailInbox, serviceEnvFor, uniqueName, waitFor } = fromBuild('libs/testing/src/index.js');
 const { addServiceRequestWithQuirks, appointmentFor } = fromBuild(
   'libs/testing/src/fixtures/ereferral-bundles.js',
 );
@@ -53,42 +52,35 @@ function startService(name, port, overrides) {
   return `http://127.0.0.1:${port}`;
 }
 
-const cliEnv = {
-  PATH: process.env.PATH,
-  DATABASE_URL: env.DATABASE_URL,
-  INTAKE_DATABASE_SCHEMA: stack.schema,
-  VAULT_DATABASE_SCHEMA: `${stack.schema}_vault`,
-  VAULT_SERVICE_URL: stack.vaultUrl,
-  SERVICE_AUTH_SECRET: TEST_SERVICE_AUTH_SECRET,
-};
-const cli = (args) =>
-  JSON.parse(execFileSync(process.execPath, [join(dist, 'tools/cli/src/main.js'), ...args], { env: cliEnv }));
-
 const copies = createServer((req, res) => {
   req.resume();
   req.on('end', () => res.writeHead(200).end());
 });
 await new Promise((resolve) => copies.listen(0, '127.0.0.1', resolve));
-const senderKey = cli(['integration', 'create', '--site', site, '--name', 'Bench CHR']).apiKey;
-const receiverKey = cli([
-  'integration',
-  'create',
-  '--site',
-  site,
-  '--name',
-  'Bench receiver',
-  '--request-url',
-  `http://127.0.0.1:${copies.address().port}/copies`,
-  '--outbound-key',
-  'bench-copy-key',
-  '--send-copies',
-]).apiKey;
-
-const intake = stack.startIntake();
+// The copies' receiver listens on loopback, which intake's egress rules allow only when told.
+const intake = stack.startIntake({ EGRESS_ALLOW_LOOPBACK: 'true' });
 // On a failure too, nothing started here keeps running.
 process.on('exit', () => {
   for (const p of [stack.vault, intake, ...processes]) if (p.exitCode === null) p.kill('SIGTERM');
 });
+await stack.waitIntakeReady();
+const senderKey = (await stack.cli(['integration', 'create', '--site', site, '--name', 'Bench CHR'])).apiKey;
+const receiverKey = (
+  await stack.cli([
+    'integration',
+    'create',
+    '--site',
+    site,
+    '--name',
+    'Bench receiver',
+    '--request-url',
+    `http://127.0.0.1:${copies.address().port}/copies`,
+    '--outbound-key',
+    randomBytes(24).toString('base64url'),
+    '--send-copies',
+  ])
+).apiKey;
+
 const scheduler = startService('scheduler', await freePort(), {
   DATABASE_SCHEMA: schedSchema,
   ADMIN_JWKS_URL: `${stack.vaultUrl}/.well-known/jwks.json`,
@@ -98,7 +90,6 @@ startService('notifier', await freePort(), {
   DATABASE_SCHEMA: notifySchema,
   VAULT_SERVICE_URL: stack.vaultUrl,
 });
-await stack.waitIntakeReady();
 await waitFor('scheduler ready', ready(scheduler), { timeoutMs: 120000, intervalMs: 250 });
 
 // ---- fire-time accuracy of the sync schedule
