@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 import { Events } from '@cloud-connect/contracts';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
@@ -23,25 +23,15 @@ export type AccountErrorCode =
   | 'weak-password';
 
 /** Errors of the site account and its administrators' links (problem+json at the edge). */
-export class AccountError extends DomainError<AccountErrorCode> {
-  readonly domain = 'account';
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'not-found':
-        return 'not-found';
-      case 'already-admin':
-      case 'last-admin':
-        return 'conflict';
-      case 'invalid-link':
-      case 'expired-link':
-      case 'weak-password':
-        return 'invalid';
-      case 'throttled':
-        return 'throttled';
-    }
-  }
-}
+export class AccountError extends domainErrorClass<AccountErrorCode>('account', {
+  'not-found': 'not-found',
+  'already-admin': 'conflict',
+  'last-admin': 'conflict',
+  'invalid-link': 'invalid',
+  'expired-link': 'invalid',
+  'weak-password': 'invalid',
+  throttled: 'throttled',
+}) {}
 
 export interface Caller {
   actor: string;

@@ -1,7 +1,7 @@
 import { AdminTokenVerifier, type AdminPrincipal, type AdminSessionCheck } from '@cloud-connect/auth';
 import { Events } from '@cloud-connect/contracts';
 import type { OutboxWriter } from '@cloud-connect/db';
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 import type { EventRegistry } from '@cloud-connect/kafka';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -14,20 +14,12 @@ export const MAX_SESSION_SECONDS = 8 * 3600;
 
 export type SessionErrorCode = 'unauthenticated' | 'session-revoked' | 'session-too-old' | 'no-such-session';
 
-export class SessionError extends DomainError<SessionErrorCode> {
-  readonly domain = 'identity';
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'unauthenticated':
-      case 'session-revoked':
-      case 'session-too-old':
-        return 'unauthenticated';
-      case 'no-such-session':
-        return 'not-found';
-    }
-  }
-}
+export class SessionError extends domainErrorClass<SessionErrorCode>('identity', {
+  unauthenticated: 'unauthenticated',
+  'session-revoked': 'unauthenticated',
+  'session-too-old': 'unauthenticated',
+  'no-such-session': 'not-found',
+}) {}
 
 /**
  * Sign-in sessions: each sign-in opens one (its id is the token's `sid`); sign-out revokes it,
