@@ -76,16 +76,12 @@ export class SekCustody {
     ctx: RequestContext,
     sekText: unknown,
   ): Promise<{ version: number }> {
-    return this.audited('store', site, caller, ctx, async (tx) => {
-      const sek = this.parse(sekText);
-      await this.requireSite(tx, site);
-      if ((await this.vault.currentVersion(site)) !== null) {
+    return this.writeVersion('store', site, caller, ctx, sekText, async (current) => {
+      if (current !== null) {
         throw new SekError('sek-exists', `site ${site} already has a SEK; replace it instead`);
       }
       // After a remove the earlier versions still exist (recoverable or destroyed): the new one follows them.
-      const version = await this.write(site, sek, await this.vault.latestVersion(site));
-      await this.events.record(tx, site, { kvVersion: version, action: 'stored', actor: actorOf(caller) });
-      return { version };
+      return this.vault.latestVersion(site);
     });
   }
 
@@ -95,14 +91,9 @@ export class SekCustody {
     ctx: RequestContext,
     sekText: unknown,
   ): Promise<{ version: number }> {
-    return this.audited('replace', site, caller, ctx, async (tx) => {
-      const sek = this.parse(sekText);
-      await this.requireSite(tx, site);
-      const current = await this.vault.currentVersion(site);
+    return this.writeVersion('replace', site, caller, ctx, sekText, (current) => {
       if (current === null) throw new SekError('sek-not-found', `site ${site} has no SEK to replace`);
-      const version = await this.write(site, sek, current);
-      await this.events.record(tx, site, { kvVersion: version, action: 'replaced', actor: actorOf(caller) });
-      return { version };
+      return Promise.resolve(current);
     });
   }
 
@@ -248,6 +239,31 @@ export class SekCustody {
     const found = await this.sites.findByNumber(tx, site);
     if (!found) throw new SekError('site-not-found', `site ${site} does not exist`);
     return found;
+  }
+
+  /**
+   * Writes a new SEK version (store or replace) after the version that `previous` picks from the
+   * current one (or refuses), and records it in the SEK's history.
+   */
+  private async writeVersion(
+    action: 'store' | 'replace',
+    site: string,
+    caller: Caller,
+    ctx: RequestContext,
+    sekText: unknown,
+    previous: (current: number | null) => Promise<number>,
+  ): Promise<{ version: number }> {
+    return this.audited(action, site, caller, ctx, async (tx) => {
+      const sek = this.parse(sekText);
+      await this.requireSite(tx, site);
+      const version = await this.write(site, sek, await previous(await this.vault.currentVersion(site)));
+      await this.events.record(tx, site, {
+        kvVersion: version,
+        action: action === 'store' ? 'stored' : 'replaced',
+        actor: actorOf(caller),
+      });
+      return { version };
+    });
   }
 
   private async audited<T>(
