@@ -1,5 +1,5 @@
-import { AllowServices, AuthGuard, CurrentPrincipal, actorOf, type Principal } from '@cloud-connect/auth';
-import { Body, Controller, HttpCode, HttpException, Param, Post, UseGuards } from '@nestjs/common';
+import { AllowServices, AuthGuard, SiteCaller, type SiteCall } from '@cloud-connect/auth';
+import { Body, Controller, HttpCode, HttpException, Post, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
 import { PhiCrypto } from './phi-crypto';
 
@@ -63,14 +63,13 @@ export class PhiController {
   @HttpCode(200)
   @AllowServices('referral-intake', 'emr-gateway')
   async encrypt(
-    @Param('site') site: string,
+    @SiteCaller() call: SiteCall,
     @Body() body: unknown,
-    @CurrentPrincipal() principal: Principal,
   ): Promise<{ items: { recordId: string; ciphertext: string }[] }> {
     const { items } = parse(encryptBody, body);
     const sealed = await this.crypto.encrypt(
-      site,
-      actorOf(principal),
+      call.site,
+      call.actor,
       items.map((i) => ({ recordId: i.recordId, plaintext: Buffer.from(i.plaintext, 'base64') })),
     );
     return {
@@ -82,14 +81,13 @@ export class PhiController {
   @HttpCode(200)
   @AllowServices('referral-intake', 'emr-gateway', 'notifier')
   async decrypt(
-    @Param('site') site: string,
+    @SiteCaller() call: SiteCall,
     @Body() body: unknown,
-    @CurrentPrincipal() principal: Principal,
   ): Promise<{ items: { recordId: string; plaintext: string }[] }> {
     const { items } = parse(decryptBody, body);
     const opened = await this.crypto.decrypt(
-      site,
-      actorOf(principal),
+      call.site,
+      call.actor,
       items.map((i) => ({ recordId: i.recordId, ciphertext: Buffer.from(i.ciphertext, 'base64') })),
     );
     return {
@@ -102,12 +100,11 @@ export class PhiController {
   @HttpCode(200)
   @AllowServices('referral-intake', 'emr-gateway')
   async issueDataKey(
-    @Param('site') site: string,
+    @SiteCaller() call: SiteCall,
     @Body() body: unknown,
-    @CurrentPrincipal() principal: Principal,
   ): Promise<{ keyId: string; key: string; wrappedKey: string; sekVersion: number }> {
     parse(issueBody, body ?? {});
-    const issued = await this.crypto.issueDataKey(site, actorOf(principal));
+    const issued = await this.crypto.issueDataKey(call.site, call.actor);
     const key = issued.key.toString('base64');
     issued.key.fill(0);
     return {
@@ -123,14 +120,13 @@ export class PhiController {
   @HttpCode(200)
   @AllowServices('referral-intake', 'emr-gateway', 'notifier')
   async unwrapDataKeys(
-    @Param('site') site: string,
+    @SiteCaller() call: SiteCall,
     @Body() body: unknown,
-    @CurrentPrincipal() principal: Principal,
   ): Promise<{ items: { key: string }[] }> {
     const { items } = parse(unwrapBody, body);
     const keys = await this.crypto.unwrapDataKeys(
-      site,
-      actorOf(principal),
+      call.site,
+      call.actor,
       items.map((i) => Buffer.from(i.wrappedKey, 'base64')),
     );
     const answer = keys.map((k) => ({ key: k.toString('base64') }));
