@@ -75,19 +75,17 @@ export class SiteAccount {
       await this.mails.audit(
         tx,
         siteNumber,
-        caller.actor,
+        caller,
         'site.update',
         `site/${siteNumber} (${changed.join(', ')})`,
-        caller.sourceAddress,
       );
       if (changed.includes('clinicalAdminEmail')) {
         await this.mails.audit(
           tx,
           siteNumber,
-          caller.actor,
+          caller,
           'site.clinical-admin-email.change',
           `site/${siteNumber}`,
-          caller.sourceAddress,
         );
         const oldAddress = before.clinicalAdminEmail ?? before.adminEmail;
         const newAddress = after.clinicalAdminEmail ?? after.adminEmail;
@@ -154,10 +152,9 @@ export class SiteAccount {
       await this.mails.audit(
         tx,
         siteNumber,
-        caller.actor,
+        caller,
         isNew || user.disabled ? 'user.invite' : 'user.grant.admin',
         `user/${user.id}`,
-        caller.sourceAddress,
       );
       const params = { siteNumber, siteName: site.name, actor: caller.email };
       if (isNew || user.disabled) {
@@ -186,14 +183,7 @@ export class SiteAccount {
           'this is the last administrator of the site; invite another administrator first',
         );
       await this.account.revoke(tx, siteNumber, userId);
-      await this.mails.audit(
-        tx,
-        siteNumber,
-        caller.actor,
-        'user.remove',
-        `user/${userId}`,
-        caller.sourceAddress,
-      );
+      await this.mails.audit(tx, siteNumber, caller, 'user.remove', `user/${userId}`);
     });
   }
 
@@ -208,10 +198,9 @@ export class SiteAccount {
       await this.mails.audit(
         tx,
         siteNumber,
-        caller.actor,
+        caller,
         purpose === 'invite' ? 'user.invite' : 'user.password.reset-link',
         `user/${userId}`,
-        caller.sourceAddress,
       );
       await this.mails.mail(
         tx,
