@@ -107,13 +107,7 @@ export class AdminSessions implements AdminSessionCheck {
   async revokeAll(principal: AdminPrincipal, sourceAddress: string): Promise<number> {
     return this.dataSource.transaction(async (tx) => {
       const count = await this.repo.revokeAll(tx, principal.userId, 'signed out everywhere');
-      await this.audit(
-        tx,
-        principal.userId,
-        'user.session.revoke-all',
-        `user/${principal.userId}`,
-        sourceAddress,
-      );
+      await this.auditSelf(tx, principal.userId, 'user.session.revoke-all', sourceAddress);
       return count;
     });
   }
@@ -121,6 +115,11 @@ export class AdminSessions implements AdminSessionCheck {
   /** In a password change's or reset's transaction: every session but `keep` ends. */
   revokeOthers(tx: EntityManager, userId: string, reason: string, keep?: string): Promise<number> {
     return this.repo.revokeAll(tx, userId, reason, keep);
+  }
+
+  /** An action of a person on their own account (target `user/<id>`), audited at each of their sites. */
+  auditSelf(tx: EntityManager, userId: string, action: string, sourceAddress: string): Promise<void> {
+    return this.audit(tx, userId, action, `user/${userId}`, sourceAddress);
   }
 
   /** Audits a person's own action at every site where they hold a role (the audit trail is per site). */

@@ -63,6 +63,14 @@ export interface SignInContext {
 /** Per account: a handful of guesses. Per source address: more, since a clinic shares one NAT address. */
 const MAX_ATTEMPTS = { account: 5, address: 50 } as const;
 const WINDOW_SECONDS = 15 * 60;
+
+/** The attempts of one account (`email:…` or `user:…`) and of one source address. */
+function attemptLimits(account: string, sourceAddress: string): AttemptLimit[] {
+  return [
+    { key: account, max: MAX_ATTEMPTS.account },
+    { key: `ip:${sourceAddress}`, max: MAX_ATTEMPTS.address },
+  ];
+}
 /** Argon2id verifications at once (19 MiB each) and how many may wait; beyond that 503. */
 const ARGON2_CONCURRENCY = 4;
 const ARGON2_QUEUE = 64;
@@ -95,15 +103,8 @@ export class SignIn {
   }
 
   async withPassword(email: string, password: string, context: SignInContext): Promise<IssuedToken> {
-    const limits = [
-      { key: `email:${email.toLowerCase()}`, max: MAX_ATTEMPTS.account },
-      { key: `ip:${context.sourceAddress}`, max: MAX_ATTEMPTS.address },
-    ];
-    await this.takeAttempt(limits);
-    const user = await this.users.findByEmail(this.dataSource.manager, email);
-    if (!(await this.passwordMatches(user, password)) || !user || user.disabled) {
-      throw new SignInError('invalid-credentials');
-    }
+    const limits = attemptLimits(`email:${email.toLowerCase()}`, context.sourceAddress);
+    const user = await this.passwordHolder(limits, (m) => this.users.findByEmail(m, email), password);
     const issued = await this.dataSource
       .transaction(async (tx) => {
         const amr = await this.secondFactor(tx, user, context.code);
@@ -139,15 +140,8 @@ export class SignIn {
     password: string,
     context: SignInContext,
   ): Promise<IssuedToken> {
-    const limits = [
-      { key: `user:${principal.userId}`, max: MAX_ATTEMPTS.account },
-      { key: `ip:${context.sourceAddress}`, max: MAX_ATTEMPTS.address },
-    ];
-    await this.takeAttempt(limits);
-    const user = await this.users.findById(this.dataSource.manager, principal.userId);
-    if (!(await this.passwordMatches(user, password)) || !user || user.disabled) {
-      throw new SignInError('invalid-credentials');
-    }
+    const limits = attemptLimits(`user:${principal.userId}`, context.sourceAddress);
+    const user = await this.passwordHolder(limits, (m) => this.users.findById(m, principal.userId), password);
     const issued = await this.dataSource.transaction(async (tx) => {
       const amr = await this.secondFactor(tx, user, context.code);
       const authTime = Math.floor(this.now() / 1000);
@@ -200,6 +194,23 @@ export class SignIn {
       if (error instanceof GateBusyError) throw new SignInError('busy', 1);
       return false;
     }
+  }
+
+  /**
+   * The enabled person whose password this is, found by `find`, after an attempt is taken under each
+   * limit; `invalid-credentials` otherwise (the same work whether or not the person exists).
+   */
+  private async passwordHolder(
+    limits: AttemptLimit[],
+    find: (manager: EntityManager) => Promise<UserRecord | null>,
+    password: string,
+  ): Promise<UserRecord> {
+    await this.takeAttempt(limits);
+    const user = await find(this.dataSource.manager);
+    if (!(await this.passwordMatches(user, password)) || !user || user.disabled) {
+      throw new SignInError('invalid-credentials');
+    }
+    return user;
   }
 
   private async takeAttempt(limits: AttemptLimit[]): Promise<void> {
