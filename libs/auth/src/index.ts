@@ -7,3 +7,4 @@ export * from './auth.module';
 export * from './concurrency-gate';
 export * from './route-access';
 export * from './site-caller';
+export * from './password-cost';
