@@ -43,6 +43,28 @@ export interface SekView {
   storedAt: string;
 }
 
+/** What a remove answers: until when the removed SEK can be restored. */
+export interface SekRemoved {
+  removed: true;
+  recoverableUntil: string;
+}
+
+/** What a restore answers: the versions readable again. */
+export interface SekRestored {
+  restored: true;
+  versions: number[];
+}
+
+/** What the second admin's approval answers: from when the removed versions may be destroyed. */
+export interface SekDestroyApproval {
+  approved: true;
+  destroyableFrom: string;
+}
+
+export interface SekDestroyed {
+  destroyed: true;
+}
+
 /** Audit target of a site's SEK. */
 function target(site: string): string {
   return `site/${site}/sek`;
@@ -111,11 +133,7 @@ export class SekCustody {
    * window; meanwhile nothing can be encrypted or decrypted under it. Destroying the versions
    * needs a second admin's approval and, after the window, `destroy`.
    */
-  async remove(
-    site: string,
-    caller: Caller,
-    ctx: RequestContext,
-  ): Promise<{ removed: true; recoverableUntil: string }> {
+  async remove(site: string, caller: Caller, ctx: RequestContext): Promise<SekRemoved> {
     return this.audited('remove', site, caller, ctx, async (tx) => {
       await this.requireSite(tx, site);
       if ((await this.vault.currentVersion(site)) === null) {
@@ -136,11 +154,7 @@ export class SekCustody {
   }
 
   /** Undoes a remove (any time before the versions are destroyed): everything readable again. */
-  async restore(
-    site: string,
-    caller: Caller,
-    ctx: RequestContext,
-  ): Promise<{ restored: true; versions: number[] }> {
+  async restore(site: string, caller: Caller, ctx: RequestContext): Promise<SekRestored> {
     return this.audited('restore', site, caller, ctx, async (tx) => {
       await this.requireSite(tx, site);
       const removal = await this.requireRemoval(tx, site);
@@ -152,11 +166,7 @@ export class SekCustody {
   }
 
   /** The second person of the two-person rule: an admin other than the one who removed it. */
-  async approveDestroy(
-    site: string,
-    caller: Caller,
-    ctx: RequestContext,
-  ): Promise<{ approved: true; destroyableFrom: string }> {
+  async approveDestroy(site: string, caller: Caller, ctx: RequestContext): Promise<SekDestroyApproval> {
     return this.audited('approve-destroy', site, caller, ctx, async (tx) => {
       await this.requireSite(tx, site);
       const removal = await this.requireRemoval(tx, site);
@@ -173,7 +183,7 @@ export class SekCustody {
   }
 
   /** Destroys every version for good: only with a second admin's approval and after the window. */
-  async destroy(site: string, caller: Caller, ctx: RequestContext): Promise<{ destroyed: true }> {
+  async destroy(site: string, caller: Caller, ctx: RequestContext): Promise<SekDestroyed> {
     return this.audited('destroy', site, caller, ctx, async (tx) => {
       await this.requireSite(tx, site);
       const removal = await this.requireRemoval(tx, site);

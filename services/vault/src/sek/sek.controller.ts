@@ -14,7 +14,14 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { SekCustody, type SekView } from './sek-custody';
+import {
+  SekCustody,
+  type SekDestroyApproval,
+  type SekDestroyed,
+  type SekRemoved,
+  type SekRestored,
+  type SekView,
+} from './sek-custody';
 import type { SekEventRow } from './sek-events.repository';
 
 /** Every SEK action that could let it out needs a sign-in within this many seconds (step-up). */
@@ -68,14 +75,14 @@ export class SekController {
   @Delete()
   @HttpCode(200)
   @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS, mfa: true })
-  async remove(@SiteCaller() call: SiteCall): Promise<SekAnswer<'remove'>> {
+  async remove(@SiteCaller() call: SiteCall): Promise<OfSite<SekRemoved>> {
     return ofSite(call.site, await this.custody.remove(call.site, call.principal, call));
   }
 
   @Post('restore')
   @HttpCode(200)
   @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS })
-  async restore(@SiteCaller() call: SiteCall): Promise<SekAnswer<'restore'>> {
+  async restore(@SiteCaller() call: SiteCall): Promise<OfSite<SekRestored>> {
     return ofSite(call.site, await this.custody.restore(call.site, call.principal, call));
   }
 
@@ -83,7 +90,7 @@ export class SekController {
   @Post('destroy-approval')
   @HttpCode(200)
   @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS, mfa: true })
-  async approveDestroy(@SiteCaller() call: SiteCall): Promise<SekAnswer<'approveDestroy'>> {
+  async approveDestroy(@SiteCaller() call: SiteCall): Promise<OfSite<SekDestroyApproval>> {
     return ofSite(call.site, await this.custody.approveDestroy(call.site, call.principal, call));
   }
 
@@ -91,7 +98,7 @@ export class SekController {
   @Post('destroy')
   @HttpCode(200)
   @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS, mfa: true })
-  async destroy(@SiteCaller() call: SiteCall): Promise<SekAnswer<'destroy'>> {
+  async destroy(@SiteCaller() call: SiteCall): Promise<OfSite<SekDestroyed>> {
     return ofSite(call.site, await this.custody.destroy(call.site, call.principal, call));
   }
 
@@ -109,10 +116,8 @@ export class SekController {
 }
 
 /** The answer of a SEK action: the site's number and what the action returned. */
-type SekAnswer<A extends 'remove' | 'restore' | 'approveDestroy' | 'destroy'> = {
-  siteNumber: string;
-} & Awaited<ReturnType<SekCustody[A]>>;
+type OfSite<T> = { siteNumber: string } & T;
 
-function ofSite<T extends object>(site: string, result: T): { siteNumber: string } & T {
+function ofSite<T extends object>(site: string, result: T): OfSite<T> {
   return { siteNumber: site, ...result };
 }
