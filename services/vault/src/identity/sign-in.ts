@@ -63,6 +63,9 @@ export interface SignInContext {
 /** Per account: a handful of guesses. Per source address: more, since a clinic shares one NAT address. */
 const MAX_ATTEMPTS = { account: 5, address: 50 } as const;
 const WINDOW_SECONDS = 15 * 60;
+/** Argon2id verifications at once (19 MiB each) and how many may wait; beyond that 503. */
+const ARGON2_CONCURRENCY = 4;
+const ARGON2_QUEUE = 64;
 
 /** The attempts of one account (`email:…` or `user:…`) and of one source address. */
 function attemptLimits(account: string, sourceAddress: string): AttemptLimit[] {
@@ -71,9 +74,6 @@ function attemptLimits(account: string, sourceAddress: string): AttemptLimit[] {
     { key: `ip:${sourceAddress}`, max: MAX_ATTEMPTS.address },
   ];
 }
-/** Argon2id verifications at once (19 MiB each) and how many may wait; beyond that 503. */
-const ARGON2_CONCURRENCY = 4;
-const ARGON2_QUEUE = 64;
 
 /**
  * Signs people in with e-mail and password (Argon2id), then the TOTP or recovery code once an
