@@ -6,3 +6,5 @@ export * from './auth.guard';
 export * from './auth.module';
 export * from './concurrency-gate';
 export * from './route-access';
+export * from './site-caller';
+export * from './password-cost';

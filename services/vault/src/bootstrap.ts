@@ -33,9 +33,11 @@ export const bootstrapEnv = z.object({
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(1, 'required'),
 });
 
+type Outcome = 'created' | 'exists';
+
 export interface BootstrapResult {
-  site: { siteNumber: string; outcome: 'created' | 'exists' };
-  admin: { email: string; outcome: 'created' | 'exists' };
+  site: { siteNumber: string; outcome: Outcome };
+  admin: { email: string; outcome: Outcome };
 }
 
 export class BootstrapError extends Error {
@@ -45,6 +47,25 @@ export class BootstrapError extends Error {
   ) {
     super(message);
     this.name = 'BootstrapError';
+  }
+}
+
+/**
+ * Creates what `create` creates; `exists` when it is there already (the domain error's `existsCode`),
+ * any other error of that domain as a BootstrapError with its code.
+ */
+async function createdOrExists<C extends string>(
+  domainError: abstract new (...args: never[]) => Error & { code: C },
+  existsCode: C,
+  create: () => Promise<unknown>,
+): Promise<Outcome> {
+  try {
+    await create();
+    return 'created';
+  } catch (error) {
+    if (!(error instanceof domainError)) throw error;
+    if (error.code !== existsCode) throw new BootstrapError(error.code, error.message);
+    return 'exists';
   }
 }
 
@@ -99,22 +120,12 @@ export async function bootstrap(source: NodeJS.ProcessEnv): Promise<BootstrapRes
     await migrateSchema(dataSource);
     const registry = new EventRegistry(PRODUCT_EVENTS);
     const outbox = new OutboxWriter(registry, schemaOf(dataSource));
-    let siteOutcome: 'created' | 'exists' = 'created';
-    try {
-      await new RegisterSite(dataSource, outbox, registry).execute(siteInput, BOOTSTRAP_ACTOR);
-    } catch (error) {
-      if (!(error instanceof SiteError)) throw error;
-      if (error.code !== 'site-exists') throw new BootstrapError(error.code, error.message);
-      siteOutcome = 'exists';
-    }
-    let adminOutcome: 'created' | 'exists' = 'created';
-    try {
-      await new RegisterUser(dataSource, outbox, registry).create(userInput, BOOTSTRAP_ACTOR);
-    } catch (error) {
-      if (!(error instanceof IdentityError)) throw error;
-      if (error.code !== 'user-exists') throw new BootstrapError(error.code, error.message);
-      adminOutcome = 'exists';
-    }
+    const siteOutcome = await createdOrExists(SiteError, 'site-exists', () =>
+      new RegisterSite(dataSource, outbox, registry).execute(siteInput, BOOTSTRAP_ACTOR),
+    );
+    const adminOutcome = await createdOrExists(IdentityError, 'user-exists', () =>
+      new RegisterUser(dataSource, outbox, registry).create(userInput, BOOTSTRAP_ACTOR),
+    );
     return {
       site: { siteNumber, outcome: siteOutcome },
       admin: { email: cfg.BOOTSTRAP_ADMIN_EMAIL, outcome: adminOutcome },

@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 import { isValidHeaderName } from '@cloud-connect/service-kit';
 import { z } from 'zod';
 
@@ -119,30 +119,21 @@ export interface EmrFacts {
 }
 
 /** A typed EMR failure. Messages never carry PHI: ids and HTTP facts only. */
-export class EmrError extends DomainError<EmrErrorCode> {
-  readonly domain = 'emr';
-
+export class EmrError extends domainErrorClass<EmrErrorCode>('emr', {
+  unreachable: 'unavailable',
+  transient: 'unavailable',
+  'not-found': 'not-found',
+  'auth-rejected': 'unprocessable',
+  permission: 'unprocessable',
+  invalid: 'unprocessable',
+  unsupported: 'unprocessable',
+}) {
   constructor(
     code: EmrErrorCode,
     message: string,
     readonly facts: EmrFacts = {},
   ) {
     super(code, message);
-  }
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'unreachable':
-      case 'transient':
-        return 'unavailable';
-      case 'not-found':
-        return 'not-found';
-      case 'auth-rejected':
-      case 'permission':
-      case 'invalid':
-      case 'unsupported':
-        return 'unprocessable';
-    }
   }
 }
 

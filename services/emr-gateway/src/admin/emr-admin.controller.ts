@@ -1,12 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
 import {
-  actorOf,
   AllowAdmins,
   AllowServices,
   AuthGuard,
-  CurrentPrincipal,
+  type SiteCall,
+  SiteCaller,
   STEP_UP_SECONDS,
-  type Principal,
 } from '@cloud-connect/auth';
 import { z } from 'zod';
 import { CommandAdmin } from '../commands/command-admin';
@@ -62,13 +61,9 @@ export class EmrAdminController {
    */
   @Put()
   @AllowAdmins({ siteParam: 'site', recentAuthSeconds: STEP_UP_SECONDS })
-  async connect(
-    @Param('site') siteParam: string,
-    @Body() body: unknown,
-    @CurrentPrincipal() principal: Principal,
-  ): Promise<unknown> {
-    const s = site(siteParam);
-    const connection = await this.connections.connect(s, body, actorOf(principal));
+  async connect(@SiteCaller() call: SiteCall, @Body() body: unknown): Promise<unknown> {
+    const s = site(call.site);
+    const connection = await this.connections.connect(s, body, call.actor);
     return { connection };
   }
 
@@ -79,11 +74,8 @@ export class EmrAdminController {
 
   @Delete()
   @HttpCode(204)
-  async disconnect(
-    @Param('site') siteParam: string,
-    @CurrentPrincipal() principal: Principal,
-  ): Promise<void> {
-    await this.connections.disconnect(site(siteParam), actorOf(principal));
+  async disconnect(@SiteCaller() call: SiteCall): Promise<void> {
+    await this.connections.disconnect(site(call.site), call.actor);
   }
 
   @Get('providers')
@@ -97,19 +89,15 @@ export class EmrAdminController {
   }
 
   @Put('settings')
-  async putSettings(
-    @Param('site') siteParam: string,
-    @Body() body: unknown,
-    @CurrentPrincipal() principal: Principal,
-  ): Promise<unknown> {
+  async putSettings(@SiteCaller() call: SiteCall, @Body() body: unknown): Promise<unknown> {
     const parsed = settingsBody.safeParse(body ?? {});
     if (!parsed.success) {
       throw new SettingsError('invalid-settings', 'body is { settings, expectedVersion? }');
     }
     return this.settings.update(
-      site(siteParam),
+      site(call.site),
       parsed.data.settings,
-      actorOf(principal),
+      call.actor,
       parsed.data.expectedVersion,
     );
   }
@@ -118,15 +106,11 @@ export class EmrAdminController {
   @Post('sync')
   @HttpCode(202)
   @AllowServices('scheduler')
-  async sync(
-    @Param('site') siteParam: string,
-    @Body() body: unknown,
-    @CurrentPrincipal() principal: Principal,
-  ): Promise<unknown> {
-    const s = site(siteParam);
+  async sync(@SiteCaller() call: SiteCall, @Body() body: unknown): Promise<unknown> {
+    const s = site(call.site);
     const parsed = syncBody.safeParse(body ?? {});
     if (!parsed.success) throw new CommandError('invalid-scope', 'scope is recent or full');
-    return this.requestSync.execute(s, parsed.data.scope, actorOf(principal));
+    return this.requestSync.execute(s, parsed.data.scope, call.actor);
   }
 
   @Get('commands/dead-letters')
@@ -144,17 +128,16 @@ export class EmrAdminController {
   @Post('commands/:commandId/release')
   @HttpCode(202)
   async release(
-    @Param('site') siteParam: string,
+    @SiteCaller() call: SiteCall,
     @Param('commandId') commandId: string,
     @Body() body: unknown,
-    @CurrentPrincipal() principal: Principal,
   ): Promise<unknown> {
-    const s = site(siteParam);
+    const s = site(call.site);
     const id = commandIdOf(commandId);
     const parsed = releaseBody.safeParse(body);
     if (!parsed.success)
       throw new CommandError('invalid-patient-id', "patientId: the EMR's id of the patient's chart");
-    await this.commands.release(s, id, parsed.data.patientId, actorOf(principal));
+    await this.commands.release(s, id, parsed.data.patientId, call.actor);
     return { released: id };
   }
 
@@ -166,14 +149,10 @@ export class EmrAdminController {
   /** Operator replay of a dead-lettered command. */
   @Post('commands/:commandId/replay')
   @HttpCode(202)
-  async replay(
-    @Param('site') siteParam: string,
-    @Param('commandId') commandId: string,
-    @CurrentPrincipal() principal: Principal,
-  ): Promise<unknown> {
-    const s = site(siteParam);
+  async replay(@SiteCaller() call: SiteCall, @Param('commandId') commandId: string): Promise<unknown> {
+    const s = site(call.site);
     const id = commandIdOf(commandId);
-    await this.commands.replay(s, id, actorOf(principal));
+    await this.commands.replay(s, id, call.actor);
     return { replayed: id };
   }
 }

@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 
 export type ChartErrorCode = 'unchartable' | 'source-unavailable';
 
@@ -7,15 +7,7 @@ export type ChartErrorCode = 'unchartable' | 'source-unavailable';
  * patient, no health card number, an unknown source: dead-letter), or referral-intake / the vault
  * service cannot answer now (the queue retries without alerting the clinic).
  */
-export class ChartError extends DomainError<ChartErrorCode> {
-  readonly domain = 'chart';
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'unchartable':
-        return 'unprocessable';
-      case 'source-unavailable':
-        return 'unavailable';
-    }
-  }
-}
+export class ChartError extends domainErrorClass<ChartErrorCode>('chart', {
+  unchartable: 'unprocessable',
+  'source-unavailable': 'unavailable',
+}) {}

@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 
 export type CommandErrorCode =
   | 'invalid-site'
@@ -10,20 +10,12 @@ export type CommandErrorCode =
   | 'not-dead-lettered';
 
 /** Errors of the EMR command queue's admin actions (inspect, release, replay, sync now). */
-export class CommandError extends DomainError<CommandErrorCode> {
-  readonly domain = 'commands';
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'invalid-site':
-      case 'invalid-command-id':
-      case 'invalid-patient-id':
-      case 'invalid-scope':
-        return 'invalid';
-      case 'not-found':
-      case 'not-held':
-      case 'not-dead-lettered':
-        return 'not-found';
-    }
-  }
-}
+export class CommandError extends domainErrorClass<CommandErrorCode>('commands', {
+  'invalid-site': 'invalid',
+  'invalid-command-id': 'invalid',
+  'invalid-patient-id': 'invalid',
+  'invalid-scope': 'invalid',
+  'not-found': 'not-found',
+  'not-held': 'not-found',
+  'not-dead-lettered': 'not-found',
+}) {}

@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 import type { EmrAdapter, EmrPatient } from '../adapters/emr-adapter';
 
 export type PatientMatchCode = 'no-match' | 'ambiguous';
@@ -15,9 +15,10 @@ export interface PatientIdentity {
  * No chart, or more than one, fits the patient: nothing is written, the command is held until
  * an admin picks the chart. `candidates` are EMR chart ids only (no PHI).
  */
-export class PatientMatchError extends DomainError<PatientMatchCode> {
-  readonly domain = 'patient-match';
-
+export class PatientMatchError extends domainErrorClass<PatientMatchCode>('patient-match', {
+  'no-match': 'unprocessable',
+  ambiguous: 'unprocessable',
+}) {
   constructor(
     code: PatientMatchCode,
     readonly candidates: string[],
@@ -28,14 +29,6 @@ export class PatientMatchError extends DomainError<PatientMatchCode> {
         ? 'no chart in the EMR matches the patient (health card number and date of birth)'
         : `${candidates.length} charts in the EMR match the patient's health card number and date of birth`,
     );
-  }
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'no-match':
-      case 'ambiguous':
-        return 'unprocessable';
-    }
   }
 }
 

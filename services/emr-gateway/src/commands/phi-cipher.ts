@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 import { PhiClientError, type PhiCipher as EnvelopeCipher } from '@cloud-connect/phi-client';
 
 /** Algorithm tag of sealed command content: the vault service's PHI envelope, format 1. */
@@ -29,17 +29,10 @@ export interface PhiCipher {
 export type CommandContentCode = 'unknown-format' | 'does-not-open';
 
 /** Content that will never open (wrong site or command, tampered, unknown format): dead-letter. */
-export class PhiCipherError extends DomainError<CommandContentCode> {
-  readonly domain = 'command-content';
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'unknown-format':
-      case 'does-not-open':
-        return 'unprocessable';
-    }
-  }
-}
+export class PhiCipherError extends domainErrorClass<CommandContentCode>('command-content', {
+  'unknown-format': 'unprocessable',
+  'does-not-open': 'unprocessable',
+}) {}
 
 /**
  * The gateway's PhiCipher over the vault service client. A vault service or Vault outage stays a

@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 import type { MessagingService, SiteReplica } from '@cloud-connect/service-kit';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
@@ -24,23 +24,14 @@ export type ConnectionErrorCode =
   | 'emr-error'
   | 'not-connected';
 
-export class ConnectionError extends DomainError<ConnectionErrorCode> {
-  readonly domain = 'emr-connections';
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'invalid-credentials-input':
-        return 'invalid';
-      case 'not-connected':
-        return 'not-found';
-      case 'auth-rejected':
-      case 'unreachable':
-      case 'permission':
-      case 'emr-error':
-        return 'unprocessable';
-    }
-  }
-}
+export class ConnectionError extends domainErrorClass<ConnectionErrorCode>('emr-connections', {
+  'invalid-credentials-input': 'invalid',
+  'not-connected': 'not-found',
+  'auth-rejected': 'unprocessable',
+  unreachable: 'unprocessable',
+  permission: 'unprocessable',
+  'emr-error': 'unprocessable',
+}) {}
 
 /** The plain-language reason a connection attempt failed, per EMR type (what the admin should check). */
 export function explainFailure(type: EmrType, error: EmrError): ConnectionError {

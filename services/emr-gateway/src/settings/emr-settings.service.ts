@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 import type { MessagingService } from '@cloud-connect/service-kit';
 import type { DataSource, EntityManager } from 'typeorm';
 import { auditEntry } from '../common/site-events';
@@ -7,19 +7,11 @@ import { SettingsRepository } from './settings.repository';
 
 export type SettingsErrorCode = 'invalid-settings' | 'version-conflict' | 'not-connected';
 
-export class SettingsError extends DomainError<SettingsErrorCode> {
-  readonly domain = 'emr-settings';
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'invalid-settings':
-        return 'invalid';
-      case 'version-conflict':
-      case 'not-connected':
-        return 'conflict';
-    }
-  }
-}
+export class SettingsError extends domainErrorClass<SettingsErrorCode>('emr-settings', {
+  'invalid-settings': 'invalid',
+  'version-conflict': 'conflict',
+  'not-connected': 'conflict',
+}) {}
 
 /**
  * What the settings need of the site's EMR connection: its status and provider ids, read (and

@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 
 export type NotificationErrorCode =
   'unknown-template' | 'missing-param' | 'sms-rejected' | 'sms-unavailable' | 'undeliverable';
@@ -8,22 +8,13 @@ export type NotificationErrorCode =
  * lacks, an SMS the provider refuses for good, and any other failure no retry fixes
  * (`undeliverable`) go to the dead-letter topic; an SMS provider that cannot answer now is retried.
  */
-export class NotificationError extends DomainError<NotificationErrorCode> {
-  readonly domain = 'notifications';
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'unknown-template':
-      case 'missing-param':
-        return 'invalid';
-      case 'sms-rejected':
-      case 'undeliverable':
-        return 'unprocessable';
-      case 'sms-unavailable':
-        return 'unavailable';
-    }
-  }
-}
+export class NotificationError extends domainErrorClass<NotificationErrorCode>('notifications', {
+  'unknown-template': 'invalid',
+  'missing-param': 'invalid',
+  'sms-rejected': 'unprocessable',
+  undeliverable: 'unprocessable',
+  'sms-unavailable': 'unavailable',
+}) {}
 
 /** A template the notifier does not have. */
 export class UnknownTemplateError extends NotificationError {

@@ -1,12 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
-import {
-  actorOf,
-  AllowAdmins,
-  AuthGuard,
-  CurrentPrincipal,
-  STEP_UP_SECONDS,
-  type Principal,
-} from '@cloud-connect/auth';
+import { AllowAdmins, AuthGuard, type SiteCall, SiteCaller, STEP_UP_SECONDS } from '@cloud-connect/auth';
 import { z } from 'zod';
 import { ListDeliveries, ReplayDeliveries } from './delivery-admin';
 import type { DeliveryView } from './copy-deliveries.repository';
@@ -55,37 +48,32 @@ export class IntegrationsController {
   @Post()
   @HttpCode(201)
   @AllowAdmins({ siteParam: 'site', recentAuthSeconds: STEP_UP_SECONDS, mfa: true })
-  register(
-    @Param('site') site: string,
-    @Body() body: unknown,
-    @CurrentPrincipal() who: Principal,
-  ): Promise<IssuedKey> {
-    return this.create.execute(site, objectBody(body) as CreateIntegrationInput, actorOf(who));
+  register(@SiteCaller() call: SiteCall, @Body() body: unknown): Promise<IssuedKey> {
+    return this.create.execute(call.site, objectBody(body) as CreateIntegrationInput, call.actor);
   }
 
   @Post(':id/disable')
   @HttpCode(200)
-  async disable(@Param('site') site: string, @Param('id') id: string, @CurrentPrincipal() who: Principal) {
-    return { integration: await this.setEnabled.execute(site, id, false, actorOf(who)) };
+  async disable(@SiteCaller() call: SiteCall, @Param('id') id: string) {
+    return { integration: await this.setEnabled.execute(call.site, id, false, call.actor) };
   }
 
   @Post(':id/enable')
   @HttpCode(200)
   @AllowAdmins({ siteParam: 'site', recentAuthSeconds: STEP_UP_SECONDS })
-  async enable(@Param('site') site: string, @Param('id') id: string, @CurrentPrincipal() who: Principal) {
-    return { integration: await this.setEnabled.execute(site, id, true, actorOf(who)) };
+  async enable(@SiteCaller() call: SiteCall, @Param('id') id: string) {
+    return { integration: await this.setEnabled.execute(call.site, id, true, call.actor) };
   }
 
   @Post(':id/rotate-key')
   @HttpCode(200)
   @AllowAdmins({ siteParam: 'site', recentAuthSeconds: STEP_UP_SECONDS, mfa: true })
   rotateKey(
-    @Param('site') site: string,
+    @SiteCaller() call: SiteCall,
     @Param('id') id: string,
     @Body() body: unknown,
-    @CurrentPrincipal() who: Principal,
   ): Promise<IssuedKey> {
-    return this.rotate.execute(site, id, body === undefined ? {} : objectBody(body), actorOf(who));
+    return this.rotate.execute(call.site, id, body === undefined ? {} : objectBody(body), call.actor);
   }
 
   @Get(':id/deliveries')
@@ -99,10 +87,9 @@ export class IntegrationsController {
   @Post(':id/deliveries/replay')
   @HttpCode(200)
   async replayDeadLetters(
-    @Param('site') site: string,
+    @SiteCaller() call: SiteCall,
     @Param('id') id: string,
     @Body() body: unknown,
-    @CurrentPrincipal() who: Principal,
   ): Promise<{ replayed: string[] }> {
     const parsed = replayDeliveriesBody.safeParse(
       body && typeof body === 'object' && !Array.isArray(body) ? body : {},
@@ -110,6 +97,6 @@ export class IntegrationsController {
     if (!parsed.success) {
       throw new IntegrationError('invalid-integration', 'deliveryId must be a string');
     }
-    return { replayed: await this.replay.execute(site, id, parsed.data.deliveryId ?? null, actorOf(who)) };
+    return { replayed: await this.replay.execute(call.site, id, parsed.data.deliveryId ?? null, call.actor) };
   }
 }

@@ -2,6 +2,7 @@ import { AuditedUseCase } from '../common/audited-use-case';
 import { checkEgressTarget, EgressError, type EgressPolicy } from '@cloud-connect/service-kit';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
+import { ARGON2ID_COST } from '@cloud-connect/auth';
 import argon2 from 'argon2';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -17,13 +18,8 @@ import {
 } from './oauth-client';
 import { OAuthClientsRepository, type OAuthClientView } from './oauth-clients.repository';
 
-/** OWASP's Argon2id baseline (as the vault service hashes passwords): 19 MiB, 2 iterations, 1 lane. */
-export const ARGON2_OPTIONS = {
-  type: argon2.argon2id,
-  memoryCost: 19456,
-  timeCost: 2,
-  parallelism: 1,
-} as const;
+/** Argon2id at the cost every service stores secrets with. */
+export const ARGON2_OPTIONS = { type: argon2.argon2id, ...ARGON2ID_COST } as const;
 
 export interface OAuthClientDeps {
   dataSource: DataSource;

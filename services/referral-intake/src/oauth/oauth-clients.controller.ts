@@ -1,11 +1,4 @@
-import {
-  actorOf,
-  AllowAdmins,
-  AuthGuard,
-  CurrentPrincipal,
-  STEP_UP_SECONDS,
-  type Principal,
-} from '@cloud-connect/auth';
+import { AllowAdmins, AuthGuard, type SiteCall, SiteCaller, STEP_UP_SECONDS } from '@cloud-connect/auth';
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { type CreateClientInput } from './oauth-client';
 import {
@@ -28,12 +21,8 @@ export class OAuthClientsController {
 
   @Post()
   @AllowAdmins({ siteParam: 'site', recentAuthSeconds: STEP_UP_SECONDS, mfa: true })
-  create(
-    @Param('site') site: string,
-    @Body() body: unknown,
-    @CurrentPrincipal() principal: Principal,
-  ): Promise<unknown> {
-    return this.createClient.execute(site, (body ?? {}) as CreateClientInput, actorOf(principal));
+  create(@SiteCaller() call: SiteCall, @Body() body: unknown): Promise<unknown> {
+    return this.createClient.execute(call.site, (body ?? {}) as CreateClientInput, call.actor);
   }
 
   @Get()
@@ -45,23 +34,18 @@ export class OAuthClientsController {
   @Post(':clientId/revoke')
   @HttpCode(200)
   @AllowAdmins({ siteParam: 'site' })
-  revoke(
-    @Param('site') site: string,
-    @Param('clientId') clientId: string,
-    @CurrentPrincipal() principal: Principal,
-  ): Promise<unknown> {
-    return this.revokeClient.execute(site, clientId, actorOf(principal));
+  revoke(@SiteCaller() call: SiteCall, @Param('clientId') clientId: string): Promise<unknown> {
+    return this.revokeClient.execute(call.site, clientId, call.actor);
   }
 
   @Post(':clientId/rotate')
   @HttpCode(200)
   @AllowAdmins({ siteParam: 'site', recentAuthSeconds: STEP_UP_SECONDS, mfa: true })
   rotate(
-    @Param('site') site: string,
+    @SiteCaller() call: SiteCall,
     @Param('clientId') clientId: string,
     @Body() body: unknown,
-    @CurrentPrincipal() principal: Principal,
   ): Promise<unknown> {
-    return this.rotateSecret.execute(site, clientId, body ?? {}, actorOf(principal));
+    return this.rotateSecret.execute(call.site, clientId, body ?? {}, call.actor);
   }
 }

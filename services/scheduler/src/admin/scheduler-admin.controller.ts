@@ -1,4 +1,4 @@
-import { actorOf, AllowAdmins, AuthGuard, CurrentPrincipal, type Principal } from '@cloud-connect/auth';
+import { AllowAdmins, AuthGuard, type SiteCall, SiteCaller } from '@cloud-connect/auth';
 import { auditEvent, MessagingService, SERVICE_CONFIG } from '@cloud-connect/service-kit';
 import {
   BadRequestException,
@@ -91,15 +91,11 @@ export class SchedulerAdminController {
   }
 
   @Put('reminders/policy')
-  async putPolicy(
-    @Param('site') siteParam: string,
-    @Body() body: unknown,
-    @CurrentPrincipal() principal: Principal,
-  ): Promise<unknown> {
-    const s = site(siteParam);
+  async putPolicy(@SiteCaller() call: SiteCall, @Body() body: unknown): Promise<unknown> {
+    const s = site(call.site);
     const parsed = putPolicyDto.safeParse(body ?? {});
     if (!parsed.success) invalid('invalid-policy', parsed.error);
-    const actor = actorOf(principal);
+    const { actor } = call;
     const version = await this.messaging.transaction(async (tx) => {
       const v = await this.reminders.savePolicy(tx, s, parsed.data.policy, actor);
       await this.messaging.outbox.enqueue(

@@ -29,13 +29,13 @@ export class AccountOutbox {
     private readonly settings: AccountMailSettings,
   ) {}
 
+  /** An audit entry of the site, by an actor from an address. */
   async audit(
     tx: EntityManager,
     siteNumber: string,
-    actor: string,
+    { actor, sourceAddress }: { actor: string; sourceAddress?: string },
     action: string,
     target: string,
-    sourceAddress?: string,
   ): Promise<void> {
     await this.outbox.enqueue(
       tx,

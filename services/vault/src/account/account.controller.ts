@@ -1,11 +1,10 @@
 import {
-  actorOf,
   AllowAdmins,
   AuthGuard,
-  CurrentPrincipal,
   Public,
+  SiteCaller,
   STEP_UP_SECONDS,
-  type Principal,
+  type SiteCall,
 } from '@cloud-connect/auth';
 import {
   Body,
@@ -33,12 +32,8 @@ import { SiteAccount, type Caller } from './site-account';
 
 const userIdParam = z.uuid();
 
-function callerOf(principal: Principal, ip: string): Caller {
-  return {
-    actor: actorOf(principal),
-    email: principal.kind === 'admin' ? principal.email : actorOf(principal),
-    sourceAddress: ip,
-  };
+function callerOf({ principal, actor, sourceAddress }: SiteCall): Caller {
+  return { actor, email: principal.kind === 'admin' ? principal.email : actor, sourceAddress };
 }
 
 function userIdOf(value: string): string {
@@ -59,14 +54,9 @@ export class SiteAccountController {
 
   @Patch()
   @AllowAdmins({ siteParam: 'site', role: 'admin' })
-  update(
-    @Param('site') site: string,
-    @Body() body: unknown,
-    @CurrentPrincipal() principal: Principal,
-    @Ip() ip: string,
-  ): Promise<Record<string, unknown>> {
+  update(@SiteCaller() call: SiteCall, @Body() body: unknown): Promise<Record<string, unknown>> {
     const change = parse(updateSiteAccountBody, body);
-    return this.account.update(site, change, callerOf(principal, ip));
+    return this.account.update(call.site, change, callerOf(call));
   }
 
   @Get('admins')
@@ -78,40 +68,25 @@ export class SiteAccountController {
   @Post('admins')
   @HttpCode(201)
   @AllowAdmins({ siteParam: 'site', role: 'admin', recentAuthSeconds: STEP_UP_SECONDS })
-  invite(
-    @Param('site') site: string,
-    @Body() body: unknown,
-    @CurrentPrincipal() principal: Principal,
-    @Ip() ip: string,
-  ): Promise<unknown> {
+  invite(@SiteCaller() call: SiteCall, @Body() body: unknown): Promise<unknown> {
     const { email } = parse(inviteAdminBody, body);
-    return this.account.invite(site, email, callerOf(principal, ip));
+    return this.account.invite(call.site, email, callerOf(call));
   }
 
   @Delete('admins/:userId')
   @HttpCode(204)
   @AllowAdmins({ siteParam: 'site', role: 'admin' })
-  async remove(
-    @Param('site') site: string,
-    @Param('userId') userId: string,
-    @CurrentPrincipal() principal: Principal,
-    @Ip() ip: string,
-  ): Promise<void> {
+  async remove(@SiteCaller() call: SiteCall, @Param('userId') userId: string): Promise<void> {
     const id = userIdOf(userId);
-    await this.account.remove(site, id, callerOf(principal, ip));
+    await this.account.remove(call.site, id, callerOf(call));
   }
 
   @Post('admins/:userId/reset')
   @HttpCode(202)
   @AllowAdmins({ siteParam: 'site', role: 'admin' })
-  async reset(
-    @Param('site') site: string,
-    @Param('userId') userId: string,
-    @CurrentPrincipal() principal: Principal,
-    @Ip() ip: string,
-  ): Promise<{ message: string }> {
+  async reset(@SiteCaller() call: SiteCall, @Param('userId') userId: string): Promise<{ message: string }> {
     const id = userIdOf(userId);
-    await this.account.sendReset(site, id, callerOf(principal, ip));
+    await this.account.sendReset(call.site, id, callerOf(call));
     return { message: 'a password reset link was e-mailed' };
   }
 }

@@ -102,29 +102,13 @@ export class AccountRepository {
 
   /** Locks the token row: two uses of one link at once are serialized; the second sees it used. */
   async lockToken(tx: EntityManager, tokenHash: string): Promise<AccountToken | null> {
-    const rows: {
-      id: string;
-      user_id: string;
-      site_number: string;
-      purpose: 'invite' | 'reset';
-      expired: boolean;
-      used: boolean;
-    }[] = await tx.query(
-      `SELECT id, user_id, site_number, purpose, expires_at <= now() AS expired, used_at IS NOT NULL AS used
+    const rows: AccountToken[] = await tx.query(
+      `SELECT id, user_id AS "userId", site_number AS "siteNumber", purpose,
+              expires_at <= now() AS expired, used_at IS NOT NULL AS used
          FROM "${this.s}".account_tokens WHERE token_hash = $1 FOR UPDATE`,
       [tokenHash],
     );
-    const row = rows[0];
-    return row
-      ? {
-          id: row.id,
-          userId: row.user_id,
-          siteNumber: row.site_number,
-          purpose: row.purpose,
-          expired: row.expired,
-          used: row.used,
-        }
-      : null;
+    return rows[0] ?? null;
   }
 
   /** Uses every open link of the person (the one just used, and any older ones). */

@@ -57,10 +57,9 @@ export class PasswordLinks {
       await this.mails.audit(
         tx,
         site.siteNumber,
-        `user:${user.id}`,
+        { actor: `user:${user.id}`, sourceAddress },
         'user.password.forgot',
         `user/${user.id}`,
-        sourceAddress,
       );
       await this.mails.mail(
         tx,
@@ -95,10 +94,9 @@ export class PasswordLinks {
       await this.mails.audit(
         tx,
         link.siteNumber,
-        `user:${link.userId}`,
+        { actor: `user:${link.userId}`, sourceAddress },
         link.purpose === 'invite' ? 'user.invite.accept' : 'user.password.set',
         `user/${link.userId}`,
-        sourceAddress,
       );
       return { email };
     });

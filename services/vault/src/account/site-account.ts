@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 import { Events } from '@cloud-connect/contracts';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
@@ -23,25 +23,15 @@ export type AccountErrorCode =
   | 'weak-password';
 
 /** Errors of the site account and its administrators' links (problem+json at the edge). */
-export class AccountError extends DomainError<AccountErrorCode> {
-  readonly domain = 'account';
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'not-found':
-        return 'not-found';
-      case 'already-admin':
-      case 'last-admin':
-        return 'conflict';
-      case 'invalid-link':
-      case 'expired-link':
-      case 'weak-password':
-        return 'invalid';
-      case 'throttled':
-        return 'throttled';
-    }
-  }
-}
+export class AccountError extends domainErrorClass<AccountErrorCode>('account', {
+  'not-found': 'not-found',
+  'already-admin': 'conflict',
+  'last-admin': 'conflict',
+  'invalid-link': 'invalid',
+  'expired-link': 'invalid',
+  'weak-password': 'invalid',
+  throttled: 'throttled',
+}) {}
 
 export interface Caller {
   actor: string;
@@ -85,19 +75,17 @@ export class SiteAccount {
       await this.mails.audit(
         tx,
         siteNumber,
-        caller.actor,
+        caller,
         'site.update',
         `site/${siteNumber} (${changed.join(', ')})`,
-        caller.sourceAddress,
       );
       if (changed.includes('clinicalAdminEmail')) {
         await this.mails.audit(
           tx,
           siteNumber,
-          caller.actor,
+          caller,
           'site.clinical-admin-email.change',
           `site/${siteNumber}`,
-          caller.sourceAddress,
         );
         const oldAddress = before.clinicalAdminEmail ?? before.adminEmail;
         const newAddress = after.clinicalAdminEmail ?? after.adminEmail;
@@ -164,10 +152,9 @@ export class SiteAccount {
       await this.mails.audit(
         tx,
         siteNumber,
-        caller.actor,
+        caller,
         isNew || user.disabled ? 'user.invite' : 'user.grant.admin',
         `user/${user.id}`,
-        caller.sourceAddress,
       );
       const params = { siteNumber, siteName: site.name, actor: caller.email };
       if (isNew || user.disabled) {
@@ -196,14 +183,7 @@ export class SiteAccount {
           'this is the last administrator of the site; invite another administrator first',
         );
       await this.account.revoke(tx, siteNumber, userId);
-      await this.mails.audit(
-        tx,
-        siteNumber,
-        caller.actor,
-        'user.remove',
-        `user/${userId}`,
-        caller.sourceAddress,
-      );
+      await this.mails.audit(tx, siteNumber, caller, 'user.remove', `user/${userId}`);
     });
   }
 
@@ -218,10 +198,9 @@ export class SiteAccount {
       await this.mails.audit(
         tx,
         siteNumber,
-        caller.actor,
+        caller,
         purpose === 'invite' ? 'user.invite' : 'user.password.reset-link',
         `user/${userId}`,
-        caller.sourceAddress,
       );
       await this.mails.mail(
         tx,

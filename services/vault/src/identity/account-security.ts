@@ -25,13 +25,7 @@ export class AccountSecurity {
   async confirmTotp(principal: AdminPrincipal, code: string, sourceAddress: string): Promise<string[]> {
     return this.dataSource.transaction(async (tx) => {
       const codes = await this.totp.confirm(tx, principal.userId, principal.email, code);
-      await this.sessions.audit(
-        tx,
-        principal.userId,
-        'user.mfa.totp.enrol',
-        `user/${principal.userId}`,
-        sourceAddress,
-      );
+      await this.sessions.auditSelf(tx, principal.userId, 'user.mfa.totp.enrol', sourceAddress);
       return codes;
     });
   }
@@ -60,13 +54,7 @@ export class AccountSecurity {
         'password changed',
         principal.sessionId,
       );
-      await this.sessions.audit(
-        tx,
-        principal.userId,
-        'user.password.change',
-        `user/${principal.userId}`,
-        context.sourceAddress,
-      );
+      await this.sessions.auditSelf(tx, principal.userId, 'user.password.change', context.sourceAddress);
       return { otherSessionsSignedOut: count };
     });
   }

@@ -18,6 +18,7 @@ import { AdminSessions } from './sessions';
 import { SignIn, type IssuedToken } from './sign-in';
 import { AdminSigningKeys } from './signing-keys';
 import { AccountSecurity } from './account-security';
+import { SignedIn, type SignedInCall } from './signed-in';
 import { TotpFactor } from './totp';
 
 const code = z.string().trim().min(6).max(32).optional();
@@ -43,6 +44,16 @@ export const changePasswordBody = z.object({
   code,
 });
 const sessionIdParam = z.uuid();
+
+/** The answer of the authenticator set-up's confirmation: the recovery codes, shown once. */
+interface TotpConfirmed {
+  recoveryCodes: string[];
+  message: string;
+}
+/** The answer of a password change. */
+interface PasswordChanged {
+  otherSessionsSignedOut: number;
+}
 
 function badRequest(error: z.ZodError): HttpException {
   const details = error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
@@ -88,14 +99,12 @@ export class IdentityController {
   @Post('auth/reauthenticate')
   @Public('checks the bearer token and its session itself, then the password (and code)')
   @HttpCode(200)
-  async reauthenticate(
-    @Headers('authorization') authorization: string | undefined,
-    @Body() body: unknown,
-    @Ip() ip: string,
-  ): Promise<IssuedToken> {
-    const principal = await this.sessions.bearer(authorization);
+  async reauthenticate(@SignedIn() call: SignedInCall, @Body() body: unknown): Promise<IssuedToken> {
     const { password, code: given } = parse(reauthBody, body);
-    return this.signIn.reauthenticate(principal, password, { sourceAddress: ip, code: given });
+    return this.signIn.reauthenticate(call.principal, password, {
+      sourceAddress: call.sourceAddress,
+      code: given,
+    });
   }
 
   @Post('auth/refresh')
@@ -115,58 +124,45 @@ export class IdentityController {
   @Post('auth/logout')
   @Public('checks the bearer token itself: ends its own session')
   @HttpCode(204)
-  async logout(@Headers('authorization') authorization: string | undefined, @Ip() ip: string): Promise<void> {
-    const principal = await this.sessions.bearer(authorization);
-    await this.sessions.revoke(principal, principal.sessionId, ip);
+  async logout(@SignedIn() call: SignedInCall): Promise<void> {
+    await this.sessions.revoke(call.principal, call.principal.sessionId, call.sourceAddress);
   }
 
   @Post('auth/logout-everywhere')
   @Public('checks the bearer token itself: ends all sessions of its own person')
   @HttpCode(200)
-  async logoutEverywhere(
-    @Headers('authorization') authorization: string | undefined,
-    @Ip() ip: string,
-  ): Promise<{ revoked: number }> {
-    const principal = await this.sessions.bearer(authorization);
-    return { revoked: await this.sessions.revokeAll(principal, ip) };
+  async logoutEverywhere(@SignedIn() call: SignedInCall): Promise<{ revoked: number }> {
+    return { revoked: await this.sessions.revokeAll(call.principal, call.sourceAddress) };
   }
 
   @Get('auth/sessions')
   @Public('checks the bearer token itself: lists its own person’s sessions')
-  async listSessions(@Headers('authorization') authorization: string | undefined): Promise<unknown> {
-    const principal = await this.sessions.bearer(authorization);
-    return { sessions: await this.sessions.list(principal) };
+  async listSessions(@SignedIn() call: SignedInCall): Promise<unknown> {
+    return { sessions: await this.sessions.list(call.principal) };
   }
 
   @Delete('auth/sessions/:id')
   @Public('checks the bearer token itself: ends one of its own person’s sessions')
   @HttpCode(204)
-  async revokeSession(
-    @Headers('authorization') authorization: string | undefined,
-    @Param('id') id: string,
-    @Ip() ip: string,
-  ): Promise<void> {
-    const principal = await this.sessions.bearer(authorization);
+  async revokeSession(@SignedIn() call: SignedInCall, @Param('id') id: string): Promise<void> {
     if (!sessionIdParam.safeParse(id).success)
       throw new HttpException({ statusCode: 404, error: 'no-such-session', message: 'no such session' }, 404);
-    await this.sessions.revoke(principal, id, ip);
+    await this.sessions.revoke(call.principal, id, call.sourceAddress);
   }
 
   @Get('auth/mfa')
   @Public('checks the bearer token itself: its own person’s second factor')
-  async mfaStatus(@Headers('authorization') authorization: string | undefined): Promise<unknown> {
-    const principal = await this.sessions.bearer(authorization);
-    return this.totp.status(principal.userId);
+  async mfaStatus(@SignedIn() call: SignedInCall): Promise<unknown> {
+    return this.totp.status(call.principal.userId);
   }
 
   @Post('auth/mfa/totp')
   @Public('checks the bearer token itself and a sign-in within 5 minutes')
   @HttpCode(201)
   async beginTotp(
-    @Headers('authorization') authorization: string | undefined,
+    @SignedIn() { principal }: SignedInCall,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ otpauthUri: string; secret: string }> {
-    const principal = await this.sessions.bearer(authorization);
     if (Date.now() / 1000 - principal.authTime > STEP_UP_SECONDS) {
       void reply.header(
         'WWW-Authenticate',
@@ -187,14 +183,9 @@ export class IdentityController {
   @Post('auth/mfa/totp/confirm')
   @Public('checks the bearer token itself; the code proves the authenticator app')
   @HttpCode(200)
-  async confirmTotp(
-    @Headers('authorization') authorization: string | undefined,
-    @Body() body: unknown,
-    @Ip() ip: string,
-  ): Promise<{ recoveryCodes: string[]; message: string }> {
-    const principal = await this.sessions.bearer(authorization);
+  async confirmTotp(@SignedIn() call: SignedInCall, @Body() body: unknown): Promise<TotpConfirmed> {
     const { code: given } = parse(confirmTotpBody, body);
-    const recoveryCodes = await this.security.confirmTotp(principal, given, ip);
+    const recoveryCodes = await this.security.confirmTotp(call.principal, given, call.sourceAddress);
     return {
       recoveryCodes,
       message:
@@ -205,15 +196,10 @@ export class IdentityController {
   @Post('auth/password/change')
   @Public('checks the bearer token itself, then the current password')
   @HttpCode(200)
-  async changePassword(
-    @Headers('authorization') authorization: string | undefined,
-    @Body() body: unknown,
-    @Ip() ip: string,
-  ): Promise<{ otherSessionsSignedOut: number }> {
-    const principal = await this.sessions.bearer(authorization);
+  async changePassword(@SignedIn() call: SignedInCall, @Body() body: unknown): Promise<PasswordChanged> {
     const { currentPassword, newPassword, code: given } = parse(changePasswordBody, body);
-    return this.security.changePassword(principal, currentPassword, newPassword, {
-      sourceAddress: ip,
+    return this.security.changePassword(call.principal, currentPassword, newPassword, {
+      sourceAddress: call.sourceAddress,
       code: given,
     });
   }

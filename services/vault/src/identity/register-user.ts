@@ -1,5 +1,5 @@
 import { domainErrorClass } from '@cloud-connect/errors';
-import type { SiteRole } from '@cloud-connect/auth';
+import { ARGON2ID_COST, type SiteRole } from '@cloud-connect/auth';
 import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
 import { auditEvent } from '@cloud-connect/service-kit';
@@ -10,13 +10,8 @@ import { z } from 'zod';
 import { isWeakPassword, WEAK_PASSWORD_MESSAGE } from './password-strength';
 import { UsersRepository } from './users.repository';
 
-/** OWASP's Argon2id baseline: 19 MiB, 2 iterations, 1 lane. */
-export const ARGON2_OPTIONS = {
-  type: argon2.argon2id,
-  memoryCost: 19456,
-  timeCost: 2,
-  parallelism: 1,
-} as const;
+/** Argon2id at the cost every service stores secrets with. */
+export const ARGON2_OPTIONS = { type: argon2.argon2id, ...ARGON2ID_COST } as const;
 
 export const registerUserInput = z.object({
   email: z.email('e-mail is not a valid e-mail address'),

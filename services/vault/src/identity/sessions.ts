@@ -1,7 +1,7 @@
 import { AdminTokenVerifier, type AdminPrincipal, type AdminSessionCheck } from '@cloud-connect/auth';
 import { Events } from '@cloud-connect/contracts';
 import type { OutboxWriter } from '@cloud-connect/db';
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 import type { EventRegistry } from '@cloud-connect/kafka';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -14,20 +14,12 @@ export const MAX_SESSION_SECONDS = 8 * 3600;
 
 export type SessionErrorCode = 'unauthenticated' | 'session-revoked' | 'session-too-old' | 'no-such-session';
 
-export class SessionError extends DomainError<SessionErrorCode> {
-  readonly domain = 'identity';
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'unauthenticated':
-      case 'session-revoked':
-      case 'session-too-old':
-        return 'unauthenticated';
-      case 'no-such-session':
-        return 'not-found';
-    }
-  }
-}
+export class SessionError extends domainErrorClass<SessionErrorCode>('identity', {
+  unauthenticated: 'unauthenticated',
+  'session-revoked': 'unauthenticated',
+  'session-too-old': 'unauthenticated',
+  'no-such-session': 'not-found',
+}) {}
 
 /**
  * Sign-in sessions: each sign-in opens one (its id is the token's `sid`); sign-out revokes it,
@@ -115,13 +107,7 @@ export class AdminSessions implements AdminSessionCheck {
   async revokeAll(principal: AdminPrincipal, sourceAddress: string): Promise<number> {
     return this.dataSource.transaction(async (tx) => {
       const count = await this.repo.revokeAll(tx, principal.userId, 'signed out everywhere');
-      await this.audit(
-        tx,
-        principal.userId,
-        'user.session.revoke-all',
-        `user/${principal.userId}`,
-        sourceAddress,
-      );
+      await this.auditSelf(tx, principal.userId, 'user.session.revoke-all', sourceAddress);
       return count;
     });
   }
@@ -129,6 +115,11 @@ export class AdminSessions implements AdminSessionCheck {
   /** In a password change's or reset's transaction: every session but `keep` ends. */
   revokeOthers(tx: EntityManager, userId: string, reason: string, keep?: string): Promise<number> {
     return this.repo.revokeAll(tx, userId, reason, keep);
+  }
+
+  /** An action of a person on their own account (target `user/<id>`), audited at each of their sites. */
+  auditSelf(tx: EntityManager, userId: string, action: string, sourceAddress: string): Promise<void> {
+    return this.audit(tx, userId, action, `user/${userId}`, sourceAddress);
   }
 
   /** Audits a person's own action at every site where they hold a role (the audit trail is per site). */

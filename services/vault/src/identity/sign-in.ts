@@ -67,6 +67,14 @@ const WINDOW_SECONDS = 15 * 60;
 const ARGON2_CONCURRENCY = 4;
 const ARGON2_QUEUE = 64;
 
+/** The attempts of one account (`email:…` or `user:…`) and of one source address. */
+function attemptLimits(account: string, sourceAddress: string): AttemptLimit[] {
+  return [
+    { key: account, max: MAX_ATTEMPTS.account },
+    { key: `ip:${sourceAddress}`, max: MAX_ATTEMPTS.address },
+  ];
+}
+
 /**
  * Signs people in with e-mail and password (Argon2id), then the TOTP or recovery code once an
  * authenticator app is set up; each sign-in opens a revocable session (its id is the token's
@@ -95,17 +103,11 @@ export class SignIn {
   }
 
   async withPassword(email: string, password: string, context: SignInContext): Promise<IssuedToken> {
-    const limits = [
-      { key: `email:${email.toLowerCase()}`, max: MAX_ATTEMPTS.account },
-      { key: `ip:${context.sourceAddress}`, max: MAX_ATTEMPTS.address },
-    ];
-    await this.takeAttempt(limits);
-    const user = await this.users.findByEmail(this.dataSource.manager, email);
-    if (!(await this.passwordMatches(user, password)) || !user || user.disabled) {
-      throw new SignInError('invalid-credentials');
-    }
-    const issued = await this.dataSource
-      .transaction(async (tx) => {
+    return this.passwordStep(
+      attemptLimits(`email:${email.toLowerCase()}`, context.sourceAddress),
+      (manager) => this.users.findByEmail(manager, email),
+      password,
+      async (tx, user) => {
         const amr = await this.secondFactor(tx, user, context.code);
         const sessionId = randomUUID();
         const refreshToken = randomBytes(32).toString('base64url');
@@ -120,17 +122,11 @@ export class SignIn {
           userAgent: context.userAgent?.slice(0, 200) ?? null,
         });
         return { ...(await this.issue(tx, user, sessionId, amr, authTime)), refresh_token: refreshToken };
-      })
-      .catch(async (error: unknown) => {
-        // The right password without its code is the first of two steps, not a failed guess: it
-        // does not count (a wrong code does), so the two-step sign-in costs one attempt.
-        if (error instanceof SignInError && error.code === 'code-required') {
-          await this.throttle.forgive(limits.map((l) => l.key));
-        }
-        throw error;
-      });
-    await this.throttle.forgive(limits.map((l) => l.key));
-    return issued;
+      },
+      // The right password without its code is the first of two steps, not a failed guess: it
+      // does not count (a wrong code does), so the two-step sign-in costs one attempt.
+      (error) => error instanceof SignInError && error.code === 'code-required',
+    );
   }
 
   /** A fresh sign-in within the session (password, and code once enrolled): the step-up. */
@@ -139,24 +135,18 @@ export class SignIn {
     password: string,
     context: SignInContext,
   ): Promise<IssuedToken> {
-    const limits = [
-      { key: `user:${principal.userId}`, max: MAX_ATTEMPTS.account },
-      { key: `ip:${context.sourceAddress}`, max: MAX_ATTEMPTS.address },
-    ];
-    await this.takeAttempt(limits);
-    const user = await this.users.findById(this.dataSource.manager, principal.userId);
-    if (!(await this.passwordMatches(user, password)) || !user || user.disabled) {
-      throw new SignInError('invalid-credentials');
-    }
-    const issued = await this.dataSource.transaction(async (tx) => {
-      const amr = await this.secondFactor(tx, user, context.code);
-      const authTime = Math.floor(this.now() / 1000);
-      if (!(await this.sessions.reauthenticated(tx, user.id, principal.sessionId, amr, authTime)))
-        throw new SignInError('invalid-credentials');
-      return this.issue(tx, user, principal.sessionId, amr, authTime);
-    });
-    await this.throttle.forgive(limits.map((l) => l.key));
-    return issued;
+    return this.passwordStep(
+      attemptLimits(`user:${principal.userId}`, context.sourceAddress),
+      (manager) => this.users.findById(manager, principal.userId),
+      password,
+      async (tx, user) => {
+        const amr = await this.secondFactor(tx, user, context.code);
+        const authTime = Math.floor(this.now() / 1000);
+        if (!(await this.sessions.reauthenticated(tx, user.id, principal.sessionId, amr, authTime)))
+          throw new SignInError('invalid-credentials');
+        return this.issue(tx, user, principal.sessionId, amr, authTime);
+      },
+    );
   }
 
   /** A new access token for an open session (same sign-in time and methods, roles read again). */
@@ -200,6 +190,35 @@ export class SignIn {
       if (error instanceof GateBusyError) throw new SignInError('busy', 1);
       return false;
     }
+  }
+
+  /**
+   * A password step (sign-in or step-up): an attempt taken under each limit, the password of the
+   * enabled person `find` finds checked (`invalid-credentials` otherwise, with the same work whether
+   * or not the person exists), then `work` in one transaction. Once it succeeds the attempts are
+   * forgiven; a failure counts unless `forgivable` says it is not a wrong guess.
+   */
+  private async passwordStep<T>(
+    limits: AttemptLimit[],
+    find: (manager: EntityManager) => Promise<UserRecord | null>,
+    password: string,
+    work: (tx: EntityManager, user: UserRecord) => Promise<T>,
+    forgivable: (error: unknown) => boolean = () => false,
+  ): Promise<T> {
+    await this.takeAttempt(limits);
+    const user = await find(this.dataSource.manager);
+    if (!(await this.passwordMatches(user, password)) || !user || user.disabled) {
+      throw new SignInError('invalid-credentials');
+    }
+    const forgive = (): Promise<void> => this.throttle.forgive(limits.map((l) => l.key));
+    const result = await this.dataSource
+      .transaction((tx) => work(tx, user))
+      .catch(async (error: unknown) => {
+        if (forgivable(error)) await forgive();
+        throw error;
+      });
+    await forgive();
+    return result;
   }
 
   private async takeAttempt(limits: AttemptLimit[]): Promise<void> {

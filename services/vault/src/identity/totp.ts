@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 import type { VaultClient } from '@cloud-connect/service-kit';
 import { createHash, randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
@@ -15,19 +15,11 @@ export const totpSecretPath = (userId: string): string => `secret/data/service/v
 
 export type MfaErrorCode = 'totp-already-enrolled' | 'totp-not-started' | 'invalid-code';
 
-export class MfaError extends DomainError<MfaErrorCode> {
-  readonly domain = 'identity';
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'totp-already-enrolled':
-      case 'totp-not-started':
-        return 'conflict';
-      case 'invalid-code':
-        return 'invalid';
-    }
-  }
-}
+export class MfaError extends domainErrorClass<MfaErrorCode>('identity', {
+  'totp-already-enrolled': 'conflict',
+  'totp-not-started': 'conflict',
+  'invalid-code': 'invalid',
+}) {}
 
 /** A recovery code as typed (case and dashes ignored), hashed: only the hash is kept. */
 export function hashRecoveryCode(code: string): string {

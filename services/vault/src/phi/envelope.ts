@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '@cloud-connect/errors';
+import { domainErrorClass } from '@cloud-connect/errors';
 import {
   createCipheriv,
   createDecipheriv,
@@ -33,9 +33,11 @@ const OVERHEAD = 85 + 16;
 export type EnvelopeErrorCode = 'malformed' | 'wrong-key' | 'not-authentic';
 
 /** Ciphertext that does not open: not an envelope, another key version, or tampered. */
-export class EnvelopeError extends DomainError<EnvelopeErrorCode> {
-  readonly domain = 'phi';
-
+export class EnvelopeError extends domainErrorClass<EnvelopeErrorCode>('phi', {
+  malformed: 'unprocessable',
+  'wrong-key': 'unprocessable',
+  'not-authentic': 'unprocessable',
+}) {
   constructor(code: EnvelopeErrorCode) {
     super(
       code,
@@ -45,15 +47,6 @@ export class EnvelopeError extends DomainError<EnvelopeErrorCode> {
           ? 'ciphertext was not sealed under this site key version'
           : 'ciphertext does not authenticate for this site and record',
     );
-  }
-
-  get kind(): ErrorKind {
-    switch (this.code) {
-      case 'malformed':
-      case 'wrong-key':
-      case 'not-authentic':
-        return 'unprocessable';
-    }
   }
 }
 

@@ -1,5 +1,5 @@
-import { AllowServices, AuthGuard, CurrentPrincipal, actorOf, type Principal } from '@cloud-connect/auth';
-import { Body, Controller, HttpCode, HttpException, Param, Post, UseGuards } from '@nestjs/common';
+import { AllowServices, AuthGuard, SiteCaller, type SiteCall } from '@cloud-connect/auth';
+import { Body, Controller, HttpCode, HttpException, Post, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
 import { PhiCrypto } from './phi-crypto';
 
@@ -11,31 +11,13 @@ const recordId = z
   .regex(/^[A-Za-z0-9._:/-]+$/, 'recordId: letters, digits and . _ : / - only');
 const base64 = z.base64('must be base64');
 
-const encryptBody = z
-  .object({
-    items: z
-      .array(z.object({ recordId, plaintext: base64 }))
-      .min(1)
-      .max(PHI_MAX_ITEMS),
-  })
-  .strict();
-const decryptBody = z
-  .object({
-    items: z
-      .array(z.object({ recordId, ciphertext: base64 }))
-      .min(1)
-      .max(PHI_MAX_ITEMS),
-  })
-  .strict();
-
-const unwrapBody = z
-  .object({
-    items: z
-      .array(z.object({ wrappedKey: base64 }))
-      .min(1)
-      .max(PHI_MAX_ITEMS),
-  })
-  .strict();
+/** A batch body: 1 to PHI_MAX_ITEMS items of this shape, and nothing else. */
+function batchOf<S extends z.ZodRawShape>(item: S) {
+  return z.object({ items: z.array(z.object(item)).min(1).max(PHI_MAX_ITEMS) }).strict();
+}
+const encryptBody = batchOf({ recordId, plaintext: base64 });
+const decryptBody = batchOf({ recordId, ciphertext: base64 });
+const unwrapBody = batchOf({ wrappedKey: base64 });
 const issueBody = z.object({}).strict();
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
@@ -46,6 +28,35 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
     throw new HttpException({ statusCode: 400, error: 'invalid_request', message }, 400);
   }
   return parsed.data;
+}
+
+/** One record's content: its id and the content as the field `F` (base64 text on the wire, bytes inside). */
+type RecordItem<F extends string, V> = { recordId: string } & Record<F, V>;
+/** A per-record answer: each record's content as its field `F`, in base64. */
+interface PerRecord<F extends string> {
+  items: RecordItem<F, string>[];
+}
+
+/**
+ * The per-record calls (encrypt, decrypt): each item's `from` field decoded from base64, `work`
+ * done on the bytes, and each result's `to` field encoded in base64, record ids and order kept.
+ */
+async function perRecord<F extends string, T extends string>(
+  items: RecordItem<F, string>[],
+  from: F,
+  to: T,
+  work: (items: RecordItem<F, Buffer>[]) => Promise<RecordItem<T, Buffer>[]>,
+): Promise<PerRecord<T>> {
+  const done = await work(
+    items.map(
+      (i) => ({ recordId: i.recordId, [from]: Buffer.from(i[from], 'base64') }) as RecordItem<F, Buffer>,
+    ),
+  );
+  return {
+    items: done.map(
+      (i) => ({ recordId: i.recordId, [to]: i[to].toString('base64') }) as RecordItem<T, string>,
+    ),
+  };
 }
 
 /**
@@ -62,39 +73,17 @@ export class PhiController {
   @Post('encrypt')
   @HttpCode(200)
   @AllowServices('referral-intake', 'emr-gateway')
-  async encrypt(
-    @Param('site') site: string,
-    @Body() body: unknown,
-    @CurrentPrincipal() principal: Principal,
-  ): Promise<{ items: { recordId: string; ciphertext: string }[] }> {
+  async encrypt(@SiteCaller() call: SiteCall, @Body() body: unknown): Promise<PerRecord<'ciphertext'>> {
     const { items } = parse(encryptBody, body);
-    const sealed = await this.crypto.encrypt(
-      site,
-      actorOf(principal),
-      items.map((i) => ({ recordId: i.recordId, plaintext: Buffer.from(i.plaintext, 'base64') })),
-    );
-    return {
-      items: sealed.map((i) => ({ recordId: i.recordId, ciphertext: i.ciphertext.toString('base64') })),
-    };
+    return perRecord(items, 'plaintext', 'ciphertext', (i) => this.crypto.encrypt(call.site, call.actor, i));
   }
 
   @Post('decrypt')
   @HttpCode(200)
   @AllowServices('referral-intake', 'emr-gateway', 'notifier')
-  async decrypt(
-    @Param('site') site: string,
-    @Body() body: unknown,
-    @CurrentPrincipal() principal: Principal,
-  ): Promise<{ items: { recordId: string; plaintext: string }[] }> {
+  async decrypt(@SiteCaller() call: SiteCall, @Body() body: unknown): Promise<PerRecord<'plaintext'>> {
     const { items } = parse(decryptBody, body);
-    const opened = await this.crypto.decrypt(
-      site,
-      actorOf(principal),
-      items.map((i) => ({ recordId: i.recordId, ciphertext: Buffer.from(i.ciphertext, 'base64') })),
-    );
-    return {
-      items: opened.map((i) => ({ recordId: i.recordId, plaintext: i.plaintext.toString('base64') })),
-    };
+    return perRecord(items, 'ciphertext', 'plaintext', (i) => this.crypto.decrypt(call.site, call.actor, i));
   }
 
   /** A fresh data key for the site (plaintext + wrapped under the current SEK version); audited once. */
@@ -102,12 +91,11 @@ export class PhiController {
   @HttpCode(200)
   @AllowServices('referral-intake', 'emr-gateway')
   async issueDataKey(
-    @Param('site') site: string,
+    @SiteCaller() call: SiteCall,
     @Body() body: unknown,
-    @CurrentPrincipal() principal: Principal,
   ): Promise<{ keyId: string; key: string; wrappedKey: string; sekVersion: number }> {
     parse(issueBody, body ?? {});
-    const issued = await this.crypto.issueDataKey(site, actorOf(principal));
+    const issued = await this.crypto.issueDataKey(call.site, call.actor);
     const key = issued.key.toString('base64');
     issued.key.fill(0);
     return {
@@ -123,14 +111,13 @@ export class PhiController {
   @HttpCode(200)
   @AllowServices('referral-intake', 'emr-gateway', 'notifier')
   async unwrapDataKeys(
-    @Param('site') site: string,
+    @SiteCaller() call: SiteCall,
     @Body() body: unknown,
-    @CurrentPrincipal() principal: Principal,
   ): Promise<{ items: { key: string }[] }> {
     const { items } = parse(unwrapBody, body);
     const keys = await this.crypto.unwrapDataKeys(
-      site,
-      actorOf(principal),
+      call.site,
+      call.actor,
       items.map((i) => Buffer.from(i.wrappedKey, 'base64')),
     );
     const answer = keys.map((k) => ({ key: k.toString('base64') }));

@@ -43,6 +43,28 @@ export interface SekView {
   storedAt: string;
 }
 
+/** What a remove answers: until when the removed SEK can be restored. */
+export interface SekRemoved {
+  removed: true;
+  recoverableUntil: string;
+}
+
+/** What a restore answers: the versions readable again. */
+export interface SekRestored {
+  restored: true;
+  versions: number[];
+}
+
+/** What the second admin's approval answers: from when the removed versions may be destroyed. */
+export interface SekDestroyApproval {
+  approved: true;
+  destroyableFrom: string;
+}
+
+export interface SekDestroyed {
+  destroyed: true;
+}
+
 /** Audit target of a site's SEK. */
 function target(site: string): string {
   return `site/${site}/sek`;
@@ -76,16 +98,12 @@ export class SekCustody {
     ctx: RequestContext,
     sekText: unknown,
   ): Promise<{ version: number }> {
-    return this.audited('store', site, caller, ctx, async (tx) => {
-      const sek = this.parse(sekText);
-      await this.requireSite(tx, site);
-      if ((await this.vault.currentVersion(site)) !== null) {
+    return this.writeVersion('store', site, caller, ctx, sekText, async (current) => {
+      if (current !== null) {
         throw new SekError('sek-exists', `site ${site} already has a SEK; replace it instead`);
       }
       // After a remove the earlier versions still exist (recoverable or destroyed): the new one follows them.
-      const version = await this.write(site, sek, await this.vault.latestVersion(site));
-      await this.events.record(tx, site, { kvVersion: version, action: 'stored', actor: actorOf(caller) });
-      return { version };
+      return this.vault.latestVersion(site);
     });
   }
 
@@ -95,14 +113,9 @@ export class SekCustody {
     ctx: RequestContext,
     sekText: unknown,
   ): Promise<{ version: number }> {
-    return this.audited('replace', site, caller, ctx, async (tx) => {
-      const sek = this.parse(sekText);
-      await this.requireSite(tx, site);
-      const current = await this.vault.currentVersion(site);
+    return this.writeVersion('replace', site, caller, ctx, sekText, (current) => {
       if (current === null) throw new SekError('sek-not-found', `site ${site} has no SEK to replace`);
-      const version = await this.write(site, sek, current);
-      await this.events.record(tx, site, { kvVersion: version, action: 'replaced', actor: actorOf(caller) });
-      return { version };
+      return Promise.resolve(current);
     });
   }
 
@@ -120,11 +133,7 @@ export class SekCustody {
    * window; meanwhile nothing can be encrypted or decrypted under it. Destroying the versions
    * needs a second admin's approval and, after the window, `destroy`.
    */
-  async remove(
-    site: string,
-    caller: Caller,
-    ctx: RequestContext,
-  ): Promise<{ removed: true; recoverableUntil: string }> {
+  async remove(site: string, caller: Caller, ctx: RequestContext): Promise<SekRemoved> {
     return this.audited('remove', site, caller, ctx, async (tx) => {
       await this.requireSite(tx, site);
       if ((await this.vault.currentVersion(site)) === null) {
@@ -145,11 +154,7 @@ export class SekCustody {
   }
 
   /** Undoes a remove (any time before the versions are destroyed): everything readable again. */
-  async restore(
-    site: string,
-    caller: Caller,
-    ctx: RequestContext,
-  ): Promise<{ restored: true; versions: number[] }> {
+  async restore(site: string, caller: Caller, ctx: RequestContext): Promise<SekRestored> {
     return this.audited('restore', site, caller, ctx, async (tx) => {
       await this.requireSite(tx, site);
       const removal = await this.requireRemoval(tx, site);
@@ -161,11 +166,7 @@ export class SekCustody {
   }
 
   /** The second person of the two-person rule: an admin other than the one who removed it. */
-  async approveDestroy(
-    site: string,
-    caller: Caller,
-    ctx: RequestContext,
-  ): Promise<{ approved: true; destroyableFrom: string }> {
+  async approveDestroy(site: string, caller: Caller, ctx: RequestContext): Promise<SekDestroyApproval> {
     return this.audited('approve-destroy', site, caller, ctx, async (tx) => {
       await this.requireSite(tx, site);
       const removal = await this.requireRemoval(tx, site);
@@ -182,7 +183,7 @@ export class SekCustody {
   }
 
   /** Destroys every version for good: only with a second admin's approval and after the window. */
-  async destroy(site: string, caller: Caller, ctx: RequestContext): Promise<{ destroyed: true }> {
+  async destroy(site: string, caller: Caller, ctx: RequestContext): Promise<SekDestroyed> {
     return this.audited('destroy', site, caller, ctx, async (tx) => {
       await this.requireSite(tx, site);
       const removal = await this.requireRemoval(tx, site);
@@ -248,6 +249,31 @@ export class SekCustody {
     const found = await this.sites.findByNumber(tx, site);
     if (!found) throw new SekError('site-not-found', `site ${site} does not exist`);
     return found;
+  }
+
+  /**
+   * Writes a new SEK version (store or replace) after the version that `previous` picks from the
+   * current one (or refuses), and records it in the SEK's history.
+   */
+  private async writeVersion(
+    action: 'store' | 'replace',
+    site: string,
+    caller: Caller,
+    ctx: RequestContext,
+    sekText: unknown,
+    previous: (current: number | null) => Promise<number>,
+  ): Promise<{ version: number }> {
+    return this.audited(action, site, caller, ctx, async (tx) => {
+      const sek = this.parse(sekText);
+      await this.requireSite(tx, site);
+      const version = await this.write(site, sek, await previous(await this.vault.currentVersion(site)));
+      await this.events.record(tx, site, {
+        kvVersion: version,
+        action: action === 'store' ? 'stored' : 'replaced',
+        actor: actorOf(caller),
+      });
+      return { version };
+    });
   }
 
   private async audited<T>(

@@ -14,27 +14,13 @@ export class SekRemovalsRepository {
   /** The site's pending removal, locked for the transaction (one change at a time per site). */
   async find(tx: EntityManager, siteNumber: string): Promise<SekRemoval | null> {
     const s = schemaOf(tx.connection);
-    const rows: {
-      versions: number[];
-      removed_by: string;
-      removed_at: Date;
-      recoverable_until: Date;
-      destroy_approved_by: string | null;
-    }[] = await tx.query(
-      `SELECT versions, removed_by, removed_at, recoverable_until, destroy_approved_by
+    const rows: SekRemoval[] = await tx.query(
+      `SELECT versions, removed_by AS "removedBy", removed_at AS "removedAt",
+              recoverable_until AS "recoverableUntil", destroy_approved_by AS "destroyApprovedBy"
          FROM "${s}".sek_removals WHERE site_number = $1 FOR UPDATE`,
       [siteNumber],
     );
-    const r = rows[0];
-    return r
-      ? {
-          versions: r.versions,
-          removedBy: r.removed_by,
-          removedAt: r.removed_at,
-          recoverableUntil: r.recoverable_until,
-          destroyApprovedBy: r.destroy_approved_by,
-        }
-      : null;
+    return rows[0] ?? null;
   }
 
   /** Records a removal (or widens a pending one): a new window, and any approval is void. */

@@ -1,10 +1,4 @@
-import {
-  AllowAdmins,
-  AuthGuard,
-  CurrentPrincipal,
-  STEP_UP_SECONDS,
-  type Principal,
-} from '@cloud-connect/auth';
+import { AllowAdmins, AuthGuard, SiteCaller, STEP_UP_SECONDS, type SiteCall } from '@cloud-connect/auth';
 import {
   Body,
   Controller,
@@ -12,7 +6,6 @@ import {
   Get,
   HttpCode,
   HttpException,
-  Ip,
   Param,
   Post,
   Put,
@@ -21,7 +14,14 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { SekCustody, type SekView } from './sek-custody';
+import {
+  SekCustody,
+  type SekDestroyApproval,
+  type SekDestroyed,
+  type SekRemoved,
+  type SekRestored,
+  type SekView,
+} from './sek-custody';
 import type { SekEventRow } from './sek-events.repository';
 
 /** Every SEK action that could let it out needs a sign-in within this many seconds (step-up). */
@@ -30,6 +30,12 @@ export const SEK_RECENT_AUTH_SECONDS = STEP_UP_SECONDS;
 export const sekBody = z
   .object({ sek: z.string({ message: 'sek is required (base64 text of 32 bytes)' }) })
   .strict();
+
+/** What a store or replace answers: the site and the SEK's new version. */
+export interface SekVersionAnswer {
+  siteNumber: string;
+  version: number;
+}
 
 function parseBody(body: unknown): string {
   const parsed = sekBody.safeParse(body);
@@ -48,99 +54,52 @@ export class SekController {
 
   @Post()
   @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS })
-  async store(
-    @Param('site') site: string,
-    @Body() body: unknown,
-    @CurrentPrincipal() principal: Principal,
-    @Ip() ip: string,
-  ): Promise<{ siteNumber: string; version: number }> {
-    const sek = parseBody(body);
-    const { version } = await this.custody.store(site, principal, { sourceAddress: ip }, sek);
-    return { siteNumber: site, version };
+  store(@SiteCaller() call: SiteCall, @Body() body: unknown): Promise<SekVersionAnswer> {
+    return this.write('store', call, body);
   }
 
   @Put()
   @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS, mfa: true })
-  async replace(
-    @Param('site') site: string,
-    @Body() body: unknown,
-    @CurrentPrincipal() principal: Principal,
-    @Ip() ip: string,
-  ): Promise<{ siteNumber: string; version: number }> {
-    const sek = parseBody(body);
-    const { version } = await this.custody.replace(site, principal, { sourceAddress: ip }, sek);
-    return { siteNumber: site, version };
+  replace(@SiteCaller() call: SiteCall, @Body() body: unknown): Promise<SekVersionAnswer> {
+    return this.write('replace', call, body);
   }
 
   @Get()
   @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS, mfa: true })
-  async view(
-    @Param('site') site: string,
-    @CurrentPrincipal() principal: Principal,
-    @Ip() ip: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<SekView> {
+  view(@SiteCaller() call: SiteCall, @Res({ passthrough: true }) reply: FastifyReply): Promise<SekView> {
     void reply.header('Cache-Control', 'no-store');
-    return this.custody.view(site, principal, { sourceAddress: ip });
+    return this.custody.view(call.site, call.principal, call);
   }
 
   /** Soft delete: recoverable (restore) for the recovery window; see SekCustody.remove. */
   @Delete()
   @HttpCode(200)
   @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS, mfa: true })
-  async remove(
-    @Param('site') site: string,
-    @CurrentPrincipal() principal: Principal,
-    @Ip() ip: string,
-  ): Promise<{ siteNumber: string; removed: true; recoverableUntil: string }> {
-    return {
-      siteNumber: site,
-      ...(await this.custody.remove(site, principal, { sourceAddress: ip })),
-    };
+  async remove(@SiteCaller() call: SiteCall): Promise<OfSite<SekRemoved>> {
+    return ofSite(call.site, await this.custody.remove(call.site, call.principal, call));
   }
 
   @Post('restore')
   @HttpCode(200)
   @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS })
-  async restore(
-    @Param('site') site: string,
-    @CurrentPrincipal() principal: Principal,
-    @Ip() ip: string,
-  ): Promise<{ siteNumber: string; restored: true; versions: number[] }> {
-    return {
-      siteNumber: site,
-      ...(await this.custody.restore(site, principal, { sourceAddress: ip })),
-    };
+  async restore(@SiteCaller() call: SiteCall): Promise<OfSite<SekRestored>> {
+    return ofSite(call.site, await this.custody.restore(call.site, call.principal, call));
   }
 
   /** Two-person rule: a second admin (not the one who removed it) approves the destruction. */
   @Post('destroy-approval')
   @HttpCode(200)
   @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS, mfa: true })
-  async approveDestroy(
-    @Param('site') site: string,
-    @CurrentPrincipal() principal: Principal,
-    @Ip() ip: string,
-  ): Promise<{ siteNumber: string; approved: true; destroyableFrom: string }> {
-    return {
-      siteNumber: site,
-      ...(await this.custody.approveDestroy(site, principal, { sourceAddress: ip })),
-    };
+  async approveDestroy(@SiteCaller() call: SiteCall): Promise<OfSite<SekDestroyApproval>> {
+    return ofSite(call.site, await this.custody.approveDestroy(call.site, call.principal, call));
   }
 
   /** After the recovery window and with a second admin's approval: every version destroyed. */
   @Post('destroy')
   @HttpCode(200)
   @AllowAdmins({ siteParam: 'site', recentAuthSeconds: SEK_RECENT_AUTH_SECONDS, mfa: true })
-  async destroy(
-    @Param('site') site: string,
-    @CurrentPrincipal() principal: Principal,
-    @Ip() ip: string,
-  ): Promise<{ siteNumber: string; destroyed: true }> {
-    return {
-      siteNumber: site,
-      ...(await this.custody.destroy(site, principal, { sourceAddress: ip })),
-    };
+  async destroy(@SiteCaller() call: SiteCall): Promise<OfSite<SekDestroyed>> {
+    return ofSite(call.site, await this.custody.destroy(call.site, call.principal, call));
   }
 
   @Get('history')
@@ -148,4 +107,17 @@ export class SekController {
   async history(@Param('site') site: string): Promise<{ siteNumber: string; events: SekEventRow[] }> {
     return { siteNumber: site, events: await this.custody.history(site) };
   }
+
+  /** Store and replace: the body's SEK as the site's new version. */
+  private async write(action: 'store' | 'replace', call: SiteCall, body: unknown): Promise<SekVersionAnswer> {
+    const { version } = await this.custody[action](call.site, call.principal, call, parseBody(body));
+    return { siteNumber: call.site, version };
+  }
+}
+
+/** The answer of a SEK action: the site's number and what the action returned. */
+type OfSite<T> = { siteNumber: string } & T;
+
+function ofSite<T extends object>(site: string, result: T): OfSite<T> {
+  return { siteNumber: site, ...result };
 }
