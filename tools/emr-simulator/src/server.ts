@@ -1,3 +1,12 @@
+import type {
+  Appointment,
+  Bundle,
+  CapabilityStatement,
+  OperationOutcome,
+  Patient,
+  Practitioner,
+  Resource,
+} from '@medplum/fhirtypes';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ops, SimHttpError } from './operations';
@@ -126,7 +135,7 @@ function telusPatient(p: SimPatient): Record<string, unknown> {
 
 const OSCAR_STATUS: Record<SimAppointment['status'], string> = { booked: 't', arrived: 'H', cancelled: 'C' };
 
-function fhirPatient(p: SimPatient): Record<string, unknown> {
+function fhirPatient(p: SimPatient): Patient {
   return {
     resourceType: 'Patient',
     id: p.id,
@@ -138,7 +147,7 @@ function fhirPatient(p: SimPatient): Record<string, unknown> {
   };
 }
 
-function fhirAppointment(a: SimAppointment): Record<string, unknown> {
+function fhirAppointment(a: SimAppointment): Appointment {
   return {
     resourceType: 'Appointment',
     id: a.id,
@@ -154,7 +163,7 @@ function fhirAppointment(a: SimAppointment): Record<string, unknown> {
   };
 }
 
-function searchset(resources: Record<string, unknown>[]): Record<string, unknown> {
+function searchset<T extends Resource>(resources: T[]): Bundle<T> {
   return {
     resourceType: 'Bundle',
     type: 'searchset',
@@ -222,26 +231,25 @@ async function handle(world: SimWorld, request: IncomingMessage, response: Serve
       error instanceof SimHttpError ? error : new SimHttpError(500, 'internal', (error as Error).message);
     if (instance && req) record(instance, req, e.status, false);
     const fhir = segments[0] === 'fhir' || segments[0] === 'chr';
-    const body = fhir
-      ? {
-          resourceType: 'OperationOutcome',
-          issue: [
-            {
-              severity: 'error',
-              code:
-                e.status === 401
-                  ? 'login'
-                  : e.status === 403
-                    ? 'forbidden'
-                    : e.status === 404
-                      ? 'not-found'
-                      : 'exception',
-              diagnostics: e.message,
-            },
-          ],
-          ...e.extra,
-        }
-      : { error: e.code, message: e.message, ...e.extra };
+    const outcome: OperationOutcome = {
+      resourceType: 'OperationOutcome',
+      issue: [
+        {
+          severity: 'error',
+          code:
+            e.status === 401
+              ? 'login'
+              : e.status === 403
+                ? 'forbidden'
+                : e.status === 404
+                  ? 'not-found'
+                  : 'exception',
+          diagnostics: e.message,
+        },
+      ],
+    };
+    // Like a real EMR, the outcome carries the facts of a permission refusal beside its issues.
+    const body = fhir ? { ...outcome, ...e.extra } : { error: e.code, message: e.message, ...e.extra };
     return send(response, { status: e.status, body });
   }
 }
@@ -848,17 +856,18 @@ function fhir(instance: SimInstance, req: Req): Answer {
       body: {
         resourceType: 'CapabilityStatement',
         status: 'active',
+        date: '2026-01-01',
         kind: 'instance',
         fhirVersion: '4.0.1',
         format: ['json'],
-      },
+      } satisfies CapabilityStatement,
     };
   }
   if (resource === 'Practitioner' && m === 'GET') {
     return {
       status: 200,
       body: searchset(
-        ops.providers(instance).map((p) => ({
+        ops.providers(instance).map((p): Practitioner => ({
           resourceType: 'Practitioner',
           id: p.id,
           name: [{ family: p.lastName, given: [p.firstName] }],
