@@ -28,6 +28,11 @@ function displayName(names: HumanName[] | undefined): string {
   return [...(name?.given ?? []), name?.family ?? ''].join(' ').trim();
 }
 
+/** The id the EMR gave the resource it created or updated ('' when its answer is not that resource). */
+function createdId(answer: unknown, type: 'DocumentReference' | 'Appointment' | 'Task'): string {
+  return isResource(answer, type) ? (answer.id ?? '') : '';
+}
+
 /** The `type` resources of a search answer (the EMR's JSON, narrowed here once). */
 function entries<K extends ResourceType>(answer: unknown, type: K): ExtractResource<K>[] {
   const entry = isResource(answer, 'Bundle') ? (answer.entry ?? []) : [];
@@ -151,14 +156,14 @@ export class FhirAdapter implements EmrAdapter {
       date: new Date().toISOString(),
       content: [{ attachment }],
     };
-    const body = await this.http.call<DocumentReference>({
+    const answer = await this.http.call({
       method: 'POST',
       path: '/DocumentReference',
       json: resource,
       headers: { 'content-type': FHIR_JSON, 'If-None-Exist': `identifier=${COMMAND_SYSTEM}|${key}` },
       idempotencyKey: key,
     });
-    return body.id ?? '';
+    return createdId(answer, 'DocumentReference');
   }
 
   saveProgressNote(patientId: string, text: string, key: string): Promise<string> {
@@ -207,14 +212,14 @@ export class FhirAdapter implements EmrAdapter {
         { actor: { reference: `Patient/${input.patientId}` }, status: 'accepted' },
       ],
     };
-    const body = await this.http.call<Appointment>({
+    const answer = await this.http.call({
       method: input.appointmentId ? 'PUT' : 'POST',
       path: input.appointmentId ? `/Appointment/${encodeURIComponent(input.appointmentId)}` : '/Appointment',
       json: resource,
       headers: { 'content-type': FHIR_JSON },
       idempotencyKey: key,
     });
-    return body.id ?? '';
+    return createdId(answer, 'Appointment');
   }
 
   async createTickler(patientId: string, message: string, dueDate: string, key: string): Promise<string> {
@@ -227,13 +232,13 @@ export class FhirAdapter implements EmrAdapter {
       for: { reference: `Patient/${patientId}` },
       restriction: { period: { end: dueDate } },
     };
-    const body = await this.http.call<Task>({
+    const answer = await this.http.call({
       method: 'POST',
       path: '/Task',
       json: task,
       headers: { 'content-type': FHIR_JSON },
       idempotencyKey: key,
     });
-    return body.id ?? '';
+    return createdId(answer, 'Task');
   }
 }
