@@ -1,3 +1,14 @@
+import type {
+  Appointment,
+  Bundle,
+  CapabilityStatement,
+  ExtractResource,
+  OperationOutcome,
+  Patient,
+  Practitioner,
+  Resource,
+  ResourceType,
+} from '@medplum/fhirtypes';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ops, SimHttpError } from './operations';
@@ -126,7 +137,7 @@ function telusPatient(p: SimPatient): Record<string, unknown> {
 
 const OSCAR_STATUS: Record<SimAppointment['status'], string> = { booked: 't', arrived: 'H', cancelled: 'C' };
 
-function fhirPatient(p: SimPatient): Record<string, unknown> {
+function fhirPatient(p: SimPatient): Patient {
   return {
     resourceType: 'Patient',
     id: p.id,
@@ -138,7 +149,7 @@ function fhirPatient(p: SimPatient): Record<string, unknown> {
   };
 }
 
-function fhirAppointment(a: SimAppointment): Record<string, unknown> {
+function fhirAppointment(a: SimAppointment): Appointment {
   return {
     resourceType: 'Appointment',
     id: a.id,
@@ -154,13 +165,27 @@ function fhirAppointment(a: SimAppointment): Record<string, unknown> {
   };
 }
 
-function searchset(resources: Record<string, unknown>[]): Record<string, unknown> {
+function searchset<T extends Resource>(resources: T[]): Bundle<T> {
   return {
     resourceType: 'Bundle',
     type: 'searchset',
     total: resources.length,
     entry: resources.map((resource) => ({ resource })),
   };
+}
+
+/**
+ * A posted FHIR resource, narrowed by its `resourceType` (400 otherwise); its fields are still the
+ * client's JSON and are read as optional.
+ */
+function fhirBody<K extends ResourceType>(req: Req, type: K): ExtractResource<K> {
+  const body = req.body;
+  if (!isResourceOf(body, type)) throw new SimHttpError(400, 'invalid', `the body must be a ${type}`);
+  return body;
+}
+
+function isResourceOf<K extends ResourceType>(body: object, type: K): body is ExtractResource<K> {
+  return (body as Partial<Resource>).resourceType === type;
 }
 
 function refId(reference: unknown, type: string): string {
@@ -222,26 +247,25 @@ async function handle(world: SimWorld, request: IncomingMessage, response: Serve
       error instanceof SimHttpError ? error : new SimHttpError(500, 'internal', (error as Error).message);
     if (instance && req) record(instance, req, e.status, false);
     const fhir = segments[0] === 'fhir' || segments[0] === 'chr';
-    const body = fhir
-      ? {
-          resourceType: 'OperationOutcome',
-          issue: [
-            {
-              severity: 'error',
-              code:
-                e.status === 401
-                  ? 'login'
-                  : e.status === 403
-                    ? 'forbidden'
-                    : e.status === 404
-                      ? 'not-found'
-                      : 'exception',
-              diagnostics: e.message,
-            },
-          ],
-          ...e.extra,
-        }
-      : { error: e.code, message: e.message, ...e.extra };
+    const outcome: OperationOutcome = {
+      resourceType: 'OperationOutcome',
+      issue: [
+        {
+          severity: 'error',
+          code:
+            e.status === 401
+              ? 'login'
+              : e.status === 403
+                ? 'forbidden'
+                : e.status === 404
+                  ? 'not-found'
+                  : 'exception',
+          diagnostics: e.message,
+        },
+      ],
+    };
+    // Like a real EMR, the outcome carries the facts of a permission refusal beside its issues.
+    const body = fhir ? { ...outcome, ...e.extra } : { error: e.code, message: e.message, ...e.extra };
     return send(response, { status: e.status, body });
   }
 }
@@ -848,17 +872,18 @@ function fhir(instance: SimInstance, req: Req): Answer {
       body: {
         resourceType: 'CapabilityStatement',
         status: 'active',
+        date: '2026-01-01',
         kind: 'instance',
         fhirVersion: '4.0.1',
         format: ['json'],
-      },
+      } satisfies CapabilityStatement,
     };
   }
   if (resource === 'Practitioner' && m === 'GET') {
     return {
       status: 200,
       body: searchset(
-        ops.providers(instance).map((p) => ({
+        ops.providers(instance).map((p): Practitioner => ({
           resourceType: 'Practitioner',
           id: p.id,
           name: [{ family: p.lastName, given: [p.firstName] }],
@@ -884,10 +909,8 @@ function fhir(instance: SimInstance, req: Req): Answer {
     return once(instance, req, () => ({ status: 200, body: fhirAppointment(ops.markArrived(instance, id)) }));
   }
   if (resource === 'Appointment' && (m === 'POST' || m === 'PUT')) {
-    const b = req.body;
-    const participants = Array.isArray(b['participant'])
-      ? (b['participant'] as { actor?: { reference?: string } }[])
-      : [];
+    const b = fhirBody(req, 'Appointment');
+    const participants = Array.isArray(b.participant) ? b.participant : [];
     const refOf = (type: string): string | undefined =>
       participants.map((p) => refId(p.actor?.reference, type)).find(Boolean);
     return once(instance, req, () => ({
@@ -897,8 +920,8 @@ function fhir(instance: SimInstance, req: Req): Answer {
           ...(id ? { id } : {}),
           providerId: refOf('Practitioner'),
           patientId: refOf('Patient'),
-          start: str(b['start']) || undefined,
-          reason: str(b['description']) || undefined,
+          start: str(b.start) || undefined,
+          reason: str(b.description) || undefined,
         }),
       ),
     }));
@@ -909,27 +932,26 @@ function fhir(instance: SimInstance, req: Req): Answer {
     return { status: 200, body: searchset(ops.patientByHealthNumber(instance, value).map(fhirPatient)) };
   }
   if (resource === 'DocumentReference' && m === 'POST') {
-    const b = req.body;
-    const patientId = refId((b['subject'] as { reference?: string } | undefined)?.reference, 'Patient');
-    const attachment =
-      (b['content'] as { attachment?: Record<string, unknown> }[] | undefined)?.[0]?.attachment ?? {};
-    const contentType = str(attachment['contentType']);
+    const b = fhirBody(req, 'DocumentReference');
+    const patientId = refId(b.subject?.reference, 'Patient');
+    const attachment = b.content?.[0]?.attachment ?? {};
+    const contentType = str(attachment.contentType);
     return once(instance, req, () => {
       const created =
         contentType === 'text/plain'
           ? ops.addNote(
               instance,
               patientId,
-              Buffer.from(str(attachment['data']), 'base64').toString('utf8'),
-              str((b['author'] as { display?: string }[] | undefined)?.[0]?.display),
+              Buffer.from(str(attachment.data), 'base64').toString('utf8'),
+              str(b.author?.[0]?.display),
               str(req.headers['idempotency-key']) || null,
             )
           : ops.addDocument(
               instance,
               patientId,
-              str(attachment['title']),
+              str(attachment.title),
               contentType,
-              str(attachment['data']),
+              str(attachment.data),
               str(req.headers['idempotency-key']) || null,
             );
       return {
@@ -941,14 +963,14 @@ function fhir(instance: SimInstance, req: Req): Answer {
   }
   if (resource === 'Task' && m === 'POST') {
     if (instance.type === 'chr') throw new SimHttpError(405, 'not_supported', 'this CHR has no task list');
-    const b = req.body;
+    const b = fhirBody(req, 'Task');
     return once(instance, req, () => {
       const created = ops.addTickler(
         instance,
-        refId((b['for'] as { reference?: string } | undefined)?.reference, 'Patient'),
-        str(b['description']),
-        str((b['restriction'] as { period?: { end?: string } } | undefined)?.period?.end),
-        str((b['owner'] as { reference?: string } | undefined)?.reference) || null,
+        refId(b.for?.reference, 'Patient'),
+        str(b.description),
+        str(b.restriction?.period?.end),
+        str(b.owner?.reference) || null,
         str(req.headers['idempotency-key']) || null,
       );
       return { status: 201, body: { ...b, id: created.id } };

@@ -1,55 +1,12 @@
-/** The FHIR R4 shapes this adapter reads and writes (subset of the R4 resources). */
-interface Reference {
-  reference?: string;
-  display?: string;
-}
-interface HumanName {
-  family?: string;
-  given?: string[];
-}
-interface Bundle {
-  resourceType: 'Bundle';
-  entry?: { resource?: unknown }[];
-}
-interface Practitioner {
-  id?: string;
-  name?: HumanName[];
-}
-interface Patient {
-  birthDate?: string;
-  id?: string;
-}
-interface Appointment {
-  resourceType: 'Appointment';
-  id?: string;
-  status: string;
-  description?: string;
-  start?: string;
-  end?: string;
-  minutesDuration?: number;
-  participant: { actor?: Reference; status: string }[];
-}
-interface DocumentReference {
-  resourceType: 'DocumentReference';
-  id?: string;
-  status: string;
-  identifier: { system: string; value: string }[];
-  type: { text: string };
-  subject: Reference;
-  author: Reference[];
-  date: string;
-  content: { attachment: { contentType: string; data: string; title: string } }[];
-}
-interface Task {
-  resourceType: 'Task';
-  id?: string;
-  status: string;
-  intent: string;
-  identifier: { system: string; value: string }[];
-  description: string;
-  for: Reference;
-  restriction: { period: { end: string } };
-}
+import type {
+  Appointment,
+  DocumentReference,
+  ExtractResource,
+  HumanName,
+  ResourceType,
+  Task,
+} from '@medplum/fhirtypes';
+import { isResource } from '../common/fhir-resource';
 import type {
   AppointmentInput,
   EmrAdapter,
@@ -71,8 +28,15 @@ function displayName(names: HumanName[] | undefined): string {
   return [...(name?.given ?? []), name?.family ?? ''].join(' ').trim();
 }
 
-function entries<T>(bundle: Bundle): T[] {
-  return (bundle.entry ?? []).map((e) => e.resource as T).filter(Boolean);
+/** The id the EMR gave the resource it created or updated ('' when its answer is not that resource). */
+function createdId(answer: unknown, type: 'DocumentReference' | 'Appointment' | 'Task'): string {
+  return isResource(answer, type) ? (answer.id ?? '') : '';
+}
+
+/** The `type` resources of a search answer (the EMR's JSON, narrowed here once). */
+function entries<K extends ResourceType>(answer: unknown, type: K): ExtractResource<K>[] {
+  const entry = isResource(answer, 'Bundle') ? (answer.entry ?? []) : [];
+  return entry.map((e) => e.resource).filter((r) => isResource(r, type));
 }
 
 function participantId(appointment: Appointment, type: string): string {
@@ -139,22 +103,22 @@ export class FhirAdapter implements EmrAdapter {
   }
 
   async providers(): Promise<EmrProvider[]> {
-    const bundle = await this.http.call<Bundle>({
+    const answer = await this.http.call({
       method: 'GET',
       path: '/Practitioner',
       headers: { accept: FHIR_JSON },
     });
-    return entries<Practitioner>(bundle).map((p) => ({ id: p.id ?? '', name: displayName(p.name) }));
+    return entries(answer, 'Practitioner').map((p) => ({ id: p.id ?? '', name: displayName(p.name) }));
   }
 
   async appointments(providerId: string, from: string, to: string): Promise<EmrAppointment[]> {
-    const bundle = await this.http.call<Bundle>({
+    const answer = await this.http.call({
       method: 'GET',
       path: '/Appointment',
       query: { practitioner: `Practitioner/${providerId}`, date: [`ge${from}`, `le${to}`] },
       headers: { accept: FHIR_JSON },
     });
-    return entries<Appointment>(bundle).map((a) => ({
+    return entries(answer, 'Appointment').map((a) => ({
       id: a.id ?? '',
       providerId: participantId(a, 'Practitioner'),
       patientId: participantId(a, 'Patient'),
@@ -165,13 +129,13 @@ export class FhirAdapter implements EmrAdapter {
   }
 
   async findPatients(healthNumber: string): Promise<EmrPatient[]> {
-    const bundle = await this.http.call<Bundle>({
+    const answer = await this.http.call({
       method: 'GET',
       path: '/Patient',
       query: { identifier: `${HCN_SYSTEM}|${healthNumber}` },
       headers: { accept: FHIR_JSON },
     });
-    return entries<Patient>(bundle)
+    return entries(answer, 'Patient')
       .filter((p) => p.id)
       .map((p) => ({ id: String(p.id), healthNumber, birthDate: p.birthDate }));
   }
@@ -192,14 +156,14 @@ export class FhirAdapter implements EmrAdapter {
       date: new Date().toISOString(),
       content: [{ attachment }],
     };
-    const body = await this.http.call<DocumentReference>({
+    const answer = await this.http.call({
       method: 'POST',
       path: '/DocumentReference',
       json: resource,
       headers: { 'content-type': FHIR_JSON, 'If-None-Exist': `identifier=${COMMAND_SYSTEM}|${key}` },
       idempotencyKey: key,
     });
-    return body.id ?? '';
+    return createdId(answer, 'DocumentReference');
   }
 
   saveProgressNote(patientId: string, text: string, key: string): Promise<string> {
@@ -248,14 +212,14 @@ export class FhirAdapter implements EmrAdapter {
         { actor: { reference: `Patient/${input.patientId}` }, status: 'accepted' },
       ],
     };
-    const body = await this.http.call<Appointment>({
+    const answer = await this.http.call({
       method: input.appointmentId ? 'PUT' : 'POST',
       path: input.appointmentId ? `/Appointment/${encodeURIComponent(input.appointmentId)}` : '/Appointment',
       json: resource,
       headers: { 'content-type': FHIR_JSON },
       idempotencyKey: key,
     });
-    return body.id ?? '';
+    return createdId(answer, 'Appointment');
   }
 
   async createTickler(patientId: string, message: string, dueDate: string, key: string): Promise<string> {
@@ -268,13 +232,13 @@ export class FhirAdapter implements EmrAdapter {
       for: { reference: `Patient/${patientId}` },
       restriction: { period: { end: dueDate } },
     };
-    const body = await this.http.call<Task>({
+    const answer = await this.http.call({
       method: 'POST',
       path: '/Task',
       json: task,
       headers: { 'content-type': FHIR_JSON },
       idempotencyKey: key,
     });
-    return body.id ?? '';
+    return createdId(answer, 'Task');
   }
 }

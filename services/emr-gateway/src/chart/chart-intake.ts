@@ -18,6 +18,7 @@ import {
   type ChartDocument,
   type ChartPatient,
 } from './chart-document';
+import { ChartError } from './chart-error';
 import { renderChartPdf, titleOf } from './chart-pdf';
 import type { ReferralSource } from './referral-source';
 
@@ -153,7 +154,7 @@ export class ChartIntake implements CommandResolver {
     const content = await this.source.read(site, sourceRef);
     const locale = (await this.sites.find(site))?.locale ?? 'en';
     const receivedAt = head.occurredAt.toISOString();
-    if (head.kind === CHART_FORM && content['resourceType'] === 'Encounter') {
+    if (head.kind === CHART_FORM && content.resourceType === 'Encounter') {
       // A kiosk check-in: the patient's appointments within the window are marked arrived.
       if (settings.markArrivedWithinHours <= 0) return false;
       const checkIn = checkInOf(content);
@@ -163,6 +164,11 @@ export class ChartIntake implements CommandResolver {
       });
     }
     if (head.kind === CHART_FORM) {
+      if (content.resourceType !== 'QuestionnaireResponse')
+        throw new ChartError(
+          'unchartable',
+          `a form is a QuestionnaireResponse, not a ${content.resourceType}`,
+        );
       const web = webFormDocumentOf(content, receivedAt);
       if (web.attachments.length === 0) {
         const note = progressNoteOf(content, locale);
@@ -174,6 +180,8 @@ export class ChartIntake implements CommandResolver {
       if (!settings.importAttachmentsAsPdf) return false;
       return this.resolveDocument(head, web, locale, null);
     }
+    if (content.resourceType !== 'Bundle')
+      throw new ChartError('unchartable', `a referral is a message Bundle, not a ${content.resourceType}`);
     if (!settings.importAttachmentsAsPdf) return false;
     return this.resolveDocument(head, referralDocumentOf(content, receivedAt), locale, emrType);
   }

@@ -1,12 +1,19 @@
 import { addServiceRequestWithAttachment } from '@cloud-connect/testing';
+import type { Bundle } from '@medplum/fhirtypes';
+import { isResource } from '../common/fhir-resource';
 import { referralDocumentOf } from './chart-document';
 import { ChartError } from './chart-error';
 import { renderChartPdf } from './chart-pdf';
 import { pickChart, PatientMatchError } from '../commands/patient-match';
 import { pdfText } from './pdf-text.testing';
 
+function bundleOf(json: unknown): Bundle {
+  if (!isResource(json, 'Bundle')) throw new Error('the fixture is not a Bundle');
+  return json;
+}
+
 describe('referral into the chart as a PDF', () => {
-  const bundle = addServiceRequestWithAttachment();
+  const bundle = bundleOf(addServiceRequestWithAttachment());
   const doc = referralDocumentOf(bundle, '2026-11-20T19:02:13.000Z');
 
   it('reads the patient, request, referrer, questionnaire and attachment from the bundle', () => {
@@ -92,9 +99,10 @@ describe('referral into the chart as a PDF', () => {
   });
 
   it('refuses a message without a health card number (it cannot be matched to a chart)', () => {
-    const copy = structuredClone(bundle) as { entry: { resource: Record<string, unknown> }[] };
-    const patient = copy.entry.find((e) => e.resource['resourceType'] === 'Patient');
-    if (patient) patient.resource['identifier'] = [];
+    const copy = structuredClone(bundle);
+    const patient = copy.entry?.find((e) => e.resource?.resourceType === 'Patient')?.resource;
+    if (patient?.resourceType !== 'Patient') throw new Error('the fixture has no Patient');
+    patient.identifier = [];
     expect(() => referralDocumentOf(copy, '2026-11-20T19:02:13.000Z')).toThrow(ChartError);
   });
 });

@@ -1,4 +1,6 @@
 import type { PhiCipher as EnvelopeCipher, ServiceTokenSource } from '@cloud-connect/phi-client';
+import type { Resource } from '@medplum/fhirtypes';
+import { isAnyResource } from '../common/fhir-resource';
 import { ChartError } from './chart-error';
 
 /**
@@ -15,8 +17,11 @@ export class ReferralSource {
     private readonly timeoutMs: number,
   ) {}
 
-  /** What intake holds under `referral/<id>` or `form/<id>` (a sourceRef), opened. */
-  async read(site: string, sourceRef: string): Promise<Record<string, unknown>> {
+  /**
+   * What intake holds under `referral/<id>` or `form/<id>` (a sourceRef), opened: a message
+   * bundle intake validated, or a completed form or check-in it checked.
+   */
+  async read(site: string, sourceRef: string): Promise<Resource> {
     const [kind, id] = sourceRef.split('/');
     if ((kind !== 'referral' && kind !== 'form') || !id)
       throw new ChartError('unchartable', `unknown source ${kind ?? ''}`);
@@ -39,6 +44,9 @@ export class ReferralSource {
       throw new ChartError('source-unavailable', `referral-intake answered ${response.status}`);
     const body = (await response.json()) as { recordId: string; ciphertext: string };
     const plaintext = await this.cipher.decrypt(site, body.recordId, Buffer.from(body.ciphertext, 'base64'));
-    return JSON.parse(plaintext.toString('utf8')) as Record<string, unknown>;
+    const content: unknown = JSON.parse(plaintext.toString('utf8'));
+    if (!isAnyResource(content))
+      throw new ChartError('unchartable', `referral-intake holds no FHIR resource under ${kind} ${id}`);
+    return content;
   }
 }
