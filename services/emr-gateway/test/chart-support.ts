@@ -1,6 +1,7 @@
 // What the into-the-chart suites share: referral-intake as a process beside the gateway harness,
 // an integration to post with, bundles for a simulated chart's patient, and reading back PDFs.
 import { freePort, ServiceProcess, serviceEnvFor, waitFor } from '@cloud-connect/testing';
+import type { Encounter, Patient, QuestionnaireResponse } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
 import { addServiceRequestWithAttachment } from '@cloud-connect/testing';
 import type { Json } from '../../referral-intake/test/support';
@@ -162,7 +163,7 @@ export async function waitDocuments(
 }
 
 /** The contained Patient of a form or check-in, with its health card number (and date of birth). */
-function containedPatient(patient: { healthNumber: string; birthDate?: string }): Json {
+function containedPatient(patient: { healthNumber: string; birthDate?: string }): Patient {
   return {
     resourceType: 'Patient',
     id: 'p',
@@ -177,7 +178,10 @@ function containedPatient(patient: { healthNumber: string; birthDate?: string })
 }
 
 /** A kiosk check-in (FHIR Encounter, status arrived) of this patient at `checkedInAt`. */
-export function checkInFor(patient: { healthNumber: string; birthDate?: string }, checkedInAt: string): Json {
+export function checkInFor(
+  patient: { healthNumber: string; birthDate?: string },
+  checkedInAt: string,
+): Encounter {
   return {
     resourceType: 'Encounter',
     id: randomUUID(),
@@ -194,7 +198,7 @@ export function formFor(
   patient: { healthNumber: string; birthDate?: string },
   title: string,
   options: { sitting?: { id: string; index: number; total: number }; attachment?: Buffer } = {},
-): Json {
+): QuestionnaireResponse {
   return {
     resourceType: 'QuestionnaireResponse',
     id: randomUUID(),

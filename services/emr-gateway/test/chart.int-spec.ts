@@ -193,8 +193,10 @@ it('completed forms: a progress note at once; one sitting combined into one note
 
   // Refusals change nothing.
   expect((await intake.postForm(null, formFor(a, 'PHQ-9'))).status).toBe(401);
-  const noHcn = formFor(a, 'PHQ-9') as { contained: { identifier: unknown[] }[] };
-  noHcn.contained[0]!.identifier = [];
+  const noHcn = formFor(a, 'PHQ-9');
+  const contained = noHcn.contained?.[0];
+  if (contained?.resourceType !== 'Patient') throw new Error('formFor contains no Patient');
+  contained.identifier = [];
   const refused = await intake.postForm(tokenOn, noHcn);
   expect(refused.status).toBe(422);
   expect(JSON.stringify(refused.body)).toContain('health card number');
