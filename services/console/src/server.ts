@@ -121,29 +121,32 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
     }
   });
 
-  const setSession = async (reply: FastifyReply, session: ConsoleSession): Promise<void> => {
+  const writeCookie = (reply: FastifyReply, value: string, expires: Date): void => {
     void reply.header(
       'set-cookie',
-      serializeCookie(cookieName, await sealer.seal(session), {
+      serializeCookie(cookieName, value, {
         httpOnly: true,
         secure: config.CONSOLE_COOKIE_SECURE,
         sameSite: 'strict',
         path: '/',
-        expires: new Date(session.expiresAt * 1000),
+        expires,
       }),
     );
   };
-  const clearSession = (reply: FastifyReply): void => {
-    void reply.header(
-      'set-cookie',
-      serializeCookie(cookieName, '', {
-        httpOnly: true,
-        secure: config.CONSOLE_COOKIE_SECURE,
-        sameSite: 'strict',
-        path: '/',
-        expires: new Date(0),
-      }),
-    );
+  const setSession = async (reply: FastifyReply, session: ConsoleSession): Promise<void> =>
+    writeCookie(reply, await sealer.seal(session), new Date(session.expiresAt * 1000));
+  const clearSession = (reply: FastifyReply): void => writeCookie(reply, '', new Date(0));
+  /** The session of a token the vault service issued (the CSRF token kept if given), in the cookie. */
+  const sessionIssued = async (
+    reply: FastifyReply,
+    answer: { status: number; body: unknown },
+    keepCsrf?: string,
+  ): Promise<ConsoleSession | null> => {
+    const token = issued.safeParse(answer.body);
+    if (answer.status !== 200 || !token.success) return null;
+    const session = sealer.open(token.data.access_token, keepCsrf);
+    await setSession(reply, session);
+    return session;
   };
   /** The request's session; on state changes, only with the session's CSRF token. */
   const sessionOf = async (
@@ -177,11 +180,7 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
         token: session.token,
         body: {},
       });
-      const token = issued.safeParse(answer.body);
-      if (answer.status !== 200 || !token.success) return session;
-      const renewed = sealer.open(token.data.access_token, session.csrf);
-      await setSession(reply, renewed);
-      return renewed;
+      return (await sessionIssued(reply, answer, session.csrf)) ?? session;
     } catch {
       return session;
     }
@@ -245,6 +244,32 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
     }
   };
 
+  const forwardRetryAfter = (reply: FastifyReply, answer: { headers: Headers }): void => {
+    const retry = answer.headers.get('retry-after');
+    if (retry) void reply.header('retry-after', retry);
+  };
+
+  /**
+   * The vault service's answer to a sign-in, or to a fresh sign-in within `current` (whose CSRF
+   * token the renewed session keeps): the session's view, or the refusal in the console's words.
+   */
+  const signedIn = async (
+    reply: FastifyReply,
+    answer: Awaited<ReturnType<typeof call>>,
+    incorrect: string,
+    current?: ConsoleSession,
+  ): Promise<ApiError | ReturnType<typeof viewOf>> => {
+    if (answer.status === 429)
+      return problem(reply, 429, 'throttled', 'Too many failed sign-ins. Wait a few minutes and try again.');
+    const step = answer.status === 401 ? secondStep(answer.body) : null;
+    if (step) return problem(reply, 401, step, SECOND_STEP[step] ?? '');
+    if (answer.status === 401 || answer.status === 400)
+      return problem(reply, 401, 'invalid-credentials', incorrect);
+    const session = await sessionIssued(reply, answer, current?.csrf);
+    if (!session) return problem(reply, 502, 'unavailable', publicError(502, null).message);
+    return viewOf(session);
+  };
+
   // ---- session ---------------------------------------------------------------------------
   app.get('/session', routeAccess('session'), async (request, reply) => {
     const session = await sessionOf(request, reply);
@@ -257,29 +282,8 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
     if (!parsed.success) return problem(reply, 400, 'invalid-request', 'Enter your e-mail and password.');
     const sent = await postToVault(reply, '/auth/login', parsed.data);
     if ('failed' in sent) return sent.failed;
-    const { answer } = sent;
-    {
-      if (answer.status === 429) {
-        const retry = answer.headers.get('retry-after');
-        if (retry) void reply.header('retry-after', retry);
-        return problem(
-          reply,
-          429,
-          'throttled',
-          'Too many failed sign-ins. Wait a few minutes and try again.',
-        );
-      }
-      const step = answer.status === 401 ? secondStep(answer.body) : null;
-      if (step) return problem(reply, 401, step, SECOND_STEP[step] ?? '');
-      if (answer.status === 401 || answer.status === 400)
-        return problem(reply, 401, 'invalid-credentials', 'E-mail or password is incorrect.');
-      const token = issued.safeParse(answer.body);
-      if (answer.status !== 200 || !token.success)
-        return problem(reply, 502, 'unavailable', publicError(502, null).message);
-      const session = sealer.open(token.data.access_token);
-      await setSession(reply, session);
-      return viewOf(session);
-    }
+    if (sent.answer.status === 429) forwardRetryAfter(reply, sent.answer);
+    return signedIn(reply, sent.answer, 'E-mail or password is incorrect.');
   });
 
   /** A fresh sign-in (password again) for sensitive actions such as viewing the SEK. */
@@ -290,26 +294,7 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
     if (!parsed.success) return problem(reply, 400, 'invalid-request', 'Enter your password.');
     const sent = await postToVault(reply, '/auth/reauthenticate', parsed.data, session.token);
     if ('failed' in sent) return sent.failed;
-    const { answer } = sent;
-    {
-      if (answer.status === 429)
-        return problem(
-          reply,
-          429,
-          'throttled',
-          'Too many failed sign-ins. Wait a few minutes and try again.',
-        );
-      const step = answer.status === 401 ? secondStep(answer.body) : null;
-      if (step) return problem(reply, 401, step, SECOND_STEP[step] ?? '');
-      if (answer.status === 401 || answer.status === 400)
-        return problem(reply, 401, 'invalid-credentials', 'The password is incorrect.');
-      const token = issued.safeParse(answer.body);
-      if (answer.status !== 200 || !token.success)
-        return problem(reply, 502, 'unavailable', publicError(502, null).message);
-      const renewed = sealer.open(token.data.access_token, session.csrf);
-      await setSession(reply, renewed);
-      return viewOf(renewed);
-    }
+    return signedIn(reply, sent.answer, 'The password is incorrect.', session);
   });
 
   // ---- forgotten password and one-time links (no session: the e-mailed link is the proof) ----
@@ -320,8 +305,7 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
     if ('failed' in sent) return sent.failed;
     const { answer } = sent;
     if (answer.status === 429) {
-      const retry = answer.headers.get('retry-after');
-      if (retry) void reply.header('retry-after', retry);
+      forwardRetryAfter(reply, answer);
       return problem(reply, 429, 'throttled', 'Too many requests. Wait a few minutes and try again.');
     }
     if (answer.status === 400) return problem(reply, 400, 'invalid-request', 'Enter your e-mail.');

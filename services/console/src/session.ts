@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { decodeJwt, EncryptJWT, jwtDecrypt } from 'jose';
 import { z } from 'zod';
+import type { SessionView } from './session-view';
 
 export const SESSION_COOKIE = 'cc_console_session';
 
@@ -14,14 +15,7 @@ export interface ConsoleSession {
   expiresAt: number;
 }
 
-/** The parts of the admin token the page may see (its claims, never the token). */
-export interface SessionView {
-  email: string;
-  sites: Record<string, 'admin' | 'member'>;
-  authTime: number;
-  expiresAt: number;
-  csrfToken: string;
-}
+export type { SessionView } from './session-view';
 
 const claims = z.object({
   email: z.string(),

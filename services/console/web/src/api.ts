@@ -1,13 +1,9 @@
 // The page's only way to the server: same-origin JSON calls, the CSRF token on every state change.
 // The session itself is an HttpOnly cookie the page never sees.
 
-export interface SessionView {
-  email: string;
-  sites: Record<string, 'admin' | 'member'>;
-  authTime: number;
-  expiresAt: number;
-  csrfToken: string;
-}
+import type { SessionView } from '../../src/session-view';
+
+export type { SessionView };
 
 export class ApiError extends Error {
   constructor(

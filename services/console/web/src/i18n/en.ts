@@ -347,6 +347,7 @@ export const en = {
   'security.sessions.current': 'This session',
   'security.sessions.end': 'Sign out',
   'security.sessions.everywhere': 'Sign out everywhere',
+  'security.sessions.none': 'No session is open.',
 } as const;
 
 export type MessageId = keyof typeof en;

@@ -358,4 +358,5 @@ export const fr: Record<MessageId, string> = {
   'security.sessions.current': 'Cette session',
   'security.sessions.end': 'Déconnecter',
   'security.sessions.everywhere': 'Se déconnecter partout',
+  'security.sessions.none': 'Aucune session n’est ouverte.',
 };

@@ -22,8 +22,11 @@ export function rememberLocale(locale: Locale): void {
 
 type Values = Record<string, string | number>;
 
+/** A message in the chosen language. */
+export type Translate = (id: MessageId, values?: Values) => string;
+
 /** `t('sync.title')`: a typed message id, so every string exists in both languages. */
-export function useT(): (id: MessageId, values?: Values) => string {
+export function useT(): Translate {
   const intl = useIntl();
   return (id, values) => intl.formatMessage({ id }, values);
 }

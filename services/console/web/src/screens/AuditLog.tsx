@@ -1,9 +1,11 @@
-import { Anchor, Badge, Button, Group, Paper, Stack, TextInput, Title } from '@mantine/core';
+import { Anchor, Badge, Button, Group, TextInput } from '@mantine/core';
 import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
-import { api, ApiError } from '../api';
+import { api } from '../api';
 import { useT, type MessageId } from '../i18n';
+import { failureText } from '../problems';
 import { useFormatTime, useSite } from '../site';
 import { DataTable, Failure } from './DataTable';
+import { Section } from './Section';
 
 interface Entry {
   seq: number;
@@ -20,6 +22,14 @@ interface Filter {
   actor: string;
   action: string;
 }
+
+/** The filter's fields, in the order shown. */
+const FILTER_FIELDS: { key: keyof Filter; label: MessageId; type?: 'datetime-local' }[] = [
+  { key: 'from', label: 'audit.from', type: 'datetime-local' },
+  { key: 'to', label: 'audit.to', type: 'datetime-local' },
+  { key: 'actor', label: 'audit.actor' },
+  { key: 'action', label: 'audit.action' },
+];
 
 /** `from`/`to` are local date-times typed by the admin (YYYY-MM-DDTHH:mm); the API wants ISO 8601. */
 function query(filter: Filter, format: 'json' | 'csv'): string {
@@ -47,7 +57,7 @@ export function AuditLog() {
     setFailure(null);
     api.get<{ entries: Entry[] }>(`/sites/${site}/audit?${query(applied, 'json')}`).then(
       (a) => setEntries([...a.entries].reverse()),
-      (e: unknown) => setFailure(e instanceof ApiError && e.message ? e.message : t('common.error.generic')),
+      (e: unknown) => setFailure(failureText(e, t)),
     );
   }, [site, applied, t]);
   useEffect(load, [load]);
@@ -58,69 +68,51 @@ export function AuditLog() {
   };
 
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="audit-title">
-      <Stack>
-        <Title order={2} size="h3" id="audit-title">
-          {t('audit.title')}
-        </Title>
-        <form onSubmit={submit}>
-          <Group align="flex-end">
+    <Section id="audit-title" title={t('audit.title')}>
+      <form onSubmit={submit}>
+        <Group align="flex-end">
+          {FILTER_FIELDS.map((field) => (
             <TextInput
-              label={t('audit.from')}
-              type="datetime-local"
-              value={filter.from}
-              onChange={(e) => setFilter({ ...filter, from: e.currentTarget.value })}
+              key={field.key}
+              label={t(field.label)}
+              type={field.type}
+              value={filter[field.key]}
+              onChange={(e) => setFilter({ ...filter, [field.key]: e.currentTarget.value })}
             />
-            <TextInput
-              label={t('audit.to')}
-              type="datetime-local"
-              value={filter.to}
-              onChange={(e) => setFilter({ ...filter, to: e.currentTarget.value })}
-            />
-            <TextInput
-              label={t('audit.actor')}
-              value={filter.actor}
-              onChange={(e) => setFilter({ ...filter, actor: e.currentTarget.value })}
-            />
-            <TextInput
-              label={t('audit.action')}
-              value={filter.action}
-              onChange={(e) => setFilter({ ...filter, action: e.currentTarget.value })}
-            />
-            <Button type="submit">{t('audit.filter')}</Button>
-            <Anchor
-              href={`/api/sites/${site}/audit?${query(applied, 'csv')}`}
-              download={`audit-site-${site}.csv`}
-            >
-              {t('audit.csv')}
-            </Anchor>
-          </Group>
-        </form>
-        <Failure message={failure} />
-        <DataTable
-          rows={entries}
-          rowKey={(e) => String(e.seq)}
-          empty={t('audit.none')}
-          rowTestId="audit-entry"
-          columns={[
-            { header: t('audit.when'), cell: (e) => time(e.occurredAt) },
-            { header: t('audit.actor'), cell: (e) => e.actor },
-            {
-              header: t('audit.action'),
-              cell: (e) => <code>{e.action}</code>,
-            },
-            { header: t('audit.target'), cell: (e) => e.target },
-            {
-              header: t('audit.outcome'),
-              cell: (e) => (
-                <Badge color={e.outcome === 'allowed' ? '#1b5e20' : '#a51d24'}>
-                  {t(`audit.outcome.${e.outcome}` as MessageId)}
-                </Badge>
-              ),
-            },
-          ]}
-        />
-      </Stack>
-    </Paper>
+          ))}
+          <Button type="submit">{t('audit.filter')}</Button>
+          <Anchor
+            href={`/api/sites/${site}/audit?${query(applied, 'csv')}`}
+            download={`audit-site-${site}.csv`}
+          >
+            {t('audit.csv')}
+          </Anchor>
+        </Group>
+      </form>
+      <Failure message={failure} />
+      <DataTable
+        rows={entries}
+        rowKey={(e) => String(e.seq)}
+        empty={t('audit.none')}
+        rowTestId="audit-entry"
+        columns={[
+          { header: t('audit.when'), cell: (e) => time(e.occurredAt) },
+          { header: t('audit.actor'), cell: (e) => e.actor },
+          {
+            header: t('audit.action'),
+            cell: (e) => <code>{e.action}</code>,
+          },
+          { header: t('audit.target'), cell: (e) => e.target },
+          {
+            header: t('audit.outcome'),
+            cell: (e) => (
+              <Badge color={e.outcome === 'allowed' ? '#1b5e20' : '#a51d24'}>
+                {t(`audit.outcome.${e.outcome}` as MessageId)}
+              </Badge>
+            ),
+          },
+        ]}
+      />
+    </Section>
   );
 }

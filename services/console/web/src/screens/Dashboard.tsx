@@ -5,19 +5,20 @@ import {
   Button,
   Group,
   Menu,
-  Paper,
   Progress,
   SimpleGrid,
   Stack,
   Text,
-  Title,
 } from '@mantine/core';
 import { useState } from 'react';
-import { api, ApiError, type EmrStatus } from '../api';
+import { api, type EmrStatus } from '../api';
 import { go } from '../nav';
 import { useT, type MessageId } from '../i18n';
+import { failureText } from '../problems';
 import { useFormatTime, useSite } from '../site';
 import { usePoll } from '../usePoll';
+import { Failure } from './DataTable';
+import { Section } from './Section';
 
 /** The main summary: Sync Status, EMR Integration, alerts. */
 export function Dashboard() {
@@ -39,18 +40,11 @@ export function Dashboard() {
       setTimeout(() => setRequested(null), 20000);
       reload();
     } catch (e) {
-      setSyncError(e instanceof ApiError && e.message ? e.message : t('common.error.generic'));
+      setSyncError(failureText(e, t));
     }
   };
 
-  if (!data)
-    return error ? (
-      <Alert color="red" role="alert">
-        {error.message || t('common.error.generic')}
-      </Alert>
-    ) : (
-      <Text>{t('common.loading')}</Text>
-    );
+  if (!data) return error ? <Failure message={failureText(error, t)} /> : <Text>{t('common.loading')}</Text>;
 
   return (
     <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md">
@@ -82,87 +76,76 @@ function SyncStatusPanel(props: {
   const lastScheduled = sync.lastScheduledAt ?? sync.lastStartedAt ?? null;
   const nextRecent = sync.nextRecentAt ?? sync.nextDueAt;
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="sync-status-title">
-      <Stack>
-        <Title order={2} size="h3" id="sync-status-title">
-          {t('sync.title')}
-        </Title>
-        <div role="status" aria-live="polite">
-          {syncing ? (
-            <Stack gap={4}>
-              <div className="cc-sync-bar" data-state="syncing" data-testid="sync-bar">
-                {t('sync.syncingScope', { scope: sync.lastScope ?? 'recent' })}
-              </div>
-              <Progress value={100} animated striped color="green.9" aria-label={t('sync.syncing')} />
-            </Stack>
-          ) : lastScheduled ? (
-            <div className="cc-sync-bar" data-state="idle" data-testid="sync-bar">
-              {t('sync.lastScheduled', { time: time(lastScheduled) ?? '' })}
+    <Section id="sync-status-title" title={t('sync.title')}>
+      <div role="status" aria-live="polite">
+        {syncing ? (
+          <Stack gap={4}>
+            <div className="cc-sync-bar" data-state="syncing" data-testid="sync-bar">
+              {t('sync.syncingScope', { scope: sync.lastScope ?? 'recent' })}
             </div>
-          ) : (
-            <div className="cc-sync-bar" data-state="none" data-testid="sync-bar">
-              {connected ? t('sync.neverRan') : t('sync.notConnected')}
-            </div>
-          )}
-          {props.requested && !syncing && (
-            <Text mt="xs">{t('sync.requested', { scope: props.requested })}</Text>
-          )}
-        </div>
-        <dl className="cc-details">
-          <dt>{t('sync.lastStarted')}</dt>
-          <dd>{time(sync.lastStartedAt) ?? t('common.never')}</dd>
-          <dt>{t('sync.lastSuccess')}</dt>
-          <dd>{time(sync.lastSuccessAt) ?? t('common.never')}</dd>
-          <dt>{t('sync.nextRecent')}</dt>
-          <dd>{time(nextRecent) ?? t('common.notScheduled')}</dd>
-          <dt>{t('sync.nextFull')}</dt>
-          <dd>
-            {time(sync.nextFullAt) ?? (connected ? t('sync.nextFull.daily') : t('common.notScheduled'))}
-          </dd>
-        </dl>
-        {sync.lastError && (
-          <Alert color="red" title={t('sync.lastError')}>
-            <Text>{sync.lastError}</Text>
-            <Text mt="xs">{t('sync.lastError.help')}</Text>
-          </Alert>
+            <Progress value={100} animated striped color="green.9" aria-label={t('sync.syncing')} />
+          </Stack>
+        ) : lastScheduled ? (
+          <div className="cc-sync-bar" data-state="idle" data-testid="sync-bar">
+            {t('sync.lastScheduled', { time: time(lastScheduled) ?? '' })}
+          </div>
+        ) : (
+          <div className="cc-sync-bar" data-state="none" data-testid="sync-bar">
+            {connected ? t('sync.neverRan') : t('sync.notConnected')}
+          </div>
         )}
-        {props.syncError && (
-          <Alert color="red" role="alert">
-            {props.syncError}
-          </Alert>
+        {props.requested && !syncing && (
+          <Text mt="xs">{t('sync.requested', { scope: props.requested })}</Text>
         )}
-        <Group gap="xs" className="cc-no-print">
-          <Group gap={0} wrap="nowrap">
-            <Button
-              disabled={!connected}
-              onClick={() => props.onSync('recent')}
-              style={{ borderTopRightRadius: 0, borderBottomRightRadius: 0 }}
-            >
-              {t('sync.recent')}
-            </Button>
-            <Menu position="bottom-end">
-              <Menu.Target>
-                <ActionIcon
-                  size={36}
-                  variant="filled"
-                  disabled={!connected}
-                  aria-label={t('sync.more')}
-                  style={{ borderTopLeftRadius: 0, borderBottomLeftRadius: 0, borderLeft: '1px solid #fff' }}
-                >
-                  <span aria-hidden="true">▾</span>
-                </ActionIcon>
-              </Menu.Target>
-              <Menu.Dropdown>
-                <Menu.Item onClick={() => props.onSync('full')}>{t('sync.full')}</Menu.Item>
-              </Menu.Dropdown>
-            </Menu>
-          </Group>
-          <Button variant="default" disabled={!connected} onClick={() => go('settings')}>
-            {t('sync.editSettings')}
+      </div>
+      <dl className="cc-details">
+        <dt>{t('sync.lastStarted')}</dt>
+        <dd>{time(sync.lastStartedAt) ?? t('common.never')}</dd>
+        <dt>{t('sync.lastSuccess')}</dt>
+        <dd>{time(sync.lastSuccessAt) ?? t('common.never')}</dd>
+        <dt>{t('sync.nextRecent')}</dt>
+        <dd>{time(nextRecent) ?? t('common.notScheduled')}</dd>
+        <dt>{t('sync.nextFull')}</dt>
+        <dd>{time(sync.nextFullAt) ?? (connected ? t('sync.nextFull.daily') : t('common.notScheduled'))}</dd>
+      </dl>
+      {sync.lastError && (
+        <Alert color="red" title={t('sync.lastError')}>
+          <Text>{sync.lastError}</Text>
+          <Text mt="xs">{t('sync.lastError.help')}</Text>
+        </Alert>
+      )}
+      <Failure message={props.syncError} />
+      <Group gap="xs" className="cc-no-print">
+        <Group gap={0} wrap="nowrap">
+          <Button
+            disabled={!connected}
+            onClick={() => props.onSync('recent')}
+            style={{ borderTopRightRadius: 0, borderBottomRightRadius: 0 }}
+          >
+            {t('sync.recent')}
           </Button>
+          <Menu position="bottom-end">
+            <Menu.Target>
+              <ActionIcon
+                size={36}
+                variant="filled"
+                disabled={!connected}
+                aria-label={t('sync.more')}
+                style={{ borderTopLeftRadius: 0, borderBottomLeftRadius: 0, borderLeft: '1px solid #fff' }}
+              >
+                <span aria-hidden="true">▾</span>
+              </ActionIcon>
+            </Menu.Target>
+            <Menu.Dropdown>
+              <Menu.Item onClick={() => props.onSync('full')}>{t('sync.full')}</Menu.Item>
+            </Menu.Dropdown>
+          </Menu>
         </Group>
-      </Stack>
-    </Paper>
+        <Button variant="default" disabled={!connected} onClick={() => go('settings')}>
+          {t('sync.editSettings')}
+        </Button>
+      </Group>
+    </Section>
   );
 }
 
@@ -174,43 +157,38 @@ function EmrIntegration({ status }: { status: EmrStatus }) {
   const color = c.status === 'connected' ? '#1b5e20' : c.status === 'deauthorized' ? '#a51d24' : '#495057';
   const configured = c.status !== 'not-configured';
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="emr-title">
-      <Stack>
-        <Title order={2} size="h3" id="emr-title">
-          {t('emr.title')}
-        </Title>
-        <dl className="cc-details">
-          <dt>{t('emr.type')}</dt>
-          <dd>{c.emrName ?? '—'}</dd>
-          <dt>{t('emr.status')}</dt>
-          <dd>
-            <Badge color={color} variant="filled">
-              {t(`emr.status.${c.status}` as MessageId)}
-            </Badge>
-          </dd>
-          {c.connectedAt && (
-            <>
-              <dt>{t('emr.connectedAt')}</dt>
-              <dd>{time(c.connectedAt)}</dd>
-            </>
-          )}
-        </dl>
-        <Group className="cc-no-print">
-          {configured ? (
-            <Button variant="default" onClick={() => go('integrate')}>
-              {t('emr.reconfigure')}
+    <Section id="emr-title" title={t('emr.title')}>
+      <dl className="cc-details">
+        <dt>{t('emr.type')}</dt>
+        <dd>{c.emrName ?? '—'}</dd>
+        <dt>{t('emr.status')}</dt>
+        <dd>
+          <Badge color={color} variant="filled">
+            {t(`emr.status.${c.status}` as MessageId)}
+          </Badge>
+        </dd>
+        {c.connectedAt && (
+          <>
+            <dt>{t('emr.connectedAt')}</dt>
+            <dd>{time(c.connectedAt)}</dd>
+          </>
+        )}
+      </dl>
+      <Group className="cc-no-print">
+        {configured ? (
+          <Button variant="default" onClick={() => go('integrate')}>
+            {t('emr.reconfigure')}
+          </Button>
+        ) : (
+          <>
+            <Button onClick={() => go('integrate')}>{t('emr.integrate')}</Button>
+            <Button variant="default" onClick={() => go('sek')}>
+              {t('emr.storeKeyOnly')}
             </Button>
-          ) : (
-            <>
-              <Button onClick={() => go('integrate')}>{t('emr.integrate')}</Button>
-              <Button variant="default" onClick={() => go('sek')}>
-                {t('emr.storeKeyOnly')}
-              </Button>
-            </>
-          )}
-        </Group>
-      </Stack>
-    </Paper>
+          </>
+        )}
+      </Group>
+    </Section>
   );
 }
 
@@ -238,21 +216,16 @@ function Alerts({ status }: { status: EmrStatus }) {
       body: t('alert.provider.body', { permissions: p.missingPermissions.join(', ') }),
     });
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="alerts-title">
-      <Stack>
-        <Title order={2} size="h3" id="alerts-title">
-          {t('alerts.title')}
-        </Title>
-        {items.length === 0 ? (
-          <Text>{t('alerts.none')}</Text>
-        ) : (
-          items.map((item) => (
-            <Alert key={item.key} color="red" title={item.title} data-testid="alert">
-              {item.body}
-            </Alert>
-          ))
-        )}
-      </Stack>
-    </Paper>
+    <Section id="alerts-title" title={t('alerts.title')}>
+      {items.length === 0 ? (
+        <Text>{t('alerts.none')}</Text>
+      ) : (
+        items.map((item) => (
+          <Alert key={item.key} color="red" title={item.title} data-testid="alert">
+            {item.body}
+          </Alert>
+        ))
+      )}
+    </Section>
   );
 }

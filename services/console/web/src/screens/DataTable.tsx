@@ -1,4 +1,4 @@
-import { Alert, Table, Text } from '@mantine/core';
+import { Alert, Button, Group, Table, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { useT } from '../i18n';
 
@@ -43,12 +43,58 @@ export function DataTable<R>(props: {
   );
 }
 
-/** A failure in plain words, announced to screen readers. */
-export function Failure({ message }: { message: string | null }) {
+const TONES = {
+  failure: { color: 'red', role: 'alert' },
+  notice: { color: 'green', role: 'status' },
+} as const;
+
+/** A message in plain words, announced to screen readers (nothing while there is none). */
+function Announced({ message, tone }: { message: string | null; tone: keyof typeof TONES }) {
   if (!message) return null;
   return (
-    <Alert color="red" role="alert">
+    <Alert color={TONES[tone].color} role={TONES[tone].role}>
       {message}
     </Alert>
+  );
+}
+
+/** A failure in plain words, announced at once. */
+export function Failure({ message }: { message: string | null }) {
+  return <Announced message={message} tone="failure" />;
+}
+
+/** An action's outcome in plain words, announced politely. */
+export function Notice({ message }: { message: string | null }) {
+  return <Announced message={message} tone="notice" />;
+}
+
+/** One button of a row's actions. */
+export interface RowAction {
+  label: string;
+  onClick: () => void;
+  ariaLabel?: string;
+  variant?: 'default' | 'outline';
+  color?: string;
+}
+
+/** The buttons of a row's actions (an action left out where it is `false`). */
+export function RowActions({ actions }: { actions: (RowAction | false)[] }) {
+  return (
+    <Group gap="xs">
+      {actions
+        .filter((action): action is RowAction => action !== false)
+        .map((action) => (
+          <Button
+            key={action.label}
+            size="xs"
+            variant={action.variant ?? 'default'}
+            color={action.color}
+            aria-label={action.ariaLabel}
+            onClick={action.onClick}
+          >
+            {action.label}
+          </Button>
+        ))}
+    </Group>
   );
 }

@@ -1,8 +1,11 @@
-import { Alert, Paper, Stack, Text, Title } from '@mantine/core';
+import { Text } from '@mantine/core';
 import { useEffect, useState } from 'react';
-import { api, ApiError, type EmrStatus, type Provider, type SettingsView } from '../api';
+import { api, type EmrStatus, type Provider, type SettingsView } from '../api';
 import { useT } from '../i18n';
+import { failureText } from '../problems';
 import { useSite } from '../site';
+import { Failure, Notice } from './DataTable';
+import { Section } from './Section';
 import { SettingsForm } from './SettingsForm';
 
 export function EditSettings() {
@@ -29,42 +32,29 @@ export function EditSettings() {
           view,
           connected: status.connection.status !== 'not-configured',
         }),
-      (e: unknown) => setError(e instanceof ApiError && e.message ? e.message : t('common.error.generic')),
+      (e: unknown) => setError(failureText(e, t)),
     );
   }, [site]);
 
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="settings-title">
-      <Stack>
-        <Title order={2} size="h3" id="settings-title">
-          {t('settings.title')}
-        </Title>
-        {error && (
-          <Alert color="red" role="alert">
-            {error}
-          </Alert>
-        )}
-        {saved && (
-          <Alert color="green" role="status">
-            {t('settings.saved')}
-          </Alert>
-        )}
-        {!state ? (
-          !error && <Text>{t('common.loading')}</Text>
-        ) : !state.connected ? (
-          <Text>{t('settings.notConnected')}</Text>
-        ) : (
-          <SettingsForm
-            key={state.view.version}
-            providers={state.providers}
-            view={state.view}
-            onSaved={(view) => {
-              setSaved(true);
-              setState({ ...state, view });
-            }}
-          />
-        )}
-      </Stack>
-    </Paper>
+    <Section id="settings-title" title={t('settings.title')}>
+      <Failure message={error} />
+      <Notice message={saved ? t('settings.saved') : null} />
+      {!state ? (
+        !error && <Text>{t('common.loading')}</Text>
+      ) : !state.connected ? (
+        <Text>{t('settings.notConnected')}</Text>
+      ) : (
+        <SettingsForm
+          key={state.view.version}
+          providers={state.providers}
+          view={state.view}
+          onSaved={(view) => {
+            setSaved(true);
+            setState({ ...state, view });
+          }}
+        />
+      )}
+    </Section>
   );
 }

@@ -1,7 +1,38 @@
-import { Alert, Button, Group, PasswordInput, Stack, TextInput } from '@mantine/core';
+import { Alert, Button, Group, Stack } from '@mantine/core';
 import { useState } from 'react';
 import { api, ApiError } from '../api';
 import { useT } from '../i18n';
+import { CredentialInput } from './CredentialInput';
+
+/** A fresh sign-in's fields: the password again and, once an authenticator app is set up, its code. */
+export function FreshSignInFields(props: {
+  password: string;
+  code: string;
+  onPassword: (value: string) => void;
+  onCode: (value: string) => void;
+  passwordError?: string | undefined;
+  codeError?: string | undefined;
+}) {
+  const t = useT();
+  return (
+    <>
+      <CredentialInput
+        kind="current-password"
+        label={t('sek.password')}
+        value={props.password}
+        error={props.passwordError}
+        onChange={props.onPassword}
+      />
+      <CredentialInput
+        kind="one-time-code"
+        label={t('fresh.code')}
+        value={props.code}
+        error={props.codeError}
+        onChange={props.onCode}
+      />
+    </>
+  );
+}
 
 /**
  * Asked when an action needs a recent sign-in (the step-up): the password again and, once an
@@ -15,26 +46,19 @@ export function FreshSignIn({ onDone }: { onDone: () => void }) {
   return (
     <Alert color="yellow" title={t('fresh.title')}>
       <Stack>
-        <PasswordInput
-          label={t('sek.password')}
-          autoComplete="current-password"
-          value={password}
-          error={error === 'invalid-credentials' ? t('signIn.error.invalid') : undefined}
-          onChange={(e) => setPassword(e.currentTarget.value)}
-        />
-        <TextInput
-          label={t('fresh.code')}
-          autoComplete="one-time-code"
-          inputMode="numeric"
-          value={code}
-          error={
+        <FreshSignInFields
+          password={password}
+          code={code}
+          onPassword={setPassword}
+          onCode={setCode}
+          passwordError={error === 'invalid-credentials' ? t('signIn.error.invalid') : undefined}
+          codeError={
             error === 'code-required'
               ? t('signIn.error.codeRequired')
               : error === 'invalid-code'
                 ? t('signIn.error.code')
                 : undefined
           }
-          onChange={(e) => setCode(e.currentTarget.value)}
         />
         <Group>
           <Button

@@ -15,7 +15,10 @@ import { useState, type SyntheticEvent } from 'react';
 import { api, ApiError, type Provider, type SettingsView } from '../api';
 import { useT, type MessageId } from '../i18n';
 import { go } from '../nav';
+import { failureText } from '../problems';
 import { useSite } from '../site';
+import { Notice } from './DataTable';
+import { Section, SubmitRow } from './Section';
 import { SettingsForm } from './SettingsForm';
 
 export const EMR_TYPES = [
@@ -159,7 +162,7 @@ export function IntegrateWizard() {
         setSekNotice('wizard.sek.exists');
         setSek('');
         setStep(1);
-      } else setSekError(e instanceof ApiError && e.message ? e.message : t('common.error.generic'));
+      } else setSekError(failureText(e, t));
     } finally {
       setBusy(false);
     }
@@ -187,7 +190,7 @@ export function IntegrateWizard() {
       setSettings(current);
       setStep(3);
     } catch (e) {
-      setFailure(e instanceof ApiError && e.message ? e.message : t('common.error.generic'));
+      setFailure(failureText(e, t));
     } finally {
       setBusy(false);
     }
@@ -208,127 +211,114 @@ export function IntegrateWizard() {
     );
 
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="wizard-title">
-      <Stack>
-        <Title order={2} size="h3" id="wizard-title">
-          {t('wizard.title')}
-        </Title>
-        <Stepper active={step} size="sm" allowNextStepsSelect={false}>
-          <Stepper.Step label={t('wizard.step.sek')}>
-            <form onSubmit={(e) => void storeSek(e)} noValidate>
-              <Stack maw={560}>
-                <PasswordInput
-                  label={t('wizard.sek.label')}
-                  description={t('wizard.sek.help')}
-                  autoComplete="off"
-                  value={sek}
-                  error={sekError}
-                  onChange={(e) => setSek(e.currentTarget.value)}
-                />
-                <Group>
-                  <Button type="submit" loading={busy}>
-                    {t('wizard.sek.submit')}
-                  </Button>
-                </Group>
-              </Stack>
-            </form>
-          </Stepper.Step>
-          <Stepper.Step label={t('wizard.step.type')}>
+    <Section id="wizard-title" title={t('wizard.title')}>
+      <Stepper active={step} size="sm" allowNextStepsSelect={false}>
+        <Stepper.Step label={t('wizard.step.sek')}>
+          <form onSubmit={(e) => void storeSek(e)} noValidate>
             <Stack maw={560}>
-              {sekNotice && (
-                <Alert color="green" role="status">
-                  {t(sekNotice)}
+              <PasswordInput
+                label={t('wizard.sek.label')}
+                description={t('wizard.sek.help')}
+                autoComplete="off"
+                value={sek}
+                error={sekError}
+                onChange={(e) => setSek(e.currentTarget.value)}
+              />
+              <SubmitRow label={t('wizard.sek.submit')} busy={busy} />
+            </Stack>
+          </form>
+        </Stepper.Step>
+        <Stepper.Step label={t('wizard.step.type')}>
+          <Stack maw={560}>
+            <Notice message={sekNotice && t(sekNotice)} />
+            <Radio.Group label={t('wizard.type.label')} value={type} onChange={(v) => setType(v)}>
+              <Stack gap="xs" mt="xs">
+                {EMR_TYPES.map((e) => (
+                  <Radio key={e.value} value={e.value} label={e.label} />
+                ))}
+                <Radio value="non-integrated" label={t('wizard.type.non-integrated')} />
+              </Stack>
+            </Radio.Group>
+            <Group>
+              {type === 'non-integrated' ? (
+                <Button onClick={() => setFinished(true)}>{t('wizard.type.finish')}</Button>
+              ) : (
+                <Button onClick={() => setStep(2)}>{t('common.next')}</Button>
+              )}
+            </Group>
+          </Stack>
+        </Stepper.Step>
+        <Stepper.Step label={t('wizard.step.credentials')}>
+          <form onSubmit={(e) => void testConnection(e)} noValidate>
+            <Stack maw={560}>
+              <Title order={3} size="h4">
+                {t('wizard.credentials.title', { emr: emrLabel })}
+              </Title>
+              {(type === 'chr' || type === 'fhir-r4') && (
+                <Radio.Group
+                  label={t('wizard.credentials.authKind')}
+                  value={authKind}
+                  onChange={(v) => setAuthKind(v)}
+                >
+                  <Group mt="xs">
+                    <Radio value="api-key" label={t('wizard.credentials.authKind.api-key')} />
+                    <Radio
+                      value="client-credentials"
+                      label={t('wizard.credentials.authKind.client-credentials')}
+                    />
+                  </Group>
+                </Radio.Group>
+              )}
+              {fieldsFor(type, authKind).map((f) => {
+                const common = {
+                  label: t(f.label),
+                  description: f.help ? t(f.help) : undefined,
+                  required: !f.optional,
+                  autoComplete: 'off',
+                  value: values[f.name] ?? '',
+                  error: missing.has(f.name) ? t('wizard.credentials.required') : undefined,
+                  onChange: (e: { currentTarget: HTMLInputElement }) =>
+                    setValues({ ...values, [f.name]: e.currentTarget.value }),
+                };
+                return f.secret ? (
+                  <PasswordInput key={f.name} {...common} />
+                ) : (
+                  <TextInput key={f.name} {...common} />
+                );
+              })}
+              {failure && (
+                <Alert color="red" role="alert" title={t('wizard.credentials.failed')}>
+                  {failure}
                 </Alert>
               )}
-              <Radio.Group label={t('wizard.type.label')} value={type} onChange={(v) => setType(v)}>
-                <Stack gap="xs" mt="xs">
-                  {EMR_TYPES.map((e) => (
-                    <Radio key={e.value} value={e.value} label={e.label} />
-                  ))}
-                  <Radio value="non-integrated" label={t('wizard.type.non-integrated')} />
-                </Stack>
-              </Radio.Group>
+              {busy && <Text role="status">{t('wizard.credentials.testing')}</Text>}
               <Group>
-                {type === 'non-integrated' ? (
-                  <Button onClick={() => setFinished(true)}>{t('wizard.type.finish')}</Button>
-                ) : (
-                  <Button onClick={() => setStep(2)}>{t('common.next')}</Button>
-                )}
+                <Button variant="default" onClick={() => setStep(1)}>
+                  {t('common.back')}
+                </Button>
+                <Button type="submit" loading={busy}>
+                  {t('wizard.credentials.test')}
+                </Button>
               </Group>
             </Stack>
-          </Stepper.Step>
-          <Stepper.Step label={t('wizard.step.credentials')}>
-            <form onSubmit={(e) => void testConnection(e)} noValidate>
-              <Stack maw={560}>
-                <Title order={3} size="h4">
-                  {t('wizard.credentials.title', { emr: emrLabel })}
-                </Title>
-                {(type === 'chr' || type === 'fhir-r4') && (
-                  <Radio.Group
-                    label={t('wizard.credentials.authKind')}
-                    value={authKind}
-                    onChange={(v) => setAuthKind(v)}
-                  >
-                    <Group mt="xs">
-                      <Radio value="api-key" label={t('wizard.credentials.authKind.api-key')} />
-                      <Radio
-                        value="client-credentials"
-                        label={t('wizard.credentials.authKind.client-credentials')}
-                      />
-                    </Group>
-                  </Radio.Group>
-                )}
-                {fieldsFor(type, authKind).map((f) => {
-                  const common = {
-                    label: t(f.label),
-                    description: f.help ? t(f.help) : undefined,
-                    required: !f.optional,
-                    autoComplete: 'off',
-                    value: values[f.name] ?? '',
-                    error: missing.has(f.name) ? t('wizard.credentials.required') : undefined,
-                    onChange: (e: { currentTarget: HTMLInputElement }) =>
-                      setValues({ ...values, [f.name]: e.currentTarget.value }),
-                  };
-                  return f.secret ? (
-                    <PasswordInput key={f.name} {...common} />
-                  ) : (
-                    <TextInput key={f.name} {...common} />
-                  );
-                })}
-                {failure && (
-                  <Alert color="red" role="alert" title={t('wizard.credentials.failed')}>
-                    {failure}
-                  </Alert>
-                )}
-                {busy && <Text role="status">{t('wizard.credentials.testing')}</Text>}
-                <Group>
-                  <Button variant="default" onClick={() => setStep(1)}>
-                    {t('common.back')}
-                  </Button>
-                  <Button type="submit" loading={busy}>
-                    {t('wizard.credentials.test')}
-                  </Button>
-                </Group>
-              </Stack>
-            </form>
-          </Stepper.Step>
-          <Stepper.Step label={t('wizard.step.settings')}>
-            {connected && settings && (
-              <Stack>
-                <Alert color="green" role="status">
-                  {t('wizard.credentials.ok', { emr: connected.emr, count: connected.providers.length })}
-                </Alert>
-                <Text>{t('wizard.settings.intro')}</Text>
-                <SettingsForm
-                  providers={connected.providers}
-                  view={settings}
-                  onSaved={() => setFinished(true)}
-                />
-              </Stack>
-            )}
-          </Stepper.Step>
-        </Stepper>
-      </Stack>
-    </Paper>
+          </form>
+        </Stepper.Step>
+        <Stepper.Step label={t('wizard.step.settings')}>
+          {connected && settings && (
+            <Stack>
+              <Alert color="green" role="status">
+                {t('wizard.credentials.ok', { emr: connected.emr, count: connected.providers.length })}
+              </Alert>
+              <Text>{t('wizard.settings.intro')}</Text>
+              <SettingsForm
+                providers={connected.providers}
+                view={settings}
+                onSaved={() => setFinished(true)}
+              />
+            </Stack>
+          )}
+        </Stepper.Step>
+      </Stepper>
+    </Section>
   );
 }

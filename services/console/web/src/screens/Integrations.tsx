@@ -1,22 +1,12 @@
-import {
-  Alert,
-  Badge,
-  Button,
-  Checkbox,
-  Group,
-  Paper,
-  PasswordInput,
-  Stack,
-  TextInput,
-  Title,
-} from '@mantine/core';
+import { Alert, Badge, Button, Checkbox, Group, PasswordInput, Stack, TextInput, Title } from '@mantine/core';
 import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
-import { api, ApiError } from '../api';
+import { api } from '../api';
 import { useT, type MessageId } from '../i18n';
 import { useFormatTime, useSite } from '../site';
-import { DataTable, Failure } from './DataTable';
-import { RetryAfterFreshSignIn } from './FreshSignIn';
-import { SecretOnce } from './SecretOnce';
+import { textField, useAdminActions, useListed } from '../useAdminActions';
+import { ActionsFrame } from './ActionsFrame';
+import { DataTable, RowActions } from './DataTable';
+import { Section, SubmitRow } from './Section';
 
 interface Integration {
   id: string;
@@ -51,42 +41,19 @@ const EMPTY = {
 export function Integrations() {
   const t = useT();
   const { site } = useSite();
-  const [items, setItems] = useState<Integration[] | null>(null);
   const [form, setForm] = useState(EMPTY);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [failure, setFailure] = useState<string | null>(null);
-  const [needsFresh, setNeedsFresh] = useState<(() => void) | null>(null);
+  const actions = useAdminActions(t);
+  const { act, setFailure, errors, setErrors } = actions;
+  const { rows: items, reload: load } = useListed(
+    async () =>
+      (await api.get<{ integrations: Integration[] }>(`/admin/sites/${site}/integrations`)).integrations,
+    [site],
+    t,
+    setFailure,
+  );
   const [issued, setIssued] = useState<{ name: string; key: string } | null>(null);
   const [open, setOpen] = useState<string | null>(null);
-
-  const load = useCallback(() => {
-    api.get<{ integrations: Integration[] }>(`/admin/sites/${site}/integrations`).then(
-      (a) => setItems(a.integrations),
-      (e: unknown) => setFailure(e instanceof ApiError && e.message ? e.message : t('common.error.generic')),
-    );
-  }, [site, t]);
-  useEffect(load, [load]);
-
-  const act = async (work: () => Promise<void>): Promise<void> => {
-    setFailure(null);
-    try {
-      await work();
-    } catch (e) {
-      if (e instanceof ApiError && e.code === 'reauthentication-required') {
-        setNeedsFresh(() => () => void act(work));
-        return;
-      }
-      if (e instanceof ApiError && e.details.length > 0) {
-        const fieldErrors: Record<string, string> = {};
-        for (const d of e.details) {
-          const [path, ...rest] = d.split(': ');
-          fieldErrors[path ?? ''] = rest.join(': ');
-        }
-        setErrors(fieldErrors);
-      }
-      setFailure(e instanceof ApiError && e.message ? e.message : t('common.error.generic'));
-    }
-  };
+  const field = textField(form, setForm, (name) => errors[name]);
 
   const register = (event: SyntheticEvent): void => {
     event.preventDefault();
@@ -115,130 +82,94 @@ export function Integrations() {
   };
 
   return (
-    <Stack>
-      <RetryAfterFreshSignIn retry={needsFresh} clear={() => setNeedsFresh(null)} />
-      <Failure message={failure} />
-      <SecretOnce
-        secret={issued && { label: t('integrations.keyIssued', { name: issued.name }), value: issued.key }}
-        onDismiss={() => setIssued(null)}
-      />
-      <Paper withBorder p="md" component="section" aria-labelledby="integrations-title">
-        <Stack>
-          <Title order={2} size="h3" id="integrations-title">
-            {t('integrations.title')}
-          </Title>
-          <DataTable
-            rows={items}
-            rowKey={(i) => i.id}
-            empty={t('integrations.none')}
-            columns={[
-              { header: t('integrations.name'), cell: (i) => i.name },
-              {
-                header: t('integrations.header'),
-                cell: (i) => <code>{i.authHeaderName}</code>,
-              },
-              { header: t('integrations.url'), cell: (i) => i.requestUrl ?? '—' },
-              {
-                header: t('integrations.state'),
-                cell: (i) => (
-                  <Badge color={i.enabled ? '#1b5e20' : '#495057'}>
-                    {t(i.enabled ? 'integrations.enabled' : 'integrations.disabled')}
-                  </Badge>
-                ),
-              },
-              {
-                header: t('integrations.actions'),
-                cell: (i) => (
-                  <Group gap="xs">
-                    <Button
-                      size="xs"
-                      variant="default"
-                      onClick={() =>
+    <ActionsFrame
+      actions={actions}
+      secret={issued && { label: t('integrations.keyIssued', { name: issued.name }), value: issued.key }}
+      onDismiss={() => setIssued(null)}
+    >
+      <Section id="integrations-title" title={t('integrations.title')}>
+        <DataTable
+          rows={items}
+          rowKey={(i) => i.id}
+          empty={t('integrations.none')}
+          columns={[
+            { header: t('integrations.name'), cell: (i) => i.name },
+            {
+              header: t('integrations.header'),
+              cell: (i) => <code>{i.authHeaderName}</code>,
+            },
+            { header: t('integrations.url'), cell: (i) => i.requestUrl ?? '—' },
+            {
+              header: t('integrations.state'),
+              cell: (i) => (
+                <Badge color={i.enabled ? '#1b5e20' : '#495057'}>
+                  {t(i.enabled ? 'integrations.enabled' : 'integrations.disabled')}
+                </Badge>
+              ),
+            },
+            {
+              header: t('integrations.actions'),
+              cell: (i) => (
+                <RowActions
+                  actions={[
+                    {
+                      label: t(i.enabled ? 'integrations.disable' : 'integrations.enable'),
+                      onClick: () =>
                         void act(async () => {
                           await api.post(
                             `/admin/sites/${site}/integrations/${i.id}/${i.enabled ? 'disable' : 'enable'}`,
                           );
                           load();
-                        })
-                      }
-                    >
-                      {t(i.enabled ? 'integrations.disable' : 'integrations.enable')}
-                    </Button>
-                    <Button
-                      size="xs"
-                      variant="default"
-                      onClick={() =>
+                        }),
+                    },
+                    {
+                      label: t('integrations.rotate'),
+                      onClick: () =>
                         void act(async () => {
                           const a = await api.post<{ apiKey?: string }>(
                             `/admin/sites/${site}/integrations/${i.id}/rotate-key`,
                           );
                           if (a.apiKey) setIssued({ name: i.name, key: a.apiKey });
                           load();
-                        })
-                      }
-                    >
-                      {t('integrations.rotate')}
-                    </Button>
-                    <Button size="xs" variant="default" onClick={() => setOpen(open === i.id ? null : i.id)}>
-                      {t('integrations.deliveries')}
-                    </Button>
-                  </Group>
-                ),
-              },
-            ]}
-          />
-          {open && items?.some((i) => i.id === open) && (
-            <DeliveriesLog integration={items.find((i) => i.id === open) as Integration} act={act} />
-          )}
-        </Stack>
-      </Paper>
-      <Paper withBorder p="md" component="section" aria-labelledby="register-title">
-        <form onSubmit={register} noValidate>
-          <Stack maw={640}>
-            <Title order={2} size="h3" id="register-title">
-              {t('integrations.register')}
-            </Title>
-            <TextInput
-              label={t('integrations.name')}
-              required
-              value={form.name}
-              error={errors['name']}
-              onChange={(e) => setForm({ ...form, name: e.currentTarget.value })}
-            />
-            <TextInput
-              label={t('integrations.url')}
-              description={t('integrations.url.help')}
-              value={form.requestUrl}
-              error={errors['requestUrl']}
-              onChange={(e) => setForm({ ...form, requestUrl: e.currentTarget.value })}
-            />
-            <TextInput label={t('integrations.payloadType')} value="FHIR R4 eReferral (0.11.1)" readOnly />
-            <TextInput
-              label={t('integrations.header')}
-              value={form.authHeaderName}
-              error={errors['authHeaderName']}
-              onChange={(e) => setForm({ ...form, authHeaderName: e.currentTarget.value })}
-            />
-            <PasswordInput
-              label={t('integrations.outboundKey')}
-              description={t('integrations.outboundKey.help')}
-              autoComplete="off"
-              value={form.outboundKey}
-              error={errors['outboundKey']}
-              onChange={(e) => setForm({ ...form, outboundKey: e.currentTarget.value })}
-            />
-            <Checkbox
-              label={t('integrations.sendCopies')}
-              checked={form.sendCopies}
-              onChange={(e) => setForm({ ...form, sendCopies: e.currentTarget.checked })}
-            />
-            <Group>
-              <Button type="submit">{t('integrations.register.submit')}</Button>
-            </Group>
-          </Stack>
-        </form>
-      </Paper>
-    </Stack>
+                        }),
+                    },
+                    {
+                      label: t('integrations.deliveries'),
+                      onClick: () => setOpen(open === i.id ? null : i.id),
+                    },
+                  ]}
+                />
+              ),
+            },
+          ]}
+        />
+        {open && items?.some((i) => i.id === open) && (
+          <DeliveriesLog integration={items.find((i) => i.id === open) as Integration} act={act} />
+        )}
+      </Section>
+      <Section id="register-title" title={t('integrations.register')} maw={640} onSubmit={register}>
+        <TextInput label={t('integrations.name')} required {...field('name')} />
+        <TextInput
+          label={t('integrations.url')}
+          description={t('integrations.url.help')}
+          {...field('requestUrl')}
+        />
+        <TextInput label={t('integrations.payloadType')} value="FHIR R4 eReferral (0.11.1)" readOnly />
+        <TextInput label={t('integrations.header')} {...field('authHeaderName')} />
+        <PasswordInput
+          label={t('integrations.outboundKey')}
+          description={t('integrations.outboundKey.help')}
+          autoComplete="off"
+          {...field('outboundKey')}
+        />
+        <Checkbox
+          label={t('integrations.sendCopies')}
+          checked={form.sendCopies}
+          onChange={(e) => setForm({ ...form, sendCopies: e.currentTarget.checked })}
+        />
+        <SubmitRow label={t('integrations.register.submit')} />
+      </Section>
+    </ActionsFrame>
   );
 }
 

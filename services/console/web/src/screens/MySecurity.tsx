@@ -1,20 +1,11 @@
-import {
-  Alert,
-  Anchor,
-  Button,
-  Code,
-  Group,
-  Paper,
-  Stack,
-  Table,
-  Text,
-  TextInput,
-  Title,
-} from '@mantine/core';
+import { Alert, Anchor, Button, Code, Group, Stack, Text, Title } from '@mantine/core';
 import { useCallback, useEffect, useState } from 'react';
 import { api, ApiError } from '../api';
 import { useT } from '../i18n';
+import { DataTable, Failure } from './DataTable';
+import { CredentialInput } from './CredentialInput';
 import { FreshSignIn } from './FreshSignIn';
+import { Section } from './Section';
 
 interface SessionRow {
   id: string;
@@ -37,7 +28,7 @@ const when = (iso: string): string => new Date(iso).toLocaleString();
  */
 export function MySecurity({ onSignedOut }: { onSignedOut: () => void }) {
   const t = useT();
-  const [sessions, setSessions] = useState<SessionRow[]>([]);
+  const [sessions, setSessions] = useState<SessionRow[] | null>(null);
   const [mfa, setMfa] = useState<MfaState | null>(null);
   const [setup, setSetup] = useState<{ otpauthUri: string; secret: string } | null>(null);
   const [code, setCode] = useState('');
@@ -94,104 +85,82 @@ export function MySecurity({ onSignedOut }: { onSignedOut: () => void }) {
   };
 
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="security-title">
-      <Stack maw={720}>
-        <Title order={2} size="h3" id="security-title">
-          {t('security.title')}
-        </Title>
-        {error && (
-          <Alert color="red" role="alert">
-            {error}
-          </Alert>
-        )}
-        <Title order={3} size="h4">
-          {t('security.mfa.title')}
-        </Title>
-        {mfa?.totp === 'active' ? (
-          <Text>{t('security.mfa.active', { count: mfa.recoveryCodesLeft })}</Text>
-        ) : (
-          <Text>{t('security.mfa.none')}</Text>
-        )}
-        {needFresh && (
-          <FreshSignIn
-            onDone={() => {
-              setNeedFresh(false);
-              void start();
-            }}
-          />
-        )}
-        {mfa && mfa.totp !== 'active' && !setup && (
-          <Group>
-            <Button onClick={() => void start()}>{t('security.mfa.start')}</Button>
-          </Group>
-        )}
-        {setup && (
-          <Stack gap="xs">
-            <Text>{t('security.mfa.scan')}</Text>
-            <Anchor href={setup.otpauthUri}>{t('security.mfa.link')}</Anchor>
-            <Text fw={600}>{t('security.mfa.key')}</Text>
-            <Code block data-testid="totp-secret">
-              {setup.secret}
-            </Code>
-            <TextInput
-              label={t('signIn.code')}
-              autoComplete="one-time-code"
-              inputMode="numeric"
-              value={code}
-              onChange={(e) => setCode(e.currentTarget.value)}
-            />
-            <Group>
-              <Button onClick={() => void confirm()}>{t('security.mfa.confirm')}</Button>
-            </Group>
-          </Stack>
-        )}
-        {recovery && (
-          <Alert color="yellow" title={t('security.mfa.recovery.title')}>
-            <Stack gap="xs">
-              <Text>{t('security.mfa.recovery')}</Text>
-              <Code block data-testid="recovery-codes">
-                {recovery.join('\n')}
-              </Code>
-            </Stack>
-          </Alert>
-        )}
-        <Title order={3} size="h4">
-          {t('security.sessions.title')}
-        </Title>
-        <Table>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>{t('security.sessions.signedIn')}</Table.Th>
-              <Table.Th>{t('security.sessions.lastSeen')}</Table.Th>
-              <Table.Th>{t('security.sessions.address')}</Table.Th>
-              <Table.Th />
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {sessions.map((s) => (
-              <Table.Tr key={s.id}>
-                <Table.Td>{when(s.createdAt)}</Table.Td>
-                <Table.Td>{when(s.lastSeenAt)}</Table.Td>
-                <Table.Td>{s.sourceAddress}</Table.Td>
-                <Table.Td>
-                  {s.current ? (
-                    t('security.sessions.current')
-                  ) : (
-                    <Button size="xs" variant="default" onClick={() => void end(s.id)}>
-                      {t('security.sessions.end')}
-                    </Button>
-                  )}
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
+    <Section id="security-title" title={t('security.title')} maw={720}>
+      <Failure message={error} />
+      <Title order={3} size="h4">
+        {t('security.mfa.title')}
+      </Title>
+      {mfa?.totp === 'active' ? (
+        <Text>{t('security.mfa.active', { count: mfa.recoveryCodesLeft })}</Text>
+      ) : (
+        <Text>{t('security.mfa.none')}</Text>
+      )}
+      {needFresh && (
+        <FreshSignIn
+          onDone={() => {
+            setNeedFresh(false);
+            void start();
+          }}
+        />
+      )}
+      {mfa && mfa.totp !== 'active' && !setup && (
         <Group>
-          <Button color="red.9" variant="outline" onClick={() => void everywhere()}>
-            {t('security.sessions.everywhere')}
-          </Button>
+          <Button onClick={() => void start()}>{t('security.mfa.start')}</Button>
         </Group>
-      </Stack>
-    </Paper>
+      )}
+      {setup && (
+        <Stack gap="xs">
+          <Text>{t('security.mfa.scan')}</Text>
+          <Anchor href={setup.otpauthUri}>{t('security.mfa.link')}</Anchor>
+          <Text fw={600}>{t('security.mfa.key')}</Text>
+          <Code block data-testid="totp-secret">
+            {setup.secret}
+          </Code>
+          <CredentialInput kind="one-time-code" label={t('signIn.code')} value={code} onChange={setCode} />
+          <Group>
+            <Button onClick={() => void confirm()}>{t('security.mfa.confirm')}</Button>
+          </Group>
+        </Stack>
+      )}
+      {recovery && (
+        <Alert color="yellow" title={t('security.mfa.recovery.title')}>
+          <Stack gap="xs">
+            <Text>{t('security.mfa.recovery')}</Text>
+            <Code block data-testid="recovery-codes">
+              {recovery.join('\n')}
+            </Code>
+          </Stack>
+        </Alert>
+      )}
+      <Title order={3} size="h4">
+        {t('security.sessions.title')}
+      </Title>
+      <DataTable
+        rows={sessions}
+        rowKey={(s) => s.id}
+        empty={t('security.sessions.none')}
+        columns={[
+          { header: t('security.sessions.signedIn'), cell: (s) => when(s.createdAt) },
+          { header: t('security.sessions.lastSeen'), cell: (s) => when(s.lastSeenAt) },
+          { header: t('security.sessions.address'), cell: (s) => s.sourceAddress },
+          {
+            header: '',
+            cell: (s) =>
+              s.current ? (
+                t('security.sessions.current')
+              ) : (
+                <Button size="xs" variant="default" onClick={() => void end(s.id)}>
+                  {t('security.sessions.end')}
+                </Button>
+              ),
+          },
+        ]}
+      />
+      <Group>
+        <Button color="red.9" variant="outline" onClick={() => void everywhere()}>
+          {t('security.sessions.everywhere')}
+        </Button>
+      </Group>
+    </Section>
   );
 }

@@ -1,8 +1,10 @@
-import { Button, Group, Paper, Stack, Table, Text, Title } from '@mantine/core';
+import { Button, Text, Title } from '@mantine/core';
 import { useEffect, useState } from 'react';
 import { api, type EmrStatus } from '../api';
 import { useT } from '../i18n';
 import { useSite } from '../site';
+import { DataTable } from './DataTable';
+import { Section } from './Section';
 
 interface CardData {
   emr: EmrStatus | null;
@@ -39,86 +41,60 @@ export function ReferenceCard() {
   }, [site]);
 
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="card-title" className="cc-card">
-      <Stack>
-        <Group justify="space-between">
-          <Title order={2} size="h3" id="card-title">
-            {t('card.title')}
+    <Section
+      id="card-title"
+      title={t('card.title')}
+      className="cc-card"
+      aside={
+        <Button className="cc-no-print" onClick={() => window.print()}>
+          {t('card.print')}
+        </Button>
+      }
+    >
+      <Text>{t('card.intro')}</Text>
+      {!data ? (
+        <Text>{t('common.loading')}</Text>
+      ) : (
+        <>
+          <dl className="cc-details">
+            <dt>{t('card.site')}</dt>
+            <dd>
+              {site}
+              {record ? ` — ${record.name}` : ''}
+            </dd>
+            <dt>{t('emr.type')}</dt>
+            <dd>{data.emr?.connection.emrName ?? '—'}</dd>
+            <dt>{t('card.emrIds')}</dt>
+            <dd>{data.emr?.connection.emrType ? t('card.emrIds.where') : '—'}</dd>
+          </dl>
+          <Title order={3} size="h4">
+            {t('integrations.title')}
           </Title>
-          <Button className="cc-no-print" onClick={() => window.print()}>
-            {t('card.print')}
-          </Button>
-        </Group>
-        <Text>{t('card.intro')}</Text>
-        {!data ? (
-          <Text>{t('common.loading')}</Text>
-        ) : (
-          <>
-            <dl className="cc-details">
-              <dt>{t('card.site')}</dt>
-              <dd>
-                {site}
-                {record ? ` — ${record.name}` : ''}
-              </dd>
-              <dt>{t('emr.type')}</dt>
-              <dd>{data.emr?.connection.emrName ?? '—'}</dd>
-              <dt>{t('card.emrIds')}</dt>
-              <dd>{data.emr?.connection.emrType ? t('card.emrIds.where') : '—'}</dd>
-            </dl>
-            <Title order={3} size="h4">
-              {t('integrations.title')}
-            </Title>
-            {data.integrations.length === 0 ? (
-              <Text>{t('integrations.none')}</Text>
-            ) : (
-              <Table>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>{t('integrations.name')}</Table.Th>
-                    <Table.Th>{t('integrations.header')}</Table.Th>
-                    <Table.Th>{t('integrations.url')}</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {data.integrations.map((i) => (
-                    <Table.Tr key={i.name}>
-                      <Table.Td>{i.name}</Table.Td>
-                      <Table.Td>{i.authHeaderName}</Table.Td>
-                      <Table.Td>{i.requestUrl ?? '—'}</Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            )}
-            <Title order={3} size="h4">
-              {t('oauth.title')}
-            </Title>
-            {data.clients.filter((c) => !c.revokedAt).length === 0 ? (
-              <Text>{t('oauth.none')}</Text>
-            ) : (
-              <Table>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>{t('oauth.name')}</Table.Th>
-                    <Table.Th>{t('oauth.clientId')}</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {data.clients
-                    .filter((c) => !c.revokedAt)
-                    .map((c) => (
-                      <Table.Tr key={c.clientId}>
-                        <Table.Td>{c.name}</Table.Td>
-                        <Table.Td>{c.clientId}</Table.Td>
-                      </Table.Tr>
-                    ))}
-                </Table.Tbody>
-              </Table>
-            )}
-            <Text fw={600}>{t('card.noSecrets')}</Text>
-          </>
-        )}
-      </Stack>
-    </Paper>
+          <DataTable
+            rows={data.integrations}
+            rowKey={(i) => i.name}
+            empty={t('integrations.none')}
+            columns={[
+              { header: t('integrations.name'), cell: (i) => i.name },
+              { header: t('integrations.header'), cell: (i) => i.authHeaderName },
+              { header: t('integrations.url'), cell: (i) => i.requestUrl ?? '—' },
+            ]}
+          />
+          <Title order={3} size="h4">
+            {t('oauth.title')}
+          </Title>
+          <DataTable
+            rows={data.clients.filter((c) => !c.revokedAt)}
+            rowKey={(c) => c.clientId}
+            empty={t('oauth.none')}
+            columns={[
+              { header: t('oauth.name'), cell: (c) => c.name },
+              { header: t('oauth.clientId'), cell: (c) => c.clientId },
+            ]}
+          />
+          <Text fw={600}>{t('card.noSecrets')}</Text>
+        </>
+      )}
+    </Section>
   );
 }

@@ -1,19 +1,12 @@
-import {
-  Alert,
-  Button,
-  Code,
-  Group,
-  Paper,
-  PasswordInput,
-  Stack,
-  Text,
-  TextInput,
-  Title,
-} from '@mantine/core';
+import { Alert, Button, Code, Group, PasswordInput, Stack, Text } from '@mantine/core';
 import { useState, type SyntheticEvent } from 'react';
 import { api, ApiError } from '../api';
 import { useT, type MessageId } from '../i18n';
+import { codeMessage, failureText, SIGN_IN_CODES } from '../problems';
 import { useSite } from '../site';
+import { Failure, Notice } from './DataTable';
+import { FreshSignInFields } from './FreshSignIn';
+import { Section, SubmitRow } from './Section';
 
 /** The site's SEK: store, view (after a fresh sign-in; the clinical administrator is e-mailed), replace, remove. */
 export function SekScreen() {
@@ -28,21 +21,10 @@ export function SekScreen() {
   const [busy, setBusy] = useState(false);
 
   const failed = (e: unknown): void => {
-    setError(
-      e instanceof ApiError && e.code === 'invalid-credentials'
-        ? t('signIn.error.invalid')
-        : e instanceof ApiError && e.code === 'code-required'
-          ? t('signIn.error.codeRequired')
-          : e instanceof ApiError && e.code === 'invalid-code'
-            ? t('signIn.error.code')
-            : e instanceof ApiError && e.code === 'mfa-required'
-              ? t('security.mfa.required')
-              : e instanceof ApiError && e.status === 404
-                ? t('sek.none')
-                : e instanceof ApiError && e.message
-                  ? e.message
-                  : t('common.error.generic'),
-    );
+    const known =
+      codeMessage(e, { ...SIGN_IN_CODES, 'mfa-required': 'security.mfa.required' }) ??
+      (e instanceof ApiError && e.status === 404 ? 'sek.none' : undefined);
+    setError(known ? t(known) : failureText(e, t));
   };
 
   /** A fresh sign-in, then the action (the vault service asks for one within 5 minutes). */
@@ -95,72 +77,43 @@ export function SekScreen() {
   };
 
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="sek-title">
-      <Stack maw={640}>
-        <Title order={2} size="h3" id="sek-title">
-          {t('sek.title')}
-        </Title>
-        <Alert color="yellow">{t('sek.intro')}</Alert>
-        {error && (
-          <Alert color="red" role="alert">
-            {error}
-          </Alert>
-        )}
-        {notice && (
-          <Alert color="green" role="status">
-            {t(notice)}
-          </Alert>
-        )}
-        <form onSubmit={view} noValidate>
-          <Stack>
-            <PasswordInput
-              label={t('sek.password')}
-              autoComplete="current-password"
-              value={password}
-              onChange={(e) => setPassword(e.currentTarget.value)}
-            />
-            <TextInput
-              label={t('fresh.code')}
-              autoComplete="one-time-code"
-              inputMode="numeric"
-              value={code}
-              onChange={(e) => setCode(e.currentTarget.value)}
-            />
-            <Group>
-              <Button type="submit" loading={busy}>
-                {t('sek.view')}
-              </Button>
-            </Group>
-          </Stack>
-        </form>
-        {shown && (
-          <Stack gap="xs">
-            <Text fw={600}>{t('sek.value')}</Text>
-            <Code block data-testid="sek-value">
-              {shown}
-            </Code>
-            <Group>
-              <Button variant="default" onClick={() => setShown(null)}>
-                {t('sek.hide')}
-              </Button>
-            </Group>
-          </Stack>
-        )}
-        <PasswordInput
-          label={t('sek.replace.label')}
-          autoComplete="off"
-          value={next}
-          onChange={(e) => setNext(e.currentTarget.value)}
-        />
-        <Group>
-          <Button variant="default" disabled={!next.trim()} loading={busy} onClick={replace}>
-            {t('sek.replace')}
-          </Button>
-          <Button color="red.9" variant="outline" loading={busy} onClick={remove}>
-            {t('sek.remove')}
-          </Button>
-        </Group>
-      </Stack>
-    </Paper>
+    <Section id="sek-title" title={t('sek.title')} maw={640}>
+      <Alert color="yellow">{t('sek.intro')}</Alert>
+      <Failure message={error} />
+      <Notice message={notice && t(notice)} />
+      <form onSubmit={view} noValidate>
+        <Stack>
+          <FreshSignInFields password={password} code={code} onPassword={setPassword} onCode={setCode} />
+          <SubmitRow label={t('sek.view')} busy={busy} />
+        </Stack>
+      </form>
+      {shown && (
+        <Stack gap="xs">
+          <Text fw={600}>{t('sek.value')}</Text>
+          <Code block data-testid="sek-value">
+            {shown}
+          </Code>
+          <Group>
+            <Button variant="default" onClick={() => setShown(null)}>
+              {t('sek.hide')}
+            </Button>
+          </Group>
+        </Stack>
+      )}
+      <PasswordInput
+        label={t('sek.replace.label')}
+        autoComplete="off"
+        value={next}
+        onChange={(e) => setNext(e.currentTarget.value)}
+      />
+      <Group>
+        <Button variant="default" disabled={!next.trim()} loading={busy} onClick={replace}>
+          {t('sek.replace')}
+        </Button>
+        <Button color="red.9" variant="outline" loading={busy} onClick={remove}>
+          {t('sek.remove')}
+        </Button>
+      </Group>
+    </Section>
   );
 }

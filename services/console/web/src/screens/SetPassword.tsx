@@ -1,19 +1,10 @@
-import {
-  Alert,
-  Anchor,
-  Button,
-  Container,
-  Group,
-  Paper,
-  PasswordInput,
-  Stack,
-  Text,
-  TextInput,
-  Title,
-} from '@mantine/core';
+import { Alert, Anchor, Button, Container, Group, Paper, Stack, Text, Title } from '@mantine/core';
 import { useState, type ReactNode, type SyntheticEvent } from 'react';
 import { api, ApiError, fieldErrors } from '../api';
 import { useT, type MessageId } from '../i18n';
+import { messageFor, OFFLINE_CODES } from '../problems';
+import { CredentialInput } from './CredentialInput';
+import { Failure } from './DataTable';
 
 /** The frame of the pages people see signed out: the language button above one card. */
 export function SignedOutPage(props: { languageButton: ReactNode; children: ReactNode }) {
@@ -60,13 +51,15 @@ export function SetPassword(props: {
         setErrors({ password: 'password.error.short' });
       else
         setFailure(
-          e instanceof ApiError && e.code === 'expired-link'
-            ? 'password.error.expired'
-            : e instanceof ApiError && (e.code === 'invalid-link' || e.status === 400)
-              ? 'password.error.invalidLink'
-              : e instanceof ApiError && e.code === 'offline'
-                ? 'common.error.offline'
-                : 'common.error.generic',
+          messageFor(
+            e,
+            {
+              'expired-link': 'password.error.expired',
+              'invalid-link': 'password.error.invalidLink',
+              ...OFFLINE_CODES,
+            },
+            e instanceof ApiError && e.status === 400 ? 'password.error.invalidLink' : 'common.error.generic',
+          ),
         );
     } finally {
       setBusy(false);
@@ -89,22 +82,22 @@ export function SetPassword(props: {
               )}
             </Alert>
           )}
-          <PasswordInput
+          <CredentialInput
+            kind="new-password"
             label={t('password.new')}
             description={t('password.rule')}
-            autoComplete="new-password"
             required
             value={password}
-            error={errors.password ? t(errors.password) : undefined}
-            onChange={(e) => setPassword(e.currentTarget.value)}
+            error={errors.password && t(errors.password)}
+            onChange={setPassword}
           />
-          <PasswordInput
+          <CredentialInput
+            kind="new-password"
             label={t('password.confirm')}
-            autoComplete="new-password"
             required
             value={confirm}
-            error={errors.confirm ? t(errors.confirm) : undefined}
-            onChange={(e) => setConfirm(e.currentTarget.value)}
+            error={errors.confirm && t(errors.confirm)}
+            onChange={setConfirm}
           />
           <Button type="submit" loading={busy}>
             {t('password.submit')}
@@ -132,13 +125,7 @@ export function ForgotPassword(props: { onBack: () => void }) {
       await api.forgotPassword(email.trim());
       setSent(true);
     } catch (e) {
-      setError(
-        e instanceof ApiError && e.code === 'throttled'
-          ? 'forgot.error.throttled'
-          : e instanceof ApiError && e.code === 'offline'
-            ? 'common.error.offline'
-            : 'common.error.generic',
-      );
+      setError(messageFor(e, { throttled: 'forgot.error.throttled', ...OFFLINE_CODES }));
     } finally {
       setBusy(false);
     }
@@ -157,17 +144,14 @@ export function ForgotPassword(props: { onBack: () => void }) {
         ) : (
           <>
             <Text>{t('forgot.intro')}</Text>
-            {error === 'forgot.error.throttled' ||
-            error === 'common.error.generic' ||
-            error === 'common.error.offline' ? (
-              <Alert color="red" role="alert">
-                {t(error)}
-              </Alert>
-            ) : null}
-            <TextInputEmail
+            <Failure message={error && error !== 'forgot.error.email' ? t(error) : null} />
+            <CredentialInput
+              kind="email"
+              label={t('signIn.email')}
+              required
               value={email}
-              onChange={setEmail}
               error={error === 'forgot.error.email' ? t(error) : undefined}
+              onChange={setEmail}
             />
             <Button type="submit" loading={busy}>
               {t('forgot.submit')}
@@ -179,20 +163,5 @@ export function ForgotPassword(props: { onBack: () => void }) {
         </Anchor>
       </Stack>
     </form>
-  );
-}
-
-function TextInputEmail(props: { value: string; onChange: (v: string) => void; error: string | undefined }) {
-  const t = useT();
-  return (
-    <TextInput
-      label={t('signIn.email')}
-      type="email"
-      autoComplete="username"
-      required
-      value={props.value}
-      error={props.error}
-      onChange={(e) => props.onChange(e.currentTarget.value)}
-    />
   );
 }

@@ -1,7 +1,10 @@
-import { Alert, Anchor, Button, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Stack, Text, Title } from '@mantine/core';
 import { useState, type SyntheticEvent, type ReactNode } from 'react';
 import { api, ApiError, type SessionView } from '../api';
 import { useT, type MessageId } from '../i18n';
+import { messageFor, OFFLINE_CODES, SIGN_IN_CODES } from '../problems';
+import { Failure } from './DataTable';
+import { CredentialInput } from './CredentialInput';
 import { ForgotPassword, SignedOutPage } from './SetPassword';
 
 /** Sign in with e-mail and password, then (once an authenticator app is set up) its code. */
@@ -35,19 +38,7 @@ export function SignIn(props: {
         setSecondStep(true);
         return;
       }
-      setError(
-        reason === 'invalid-credentials'
-          ? 'signIn.error.invalid'
-          : reason === 'code-required'
-            ? 'signIn.error.codeRequired'
-            : reason === 'invalid-code'
-              ? 'signIn.error.code'
-              : reason === 'throttled'
-                ? 'signIn.error.throttled'
-                : reason === 'offline'
-                  ? 'common.error.offline'
-                  : 'common.error.generic',
-      );
+      setError(messageFor(e, { ...SIGN_IN_CODES, throttled: 'signIn.error.throttled', ...OFFLINE_CODES }));
     } finally {
       setBusy(false);
     }
@@ -80,35 +71,29 @@ export function SignIn(props: {
                 )}
               </Alert>
             )}
-            {error && (
-              <Alert color="red" role="alert">
-                {t(error)}
-              </Alert>
-            )}
-            <TextInput
+            <Failure message={error && t(error)} />
+            <CredentialInput
+              kind="email"
               label={t('signIn.email')}
-              type="email"
-              autoComplete="username"
               required
               value={email}
-              onChange={(e) => setEmail(e.currentTarget.value)}
+              onChange={setEmail}
             />
-            <PasswordInput
+            <CredentialInput
+              kind="current-password"
               label={t('signIn.password')}
-              autoComplete="current-password"
               required
               value={password}
-              onChange={(e) => setPassword(e.currentTarget.value)}
+              onChange={setPassword}
             />
             {secondStep && (
-              <TextInput
+              <CredentialInput
+                kind="one-time-code"
                 label={t('signIn.code')}
                 description={t('signIn.code.help')}
-                autoComplete="one-time-code"
-                inputMode="numeric"
-                data-autofocus
+                autoFocus
                 value={code}
-                onChange={(e) => setCode(e.currentTarget.value)}
+                onChange={setCode}
               />
             )}
             <Button type="submit" loading={busy}>

@@ -1,21 +1,12 @@
-import {
-  Alert,
-  Badge,
-  Button,
-  Group,
-  Modal,
-  Paper,
-  Select,
-  Stack,
-  Text,
-  TextInput,
-  Title,
-} from '@mantine/core';
-import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
+import { Badge, Button, Group, Modal, Paper, Select, Stack, Text, TextInput, Title } from '@mantine/core';
+import { useEffect, useState, type SyntheticEvent } from 'react';
 import { api, ApiError, fieldErrors, type SiteAdmin, type SiteRecord } from '../api';
 import { useT, type MessageId } from '../i18n';
+import { messageFor, OFFLINE_CODES } from '../problems';
 import { useSite } from '../site';
-import { DataTable, Failure } from './DataTable';
+import { textField, useListed } from '../useAdminActions';
+import { DataTable, Failure, Notice, RowActions } from './DataTable';
+import { SubmitRow } from './Section';
 
 /** Canadian time zones first (the product's sites), then the one the site has if it is another. */
 const CANADIAN_ZONES = [
@@ -56,7 +47,6 @@ export function SiteAccount({ onSaved }: { onSaved: (record: SiteRecord) => void
   const [errors, setErrors] = useState<Partial<Record<Field, MessageId>>>({});
   const [saved, setSaved] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
-  const [admins, setAdmins] = useState<SiteAdmin[] | null>(null);
   const [invite, setInvite] = useState('');
   const [inviteError, setInviteError] = useState<MessageId | null>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -72,22 +62,25 @@ export function SiteAccount({ onSaved }: { onSaved: (record: SiteRecord) => void
       });
   }, [record]);
 
-  const load = useCallback(() => {
-    api.get<{ admins: SiteAdmin[] }>(`/admin/sites/${site}/admins`).then(
-      (a) => setAdmins(a.admins),
-      (e: unknown) => setFailure(e instanceof ApiError && e.message ? e.message : t('common.error.generic')),
-    );
-  }, [site, t]);
-  useEffect(load, [load]);
+  const { rows: admins, reload: load } = useListed(
+    async () => (await api.get<{ admins: SiteAdmin[] }>(`/admin/sites/${site}/admins`)).admins,
+    [site],
+    t,
+    setFailure,
+  );
+  const field = textField(form, setForm, (name) => {
+    const error = errors[name as Field];
+    return error ? t(error) : undefined;
+  });
 
   const problem = (e: unknown): string =>
-    e instanceof ApiError && e.code === 'last-admin'
-      ? t('account.error.lastAdmin')
-      : e instanceof ApiError && e.code === 'already-admin'
-        ? t('account.error.alreadyAdmin')
-        : e instanceof ApiError && e.code === 'offline'
-          ? t('common.error.offline')
-          : t('common.error.generic');
+    t(
+      messageFor(e, {
+        'last-admin': 'account.error.lastAdmin',
+        'already-admin': 'account.error.alreadyAdmin',
+        ...OFFLINE_CODES,
+      }),
+    );
 
   const save = async (event: SyntheticEvent): Promise<void> => {
     event.preventDefault();
@@ -169,31 +162,19 @@ export function SiteAccount({ onSaved }: { onSaved: (record: SiteRecord) => void
     <Stack>
       <Title order={2}>{t('account.title')}</Title>
       <Failure message={failure} />
-      {done && (
-        <Alert color="green" role="status">
-          {done}
-        </Alert>
-      )}
+      <Notice message={done} />
       <Paper withBorder p="md">
         <form onSubmit={(e) => void save(e)} noValidate>
           <Stack>
             <Title order={3} size="h4">
               {t('account.settings')}
             </Title>
-            <TextInput
-              label={t('account.name')}
-              required
-              value={form.name}
-              error={errors.name ? t(errors.name) : undefined}
-              onChange={(e) => setForm({ ...form, name: e.currentTarget.value })}
-            />
+            <TextInput label={t('account.name')} required {...field('name')} />
             <TextInput
               label={t('account.clinicalAdminEmail')}
               description={t('account.clinicalAdminEmail.help')}
               type="email"
-              value={form.clinicalAdminEmail}
-              error={errors.clinicalAdminEmail ? t(errors.clinicalAdminEmail) : undefined}
-              onChange={(e) => setForm({ ...form, clinicalAdminEmail: e.currentTarget.value })}
+              {...field('clinicalAdminEmail')}
             />
             <Select
               label={t('account.locale')}
@@ -220,9 +201,7 @@ export function SiteAccount({ onSaved }: { onSaved: (record: SiteRecord) => void
                 {t('account.saved')}
               </Text>
             )}
-            <Group>
-              <Button type="submit">{t('common.save')}</Button>
-            </Group>
+            <SubmitRow label={t('common.save')} />
           </Stack>
         </form>
       </Paper>
@@ -260,25 +239,21 @@ export function SiteAccount({ onSaved }: { onSaved: (record: SiteRecord) => void
               {
                 header: t('account.actions'),
                 cell: (admin) => (
-                  <Group gap="xs">
-                    <Button
-                      size="xs"
-                      variant="default"
-                      aria-label={t('account.reset.label', { email: admin.email })}
-                      onClick={() => void reset(admin)}
-                    >
-                      {t('account.reset')}
-                    </Button>
-                    <Button
-                      size="xs"
-                      variant="default"
-                      color="red"
-                      aria-label={t('account.remove.label', { email: admin.email })}
-                      onClick={() => setRemoving(admin)}
-                    >
-                      {t('account.remove')}
-                    </Button>
-                  </Group>
+                  <RowActions
+                    actions={[
+                      {
+                        label: t('account.reset'),
+                        ariaLabel: t('account.reset.label', { email: admin.email }),
+                        onClick: () => void reset(admin),
+                      },
+                      {
+                        label: t('account.remove'),
+                        ariaLabel: t('account.remove.label', { email: admin.email }),
+                        color: 'red',
+                        onClick: () => setRemoving(admin),
+                      },
+                    ]}
+                  />
                 ),
               },
             ]}
