@@ -17,34 +17,15 @@ export interface Delivery {
   sentAt: string | null;
 }
 
-interface Row {
-  notification_id: string;
-  site_number: string;
-  channel: 'email' | 'sms';
-  template: string;
-  locale: string;
-  recipient: string;
-  status: DeliveryStatus;
-  attempts: number;
-  last_error: string | null;
-  provider_id: string | null;
-  sent_at: Date | null;
-}
+/** The columns of a `deliveries` row, named as the fields of a `Delivery`. */
+const DELIVERY_COLUMNS = `notification_id AS "notificationId", site_number AS "siteNumber", channel, template, locale,
+  recipient, status, attempts, last_error AS "lastError", provider_id AS "providerId", sent_at AS "sentAt"`;
 
-function toDelivery(r: Row): Delivery {
-  return {
-    notificationId: r.notification_id,
-    siteNumber: r.site_number,
-    channel: r.channel,
-    template: r.template,
-    locale: r.locale,
-    recipient: r.recipient,
-    status: r.status,
-    attempts: r.attempts,
-    lastError: r.last_error,
-    providerId: r.provider_id,
-    sentAt: r.sent_at ? r.sent_at.toISOString() : null,
-  };
+/** A row read as `SELECT ${DELIVERY_COLUMNS}`: a `Delivery` whose `sentAt` is still a Date. */
+type Row = Omit<Delivery, 'sentAt'> & { sentAt: Date | null };
+
+function toDelivery({ sentAt, ...delivery }: Row): Delivery {
+  return { ...delivery, sentAt: sentAt ? sentAt.toISOString() : null };
 }
 
 /** The only SQL on `deliveries`; every method takes the site number. */
@@ -62,7 +43,7 @@ export class DeliveriesRepository {
       [d.notificationId, siteNumber, d.channel, d.template, d.locale, d.recipient],
     );
     const rows: Row[] = await tx.query(
-      `SELECT * FROM "${s}".deliveries WHERE site_number = $1 AND notification_id = $2 FOR UPDATE`,
+      `SELECT ${DELIVERY_COLUMNS} FROM "${s}".deliveries WHERE site_number = $1 AND notification_id = $2 FOR UPDATE`,
       [siteNumber, d.notificationId],
     );
     const row = rows[0];
@@ -110,7 +91,7 @@ export class DeliveriesRepository {
   async find(tx: EntityManager, siteNumber: string, notificationId: string): Promise<Delivery | null> {
     const s = schemaOf(tx.connection);
     const rows: Row[] = await tx.query(
-      `SELECT * FROM "${s}".deliveries WHERE site_number = $1 AND notification_id = $2`,
+      `SELECT ${DELIVERY_COLUMNS} FROM "${s}".deliveries WHERE site_number = $1 AND notification_id = $2`,
       [siteNumber, notificationId],
     );
     return rows[0] ? toDelivery(rows[0]) : null;
@@ -119,7 +100,7 @@ export class DeliveriesRepository {
   async list(tx: EntityManager, siteNumber: string, limit: number): Promise<Delivery[]> {
     const s = schemaOf(tx.connection);
     const rows: Row[] = await tx.query(
-      `SELECT * FROM "${s}".deliveries WHERE site_number = $1 ORDER BY created_at DESC LIMIT $2`,
+      `SELECT ${DELIVERY_COLUMNS} FROM "${s}".deliveries WHERE site_number = $1 ORDER BY created_at DESC LIMIT $2`,
       [siteNumber, limit],
     );
     return rows.map(toDelivery);
