@@ -59,32 +59,39 @@ export class DeliveriesRepository {
     return before;
   }
 
-  async markSent(
-    tx: EntityManager,
-    siteNumber: string,
-    notificationId: string,
-    providerId: string,
-  ): Promise<void> {
-    const s = schemaOf(tx.connection);
-    await tx.query(
-      `UPDATE "${s}".deliveries SET status = 'sent', provider_id = $3, last_error = NULL, sent_at = now(), updated_at = now()
-       WHERE site_number = $1 AND notification_id = $2`,
-      [siteNumber, notificationId, providerId],
-    );
+  async markSent(tx: EntityManager, siteNumber: string, notificationId: string, providerId: string) {
+    await this.update(tx, siteNumber, notificationId, {
+      set: `status = 'sent', provider_id = $3, last_error = NULL, sent_at = now()`,
+      params: [providerId],
+    });
   }
 
+  /** A failed attempt; `final` when it is not retried. A delivery already sent stays sent. */
   async markFailed(
     tx: EntityManager,
     siteNumber: string,
     notificationId: string,
     error: string,
     final: boolean,
+  ) {
+    await this.update(tx, siteNumber, notificationId, {
+      set: 'status = $3, last_error = $4',
+      params: [final ? 'dead-lettered' : 'failed', error.slice(0, 500)],
+      where: ` AND status <> 'sent'`,
+    });
+  }
+
+  /** Sets columns of one delivery (`set` numbers its parameters from $3) and its `updated_at`. */
+  private async update(
+    tx: EntityManager,
+    siteNumber: string,
+    notificationId: string,
+    change: { set: string; params: unknown[]; where?: string },
   ): Promise<void> {
-    const s = schemaOf(tx.connection);
     await tx.query(
-      `UPDATE "${s}".deliveries SET status = $3, last_error = $4, updated_at = now()
-       WHERE site_number = $1 AND notification_id = $2 AND status <> 'sent'`,
-      [siteNumber, notificationId, final ? 'dead-lettered' : 'failed', error.slice(0, 500)],
+      `UPDATE "${schemaOf(tx.connection)}".deliveries SET ${change.set}, updated_at = now()
+       WHERE site_number = $1 AND notification_id = $2${change.where ?? ''}`,
+      [siteNumber, notificationId, ...change.params],
     );
   }
 
