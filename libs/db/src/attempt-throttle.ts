@@ -1,6 +1,6 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
 import type { DataSource } from 'typeorm';
-import { assertIdentifier, schemaOf } from './data-source';
+import { assertIdentifier } from './data-source';
+import { createTable, tablesMigration } from './sql-migration';
 
 /** One counter: `key` (e.g. `email:x@y`, `ip:203.0.113.7`) may make at most `max` attempts per window. */
 export interface AttemptLimit {
@@ -77,20 +77,10 @@ export class PostgresAttemptThrottle {
 }
 
 /** The counters' table; services that throttle include it in their migration list. */
-export class AttemptCounters1732300090000 implements MigrationInterface {
-  name = 'AttemptCounters1732300090000';
-
-  async up(runner: QueryRunner): Promise<void> {
-    const s = schemaOf(runner);
-    await runner.query(`
-      CREATE TABLE "${s}".attempt_counters (
-        key text PRIMARY KEY,
-        count integer NOT NULL,
-        window_start timestamptz NOT NULL
-      )`);
-  }
-
-  async down(runner: QueryRunner): Promise<void> {
-    await runner.query(`DROP TABLE "${schemaOf(runner)}".attempt_counters`);
-  }
-}
+export const AttemptCounters1732300090000 = tablesMigration('AttemptCounters1732300090000', (s) => [
+  createTable(s, 'attempt_counters', {
+    key: 'text PRIMARY KEY',
+    count: 'integer NOT NULL',
+    window_start: 'timestamptz NOT NULL',
+  }),
+]);

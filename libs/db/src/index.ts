@@ -7,3 +7,4 @@ export * from './group-commit';
 export * from './attempt-throttle';
 export * from './add-columns.migration';
 export * from './sql-migration';
+export * from './schema-tables';

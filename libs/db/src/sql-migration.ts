@@ -36,3 +36,40 @@ export function sqlMigration(name: string, steps: SqlMigrationSteps): new () => 
 export function dropTables(...tables: string[]): SqlMigrationSteps['down'] {
   return (s) => tables.map((table) => `DROP TABLE "${s}".${table}`);
 }
+
+/**
+ * A `CREATE TABLE` statement in the service schema `s`: `columns` maps each column, in order, to
+ * its SQL type and constraints; `tableConstraints` (a composite key, `UNIQUE (…)`) follow them.
+ */
+export function createTable(
+  s: string,
+  table: string,
+  columns: Record<string, string>,
+  ...tableConstraints: string[]
+): string {
+  const definitions = [
+    ...Object.entries(columns).map(([column, type]) => `${column} ${type}`),
+    ...tableConstraints,
+  ];
+  return `
+      CREATE TABLE "${s}".${table} (
+        ${definitions.join(',\n        ')}
+      )`;
+}
+
+/**
+ * A migration that creates tables (with their indexes): `up` lists its statements, and its `down`
+ * drops every table `up` creates, the last created first (indexes go with their tables).
+ */
+export function tablesMigration(name: string, up: (s: string) => string[]): new () => MigrationInterface {
+  return sqlMigration(name, {
+    up,
+    down: (s) =>
+      dropTables(
+        ...up(s)
+          .map((statement) => /^\s*CREATE TABLE "[^"]+"\.(\w+)/.exec(statement)?.[1])
+          .filter((table) => table !== undefined)
+          .reverse(),
+      )(s),
+  });
+}

@@ -57,24 +57,28 @@ export function vaultTokenMetrics(
   registry: Registry,
   lease: () => { leaseSeconds: number; expiresInSeconds: number } | undefined,
 ): void {
-  new Gauge({
-    name: 'vault_token_lease_seconds',
-    help: 'Lease of the current Vault token when it was issued or last renewed',
-    registers: [registry],
-    collect() {
-      const current = lease();
-      if (current) this.set(current.leaseSeconds);
-      else this.reset();
-    },
-  });
-  new Gauge({
-    name: 'vault_token_expires_in_seconds',
-    help: 'Seconds until the current Vault token expires (renewed at two thirds of its lease)',
-    registers: [registry],
-    collect() {
-      const current = lease();
-      if (current) this.set(current.expiresInSeconds);
-      else this.reset();
-    },
-  });
+  const gauges = [
+    [
+      'vault_token_lease_seconds',
+      'Lease of the current Vault token when it was issued or last renewed',
+      'leaseSeconds',
+    ],
+    [
+      'vault_token_expires_in_seconds',
+      'Seconds until the current Vault token expires (renewed at two thirds of its lease)',
+      'expiresInSeconds',
+    ],
+  ] as const;
+  for (const [name, help, field] of gauges) {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const current = lease();
+        if (current) this.set(current[field]);
+        else this.reset();
+      },
+    });
+  }
 }

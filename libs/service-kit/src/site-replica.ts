@@ -3,7 +3,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { Events } from '@cloud-connect/contracts';
 import { consumerGroup, EventConsumer, type EnvelopeContext, type EventEnvelope } from '@cloud-connect/kafka';
 import { DataSource, type EntityManager } from 'typeorm';
-import { dropTables, schemaOf, sqlMigration } from '@cloud-connect/db';
+import { createTable, schemaOf, tablesMigration } from '@cloud-connect/db';
 import { LOGGER } from './tokens';
 import type { Logger } from '@cloud-connect/observability';
 
@@ -17,21 +17,17 @@ export interface SiteRecord {
 }
 
 /** Table of a service's local copy of the site directory (owned by `vault`, sent as `site.registered`). */
-export const SiteReplicaTable1732300000100 = sqlMigration('SiteReplicaTable1732300000100', {
-  up: (s) => [
-    `
-      CREATE TABLE "${s}".site_replica (
-        site_number text PRIMARY KEY,
-        name text NOT NULL,
-        locale text NOT NULL,
-        timezone text NOT NULL,
-        admin_email text NOT NULL,
-        clinical_admin_email text,
-        updated_at timestamptz NOT NULL DEFAULT now()
-      )`,
-  ],
-  down: dropTables('site_replica'),
-});
+export const SiteReplicaTable1732300000100 = tablesMigration('SiteReplicaTable1732300000100', (s) => [
+  createTable(s, 'site_replica', {
+    site_number: 'text PRIMARY KEY',
+    name: 'text NOT NULL',
+    locale: 'text NOT NULL',
+    timezone: 'text NOT NULL',
+    admin_email: 'text NOT NULL',
+    clinical_admin_email: 'text',
+    updated_at: 'timestamptz NOT NULL DEFAULT now()',
+  }),
+]);
 
 /**
  * Keeps the service's `site_replica` table in step with `site.registered` events, so the service

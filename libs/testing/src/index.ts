@@ -12,3 +12,4 @@ export * from './operator';
 export * from './cli';
 export * from './openapi-check';
 export * from './messaging-sandbox';
+export * from './migration-sql';

@@ -17,34 +17,15 @@ export interface Delivery {
   sentAt: string | null;
 }
 
-interface Row {
-  notification_id: string;
-  site_number: string;
-  channel: 'email' | 'sms';
-  template: string;
-  locale: string;
-  recipient: string;
-  status: DeliveryStatus;
-  attempts: number;
-  last_error: string | null;
-  provider_id: string | null;
-  sent_at: Date | null;
-}
+/** The columns of a `deliveries` row, named as the fields of a `Delivery`. */
+const DELIVERY_COLUMNS = `notification_id AS "notificationId", site_number AS "siteNumber", channel, template, locale,
+  recipient, status, attempts, last_error AS "lastError", provider_id AS "providerId", sent_at AS "sentAt"`;
 
-function toDelivery(r: Row): Delivery {
-  return {
-    notificationId: r.notification_id,
-    siteNumber: r.site_number,
-    channel: r.channel,
-    template: r.template,
-    locale: r.locale,
-    recipient: r.recipient,
-    status: r.status,
-    attempts: r.attempts,
-    lastError: r.last_error,
-    providerId: r.provider_id,
-    sentAt: r.sent_at ? r.sent_at.toISOString() : null,
-  };
+/** A row read as `SELECT ${DELIVERY_COLUMNS}`: a `Delivery` whose `sentAt` is still a Date. */
+type Row = Omit<Delivery, 'sentAt'> & { sentAt: Date | null };
+
+function toDelivery({ sentAt, ...delivery }: Row): Delivery {
+  return { ...delivery, sentAt: sentAt ? sentAt.toISOString() : null };
 }
 
 /** The only SQL on `deliveries`; every method takes the site number. */
@@ -62,7 +43,7 @@ export class DeliveriesRepository {
       [d.notificationId, siteNumber, d.channel, d.template, d.locale, d.recipient],
     );
     const rows: Row[] = await tx.query(
-      `SELECT * FROM "${s}".deliveries WHERE site_number = $1 AND notification_id = $2 FOR UPDATE`,
+      `SELECT ${DELIVERY_COLUMNS} FROM "${s}".deliveries WHERE site_number = $1 AND notification_id = $2 FOR UPDATE`,
       [siteNumber, d.notificationId],
     );
     const row = rows[0];
@@ -78,39 +59,46 @@ export class DeliveriesRepository {
     return before;
   }
 
-  async markSent(
-    tx: EntityManager,
-    siteNumber: string,
-    notificationId: string,
-    providerId: string,
-  ): Promise<void> {
-    const s = schemaOf(tx.connection);
-    await tx.query(
-      `UPDATE "${s}".deliveries SET status = 'sent', provider_id = $3, last_error = NULL, sent_at = now(), updated_at = now()
-       WHERE site_number = $1 AND notification_id = $2`,
-      [siteNumber, notificationId, providerId],
-    );
+  async markSent(tx: EntityManager, siteNumber: string, notificationId: string, providerId: string) {
+    await this.update(tx, siteNumber, notificationId, {
+      set: `status = 'sent', provider_id = $3, last_error = NULL, sent_at = now()`,
+      params: [providerId],
+    });
   }
 
+  /** A failed attempt; `final` when it is not retried. A delivery already sent stays sent. */
   async markFailed(
     tx: EntityManager,
     siteNumber: string,
     notificationId: string,
     error: string,
     final: boolean,
+  ) {
+    await this.update(tx, siteNumber, notificationId, {
+      set: 'status = $3, last_error = $4',
+      params: [final ? 'dead-lettered' : 'failed', error.slice(0, 500)],
+      where: ` AND status <> 'sent'`,
+    });
+  }
+
+  /** Sets columns of one delivery (`set` numbers its parameters from $3) and its `updated_at`. */
+  private async update(
+    tx: EntityManager,
+    siteNumber: string,
+    notificationId: string,
+    change: { set: string; params: unknown[]; where?: string },
   ): Promise<void> {
-    const s = schemaOf(tx.connection);
     await tx.query(
-      `UPDATE "${s}".deliveries SET status = $3, last_error = $4, updated_at = now()
-       WHERE site_number = $1 AND notification_id = $2 AND status <> 'sent'`,
-      [siteNumber, notificationId, final ? 'dead-lettered' : 'failed', error.slice(0, 500)],
+      `UPDATE "${schemaOf(tx.connection)}".deliveries SET ${change.set}, updated_at = now()
+       WHERE site_number = $1 AND notification_id = $2${change.where ?? ''}`,
+      [siteNumber, notificationId, ...change.params],
     );
   }
 
   async find(tx: EntityManager, siteNumber: string, notificationId: string): Promise<Delivery | null> {
     const s = schemaOf(tx.connection);
     const rows: Row[] = await tx.query(
-      `SELECT * FROM "${s}".deliveries WHERE site_number = $1 AND notification_id = $2`,
+      `SELECT ${DELIVERY_COLUMNS} FROM "${s}".deliveries WHERE site_number = $1 AND notification_id = $2`,
       [siteNumber, notificationId],
     );
     return rows[0] ? toDelivery(rows[0]) : null;
@@ -119,7 +107,7 @@ export class DeliveriesRepository {
   async list(tx: EntityManager, siteNumber: string, limit: number): Promise<Delivery[]> {
     const s = schemaOf(tx.connection);
     const rows: Row[] = await tx.query(
-      `SELECT * FROM "${s}".deliveries WHERE site_number = $1 ORDER BY created_at DESC LIMIT $2`,
+      `SELECT ${DELIVERY_COLUMNS} FROM "${s}".deliveries WHERE site_number = $1 ORDER BY created_at DESC LIMIT $2`,
       [siteNumber, limit],
     );
     return rows.map(toDelivery);

@@ -1,4 +1,4 @@
-import { assertIdentifier } from '@cloud-connect/db';
+import { schemaTables, type SchemaTables } from '@cloud-connect/db';
 import { referralStatusChangedV1 } from '@cloud-connect/contracts';
 import type { ServiceRequest } from '@medplum/fhirtypes';
 import type { EntityManager } from 'typeorm';
@@ -37,13 +37,10 @@ const ISO_US = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
  * filtered by site number.
  */
 export class ReferralReadsRepository {
-  private readonly table: string;
-
-  private readonly states: string;
+  private readonly tables: SchemaTables<'referrals' | 'states'>;
 
   constructor(schema: string) {
-    this.table = `"${assertIdentifier(schema)}".referrals`;
-    this.states = `"${assertIdentifier(schema)}".referral_states`;
+    this.tables = schemaTables(schema, { referrals: 'referrals', states: 'referral_states' });
   }
 
   /** The override column of a version row `r` (joined to its state `st`). */
@@ -84,7 +81,7 @@ export class ReferralReadsRepository {
       `WITH current AS (
          SELECT DISTINCT ON (service_request_id) id, site_number, service_request_id, bundle_id, last_updated,
                 received_at, bundle_ciphertext
-           FROM ${this.table}
+           FROM ${this.tables.referrals}
           WHERE site_number = $1 AND service_request_id IS NOT NULL AND event_code = ANY($2)
             AND last_updated <= $3::timestamptz AND ($4::text[] IS NULL OR service_request_id = ANY($4))
           ORDER BY service_request_id, last_updated DESC, id DESC)
@@ -92,7 +89,7 @@ export class ReferralReadsRepository {
        SELECT r.id, r.service_request_id, r.bundle_id, to_char(r.last_updated AT TIME ZONE 'UTC', ${ISO_US}) AS lu,
               r.bundle_ciphertext, ${ReferralReadsRepository.OVERRIDE}
          FROM current r
-         LEFT JOIN ${this.states} st
+         LEFT JOIN ${this.tables.states} st
            ON st.site_number = r.site_number AND st.service_request_id = r.service_request_id
         ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY r.last_updated, r.id LIMIT $${params.length}`,
@@ -106,8 +103,8 @@ export class ReferralReadsRepository {
     const rows: Row[] = await db.query(
       `SELECT r.id, r.service_request_id, r.bundle_id, to_char(r.last_updated AT TIME ZONE 'UTC', ${ISO_US}) AS lu,
               r.bundle_ciphertext, ${ReferralReadsRepository.OVERRIDE}
-         FROM ${this.table} r
-         LEFT JOIN ${this.states} st
+         FROM ${this.tables.referrals} r
+         LEFT JOIN ${this.tables.states} st
            ON st.site_number = r.site_number AND st.service_request_id = r.service_request_id
         WHERE r.site_number = $1 AND r.service_request_id = $2 AND r.event_code = ANY($3)
         ORDER BY r.last_updated DESC, r.id DESC LIMIT 1`,
@@ -122,7 +119,7 @@ export class ReferralReadsRepository {
       `SELECT id, coalesce(service_request_id, '') AS service_request_id, bundle_id,
               to_char(last_updated AT TIME ZONE 'UTC', ${ISO_US}) AS lu, bundle_ciphertext,
               NULL AS status_override
-         FROM ${this.table} WHERE site_number = $1 AND bundle_id = $2`,
+         FROM ${this.tables.referrals} WHERE site_number = $1 AND bundle_id = $2`,
       [siteNumber, bundleId],
     );
     return rows[0] ? toVersion(rows[0]) : null;

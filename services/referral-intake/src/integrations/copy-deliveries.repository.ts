@@ -1,4 +1,4 @@
-import { assertIdentifier } from '@cloud-connect/db';
+import { schemaTables, type SchemaTables } from '@cloud-connect/db';
 import type { Db } from './integrations.repository';
 
 export interface DeliveryView {
@@ -30,13 +30,10 @@ const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : Strin
  * the delivery worker serves every site.
  */
 export class CopyDeliveriesRepository {
-  private readonly table: string;
-
-  private readonly referrals: string;
+  private readonly tables: SchemaTables<'deliveries' | 'referrals'>;
 
   constructor(schema: string) {
-    this.table = `"${assertIdentifier(schema)}".copy_deliveries`;
-    this.referrals = `"${assertIdentifier(schema)}".referrals`;
+    this.tables = schemaTables(schema, { deliveries: 'copy_deliveries', referrals: 'referrals' });
   }
 
   async enqueue(
@@ -47,7 +44,7 @@ export class CopyDeliveriesRepository {
     id: string,
   ): Promise<void> {
     await tx.query(
-      `INSERT INTO ${this.table} (id, site_number, referral_id, integration_id, status)
+      `INSERT INTO ${this.tables.deliveries} (id, site_number, referral_id, integration_id, status)
        VALUES ($1, $2, $3, $4, 'pending') ON CONFLICT (referral_id, integration_id) DO NOTHING`,
       [id, siteNumber, referralId, integrationId],
     );
@@ -60,7 +57,7 @@ export class CopyDeliveriesRepository {
   /** The stored (encrypted) bundle of the referral a delivery copies. */
   async bundleCiphertext(db: Db, siteNumber: string, referralId: string): Promise<Buffer | null> {
     const rows: Row[] = await db.query(
-      `SELECT bundle_ciphertext FROM ${this.referrals} WHERE site_number = $1 AND id = $2`,
+      `SELECT bundle_ciphertext FROM ${this.tables.referrals} WHERE site_number = $1 AND id = $2`,
       [siteNumber, referralId],
     );
     return (rows[0]?.['bundle_ciphertext'] as Buffer | undefined) ?? null;
@@ -68,10 +65,10 @@ export class CopyDeliveriesRepository {
 
   async claimDue(db: Db, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
     const rows: Row[] = await db.query(
-      `UPDATE ${this.table} d SET status = 'in-flight', attempts = d.attempts + 1,
+      `UPDATE ${this.tables.deliveries} d SET status = 'in-flight', attempts = d.attempts + 1,
               lease_until = now() + ($2::int * interval '1 millisecond'), updated_at = now()
         WHERE d.id IN (
-          SELECT id FROM ${this.table}
+          SELECT id FROM ${this.tables.deliveries}
            WHERE (status = 'pending' AND next_attempt_at <= now()) OR (status = 'in-flight' AND lease_until < now())
            ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
         RETURNING d.id, d.site_number, d.referral_id, d.integration_id, d.attempts`,
@@ -90,7 +87,7 @@ export class CopyDeliveriesRepository {
 
   async markDelivered(db: Db, siteNumber: string, id: string, status: number): Promise<void> {
     await db.query(
-      `UPDATE ${this.table} SET status = 'delivered', last_status = $3, last_error = NULL, lease_until = NULL,
+      `UPDATE ${this.tables.deliveries} SET status = 'delivered', last_status = $3, last_error = NULL, lease_until = NULL,
               delivered_at = now(), updated_at = now() WHERE site_number = $1 AND id = $2`,
       [siteNumber, id, status],
     );
@@ -103,7 +100,7 @@ export class CopyDeliveriesRepository {
     failure: { status: number | null; error: string; retryInMs: number | null },
   ): Promise<void> {
     await db.query(
-      `UPDATE ${this.table}
+      `UPDATE ${this.tables.deliveries}
           SET status = CASE WHEN $5::int IS NULL THEN 'dead-lettered' ELSE 'pending' END,
               next_attempt_at = now() + (COALESCE($5::int, 0) * interval '1 millisecond'),
               last_status = $3, last_error = $4, lease_until = NULL, updated_at = now()
@@ -120,7 +117,7 @@ export class CopyDeliveriesRepository {
     deliveryId: string | null,
   ): Promise<string[]> {
     const result: [Row[], number] = await tx.query(
-      `UPDATE ${this.table} SET status = 'pending', attempts = 0, next_attempt_at = now(), updated_at = now()
+      `UPDATE ${this.tables.deliveries} SET status = 'pending', attempts = 0, next_attempt_at = now(), updated_at = now()
         WHERE site_number = $1 AND integration_id = $2 AND status = 'dead-lettered' AND ($3::uuid IS NULL OR id = $3::uuid)
         RETURNING id`,
       [siteNumber, integrationId, deliveryId],
@@ -131,7 +128,7 @@ export class CopyDeliveriesRepository {
   async list(db: Db, siteNumber: string, integrationId: string, limit = 200): Promise<DeliveryView[]> {
     const rows: Row[] = await db.query(
       `SELECT id, referral_id, integration_id, status, attempts, next_attempt_at, last_status, last_error, created_at, delivered_at
-         FROM ${this.table} WHERE site_number = $1 AND integration_id = $2 ORDER BY created_at DESC LIMIT $3`,
+         FROM ${this.tables.deliveries} WHERE site_number = $1 AND integration_id = $2 ORDER BY created_at DESC LIMIT $3`,
       [siteNumber, integrationId, limit],
     );
     return rows.map((r) => ({

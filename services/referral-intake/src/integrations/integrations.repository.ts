@@ -1,4 +1,4 @@
-import { assertIdentifier } from '@cloud-connect/db';
+import { schemaTables, type SchemaTables } from '@cloud-connect/db';
 import type { EntityManager } from 'typeorm';
 import type { IntegrationKeySummary, IntegrationView } from './integration';
 
@@ -60,19 +60,16 @@ function iso(value: unknown): string {
  * except `findByKeyHash`: on the inbound path the key is what tells us the site.
  */
 export class IntegrationsRepository {
-  private readonly integrations: string;
-  private readonly keys: string;
+  private readonly tables: SchemaTables<'integrations' | 'keys'>;
 
   constructor(schema: string) {
-    const s = assertIdentifier(schema);
-    this.integrations = `"${s}".integrations`;
-    this.keys = `"${s}".integration_keys`;
+    this.tables = schemaTables(schema, { integrations: 'integrations', keys: 'integration_keys' });
   }
 
   async insert(tx: Db, row: NewIntegrationRow): Promise<'created' | 'exists'> {
     try {
       await tx.query(
-        `INSERT INTO ${this.integrations} (id, site_number, name, type, payload_type, auth_header_name,
+        `INSERT INTO ${this.tables.integrations} (id, site_number, name, type, payload_type, auth_header_name,
            request_url, send_copies, outbound_key_ciphertext, rate_limit_per_second, created_by)
          VALUES ($1, $2, $3, 'ereferral', 'fhir-r4-ereferral-0.11.1', $4, $5, $6, $7, $8, $9)`,
         [
@@ -98,8 +95,8 @@ export class IntegrationsRepository {
   async insertKey(tx: Db, siteNumber: string, key: NewKeyRow): Promise<'created' | 'taken'> {
     try {
       await tx.query(
-        `INSERT INTO ${this.keys} (id, integration_id, site_number, key_hash, key_hint, origin)
-         SELECT $1, id, site_number, $3, $4, $5 FROM ${this.integrations} WHERE id = $2 AND site_number = $6`,
+        `INSERT INTO ${this.tables.keys} (id, integration_id, site_number, key_hash, key_hint, origin)
+         SELECT $1, id, site_number, $3, $4, $5 FROM ${this.tables.integrations} WHERE id = $2 AND site_number = $6`,
         [key.id, key.integrationId, key.keyHash, key.keyHint, key.origin, siteNumber],
       );
       return 'created';
@@ -112,7 +109,7 @@ export class IntegrationsRepository {
   /** Active keys of the integration stop working at `until` (or keep an earlier expiry). */
   async expireActiveKeys(tx: Db, siteNumber: string, integrationId: string, until: Date): Promise<void> {
     await tx.query(
-      `UPDATE ${this.keys} SET expires_at = LEAST(COALESCE(expires_at, $3), $3)
+      `UPDATE ${this.tables.keys} SET expires_at = LEAST(COALESCE(expires_at, $3), $3)
         WHERE site_number = $1 AND integration_id = $2 AND (expires_at IS NULL OR expires_at > now())`,
       [siteNumber, integrationId, until],
     );
@@ -121,7 +118,7 @@ export class IntegrationsRepository {
   async setEnabled(tx: Db, siteNumber: string, integrationId: string, enabled: boolean): Promise<boolean> {
     // TypeORM answers an UPDATE with [rows, affected count].
     const [, affected]: [unknown[], number] = await tx.query(
-      `UPDATE ${this.integrations} SET enabled = $3, updated_at = now() WHERE site_number = $1 AND id = $2`,
+      `UPDATE ${this.tables.integrations} SET enabled = $3, updated_at = now() WHERE site_number = $1 AND id = $2`,
       [siteNumber, integrationId, enabled],
     );
     return affected > 0;
@@ -140,7 +137,7 @@ export class IntegrationsRepository {
     const rows: Row[] = await db.query(
       `SELECT k.key_hash, i.id, i.site_number, i.enabled, i.rate_limit_per_second, i.send_copies, i.auth_header_name,
             k.expires_at
-         FROM ${this.keys} k JOIN ${this.integrations} i ON i.id = k.integration_id
+         FROM ${this.tables.keys} k JOIN ${this.tables.integrations} i ON i.id = k.integration_id
         WHERE k.key_hash = $1 AND (k.expires_at IS NULL OR k.expires_at > now())`,
       [keyHash],
     );
@@ -160,14 +157,14 @@ export class IntegrationsRepository {
 
   /** Header names integrations registered (all sites): where the inbound path looks for a key. */
   async headerNames(db: Db): Promise<string[]> {
-    const rows: Row[] = await db.query(`SELECT DISTINCT auth_header_name FROM ${this.integrations}`);
+    const rows: Row[] = await db.query(`SELECT DISTINCT auth_header_name FROM ${this.tables.integrations}`);
     return rows.map((r) => String(r['auth_header_name']));
   }
 
   /** Enabled integrations of the site that want a copy of each new referral (not the sender). */
   async copyTargets(db: Db, siteNumber: string, exceptIntegrationId: string): Promise<string[]> {
     const rows: Row[] = await db.query(
-      `SELECT id FROM ${this.integrations}
+      `SELECT id FROM ${this.tables.integrations}
         WHERE site_number = $1 AND send_copies AND enabled AND id <> $2 ORDER BY created_at`,
       [siteNumber, exceptIntegrationId],
     );
@@ -176,7 +173,7 @@ export class IntegrationsRepository {
 
   async copyTarget(db: Db, siteNumber: string, integrationId: string): Promise<CopyTarget | null> {
     const rows: Row[] = await db.query(
-      `SELECT id, auth_header_name, request_url, outbound_key_ciphertext FROM ${this.integrations}
+      `SELECT id, auth_header_name, request_url, outbound_key_ciphertext FROM ${this.tables.integrations}
         WHERE site_number = $1 AND id = $2 AND request_url IS NOT NULL AND outbound_key_ciphertext IS NOT NULL`,
       [siteNumber, integrationId],
     );
@@ -195,13 +192,13 @@ export class IntegrationsRepository {
       `SELECT id, site_number, name, type, payload_type, auth_header_name, request_url, send_copies,
               outbound_key_ciphertext IS NOT NULL AS has_outbound_key, enabled, rate_limit_per_second,
               created_by, created_at, updated_at
-         FROM ${this.integrations}
+         FROM ${this.tables.integrations}
         WHERE site_number = $1 AND ($2::uuid IS NULL OR id = $2::uuid) ORDER BY created_at, name`,
       [siteNumber, integrationId],
     );
     if (rows.length === 0) return [];
     const keyRows: Row[] = await db.query(
-      `SELECT id, integration_id, key_hint, origin, created_at, expires_at FROM ${this.keys}
+      `SELECT id, integration_id, key_hint, origin, created_at, expires_at FROM ${this.tables.keys}
         WHERE site_number = $1 AND integration_id = ANY($2::uuid[]) ORDER BY created_at`,
       [siteNumber, rows.map((r) => String(r['id']))],
     );

@@ -1,4 +1,4 @@
-import { assertIdentifier } from '@cloud-connect/db';
+import { schemaTables, type SchemaTables } from '@cloud-connect/db';
 import type { Db } from '../integrations/integrations.repository';
 import type { StatusChange } from '../fhir-messages/status-change';
 
@@ -17,15 +17,14 @@ export interface AppliedBy {
  * state, so a late, older message cannot undo a newer one.
  */
 export class ReferralStatesRepository {
-  private readonly states: string;
-  private readonly appointments: string;
-  private readonly referrals: string;
+  private readonly tables: SchemaTables<'states' | 'appointments' | 'referrals'>;
 
   constructor(schema: string) {
-    const s = assertIdentifier(schema);
-    this.states = `"${s}".referral_states`;
-    this.appointments = `"${s}".referral_appointments`;
-    this.referrals = `"${s}".referrals`;
+    this.tables = schemaTables(schema, {
+      states: 'referral_states',
+      appointments: 'referral_appointments',
+      referrals: 'referrals',
+    });
   }
 
   /** True when the site holds a referral (a stored ServiceRequest) with this id. */
@@ -40,7 +39,7 @@ export class ReferralStatesRepository {
     events: string[],
   ): Promise<{ integrationId: string | null } | null> {
     const rows: Row[] = await db.query(
-      `SELECT integration_id FROM ${this.referrals}
+      `SELECT integration_id FROM ${this.tables.referrals}
         WHERE site_number = $1 AND service_request_id = $2 AND event_code = ANY($3)
         ORDER BY received_at, id LIMIT 1`,
       [siteNumber, serviceRequestId, events],
@@ -58,7 +57,7 @@ export class ReferralStatesRepository {
     by: AppliedBy,
   ): Promise<boolean> {
     const rows: Row[] = await tx.query(
-      `INSERT INTO ${this.states} AS s (site_number, service_request_id, status, task_status, business_status,
+      `INSERT INTO ${this.tables.states} AS s (site_number, service_request_id, status, task_status, business_status,
               message_id, message_timestamp, changed_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8)
        ON CONFLICT (site_number, service_request_id) DO UPDATE
@@ -90,7 +89,7 @@ export class ReferralStatesRepository {
     by: AppliedBy,
   ): Promise<boolean> {
     const rows: Row[] = await tx.query(
-      `INSERT INTO ${this.appointments} AS a (site_number, appointment_id, service_request_id, status,
+      `INSERT INTO ${this.tables.appointments} AS a (site_number, appointment_id, service_request_id, status,
               starts_at, ends_at, message_id, message_timestamp, changed_by)
        VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7, $8::timestamptz, $9)
        ON CONFLICT (site_number, appointment_id) DO UPDATE
@@ -122,8 +121,8 @@ export class ReferralStatesRepository {
    */
   async touchReferral(tx: Db, siteNumber: string, serviceRequestId: string, events: string[]): Promise<void> {
     await tx.query(
-      `UPDATE ${this.referrals} SET last_updated = clock_timestamp()
-        WHERE id = (SELECT id FROM ${this.referrals}
+      `UPDATE ${this.tables.referrals} SET last_updated = clock_timestamp()
+        WHERE id = (SELECT id FROM ${this.tables.referrals}
                      WHERE site_number = $1 AND service_request_id = $2 AND event_code = ANY($3)
                      ORDER BY last_updated DESC, id DESC LIMIT 1)`,
       [siteNumber, serviceRequestId, events],

@@ -1,4 +1,4 @@
-import { assertIdentifier } from '@cloud-connect/db';
+import { schemaTables, type SchemaTables } from '@cloud-connect/db';
 import type { EntityManager } from 'typeorm';
 
 type Db = Pick<EntityManager, 'query'>;
@@ -34,12 +34,10 @@ function toSchedule(r: Row): Schedule {
 
 /** The only SQL on `schedules`. */
 export class SchedulesRepository {
-  private readonly t: string;
-  private readonly sites: string;
+  private readonly tables: SchemaTables<'schedules' | 'sites'>;
 
   constructor(schema: string) {
-    this.t = `"${assertIdentifier(schema)}".schedules`;
-    this.sites = `"${assertIdentifier(schema)}".site_replica`;
+    this.tables = schemaTables(schema, { schedules: 'schedules', sites: 'site_replica' });
   }
 
   /** The database clock (every replica decides on the same clock). */
@@ -51,8 +49,8 @@ export class SchedulesRepository {
   /** Sites of the directory without schedules yet, or whose time zone changed. Across sites. */
   async sitesToSchedule(db: Db): Promise<{ siteNumber: string; timezone: string }[]> {
     const rows: Row[] = await db.query(
-      `SELECT r.site_number, r.timezone FROM ${this.sites} r
-         LEFT JOIN ${this.t} s ON s.site_number = r.site_number AND s.kind = 'sync-full'
+      `SELECT r.site_number, r.timezone FROM ${this.tables.sites} r
+         LEFT JOIN ${this.tables.schedules} s ON s.site_number = r.site_number AND s.kind = 'sync-full'
         WHERE s.site_number IS NULL OR s.timezone <> r.timezone`,
     );
     return rows.map((r) => ({ siteNumber: String(r['site_number']), timezone: String(r['timezone']) }));
@@ -67,9 +65,9 @@ export class SchedulesRepository {
     nextRunAt: Date,
   ): Promise<void> {
     await db.query(
-      `INSERT INTO ${this.t} (site_number, kind, timezone, next_run_at) VALUES ($1, $2, $3, $4)
+      `INSERT INTO ${this.tables.schedules} (site_number, kind, timezone, next_run_at) VALUES ($1, $2, $3, $4)
        ON CONFLICT (site_number, kind) DO UPDATE SET timezone = EXCLUDED.timezone,
-         next_run_at = CASE WHEN ${this.t}.timezone = EXCLUDED.timezone THEN ${this.t}.next_run_at ELSE EXCLUDED.next_run_at END`,
+         next_run_at = CASE WHEN ${this.tables.schedules}.timezone = EXCLUDED.timezone THEN ${this.tables.schedules}.next_run_at ELSE EXCLUDED.next_run_at END`,
       [siteNumber, kind, timezone, nextRunAt],
     );
   }
@@ -80,7 +78,7 @@ export class SchedulesRepository {
    */
   async lockDue(tx: Db, limit: number): Promise<Schedule[]> {
     const rows: Row[] = await tx.query(
-      `SELECT * FROM ${this.t} WHERE next_run_at <= clock_timestamp()
+      `SELECT * FROM ${this.tables.schedules} WHERE next_run_at <= clock_timestamp()
         ORDER BY next_run_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
       [limit],
     );
@@ -94,7 +92,7 @@ export class SchedulesRepository {
     run: { slotAt: Date; ranAt: Date; nextRunAt: Date; requestId: string; runner: string },
   ): Promise<void> {
     await tx.query(
-      `UPDATE ${this.t} SET last_slot_at = $3, last_run_at = $4, next_run_at = $5, last_request_id = $6,
+      `UPDATE ${this.tables.schedules} SET last_slot_at = $3, last_run_at = $4, next_run_at = $5, last_request_id = $6,
               last_runner = $7, runs = runs + 1
         WHERE site_number = $1 AND kind = $2`,
       [siteNumber, kind, run.slotAt, run.ranAt, run.nextRunAt, run.requestId, run.runner],
@@ -102,9 +100,10 @@ export class SchedulesRepository {
   }
 
   async list(db: Db, siteNumber: string): Promise<Schedule[]> {
-    const rows: Row[] = await db.query(`SELECT * FROM ${this.t} WHERE site_number = $1 ORDER BY kind DESC`, [
-      siteNumber,
-    ]);
+    const rows: Row[] = await db.query(
+      `SELECT * FROM ${this.tables.schedules} WHERE site_number = $1 ORDER BY kind DESC`,
+      [siteNumber],
+    );
     return rows.map(toSchedule);
   }
 }
