@@ -29,6 +29,28 @@ const secondStep = (body: unknown): string | null => {
 };
 const forgotBody = z.object({ email: z.string().trim().min(1).max(320) });
 const resetBody = z.object({ token: z.string().min(1).max(200), password: z.string().max(256) });
+
+interface VaultRelay {
+  path: string;
+  schema: z.ZodType;
+  /** The answer to a body that does not fit the schema (code `invalid-request` unless named). */
+  invalid: string;
+  invalidCode?: string;
+}
+
+/** What the session's forms post to the vault service: where, the body's schema, a refused body's answer. */
+const VAULT_RELAYS = {
+  signIn: { path: '/auth/login', schema: signInBody, invalid: 'Enter your e-mail and password.' },
+  reauthenticate: { path: '/auth/reauthenticate', schema: reauthBody, invalid: 'Enter your password.' },
+  forgot: { path: '/auth/password/forgot', schema: forgotBody, invalid: 'Enter your e-mail.' },
+  reset: {
+    path: '/auth/password/reset',
+    schema: resetBody,
+    invalid: 'This link is not valid.',
+    invalidCode: 'invalid-link',
+  },
+} satisfies Record<string, VaultRelay>;
+
 /** A session is refreshed (sliding) by any call in its last minutes. */
 const REFRESH_WITHIN_SECONDS = 10 * 60;
 const issued = z.object({ access_token: z.string().min(1) });
@@ -244,6 +266,19 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
     }
   };
 
+  /** The request's body, checked by the relay's schema, posted to the vault service; else the 400 to answer. */
+  const relayToVault = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    relay: VaultRelay,
+    token?: string,
+  ): ReturnType<typeof postToVault> => {
+    const parsed = relay.schema.safeParse(request.body);
+    if (!parsed.success)
+      return { failed: problem(reply, 400, relay.invalidCode ?? 'invalid-request', relay.invalid) };
+    return postToVault(reply, relay.path, parsed.data, token);
+  };
+
   const forwardRetryAfter = (reply: FastifyReply, answer: { headers: Headers }): void => {
     const retry = answer.headers.get('retry-after');
     if (retry) void reply.header('retry-after', retry);
@@ -278,9 +313,7 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
   });
 
   app.post('/session', routeAccess('public'), async (request, reply) => {
-    const parsed = signInBody.safeParse(request.body);
-    if (!parsed.success) return problem(reply, 400, 'invalid-request', 'Enter your e-mail and password.');
-    const sent = await postToVault(reply, '/auth/login', parsed.data);
+    const sent = await relayToVault(request, reply, VAULT_RELAYS.signIn);
     if ('failed' in sent) return sent.failed;
     if (sent.answer.status === 429) forwardRetryAfter(reply, sent.answer);
     return signedIn(reply, sent.answer, 'E-mail or password is incorrect.');
@@ -290,18 +323,14 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
   app.post('/session/reauthenticate', routeAccess('session'), async (request, reply) => {
     const session = await sessionOf(request, reply);
     if (!session) return reply;
-    const parsed = reauthBody.safeParse(request.body);
-    if (!parsed.success) return problem(reply, 400, 'invalid-request', 'Enter your password.');
-    const sent = await postToVault(reply, '/auth/reauthenticate', parsed.data, session.token);
+    const sent = await relayToVault(request, reply, VAULT_RELAYS.reauthenticate, session.token);
     if ('failed' in sent) return sent.failed;
     return signedIn(reply, sent.answer, 'The password is incorrect.', session);
   });
 
   // ---- forgotten password and one-time links (no session: the e-mailed link is the proof) ----
   app.post('/session/password/forgot', routeAccess('public'), async (request, reply) => {
-    const parsed = forgotBody.safeParse(request.body);
-    if (!parsed.success) return problem(reply, 400, 'invalid-request', 'Enter your e-mail.');
-    const sent = await postToVault(reply, '/auth/password/forgot', parsed.data);
+    const sent = await relayToVault(request, reply, VAULT_RELAYS.forgot);
     if ('failed' in sent) return sent.failed;
     const { answer } = sent;
     if (answer.status === 429) {
@@ -314,9 +343,7 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
   });
 
   app.post('/session/password/reset', routeAccess('public'), async (request, reply) => {
-    const parsed = resetBody.safeParse(request.body);
-    if (!parsed.success) return problem(reply, 400, 'invalid-link', 'This link is not valid.');
-    const sent = await postToVault(reply, '/auth/password/reset', parsed.data);
+    const sent = await relayToVault(request, reply, VAULT_RELAYS.reset);
     if ('failed' in sent) return sent.failed;
     const { answer } = sent;
     if (answer.status === 200) {

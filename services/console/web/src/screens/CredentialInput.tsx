@@ -13,27 +13,30 @@ const KINDS = {
   'one-time-code': { secret: false, type: undefined, autoComplete: 'one-time-code', inputMode: 'numeric' },
 } as const;
 
+/** A text field's value and what sets it (as `useState` gives them). */
+export type TextState = readonly [string, (value: string) => void];
+
 /** An e-mail, a password (the current one or a new one) or an authenticator app's code. */
 export function CredentialInput(props: {
   kind: keyof typeof KINDS;
   label: string;
-  value: string;
-  onChange: (value: string) => void;
+  state: TextState;
   description?: string;
   error?: string | undefined;
   required?: boolean;
   autoFocus?: boolean;
 }) {
   const kind = KINDS[props.kind];
+  const [value, setValue] = props.state;
   const common = {
     label: props.label,
     description: props.description,
     autoComplete: kind.autoComplete,
     required: props.required,
     'data-autofocus': props.autoFocus || undefined,
-    value: props.value,
+    value,
     error: props.error,
-    onChange: (e: { currentTarget: HTMLInputElement }) => props.onChange(e.currentTarget.value),
+    onChange: (e: { currentTarget: HTMLInputElement }) => setValue(e.currentTarget.value),
   };
   return kind.secret ? (
     <PasswordInput {...common} />

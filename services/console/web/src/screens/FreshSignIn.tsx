@@ -2,14 +2,12 @@ import { Alert, Button, Group, Stack } from '@mantine/core';
 import { useState } from 'react';
 import { api, ApiError } from '../api';
 import { useT } from '../i18n';
-import { CredentialInput } from './CredentialInput';
+import { CredentialInput, type TextState } from './CredentialInput';
 
 /** A fresh sign-in's fields: the password again and, once an authenticator app is set up, its code. */
 export function FreshSignInFields(props: {
-  password: string;
-  code: string;
-  onPassword: (value: string) => void;
-  onCode: (value: string) => void;
+  password: TextState;
+  code: TextState;
   passwordError?: string | undefined;
   codeError?: string | undefined;
 }) {
@@ -19,16 +17,14 @@ export function FreshSignInFields(props: {
       <CredentialInput
         kind="current-password"
         label={t('sek.password')}
-        value={props.password}
+        state={props.password}
         error={props.passwordError}
-        onChange={props.onPassword}
       />
       <CredentialInput
         kind="one-time-code"
         label={t('fresh.code')}
-        value={props.code}
+        state={props.code}
         error={props.codeError}
-        onChange={props.onCode}
       />
     </>
   );
@@ -47,10 +43,8 @@ export function FreshSignIn({ onDone }: { onDone: () => void }) {
     <Alert color="yellow" title={t('fresh.title')}>
       <Stack>
         <FreshSignInFields
-          password={password}
-          code={code}
-          onPassword={setPassword}
-          onCode={setCode}
+          password={[password, setPassword]}
+          code={[code, setCode]}
           passwordError={error === 'invalid-credentials' ? t('signIn.error.invalid') : undefined}
           codeError={
             error === 'code-required'

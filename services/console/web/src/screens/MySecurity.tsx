@@ -116,7 +116,7 @@ export function MySecurity({ onSignedOut }: { onSignedOut: () => void }) {
           <Code block data-testid="totp-secret">
             {setup.secret}
           </Code>
-          <CredentialInput kind="one-time-code" label={t('signIn.code')} value={code} onChange={setCode} />
+          <CredentialInput kind="one-time-code" label={t('signIn.code')} state={[code, setCode]} />
           <Group>
             <Button onClick={() => void confirm()}>{t('security.mfa.confirm')}</Button>
           </Group>

@@ -83,7 +83,7 @@ export function SekScreen() {
       <Notice message={notice && t(notice)} />
       <form onSubmit={view} noValidate>
         <Stack>
-          <FreshSignInFields password={password} code={code} onPassword={setPassword} onCode={setCode} />
+          <FreshSignInFields password={[password, setPassword]} code={[code, setCode]} />
           <SubmitRow label={t('sek.view')} busy={busy} />
         </Stack>
       </form>

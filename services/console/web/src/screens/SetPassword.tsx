@@ -87,17 +87,15 @@ export function SetPassword(props: {
             label={t('password.new')}
             description={t('password.rule')}
             required
-            value={password}
+            state={[password, setPassword]}
             error={errors.password && t(errors.password)}
-            onChange={setPassword}
           />
           <CredentialInput
             kind="new-password"
             label={t('password.confirm')}
             required
-            value={confirm}
+            state={[confirm, setConfirm]}
             error={errors.confirm && t(errors.confirm)}
-            onChange={setConfirm}
           />
           <Button type="submit" loading={busy}>
             {t('password.submit')}
@@ -149,9 +147,8 @@ export function ForgotPassword(props: { onBack: () => void }) {
               kind="email"
               label={t('signIn.email')}
               required
-              value={email}
+              state={[email, setEmail]}
               error={error === 'forgot.error.email' ? t(error) : undefined}
-              onChange={setEmail}
             />
             <Button type="submit" loading={busy}>
               {t('forgot.submit')}

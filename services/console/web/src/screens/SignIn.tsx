@@ -72,19 +72,12 @@ export function SignIn(props: {
               </Alert>
             )}
             <Failure message={error && t(error)} />
-            <CredentialInput
-              kind="email"
-              label={t('signIn.email')}
-              required
-              value={email}
-              onChange={setEmail}
-            />
+            <CredentialInput kind="email" label={t('signIn.email')} required state={[email, setEmail]} />
             <CredentialInput
               kind="current-password"
               label={t('signIn.password')}
               required
-              value={password}
-              onChange={setPassword}
+              state={[password, setPassword]}
             />
             {secondStep && (
               <CredentialInput
@@ -92,8 +85,7 @@ export function SignIn(props: {
                 label={t('signIn.code')}
                 description={t('signIn.code.help')}
                 autoFocus
-                value={code}
-                onChange={setCode}
+                state={[code, setCode]}
               />
             )}
             <Button type="submit" loading={busy}>
