@@ -58,6 +58,20 @@ export const ADMIN_DENIED: Record<number, ApiResponse> = {
   403: problemResponse('the caller does not administer this site'),
 };
 
+/**
+ * A `GET` route of a site admin API that answers `answer` and fails only on the site number or
+ * the caller's access.
+ */
+export function siteReadRoute(path: string, summary: string, tag: string, answer: string): ApiRoute {
+  return {
+    method: 'get',
+    path,
+    summary,
+    tags: [tag],
+    responses: { 200: { description: answer }, 400: INVALID_SITE, ...ADMIN_DENIED },
+  };
+}
+
 export interface OpenApiDocument {
   openapi: '3.1.0';
   info: { title: string; version: string; description?: string };

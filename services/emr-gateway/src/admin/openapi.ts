@@ -3,6 +3,7 @@ import {
   adminOpenApi,
   INVALID_SITE,
   problemResponse as problem,
+  siteReadRoute,
   type ApiRoute,
 } from '@cloud-connect/service-kit';
 import { emrCredentials } from '../adapters/emr-adapter';
@@ -27,13 +28,12 @@ export const EMR_ADMIN_ROUTES: ApiRoute[] = [
       422: problem('the EMR refused the credentials, or did not answer'),
     },
   },
-  {
-    method: 'get',
-    path: 'admin/sites/:site/emr',
-    summary: 'The connection status: EMR type, health, last sync and queue counts',
-    tags: ['Connection'],
-    responses: { 200: { description: 'the status' }, 400: INVALID_SITE, ...ADMIN_DENIED },
-  },
+  siteReadRoute(
+    'admin/sites/:site/emr',
+    'The connection status: EMR type, health, last sync and queue counts',
+    'Connection',
+    'the status',
+  ),
   {
     method: 'delete',
     path: 'admin/sites/:site/emr',
@@ -46,20 +46,18 @@ export const EMR_ADMIN_ROUTES: ApiRoute[] = [
       404: problem('the site has no EMR connection'),
     },
   },
-  {
-    method: 'get',
-    path: 'admin/sites/:site/emr/providers',
-    summary: "The EMR's providers (for routing referrals)",
-    tags: ['Connection'],
-    responses: { 200: { description: 'the providers' }, 400: INVALID_SITE, ...ADMIN_DENIED },
-  },
-  {
-    method: 'get',
-    path: 'admin/sites/:site/emr/settings',
-    summary: "The site's EMR settings and their version",
-    tags: ['Settings'],
-    responses: { 200: { description: 'the settings' }, 400: INVALID_SITE, ...ADMIN_DENIED },
-  },
+  siteReadRoute(
+    'admin/sites/:site/emr/providers',
+    "The EMR's providers (for routing referrals)",
+    'Connection',
+    'the providers',
+  ),
+  siteReadRoute(
+    'admin/sites/:site/emr/settings',
+    "The site's EMR settings and their version",
+    'Settings',
+    'the settings',
+  ),
   {
     method: 'put',
     path: 'admin/sites/:site/emr/settings',
@@ -85,20 +83,18 @@ export const EMR_ADMIN_ROUTES: ApiRoute[] = [
       ...ADMIN_DENIED,
     },
   },
-  {
-    method: 'get',
-    path: 'admin/sites/:site/emr/commands/dead-letters',
-    summary: 'Commands the EMR did not accept after every retry',
-    tags: ['Commands'],
-    responses: { 200: { description: 'the dead letters' }, 400: INVALID_SITE, ...ADMIN_DENIED },
-  },
-  {
-    method: 'get',
-    path: 'admin/sites/:site/emr/commands/held',
-    summary: "Commands waiting for an admin to pick the patient's chart",
-    tags: ['Commands'],
-    responses: { 200: { description: 'the held commands' }, 400: INVALID_SITE, ...ADMIN_DENIED },
-  },
+  siteReadRoute(
+    'admin/sites/:site/emr/commands/dead-letters',
+    'Commands the EMR did not accept after every retry',
+    'Commands',
+    'the dead letters',
+  ),
+  siteReadRoute(
+    'admin/sites/:site/emr/commands/held',
+    "Commands waiting for an admin to pick the patient's chart",
+    'Commands',
+    'the held commands',
+  ),
   {
     method: 'post',
     path: 'admin/sites/:site/emr/commands/:commandId/release',

@@ -1,8 +1,8 @@
 import {
   ADMIN_DENIED,
   adminOpenApi,
-  INVALID_SITE,
   problemResponse as problem,
+  siteReadRoute,
   type ApiRoute,
 } from '@cloud-connect/service-kit';
 import { listRemindersDto, putPolicyDto } from './scheduler-admin.controller';
@@ -12,20 +12,18 @@ import { listRemindersDto, putPolicyDto } from './scheduler-admin.controller';
  * patients' opt-out link is not part of it and not listed.
  */
 export const SCHEDULER_ADMIN_ROUTES: ApiRoute[] = [
-  {
-    method: 'get',
-    path: 'admin/sites/:site/schedules',
-    summary: "The site's schedules (EMR syncs): next and last run",
-    tags: ['Schedules'],
-    responses: { 200: { description: 'the schedules' }, 400: INVALID_SITE, ...ADMIN_DENIED },
-  },
-  {
-    method: 'get',
-    path: 'admin/sites/:site/reminders/policy',
-    summary: "The site's appointment reminder policy and its version",
-    tags: ['Reminders'],
-    responses: { 200: { description: 'the policy' }, 400: INVALID_SITE, ...ADMIN_DENIED },
-  },
+  siteReadRoute(
+    'admin/sites/:site/schedules',
+    "The site's schedules (EMR syncs): next and last run",
+    'Schedules',
+    'the schedules',
+  ),
+  siteReadRoute(
+    'admin/sites/:site/reminders/policy',
+    "The site's appointment reminder policy and its version",
+    'Reminders',
+    'the policy',
+  ),
   {
     method: 'put',
     path: 'admin/sites/:site/reminders/policy',
