@@ -1,17 +1,25 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError, fieldErrors } from './api';
-import type { Translate } from './i18n';
+import type { MessageId, Translate } from './i18n';
 import { failureText } from './problems';
+
+/** A secret an action issued, to be shown once: its value and what it is (a message and its values). */
+export interface IssuedSecret {
+  value: string;
+  label: MessageId;
+  values: Record<string, string>;
+}
 
 /**
  * A screen's actions on the admin API: each clears the last failure; one that needs a recent
  * sign-in waits for it (`freshSignIn`) and runs again; a refused one leaves its field errors (by
- * `fieldOf` the detail's path) and its failure in words.
+ * `fieldOf` the detail's path) and its failure in words; a secret one issued is kept to be shown once.
  */
 export function useAdminActions(t: Translate, fieldOf: (path: string) => string = (path) => path) {
   const [failure, setFailure] = useState<string | null>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [retry, setRetry] = useState<(() => void) | null>(null);
+  const [secret, setSecret] = useState<IssuedSecret | null>(null);
 
   const act = async (work: () => Promise<void>): Promise<void> => {
     setFailure(null);
@@ -38,6 +46,10 @@ export function useAdminActions(t: Translate, fieldOf: (path: string) => string 
     errors,
     setErrors,
     freshSignIn: { retry, clear: () => setRetry(null) },
+    secret,
+    showSecret: (value: string, label: MessageId, values: Record<string, string>) =>
+      setSecret({ value, label, values }),
+    dismissSecret: () => setSecret(null),
   };
 }
 

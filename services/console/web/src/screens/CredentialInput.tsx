@@ -2,15 +2,28 @@ import { PasswordInput, TextInput } from '@mantine/core';
 
 /** The fields of signing in, each with the hints browsers and password managers go by. */
 const KINDS = {
-  email: { secret: false, type: 'email', autoComplete: 'username', inputMode: undefined },
+  email: { secret: false, type: 'email', autoComplete: 'username', inputMode: undefined, required: true },
   'current-password': {
     secret: true,
     type: undefined,
     autoComplete: 'current-password',
     inputMode: undefined,
+    required: false,
   },
-  'new-password': { secret: true, type: undefined, autoComplete: 'new-password', inputMode: undefined },
-  'one-time-code': { secret: false, type: undefined, autoComplete: 'one-time-code', inputMode: 'numeric' },
+  'new-password': {
+    secret: true,
+    type: undefined,
+    autoComplete: 'new-password',
+    inputMode: undefined,
+    required: true,
+  },
+  'one-time-code': {
+    secret: false,
+    type: undefined,
+    autoComplete: 'one-time-code',
+    inputMode: 'numeric',
+    required: false,
+  },
 } as const;
 
 /** A text field's value and what sets it (as `useState` gives them). */
@@ -23,6 +36,7 @@ export function CredentialInput(props: {
   state: TextState;
   description?: string;
   error?: string | undefined;
+  /** Whether it must be filled (by default, as the kind says: an e-mail and a new password must). */
   required?: boolean;
   autoFocus?: boolean;
 }) {
@@ -32,7 +46,7 @@ export function CredentialInput(props: {
     label: props.label,
     description: props.description,
     autoComplete: kind.autoComplete,
-    required: props.required,
+    required: props.required ?? (kind.required || undefined),
     'data-autofocus': props.autoFocus || undefined,
     value,
     error: props.error,

@@ -51,7 +51,6 @@ export function Integrations() {
     t,
     setFailure,
   );
-  const [issued, setIssued] = useState<{ name: string; key: string } | null>(null);
   const [open, setOpen] = useState<string | null>(null);
   const field = textField(form, setForm, (name) => errors[name]);
 
@@ -75,18 +74,15 @@ export function Integrations() {
           sendCopies: form.sendCopies,
         },
       );
-      if (answer.apiKey) setIssued({ name: answer.integration.name, key: answer.apiKey });
+      if (answer.apiKey)
+        actions.showSecret(answer.apiKey, 'integrations.keyIssued', { name: answer.integration.name });
       setForm(EMPTY);
       load();
     });
   };
 
   return (
-    <ActionsFrame
-      actions={actions}
-      secret={issued && { label: t('integrations.keyIssued', { name: issued.name }), value: issued.key }}
-      onDismiss={() => setIssued(null)}
-    >
+    <ActionsFrame actions={actions}>
       <Section id="integrations-title" title={t('integrations.title')}>
         <DataTable
           rows={items}
@@ -129,7 +125,8 @@ export function Integrations() {
                           const a = await api.post<{ apiKey?: string }>(
                             `/admin/sites/${site}/integrations/${i.id}/rotate-key`,
                           );
-                          if (a.apiKey) setIssued({ name: i.name, key: a.apiKey });
+                          if (a.apiKey)
+                            actions.showSecret(a.apiKey, 'integrations.keyIssued', { name: i.name });
                           load();
                         }),
                     },

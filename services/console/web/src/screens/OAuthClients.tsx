@@ -45,7 +45,6 @@ export function OAuthClients() {
     t,
     setFailure,
   );
-  const [issued, setIssued] = useState<{ clientId: string; secret: string } | null>(null);
   const field = textField(form, setForm, (name) => errors[name]);
 
   const create = (event: SyntheticEvent): void => {
@@ -73,18 +72,15 @@ export function OAuthClients() {
           jwks: keySet,
         },
       );
-      if (answer.clientSecret) setIssued({ clientId: answer.client.clientId, secret: answer.clientSecret });
+      if (answer.clientSecret)
+        actions.showSecret(answer.clientSecret, 'oauth.issued', { clientId: answer.client.clientId });
       setForm(EMPTY);
       load();
     });
   };
 
   return (
-    <ActionsFrame
-      actions={actions}
-      secret={issued && { label: t('oauth.issued', { clientId: issued.clientId }), value: issued.secret }}
-      onDismiss={() => setIssued(null)}
-    >
+    <ActionsFrame actions={actions}>
       <Section id="oauth-title" title={t('oauth.title')}>
         <DataTable
           rows={clients}
@@ -113,7 +109,8 @@ export function OAuthClients() {
                             const a = await api.post<{ clientSecret?: string }>(
                               `/admin/sites/${site}/oauth-clients/${c.clientId}/rotate`,
                             );
-                            if (a.clientSecret) setIssued({ clientId: c.clientId, secret: a.clientSecret });
+                            if (a.clientSecret)
+                              actions.showSecret(a.clientSecret, 'oauth.issued', { clientId: c.clientId });
                             load();
                           }),
                       },

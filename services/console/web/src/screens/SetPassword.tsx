@@ -20,6 +20,26 @@ export function SignedOutPage(props: { languageButton: ReactNode; children: Reac
   );
 }
 
+/** A signed-out page's form: its heading and a sentence on what it is for, then its fields (checked here). */
+export function SignedOutForm(props: {
+  title: string;
+  intro?: string;
+  onSubmit: (event: SyntheticEvent) => void;
+  children: ReactNode;
+}) {
+  return (
+    <form onSubmit={props.onSubmit} noValidate>
+      <Stack>
+        <Title order={1} size="h2">
+          {props.title}
+        </Title>
+        {props.intro && <Text>{props.intro}</Text>}
+        {props.children}
+      </Stack>
+    </form>
+  );
+}
+
 /**
  * The page an e-mailed one-time link opens (an invitation or a password reset): choose a
  * password, then sign in with it. The link works once; an expired or used one says so.
@@ -68,40 +88,32 @@ export function SetPassword(props: {
 
   return (
     <SignedOutPage languageButton={props.languageButton}>
-      <form onSubmit={(e) => void submit(e)} noValidate>
-        <Stack>
-          <Title order={1} size="h2">
-            {t('password.title')}
-          </Title>
-          <Text>{t('password.intro')}</Text>
-          {failure && (
-            <Alert color="red" role="alert">
-              {t(failure)}{' '}
-              {(failure === 'password.error.expired' || failure === 'password.error.invalidLink') && (
-                <Anchor href="#/forgot-password">{t('password.askAgain')}</Anchor>
-              )}
-            </Alert>
-          )}
-          <CredentialInput
-            kind="new-password"
-            label={t('password.new')}
-            description={t('password.rule')}
-            required
-            state={[password, setPassword]}
-            error={errors.password && t(errors.password)}
-          />
-          <CredentialInput
-            kind="new-password"
-            label={t('password.confirm')}
-            required
-            state={[confirm, setConfirm]}
-            error={errors.confirm && t(errors.confirm)}
-          />
-          <Button type="submit" loading={busy}>
-            {t('password.submit')}
-          </Button>
-        </Stack>
-      </form>
+      <SignedOutForm title={t('password.title')} intro={t('password.intro')} onSubmit={(e) => void submit(e)}>
+        {failure && (
+          <Alert color="red" role="alert">
+            {t(failure)}{' '}
+            {(failure === 'password.error.expired' || failure === 'password.error.invalidLink') && (
+              <Anchor href="#/forgot-password">{t('password.askAgain')}</Anchor>
+            )}
+          </Alert>
+        )}
+        <CredentialInput
+          kind="new-password"
+          label={t('password.new')}
+          description={t('password.rule')}
+          state={[password, setPassword]}
+          error={errors.password && t(errors.password)}
+        />
+        <CredentialInput
+          kind="new-password"
+          label={t('password.confirm')}
+          state={[confirm, setConfirm]}
+          error={errors.confirm && t(errors.confirm)}
+        />
+        <Button type="submit" loading={busy}>
+          {t('password.submit')}
+        </Button>
+      </SignedOutForm>
     </SignedOutPage>
   );
 }
@@ -130,35 +142,29 @@ export function ForgotPassword(props: { onBack: () => void }) {
   };
 
   return (
-    <form onSubmit={(e) => void submit(e)} noValidate>
-      <Stack>
-        <Title order={1} size="h2">
-          {t('forgot.title')}
-        </Title>
-        {sent ? (
-          <Alert color="blue" role="status">
-            {t('forgot.sent')}
-          </Alert>
-        ) : (
-          <>
-            <Text>{t('forgot.intro')}</Text>
-            <Failure message={error && error !== 'forgot.error.email' ? t(error) : null} />
-            <CredentialInput
-              kind="email"
-              label={t('signIn.email')}
-              required
-              state={[email, setEmail]}
-              error={error === 'forgot.error.email' ? t(error) : undefined}
-            />
-            <Button type="submit" loading={busy}>
-              {t('forgot.submit')}
-            </Button>
-          </>
-        )}
-        <Anchor component="button" type="button" onClick={props.onBack}>
-          {t('forgot.back')}
-        </Anchor>
-      </Stack>
-    </form>
+    <SignedOutForm title={t('forgot.title')} onSubmit={(e) => void submit(e)}>
+      {sent ? (
+        <Alert color="blue" role="status">
+          {t('forgot.sent')}
+        </Alert>
+      ) : (
+        <>
+          <Text>{t('forgot.intro')}</Text>
+          <Failure message={error && error !== 'forgot.error.email' ? t(error) : null} />
+          <CredentialInput
+            kind="email"
+            label={t('signIn.email')}
+            state={[email, setEmail]}
+            error={error === 'forgot.error.email' ? t(error) : undefined}
+          />
+          <Button type="submit" loading={busy}>
+            {t('forgot.submit')}
+          </Button>
+        </>
+      )}
+      <Anchor component="button" type="button" onClick={props.onBack}>
+        {t('forgot.back')}
+      </Anchor>
+    </SignedOutForm>
   );
 }

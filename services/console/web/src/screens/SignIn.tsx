@@ -1,11 +1,11 @@
-import { Alert, Anchor, Button, Stack, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Button } from '@mantine/core';
 import { useState, type SyntheticEvent, type ReactNode } from 'react';
 import { api, ApiError, type SessionView } from '../api';
 import { useT, type MessageId } from '../i18n';
 import { messageFor, OFFLINE_CODES, SIGN_IN_CODES } from '../problems';
 import { Failure } from './DataTable';
 import { CredentialInput } from './CredentialInput';
-import { ForgotPassword, SignedOutPage } from './SetPassword';
+import { ForgotPassword, SignedOutForm, SignedOutPage } from './SetPassword';
 
 /** Sign in with e-mail and password, then (once an authenticator app is set up) its code. */
 export function SignIn(props: {
@@ -54,48 +54,42 @@ export function SignIn(props: {
           }}
         />
       ) : (
-        <form onSubmit={(e) => void submit(e)} noValidate>
-          <Stack>
-            <Title order={1} size="h2">
-              {t('signIn.title')}
-            </Title>
-            <Text>{t('signIn.intro')}</Text>
-            {props.notice && (
-              <Alert color={props.notice === 'expired' ? 'yellow' : 'blue'} role="status">
-                {t(
-                  props.notice === 'expired'
-                    ? 'signIn.expired'
-                    : props.notice === 'passwordSet'
-                      ? 'password.done'
-                      : 'signIn.signedOut',
-                )}
-              </Alert>
-            )}
-            <Failure message={error && t(error)} />
-            <CredentialInput kind="email" label={t('signIn.email')} required state={[email, setEmail]} />
+        <SignedOutForm title={t('signIn.title')} intro={t('signIn.intro')} onSubmit={(e) => void submit(e)}>
+          {props.notice && (
+            <Alert color={props.notice === 'expired' ? 'yellow' : 'blue'} role="status">
+              {t(
+                props.notice === 'expired'
+                  ? 'signIn.expired'
+                  : props.notice === 'passwordSet'
+                    ? 'password.done'
+                    : 'signIn.signedOut',
+              )}
+            </Alert>
+          )}
+          <Failure message={error && t(error)} />
+          <CredentialInput kind="email" label={t('signIn.email')} state={[email, setEmail]} />
+          <CredentialInput
+            kind="current-password"
+            label={t('signIn.password')}
+            required
+            state={[password, setPassword]}
+          />
+          {secondStep && (
             <CredentialInput
-              kind="current-password"
-              label={t('signIn.password')}
-              required
-              state={[password, setPassword]}
+              kind="one-time-code"
+              label={t('signIn.code')}
+              description={t('signIn.code.help')}
+              autoFocus
+              state={[code, setCode]}
             />
-            {secondStep && (
-              <CredentialInput
-                kind="one-time-code"
-                label={t('signIn.code')}
-                description={t('signIn.code.help')}
-                autoFocus
-                state={[code, setCode]}
-              />
-            )}
-            <Button type="submit" loading={busy}>
-              {t('signIn.submit')}
-            </Button>
-            <Anchor component="button" type="button" size="sm" onClick={() => setForgot(true)}>
-              {t('signIn.forgot.link')}
-            </Anchor>
-          </Stack>
-        </form>
+          )}
+          <Button type="submit" loading={busy}>
+            {t('signIn.submit')}
+          </Button>
+          <Anchor component="button" type="button" size="sm" onClick={() => setForgot(true)}>
+            {t('signIn.forgot.link')}
+          </Anchor>
+        </SignedOutForm>
       )}
     </SignedOutPage>
   );
