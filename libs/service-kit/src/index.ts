@@ -6,6 +6,7 @@ export * from './vault-client';
 export * from './bootstrap';
 export * from './http-errors';
 export * from './site-replica';
+export * from './event-consumers';
 export * from './startup-memory';
 export * from './sealed-params';
 export * from './openapi';

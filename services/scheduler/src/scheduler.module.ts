@@ -1,7 +1,13 @@
 import { Events } from '@cloud-connect/contracts';
-import { consumerGroup, EventConsumer, type EnvelopeContext, type EventEnvelope } from '@cloud-connect/kafka';
+import { consumerGroup } from '@cloud-connect/kafka';
 import type { Logger } from '@cloud-connect/observability';
-import { LOGGER, MessagingService, SiteReplica, SiteReplicaModule } from '@cloud-connect/service-kit';
+import {
+  eventConsumer,
+  LOGGER,
+  MessagingService,
+  SiteReplica,
+  SiteReplicaModule,
+} from '@cloud-connect/service-kit';
 import {
   type BeforeApplicationShutdown,
   type DynamicModule,
@@ -9,8 +15,7 @@ import {
   Module,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { OpenApiController } from './admin/openapi';
 import { OptOutController } from './admin/opt-out.controller';
 import { SchedulerAdminController } from './admin/scheduler-admin.controller';
@@ -21,29 +26,12 @@ import { ReferrerNotices } from './reminders/referrer-notices';
 import { ScheduleRunner } from './schedules/schedule-runner';
 
 /** Appointments booked into reminders; referral status changes into the referrer's notices. */
-@EventConsumer()
-class SchedulerConsumers {
-  constructor(
-    private readonly book: BookReminders,
-    private readonly referrers: ReferrerNotices,
-  ) {}
-
-  @EventPattern(Events.appointmentChanged.type, consumerGroup('reminders'))
-  onAppointmentChanged(
-    @Payload() envelope: EventEnvelope<typeof Events.appointmentChanged>,
-    @Ctx() ctx: EnvelopeContext<EntityManager>,
-  ): Promise<void> {
-    return this.book.handle(envelope, ctx.tx);
-  }
-
-  @EventPattern(Events.referralStatusChanged.type, consumerGroup('referrer-notices'))
-  onReferralStatusChanged(
-    @Payload() envelope: EventEnvelope<typeof Events.referralStatusChanged>,
-    @Ctx() ctx: EnvelopeContext<EntityManager>,
-  ): Promise<void> {
-    return this.referrers.onStatusChanged(envelope, ctx.tx);
-  }
-}
+const SchedulerConsumers = eventConsumer({ book: BookReminders, referrers: ReferrerNotices }, (on) => [
+  on(Events.appointmentChanged, consumerGroup('reminders'), ({ book }, e, tx) => book.handle(e, tx)),
+  on(Events.referralStatusChanged, consumerGroup('referrer-notices'), ({ referrers }, e, tx) =>
+    referrers.onStatusChanged(e, tx),
+  ),
+]);
 
 @Injectable()
 class SchedulerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
