@@ -7,6 +7,7 @@ export * from './bootstrap';
 export * from './http-errors';
 export * from './site-replica';
 export * from './event-consumers';
+export * from './background-work';
 export * from './startup-memory';
 export * from './sealed-params';
 export * from './openapi';

@@ -1,4 +1,4 @@
-import { Module, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ServiceTokenIssuer } from '@cloud-connect/auth';
 import { Events } from '@cloud-connect/contracts';
 import { consumerGroup } from '@cloud-connect/kafka';
@@ -10,6 +10,7 @@ import {
   LOGGER,
   MessagingService,
   METRICS_REGISTRY,
+  runWhileUp,
   SERVICE_CONFIG,
   SiteReplica,
   SiteReplicaModule,
@@ -50,19 +51,6 @@ const EmrConsumers = eventConsumer({ queue: EmrCommandQueue, sync: EmrSync }, (o
   on(Events.formCompleted, chartReferrals, ({ queue }, e, tx) => queue.intakeChart(e, tx)),
   on(Events.syncRequested, consumerGroup('emr-sync'), ({ sync }, e, tx) => sync.onRequested(e, tx)),
 ]);
-
-/** Starts the queue's dispatcher with the app, and stops it first on shutdown. */
-class EmrLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(private readonly queue: EmrCommandQueue) {}
-
-  onApplicationBootstrap(): void {
-    this.queue.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.queue.stop();
-  }
-}
 
 @Module({
   imports: [SiteReplicaModule],
@@ -250,11 +238,8 @@ class EmrLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown 
           }),
         ),
     },
-    {
-      provide: EmrLifecycle,
-      inject: [EmrCommandQueue],
-      useFactory: (queue: EmrCommandQueue) => new EmrLifecycle(queue),
-    },
+    // The queue's dispatcher runs while the app is up; it stops first on shutdown.
+    runWhileUp(EmrCommandQueue),
   ],
 })
 export class EmrModule {}

@@ -5,16 +5,11 @@ import {
   eventConsumer,
   LOGGER,
   MessagingService,
+  runWhileUp,
   SiteReplica,
   SiteReplicaModule,
 } from '@cloud-connect/service-kit';
-import {
-  type BeforeApplicationShutdown,
-  type DynamicModule,
-  Injectable,
-  Module,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { OpenApiController } from './admin/openapi';
 import { OptOutController } from './admin/opt-out.controller';
@@ -32,19 +27,6 @@ const SchedulerConsumers = eventConsumer({ book: BookReminders, referrers: Refer
     referrers.onStatusChanged(e, tx),
   ),
 ]);
-
-@Injectable()
-class SchedulerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(private readonly runner: ScheduleRunner) {}
-
-  onApplicationBootstrap(): void {
-    this.runner.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.runner.stop();
-  }
-}
 
 /** Durable schedules (syncs) and reminders; the admin API and the public opt-out link. */
 @Module({})
@@ -74,7 +56,7 @@ export class SchedulerModule {
           useFactory: (sites: SiteReplica, referrers: ReferrerNotices, logger: Logger) =>
             new BookReminders(config.DATABASE_SCHEMA, sites, config.REMINDER_MINUTE_MS, logger, referrers),
         },
-        SchedulerLifecycle,
+        runWhileUp(ScheduleRunner),
       ],
     };
   }
