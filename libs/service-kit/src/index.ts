@@ -8,6 +8,7 @@ export * from './http-errors';
 export * from './site-replica';
 export * from './event-consumers';
 export * from './background-work';
+export * from './registered-module';
 export * from './startup-memory';
 export * from './sealed-params';
 export * from './openapi';

@@ -5,11 +5,11 @@ import {
   eventConsumer,
   LOGGER,
   MessagingService,
+  registeredModule,
   runWhileUp,
   SiteReplica,
   SiteReplicaModule,
 } from '@cloud-connect/service-kit';
-import { type DynamicModule, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { OpenApiController } from './admin/openapi';
 import { OptOutController } from './admin/opt-out.controller';
@@ -29,35 +29,29 @@ const SchedulerConsumers = eventConsumer({ book: BookReminders, referrers: Refer
 ]);
 
 /** Durable schedules (syncs) and reminders; the admin API and the public opt-out link. */
-@Module({})
-export class SchedulerModule {
-  static register(config: SchedulerConfig): DynamicModule {
-    return {
-      module: SchedulerModule,
-      imports: [SiteReplicaModule],
-      controllers: [SchedulerAdminController, OptOutController, OpenApiController, SchedulerConsumers],
-      providers: [
-        { provide: OptOutTokens, useValue: new OptOutTokens(config.SERVICE_AUTH_SECRET) },
-        {
-          provide: ScheduleRunner,
-          inject: [DataSource, MessagingService, OptOutTokens, LOGGER],
-          useFactory: (ds: DataSource, messaging: MessagingService, tokens: OptOutTokens, logger: Logger) =>
-            new ScheduleRunner(ds, messaging, config, tokens, logger),
-        },
-        {
-          provide: ReferrerNotices,
-          inject: [SiteReplica, MessagingService, LOGGER],
-          useFactory: (sites: SiteReplica, messaging: MessagingService, logger: Logger) =>
-            new ReferrerNotices(config.DATABASE_SCHEMA, sites, messaging, logger),
-        },
-        {
-          provide: BookReminders,
-          inject: [SiteReplica, ReferrerNotices, LOGGER],
-          useFactory: (sites: SiteReplica, referrers: ReferrerNotices, logger: Logger) =>
-            new BookReminders(config.DATABASE_SCHEMA, sites, config.REMINDER_MINUTE_MS, logger, referrers),
-        },
-        runWhileUp(ScheduleRunner),
-      ],
-    };
-  }
-}
+export const SchedulerModule = registeredModule('SchedulerModule', (config: SchedulerConfig) => ({
+  imports: [SiteReplicaModule],
+  controllers: [SchedulerAdminController, OptOutController, OpenApiController, SchedulerConsumers],
+  providers: [
+    { provide: OptOutTokens, useValue: new OptOutTokens(config.SERVICE_AUTH_SECRET) },
+    {
+      provide: ScheduleRunner,
+      inject: [DataSource, MessagingService, OptOutTokens, LOGGER],
+      useFactory: (ds: DataSource, messaging: MessagingService, tokens: OptOutTokens, logger: Logger) =>
+        new ScheduleRunner(ds, messaging, config, tokens, logger),
+    },
+    {
+      provide: ReferrerNotices,
+      inject: [SiteReplica, MessagingService, LOGGER],
+      useFactory: (sites: SiteReplica, messaging: MessagingService, logger: Logger) =>
+        new ReferrerNotices(config.DATABASE_SCHEMA, sites, messaging, logger),
+    },
+    {
+      provide: BookReminders,
+      inject: [SiteReplica, ReferrerNotices, LOGGER],
+      useFactory: (sites: SiteReplica, referrers: ReferrerNotices, logger: Logger) =>
+        new BookReminders(config.DATABASE_SCHEMA, sites, config.REMINDER_MINUTE_MS, logger, referrers),
+    },
+    runWhileUp(ScheduleRunner),
+  ],
+}));

@@ -1,8 +1,14 @@
 import { Events } from '@cloud-connect/contracts';
 import { consumerGroup, exponentialBackoff } from '@cloud-connect/kafka';
 import type { Logger } from '@cloud-connect/observability';
-import { eventConsumer, LOGGER, SiteReplica, SiteReplicaModule } from '@cloud-connect/service-kit';
-import { type DynamicModule, Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
+import {
+  eventConsumer,
+  LOGGER,
+  registeredModule,
+  SiteReplica,
+  SiteReplicaModule,
+} from '@cloud-connect/service-kit';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import type { Transporter } from 'nodemailer';
@@ -72,42 +78,36 @@ function retryPolicy(config: NotifierConfig) {
 }
 
 /** Delivery of `notification.requested`: e-mail over SMTP, SMS over the HTTP SMS API. */
-@Module({})
-export class DeliveryModule {
-  static register(config: NotifierConfig): DynamicModule {
-    return {
-      module: DeliveryModule,
-      imports: [SiteReplicaModule],
-      controllers: [DeliveryConsumer],
-      providers: [
-        { provide: NOTIFIER_CONFIG, useValue: config },
-        {
-          provide: DeliverNotification,
-          inject: [DataSource, MAIL_TRANSPORT, SiteReplica, LOGGER],
-          useFactory: (ds: DataSource, mail: Transporter, sites: SiteReplica, logger: Logger) =>
-            new DeliverNotification(
-              ds,
-              mail,
-              smsProvider(config),
-              sites,
-              {
-                from: config.SMTP_FROM,
-                retry: retryPolicy(config),
-                optOutKey: config.SERVICE_AUTH_SECRET,
-                sealingSecret: config.SERVICE_AUTH_SECRET,
-              },
-              logger,
-              config.VAULT_SERVICE_URL
-                ? new VaultPhiCipher({
-                    baseUrl: config.VAULT_SERVICE_URL,
-                    tokens: new ServiceTokenIssuer(SERVICE_NAME, config),
-                    timeoutMs: config.PHI_TIMEOUT_MS,
-                  })
-                : null,
-            ),
-        },
-        SmsWebhooks,
-      ],
-    };
-  }
-}
+export const DeliveryModule = registeredModule('DeliveryModule', (config: NotifierConfig) => ({
+  imports: [SiteReplicaModule],
+  controllers: [DeliveryConsumer],
+  providers: [
+    { provide: NOTIFIER_CONFIG, useValue: config },
+    {
+      provide: DeliverNotification,
+      inject: [DataSource, MAIL_TRANSPORT, SiteReplica, LOGGER],
+      useFactory: (ds: DataSource, mail: Transporter, sites: SiteReplica, logger: Logger) =>
+        new DeliverNotification(
+          ds,
+          mail,
+          smsProvider(config),
+          sites,
+          {
+            from: config.SMTP_FROM,
+            retry: retryPolicy(config),
+            optOutKey: config.SERVICE_AUTH_SECRET,
+            sealingSecret: config.SERVICE_AUTH_SECRET,
+          },
+          logger,
+          config.VAULT_SERVICE_URL
+            ? new VaultPhiCipher({
+                baseUrl: config.VAULT_SERVICE_URL,
+                tokens: new ServiceTokenIssuer(SERVICE_NAME, config),
+                timeoutMs: config.PHI_TIMEOUT_MS,
+              })
+            : null,
+        ),
+    },
+    SmsWebhooks,
+  ],
+}));
