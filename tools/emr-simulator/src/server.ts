@@ -108,8 +108,17 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 // ---------------------------------------------------------------- shapes per dialect
 
 /** A TELUS appointment: our fields, but for its id, its start time and its upper-case status. */
-function telusAppointment({ id, start, status, ...same }: SimAppointment): Record<string, unknown> {
-  return { appointmentId: id, ...same, startTime: start, status: status.toUpperCase() };
+function telusAppointment(a: SimAppointment): Record<string, unknown> {
+  const { id, providerId, patientId, start, durationMinutes, reason, status } = a;
+  return {
+    appointmentId: id,
+    providerId,
+    patientId,
+    startTime: start,
+    durationMinutes,
+    reason,
+    status: status.toUpperCase(),
+  };
 }
 
 /** A TELUS patient: our fields, but for its id, health card number and date of birth. */
