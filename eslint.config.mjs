@@ -8,6 +8,18 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import cloudConnect from './tools/eslint-plugin/index.js';
 
+/** Libs are imported by their alias and through their root, everywhere. */
+const libImportPatterns = [
+  {
+    group: ['@cloud-connect/*/*'],
+    message: 'Import a lib through its root (@cloud-connect/<lib>), never its internals.',
+  },
+  {
+    group: ['**/libs/*', '**/libs/**'],
+    message: 'Import libs by their alias (@cloud-connect/<lib>).',
+  },
+];
+
 export default tseslint.config(
   {
     ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.nx/**', 'deploy/helm/**', '**/*.d.ts'],
@@ -39,16 +51,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [
-            {
-              group: ['@cloud-connect/*/*'],
-              message: 'Import a lib through its root (@cloud-connect/<lib>), never its internals.',
-            },
-            {
-              group: ['**/libs/*', '**/libs/**'],
-              message: 'Import libs by their alias (@cloud-connect/<lib>).',
-            },
-          ],
+          patterns: [...libImportPatterns],
         },
       ],
     },
@@ -139,14 +142,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            {
-              group: ['@cloud-connect/*/*'],
-              message: 'Import a lib through its root (@cloud-connect/<lib>), never its internals.',
-            },
-            {
-              group: ['**/libs/*', '**/libs/**'],
-              message: 'Import libs by their alias (@cloud-connect/<lib>).',
-            },
+            ...libImportPatterns,
             {
               group: ['**/services/**', '**/services'],
               message: "The CLI calls the services' admin APIs; it never imports their code.",

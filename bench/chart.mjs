@@ -9,13 +9,11 @@
 // Kafka, consumer), queue row -> the write sent to the EMR (reading the referral, PDF, sealing,
 // waiting for a dispatcher slot), write sent -> recorded applied (the EMR write and the commit).
 // Prints numbers; it does not pass or fail.
-import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { Client } from 'pg';
-import { dist, fromBuild, startBenchStack, usage } from './harness.mjs';
+import { createSimInstance, fromBuild, spawnService, startBenchStack, usage } from './harness.mjs';
 
-const { freePort, waitFor, serviceEnvFor } = fromBuild('libs/testing/src/index.js');
+const { freePort, waitFor } = fromBuild('libs/testing/src/index.js');
 const { startEmrSimulator } = fromBuild('tools/emr-simulator/src/server.js');
 const { addServiceRequestWithAttachment } = fromBuild('libs/testing/src/fixtures/ereferral-bundles.js');
 
@@ -32,23 +30,14 @@ const sim = await startEmrSimulator();
 const intake = stack.startIntake();
 const gatewayPort = await freePort();
 const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-const gateway = spawn(process.execPath, [join(dist, 'services/emr-gateway/src/main.js')], {
-  env: {
-    PATH: process.env.PATH,
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    ...serviceEnvFor('emr-gateway', stack.env, {
-      DATABASE_SCHEMA: `${stack.schema}_gw`,
-      ADMIN_JWKS_URL: `${stack.vaultUrl}/.well-known/jwks.json`,
-      VAULT_SERVICE_URL: stack.vaultUrl,
-      REFERRAL_INTAKE_URL: stack.base,
-      EMR_TELUS_API_URL: `${sim.url}/telus/v1`,
-      EMR_DISPATCH_INTERVAL_MS: '20',
-      EMR_DISPATCH_CONCURRENCY: '16',
-    }),
-    PORT: String(gatewayPort),
-  },
-  stdio: ['ignore', 'ignore', 'inherit'],
+const gateway = spawnService('emr-gateway', gatewayPort, stack.env, {
+  DATABASE_SCHEMA: `${stack.schema}_gw`,
+  ADMIN_JWKS_URL: `${stack.vaultUrl}/.well-known/jwks.json`,
+  VAULT_SERVICE_URL: stack.vaultUrl,
+  REFERRAL_INTAKE_URL: stack.base,
+  EMR_TELUS_API_URL: `${sim.url}/telus/v1`,
+  EMR_DISPATCH_INTERVAL_MS: '20',
+  EMR_DISPATCH_CONCURRENCY: '16',
 });
 
 try {
@@ -60,16 +49,12 @@ try {
   );
   const key = `bench-chart-${site}-key-0123456789`;
   await stack.cli(['integration', 'create', '--site', site, '--name', 'Bench CHR', '--key', key]);
-  const created = await (
-    await fetch(`${sim.url}/_sim/instances`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        type: 'ps-suite',
-        seed: { patients: 50, providers: 2, appointmentsPerDay: 1, days: 1 },
-      }),
-    })
-  ).json();
+  const created = await createSimInstance(sim.url, 'ps-suite', {
+    patients: 50,
+    providers: 2,
+    appointmentsPerDay: 1,
+    days: 1,
+  });
   const admin = async (method, path, body) => {
     const r = await fetch(`${gatewayUrl}/admin/sites/${site}/emr${path}`, {
       method,

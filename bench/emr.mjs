@@ -5,20 +5,18 @@
 //             once; commands/s to the simulator and the latency from the envelope's occurredAt to
 //             the command's applied_at (p50/p95/p99)
 // Prints numbers; it does not pass or fail.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
-const root = resolve(new URL('..', import.meta.url).pathname);
-const dist = resolve(root, process.env.CC_DIST_DIR ?? 'dist');
+import { createSimInstance, dist, spawnService } from './harness.mjs';
+
 const require = createRequire(import.meta.url);
 const {
   stackEnv,
   freePort,
   uniqueName,
   waitFor,
-  serviceEnvFor,
   createUser,
   registerSite,
   signIn,
@@ -49,16 +47,7 @@ const say = (line) => process.stdout.write(`${line}\n`);
 const sim = await startEmrSimulator();
 // The vault service signs the admin token the gateway's admin API requires.
 const vaultPort = await freePort();
-const vault = spawn(process.execPath, [join(dist, 'services/vault/src/main.js')], {
-  env: {
-    PATH: process.env.PATH,
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    ...serviceEnvFor('vault', env, { DATABASE_SCHEMA: `${schema}_vault` }),
-    PORT: String(vaultPort),
-  },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
+const vault = spawnService('vault', vaultPort, env, { DATABASE_SCHEMA: `${schema}_vault` });
 const vaultUrl = `http://127.0.0.1:${vaultPort}`;
 // Command content is sealed as a producer does: through the vault service, under the site's SEK.
 const cipher = new VaultCommandCipher(
@@ -68,23 +57,14 @@ const cipher = new VaultCommandCipher(
   }),
 );
 const port = await freePort();
-const child = spawn(process.execPath, [join(dist, 'services/emr-gateway/src/main.js')], {
-  env: {
-    PATH: process.env.PATH,
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    ...serviceEnvFor('emr-gateway', env, {
-      DATABASE_SCHEMA: schema,
-      ADMIN_JWKS_URL: `${vaultUrl}/.well-known/jwks.json`,
-      VAULT_SERVICE_URL: vaultUrl,
-      EMR_TELUS_API_URL: `${sim.url}/telus/v1`,
-      EMR_ACCURO_API_URL: `${sim.url}/accuro`,
-      EMR_DISPATCH_INTERVAL_MS: '50',
-      EMR_DISPATCH_CONCURRENCY: '16',
-    }),
-    PORT: String(port),
-  },
-  stdio: ['ignore', 'ignore', 'inherit'],
+const child = spawnService('emr-gateway', port, env, {
+  DATABASE_SCHEMA: schema,
+  ADMIN_JWKS_URL: `${vaultUrl}/.well-known/jwks.json`,
+  VAULT_SERVICE_URL: vaultUrl,
+  EMR_TELUS_API_URL: `${sim.url}/telus/v1`,
+  EMR_ACCURO_API_URL: `${sim.url}/accuro`,
+  EMR_DISPATCH_INTERVAL_MS: '50',
+  EMR_DISPATCH_CONCURRENCY: '16',
 });
 const url = `http://127.0.0.1:${port}`;
 const db = new Client({ connectionString: env.DATABASE_URL });
@@ -114,22 +94,13 @@ try {
   await storeSiteSek(vaultUrl, token, site);
   const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Toronto' }).format(new Date());
   const providers = 10;
-  const created = await (
-    await fetch(`${sim.url}/_sim/instances`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        type: 'accuro',
-        seed: {
-          providers,
-          patients: 50,
-          appointmentsPerDay: Math.ceil(appointmentsWanted / providers),
-          days: 1,
-          startDate: today,
-        },
-      }),
-    })
-  ).json();
+  const created = await createSimInstance(sim.url, 'accuro', {
+    providers,
+    patients: 50,
+    appointmentsPerDay: Math.ceil(appointmentsWanted / providers),
+    days: 1,
+    startDate: today,
+  });
   const c = created.credentials;
   const connect = await fetch(`${url}/admin/sites/${site}/emr`, {
     method: 'PUT',

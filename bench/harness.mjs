@@ -79,6 +79,33 @@ export function stackPids() {
 }
 
 /**
+ * Starts a service of the build on `port` (NODE_ENV=test, warnings only), configured for the
+ * local stack `env` as the integration tests configure it, plus `overrides`.
+ */
+export function spawnService(name, port, env, overrides) {
+  return spawn(process.execPath, [join(dist, `services/${name}/src/main.js`)], {
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      ...serviceEnvFor(name, env, overrides),
+      PORT: String(port),
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+/** Creates an EMR of `type` in the simulator at `simUrl`, seeded as `seed` says; returns its summary. */
+export async function createSimInstance(simUrl, type, seed) {
+  const response = await fetch(`${simUrl}/_sim/instances`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ type, seed }),
+  });
+  return response.json();
+}
+
+/**
  * Starts the vault service on a fresh schema and stores an SEK for `site`; returns what a
  * benchmark needs to start referral-intake next to it (after any CLI set-up of its own).
  */

@@ -4,15 +4,10 @@
 //   node scripts/demo-referral.mjs
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fixtures, root, stateDir } from './demo-stack.mjs';
 
-const root = resolve(new URL('..', import.meta.url).pathname);
-const require = createRequire(import.meta.url);
-const { addServiceRequestWithAttachment } = require(
-  join(root, 'dist/libs/testing/src/fixtures/ereferral-bundles.js'),
-);
+const { addServiceRequestWithAttachment } = fixtures;
 
 /** The PDF's text, through scripts/pdf-text.cjs (pdf-parse needs a CommonJS main module). */
 const pdfText = (bytes) =>
@@ -20,13 +15,6 @@ const pdfText = (bytes) =>
     .toString()
     .trim();
 
-const stateDir =
-  process.env.CC_STATE_DIR ??
-  join(
-    process.env.CC_CACHE_DIR ??
-      join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'cloud-connect'),
-    'stack',
-  );
 const key = readFileSync(join(stateDir, 'secrets', 'demo-integration-key'), 'utf8').trim();
 const simUrl = `http://127.0.0.1:${process.env.DEMO_EMR_SIMULATOR_PORT ?? 4010}`;
 const intakeUrl = process.env.INTAKE_URL ?? 'http://127.0.0.1:3001';

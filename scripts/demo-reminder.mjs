@@ -4,23 +4,11 @@
 // ahead, and waits for the scheduler's reminder (the demo policy's 1-minute lead) in the mail sink.
 //   node scripts/demo-reminder.mjs
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fixtures, stateDir } from './demo-stack.mjs';
 
-const root = resolve(new URL('..', import.meta.url).pathname);
-const require = createRequire(import.meta.url);
-const { addServiceRequestWithQuirks, appointmentFor } = require(
-  join(root, 'dist/libs/testing/src/fixtures/ereferral-bundles.js'),
-);
+const { addServiceRequestWithQuirks, appointmentFor } = fixtures;
 
-const stateDir =
-  process.env.CC_STATE_DIR ??
-  join(
-    process.env.CC_CACHE_DIR ??
-      join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'cloud-connect'),
-    'stack',
-  );
 const secrets = join(stateDir, 'secrets');
 const site = process.env.DEMO_SITE_NUMBER ?? '1000';
 const intakeUrl = process.env.INTAKE_URL ?? 'http://127.0.0.1:3001';

@@ -24,20 +24,12 @@
 # "cluster: N passed, M failed"; --json also writes the counts for scripts/test-all.sh.
 set -uo pipefail
 
-verbose=false json_out=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    -v) verbose=true ;;
-    --json) json_out="$2"; shift ;;
-    *) echo "usage: $0 [-v] [--json FILE]" >&2; exit 2 ;;
-  esac
-  shift
-done
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 export CC_REPO_ROOT="$root"
 # shellcheck source=build.sh
 source "$here/build.sh"
+cc_test_args "$0 [-v] [--json FILE]" - "$@"
 chart="$root/deploy/helm/cloud-connect"
 work="$(mktemp -d)"
 cluster="cc-test-$$"

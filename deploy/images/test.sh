@@ -24,22 +24,12 @@
 # no local stack) skip with the reason. Prints "images: N passed, M failed".
 set -uo pipefail
 
-verbose=false json_out=""
-only=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    -v) verbose=true ;;
-    --json) json_out="$2"; shift ;;
-    -*) echo "usage: $0 [-v] [--json FILE] [SERVICE...]" >&2; exit 2 ;;
-    *) only+=("$1") ;;
-  esac
-  shift
-done
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 export CC_REPO_ROOT="$root"
 # shellcheck source=../tools/lib.sh
 source "$root/deploy/tools/lib.sh"
+cc_test_args "$0 [-v] [--json FILE] [SERVICE...]" names "$@"
 SERVICES=(vault referral-intake emr-gateway scheduler notifier console)
 [ ${#only[@]} -gt 0 ] && SERVICES=("${only[@]}")
 NODE_VERSION="${CC_NODE_VERSION:-24.21.0}"

@@ -8,6 +8,7 @@
 # Nothing is fetched when the cache is warm.
 # Also: check NAME CMD..., the pass/fail bookkeeping of deploy/validate.sh and deploy/cluster/test.sh
 # (they set work, verbose, passed, failed and results before calling it).
+# And cc_test_args, the command-line options of deploy/cluster/test.sh and deploy/images/test.sh.
 
 CC_HELM_VERSION="${CC_HELM_VERSION:-v3.22.0}"
 CC_DEPLOY_CACHE="${CC_DEPLOY_CACHE:-${CC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cloud-connect}}"
@@ -95,6 +96,24 @@ cc_render_k8s() {
     echo "resources:"
     for f in "$out"/manifests/*.yaml; do echo "  - manifests/$(basename "$f")"; done
   } > "$out/kustomization.yaml"
+}
+
+# cc_test_args USAGE NAMES "$@": the options of the deploy test scripts: -v (verbose), --json FILE
+# (json_out) and, when NAMES is "names", what to test (only=(NAME...)); anything else prints
+# "usage: USAGE" and exits 2.
+cc_test_args() {
+  local usage="$1" names="$2"; shift 2
+  verbose=false json_out="" only=()
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      -v) verbose=true ;;
+      --json) json_out="$2"; shift ;;
+      *)
+        if [ "$names" != names ] || [ "${1#-}" != "$1" ]; then echo "usage: $usage" >&2; exit 2; fi
+        only+=("$1") ;;
+    esac
+    shift
+  done
 }
 
 # check NAME CMD...: runs CMD, output to a log; records pass/fail and the time taken.

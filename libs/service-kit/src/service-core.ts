@@ -1,4 +1,4 @@
-import type { DynamicModule, Type } from '@nestjs/common';
+import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { AuthModule, type ServiceKeyConfig } from '@cloud-connect/auth';
 import type { ServiceContext } from './bootstrap';
 import { CoreModule, type CoreModuleOptions, type CoreSettings } from './core.module';
@@ -85,4 +85,23 @@ export function serviceApp(
       ...modules,
     ],
   };
+}
+
+/** A service's root module: `AppModule.register(context)` is its `serviceApp`. */
+export interface ServiceAppModule<C> extends Type {
+  register(context: ServiceContext<C>): DynamicModule;
+}
+
+/** The `AppModule` of a service, from what the service says is its own (`options` of its context). */
+export function serviceAppModule<C extends AppSettings>(
+  serviceName: string,
+  options: (context: ServiceContext<C>) => ServiceAppOptions,
+): ServiceAppModule<C> {
+  @Module({})
+  class AppModule {
+    static register(context: ServiceContext<C>): DynamicModule {
+      return serviceApp(AppModule, serviceName, context, options(context));
+    }
+  }
+  return AppModule;
 }

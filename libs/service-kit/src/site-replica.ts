@@ -1,9 +1,9 @@
 import { Inject, Injectable, Module } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { Events } from '@cloud-connect/contracts';
-import { consumerGroup, EventConsumer, type EnvelopeContext, type EventEnvelope } from '@cloud-connect/kafka';
+import { consumerGroup, type EventEnvelope } from '@cloud-connect/kafka';
 import { DataSource, type EntityManager } from 'typeorm';
 import { createTable, schemaOf, tablesMigration } from '@cloud-connect/db';
+import { eventConsumer } from './event-consumers';
 import { LOGGER } from './tokens';
 import type { Logger } from '@cloud-connect/observability';
 
@@ -73,18 +73,11 @@ export class SiteReplica {
   }
 }
 
-@EventConsumer()
-class SiteReplicaConsumer {
-  constructor(private readonly replica: SiteReplica) {}
-
-  @EventPattern(Events.siteRegistered.type, consumerGroup('site-replica'))
-  onSiteRegistered(
-    @Payload() envelope: EventEnvelope<typeof Events.siteRegistered>,
-    @Ctx() ctx: EnvelopeContext<EntityManager>,
-  ): Promise<void> {
-    return this.replica.apply(envelope, ctx.tx);
-  }
-}
+const SiteReplicaConsumer = eventConsumer({ replica: SiteReplica }, (on) => [
+  on(Events.siteRegistered, consumerGroup('site-replica'), ({ replica }, envelope, tx) =>
+    replica.apply(envelope, tx),
+  ),
+]);
 
 @Module({ controllers: [SiteReplicaConsumer], providers: [SiteReplica], exports: [SiteReplica] })
 export class SiteReplicaModule {}

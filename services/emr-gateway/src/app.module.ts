@@ -1,30 +1,24 @@
-import { type DynamicModule, Module } from '@nestjs/common';
 import { Topics } from '@cloud-connect/contracts';
-import { serviceApp, type ServiceContext } from '@cloud-connect/service-kit';
+import { serviceAppModule, type ServiceContext } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type EmrGatewayConfig } from './config';
 import { EMR_GATEWAY_MIGRATIONS } from './database';
 import { EmrModule } from './emr.module';
 
-@Module({})
-export class AppModule {
-  static register(context: ServiceContext<EmrGatewayConfig>): DynamicModule {
-    return serviceApp(AppModule, SERVICE_NAME, context, {
-      migrations: EMR_GATEWAY_MIGRATIONS,
-      topics: [
-        Topics.siteRegistered,
-        Topics.emrCommand,
-        Topics.referralReceived,
-        Topics.formCompleted,
-        Topics.appointmentsSynced,
-        Topics.syncRequested,
-        Topics.syncCompleted,
-        Topics.notificationRequested,
-        Topics.auditRecorded,
-      ],
-      vault: context.config,
-      adminKeys: 'jwks',
-      siteReplica: true,
-      modules: [EmrModule],
-    });
-  }
-}
+export const AppModule = serviceAppModule(SERVICE_NAME, (context: ServiceContext<EmrGatewayConfig>) => ({
+  migrations: EMR_GATEWAY_MIGRATIONS,
+  topics: [
+    Topics.siteRegistered,
+    Topics.emrCommand,
+    Topics.referralReceived,
+    Topics.formCompleted,
+    Topics.appointmentsSynced,
+    Topics.syncRequested,
+    Topics.syncCompleted,
+    Topics.notificationRequested,
+    Topics.auditRecorded,
+  ],
+  vault: context.config,
+  adminKeys: 'jwks',
+  siteReplica: true,
+  modules: [EmrModule],
+}));

@@ -1,15 +1,16 @@
-import { Module, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Module } from '@nestjs/common';
 import { ServiceTokenIssuer } from '@cloud-connect/auth';
 import { Events } from '@cloud-connect/contracts';
-import { consumerGroup, EventConsumer, type EnvelopeContext, type EventEnvelope } from '@cloud-connect/kafka';
+import { consumerGroup } from '@cloud-connect/kafka';
 import type { Logger } from '@cloud-connect/observability';
 import { dataKeyPolicyOf, VaultPhiCipher } from '@cloud-connect/phi-client';
 import {
   EgressClient,
+  eventConsumer,
   LOGGER,
   MessagingService,
   METRICS_REGISTRY,
+  runWhileUp,
   SERVICE_CONFIG,
   SiteReplica,
   SiteReplicaModule,
@@ -17,7 +18,7 @@ import {
   type VaultClient,
 } from '@cloud-connect/service-kit';
 import type { Registry } from 'prom-client';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { EmrAdminController } from './admin/emr-admin.controller';
 import { OpenApiController } from './admin/openapi';
 import { ChartIntake } from './chart/chart-intake';
@@ -37,61 +38,19 @@ import { EmrStatus } from './status/emr-status';
 import { EmrSync } from './sync/emr-sync';
 import { RequestSync } from './sync/request-sync';
 
+const chartReferrals = consumerGroup('chart-referrals', { concurrency: 1 });
+
 /** The gateway's consumers: EMR commands, chart intake and sync requests (thin; the use cases decide). */
-@EventConsumer()
-class EmrConsumers {
-  constructor(
-    private readonly queue: EmrCommandQueue,
-    private readonly sync: EmrSync,
-  ) {}
-
+const EmrConsumers = eventConsumer({ queue: EmrCommandQueue, sync: EmrSync }, (on) => [
   // One partition at a time keeps intake order = topic order per site (and so per patient).
-  @EventPattern(Events.emrCommand.type, consumerGroup('emr-commands', { concurrency: 1 }))
-  onCommand(
-    @Payload() envelope: EventEnvelope<typeof Events.emrCommand>,
-    @Ctx() ctx: EnvelopeContext<EntityManager>,
-  ): Promise<void> {
-    return this.queue.intake(envelope, ctx.tx);
-  }
-
+  on(Events.emrCommand, consumerGroup('emr-commands', { concurrency: 1 }), ({ queue }, e, tx) =>
+    queue.intake(e, tx),
+  ),
   // One partition at a time: rows follow topic order, so per-patient order is arrival order.
-  @EventPattern(Events.referralReceived.type, consumerGroup('chart-referrals', { concurrency: 1 }))
-  onReferralReceived(
-    @Payload() envelope: EventEnvelope<typeof Events.referralReceived>,
-    @Ctx() ctx: EnvelopeContext<EntityManager>,
-  ): Promise<void> {
-    return this.queue.intakeChart(envelope, ctx.tx);
-  }
-
-  @EventPattern(Events.formCompleted.type, consumerGroup('chart-referrals', { concurrency: 1 }))
-  onFormCompleted(
-    @Payload() envelope: EventEnvelope<typeof Events.formCompleted>,
-    @Ctx() ctx: EnvelopeContext<EntityManager>,
-  ): Promise<void> {
-    return this.queue.intakeChart(envelope, ctx.tx);
-  }
-
-  @EventPattern(Events.syncRequested.type, consumerGroup('emr-sync'))
-  onSyncRequested(
-    @Payload() envelope: EventEnvelope<typeof Events.syncRequested>,
-    @Ctx() ctx: EnvelopeContext<EntityManager>,
-  ): Promise<void> {
-    return this.sync.onRequested(envelope, ctx.tx);
-  }
-}
-
-/** Starts the queue's dispatcher with the app, and stops it first on shutdown. */
-class EmrLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(private readonly queue: EmrCommandQueue) {}
-
-  onApplicationBootstrap(): void {
-    this.queue.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.queue.stop();
-  }
-}
+  on(Events.referralReceived, chartReferrals, ({ queue }, e, tx) => queue.intakeChart(e, tx)),
+  on(Events.formCompleted, chartReferrals, ({ queue }, e, tx) => queue.intakeChart(e, tx)),
+  on(Events.syncRequested, consumerGroup('emr-sync'), ({ sync }, e, tx) => sync.onRequested(e, tx)),
+]);
 
 @Module({
   imports: [SiteReplicaModule],
@@ -279,11 +238,8 @@ class EmrLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown 
           }),
         ),
     },
-    {
-      provide: EmrLifecycle,
-      inject: [EmrCommandQueue],
-      useFactory: (queue: EmrCommandQueue) => new EmrLifecycle(queue),
-    },
+    // The queue's dispatcher runs while the app is up; it stops first on shutdown.
+    runWhileUp(EmrCommandQueue),
   ],
 })
 export class EmrModule {}

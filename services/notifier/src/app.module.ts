@@ -1,25 +1,23 @@
-import { type DynamicModule, Module } from '@nestjs/common';
 import { Topics } from '@cloud-connect/contracts';
 import { MessagingTables1732300000000 } from '@cloud-connect/db';
-import { SiteReplicaTable1732300000100, serviceApp, type ServiceContext } from '@cloud-connect/service-kit';
+import {
+  SiteReplicaTable1732300000100,
+  serviceAppModule,
+  type ServiceContext,
+} from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type NotifierConfig } from './config';
 import { Deliveries1732300006000, SmsReceipts1732300014200 } from './delivery/deliveries.migration';
 import { DeliveryModule } from './delivery/delivery.module';
 import { MailModule } from './mail/mail.module';
 
-@Module({})
-export class AppModule {
-  static register(context: ServiceContext<NotifierConfig>): DynamicModule {
-    return serviceApp(AppModule, SERVICE_NAME, context, {
-      migrations: [
-        MessagingTables1732300000000,
-        SiteReplicaTable1732300000100,
-        Deliveries1732300006000,
-        SmsReceipts1732300014200,
-      ],
-      topics: [Topics.siteRegistered, Topics.notificationRequested],
-      siteReplica: true,
-      modules: [MailModule.register(context.config), DeliveryModule.register(context.config)],
-    });
-  }
-}
+export const AppModule = serviceAppModule(SERVICE_NAME, (context: ServiceContext<NotifierConfig>) => ({
+  migrations: [
+    MessagingTables1732300000000,
+    SiteReplicaTable1732300000100,
+    Deliveries1732300006000,
+    SmsReceipts1732300014200,
+  ],
+  topics: [Topics.siteRegistered, Topics.notificationRequested],
+  siteReplica: true,
+  modules: [MailModule.register(context.config), DeliveryModule.register(context.config)],
+}));

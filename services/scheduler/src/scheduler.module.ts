@@ -1,16 +1,16 @@
 import { Events } from '@cloud-connect/contracts';
-import { consumerGroup, EventConsumer, type EnvelopeContext, type EventEnvelope } from '@cloud-connect/kafka';
+import { consumerGroup } from '@cloud-connect/kafka';
 import type { Logger } from '@cloud-connect/observability';
-import { LOGGER, MessagingService, SiteReplica, SiteReplicaModule } from '@cloud-connect/service-kit';
 import {
-  type BeforeApplicationShutdown,
-  type DynamicModule,
-  Injectable,
-  Module,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { DataSource, type EntityManager } from 'typeorm';
+  eventConsumer,
+  LOGGER,
+  MessagingService,
+  registeredModule,
+  runWhileUp,
+  SiteReplica,
+  SiteReplicaModule,
+} from '@cloud-connect/service-kit';
+import { DataSource } from 'typeorm';
 import { OpenApiController } from './admin/openapi';
 import { OptOutController } from './admin/opt-out.controller';
 import { SchedulerAdminController } from './admin/scheduler-admin.controller';
@@ -21,73 +21,37 @@ import { ReferrerNotices } from './reminders/referrer-notices';
 import { ScheduleRunner } from './schedules/schedule-runner';
 
 /** Appointments booked into reminders; referral status changes into the referrer's notices. */
-@EventConsumer()
-class SchedulerConsumers {
-  constructor(
-    private readonly book: BookReminders,
-    private readonly referrers: ReferrerNotices,
-  ) {}
-
-  @EventPattern(Events.appointmentChanged.type, consumerGroup('reminders'))
-  onAppointmentChanged(
-    @Payload() envelope: EventEnvelope<typeof Events.appointmentChanged>,
-    @Ctx() ctx: EnvelopeContext<EntityManager>,
-  ): Promise<void> {
-    return this.book.handle(envelope, ctx.tx);
-  }
-
-  @EventPattern(Events.referralStatusChanged.type, consumerGroup('referrer-notices'))
-  onReferralStatusChanged(
-    @Payload() envelope: EventEnvelope<typeof Events.referralStatusChanged>,
-    @Ctx() ctx: EnvelopeContext<EntityManager>,
-  ): Promise<void> {
-    return this.referrers.onStatusChanged(envelope, ctx.tx);
-  }
-}
-
-@Injectable()
-class SchedulerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(private readonly runner: ScheduleRunner) {}
-
-  onApplicationBootstrap(): void {
-    this.runner.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.runner.stop();
-  }
-}
+const SchedulerConsumers = eventConsumer({ book: BookReminders, referrers: ReferrerNotices }, (on) => [
+  on(Events.appointmentChanged, consumerGroup('reminders'), ({ book }, e, tx) => book.handle(e, tx)),
+  on(Events.referralStatusChanged, consumerGroup('referrer-notices'), ({ referrers }, e, tx) =>
+    referrers.onStatusChanged(e, tx),
+  ),
+]);
 
 /** Durable schedules (syncs) and reminders; the admin API and the public opt-out link. */
-@Module({})
-export class SchedulerModule {
-  static register(config: SchedulerConfig): DynamicModule {
-    return {
-      module: SchedulerModule,
-      imports: [SiteReplicaModule],
-      controllers: [SchedulerAdminController, OptOutController, OpenApiController, SchedulerConsumers],
-      providers: [
-        { provide: OptOutTokens, useValue: new OptOutTokens(config.SERVICE_AUTH_SECRET) },
-        {
-          provide: ScheduleRunner,
-          inject: [DataSource, MessagingService, OptOutTokens, LOGGER],
-          useFactory: (ds: DataSource, messaging: MessagingService, tokens: OptOutTokens, logger: Logger) =>
-            new ScheduleRunner(ds, messaging, config, tokens, logger),
-        },
-        {
-          provide: ReferrerNotices,
-          inject: [SiteReplica, MessagingService, LOGGER],
-          useFactory: (sites: SiteReplica, messaging: MessagingService, logger: Logger) =>
-            new ReferrerNotices(config.DATABASE_SCHEMA, sites, messaging, logger),
-        },
-        {
-          provide: BookReminders,
-          inject: [SiteReplica, ReferrerNotices, LOGGER],
-          useFactory: (sites: SiteReplica, referrers: ReferrerNotices, logger: Logger) =>
-            new BookReminders(config.DATABASE_SCHEMA, sites, config.REMINDER_MINUTE_MS, logger, referrers),
-        },
-        SchedulerLifecycle,
-      ],
-    };
-  }
-}
+export const SchedulerModule = registeredModule('SchedulerModule', (config: SchedulerConfig) => ({
+  imports: [SiteReplicaModule],
+  controllers: [SchedulerAdminController, OptOutController, OpenApiController, SchedulerConsumers],
+  providers: [
+    { provide: OptOutTokens, useValue: new OptOutTokens(config.SERVICE_AUTH_SECRET) },
+    {
+      provide: ScheduleRunner,
+      inject: [DataSource, MessagingService, OptOutTokens, LOGGER],
+      useFactory: (ds: DataSource, messaging: MessagingService, tokens: OptOutTokens, logger: Logger) =>
+        new ScheduleRunner(ds, messaging, config, tokens, logger),
+    },
+    {
+      provide: ReferrerNotices,
+      inject: [SiteReplica, MessagingService, LOGGER],
+      useFactory: (sites: SiteReplica, messaging: MessagingService, logger: Logger) =>
+        new ReferrerNotices(config.DATABASE_SCHEMA, sites, messaging, logger),
+    },
+    {
+      provide: BookReminders,
+      inject: [SiteReplica, ReferrerNotices, LOGGER],
+      useFactory: (sites: SiteReplica, referrers: ReferrerNotices, logger: Logger) =>
+        new BookReminders(config.DATABASE_SCHEMA, sites, config.REMINDER_MINUTE_MS, logger, referrers),
+    },
+    runWhileUp(ScheduleRunner),
+  ],
+}));

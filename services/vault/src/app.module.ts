@@ -1,6 +1,5 @@
-import { type DynamicModule, Module } from '@nestjs/common';
 import { Topics } from '@cloud-connect/contracts';
-import { serviceApp, type ServiceContext } from '@cloud-connect/service-kit';
+import { serviceAppModule, type ServiceContext } from '@cloud-connect/service-kit';
 import { SERVICE_NAME, type VaultConfig } from './config';
 import { VAULT_ENTITIES, VAULT_MIGRATIONS } from './database';
 import { AccountModule } from './account/account.module';
@@ -11,29 +10,26 @@ import { SekModule } from './sek/sek.module';
 import { SitesModule } from './sites/sites.module';
 import { OperatorModule } from './operator/operator.module';
 
-@Module({})
-export class AppModule {
-  static register(context: ServiceContext<VaultConfig>): DynamicModule {
-    const { config } = context;
-    return serviceApp(AppModule, SERVICE_NAME, context, {
-      entities: VAULT_ENTITIES,
-      migrations: VAULT_MIGRATIONS,
-      topics: [Topics.siteRegistered, Topics.auditRecorded, Topics.notificationRequested],
-      vault: config,
-      adminKeys: 'own',
-      modules: [
-        IdentityModule.register({
-          maxAgeSeconds: config.ADMIN_SIGNING_KEY_MAX_AGE_DAYS * 24 * 3600,
-          overlapSeconds: config.ADMIN_SIGNING_KEY_OVERLAP_SECONDS,
-          checkSeconds: config.ADMIN_SIGNING_KEY_CHECK_SECONDS,
-        }),
-        SitesModule,
-        SekModule,
-        AuditModule,
-        PhiModule,
-        AccountModule.register({ consoleUrl: config.CONSOLE_URL, sealingSecret: config.SERVICE_AUTH_SECRET }),
-        OperatorModule,
-      ],
-    });
-  }
-}
+export const AppModule = serviceAppModule(SERVICE_NAME, (context: ServiceContext<VaultConfig>) => {
+  const { config } = context;
+  return {
+    entities: VAULT_ENTITIES,
+    migrations: VAULT_MIGRATIONS,
+    topics: [Topics.siteRegistered, Topics.auditRecorded, Topics.notificationRequested],
+    vault: config,
+    adminKeys: 'own',
+    modules: [
+      IdentityModule.register({
+        maxAgeSeconds: config.ADMIN_SIGNING_KEY_MAX_AGE_DAYS * 24 * 3600,
+        overlapSeconds: config.ADMIN_SIGNING_KEY_OVERLAP_SECONDS,
+        checkSeconds: config.ADMIN_SIGNING_KEY_CHECK_SECONDS,
+      }),
+      SitesModule,
+      SekModule,
+      AuditModule,
+      PhiModule,
+      AccountModule.register({ consoleUrl: config.CONSOLE_URL, sealingSecret: config.SERVICE_AUTH_SECRET }),
+      OperatorModule,
+    ],
+  };
+});

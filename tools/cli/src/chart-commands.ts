@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { call, sitePath } from './emr-commands';
 import { printJson } from './output';
+import { siteRead } from './site-reads';
 
 /**
  * `cloud-connect emr held|release`: documents and notes waiting for a site admin to pick the
@@ -9,13 +10,13 @@ import { printJson } from './output';
 export function registerChartCommands(program: Command): void {
   const emr = program.commands.find((c) => c.name() === 'emr');
   if (!emr) throw new Error('the emr command group must be registered first');
-  emr
-    .command('held')
-    .description('commands waiting for you to pick the patient (nothing was written to any chart)')
-    .requiredOption('--site <n>', 'site number')
-    .action(async (options: { site: string }) =>
-      printJson(await call('GET', sitePath(options.site, '/commands/held'))),
-    );
+  siteRead(
+    emr,
+    'held',
+    'commands waiting for you to pick the patient (nothing was written to any chart)',
+    'emr-gateway',
+    '/emr/commands/held',
+  );
   emr
     .command('release')
     .description("write a held command to the chart you picked (the EMR's patient id)")

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { adminCall, siteNumber } from './api';
 import { CliError, printJson, progress, readJsonInput } from './output';
+import { siteRead } from './site-reads';
 
 /**
  * `cloud-connect emr connect|status|reconfigure|disconnect|settings|sync --site N`: the EMR
@@ -30,11 +31,7 @@ export function registerEmrCommands(program: Command): void {
   };
   connect('connect', 'connect the EMR: authenticates now and says plainly what failed');
   connect('reconfigure', 're-authenticate or change the EMR (resumes held commands)');
-  emr
-    .command('status')
-    .description('connection, sync status and the command queue')
-    .requiredOption('--site <n>', 'site number')
-    .action(async (options: { site: string }) => printJson(await call('GET', sitePath(options.site))));
+  siteRead(emr, 'status', 'connection, sync status and the command queue', 'emr-gateway', '/emr');
   emr
     .command('disconnect')
     .description('remove the EMR connection and its credentials')

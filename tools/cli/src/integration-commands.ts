@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { adminCall, siteNumber } from './api';
 import { printJson, wholeNumber } from './output';
+import { siteRead } from './site-reads';
 
 /**
  * `integration ...`: a site's integrations through the referral-intake service's admin API
@@ -59,13 +60,13 @@ export function registerIntegrationCommands(program: Command): void {
       },
     );
 
-  integration
-    .command('list')
-    .description('integrations of a site (never their keys)')
-    .requiredOption('--site <n>', 'site number')
-    .action(async (o: { site: string }) =>
-      printJson(await adminCall('referral-intake', 'GET', path(o.site))),
-    );
+  siteRead(
+    integration,
+    'list',
+    'integrations of a site (never their keys)',
+    'referral-intake',
+    '/integrations',
+  );
 
   for (const name of ['disable', 'enable'] as const) {
     integration

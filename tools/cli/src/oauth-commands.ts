@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { adminCall, siteNumber } from './api';
 import { CliError, printJson, wholeNumber } from './output';
+import { siteRead } from './site-reads';
 
 /**
  * `oauth-client ...`: integrators' OAuth credentials through the referral-intake service's admin
@@ -48,13 +49,7 @@ export function registerOAuthCommands(program: Command): void {
       },
     );
 
-  oauth
-    .command('list')
-    .description('credentials of a site (never their secrets)')
-    .requiredOption('--site <n>', 'site number')
-    .action(async (o: { site: string }) =>
-      printJson(await adminCall('referral-intake', 'GET', path(o.site))),
-    );
+  siteRead(oauth, 'list', 'credentials of a site (never their secrets)', 'referral-intake', '/oauth-clients');
 
   oauth
     .command('revoke')

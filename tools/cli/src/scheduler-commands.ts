@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { adminCall, siteNumber } from './api';
 import { printJson, readJsonInput } from './output';
+import { siteRead } from './site-reads';
 
 /**
  * `cloud-connect reminders policy get|set`, `reminders list` and `schedule list --site N`: the
@@ -13,12 +14,7 @@ const sitePath = (site: string, rest: string): string => `/admin/sites/${siteNum
 export function registerSchedulerCommands(program: Command): void {
   const reminders = program.command('reminders').description("a site's patient reminders (scheduler)");
   const policy = reminders.command('policy').description('the reminder policy');
-  policy
-    .command('get')
-    .requiredOption('--site <n>', 'site number')
-    .action(async (o: { site: string }) =>
-      printJson(await call('GET', sitePath(o.site, '/reminders/policy'))),
-    );
+  siteRead(policy, 'get', 'the reminder policy', 'scheduler', '/reminders/policy');
   policy
     .command('set')
     .description('replace the policy with a JSON file (or stdin): {enabled, leadMinutes, channels, ...}')
@@ -40,10 +36,6 @@ export function registerSchedulerCommands(program: Command): void {
       const q = query.size > 0 ? `?${query.toString()}` : '';
       printJson(await call('GET', sitePath(o.site, `/reminders${q}`)));
     });
-  program
-    .command('schedule')
-    .description("a site's sync schedules (scheduler)")
-    .command('list')
-    .requiredOption('--site <n>', 'site number')
-    .action(async (o: { site: string }) => printJson(await call('GET', sitePath(o.site, '/schedules'))));
+  const schedule = program.command('schedule').description("a site's sync schedules (scheduler)");
+  siteRead(schedule, 'list', "the site's sync schedules", 'scheduler', '/schedules');
 }

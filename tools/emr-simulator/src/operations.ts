@@ -22,6 +22,34 @@ export class SimHttpError extends Error {
 }
 
 /** The EMR's behaviour, shared by every dialect: the dialects only change shapes and auth. */
+/**
+ * A write into a patient's chart: retried with the same Idempotency-Key (`key`), filed under the
+ * writer's reference `externalId` (none: null or '').
+ */
+interface ChartWrite {
+  patientId: string;
+  key: string | null;
+  externalId?: string | null;
+}
+
+export interface NoteInput extends ChartWrite {
+  text: string;
+  author: string;
+}
+
+export interface DocumentInput extends ChartWrite {
+  title: string;
+  contentType: string;
+  base64: string;
+}
+
+export interface TicklerInput extends Omit<ChartWrite, 'externalId'> {
+  message: string;
+  dueDate: string;
+  /** Who the task is for (none: null or ''). */
+  assignee: string | null;
+}
+
 export const ops = {
   providers(instance: SimInstance): SimProvider[] {
     return instance.providers;
@@ -57,14 +85,7 @@ export const ops = {
     return patient;
   },
 
-  addNote(
-    instance: SimInstance,
-    patientId: string,
-    text: string,
-    author: string,
-    key: string | null,
-    externalId: string | null = null,
-  ): { id: string } {
+  addNote(instance: SimInstance, { patientId, text, author, key, externalId }: NoteInput): { id: string } {
     ops.patient(instance, patientId);
     if (!text) throw new SimHttpError(400, 'invalid', 'note text is required');
     const note = {
@@ -74,7 +95,7 @@ export const ops = {
       author,
       createdAt: new Date().toISOString(),
       idempotencyKey: key,
-      externalId,
+      externalId: externalId || null,
     };
     instance.notes.push(note);
     return { id: note.id };
@@ -82,12 +103,7 @@ export const ops = {
 
   addDocument(
     instance: SimInstance,
-    patientId: string,
-    title: string,
-    contentType: string,
-    base64: string,
-    key: string | null,
-    externalId: string | null = null,
+    { patientId, title, contentType, base64, key, externalId }: DocumentInput,
   ): { id: string } {
     ops.patient(instance, patientId);
     const bytes = Buffer.from(base64, 'base64');
@@ -103,7 +119,7 @@ export const ops = {
       sha256: createHash('sha256').update(bytes).digest('hex'),
       createdAt: new Date().toISOString(),
       idempotencyKey: key,
-      externalId,
+      externalId: externalId || null,
     };
     Object.defineProperty(doc, 'content', { value: bytes, enumerable: false });
     instance.documents.push(doc);
@@ -158,14 +174,17 @@ export const ops = {
 
   addTickler(
     instance: SimInstance,
-    patientId: string,
-    message: string,
-    dueDate: string,
-    assignee: string | null,
-    key: string | null,
+    { patientId, message, dueDate, assignee, key }: TicklerInput,
   ): { id: string } {
     ops.patient(instance, patientId);
-    const tickler = { id: randomUUID(), patientId, message, dueDate, assignee, idempotencyKey: key };
+    const tickler = {
+      id: randomUUID(),
+      patientId,
+      message,
+      dueDate,
+      assignee: assignee || null,
+      idempotencyKey: key,
+    };
     instance.ticklers.push(tickler);
     return { id: tickler.id };
   },

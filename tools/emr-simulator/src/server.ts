@@ -92,6 +92,11 @@ function str(value: unknown): string {
   return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
 }
 
+/** The Idempotency-Key a write came with (null: none). */
+function keyOf(req: Req): string | null {
+  return str(req.headers['idempotency-key']) || null;
+}
+
 function bearer(req: Req): string {
   const header = req.headers.authorization ?? '';
   return header.startsWith('Bearer ') ? header.slice(7) : '';
@@ -113,26 +118,23 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 // ---------------------------------------------------------------- shapes per dialect
 
+/** A TELUS appointment: our fields, but for its id, its start time and its upper-case status. */
 function telusAppointment(a: SimAppointment): Record<string, unknown> {
+  const { id, providerId, patientId, start, durationMinutes, reason, status } = a;
   return {
-    appointmentId: a.id,
-    providerId: a.providerId,
-    patientId: a.patientId,
-    startTime: a.start,
-    durationMinutes: a.durationMinutes,
-    reason: a.reason,
-    status: a.status.toUpperCase(),
+    appointmentId: id,
+    providerId,
+    patientId,
+    startTime: start,
+    durationMinutes,
+    reason,
+    status: status.toUpperCase(),
   };
 }
 
-function telusPatient(p: SimPatient): Record<string, unknown> {
-  return {
-    patientId: p.id,
-    firstName: p.firstName,
-    lastName: p.lastName,
-    healthCardNumber: p.healthNumber,
-    dateOfBirth: p.birthDate,
-  };
+/** A TELUS patient: our fields, but for its id, health card number and date of birth. */
+function telusPatient({ id, healthNumber, birthDate, ...name }: SimPatient): Record<string, unknown> {
+  return { patientId: id, ...name, healthCardNumber: healthNumber, dateOfBirth: birthDate };
 }
 
 const OSCAR_STATUS: Record<SimAppointment['status'], string> = { booked: 't', arrived: 'H', cancelled: 'C' };
@@ -193,6 +195,93 @@ function refId(reference: unknown, type: string): string {
   return text.startsWith(`${type}/`) ? text.slice(type.length + 1) : '';
 }
 
+// ---------------------------------------------------------------- chart writes per dialect
+
+type ChartEntry = 'note' | 'document' | 'tickler';
+
+/**
+ * How a dialect's API files notes, documents and ticklers: the body field that carries each part
+ * of an entry, the path segment of each entry under a patient (`entryAt`), and how it answers a
+ * write (status, the field of the new id, anything it adds). A tickler names its `patientId`
+ * field where the path names no patient.
+ */
+interface WriteDialect {
+  entryAt?: Partial<Record<string, ChartEntry>>;
+  status: number;
+  extra?: Record<string, unknown>;
+  ids: Record<ChartEntry, string>;
+  note: { text: string; author: string; externalId?: string };
+  document: { title: string; contentType: string; base64: string; externalId?: string };
+  tickler: { patientId?: string; message: string; dueDate: string; assignee: string };
+}
+
+const TELUS_WRITES: WriteDialect = {
+  entryAt: { 'progress-notes': 'note', documents: 'document', tasks: 'tickler' },
+  status: 201,
+  ids: { note: 'noteId', document: 'documentId', tickler: 'taskId' },
+  note: { text: 'text', author: 'author', externalId: 'externalId' },
+  document: { title: 'title', contentType: 'mimeType', base64: 'content', externalId: 'externalId' },
+  tickler: { message: 'description', dueDate: 'dueDate', assignee: 'assignedTo' },
+};
+
+const ACCURO_WRITES: WriteDialect = {
+  entryAt: { 'chart-notes': 'note', documents: 'document' },
+  status: 201,
+  ids: { note: 'noteId', document: 'documentId', tickler: 'taskId' },
+  note: { text: 'content', author: 'author', externalId: 'referenceId' },
+  document: { title: 'fileName', contentType: 'contentType', base64: 'data', externalId: 'referenceId' },
+  tickler: { patientId: 'patientId', message: 'subject', dueDate: 'dueDate', assignee: 'assignee' },
+};
+
+const OSCAR_WRITES: WriteDialect = {
+  status: 200,
+  extra: { success: true },
+  ids: { note: 'noteId', document: 'documentNo', tickler: 'ticklerNo' },
+  note: { text: 'note', author: 'providerNo' },
+  document: { title: 'docDesc', contentType: 'contentType', base64: 'fileContents' },
+  tickler: {
+    patientId: 'demographicNo',
+    message: 'message',
+    dueDate: 'serviceDate',
+    assignee: 'taskAssignedTo',
+  },
+};
+
+/** The request body's fields that `names` points at, under our names (as strings; '' when absent). */
+function fieldsOf<T extends Record<string, string | undefined>>(
+  req: Req,
+  names: T,
+): { [K in keyof T]: string } {
+  return Object.fromEntries(
+    Object.entries(names).map(([ours, theirs]) => [ours, str(theirs ? req.body[theirs] : undefined)]),
+  ) as { [K in keyof T]: string };
+}
+
+/** Files a chart entry from a request in `dialect`'s terms, once per Idempotency-Key. */
+function chartWrite(
+  instance: SimInstance,
+  req: Req,
+  dialect: WriteDialect,
+  entry: ChartEntry,
+  pathPatient?: string,
+): Answer {
+  const where = { patientId: pathPatient ?? '', key: keyOf(req) };
+  const write = (): { id: string } => {
+    switch (entry) {
+      case 'note':
+        return ops.addNote(instance, { ...where, ...fieldsOf(req, dialect.note) });
+      case 'document':
+        return ops.addDocument(instance, { ...where, ...fieldsOf(req, dialect.document) });
+      case 'tickler':
+        return ops.addTickler(instance, { ...where, ...fieldsOf(req, dialect.tickler) });
+    }
+  };
+  return once(instance, req, () => ({
+    status: dialect.status,
+    body: { ...dialect.extra, [dialect.ids[entry]]: write().id },
+  }));
+}
+
 // ---------------------------------------------------------------- the server
 
 export function createSimulatorServer(world: SimWorld = new SimWorld()): { server: Server; world: SimWorld } {
@@ -236,7 +325,7 @@ async function handle(world: SimWorld, request: IncomingMessage, response: Serve
       if (faults.intermittent5xxEvery > 0 && instance.requestCount % faults.intermittent5xxEvery === 0) {
         throw new SimHttpError(503, 'unavailable', 'temporarily unavailable');
       }
-      answer = await route(instance, dialect, req);
+      answer = ROUTES[dialect](instance, req);
     } finally {
       if (write) instance.writesInFlight.splice(instance.writesInFlight.indexOf(req.path), 1);
     }
@@ -281,7 +370,7 @@ function record(instance: SimInstance, req: Req, status: number, replayed: boole
     at: new Date().toISOString(),
     method: req.method,
     path: req.path,
-    idempotencyKey: str(req.headers['idempotency-key']) || null,
+    idempotencyKey: keyOf(req),
     status,
     replayed,
   });
@@ -349,18 +438,7 @@ function once(instance: SimInstance, req: Req, write: () => Answer): Answer {
   return answer;
 }
 
-async function route(instance: SimInstance, dialect: Dialect, req: Req): Promise<Answer> {
-  switch (dialect) {
-    case 'telus':
-      return telus(instance, req);
-    case 'accuro':
-      return accuro(instance, req);
-    case 'oscar':
-      return oscar(instance, req);
-    case 'fhir':
-      return Promise.resolve(fhir(instance, req));
-  }
-}
+const ROUTES: Record<Dialect, (instance: SimInstance, req: Req) => Answer> = { telus, accuro, oscar, fhir };
 
 function issueToken(instance: SimInstance): Answer {
   return { status: 200, body: { access_token: newToken(instance), token_type: 'Bearer', expires_in: 3600 } };
@@ -372,25 +450,25 @@ function requireToken(instance: SimInstance, req: Req): void {
 }
 
 // TELUS Health (PS Suite and Med Access): OAuth client credentials with the EMR Instance ID and EMR Secret.
-function telus(instance: SimInstance, req: Req): Promise<Answer> {
+function telus(instance: SimInstance, req: Req): Answer {
   const [, , resource, id, sub] = req.segments;
   const m = req.method;
   if (resource === 'oauth' && id === 'token' && m === 'POST') {
     if (instance.faults.deauthorized || str(req.body['client_secret']) !== instance.credentials.secret) {
       throw new SimHttpError(401, 'invalid_client', 'EMR Instance ID or EMR Secret is not valid');
     }
-    return Promise.resolve(issueToken(instance));
+    return issueToken(instance);
   }
   requireToken(instance, req);
   if (resource === 'providers' && m === 'GET') {
-    return Promise.resolve({
+    return {
       status: 200,
       body: {
         providers: ops
           .providers(instance)
           .map((p) => ({ providerId: p.id, firstName: p.firstName, lastName: p.lastName })),
       },
-    });
+    };
   }
   if (resource === 'appointments' && !id && m === 'GET') {
     const list = ops.appointments(
@@ -399,45 +477,44 @@ function telus(instance: SimInstance, req: Req): Promise<Answer> {
       req.query.get('startDate') ?? '',
       req.query.get('endDate') ?? '',
     );
-    return Promise.resolve({ status: 200, body: { appointments: list.map(telusAppointment) } });
+    return { status: 200, body: { appointments: list.map(telusAppointment) } };
   }
   if (resource === 'appointments' && id && sub === 'arrival' && m === 'POST') {
-    return Promise.resolve(
-      once(instance, req, () => ({ status: 200, body: telusAppointment(ops.markArrived(instance, id)) })),
-    );
+    return once(instance, req, () => ({
+      status: 200,
+      body: telusAppointment(ops.markArrived(instance, id)),
+    }));
   }
   if (resource === 'appointments' && (m === 'POST' || m === 'PUT')) {
     const b = req.body;
-    return Promise.resolve(
-      once(instance, req, () => ({
-        status: m === 'POST' ? 201 : 200,
-        body: telusAppointment(
-          ops.upsertAppointment(instance, {
-            ...(id ? { id } : {}),
-            providerId: str(b['providerId']) || undefined,
-            patientId: str(b['patientId']) || undefined,
-            start: str(b['startTime']) || undefined,
-            ...(typeof b['durationMinutes'] === 'number' ? { durationMinutes: b['durationMinutes'] } : {}),
-            reason: str(b['reason']) || undefined,
-          }),
-        ),
-      })),
-    );
+    return once(instance, req, () => ({
+      status: m === 'POST' ? 201 : 200,
+      body: telusAppointment(
+        ops.upsertAppointment(instance, {
+          ...(id ? { id } : {}),
+          providerId: str(b['providerId']) || undefined,
+          patientId: str(b['patientId']) || undefined,
+          start: str(b['startTime']) || undefined,
+          ...(typeof b['durationMinutes'] === 'number' ? { durationMinutes: b['durationMinutes'] } : {}),
+          reason: str(b['reason']) || undefined,
+        }),
+      ),
+    }));
   }
   if (resource === 'patients' && !id && m === 'GET') {
-    return Promise.resolve({
+    return {
       status: 200,
       body: {
         patients: ops
           .patientByHealthNumber(instance, req.query.get('healthCardNumber') ?? '')
           .map(telusPatient),
       },
-    });
+    };
   }
   if (resource === 'patients' && id && (sub === 'progress-notes' || sub === 'documents') && m === 'GET') {
     // A patient's chart entries (`?externalId=` narrows to what one writer filed under its reference).
     const chart = ops.chartOf(instance, id, req.query.get('externalId'));
-    return Promise.resolve({
+    return {
       status: 200,
       body:
         sub === 'documents'
@@ -457,65 +534,17 @@ function telus(instance: SimInstance, req: Req): Promise<Answer> {
                 externalId: n.externalId ?? null,
               })),
             },
-    });
+    };
   }
-  if (resource === 'patients' && id && sub === 'progress-notes' && m === 'POST') {
-    return Promise.resolve(
-      once(instance, req, () => ({
-        status: 201,
-        body: {
-          noteId: ops.addNote(
-            instance,
-            id,
-            str(req.body['text']),
-            str(req.body['author']),
-            str(req.headers['idempotency-key']) || null,
-            str(req.body['externalId']) || null,
-          ).id,
-        },
-      })),
-    );
-  }
-  if (resource === 'patients' && id && sub === 'documents' && m === 'POST') {
-    return Promise.resolve(
-      once(instance, req, () => ({
-        status: 201,
-        body: {
-          documentId: ops.addDocument(
-            instance,
-            id,
-            str(req.body['title']),
-            str(req.body['mimeType']),
-            str(req.body['content']),
-            str(req.headers['idempotency-key']) || null,
-            str(req.body['externalId']) || null,
-          ).id,
-        },
-      })),
-    );
-  }
-  if (resource === 'patients' && id && sub === 'tasks' && m === 'POST') {
-    return Promise.resolve(
-      once(instance, req, () => ({
-        status: 201,
-        body: {
-          taskId: ops.addTickler(
-            instance,
-            id,
-            str(req.body['description']),
-            str(req.body['dueDate']),
-            str(req.body['assignedTo']) || null,
-            str(req.headers['idempotency-key']) || null,
-          ).id,
-        },
-      })),
-    );
+  if (resource === 'patients' && id && m === 'POST') {
+    const entry = TELUS_WRITES.entryAt?.[sub ?? ''];
+    if (entry) return chartWrite(instance, req, TELUS_WRITES, entry, id);
   }
   throw new SimHttpError(404, 'not_found', 'no such TELUS resource');
 }
 
 // Accuro (QHR): OAuth client credentials for the tenant's 'OceanAPI[tenant]' user; per-provider permissions.
-function accuro(instance: SimInstance, req: Req): Promise<Answer> {
+function accuro(instance: SimInstance, req: Req): Answer {
   const m = req.method;
   if (req.segments[1] === 'oauth') {
     const c = instance.credentials;
@@ -526,12 +555,12 @@ function accuro(instance: SimInstance, req: Req): Promise<Answer> {
     ) {
       throw new SimHttpError(401, 'invalid_client', `API client of user ${c.apiUser ?? ''} rejected`);
     }
-    return Promise.resolve(issueToken(instance));
+    return issueToken(instance);
   }
   requireToken(instance, req);
   const [, , , resource, id, sub, sub2] = req.segments; // /accuro/rest/v1/<resource>/...
   if (resource === 'providers' && m === 'GET') {
-    return Promise.resolve({
+    return {
       status: 200,
       body: ops.providers(instance).map((p) => ({
         providerId: Number(p.id),
@@ -539,7 +568,7 @@ function accuro(instance: SimInstance, req: Req): Promise<Answer> {
         lastName: p.lastName,
         permissions: p.permissions,
       })),
-    });
+    };
   }
   if (resource === 'scheduler' && id === 'appointments' && !sub && m === 'GET') {
     const list = ops.appointments(
@@ -548,7 +577,7 @@ function accuro(instance: SimInstance, req: Req): Promise<Answer> {
       req.query.get('startDate') ?? '',
       req.query.get('endDate') ?? '',
     );
-    return Promise.resolve({
+    return {
       status: 200,
       body: list.map((a) => ({
         appointmentId: Number(a.id),
@@ -560,37 +589,33 @@ function accuro(instance: SimInstance, req: Req): Promise<Answer> {
         reason: a.reason,
         status: { arrived: a.status === 'arrived', cancelled: a.status === 'cancelled' },
       })),
-    });
+    };
   }
   if (resource === 'scheduler' && id === 'appointments' && sub && sub2 === 'status' && m === 'PUT') {
-    return Promise.resolve(
-      once(instance, req, () => {
-        if (str(req.body['status']) !== 'ARRIVED')
-          throw new SimHttpError(400, 'invalid', 'status must be ARRIVED');
-        ops.markArrived(instance, sub);
-        return { status: 204, body: undefined };
-      }),
-    );
+    return once(instance, req, () => {
+      if (str(req.body['status']) !== 'ARRIVED')
+        throw new SimHttpError(400, 'invalid', 'status must be ARRIVED');
+      ops.markArrived(instance, sub);
+      return { status: 204, body: undefined };
+    });
   }
   if (resource === 'scheduler' && id === 'appointments' && (m === 'POST' || m === 'PUT')) {
     const b = req.body;
     const date = str(b['date']);
     const time = str(b['startTime']);
-    return Promise.resolve(
-      once(instance, req, () => {
-        const a = ops.upsertAppointment(instance, {
-          ...(sub ? { id: sub } : {}),
-          providerId: str(b['providerId']) || undefined,
-          patientId: str(b['patientId']) || undefined,
-          start: date && time ? new Date(`${date}T${time}:00Z`).toISOString() : undefined,
-          reason: str(b['reason']) || undefined,
-        });
-        return { status: m === 'POST' ? 201 : 200, body: { appointmentId: Number(a.id) } };
-      }),
-    );
+    return once(instance, req, () => {
+      const a = ops.upsertAppointment(instance, {
+        ...(sub ? { id: sub } : {}),
+        providerId: str(b['providerId']) || undefined,
+        patientId: str(b['patientId']) || undefined,
+        start: date && time ? new Date(`${date}T${time}:00Z`).toISOString() : undefined,
+        reason: str(b['reason']) || undefined,
+      });
+      return { status: m === 'POST' ? 201 : 200, body: { appointmentId: Number(a.id) } };
+    });
   }
   if (resource === 'patients' && !id && m === 'GET') {
-    return Promise.resolve({
+    return {
       status: 200,
       body: ops.patientByHealthNumber(instance, req.query.get('healthNumber') ?? '').map((p) => ({
         patientId: Number(p.id),
@@ -601,13 +626,13 @@ function accuro(instance: SimInstance, req: Req): Promise<Answer> {
           healthCard: { phn: p.healthNumber },
         },
       })),
-    });
+    };
   }
   if (resource === 'patients' && id && (sub === 'chart-notes' || sub === 'documents') && m === 'GET') {
     // A patient's chart entries (`?referenceId=` narrows to what one writer filed under its reference).
     const chart = ops.chartOf(instance, id, req.query.get('referenceId'));
     const entries: (SimNote | SimDocument)[] = sub === 'documents' ? chart.documents : chart.notes;
-    return Promise.resolve({
+    return {
       status: 200,
       body: entries.map((e) => ({
         id: e.id,
@@ -616,65 +641,18 @@ function accuro(instance: SimInstance, req: Req): Promise<Answer> {
         referenceId: e.externalId ?? null,
         ...('title' in e ? { fileName: e.title, contentType: e.contentType } : {}),
       })),
-    });
+    };
   }
-  if (resource === 'patients' && id && sub === 'chart-notes' && m === 'POST') {
-    return Promise.resolve(
-      once(instance, req, () => ({
-        status: 201,
-        body: {
-          noteId: ops.addNote(
-            instance,
-            id,
-            str(req.body['content']),
-            str(req.body['author']),
-            str(req.headers['idempotency-key']) || null,
-            str(req.body['referenceId']) || null,
-          ).id,
-        },
-      })),
-    );
+  if (resource === 'patients' && id && m === 'POST') {
+    const entry = ACCURO_WRITES.entryAt?.[sub ?? ''];
+    if (entry) return chartWrite(instance, req, ACCURO_WRITES, entry, id);
   }
-  if (resource === 'patients' && id && sub === 'documents' && m === 'POST') {
-    return Promise.resolve(
-      once(instance, req, () => ({
-        status: 201,
-        body: {
-          documentId: ops.addDocument(
-            instance,
-            id,
-            str(req.body['fileName']),
-            str(req.body['contentType']),
-            str(req.body['data']),
-            str(req.headers['idempotency-key']) || null,
-            str(req.body['referenceId']) || null,
-          ).id,
-        },
-      })),
-    );
-  }
-  if (resource === 'tasks' && m === 'POST') {
-    return Promise.resolve(
-      once(instance, req, () => ({
-        status: 201,
-        body: {
-          taskId: ops.addTickler(
-            instance,
-            str(req.body['patientId']),
-            str(req.body['subject']),
-            str(req.body['dueDate']),
-            str(req.body['assignee']) || null,
-            str(req.headers['idempotency-key']) || null,
-          ).id,
-        },
-      })),
-    );
-  }
+  if (resource === 'tasks' && m === 'POST') return chartWrite(instance, req, ACCURO_WRITES, 'tickler');
   throw new SimHttpError(404, 'not_found', 'no such Accuro resource');
 }
 
 // OSCAR Pro: form login of the 'OceanConnect' user (username, password, PIN unless Pro Auth) → session cookie.
-function oscar(instance: SimInstance, req: Req): Promise<Answer> {
+function oscar(instance: SimInstance, req: Req): Answer {
   const m = req.method;
   const rest = req.segments.slice(2); // after /oscar/<id>
   if (rest[0] === 'ws' && rest[1] === 'login' && m === 'POST') {
@@ -694,11 +672,11 @@ function oscar(instance: SimInstance, req: Req): Promise<Answer> {
         'PIN is incorrect or missing (this OSCAR does not use Pro Auth)',
       );
     const token = newToken(instance);
-    return Promise.resolve({
+    return {
       status: 200,
       body: { success: true, providerNo: '999998' },
       headers: { 'set-cookie': `JSESSIONID=${token}; Path=/; HttpOnly` },
-    });
+    };
   }
   const session = cookie(req, 'JSESSIONID');
   if (instance.faults.deauthorized || !instance.tokens.has(session))
@@ -707,7 +685,7 @@ function oscar(instance: SimInstance, req: Req): Promise<Answer> {
   if (ws !== 'ws' || services !== 'services')
     throw new SimHttpError(404, 'not_found', 'no such OSCAR resource');
   if (group === 'providerService' && a === 'providers' && m === 'GET') {
-    return Promise.resolve({
+    return {
       status: 200,
       body: {
         content: ops.providers(instance).map((p) => ({
@@ -717,7 +695,7 @@ function oscar(instance: SimInstance, req: Req): Promise<Answer> {
           providerType: 'doctor',
         })),
       },
-    });
+    };
   }
   if (group === 'schedule' && b === 'appointments' && m === 'GET' && a) {
     const list = ops.appointments(
@@ -726,7 +704,7 @@ function oscar(instance: SimInstance, req: Req): Promise<Answer> {
       req.query.get('startDate') ?? '',
       req.query.get('endDate') ?? '',
     );
-    return Promise.resolve({
+    return {
       status: 200,
       body: {
         content: list.map((x) => ({
@@ -740,38 +718,34 @@ function oscar(instance: SimInstance, req: Req): Promise<Answer> {
           status: OSCAR_STATUS[x.status],
         })),
       },
-    });
+    };
   }
   if (group === 'schedule' && a === 'appointment' && b && c === 'updateStatus' && m === 'POST') {
-    return Promise.resolve(
-      once(instance, req, () => {
-        if (str(req.body['status']) !== 'H')
-          throw new SimHttpError(400, 'invalid', 'status code must be H (here)');
-        ops.markArrived(instance, b);
-        return { status: 200, body: { success: true } };
-      }),
-    );
+    return once(instance, req, () => {
+      if (str(req.body['status']) !== 'H')
+        throw new SimHttpError(400, 'invalid', 'status code must be H (here)');
+      ops.markArrived(instance, b);
+      return { status: 200, body: { success: true } };
+    });
   }
   if (group === 'schedule' && a === 'appointment' && m === 'POST') {
     const x = req.body;
-    return Promise.resolve(
-      once(instance, req, () => {
-        const appt = ops.upsertAppointment(instance, {
-          ...(b ? { id: b } : {}),
-          providerId: str(x['providerNo']) || undefined,
-          patientId: str(x['demographicNo']) || undefined,
-          start: str(x['appointmentDate'])
-            ? new Date(`${str(x['appointmentDate'])}T${str(x['startTime'])}Z`).toISOString()
-            : undefined,
-          reason: str(x['reason']) || undefined,
-        });
-        return { status: 200, body: { success: true, id: Number(appt.id) } };
-      }),
-    );
+    return once(instance, req, () => {
+      const appt = ops.upsertAppointment(instance, {
+        ...(b ? { id: b } : {}),
+        providerId: str(x['providerNo']) || undefined,
+        patientId: str(x['demographicNo']) || undefined,
+        start: str(x['appointmentDate'])
+          ? new Date(`${str(x['appointmentDate'])}T${str(x['startTime'])}Z`).toISOString()
+          : undefined,
+        reason: str(x['reason']) || undefined,
+      });
+      return { status: 200, body: { success: true, id: Number(appt.id) } };
+    });
   }
   if (group === 'demographics' && a === 'search' && m === 'GET') {
     const hin = req.query.get('hin') ?? '';
-    return Promise.resolve({
+    return {
       status: 200,
       body: {
         content: ops.patientByHealthNumber(instance, hin).map((p) => ({
@@ -782,61 +756,16 @@ function oscar(instance: SimInstance, req: Req): Promise<Answer> {
           dob: p.birthDate,
         })),
       },
-    });
+    };
   }
   if (group === 'notes' && a && b === 'saveNote' && m === 'POST') {
-    return Promise.resolve(
-      once(instance, req, () => ({
-        status: 200,
-        body: {
-          success: true,
-          noteId: ops.addNote(
-            instance,
-            a,
-            str(req.body['note']),
-            str(req.body['providerNo']),
-            str(req.headers['idempotency-key']) || null,
-          ).id,
-        },
-      })),
-    );
+    return chartWrite(instance, req, OSCAR_WRITES, 'note', a);
   }
   if (group === 'document' && a && b === 'upload' && m === 'POST') {
-    return Promise.resolve(
-      once(instance, req, () => ({
-        status: 200,
-        body: {
-          success: true,
-          documentNo: ops.addDocument(
-            instance,
-            a,
-            str(req.body['docDesc']),
-            str(req.body['contentType']),
-            str(req.body['fileContents']),
-            str(req.headers['idempotency-key']) || null,
-          ).id,
-        },
-      })),
-    );
+    return chartWrite(instance, req, OSCAR_WRITES, 'document', a);
   }
-  if (group === 'tickler' && a === 'add' && m === 'POST') {
-    return Promise.resolve(
-      once(instance, req, () => ({
-        status: 200,
-        body: {
-          success: true,
-          ticklerNo: ops.addTickler(
-            instance,
-            str(req.body['demographicNo']),
-            str(req.body['message']),
-            str(req.body['serviceDate']),
-            str(req.body['taskAssignedTo']) || null,
-            str(req.headers['idempotency-key']) || null,
-          ).id,
-        },
-      })),
-    );
-  }
+  if (group === 'tickler' && a === 'add' && m === 'POST')
+    return chartWrite(instance, req, OSCAR_WRITES, 'tickler');
   throw new SimHttpError(404, 'not_found', 'no such OSCAR resource');
 }
 
@@ -939,21 +868,19 @@ function fhir(instance: SimInstance, req: Req): Answer {
     return once(instance, req, () => {
       const created =
         contentType === 'text/plain'
-          ? ops.addNote(
-              instance,
+          ? ops.addNote(instance, {
               patientId,
-              Buffer.from(str(attachment.data), 'base64').toString('utf8'),
-              str(b.author?.[0]?.display),
-              str(req.headers['idempotency-key']) || null,
-            )
-          : ops.addDocument(
-              instance,
+              text: Buffer.from(str(attachment.data), 'base64').toString('utf8'),
+              author: str(b.author?.[0]?.display),
+              key: keyOf(req),
+            })
+          : ops.addDocument(instance, {
               patientId,
-              str(attachment.title),
+              title: str(attachment.title),
               contentType,
-              str(attachment.data),
-              str(req.headers['idempotency-key']) || null,
-            );
+              base64: str(attachment.data),
+              key: keyOf(req),
+            });
       return {
         status: 201,
         body: { ...b, id: created.id },
@@ -965,14 +892,13 @@ function fhir(instance: SimInstance, req: Req): Answer {
     if (instance.type === 'chr') throw new SimHttpError(405, 'not_supported', 'this CHR has no task list');
     const b = fhirBody(req, 'Task');
     return once(instance, req, () => {
-      const created = ops.addTickler(
-        instance,
-        refId(b.for?.reference, 'Patient'),
-        str(b.description),
-        str(b.restriction?.period?.end),
-        str(b.owner?.reference) || null,
-        str(req.headers['idempotency-key']) || null,
-      );
+      const created = ops.addTickler(instance, {
+        patientId: refId(b.for?.reference, 'Patient'),
+        message: str(b.description),
+        dueDate: str(b.restriction?.period?.end),
+        assignee: str(b.owner?.reference) || null,
+        key: keyOf(req),
+      });
       return { status: 201, body: { ...b, id: created.id } };
     });
   }

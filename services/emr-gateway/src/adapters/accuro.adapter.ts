@@ -81,23 +81,21 @@ export class AccuroAdapter implements EmrAdapter {
   }
 
   async saveProgressNote(patientId: string, text: string, key: string): Promise<string> {
-    const body = await this.http.call<{ noteId: string }>({
-      method: 'POST',
-      path: `/rest/v1/patients/${encodeURIComponent(patientId)}/chart-notes`,
-      json: { content: text, author: 'OceanAPI', referenceId: key },
-      idempotencyKey: key,
-    });
-    return body.noteId;
+    return this.http.create(
+      'noteId',
+      `/rest/v1/patients/${encodeURIComponent(patientId)}/chart-notes`,
+      { content: text, author: 'OceanAPI', referenceId: key },
+      key,
+    );
   }
 
   async attachPdf(patientId: string, title: string, pdfBase64: string, key: string): Promise<string> {
-    const body = await this.http.call<{ documentId: string }>({
-      method: 'POST',
-      path: `/rest/v1/patients/${encodeURIComponent(patientId)}/documents`,
-      json: { fileName: title, contentType: 'application/pdf', data: pdfBase64, referenceId: key },
-      idempotencyKey: key,
-    });
-    return body.documentId;
+    return this.http.create(
+      'documentId',
+      `/rest/v1/patients/${encodeURIComponent(patientId)}/documents`,
+      { fileName: title, contentType: 'application/pdf', data: pdfBase64, referenceId: key },
+      key,
+    );
   }
 
   async findWritten(entry: 'note' | 'document', patientId: string, key: string): Promise<string | null> {
@@ -137,12 +135,6 @@ export class AccuroAdapter implements EmrAdapter {
   }
 
   async createTickler(patientId: string, message: string, dueDate: string, key: string): Promise<string> {
-    const body = await this.http.call<{ taskId: string }>({
-      method: 'POST',
-      path: '/rest/v1/tasks',
-      json: { patientId, subject: message, dueDate },
-      idempotencyKey: key,
-    });
-    return body.taskId;
+    return this.http.create('taskId', '/rest/v1/tasks', { patientId, subject: message, dueDate }, key);
   }
 }

@@ -114,6 +114,12 @@ export class EmrHttp {
     }
     return checked(response, `${request.method} ${request.path.split('?')[0] ?? ''}`) as T;
   }
+
+  /** A POST filing a new chart entry once per `key` (Idempotency-Key): the id in `idField` of the answer. */
+  async create(idField: string, path: string, json: unknown, key: string): Promise<string> {
+    const body = await this.call<Record<string, string>>({ method: 'POST', path, json, idempotencyKey: key });
+    return body[idField] as string;
+  }
 }
 
 /** Maps an EMR answer to a value or a typed EmrError. */

@@ -98,23 +98,21 @@ export class OscarAdapter implements EmrAdapter {
   }
 
   async saveProgressNote(patientId: string, text: string, key: string): Promise<string> {
-    const body = await this.http.call<{ noteId: string }>({
-      method: 'POST',
-      path: `/ws/services/notes/${encodeURIComponent(patientId)}/saveNote`,
-      json: { note: text, providerNo: 'OceanConnect' },
-      idempotencyKey: key,
-    });
-    return body.noteId;
+    return this.http.create(
+      'noteId',
+      `/ws/services/notes/${encodeURIComponent(patientId)}/saveNote`,
+      { note: text, providerNo: 'OceanConnect' },
+      key,
+    );
   }
 
   async attachPdf(patientId: string, title: string, pdfBase64: string, key: string): Promise<string> {
-    const body = await this.http.call<{ documentNo: string }>({
-      method: 'POST',
-      path: `/ws/services/document/${encodeURIComponent(patientId)}/upload`,
-      json: { docDesc: title, contentType: 'application/pdf', fileContents: pdfBase64, docType: 'consult' },
-      idempotencyKey: key,
-    });
-    return body.documentNo;
+    return this.http.create(
+      'documentNo',
+      `/ws/services/document/${encodeURIComponent(patientId)}/upload`,
+      { docDesc: title, contentType: 'application/pdf', fileContents: pdfBase64, docType: 'consult' },
+      key,
+    );
   }
 
   async markArrived(appointmentId: string, key: string): Promise<void> {
@@ -144,12 +142,11 @@ export class OscarAdapter implements EmrAdapter {
   }
 
   async createTickler(patientId: string, message: string, dueDate: string, key: string): Promise<string> {
-    const body = await this.http.call<{ ticklerNo: string }>({
-      method: 'POST',
-      path: '/ws/services/tickler/add',
-      json: { demographicNo: patientId, message, serviceDate: dueDate, taskAssignedTo: 'OceanConnect' },
-      idempotencyKey: key,
-    });
-    return body.ticklerNo;
+    return this.http.create(
+      'ticklerNo',
+      '/ws/services/tickler/add',
+      { demographicNo: patientId, message, serviceDate: dueDate, taskAssignedTo: 'OceanConnect' },
+      key,
+    );
   }
 }

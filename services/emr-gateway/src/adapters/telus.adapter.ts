@@ -84,23 +84,21 @@ export class TelusAdapter implements EmrAdapter {
   }
 
   async saveProgressNote(patientId: string, text: string, key: string): Promise<string> {
-    const body = await this.http.call<{ noteId: string }>({
-      method: 'POST',
-      path: `/patients/${encodeURIComponent(patientId)}/progress-notes`,
-      json: { text, author: 'Ocean', externalId: key },
-      idempotencyKey: key,
-    });
-    return body.noteId;
+    return this.http.create(
+      'noteId',
+      `/patients/${encodeURIComponent(patientId)}/progress-notes`,
+      { text, author: 'Ocean', externalId: key },
+      key,
+    );
   }
 
   async attachPdf(patientId: string, title: string, pdfBase64: string, key: string): Promise<string> {
-    const body = await this.http.call<{ documentId: string }>({
-      method: 'POST',
-      path: `/patients/${encodeURIComponent(patientId)}/documents`,
-      json: { title, mimeType: 'application/pdf', content: pdfBase64, externalId: key },
-      idempotencyKey: key,
-    });
-    return body.documentId;
+    return this.http.create(
+      'documentId',
+      `/patients/${encodeURIComponent(patientId)}/documents`,
+      { title, mimeType: 'application/pdf', content: pdfBase64, externalId: key },
+      key,
+    );
   }
 
   async findWritten(entry: 'note' | 'document', patientId: string, key: string): Promise<string | null> {
@@ -143,12 +141,11 @@ export class TelusAdapter implements EmrAdapter {
   }
 
   async createTickler(patientId: string, message: string, dueDate: string, key: string): Promise<string> {
-    const body = await this.http.call<{ taskId: string }>({
-      method: 'POST',
-      path: `/patients/${encodeURIComponent(patientId)}/tasks`,
-      json: { description: message, dueDate },
-      idempotencyKey: key,
-    });
-    return body.taskId;
+    return this.http.create(
+      'taskId',
+      `/patients/${encodeURIComponent(patientId)}/tasks`,
+      { description: message, dueDate },
+      key,
+    );
   }
 }

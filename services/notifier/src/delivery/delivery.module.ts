@@ -1,19 +1,18 @@
 import { Events } from '@cloud-connect/contracts';
-import {
-  consumerGroup,
-  EventConsumer,
-  exponentialBackoff,
-  type EnvelopeContext,
-  type EventEnvelope,
-} from '@cloud-connect/kafka';
+import { consumerGroup, exponentialBackoff } from '@cloud-connect/kafka';
 import type { Logger } from '@cloud-connect/observability';
-import { LOGGER, SiteReplica, SiteReplicaModule } from '@cloud-connect/service-kit';
-import { type DynamicModule, Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import {
+  eventConsumer,
+  LOGGER,
+  registeredModule,
+  SiteReplica,
+  SiteReplicaModule,
+} from '@cloud-connect/service-kit';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import type { Transporter } from 'nodemailer';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { ServiceTokenIssuer } from '@cloud-connect/auth';
 import { VaultPhiCipher } from '@cloud-connect/phi-client';
 import { SERVICE_NAME, type NotifierConfig } from '../config';
@@ -40,18 +39,13 @@ function smsProvider(config: NotifierConfig): SmsProvider {
 }
 
 /** `notification.requested` → e-mail or SMS; undeliverable ones go to the dead-letter topic. */
-@EventConsumer()
-class DeliveryConsumer {
-  constructor(private readonly deliver: DeliverNotification) {}
-
-  @EventPattern(Events.notificationRequested.type, consumerGroup('delivery', { retry: retryPolicy }))
-  onNotificationRequested(
-    @Payload() envelope: EventEnvelope<typeof Events.notificationRequested>,
-    @Ctx() ctx: EnvelopeContext<EntityManager>,
-  ): Promise<void> {
-    return this.deliver.handle(envelope, ctx.tx, ctx.attempt);
-  }
-}
+const DeliveryConsumer = eventConsumer({ deliver: DeliverNotification }, (on) => [
+  on(
+    Events.notificationRequested,
+    consumerGroup('delivery', { retry: retryPolicy }),
+    ({ deliver }, e, tx, ctx) => deliver.handle(e, tx, ctx.attempt),
+  ),
+]);
 
 /** The Twilio status and inbound-message webhooks, when Twilio is the SMS provider. */
 @Injectable()
@@ -84,42 +78,36 @@ function retryPolicy(config: NotifierConfig) {
 }
 
 /** Delivery of `notification.requested`: e-mail over SMTP, SMS over the HTTP SMS API. */
-@Module({})
-export class DeliveryModule {
-  static register(config: NotifierConfig): DynamicModule {
-    return {
-      module: DeliveryModule,
-      imports: [SiteReplicaModule],
-      controllers: [DeliveryConsumer],
-      providers: [
-        { provide: NOTIFIER_CONFIG, useValue: config },
-        {
-          provide: DeliverNotification,
-          inject: [DataSource, MAIL_TRANSPORT, SiteReplica, LOGGER],
-          useFactory: (ds: DataSource, mail: Transporter, sites: SiteReplica, logger: Logger) =>
-            new DeliverNotification(
-              ds,
-              mail,
-              smsProvider(config),
-              sites,
-              {
-                from: config.SMTP_FROM,
-                retry: retryPolicy(config),
-                optOutKey: config.SERVICE_AUTH_SECRET,
-                sealingSecret: config.SERVICE_AUTH_SECRET,
-              },
-              logger,
-              config.VAULT_SERVICE_URL
-                ? new VaultPhiCipher({
-                    baseUrl: config.VAULT_SERVICE_URL,
-                    tokens: new ServiceTokenIssuer(SERVICE_NAME, config),
-                    timeoutMs: config.PHI_TIMEOUT_MS,
-                  })
-                : null,
-            ),
-        },
-        SmsWebhooks,
-      ],
-    };
-  }
-}
+export const DeliveryModule = registeredModule('DeliveryModule', (config: NotifierConfig) => ({
+  imports: [SiteReplicaModule],
+  controllers: [DeliveryConsumer],
+  providers: [
+    { provide: NOTIFIER_CONFIG, useValue: config },
+    {
+      provide: DeliverNotification,
+      inject: [DataSource, MAIL_TRANSPORT, SiteReplica, LOGGER],
+      useFactory: (ds: DataSource, mail: Transporter, sites: SiteReplica, logger: Logger) =>
+        new DeliverNotification(
+          ds,
+          mail,
+          smsProvider(config),
+          sites,
+          {
+            from: config.SMTP_FROM,
+            retry: retryPolicy(config),
+            optOutKey: config.SERVICE_AUTH_SECRET,
+            sealingSecret: config.SERVICE_AUTH_SECRET,
+          },
+          logger,
+          config.VAULT_SERVICE_URL
+            ? new VaultPhiCipher({
+                baseUrl: config.VAULT_SERVICE_URL,
+                tokens: new ServiceTokenIssuer(SERVICE_NAME, config),
+                timeoutMs: config.PHI_TIMEOUT_MS,
+              })
+            : null,
+        ),
+    },
+    SmsWebhooks,
+  ],
+}));

@@ -1,12 +1,5 @@
-import {
-  type DynamicModule,
-  Inject,
-  Injectable,
-  Module,
-  type OnApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
-import { ReadinessRegistry } from '@cloud-connect/service-kit';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { ReadinessRegistry, registeredModule } from '@cloud-connect/service-kit';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { NotifierConfig } from '../config';
 
@@ -29,23 +22,19 @@ export class MailTransportHealth implements OnModuleInit, OnApplicationShutdown 
   }
 }
 
-@Module({})
-export class MailModule {
-  static register(config: NotifierConfig): DynamicModule {
-    const transport = nodemailer.createTransport({
-      host: config.SMTP_HOST,
-      port: config.SMTP_PORT,
-      secure: config.SMTP_SECURE,
-      pool: true,
-      connectionTimeout: 3000,
-      greetingTimeout: 3000,
-      ...(config.SMTP_USER ? { auth: { user: config.SMTP_USER, pass: config.SMTP_PASSWORD ?? '' } } : {}),
-    });
-    return {
-      module: MailModule,
-      global: true,
-      providers: [{ provide: MAIL_TRANSPORT, useValue: transport }, MailTransportHealth],
-      exports: [MAIL_TRANSPORT],
-    };
-  }
-}
+export const MailModule = registeredModule('MailModule', (config: NotifierConfig) => {
+  const transport = nodemailer.createTransport({
+    host: config.SMTP_HOST,
+    port: config.SMTP_PORT,
+    secure: config.SMTP_SECURE,
+    pool: true,
+    connectionTimeout: 3000,
+    greetingTimeout: 3000,
+    ...(config.SMTP_USER ? { auth: { user: config.SMTP_USER, pass: config.SMTP_PASSWORD ?? '' } } : {}),
+  });
+  return {
+    global: true,
+    providers: [{ provide: MAIL_TRANSPORT, useValue: transport }, MailTransportHealth],
+    exports: [MAIL_TRANSPORT],
+  };
+});

@@ -1,33 +1,19 @@
 import { Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { Events } from '@cloud-connect/contracts';
-import {
-  consumerGroup,
-  EventConsumer,
-  exponentialBackoff,
-  type EnvelopeContext,
-  type EventEnvelope,
-} from '@cloud-connect/kafka';
+import { consumerGroup, exponentialBackoff } from '@cloud-connect/kafka';
 import { safeError, type Logger } from '@cloud-connect/observability';
-import { EgressClient, LOGGER, SERVICE_CONFIG } from '@cloud-connect/service-kit';
-import { DataSource, type EntityManager } from 'typeorm';
+import { EgressClient, eventConsumer, LOGGER, SERVICE_CONFIG } from '@cloud-connect/service-kit';
+import { DataSource } from 'typeorm';
 import type { IntakeConfig } from '../config';
 import { PHI_CIPHER, type PhiCipher } from '../crypto/phi-cipher';
 import { DeliverCopies, ScheduleCopies } from './copy-delivery';
 
 /** `referral.received` into the copy queue (in the consumer's transaction). */
-@EventConsumer()
-class OutboundCopiesConsumer {
-  constructor(private readonly schedule: ScheduleCopies) {}
-
-  @EventPattern(Events.referralReceived.type, consumerGroup('outbound-copies'))
-  async onReferralReceived(
-    @Payload() envelope: EventEnvelope<typeof Events.referralReceived>,
-    @Ctx() ctx: EnvelopeContext<EntityManager>,
-  ): Promise<void> {
-    await this.schedule.execute(envelope, ctx.tx);
-  }
-}
+const OutboundCopiesConsumer = eventConsumer({ schedule: ScheduleCopies }, (on) => [
+  on(Events.referralReceived, consumerGroup('outbound-copies'), ({ schedule }, e, tx) =>
+    schedule.execute(e, tx),
+  ),
+]);
 
 /** Runs the delivery loop of the copy queue. */
 class CopiesRunner implements OnApplicationBootstrap, OnApplicationShutdown {

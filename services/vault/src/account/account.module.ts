@@ -1,5 +1,4 @@
-import { MessagingService } from '@cloud-connect/service-kit';
-import { Module, type DynamicModule } from '@nestjs/common';
+import { MessagingService, registeredModule } from '@cloud-connect/service-kit';
 import { DataSource } from 'typeorm';
 import { AdminSessions } from '../identity/sessions';
 import { AccountOutbox, type AccountMailSettings } from './account-mail';
@@ -10,32 +9,26 @@ import { PasswordLinks } from './password-links';
 import { SiteAccount } from './site-account';
 
 /** The site account (settings, administrators) and password links (invitations, resets). */
-@Module({})
-export class AccountModule {
-  static register(settings: AccountMailSettings): DynamicModule {
-    return {
-      module: AccountModule,
-      controllers: [SiteAccountController, PasswordController, OpenApiController],
-      providers: [
-        {
-          provide: AccountOutbox,
-          inject: [DataSource, MessagingService],
-          useFactory: (ds: DataSource, messaging: MessagingService) =>
-            new AccountOutbox(messaging.outbox, messaging.registry, new AccountRepository(ds), settings),
-        },
-        {
-          provide: SiteAccount,
-          inject: [DataSource, MessagingService, AccountOutbox],
-          useFactory: (ds: DataSource, messaging: MessagingService, mails: AccountOutbox) =>
-            new SiteAccount(ds, messaging.outbox, messaging.registry, mails),
-        },
-        {
-          provide: PasswordLinks,
-          inject: [DataSource, AccountOutbox, AdminSessions],
-          useFactory: (ds: DataSource, mails: AccountOutbox, sessions: AdminSessions) =>
-            new PasswordLinks(ds, mails, sessions),
-        },
-      ],
-    };
-  }
-}
+export const AccountModule = registeredModule('AccountModule', (settings: AccountMailSettings) => ({
+  controllers: [SiteAccountController, PasswordController, OpenApiController],
+  providers: [
+    {
+      provide: AccountOutbox,
+      inject: [DataSource, MessagingService],
+      useFactory: (ds: DataSource, messaging: MessagingService) =>
+        new AccountOutbox(messaging.outbox, messaging.registry, new AccountRepository(ds), settings),
+    },
+    {
+      provide: SiteAccount,
+      inject: [DataSource, MessagingService, AccountOutbox],
+      useFactory: (ds: DataSource, messaging: MessagingService, mails: AccountOutbox) =>
+        new SiteAccount(ds, messaging.outbox, messaging.registry, mails),
+    },
+    {
+      provide: PasswordLinks,
+      inject: [DataSource, AccountOutbox, AdminSessions],
+      useFactory: (ds: DataSource, mails: AccountOutbox, sessions: AdminSessions) =>
+        new PasswordLinks(ds, mails, sessions),
+    },
+  ],
+}));

@@ -1,9 +1,9 @@
 import { Events } from '@cloud-connect/contracts';
-import { consumerGroup, EventConsumer, type EnvelopeContext, type EventEnvelope } from '@cloud-connect/kafka';
+import { consumerGroup } from '@cloud-connect/kafka';
 import type { Logger } from '@cloud-connect/observability';
 import { Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import {
+  eventConsumer,
   LOGGER,
   METRICS_REGISTRY,
   SERVICE_CONFIG,
@@ -11,7 +11,7 @@ import {
   type VaultClient,
 } from '@cloud-connect/service-kit';
 import type { Registry } from 'prom-client';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { VaultConfig } from '../config';
 import { AuditAnchorStore, AuditKeyMissingError } from './audit-anchor-store';
 import { AuditAnchorer } from './audit-anchorer';
@@ -19,18 +19,9 @@ import { AuditController } from './audit.controller';
 import { AuditTrail } from './audit-trail';
 
 /** `audit.recorded` from every service into the per-site keyed chains. */
-@EventConsumer()
-class AuditTrailConsumer {
-  constructor(private readonly trail: AuditTrail) {}
-
-  @EventPattern(Events.auditRecorded.type, consumerGroup('audit-trail'))
-  onAuditRecorded(
-    @Payload() envelope: EventEnvelope<typeof Events.auditRecorded>,
-    @Ctx() ctx: EnvelopeContext<EntityManager>,
-  ): Promise<void> {
-    return this.trail.record(envelope, ctx.tx);
-  }
-}
+const AuditTrailConsumer = eventConsumer({ trail: AuditTrail }, (on) => [
+  on(Events.auditRecorded, consumerGroup('audit-trail'), ({ trail }, e, tx) => trail.record(e, tx)),
+]);
 
 /** The audit trail's consumer and the anchoring of its heads in Vault. */
 @Module({
