@@ -1,7 +1,7 @@
 import { AllowServices, AuthGuard } from '@cloud-connect/auth';
 import { assertIdentifier } from '@cloud-connect/db';
 import { SERVICE_CONFIG } from '@cloud-connect/service-kit';
-import { Controller, Get, HttpException, Inject, Module, Param, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpException, Inject, Module, Param, UseGuards, type Type } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { IntakeConfig } from '../config';
 import { CompletedFormsRepository } from '../forms/completed-forms.repository';
@@ -44,58 +44,68 @@ async function sealedContent(
   return { recordId, ciphertext: ciphertext.toString('base64') };
 }
 
+/** A kind of record the gateway fetches sealed: its routes, its record id and how it is read. */
+interface SealedRecordKind {
+  path: string;
+  what: 'referral' | 'form';
+  recordId: (id: string) => string;
+  reader: (schema: string) => (db: DataSource, site: string, id: string) => Promise<Buffer | null>;
+}
+
+/** The controller serving `GET <path>/:id/sealed` for one kind of record, to `emr-gateway` only. */
+function sealedContentController(kind: SealedRecordKind): Type {
+  @Controller(kind.path)
+  @UseGuards(AuthGuard)
+  class SealedContentController {
+    private readonly find: ReturnType<SealedRecordKind['reader']>;
+
+    constructor(
+      private readonly dataSource: DataSource,
+      @Inject(SERVICE_CONFIG) config: IntakeConfig,
+    ) {
+      this.find = kind.reader(config.DATABASE_SCHEMA);
+    }
+
+    @Get(':id/sealed')
+    @AllowServices('emr-gateway')
+    async sealed(
+      @Param('site') site: string,
+      @Param('id') id: string,
+    ): Promise<{ recordId: string; ciphertext: string }> {
+      return sealedContent(site, id, kind.what, kind.recordId(id), () =>
+        this.find(this.dataSource, site, id),
+      );
+    }
+  }
+  return SealedContentController;
+}
+
 /**
  * What `emr-gateway` fetches after `referral.received` to put a referral into the chart: the
  * stored bundle as it is at rest, i.e. the vault service's envelope under the site's SEK, bound to
  * (site, referral id). Intake never decrypts for this; the gateway opens it through the vault
  * service. Service token of `emr-gateway` only (docs/emr.md, "Into the chart").
  */
-@Controller('internal/sites/:site/referrals')
-@UseGuards(AuthGuard)
-export class ReferralContentController {
-  private readonly bundles: SealedBundlesRepository;
-
-  constructor(
-    private readonly dataSource: DataSource,
-    @Inject(SERVICE_CONFIG) config: IntakeConfig,
-  ) {
-    this.bundles = new SealedBundlesRepository(config.DATABASE_SCHEMA);
-  }
-
-  @Get(':id/sealed')
-  @AllowServices('emr-gateway')
-  async sealed(
-    @Param('site') site: string,
-    @Param('id') id: string,
-  ): Promise<{ recordId: string; ciphertext: string }> {
-    return sealedContent(site, id, 'referral', id, () => this.bundles.find(this.dataSource, site, id));
-  }
-}
+export const ReferralContentController = sealedContentController({
+  path: 'internal/sites/:site/referrals',
+  what: 'referral',
+  recordId: (id) => id,
+  reader: (schema) => {
+    const bundles = new SealedBundlesRepository(schema);
+    return (db, site, id) => bundles.find(db, site, id);
+  },
+});
 
 /** The same for a completed form (record id `form/<id>`). */
-@Controller('internal/sites/:site/forms')
-@UseGuards(AuthGuard)
-export class FormContentController {
-  private readonly forms: CompletedFormsRepository;
-
-  constructor(
-    private readonly dataSource: DataSource,
-    @Inject(SERVICE_CONFIG) config: IntakeConfig,
-  ) {
-    this.forms = new CompletedFormsRepository(config.DATABASE_SCHEMA);
-  }
-
-  @Get(':id/sealed')
-  @AllowServices('emr-gateway')
-  async sealed(
-    @Param('site') site: string,
-    @Param('id') id: string,
-  ): Promise<{ recordId: string; ciphertext: string }> {
-    return sealedContent(site, id, 'form', `form/${id}`, () =>
-      this.forms.ciphertext(this.dataSource, site, id),
-    );
-  }
-}
+export const FormContentController = sealedContentController({
+  path: 'internal/sites/:site/forms',
+  what: 'form',
+  recordId: (id) => `form/${id}`,
+  reader: (schema) => {
+    const forms = new CompletedFormsRepository(schema);
+    return (db, site, id) => forms.ciphertext(db, site, id);
+  },
+});
 
 @Module({ controllers: [ReferralContentController, FormContentController] })
 export class ChartContentModule {}
