@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { readServerTls } from '@cloud-connect/config';
 import type { DynamicModule, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -55,6 +56,8 @@ export interface RunServiceOptions {
   shutdownGraceMs: number;
   /** Proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed; none by default. */
   trustedProxies?: string[];
+  /** PEM certificate (chain) and private key: the server answers HTTPS only. Absent: HTTP. */
+  tls?: { cert: Buffer; key: Buffer } | undefined;
 }
 
 /**
@@ -83,6 +86,9 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
     forceCloseConnections: 'idle',
+    ...(options.tls
+      ? { https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' as const } }
+      : {}),
   });
   const app = await NestFactory.create<NestFastifyApplication>(options.module, adapter, {
     logger: new NestPinoLogger(logger),
@@ -143,6 +149,7 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
   logger.info(
     {
       port: options.port,
+      scheme: options.tls ? 'https' : 'http',
       rssMb: Math.round(memory.rssAfter / 1e6),
       rssBeforeMb: Math.round(memory.rssBefore / 1e6),
     },
@@ -163,7 +170,14 @@ export interface ServiceContext<C> {
  * been started by the caller's first import.
  */
 export function startService<
-  C extends { PORT: number; LOG_LEVEL: string; SHUTDOWN_GRACE_MS: number; TRUSTED_PROXIES?: string[] },
+  C extends {
+    PORT: number;
+    LOG_LEVEL: string;
+    SHUTDOWN_GRACE_MS: number;
+    TRUSTED_PROXIES?: string[];
+    TLS_CERT_FILE?: string | undefined;
+    TLS_KEY_FILE?: string | undefined;
+  },
 >(options: {
   name: string;
   loadConfig: () => C;
@@ -185,6 +199,7 @@ export function startService<
     logger,
     metrics,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    tls: readServerTls(config),
     ...(config.TRUSTED_PROXIES ? { trustedProxies: config.TRUSTED_PROXIES } : {}),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit(config) } : {}),
   }).catch((error: unknown) => {

@@ -7,6 +7,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { ReadinessRegistry } from '@cloud-connect/service-kit';
+import { readFileSync } from 'node:fs';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { NotifierConfig } from '../config';
 
@@ -36,6 +37,8 @@ export class MailModule {
       host: config.SMTP_HOST,
       port: config.SMTP_PORT,
       secure: config.SMTP_SECURE,
+      requireTLS: config.SMTP_REQUIRE_TLS,
+      ...(config.SMTP_CA_FILE ? { tls: { ca: readFileSync(config.SMTP_CA_FILE, 'utf8') } } : {}),
       pool: true,
       connectionTimeout: 3000,
       greetingTimeout: 3000,
