@@ -206,6 +206,8 @@ export function startService<
     logger.fatal({ error: safeError(error) }, 'start-up failed');
     logger.flush();
     process.stderr.write(`${options.name}: start-up failed: ${(error as Error).message}\n`);
+    // Non-zero even when nothing else keeps the process alive for the timer below.
+    process.exitCode = 1;
     setTimeout(() => process.exit(1), 100).unref();
   });
 }
