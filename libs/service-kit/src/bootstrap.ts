@@ -1,3 +1,5 @@
+import { readFileSync, type Stats, watchFile } from 'node:fs';
+import type { Server as HttpsServer } from 'node:https';
 import { isIP } from 'node:net';
 import { readServerTls } from '@cloud-connect/config';
 import type { DynamicModule, LoggerService, Type } from '@nestjs/common';
@@ -58,6 +60,32 @@ export interface RunServiceOptions {
   trustedProxies?: string[];
   /** PEM certificate (chain) and private key: the server answers HTTPS only. Absent: HTTP. */
   tls?: { cert: Buffer; key: Buffer } | undefined;
+  /** The files `tls` was read from: a renewed certificate (and key) is picked up without a restart. */
+  tlsFiles?: { certFile: string; keyFile: string } | undefined;
+}
+
+const TLS_RELOAD_CHECK_MS = 10000;
+
+/**
+ * Re-reads the certificate and key when the certificate file changes (a renewed Secret) and
+ * serves new connections with them; a pair that does not load (half-written, key mismatch) is
+ * logged and the current one kept. Checked every 10 s by the files' modification time.
+ */
+function reloadTlsOnChange(
+  server: Pick<HttpsServer, 'setSecureContext'>,
+  files: { certFile: string; keyFile: string },
+  logger: Logger,
+): void {
+  const reload = (current: Stats, previous: Stats): void => {
+    if (current.mtimeMs === previous.mtimeMs) return;
+    try {
+      server.setSecureContext({ cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) });
+      logger.info('TLS certificate reloaded');
+    } catch (error) {
+      logger.warn({ error: safeError(error) }, 'TLS certificate not reloaded; keeping the current one');
+    }
+  };
+  watchFile(files.certFile, { interval: TLS_RELOAD_CHECK_MS, persistent: false }, reload);
 }
 
 /**
@@ -146,6 +174,9 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
   await app.startAllMicroservices();
   const memory = releaseStartupMemory();
   await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
+  // With a certificate the server is an https.Server (the adapter's type says http).
+  if (options.tls && options.tlsFiles)
+    reloadTlsOnChange(fastify.server as unknown as HttpsServer, options.tlsFiles, logger);
   logger.info(
     {
       port: options.port,
@@ -200,6 +231,9 @@ export function startService<
     metrics,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     tls: readServerTls(config),
+    ...(config.TLS_CERT_FILE && config.TLS_KEY_FILE
+      ? { tlsFiles: { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE } }
+      : {}),
     ...(config.TRUSTED_PROXIES ? { trustedProxies: config.TRUSTED_PROXIES } : {}),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit(config) } : {}),
   }).catch((error: unknown) => {

@@ -151,7 +151,7 @@ describe('TLS on the internal hops (real Postgres, Vault, Kafka, SMTP sink)', ()
     await Promise.all([db.end(), admin.end()]);
   });
 
-  it('the vault service answers HTTPS only; callers trusting its CA get through, others fail; its Postgres runs verify-full', async () => {
+  it('the vault service answers HTTPS only; callers trusting its CA get through, others fail; a renewed certificate is served; its Postgres runs verify-full', async () => {
     makeCa('internal-ca');
     const otherCa = makeCa('other-ca');
     const [cert, key] = makeServerCertificate('internal-ca', 'vault');
@@ -204,6 +204,19 @@ describe('TLS on the internal hops (real Postgres, Vault, Kafka, SMTP sink)', ()
     expect(await fetchFromProcess(`https://localhost:${port}/health/ready`, otherCa)).toEqual({
       error: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
     });
+    // A renewed certificate (here from the other CA) is served without a restart.
+    const [renewedCert, renewedKey] = makeServerCertificate('other-ca', 'vault-renewed');
+    writeFileSync(key, readFileSync(renewedKey));
+    writeFileSync(cert, readFileSync(renewedCert));
+    await waitFor(
+      'the renewed certificate to be served',
+      async () => (await fetchFromProcess(`https://localhost:${port}/health/ready`, otherCa)).status === 200,
+      { timeoutMs: 45000, intervalMs: 1000 },
+    );
+    expect(await fetchFromProcess(`https://localhost:${port}/health/ready`, ca)).toEqual({
+      error: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    });
+    expect(readFileSync(vault.logFile, 'utf8')).toContain('TLS certificate reloaded');
     // Plain HTTP is not answered at all.
     await expect(
       fetch(`http://127.0.0.1:${port}/health/live`, { signal: AbortSignal.timeout(5000) }),
