@@ -101,6 +101,63 @@ if $tools_ok; then
     check "render: helm template + k8s-validate ($label)" render_and_validate
   done
 
+  # ---- TLS on the internal hops: what ci/tls-values.yaml turns on -------------------------
+  tls_render_ok() {
+    local out="$work/render-tls-values.yaml" status=0 want
+    for want in \
+      'TLS_CERT_FILE: "/etc/cloud-connect/tls/tls.crt"' \
+      'TLS_KEY_FILE: "/etc/cloud-connect/tls/tls.key"' \
+      'NODE_EXTRA_CA_CERTS: "/etc/cloud-connect/ca/ca.crt"' \
+      'DATABASE_SSL_MODE: "verify-full"' \
+      'KAFKA_TLS: "true"' \
+      'KAFKA_SASL_MECHANISM: "scram-sha-512"' \
+      'KAFKA_SASL_USERNAME: "cc-vault"' \
+      'KAFKA_SASL_USERNAME: "cc-notifier"' \
+      'KAFKA_SASL_PASSWORD_FILE: "/etc/cloud-connect/kafka-sasl/password"' \
+      'SMTP_REQUIRE_TLS: "true"' \
+      'ADMIN_JWKS_URL: "https://cc-test-cloud-connect-vault:3003/.well-known/jwks.json"' \
+      'VAULT_SERVICE_URL: "https://cc-test-cloud-connect-vault:3003"' \
+      'EMR_GATEWAY_URL: "https://cc-test-cloud-connect-emr-gateway:3002"' \
+      'REFERRAL_INTAKE_URL: "https://cc-test-cloud-connect-referral-intake:3001"' \
+      'secretName: cloud-connect-vault-tls' \
+      'secretName: cloud-connect-console-tls' \
+      'secretName: cloud-connect-vault-kafka' \
+      'prometheus.io/scheme: https' \
+      'nginx.ingress.kubernetes.io/backend-protocol: HTTPS' \
+      '"https://cc-test-cloud-connect-vault:3003/health/ready"'; do
+      grep -qF -- "$want" "$out" || { echo "missing from the TLS rendering: $want"; status=1; }
+    done
+    # 6 Deployments: every startup, liveness and readiness probe over HTTPS; each container mounts
+    # its certificate, the five services (not the console) their Kafka password.
+    [ "$(grep -c '^ *scheme: HTTPS$' "$out")" -eq 18 ] || { echo "probes over HTTPS: $(grep -c '^ *scheme: HTTPS$' "$out") of 18"; status=1; }
+    [ "$(grep -c 'mountPath: /etc/cloud-connect/tls$' "$out")" -eq 6 ] || { echo "certificate mounts: not 6"; status=1; }
+    [ "$(grep -c 'mountPath: /etc/cloud-connect/kafka-sasl$' "$out")" -eq 5 ] || { echo "Kafka password mounts: not 5"; status=1; }
+    if grep -E '_URL: "http://' "$out"; then echo "a service URL is still http://"; status=1; fi
+    return $status
+  }
+  check "tls: ci/tls-values.yaml renders HTTPS servers, probes and URLs, Postgres verify-full, Kafka TLS+SASL, SMTP requireTLS" tls_render_ok
+
+  cert_manager_render_ok() {
+    local out="$work/render-tls-cert-manager.yaml"
+    "$HELM" template cc-test "$chart" --namespace cc-test -f "$chart/ci/tls-values.yaml" \
+      --set tls.internal.certManager.issuerName=internal-ca \
+      --set tls.internal.certManager.issuerKind=ClusterIssuer >"$out" || return 1
+    [ "$(grep -c '^kind: Certificate$' "$out")" -eq 6 ] || { echo "Certificates: not one per service"; return 1; }
+    grep -qF -- '- cc-test-cloud-connect-vault.cc-test.svc' "$out" || { echo "no Service DNS name in the vault Certificate"; return 1; }
+    grep -qF -- 'secretName: cloud-connect-referral-intake-tls' "$out" || { echo "Certificate not written to the mounted Secret"; return 1; }
+    grep -qF -- 'kind: ClusterIssuer' "$out" || { echo "issuer kind not passed"; return 1; }
+    "$K8S_VALIDATE" -q -crd-group monitoring.coreos.com -crd-group cert-manager.io "$out"
+  }
+  check "tls: a cert-manager issuer gives one Certificate per service, for its Service's names" cert_manager_render_ok
+
+  default_tls_ok() {
+    local out="$work/render-default.yaml"
+    grep -qF 'DATABASE_SSL_MODE: "verify-full"' "$out" || { echo "Postgres not verify-full by default"; return 1; }
+    grep -qF 'SMTP_REQUIRE_TLS: "true"' "$out" || { echo "SMTP requireTLS not on by default"; return 1; }
+    if grep -E 'scheme: HTTPS|TLS_CERT_FILE|KAFKA_SASL' "$out"; then echo "internal TLS or SASL on without being asked"; return 1; fi
+  }
+  check "tls: default values verify Postgres and require TLS to SMTP, serve plain HTTP" default_tls_ok
+
   # ---- the schema rejects bad values -----------------------------------------------------
   for bad in "$root"/deploy/helm/testdata/bad-values-*.yaml; do
     expect_schema_failure() {

@@ -382,6 +382,7 @@ pg_init() {
     rm -f "$pwfile"
     echo "include_if_exists = 'cloudconnect.conf'" | as_pg tee -a "$PG_DATA/postgresql.conf" >/dev/null
   fi
+  pg_tls
   # Regenerated at every start so port/settings changes apply.
   as_pg tee "$PG_DATA/cloudconnect.conf" >/dev/null <<EOF
 # Written by deploy/local/stack.sh at every start; edit the script, not this file.
@@ -401,7 +402,33 @@ timezone = 'UTC'
 log_timezone = 'UTC'
 log_line_prefix = '%m [%p] %q%u@%d '
 log_min_duration_statement = -1
+ssl = on
+ssl_cert_file = '$PG_TLS/server.crt'
+ssl_key_file = '$PG_TLS/server.key'
 EOF
+}
+
+# TLS for Postgres (plain connections still work): a throwaway CA and a server certificate for
+# "localhost" only, so tests can prove sslmode=verify-full with the right host and CA and its
+# refusal of another host name (127.0.0.1) or another CA. Clients trust $PG_TLS/ca.crt.
+PG_TLS="$CC_STATE_DIR/postgres-tls"
+pg_tls() {
+  [ -s "$PG_TLS/server.crt" ] && [ -s "$PG_TLS/ca.crt" ] && return 0
+  command -v openssl >/dev/null 2>&1 || die "postgres: openssl is needed for the server's TLS certificate"
+  mkdir -p "$PG_TLS"
+  chmod 755 "$PG_TLS"
+  (
+    cd "$PG_TLS" && umask 077 &&
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+        -subj "/CN=cloud-connect local postgres CA" -keyout ca.key -out ca.crt &&
+      openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -subj "/CN=localhost" -keyout server.key -out server.csr &&
+      printf 'subjectAltName=DNS:localhost\n' >server.ext &&
+      openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+        -extfile server.ext -out server.crt &&
+      rm -f ca.key ca.srl server.csr server.ext && chmod 644 ca.crt server.crt
+  ) >>"$PG_LOG" 2>&1 || die "postgres: creating the TLS certificate failed (log: $PG_LOG)"
+  if is_root; then chown postgres:postgres "$PG_TLS/server.key"; fi
 }
 
 PG_SERVICE_ROLES="vault emr-gateway referral-intake scheduler notifier"

@@ -117,6 +117,7 @@ def service(desc, extra):
     return obj(props, SERVICE_REQUIRED, desc=desc)
 
 smtp = obj(O(host={"type": "string", "minLength": 1}, port={"type": "integer", "minimum": 1, "maximum": 65535}, secure=boolean,
+             requireTLS=dict(boolean, description="SMTP_REQUIRE_TLS: refuse to send without TLS (STARTTLS or secure)."),
              **{"from": {"type": "string", "minLength": 1}},
              authSecret=obj(O(name={"anyOf": [{"const": ""}, ref("dnsSubdomain")]}, userKey=ref("secretKey"), passwordKey=ref("secretKey")), ["name", "userKey", "passwordKey"])),
            ["host", "port", "from"])
@@ -180,9 +181,29 @@ top["extraVolumes"] = dict(ref("k8sList"), description="Volumes added to every s
 top["extraVolumeMounts"] = dict(ref("k8sList"), description="VolumeMounts added to every service's container.")
 top["caBundle"] = obj(O(pem={"type": "string", "pattern": "^(\\s*-----BEGIN CERTIFICATE-----[\\s\\S]*)?$"}, configMapName={"anyOf": [{"const": ""}, ref("dnsSubdomain")]}, key=ref("secretKey")), ["configMapName", "key"],
                       desc="A PEM bundle of CAs in an existing ConfigMap, trusted for internal TLS (NODE_EXTRA_CA_CERTS).")
+perService = {"type": "string", "pattern": "^[a-z0-9.-]*%s[a-z0-9.-]*$", "maxLength": 240}
+top["tls"] = obj(O(internal=obj(O(
+    enabled=dict(boolean, description="Every service serves HTTPS; service URLs, probes and helm tests use https."),
+    secretName=dict(perService, description="Each service's kubernetes.io/tls Secret (%s: the service name)."),
+    certManager=obj(O(issuerName={"anyOf": [{"const": ""}, ref("dnsSubdomain")]},
+                      issuerKind={"enum": ["Issuer", "ClusterIssuer"]},
+                      duration={"type": "string", "pattern": "^[0-9]+(h|m|s)$"},
+                      renewBefore={"type": "string", "pattern": "^[0-9]+(h|m|s)$"}),
+                    ["issuerName", "issuerKind", "duration", "renewBefore"])),
+    ["enabled", "secretName", "certManager"])), ["internal"],
+    desc="TLS between the services (TLS_CERT_FILE, TLS_KEY_FILE).")
+top["postgres"] = obj(O(sslMode={"enum": ["", "disable", "verify-full"],
+                                 "description": "DATABASE_SSL_MODE; empty leaves it to the URL."}), ["sslMode"])
 top["kafka"] = obj(O(topics=obj(O(replicationFactor={"type": "integer", "minimum": 1, "maximum": 32767},
                                   minInsyncReplicas={"type": "integer", "minimum": 1, "maximum": 32767}),
-                                ["replicationFactor", "minInsyncReplicas"])), ["topics"])
+                                ["replicationFactor", "minInsyncReplicas"]),
+                     tls=obj(O(enabled=dict(boolean, description="KAFKA_TLS")), ["enabled"]),
+                     sasl=obj(O(enabled=boolean, mechanism={"enum": ["scram-sha-512", "scram-sha-256"]},
+                                username=dict(perService, description="KAFKA_SASL_USERNAME (%s: the service name)."),
+                                passwordSecretName=dict(perService, description="Each service's Secret with its password (%s: the service name)."),
+                                passwordSecretKey=ref("secretKey")),
+                              ["enabled", "mechanism", "username", "passwordSecretName", "passwordSecretKey"])),
+                   ["topics"])
 top["tests"] = obj(O(enabled=boolean, ingressUrl={"type": "string", "pattern": "^(https?://[^\\s]+)?$"},
                      imageFrom={"type": "string", "pattern": "^[a-z][-a-z0-9]*$"}), ["enabled"],
                    desc="helm test pods.")

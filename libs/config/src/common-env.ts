@@ -1,3 +1,5 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
@@ -62,6 +64,60 @@ function isAddressRange(value: string): boolean {
 
 export const logLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info');
 
+/**
+ * HTTPS for a process's own HTTP server: PEM files of its certificate (chain) and private key,
+ * both or neither (neither: plain HTTP). Checked by `requireServerTls`.
+ */
+export const serverTlsEnv = z.object({
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
+});
+
+/** The PEM contents of TLS_CERT_FILE and TLS_KEY_FILE, read at start-up; undefined when HTTPS is off. */
+export function readServerTls(cfg: {
+  TLS_CERT_FILE?: string | undefined;
+  TLS_KEY_FILE?: string | undefined;
+}): { cert: Buffer; key: Buffer } | undefined {
+  if (!cfg.TLS_CERT_FILE || !cfg.TLS_KEY_FILE) return undefined;
+  return { cert: readFileSync(cfg.TLS_CERT_FILE), key: readFileSync(cfg.TLS_KEY_FILE) };
+}
+
+/**
+ * Cross-field rule: TLS_CERT_FILE and TLS_KEY_FILE come together, each is a readable PEM file,
+ * and the key is the certificate's. The messages name the variable, never a file's content.
+ */
+export function requireServerTls(
+  cfg: { TLS_CERT_FILE?: string | undefined; TLS_KEY_FILE?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  const fail = (path: 'TLS_CERT_FILE' | 'TLS_KEY_FILE', message: string): void =>
+    ctx.addIssue({ code: 'custom', path: [path], message });
+  if (!cfg.TLS_CERT_FILE && !cfg.TLS_KEY_FILE) return;
+  if (!cfg.TLS_CERT_FILE) return fail('TLS_CERT_FILE', 'required when TLS_KEY_FILE is set');
+  if (!cfg.TLS_KEY_FILE) return fail('TLS_KEY_FILE', 'required when TLS_CERT_FILE is set');
+  let certificate: X509Certificate | undefined;
+  try {
+    certificate = new X509Certificate(readFileSync(cfg.TLS_CERT_FILE));
+  } catch (error) {
+    fail('TLS_CERT_FILE', pemProblem(error, 'a PEM certificate'));
+  }
+  let key: ReturnType<typeof createPrivateKey> | undefined;
+  try {
+    key = createPrivateKey(readFileSync(cfg.TLS_KEY_FILE));
+  } catch (error) {
+    fail('TLS_KEY_FILE', pemProblem(error, 'a PEM private key'));
+  }
+  if (certificate && key && !certificate.checkPrivateKey(key))
+    fail('TLS_KEY_FILE', "is not the private key of TLS_CERT_FILE's certificate");
+}
+
+function pemProblem(error: unknown, what: string): string {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'file not readable by the service';
+  return `the file is not ${what}`;
+}
+
 /** Variables every service reads. Services extend this with their own. */
 export const baseServiceEnv = z.object({
   NODE_ENV: z.enum(['production', 'development', 'test']).default('production'),
@@ -73,6 +129,13 @@ export const baseServiceEnv = z.object({
    * service's own role, granted rights on its schema only; when unset, DATABASE_URL migrates.
    */
   DATABASE_MIGRATION_URL: env.url(['postgres', 'postgresql']).optional(),
+  /**
+   * TLS to Postgres for both URLs: `verify-full` (the certificate chain and the URL's host name
+   * checked) or `disable`. DATABASE_CA_FILE is a PEM bundle of the CA(s) to trust instead of the
+   * public roots (implies verify-full). Unset: as the URL says (`sslmode`, `sslrootcert`; those win).
+   */
+  DATABASE_SSL_MODE: z.enum(['disable', 'verify-full']).optional(),
+  DATABASE_CA_FILE: z.string().min(1).optional(),
   KAFKA_BROKERS: env.list(),
   KAFKA_CLIENT_ID: z.string().min(1).optional(),
   /** SASL/SCRAM to the brokers: the service's own user; the password is read from the file. */
@@ -99,6 +162,7 @@ export const baseServiceEnv = z.object({
   /** The vault service's JWKS for admin access tokens (every service but vault). */
   ADMIN_JWKS_URL: env.url(['http', 'https']).optional(),
   SHUTDOWN_GRACE_MS: env.positiveInt(15000),
+  ...serverTlsEnv.shape,
   /**
    * Reverse proxies (ingress controller, load balancer) whose `X-Forwarded-For` is believed.
    * Empty (the default): the client address is the TCP peer and the header is ignored.
@@ -176,11 +240,24 @@ export function serviceEnvSchema<E extends z.ZodRawShape>(
   defaults: { port: number; schema: string },
   extra: E,
 ) {
-  return baseServiceEnv.extend({
-    PORT: env.port(defaults.port),
-    DATABASE_SCHEMA: env.identifier().default(defaults.schema),
-    ...extra,
-  });
+  return baseServiceEnv
+    .extend({
+      PORT: env.port(defaults.port),
+      DATABASE_SCHEMA: env.identifier().default(defaults.schema),
+      ...extra,
+    })
+    .superRefine((cfg, ctx) => requireTlsFiles(cfg as z.output<typeof baseServiceEnv>, ctx));
+}
+
+/** The TLS rules every service shares: its server's certificate and key, its Postgres CA. */
+function requireTlsFiles(cfg: z.output<typeof baseServiceEnv>, ctx: z.RefinementCtx): void {
+  requireServerTls(cfg, ctx);
+  if (cfg.DATABASE_SSL_MODE === 'disable' && cfg.DATABASE_CA_FILE)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['DATABASE_CA_FILE'],
+      message: 'set while DATABASE_SSL_MODE=disable (a CA needs verify-full)',
+    });
 }
 
 /**

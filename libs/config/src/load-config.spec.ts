@@ -1,3 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import {
   baseServiceEnv,
@@ -71,5 +75,38 @@ describe('loadConfig', () => {
   it('parses booleans strictly', () => {
     const flags = z.object({ F: z.enum(['true', 'false']) });
     expect(() => loadConfig(flags, { F: 'yes' })).toThrow(/F is invalid/);
+  });
+
+  it('takes TLS_CERT_FILE and TLS_KEY_FILE together or not at all, and checks the files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'config-tls-'));
+    const key = join(dir, 'key.pem');
+    writeFileSync(
+      key,
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }),
+    );
+    const notACertificate = join(dir, 'cert.pem');
+    writeFileSync(notACertificate, 'hello');
+    expect(() => loadConfig(schema, { ...good, TLS_KEY_FILE: key })).toThrow(
+      /TLS_CERT_FILE is not set \(required when TLS_KEY_FILE is set\)/,
+    );
+    expect(() => loadConfig(schema, { ...good, TLS_CERT_FILE: notACertificate })).toThrow(
+      /TLS_KEY_FILE is not set \(required when TLS_CERT_FILE is set\)/,
+    );
+    expect(() => loadConfig(schema, { ...good, TLS_CERT_FILE: notACertificate, TLS_KEY_FILE: key })).toThrow(
+      /TLS_CERT_FILE is invalid \(the file is not a PEM certificate\)/,
+    );
+    expect(() =>
+      loadConfig(schema, { ...good, TLS_CERT_FILE: notACertificate, TLS_KEY_FILE: join(dir, 'missing.pem') }),
+    ).toThrow(/TLS_KEY_FILE is invalid \(no such file\)/);
+    expect(loadConfig(schema, good).TLS_CERT_FILE).toBeUndefined();
+  });
+
+  it('refuses a Postgres CA file when TLS to Postgres is disabled', () => {
+    expect(() =>
+      loadConfig(schema, { ...good, DATABASE_SSL_MODE: 'disable', DATABASE_CA_FILE: '/etc/ca.pem' }),
+    ).toThrow(/DATABASE_CA_FILE is invalid \(set while DATABASE_SSL_MODE=disable/);
+    expect(() => loadConfig(schema, { ...good, DATABASE_SSL_MODE: 'require' })).toThrow(
+      /DATABASE_SSL_MODE is invalid/,
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { DataSource, type EntitySchema, type MixedList, type QueryRunner } from 'typeorm';
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
 
@@ -11,6 +12,52 @@ export interface ServiceDataSourceOptions {
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   migrations?: MixedList<Function | string>;
   poolSize?: number;
+  /** TLS to Postgres (DATABASE_SSL_MODE, DATABASE_CA_FILE); absent: as the URL says. */
+  tls?: DatabaseTlsSettings;
+}
+
+export interface DatabaseTlsSettings {
+  mode?: 'disable' | 'verify-full' | undefined;
+  /** PEM bundle of the CA(s) trusted for the server's certificate (implies verify-full). */
+  caFile?: string | undefined;
+}
+
+/**
+ * node-pg's `ssl` for the settings: `verify-full` checks the chain (against the CA file, else the
+ * public roots and NODE_EXTRA_CA_CERTS) and the host name; undefined leaves it to the URL, whose
+ * own `sslmode`/`sslrootcert` node-pg parses (and which then win).
+ */
+export function databaseSsl(
+  tls: DatabaseTlsSettings | undefined,
+): false | { rejectUnauthorized: true; ca?: string } | undefined {
+  if (!tls || (!tls.mode && !tls.caFile)) return undefined;
+  if (tls.mode === 'disable') return false;
+  return { rejectUnauthorized: true, ...(tls.caFile ? { ca: readFileSync(tls.caFile, 'utf8') } : {}) };
+}
+
+const TLS_FAILURES: [RegExp, string][] = [
+  [/ALTNAME|Hostname\/IP does not match/i, "the server's certificate does not name the host of the URL"],
+  [
+    /SELF_SIGNED|UNABLE_TO_GET_ISSUER|UNABLE_TO_VERIFY_LEAF|unable to get local issuer|self[- ]signed/i,
+    "the server's certificate is not signed by a trusted CA (DATABASE_CA_FILE or sslrootcert)",
+  ],
+  [/CERT_HAS_EXPIRED|CERT_NOT_YET_VALID/i, "the server's certificate is expired or not yet valid"],
+  [/does not support SSL/i, 'the server does not accept TLS connections'],
+];
+
+/**
+ * A Postgres connection error that retrying cannot fix — the server's certificate is not trusted
+ * or does not name the host, or the server has no TLS — as one clear sentence (the driver's code,
+ * never the URL or a password); undefined for any other error.
+ */
+export function describeDatabaseTlsError(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  const text = `${typeof code === 'string' ? code : ''} ${error instanceof Error ? error.message : ''}`;
+  for (const [pattern, sentence] of TLS_FAILURES) {
+    if (pattern.test(text))
+      return `TLS to Postgres failed: ${sentence}${typeof code === 'string' ? ` (${code})` : ''}`;
+  }
+  return undefined;
 }
 
 const IDENTIFIER = /^[a-z][a-z0-9_]{0,62}$/;
@@ -29,6 +76,7 @@ export function schemaOf(source: DataSource | QueryRunner): string {
 /** A TypeORM data source bound to one schema. Never `synchronize`: schema changes are migrations. */
 export function createServiceDataSource(options: ServiceDataSourceOptions): DataSource {
   assertIdentifier(options.schema);
+  const ssl = databaseSsl(options.tls);
   return new DataSource({
     type: 'postgres',
     url: options.url,
@@ -38,6 +86,7 @@ export function createServiceDataSource(options: ServiceDataSourceOptions): Data
     migrationsTableName: 'migrations',
     synchronize: false,
     logging: false,
+    ...(ssl === undefined ? {} : { ssl }),
     extra: {
       max: options.poolSize ?? 10,
       application_name: options.applicationName,

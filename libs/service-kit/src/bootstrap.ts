@@ -1,4 +1,7 @@
+import { readFileSync, type Stats, watchFile } from 'node:fs';
+import type { Server as HttpsServer } from 'node:https';
 import { isIP } from 'node:net';
+import { readServerTls } from '@cloud-connect/config';
 import type { DynamicModule, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -55,6 +58,34 @@ export interface RunServiceOptions {
   shutdownGraceMs: number;
   /** Proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed; none by default. */
   trustedProxies?: string[];
+  /** PEM certificate (chain) and private key: the server answers HTTPS only. Absent: HTTP. */
+  tls?: { cert: Buffer; key: Buffer } | undefined;
+  /** The files `tls` was read from: a renewed certificate (and key) is picked up without a restart. */
+  tlsFiles?: { certFile: string; keyFile: string } | undefined;
+}
+
+const TLS_RELOAD_CHECK_MS = 10000;
+
+/**
+ * Re-reads the certificate and key when the certificate file changes (a renewed Secret) and
+ * serves new connections with them; a pair that does not load (half-written, key mismatch) is
+ * logged and the current one kept. Checked every 10 s by the files' modification time.
+ */
+function reloadTlsOnChange(
+  server: Pick<HttpsServer, 'setSecureContext'>,
+  files: { certFile: string; keyFile: string },
+  logger: Logger,
+): void {
+  const reload = (current: Stats, previous: Stats): void => {
+    if (current.mtimeMs === previous.mtimeMs) return;
+    try {
+      server.setSecureContext({ cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) });
+      logger.info('TLS certificate reloaded');
+    } catch (error) {
+      logger.warn({ error: safeError(error) }, 'TLS certificate not reloaded; keeping the current one');
+    }
+  };
+  watchFile(files.certFile, { interval: TLS_RELOAD_CHECK_MS, persistent: false }, reload);
 }
 
 /**
@@ -83,6 +114,9 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
     forceCloseConnections: 'idle',
+    ...(options.tls
+      ? { https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' as const } }
+      : {}),
   });
   const app = await NestFactory.create<NestFastifyApplication>(options.module, adapter, {
     logger: new NestPinoLogger(logger),
@@ -140,9 +174,13 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
   await app.startAllMicroservices();
   const memory = releaseStartupMemory();
   await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
+  // With a certificate the server is an https.Server (the adapter's type says http).
+  if (options.tls && options.tlsFiles)
+    reloadTlsOnChange(fastify.server as unknown as HttpsServer, options.tlsFiles, logger);
   logger.info(
     {
       port: options.port,
+      scheme: options.tls ? 'https' : 'http',
       rssMb: Math.round(memory.rssAfter / 1e6),
       rssBeforeMb: Math.round(memory.rssBefore / 1e6),
     },
@@ -163,7 +201,14 @@ export interface ServiceContext<C> {
  * been started by the caller's first import.
  */
 export function startService<
-  C extends { PORT: number; LOG_LEVEL: string; SHUTDOWN_GRACE_MS: number; TRUSTED_PROXIES?: string[] },
+  C extends {
+    PORT: number;
+    LOG_LEVEL: string;
+    SHUTDOWN_GRACE_MS: number;
+    TRUSTED_PROXIES?: string[];
+    TLS_CERT_FILE?: string | undefined;
+    TLS_KEY_FILE?: string | undefined;
+  },
 >(options: {
   name: string;
   loadConfig: () => C;
@@ -185,12 +230,18 @@ export function startService<
     logger,
     metrics,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    tls: readServerTls(config),
+    ...(config.TLS_CERT_FILE && config.TLS_KEY_FILE
+      ? { tlsFiles: { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE } }
+      : {}),
     ...(config.TRUSTED_PROXIES ? { trustedProxies: config.TRUSTED_PROXIES } : {}),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit(config) } : {}),
   }).catch((error: unknown) => {
     logger.fatal({ error: safeError(error) }, 'start-up failed');
     logger.flush();
     process.stderr.write(`${options.name}: start-up failed: ${(error as Error).message}\n`);
+    // Non-zero even when nothing else keeps the process alive for the timer below.
+    process.exitCode = 1;
     setTimeout(() => process.exit(1), 100).unref();
   });
 }

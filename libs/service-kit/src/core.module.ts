@@ -15,6 +15,7 @@ import {
 } from '@nestjs/common';
 import {
   createServiceDataSource,
+  describeDatabaseTlsError,
   grantServiceRole,
   migrateSchema,
   pingDatabase,
@@ -40,6 +41,8 @@ export interface CoreSettings {
   /** The schema owner's URL: migrations (and the grants to DATABASE_URL's role) run with it. */
   DATABASE_MIGRATION_URL?: string | undefined;
   DATABASE_POOL_SIZE: number;
+  DATABASE_SSL_MODE?: 'disable' | 'verify-full' | undefined;
+  DATABASE_CA_FILE?: string | undefined;
   KAFKA_BROKERS: string[];
   KAFKA_CLIENT_ID?: string | undefined;
   KAFKA_TOPIC_REPLICATION_FACTOR?: number | undefined;
@@ -90,8 +93,9 @@ async function migrateAndGrant(options: CoreModuleOptions, logger: Logger): Prom
     migrations: options.database.migrations,
     // migrateSchema holds one connection (the advisory lock) while the migrations use another.
     poolSize: 2,
+    tls: databaseTls(options.config),
   });
-  await withStartupRetries('postgres', logger, () => owner.initialize());
+  await withStartupRetries('postgres', logger, () => owner.initialize(), describeDatabaseTlsError);
   try {
     const ran = await migrateSchema(owner);
     const role = roleOfUrl(options.config.DATABASE_URL);
@@ -102,12 +106,30 @@ async function migrateAndGrant(options: CoreModuleOptions, logger: Logger): Prom
   }
 }
 
-async function withStartupRetries<T>(what: string, logger: Logger, attempt: () => Promise<T>): Promise<T> {
+function databaseTls(config: CoreSettings): { mode?: 'disable' | 'verify-full'; caFile?: string } {
+  return {
+    ...(config.DATABASE_SSL_MODE ? { mode: config.DATABASE_SSL_MODE } : {}),
+    ...(config.DATABASE_CA_FILE ? { caFile: config.DATABASE_CA_FILE } : {}),
+  };
+}
+
+/**
+ * Retries `attempt` while a dependency starts; an error `permanent` describes (a certificate that
+ * will not verify) ends start-up at once with that description instead.
+ */
+async function withStartupRetries<T>(
+  what: string,
+  logger: Logger,
+  attempt: () => Promise<T>,
+  permanent: (error: unknown) => string | undefined = () => undefined,
+): Promise<T> {
   const deadline = Date.now() + STARTUP_RETRY_MS;
   for (let delay = 250; ; delay = Math.min(delay * 2, 4000)) {
     try {
       return await attempt();
     } catch (error) {
+      const reason = permanent(error);
+      if (reason) throw new Error(reason);
       if (Date.now() + delay > deadline) {
         throw new Error(`${what} unavailable after ${STARTUP_RETRY_MS / 1000}s: ${(error as Error).message}`);
       }
@@ -201,9 +223,15 @@ export class CoreModule {
               entities: options.database.entities,
               migrations: options.database.migrations,
               poolSize: options.config.DATABASE_POOL_SIZE,
+              tls: databaseTls(options.config),
             });
             const ran = await migrateAndGrant(options, logger);
-            await withStartupRetries('postgres', logger, () => dataSource.initialize());
+            await withStartupRetries(
+              'postgres',
+              logger,
+              () => dataSource.initialize(),
+              describeDatabaseTlsError,
+            );
             if (!options.config.DATABASE_MIGRATION_URL) ran.push(...(await migrateSchema(dataSource)));
             if (ran.length > 0) logger.info({ migrations: ran }, 'migrations applied');
             readiness.register('postgres', () => pingDatabase(dataSource));

@@ -1,4 +1,5 @@
 import { routeAccess } from '@cloud-connect/auth';
+import { readServerTls } from '@cloud-connect/config';
 import { readProblem } from '@cloud-connect/errors';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -93,7 +94,10 @@ export function publicError(status: number, body: unknown): ApiError {
 
 /** The console's server side: the built web app, the session, and the admin API from one origin. */
 export async function buildServer(config: ConsoleConfig): Promise<FastifyInstance> {
+  const tls = readServerTls(config);
+  // With a certificate (TLS_CERT_FILE, TLS_KEY_FILE) the server answers HTTPS only.
   const app = Fastify({
+    ...(tls ? { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const } } : {}),
     logger: { level: config.LOG_LEVEL, redact: ['req.headers.cookie', 'req.headers.authorization'] },
     bodyLimit: 256 * 1024,
     trustProxy: false,

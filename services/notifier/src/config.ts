@@ -9,6 +9,13 @@ export const configSchema = serviceEnvSchema(
     SMTP_HOST: z.string().min(1),
     SMTP_PORT: env.port(587),
     SMTP_SECURE: env.bool(false),
+    /**
+     * Refuse to send unless the connection is TLS: STARTTLS must be offered and succeed (or
+     * SMTP_SECURE). The certificate is checked against the public roots, NODE_EXTRA_CA_CERTS and
+     * SMTP_CA_FILE (a PEM bundle for a private CA).
+     */
+    SMTP_REQUIRE_TLS: env.bool(false),
+    SMTP_CA_FILE: z.string().min(1).optional(),
     SMTP_USER: z.string().min(1).optional(),
     SMTP_PASSWORD: z.string().min(1).optional(),
     SMTP_FROM: z.email().default('no-reply@cloud-connect.local'),

@@ -1,4 +1,4 @@
-import { env } from '@cloud-connect/config';
+import { baseServiceEnv, env } from '@cloud-connect/config';
 import { PRODUCT_EVENTS } from '@cloud-connect/contracts';
 import { createServiceDataSource, migrateSchema, OutboxWriter, schemaOf } from '@cloud-connect/db';
 import { EventRegistry } from '@cloud-connect/kafka';
@@ -24,6 +24,8 @@ const optionalText = z
 export const bootstrapEnv = z.object({
   DATABASE_URL: env.url(['postgres', 'postgresql']),
   DATABASE_SCHEMA: env.identifier().default('vault'),
+  DATABASE_SSL_MODE: baseServiceEnv.shape.DATABASE_SSL_MODE,
+  DATABASE_CA_FILE: baseServiceEnv.shape.DATABASE_CA_FILE,
   BOOTSTRAP_SITE_NUMBER: z.string().min(1, 'required'),
   BOOTSTRAP_SITE_NAME: z.string().min(1, 'required'),
   BOOTSTRAP_SITE_LOCALE: z.enum(['en', 'fr']).default('en'),
@@ -111,6 +113,7 @@ export async function bootstrap(source: NodeJS.ProcessEnv): Promise<BootstrapRes
     url: cfg.DATABASE_URL,
     schema: cfg.DATABASE_SCHEMA,
     applicationName: 'cloud-connect-bootstrap',
+    tls: { mode: cfg.DATABASE_SSL_MODE, caFile: cfg.DATABASE_CA_FILE },
     entities: VAULT_ENTITIES,
     migrations: VAULT_MIGRATIONS,
     poolSize: 2,

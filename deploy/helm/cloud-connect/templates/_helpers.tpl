@@ -82,6 +82,16 @@ app.kubernetes.io/component: {{ .name }}
 {{- if and .svc.vault.enabled (eq .root.Values.externals.vaultAuth.method "kubernetes") -}}true{{- end -}}
 {{- end -}}
 
+{{/* "https" when the services serve HTTPS inside the cluster (tls.internal.enabled), else "http". */}}
+{{- define "cc.scheme" -}}
+{{- ternary "https" "http" .Values.tls.internal.enabled -}}
+{{- end -}}
+
+{{/* A service's Secret with its certificate and key (type kubernetes.io/tls). */}}
+{{- define "cc.tlsSecretName" -}}
+{{- printf .root.Values.tls.internal.secretName .name -}}
+{{- end -}}
+
 {{/* Non-secret environment of a service, as ConfigMap data (sorted, all strings). */}}
 {{- define "cc.configData" -}}
 {{- $v := .root.Values -}}
@@ -97,6 +107,23 @@ app.kubernetes.io/component: {{ .name }}
 {{- if include "cc.caBundleName" .root -}}
 {{- $_ := set $env "NODE_EXTRA_CA_CERTS" (printf "/etc/cloud-connect/ca/%s" $v.caBundle.key) -}}
 {{- end -}}
+{{- if $v.tls.internal.enabled -}}
+{{- $_ := set $env "TLS_CERT_FILE" "/etc/cloud-connect/tls/tls.crt" -}}
+{{- $_ := set $env "TLS_KEY_FILE" "/etc/cloud-connect/tls/tls.key" -}}
+{{- end -}}
+{{- if ne .name "console" -}}
+{{- with $v.postgres.sslMode -}}
+{{- $_ := set $env "DATABASE_SSL_MODE" . -}}
+{{- end -}}
+{{- if $v.kafka.tls.enabled -}}
+{{- $_ := set $env "KAFKA_TLS" "true" -}}
+{{- end -}}
+{{- if $v.kafka.sasl.enabled -}}
+{{- $_ := set $env "KAFKA_SASL_MECHANISM" $v.kafka.sasl.mechanism -}}
+{{- $_ := set $env "KAFKA_SASL_USERNAME" (printf $v.kafka.sasl.username .name) -}}
+{{- $_ := set $env "KAFKA_SASL_PASSWORD_FILE" (printf "/etc/cloud-connect/kafka-sasl/%s" $v.kafka.sasl.passwordSecretKey) -}}
+{{- end -}}
+{{- end -}}
 {{- if ne .name "console" -}}
 {{- /* Its own signing key and the services' public keys, mounted from a Secret and a ConfigMap. */ -}}
 {{- $_ := set $env "SERVICE_SIGNING_KEY_FILE" (printf "/etc/cloud-connect/service-key/%s" $v.serviceIdentity.signingKeySecretKey) -}}
@@ -106,17 +133,18 @@ app.kubernetes.io/component: {{ .name }}
 {{- /* Site admins' tokens are signed by the vault service; the others verify them with its JWKS. */ -}}
 {{- $vaultSvc := get $v.services "vault" -}}
 {{- $vaultCtx := dict "root" .root "name" "vault" "svc" $vaultSvc -}}
-{{- $_ := set $env "ADMIN_JWKS_URL" (printf "http://%s:%v/.well-known/jwks.json" (include "cc.component" $vaultCtx) $vaultSvc.port) -}}
+{{- $scheme := include "cc.scheme" .root -}}
+{{- $_ := set $env "ADMIN_JWKS_URL" (printf "%s://%s:%v/.well-known/jwks.json" $scheme (include "cc.component" $vaultCtx) $vaultSvc.port) -}}
 {{- if has .name (list "referral-intake" "emr-gateway") -}}
 {{- /* PHI is encrypted by the vault service's envelope encryption under each site's SEK. */ -}}
-{{- $_ := set $env "VAULT_SERVICE_URL" (printf "http://%s:%v" (include "cc.component" $vaultCtx) $vaultSvc.port) -}}
+{{- $_ := set $env "VAULT_SERVICE_URL" (printf "%s://%s:%v" $scheme (include "cc.component" $vaultCtx) $vaultSvc.port) -}}
 {{- end -}}
 {{- if eq .name "console" -}}
 {{- /* The console forwards the admin API to the services that answer it. */ -}}
-{{- $_ := set $env "VAULT_SERVICE_URL" (printf "http://%s:%v" (include "cc.component" $vaultCtx) $vaultSvc.port) -}}
+{{- $_ := set $env "VAULT_SERVICE_URL" (printf "%s://%s:%v" $scheme (include "cc.component" $vaultCtx) $vaultSvc.port) -}}
 {{- range $upstream, $var := dict "emr-gateway" "EMR_GATEWAY_URL" "referral-intake" "REFERRAL_INTAKE_URL" -}}
 {{- $upSvc := get $v.services $upstream -}}
-{{- $_ := set $env $var (printf "http://%s:%v" (include "cc.component" (dict "root" $.root "name" $upstream "svc" $upSvc)) $upSvc.port) -}}
+{{- $_ := set $env $var (printf "%s://%s:%v" $scheme (include "cc.component" (dict "root" $.root "name" $upstream "svc" $upSvc)) $upSvc.port) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -135,6 +163,7 @@ app.kubernetes.io/component: {{ .name }}
 {{- $_ := set $env "SMTP_HOST" .host -}}
 {{- $_ := set $env "SMTP_PORT" (toString .port) -}}
 {{- $_ := set $env "SMTP_SECURE" (toString (.secure | default false)) -}}
+{{- $_ := set $env "SMTP_REQUIRE_TLS" (toString (ne (toString .requireTLS) "false")) -}}
 {{- $_ := set $env "SMTP_FROM" (get . "from") -}}
 {{- end -}}
 {{- with .svc.smsApiUrl -}}
@@ -244,6 +273,27 @@ app.kubernetes.io/component: {{ .name }}
   configMap:
     name: {{ . }}
 {{- end }}
+{{- if .root.Values.tls.internal.enabled }}
+- name: tls
+  secret:
+    secretName: {{ include "cc.tlsSecretName" . }}
+    defaultMode: 0440
+    items:
+      - key: tls.crt
+        path: tls.crt
+      - key: tls.key
+        path: tls.key
+{{- end }}
+{{- if and (ne .name "console") .root.Values.kafka.sasl.enabled }}
+{{- $sasl := .root.Values.kafka.sasl }}
+- name: kafka-sasl
+  secret:
+    secretName: {{ printf $sasl.passwordSecretName .name }}
+    defaultMode: 0440
+    items:
+      - key: {{ $sasl.passwordSecretKey }}
+        path: {{ $sasl.passwordSecretKey }}
+{{- end }}
 {{- if ne .name "console" }}
 {{- $id := .root.Values.serviceIdentity }}
 - name: service-key
@@ -271,6 +321,16 @@ app.kubernetes.io/component: {{ .name }}
 {{- if include "cc.caBundleName" .root }}
 - name: ca-bundle
   mountPath: /etc/cloud-connect/ca
+  readOnly: true
+{{- end }}
+{{- if .root.Values.tls.internal.enabled }}
+- name: tls
+  mountPath: /etc/cloud-connect/tls
+  readOnly: true
+{{- end }}
+{{- if and (ne .name "console") .root.Values.kafka.sasl.enabled }}
+- name: kafka-sasl
+  mountPath: /etc/cloud-connect/kafka-sasl
   readOnly: true
 {{- end }}
 {{- if ne .name "console" }}

@@ -230,6 +230,14 @@ export class DeliverNotification {
         throw new PermanentDeliveryError('the SMTP server rejected the recipient');
       return info.messageId ?? notificationId;
     } catch (error) {
+      // SMTP_REQUIRE_TLS and the server offered no STARTTLS (or the upgrade failed): nothing was
+      // sent in clear. Retried (the relay may be fixed), then dead-lettered for a replay.
+      if ((error as { code?: unknown }).code === 'ETLS')
+        throw new OwnWordsError(
+          'smtp',
+          'tls-required',
+          'the SMTP server did not upgrade the connection to TLS',
+        );
       const code = (error as { responseCode?: number }).responseCode;
       if (typeof code === 'number' && code >= 500 && code < 600) {
         throw new PermanentDeliveryError(`SMTP ${code}`);

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ReadinessRegistry, registeredModule } from '@cloud-connect/service-kit';
+import { readFileSync } from 'node:fs';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { NotifierConfig } from '../config';
 
@@ -27,6 +28,8 @@ export const MailModule = registeredModule('MailModule', (config: NotifierConfig
     host: config.SMTP_HOST,
     port: config.SMTP_PORT,
     secure: config.SMTP_SECURE,
+    requireTLS: config.SMTP_REQUIRE_TLS,
+    ...(config.SMTP_CA_FILE ? { tls: { ca: readFileSync(config.SMTP_CA_FILE, 'utf8') } } : {}),
     pool: true,
     connectionTimeout: 3000,
     greetingTimeout: 3000,
