@@ -1,6 +1,6 @@
 import { Events } from '@cloud-connect/contracts';
 import type { OutboxWriter } from '@cloud-connect/db';
-import type { EventRegistry } from '@cloud-connect/kafka';
+import type { EventDefinition, EventRegistry, PayloadOf } from '@cloud-connect/kafka';
 import { BoundedTtlCache } from '@cloud-connect/phi-client';
 import type { EntityManager } from 'typeorm';
 import type { LookupCacheOptions } from '../integrations/inbound-key';
@@ -69,39 +69,57 @@ export class ApplyStatusChange {
     if (change.kind === 'referral-status') {
       if (!(await this.states.applyStatus(tx, siteNumber, change, applied))) return 'stale';
       await this.states.touchReferral(tx, siteNumber, change.serviceRequestId, SERVICE_REQUEST_EVENTS);
-      await this.deps.outbox.enqueue(
+      await this.publish(
         tx,
-        this.deps.registry.create(Events.referralStatusChanged, siteNumber, {
-          messageId: by.messageId,
+        siteNumber,
+        Events.referralStatusChanged,
+        by,
+        changedAt,
+        {
           serviceRequestId: change.serviceRequestId,
           status: change.status,
           ...(change.taskStatus ? { taskStatus: change.taskStatus } : {}),
           ...(change.businessStatus ? { businessStatus: change.businessStatus } : {}),
-          changedBy: by.changedBy,
-          changedAt,
-          ...(referrer ? { referrer } : {}),
-        }),
+        },
+        referrer ? { referrer } : {},
       );
       return 'applied';
     }
     if (!(await this.states.applyAppointment(tx, siteNumber, change, applied))) return 'stale';
-    await this.deps.outbox.enqueue(
+    await this.publish(
       tx,
-      this.deps.registry.create(Events.appointmentChanged, siteNumber, {
-        messageId: by.messageId,
+      siteNumber,
+      Events.appointmentChanged,
+      by,
+      changedAt,
+      {
         appointmentId: change.appointmentId,
         serviceRequestId: change.serviceRequestId,
         status: change.status,
         ...(change.start ? { start: change.start } : {}),
         ...(change.end ? { end: change.end } : {}),
         source: 'referral',
-        changedBy: by.changedBy,
-        changedAt,
-        ...(patient ? { patient } : {}),
-        ...(referrer ? { referrer } : {}),
-      }),
+      },
+      { ...(patient ? { patient } : {}), ...(referrer ? { referrer } : {}) },
     );
     return 'applied';
+  }
+
+  /**
+   * Enqueues the event of an applied change in its transaction: the message that made it, the
+   * change's own `fields`, who made it and when, then the contact details it carries (if any).
+   */
+  private async publish<D extends EventDefinition>(
+    tx: EntityManager,
+    siteNumber: string,
+    event: D,
+    by: Omit<AppliedBy, 'messageTimestamp'>,
+    changedAt: string,
+    fields: Partial<PayloadOf<D>>,
+    contact: Partial<PayloadOf<D>>,
+  ): Promise<void> {
+    const payload = { messageId: by.messageId, ...fields, changedBy: by.changedBy, changedAt, ...contact };
+    await this.deps.outbox.enqueue(tx, this.deps.registry.create(event, siteNumber, payload as PayloadOf<D>));
   }
 }
 
