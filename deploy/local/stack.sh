@@ -673,13 +673,6 @@ kafka_security() {
 
 start_kafka() { launch_kafka && wait_kafka; }
 
-stop_kafka() {
-  local pid
-  pid=$(kafka_pid)
-  [ -n "$pid" ] && stop_pid kafka "$pid" "$KAFKA_CONF"
-  rm -f "$(pidfile kafka)"
-}
-
 # ================================================================ Vault API (OpenBao)
 BAO=""
 install_vault() {
@@ -869,13 +862,6 @@ start_vault() {
   say "vault ready on $HOST:$VAULT_PORT (pid $pid; initialized, unsealed, active)"
 }
 
-stop_vault() {
-  local pid
-  pid=$(vault_pid)
-  [ -n "$pid" ] && stop_pid vault "$pid" "$VAULT_CONF"
-  rm -f "$(pidfile vault)"
-}
-
 # ================================================================ Mail sink
 # Ours = the mail-sink script with this state dir's store file (on its command line, or in its
 # environment for instances started before --store existed).
@@ -915,13 +901,6 @@ start_mail() {
     sleep 0.2
   done
   say "mail ready: SMTP $HOST:$SMTP_PORT, API http://$HOST:$MAIL_API_PORT (pid $pid)"
-}
-
-stop_mail() {
-  local pid
-  pid=$(mail_pid)
-  [ -n "$pid" ] && stop_pid mail "$pid" "$MAIL_SCRIPT"
-  rm -f "$(pidfile mail)"
 }
 
 # ================================================================ env file / status
@@ -995,12 +974,20 @@ start_component() {
     mail) start_mail ;;
   esac
 }
+# stop_daemon COMPONENT PATTERN: stops the component's process (found by <component>_pid, checked
+# against PATTERN) and forgets its pid file.
+stop_daemon() {
+  local comp=$1 pat=$2 pid
+  pid=$("${comp}_pid")
+  [ -n "$pid" ] && stop_pid "$comp" "$pid" "$pat"
+  rm -f "$(pidfile "$comp")"
+}
 stop_component() {
   case "$1" in
     postgres) stop_postgres ;;
-    kafka) stop_kafka ;;
-    vault) stop_vault ;;
-    mail) stop_mail ;;
+    kafka) stop_daemon kafka "$KAFKA_CONF" ;;
+    vault) stop_daemon vault "$VAULT_CONF" ;;
+    mail) stop_daemon mail "$MAIL_SCRIPT" ;;
   esac
 }
 
