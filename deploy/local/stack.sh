@@ -156,6 +156,14 @@ wait_gone() {
   done
 }
 
+# daemon_pid COMPONENT PATTERN: the pid in the component's pid file, if that process is alive and
+# matches PATTERN (ours, not a recycled pid).
+daemon_pid() {
+  local pid
+  pid=$(read_pidfile "$1")
+  if pid_alive "$pid" "$2"; then echo "$pid"; fi
+}
+
 # stop_pid COMPONENT PID PATTERN: SIGTERM, wait up to STOP_TIMEOUT, then SIGKILL.
 stop_pid() {
   local comp=$1 pid=$2 pat=$3 deadline
@@ -576,11 +584,7 @@ log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
 EOF
 }
 
-kafka_pid() {
-  local pid
-  pid=$(read_pidfile kafka)
-  if pid_alive "$pid" "$KAFKA_CONF"; then echo "$pid"; fi
-}
+kafka_pid() { daemon_pid kafka "$KAFKA_CONF"; }
 
 kafka_format() {
   [ -f "$KAFKA_DATA/meta.properties" ] && return 0
@@ -732,11 +736,7 @@ audit "file" "file" {
 EOF
 }
 
-vault_pid() {
-  local pid
-  pid=$(read_pidfile vault)
-  if pid_alive "$pid" "$VAULT_CONF"; then echo "$pid"; fi
-}
+vault_pid() { daemon_pid vault "$VAULT_CONF"; }
 
 vault_health_code() {
   curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://$HOST:$VAULT_PORT/v1/sys/health" 2>/dev/null || true
