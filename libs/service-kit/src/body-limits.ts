@@ -1,12 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
-import {
-  AdminTokenVerifier,
-  AUTH_DENIAL_SINK,
-  type AuthDenialSink,
-  bearerIdentity,
-  ServiceTokenVerifier,
-} from '@cloud-connect/auth';
+import { AdminTokenVerifier, bearerIdentity, ServiceTokenVerifier } from '@cloud-connect/auth';
 import { PROBLEM_JSON, plainProblem } from '@cloud-connect/errors';
 import type { FastifyInstance } from 'fastify';
 
@@ -26,12 +20,9 @@ export function LargeBody(bytes: number): MethodDecorator {
   return RouteConfig({ largeBody: bytes } satisfies LargeBodyConfig);
 }
 
-function optional<T>(
-  nest: INestApplicationContext,
-  token: symbol | (new (...args: never[]) => T),
-): T | undefined {
+function optional<T>(nest: INestApplicationContext, type: new (...args: never[]) => T): T | undefined {
   try {
-    return nest.get<T>(token, { strict: false });
+    return nest.get<T>(type, { strict: false });
   } catch {
     return undefined;
   }
@@ -49,26 +40,24 @@ export function installBodyLimits(fastify: FastifyInstance, nest: INestApplicati
     const config: LargeBodyConfig | undefined = route.config;
     if (typeof config?.largeBody === 'number') route.bodyLimit = config.largeBody;
   });
-  const admins = optional<AdminTokenVerifier>(nest, AdminTokenVerifier);
-  const services = optional<ServiceTokenVerifier>(nest, ServiceTokenVerifier);
-  const sink = optional<AuthDenialSink>(nest, AUTH_DENIAL_SINK);
+  // Looked up at the first large-body request: only services with such routes need the verifiers.
+  let verifiers: { admins: AdminTokenVerifier; services: ServiceTokenVerifier } | null | undefined;
+  const verifiersOf = (): typeof verifiers => {
+    if (verifiers === undefined) {
+      const admins = optional(nest, AdminTokenVerifier);
+      const services = optional(nest, ServiceTokenVerifier);
+      verifiers = admins && services ? { admins, services } : null;
+    }
+    return verifiers;
+  };
   fastify.addHook('preParsing', async (request, reply, payload) => {
     if ((request.routeOptions.config as LargeBodyConfig | undefined)?.largeBody === undefined) return payload;
-    const identity =
-      admins && services
-        ? await bearerIdentity(request.headers.authorization, { admins, services })
-        : { refused: 'this service checks no bearer tokens' };
+    const known = verifiersOf();
+    const identity = known
+      ? await bearerIdentity(request.headers.authorization, known)
+      : { refused: 'this service checks no bearer tokens' };
     if (!('refused' in identity)) return payload;
     const reason = identity.refused;
-    await sink?.denied({
-      status: 401,
-      reason,
-      method: request.method,
-      route: request.routeOptions.url ?? '',
-      site: null,
-      principal: null,
-      sourceAddress: request.ip,
-    });
     void reply
       .status(401)
       .header('WWW-Authenticate', 'Bearer')
