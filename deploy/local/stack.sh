@@ -156,6 +156,14 @@ wait_gone() {
   done
 }
 
+# daemon_pid COMPONENT PATTERN: the pid in the component's pid file, if that process is alive and
+# matches PATTERN (ours, not a recycled pid).
+daemon_pid() {
+  local pid
+  pid=$(read_pidfile "$1")
+  if pid_alive "$pid" "$2"; then echo "$pid"; fi
+}
+
 # stop_pid COMPONENT PID PATTERN: SIGTERM, wait up to STOP_TIMEOUT, then SIGKILL.
 stop_pid() {
   local comp=$1 pid=$2 pat=$3 deadline
@@ -603,11 +611,7 @@ log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
 EOF
 }
 
-kafka_pid() {
-  local pid
-  pid=$(read_pidfile kafka)
-  if pid_alive "$pid" "$KAFKA_CONF"; then echo "$pid"; fi
-}
+kafka_pid() { daemon_pid kafka "$KAFKA_CONF"; }
 
 kafka_format() {
   [ -f "$KAFKA_DATA/meta.properties" ] && return 0
@@ -700,13 +704,6 @@ kafka_security() {
 
 start_kafka() { launch_kafka && wait_kafka; }
 
-stop_kafka() {
-  local pid
-  pid=$(kafka_pid)
-  [ -n "$pid" ] && stop_pid kafka "$pid" "$KAFKA_CONF"
-  rm -f "$(pidfile kafka)"
-}
-
 # ================================================================ Vault API (OpenBao)
 BAO=""
 install_vault() {
@@ -766,11 +763,7 @@ audit "file" "file" {
 EOF
 }
 
-vault_pid() {
-  local pid
-  pid=$(read_pidfile vault)
-  if pid_alive "$pid" "$VAULT_CONF"; then echo "$pid"; fi
-}
+vault_pid() { daemon_pid vault "$VAULT_CONF"; }
 
 vault_health_code() {
   curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://$HOST:$VAULT_PORT/v1/sys/health" 2>/dev/null || true
@@ -896,13 +889,6 @@ start_vault() {
   say "vault ready on $HOST:$VAULT_PORT (pid $pid; initialized, unsealed, active)"
 }
 
-stop_vault() {
-  local pid
-  pid=$(vault_pid)
-  [ -n "$pid" ] && stop_pid vault "$pid" "$VAULT_CONF"
-  rm -f "$(pidfile vault)"
-}
-
 # ================================================================ Mail sink
 # Ours = the mail-sink script with this state dir's store file (on its command line, or in its
 # environment for instances started before --store existed).
@@ -942,13 +928,6 @@ start_mail() {
     sleep 0.2
   done
   say "mail ready: SMTP $HOST:$SMTP_PORT, API http://$HOST:$MAIL_API_PORT (pid $pid)"
-}
-
-stop_mail() {
-  local pid
-  pid=$(mail_pid)
-  [ -n "$pid" ] && stop_pid mail "$pid" "$MAIL_SCRIPT"
-  rm -f "$(pidfile mail)"
 }
 
 # ================================================================ env file / status
@@ -1022,12 +1001,20 @@ start_component() {
     mail) start_mail ;;
   esac
 }
+# stop_daemon COMPONENT PATTERN: stops the component's process (found by <component>_pid, checked
+# against PATTERN) and forgets its pid file.
+stop_daemon() {
+  local comp=$1 pat=$2 pid
+  pid=$("${comp}_pid")
+  [ -n "$pid" ] && stop_pid "$comp" "$pid" "$pat"
+  rm -f "$(pidfile "$comp")"
+}
 stop_component() {
   case "$1" in
     postgres) stop_postgres ;;
-    kafka) stop_kafka ;;
-    vault) stop_vault ;;
-    mail) stop_mail ;;
+    kafka) stop_daemon kafka "$KAFKA_CONF" ;;
+    vault) stop_daemon vault "$VAULT_CONF" ;;
+    mail) stop_daemon mail "$MAIL_SCRIPT" ;;
   esac
 }
 

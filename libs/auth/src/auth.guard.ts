@@ -7,11 +7,11 @@ import {
   Optional,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { decodeProtectedHeader } from 'jose';
 import { AdminTokenVerifier } from './admin-tokens';
+import { bearerIdentity } from './bearer-identity';
 import { ALLOW_ADMINS, ALLOW_SERVICES, type AllowAdminsOptions } from './decorators';
-import type { Principal, ServicePrincipal } from './principal';
-import { ServiceIdentityMismatchError, ServiceTokenVerifier } from './service-tokens';
+import type { Principal } from './principal';
+import { ServiceTokenVerifier } from './service-tokens';
 
 export interface AuthDenial {
   status: 401 | 403;
@@ -98,36 +98,23 @@ export class AuthGuard implements CanActivate {
     };
 
     if (!adminRule && !serviceRule) return deny(403, 'route has no access rule', null);
-    const header = request.headers['authorization'];
-    const token =
-      typeof header === 'string' && /^Bearer [A-Za-z0-9._~+/-]+=*$/.test(header) ? header.slice(7) : null;
-    if (!token) return deny(401, 'a bearer token is required', null);
-
-    let alg: string | undefined;
-    try {
-      alg = decodeProtectedHeader(token).alg;
-    } catch {
-      return deny(401, 'the token is malformed', null);
+    const identity = await bearerIdentity(request.headers['authorization'], {
+      admins: this.admins,
+      services: this.services,
+    });
+    if ('refused' in identity) return deny(401, identity.refused, null);
+    if ('mismatch' in identity) {
+      const signer = identity.mismatch;
+      return deny(403, `service ${signer.service} may not present a token for another service`, signer);
     }
-
-    if (alg === 'HS256') return deny(401, 'shared-secret service tokens are no longer accepted', null);
-    if (alg === 'EdDSA') {
-      const verified = await this.services.verify(token).catch((error: unknown) => error);
-      if (verified instanceof ServiceIdentityMismatchError) {
-        const signer: ServicePrincipal = { kind: 'service', service: verified.signer };
-        return deny(403, `service ${verified.signer} may not present a token for another service`, signer);
-      }
-      if (verified instanceof Error || !verified)
-        return deny(401, 'the service token is invalid or expired', null);
-      const principal = verified as ServicePrincipal;
+    const { principal } = identity;
+    if (principal.kind === 'service') {
       if (!serviceRule?.includes(principal.service))
         return deny(403, `service ${principal.service} may not call this route`, principal);
       request.principal = principal;
       return true;
     }
 
-    const principal = await this.admins.verify(token).catch(() => null);
-    if (!principal) return deny(401, 'the access token is invalid or expired', null);
     if (!adminRule) return deny(403, 'people may not call this route', principal);
     if (this.sessions && !(await this.sessions.isActive(principal.sessionId, principal.userId)))
       return deny(401, 'this session was signed out: sign in again', principal, 'Bearer', 'session-revoked');

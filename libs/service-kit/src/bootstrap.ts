@@ -13,6 +13,7 @@ import {
   type Logger,
 } from '@cloud-connect/observability';
 import type { Registry } from 'prom-client';
+import { DEFAULT_BODY_LIMIT, installBodyLimits } from './body-limits';
 import { ProblemFilter } from './http-errors';
 import { MessagingService } from './messaging.service';
 import { releaseStartupMemory } from './startup-memory';
@@ -53,7 +54,7 @@ export interface RunServiceOptions {
   module: Type<unknown> | DynamicModule;
   logger: Logger;
   metrics: Registry;
-  /** Largest request body accepted, in bytes (larger: 413). */
+  /** Largest request body of a route without its own limit, in bytes (larger: 413; default 64 KiB). */
   bodyLimit?: number;
   shutdownGraceMs: number;
   /** Proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed; none by default. */
@@ -111,7 +112,7 @@ function dropMalformedForwardedFor(headers: Record<string, string | string[] | u
 export async function runService(options: RunServiceOptions): Promise<NestFastifyApplication> {
   const { logger } = options;
   const adapter = new FastifyAdapter({
-    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
     forceCloseConnections: 'idle',
     ...(options.tls
@@ -129,6 +130,9 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
 
   const { requests } = httpMetrics(options.metrics);
   const fastify = app.getHttpAdapter().getInstance();
+  // Before the routes are registered (app.init): `@LargeBody` routes get their limit and their
+  // credentials are checked before the body is read.
+  installBodyLimits(fastify, app);
   fastify.addHook('onRequest', (request, _reply, done) => {
     dropMalformedForwardedFor(request.raw.headers);
     done();

@@ -3,6 +3,7 @@ export * from './readiness';
 export * from './core.module';
 export * from './messaging.service';
 export * from './vault-client';
+export * from './body-limits';
 export * from './bootstrap';
 export * from './http-errors';
 export * from './site-replica';

@@ -10,8 +10,10 @@ export const TEST_SERVICE_AUTH_SECRET = 'test-service-auth-secret-0123456789abcd
  * Consumer groups of this suite (Jest loads this module once per test file): the services a suite
  * starts share them (a restarted service resumes its group's offsets), no other suite on the same
  * broker does, and a new group starts at the suite's start instead of replaying earlier suites.
+ * A service's prefix starts with its own name (`vault.test-1a2b3c4d.`), inside the consumer groups
+ * its Kafka user may use (`<service>.*`).
  */
-const SUITE_GROUP_PREFIX = `test-${randomUUID().slice(0, 8)}.`;
+const SUITE_GROUP_TAG = `test-${randomUUID().slice(0, 8)}.`;
 const SUITE_STARTED_AT = Date.now();
 const TEST_SERVICES: ServiceName[] = ['vault', 'emr-gateway', 'referral-intake', 'scheduler', 'notifier'];
 
@@ -50,6 +52,22 @@ export function testServicePublicKeys(): string {
   return JSON.stringify({ keys });
 }
 
+/**
+ * How a service reaches the local broker: as its own SCRAM user (`cc-<service>`) on the SASL
+ * listener, under its ACLs, when the stack has one; the super-user PLAINTEXT listener only on a
+ * stack without it.
+ */
+export function serviceKafkaEnv(name: string, env: StackEnv): Record<string, string> {
+  const passwordFile = env.kafkaSasl?.passwordFiles[name];
+  if (!env.kafkaSasl || !passwordFile) return { KAFKA_BROKERS: env.KAFKA_BROKERS };
+  return {
+    KAFKA_BROKERS: env.kafkaSasl.brokers,
+    KAFKA_SASL_MECHANISM: 'scram-sha-512',
+    KAFKA_SASL_USERNAME: `cc-${name}`,
+    KAFKA_SASL_PASSWORD_FILE: passwordFile,
+  };
+}
+
 /** The environment a service needs against the local stack (root Vault token: tests only). */
 export function serviceEnvFor(
   name: ServiceName,
@@ -61,13 +79,13 @@ export function serviceEnvFor(
   return {
     DATABASE_URL: ownRole ?? env.DATABASE_URL,
     ...(ownRole ? { DATABASE_MIGRATION_URL: env.DATABASE_URL } : {}),
-    KAFKA_BROKERS: env.KAFKA_BROKERS,
+    ...serviceKafkaEnv(name, env),
     VAULT_ADDR: env.VAULT_ADDR,
     VAULT_TOKEN: env.VAULT_TOKEN,
     SMTP_HOST: env.SMTP_HOST,
     SMTP_PORT: env.SMTP_PORT,
     KAFKA_CLIENT_ID: `test-${name}`,
-    KAFKA_GROUP_PREFIX: SUITE_GROUP_PREFIX,
+    KAFKA_GROUP_PREFIX: `${name}.${SUITE_GROUP_TAG}`,
     KAFKA_GROUP_START_AT: String(SUITE_STARTED_AT),
     SERVICE_AUTH_SECRET: TEST_SERVICE_AUTH_SECRET,
     SERVICE_SIGNING_KEY: testServiceSigningKey(name),

@@ -4,6 +4,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { ServiceTokenIssuer } from '@cloud-connect/auth';
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { PRODUCT_EVENTS } from '@cloud-connect/contracts';
 import { EventRegistry, type Envelope } from '@cloud-connect/kafka';
 import { auditEvent } from '@cloud-connect/service-kit';
@@ -56,6 +57,21 @@ const otherSite = String(Number(site) + 1);
 const LIFETIMES = { tokenTtl: '4s', tokenMaxTtl: '8s' };
 const SECOND_ADMIN_PASSWORD = 'a second admin passphrase 7319';
 const secrets: string[] = [env.VAULT_TOKEN, SECOND_ADMIN_PASSWORD];
+/** Test PHI the suite sends: the eReferral fixture's patient, and the health card number it searches. */
+const phiValues: string[] = fixturePatientPhi();
+
+function fixturePatientPhi(): string[] {
+  const entries = (addServiceRequestWithQuirks() as { entry: { resource: Record<string, unknown> }[] }).entry;
+  const patient = entries.map((e) => e.resource).find((r) => r['resourceType'] === 'Patient');
+  if (!patient) throw new Error('the fixture bundle has no Patient');
+  const values = [
+    ...(patient['name'] as { family: string }[]).map((n) => n.family),
+    ...(patient['identifier'] as { value?: string }[]).map((i) => i.value),
+    ...(patient['telecom'] as { value: string }[]).map((t) => t.value),
+    patient['birthDate'] as string,
+  ];
+  return values.filter((v): v is string => typeof v === 'string');
+}
 /** Failed API-key checks intake allows per source address and per key prefix (its window: 60 s). */
 const KEY_FAILURES_PER_ADDRESS = 10;
 const KEY_FAILURES_PER_PREFIX = 10;
@@ -320,6 +336,7 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
   describe('traces', () => {
     it('exported spans carry no query string: a searched health card number never reaches the trace backend', async () => {
       const hcn = `${Math.floor(9e9 * Math.random()) + 1e9}`;
+      phiValues.push(hcn);
       const answer = await httpFrom(
         '127.0.0.1',
         `${intake.service.url}/fhir/ServiceRequest?identifier=https://health.gov.on.ca/hcn|${hcn}&_count=5`,
@@ -892,6 +909,107 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
     });
   });
 
+  describe('request bodies read only after authentication', () => {
+    const EIGHT_MIB = 8 * 1024 * 1024;
+
+    /**
+     * Declares an 8 MiB body, sends only its first 64 KiB and waits for an answer without sending
+     * the rest: a server that reads the body before checking credentials never answers (it waits
+     * for the remaining bytes) and the call times out.
+     */
+    function answerBeforeBody(
+      target: string,
+      headers: Record<string, string>,
+    ): Promise<{ status: number; body: string; sentBytes: number }> {
+      return new Promise((resolve, reject) => {
+        let sentBytes = 0;
+        const req = request(target, {
+          method: 'POST',
+          localAddress: '127.0.0.9',
+          headers: { 'content-length': String(EIGHT_MIB), ...headers },
+        });
+        const timer = setTimeout(() => req.destroy(new Error('no answer before the body was sent')), 10000);
+        req.on('response', (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            clearTimeout(timer);
+            req.destroy();
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), sentBytes });
+          });
+        });
+        req.on('error', (error) => {
+          clearTimeout(timer);
+          reject(error);
+        });
+        const first = Buffer.alloc(64 * 1024, 0x20);
+        req.write(first, () => {
+          sentBytes += first.length;
+        });
+      });
+    }
+    const serviceToken = (): Promise<string> =>
+      new ServiceTokenIssuer('referral-intake', testServiceKeys('referral-intake')).tokenFor('vault');
+    const phiBatch = (items: number, plaintextBytes: number): Record<string, unknown> => ({
+      items: Array.from({ length: items }, (_, i) => ({
+        recordId: `atk/body/${i}`,
+        plaintext: randomBytes(plaintextBytes).toString('base64'),
+      })),
+    });
+
+    it('an unauthenticated 8 MiB post is answered 401 before its body is sent (vault PHI, intake bundles, forms)', async () => {
+      const phi = await answerBeforeBody(url(`/sites/${site}/phi/encrypt`), {
+        'content-type': 'application/json',
+      });
+      expect(phi.status).toBe(401);
+      expect(phi.sentBytes).toBeLessThan(EIGHT_MIB);
+      expect(JSON.parse(phi.body)).toMatchObject({ status: 401, code: 'unauthorized' });
+      // A forged (unverifiable) token is no better than none.
+      const forged = await answerBeforeBody(url(`/sites/${site}/phi/encrypt`), {
+        'content-type': 'application/json',
+        authorization: `Bearer ${(await serviceToken()).slice(0, -4)}AAAA`,
+      });
+      expect(forged.status).toBe(401);
+      const bundle = await answerBeforeBody(`${intake.service.url}/public/ocean/fhir_bundles`, {
+        'content-type': 'application/fhir+json',
+      });
+      expect(bundle.status).toBe(401);
+      expect(JSON.parse(bundle.body)).toMatchObject({ resourceType: 'OperationOutcome' });
+      const form = await answerBeforeBody(`${intake.service.url}/fhir/QuestionnaireResponse`, {
+        'content-type': 'application/fhir+json',
+      });
+      expect(form.status).toBe(401);
+      expect(JSON.parse(form.body)).toMatchObject({ resourceType: 'OperationOutcome' });
+    }, 60000);
+
+    it('an authenticated caller gets 413 beyond the route limit, and ordinary sizes still work', async () => {
+      const token = await serviceToken();
+      // About 2.7 MB of JSON: within the PHI batch limit.
+      const ordinary = await httpFrom('127.0.0.1', url(`/sites/${site}/phi/encrypt`), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: phiBatch(20, 100 * 1024),
+      });
+      expect(ordinary.status).toBe(200);
+      expect((ordinary.body['items'] as unknown[]).length).toBe(20);
+      // About 9.6 MB: beyond it.
+      const oversize = await httpFrom('127.0.0.1', url(`/sites/${site}/phi/encrypt`), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: phiBatch(60, 120 * 1024),
+      });
+      expect(oversize.status).toBe(413);
+      expect(oversize.body).toMatchObject({ status: 413 });
+      // Admin JSON routes keep the small default (64 KiB): a site admin's 100 KB body is a 413.
+      const admin = await httpFrom('127.0.0.1', `${intake.service.url}/admin/sites/${site}/integrations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await provisioned.adminToken()}` },
+        body: { name: 'x'.repeat(100 * 1024) },
+      });
+      expect(admin.status).toBe(413);
+    }, 60000);
+  });
+
   describe('service identities', () => {
     const encrypt = async (token: string): Promise<HttpAnswer> =>
       httpFrom('127.0.0.1', url(`/sites/${site}/phi/encrypt`), {
@@ -1122,8 +1240,9 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
   });
 
   describe('leaks', () => {
-    it('no secret or key of this suite appears in any captured service log', () => {
-      expect(leakedInLogs(secrets)).toEqual([]);
+    it('no secret, key or test PHI value of this suite appears in any captured service log', () => {
+      expect(phiValues.length).toBeGreaterThanOrEqual(5);
+      expect(leakedInLogs([...secrets, ...phiValues])).toEqual([]);
     });
   });
 });

@@ -3,7 +3,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeServiceKeyFiles } from '@cloud-connect/auth';
-import { distDir, REPO_ROOT, stackStateDir, waitFor, type StackEnv } from '@cloud-connect/testing';
+import {
+  distDir,
+  REPO_ROOT,
+  serviceKafkaEnv,
+  stackStateDir,
+  waitFor,
+  type StackEnv,
+} from '@cloud-connect/testing';
 
 export const SERVICES = [
   { name: 'referral-intake', port: 3001, usesVault: true, policy: 'referral-intake' },
@@ -155,7 +162,8 @@ export async function startServices(env: StackEnv): Promise<void> {
       // The service's own Postgres role (its schema only); the owner runs the migrations.
       DATABASE_URL: env.serviceDatabaseUrls?.[service.name] ?? env.DATABASE_URL,
       ...(env.serviceDatabaseUrls?.[service.name] ? { DATABASE_MIGRATION_URL: env.DATABASE_URL } : {}),
-      KAFKA_BROKERS: env.KAFKA_BROKERS,
+      // Its own SCRAM user on the SASL listener, under its ACLs.
+      ...serviceKafkaEnv(service.name, env),
       SMTP_HOST: env.SMTP_HOST,
       SMTP_PORT: env.SMTP_PORT,
       SMTP_FROM: 'cloud-connect@demo.local',

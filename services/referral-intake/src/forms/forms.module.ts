@@ -3,7 +3,7 @@ import { Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Logger } from '@cloud-connect/observability';
 import { LOGGER, MessagingService, SERVICE_CONFIG } from '@cloud-connect/service-kit';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RequestPayload } from 'fastify';
 import { DataSource } from 'typeorm';
 import type { IntakeConfig } from '../config';
 import { PHI_CIPHER, type PhiCipher } from '../crypto/phi-cipher';
@@ -61,18 +61,33 @@ class FormsHttp implements OnModuleInit {
           next(null, body);
         },
       );
+      const accessToken = (request: FastifyRequest): string | null =>
+        BEARER.exec(request.headers.authorization ?? '')?.[1] ?? null;
       const route = (path: string, receiver: ReceiveCompletedForm): void => {
-        scope.post(path, routeAccess('oauth-client'), async (request, reply) => {
-          const bearer = BEARER.exec(request.headers.authorization ?? '');
-          await send(
-            reply,
-            await receiver.execute({
-              accessToken: bearer?.[1] ?? null,
-              contentType: request.headers['content-type'],
-              body: Buffer.isBuffer(request.body) ? request.body : undefined,
-            }),
-          );
-        });
+        // The token is checked before the body is read: a refused post is answered without it.
+        const checkTokenFirst = async (
+          request: FastifyRequest,
+          reply: FastifyReply,
+          payload: RequestPayload,
+        ): Promise<RequestPayload> => {
+          const denied = await receiver.tokenRefusal(accessToken(request));
+          if (denied) void send(reply.header('Connection', 'close'), denied);
+          return payload;
+        };
+        scope.post(
+          path,
+          { ...routeAccess('oauth-client'), preParsing: checkTokenFirst },
+          async (request, reply) => {
+            await send(
+              reply,
+              await receiver.execute({
+                accessToken: accessToken(request),
+                contentType: request.headers['content-type'],
+                body: Buffer.isBuffer(request.body) ? request.body : undefined,
+              }),
+            );
+          },
+        );
       };
       route('/fhir/QuestionnaireResponse', this.receive);
       route('/fhir/Encounter', this.checkIns);

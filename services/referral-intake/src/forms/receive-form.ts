@@ -5,7 +5,7 @@ import type { OperationOutcome } from '@medplum/fhirtypes';
 import { createHash, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { PhiCipher } from '../crypto/phi-cipher';
-import type { AccessTokens } from '../oauth/access-tokens';
+import type { AccessClaims, AccessTokens } from '../oauth/access-tokens';
 import { allows } from '../oauth/scopes';
 import {
   mediaTypeRefusal,
@@ -187,12 +187,17 @@ export class ReceiveCompletedForm {
     }
   }
 
-  private async receive(request: {
-    accessToken: string | null;
-    contentType: string | undefined;
-    body: Buffer | undefined;
-  }): Promise<InboundAnswer> {
-    const claims = request.accessToken ? await this.deps.tokens.verify(request.accessToken) : null;
+  /**
+   * The access token's check alone (the route runs it before the body is read): null when the
+   * token may post this resource type, else the 401/403 answer.
+   */
+  async tokenRefusal(accessToken: string | null): Promise<InboundAnswer | null> {
+    const checked = await this.authorize(accessToken);
+    return 'status' in checked ? checked : null;
+  }
+
+  private async authorize(accessToken: string | null): Promise<AccessClaims | InboundAnswer> {
+    const claims = accessToken ? await this.deps.tokens.verify(accessToken) : null;
     if (!claims) {
       return {
         status: 401,
@@ -207,6 +212,17 @@ export class ReceiveCompletedForm {
         body: simpleOutcome('forbidden', `the access token lacks the scope system/${type}.c (or .write)`),
       };
     }
+    return claims;
+  }
+
+  private async receive(request: {
+    accessToken: string | null;
+    contentType: string | undefined;
+    body: Buffer | undefined;
+  }): Promise<InboundAnswer> {
+    const claims = await this.authorize(request.accessToken);
+    if ('status' in claims) return claims;
+    const type = this.profile.resourceType;
     const refused = mediaTypeRefusal(request.contentType);
     if (refused) return refused;
     const body = request.body ?? Buffer.alloc(0);

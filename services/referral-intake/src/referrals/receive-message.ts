@@ -31,15 +31,19 @@ import type { RateLimiter } from './rate-limiter';
 import { ReferralsRepository, type StoredReferral } from './referrals.repository';
 import { senderLabel, type Sender } from './sender';
 
-export interface InboundRequest {
+/** What identifies the sender of an inbound request: everything but the body. */
+export interface InboundCaller {
   /** Request headers, names lower-cased. */
   headers: Record<string, string | string[] | undefined>;
-  contentType: string | undefined;
-  body: Buffer | undefined;
   /** Whether an OAuth bearer token may authenticate (the FHIR messaging endpoints). */
   bearerAllowed: boolean;
   /** The client's address (a trusted proxy's X-Forwarded-For, else the TCP peer). */
   sourceAddress: string;
+}
+
+export interface InboundRequest extends InboundCaller {
+  contentType: string | undefined;
+  body: Buffer | undefined;
 }
 
 export interface ReceiveMessageDeps {
@@ -103,9 +107,25 @@ export class ReceiveMessage {
     this.referrals = new ReferralsRepository(deps.schema);
   }
 
-  async execute(request: InboundRequest): Promise<FhirAnswer> {
+  /**
+   * Step 1 alone, from the headers (the route runs it before the body is read): the sender, or
+   * the 401/403/429 answer.
+   */
+  async identify(request: InboundCaller): Promise<Sender | FhirAnswer> {
+    return this.answering(() => this.admitSender(request));
+  }
+
+  /** The whole exchange; `sender` when step 1 already ran (`identify`) for this request. */
+  async execute(request: InboundRequest, sender?: Sender): Promise<FhirAnswer> {
+    return this.answering(async () => {
+      const admitted = sender ?? (await this.admitSender(request));
+      return 'kind' in admitted ? this.receive(request, admitted) : admitted;
+    });
+  }
+
+  private async answering<T>(work: () => Promise<T | FhirAnswer>): Promise<T | FhirAnswer> {
     try {
-      return await this.receive(request);
+      return await work();
     } catch (error) {
       if (isDatabaseUnavailable(error)) return storeUnavailableAnswer();
       // Nothing was stored (the bundle is encrypted before the transaction).
@@ -115,16 +135,18 @@ export class ReceiveMessage {
     }
   }
 
-  private async receive(request: InboundRequest): Promise<FhirAnswer> {
-    // 1. Who is posting, and not too often.
+  /** 1. Who is posting, and not too often. */
+  private async admitSender(request: InboundCaller): Promise<Sender | FhirAnswer> {
     const sender = await this.authenticate(request);
     if (!('kind' in sender)) return sender;
     const throttled =
       sender.kind === 'integration'
         ? throttledAnswer(this.deps.limiter.take(sender.id, sender.rateLimitPerSecond), 'integration')
         : throttledAnswer(this.deps.limiter.take(`oauth:${sender.id}`, null), 'client');
-    if (throttled) return throttled;
+    return throttled ?? sender;
+  }
 
+  private async receive(request: InboundRequest, sender: Sender): Promise<FhirAnswer> {
     // 2. What was posted, and whether this sender may post it.
     const refused = mediaTypeRefusal(request.contentType);
     if (refused) return refused;
@@ -264,7 +286,7 @@ export class ReceiveMessage {
   }
 
   /** The sender a request authenticates as, or the 401/403 answer. */
-  private async authenticate(request: InboundRequest): Promise<Sender | FhirAnswer> {
+  private async authenticate(request: InboundCaller): Promise<Sender | FhirAnswer> {
     const credential = presentedCredential(request.headers, {
       bearer: request.bearerAllowed ? 'jws' : 'none',
       apiKeyHeaders: [],

@@ -1,6 +1,7 @@
 import { AllowServices, AuthGuard, SiteCaller, type SiteCall } from '@cloud-connect/auth';
 import { Body, Controller, HttpCode, HttpException, Post, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
+import { LargeBody } from '@cloud-connect/service-kit';
 import { PhiCrypto } from './phi-crypto';
 
 export const PHI_MAX_ITEMS = 100;
@@ -65,12 +66,16 @@ async function perRecord<F extends string, T extends string>(
  * `encrypt`/`decrypt` (per record, batch of 1..100) remain for records sealed by this service
  * before (format 1) and for clients of the previous release during a rolling upgrade.
  */
+/** PHI batches: up to 100 records of base64 text (10 KB records are ~1.4 MB). */
+const PHI_BATCH_BODY_LIMIT = 8 * 1024 * 1024;
+
 @Controller('sites/:site/phi')
 @UseGuards(AuthGuard)
 export class PhiController {
   constructor(private readonly crypto: PhiCrypto) {}
 
   @Post('encrypt')
+  @LargeBody(PHI_BATCH_BODY_LIMIT)
   @HttpCode(200)
   @AllowServices('referral-intake', 'emr-gateway')
   async encrypt(@SiteCaller() call: SiteCall, @Body() body: unknown): Promise<PerRecord<'ciphertext'>> {
@@ -79,6 +84,7 @@ export class PhiController {
   }
 
   @Post('decrypt')
+  @LargeBody(PHI_BATCH_BODY_LIMIT)
   @HttpCode(200)
   @AllowServices('referral-intake', 'emr-gateway', 'notifier')
   async decrypt(@SiteCaller() call: SiteCall, @Body() body: unknown): Promise<PerRecord<'plaintext'>> {
@@ -108,6 +114,7 @@ export class PhiController {
 
   /** Opens wrapped data keys of the site (results in order); audited once per call. */
   @Post('data-keys/unwrap')
+  @LargeBody(PHI_BATCH_BODY_LIMIT)
   @HttpCode(200)
   @AllowServices('referral-intake', 'emr-gateway', 'notifier')
   async unwrapDataKeys(
