@@ -528,6 +528,25 @@ describe('console in the browser', () => {
     expect(((await token.json()) as { access_token?: string }).access_token).toBeTruthy();
   });
 
+  it('an open list screen asks the API for its list once, not again after every render', async () => {
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    const listCalls: string[] = [];
+    const count = (request: { url(): string; method(): string }): void => {
+      if (request.method() === 'GET' && /\/integrations(\?|$)/.test(new URL(request.url()).pathname + '?'))
+        listCalls.push(request.url());
+    };
+    page.on('request', count);
+    try {
+      await page.getByRole('link', { name: 'Integrations' }).click();
+      await page.getByRole('heading', { name: 'Register an integration' }).waitFor();
+      // A bounded look: a screen that reloads after each render asks again within milliseconds.
+      await page.waitForTimeout(3000);
+    } finally {
+      page.off('request', count);
+    }
+    expect(listCalls).toHaveLength(1);
+  });
+
   it('audit log: filters by action and exports CSV', async () => {
     await page.getByRole('link', { name: 'Audit log' }).click();
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();

@@ -1,3 +1,4 @@
+import { useCallback } from 'react';
 import { useIntl } from 'react-intl';
 import { en, type MessageId } from './en';
 import { fr } from './fr';
@@ -25,10 +26,15 @@ type Values = Record<string, string | number>;
 /** A message in the chosen language. */
 export type Translate = (id: MessageId, values?: Values) => string;
 
-/** `t('sync.title')`: a typed message id, so every string exists in both languages. */
+/**
+ * `t('sync.title')`: a typed message id, so every string exists in both languages. The same
+ * function for as long as the language stays the same: screens list `t` among the dependencies of
+ * their loading effects, and a new function on every render would reload their lists after every
+ * render, without end.
+ */
 export function useT(): Translate {
   const intl = useIntl();
-  return (id, values) => intl.formatMessage({ id }, values);
+  return useCallback<Translate>((id, values) => intl.formatMessage({ id }, values), [intl]);
 }
 
 export type { MessageId };
