@@ -1,17 +1,12 @@
 import { Events } from '@cloud-connect/contracts';
-import { isDatabaseUnavailable, type GroupCommit, type OutboxWriter } from '@cloud-connect/db';
+import type { GroupCommit, OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { PhiCipher } from '../crypto/phi-cipher';
 import type { LimitOptions } from '../fhir-messages/ereferral-rules';
 import { presentedCredential } from '../fhir-messages/fhir-http';
-import {
-  mediaTypeRefusal,
-  phiFailureAnswer,
-  storeUnavailableAnswer,
-  throttledAnswer,
-} from '../fhir-messages/inbound-answers';
+import { mediaTypeRefusal, answeringUnavailable, throttledAnswer } from '../fhir-messages/inbound-answers';
 import { validateInbound } from '../fhir-messages/inbound-validation';
 import { outcome, responseMessage, simpleOutcome, type FhirAnswer } from '../fhir-messages/operation-outcome';
 import { STATUS_EVENTS } from '../fhir-messages/status-change';
@@ -104,15 +99,7 @@ export class ReceiveMessage {
   }
 
   async execute(request: InboundRequest): Promise<FhirAnswer> {
-    try {
-      return await this.receive(request);
-    } catch (error) {
-      if (isDatabaseUnavailable(error)) return storeUnavailableAnswer();
-      // Nothing was stored (the bundle is encrypted before the transaction).
-      const phiFailure = phiFailureAnswer(error);
-      if (phiFailure) return phiFailure;
-      throw error;
-    }
+    return answeringUnavailable(() => this.receive(request));
   }
 
   private async receive(request: InboundRequest): Promise<FhirAnswer> {
