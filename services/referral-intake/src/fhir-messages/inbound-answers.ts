@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from '@cloud-connect/db';
 import {
   isPhiUnavailable,
   isSekMissing,
@@ -41,6 +42,24 @@ export function storeUnavailableAnswer(): InboundAnswer {
     body: simpleOutcome('transient', 'the referral store is unavailable; retry later', 'error'),
     retryAfterSeconds: STORE_RETRY_AFTER_SECONDS,
   };
+}
+
+/**
+ * Handles an inbound post with `receive`, answering 503 instead of failing when the store or the
+ * encryption is unavailable (nothing was stored then: the content is encrypted before the
+ * transaction). Any other error is thrown on.
+ */
+export async function answeringUnavailable<T = InboundAnswer>(
+  receive: () => Promise<T | InboundAnswer>,
+): Promise<T | InboundAnswer> {
+  try {
+    return await receive();
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) return storeUnavailableAnswer();
+    const phiFailure = phiFailureAnswer(error);
+    if (phiFailure) return phiFailure;
+    throw error;
+  }
 }
 
 /**

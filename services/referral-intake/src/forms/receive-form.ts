@@ -1,5 +1,5 @@
 import { Events } from '@cloud-connect/contracts';
-import { isDatabaseUnavailable, type OutboxWriter } from '@cloud-connect/db';
+import type { OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { createHash, randomUUID } from 'node:crypto';
@@ -7,12 +7,7 @@ import type { DataSource } from 'typeorm';
 import type { PhiCipher } from '../crypto/phi-cipher';
 import type { AccessClaims, AccessTokens } from '../oauth/access-tokens';
 import { allows } from '../oauth/scopes';
-import {
-  mediaTypeRefusal,
-  phiFailureAnswer,
-  storeUnavailableAnswer,
-  type InboundAnswer,
-} from '../fhir-messages/inbound-answers';
+import { mediaTypeRefusal, answeringUnavailable, type InboundAnswer } from '../fhir-messages/inbound-answers';
 import { simpleOutcome } from '../fhir-messages/operation-outcome';
 import { CompletedFormsRepository } from './completed-forms.repository';
 
@@ -177,14 +172,7 @@ export class ReceiveCompletedForm {
     contentType: string | undefined;
     body: Buffer | undefined;
   }): Promise<InboundAnswer> {
-    try {
-      return await this.receive(request);
-    } catch (error) {
-      if (isDatabaseUnavailable(error)) return storeUnavailableAnswer();
-      const phi = phiFailureAnswer(error);
-      if (phi) return phi;
-      throw error;
-    }
+    return answeringUnavailable(() => this.receive(request));
   }
 
   /**

@@ -1,17 +1,12 @@
 import { Events } from '@cloud-connect/contracts';
-import { isDatabaseUnavailable, type GroupCommit, type OutboxWriter } from '@cloud-connect/db';
+import type { GroupCommit, OutboxWriter } from '@cloud-connect/db';
 import type { EventRegistry } from '@cloud-connect/kafka';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { PhiCipher } from '../crypto/phi-cipher';
 import type { LimitOptions } from '../fhir-messages/ereferral-rules';
 import { presentedCredential } from '../fhir-messages/fhir-http';
-import {
-  mediaTypeRefusal,
-  phiFailureAnswer,
-  storeUnavailableAnswer,
-  throttledAnswer,
-} from '../fhir-messages/inbound-answers';
+import { mediaTypeRefusal, answeringUnavailable, throttledAnswer } from '../fhir-messages/inbound-answers';
 import { validateInbound } from '../fhir-messages/inbound-validation';
 import { outcome, responseMessage, simpleOutcome, type FhirAnswer } from '../fhir-messages/operation-outcome';
 import { STATUS_EVENTS } from '../fhir-messages/status-change';
@@ -112,27 +107,15 @@ export class ReceiveMessage {
    * the 401/403/429 answer.
    */
   async identify(request: InboundCaller): Promise<Sender | FhirAnswer> {
-    return this.answering(() => this.admitSender(request));
+    return answeringUnavailable<Sender>(() => this.admitSender(request));
   }
 
   /** The whole exchange; `sender` when step 1 already ran (`identify`) for this request. */
   async execute(request: InboundRequest, sender?: Sender): Promise<FhirAnswer> {
-    return this.answering(async () => {
+    return answeringUnavailable(async () => {
       const admitted = sender ?? (await this.admitSender(request));
       return 'kind' in admitted ? this.receive(request, admitted) : admitted;
     });
-  }
-
-  private async answering<T>(work: () => Promise<T | FhirAnswer>): Promise<T | FhirAnswer> {
-    try {
-      return await work();
-    } catch (error) {
-      if (isDatabaseUnavailable(error)) return storeUnavailableAnswer();
-      // Nothing was stored (the bundle is encrypted before the transaction).
-      const phiFailure = phiFailureAnswer(error);
-      if (phiFailure) return phiFailure;
-      throw error;
-    }
   }
 
   /** 1. Who is posting, and not too often. */
