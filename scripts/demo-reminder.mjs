@@ -3,7 +3,8 @@
 // scheduling system would, with an OAuth client that reads the site's referrals) two minutes
 // ahead, and waits for the scheduler's reminder (the demo policy's 1-minute lead) in the mail sink.
 //   node scripts/demo-reminder.mjs
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtures, stateDir } from './demo-stack.mjs';
 
@@ -33,11 +34,16 @@ try {
   client = JSON.parse(readFileSync(clientFile, 'utf8'));
 } catch {
   const password = readFileSync(join(secrets, 'demo-admin-password'), 'utf8').trim();
+  // The admin's second factor, set up by `npm start` (scripts/demo-mfa.mjs).
+  const totpFile = join(secrets, 'demo-admin-totp');
+  const code = existsSync(totpFile)
+    ? execFileSync(process.execPath, [join(import.meta.dirname, 'demo-mfa.mjs'), 'code', totpFile]).toString()
+    : undefined;
   const login = await json(
     await fetch(`${vaultUrl}/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'admin@demo-clinic.ca', password }),
+      body: JSON.stringify({ email: 'admin@demo-clinic.ca', password, ...(code ? { code } : {}) }),
     }),
     'sign-in',
   );

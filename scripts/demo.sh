@@ -56,8 +56,20 @@ if [ ! -s "$pw_file" ]; then
   (umask 077 && node -e 'process.stdout.write(require("crypto").randomBytes(18).toString("base64url"))' > "$pw_file")
 fi
 cli user create --email admin@demo-clinic.ca --site "$site" --role admin --password-file "$pw_file" > /dev/null 2>&1 || true
+# The admin's second factor (creating credentials and the SEK need it): an authenticator app whose
+# key is kept beside the password (mode 600), set up at the first run (scripts/demo-mfa.mjs).
+totp_file="$secrets_dir/demo-admin-totp"
+demo_login() {
+  local code=()
+  if [ -s "$totp_file" ]; then code=(--code "$(node scripts/demo-mfa.mjs code "$totp_file")"); fi
+  cli login --email admin@demo-clinic.ca --password-file "$pw_file" "${code[@]}" > /dev/null
+}
 signed_in=""
-if cli login --email admin@demo-clinic.ca --password-file "$pw_file" > /dev/null; then signed_in=yes; fi
+if demo_login; then signed_in=yes; fi
+if [ -n "$signed_in" ] && [ ! -s "$totp_file" ]; then
+  signed_in=""
+  if node scripts/demo-mfa.mjs setup "$totp_file" && demo_login; then signed_in=yes; fi
+fi
 if [ -n "$signed_in" ] && ! sek_out=$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64"))' |
   cli sek store --site "$site" 2>&1); then
   if ! grep -q 'sek-exists' <<< "$sek_out"; then
@@ -140,7 +152,8 @@ console.log(`  console          ${process.env.DEMO_CONSOLE_LINE}\n`);
 for (const svc of s.services) console.log(`  ${svc.name.padEnd(16)} ${svc.url}   ready=${svc.ready}   log: ${svc.log}`);
 console.log("");
 for (const [k, v] of Object.entries(s.stack)) if (v && typeof v === "object" && v.url) console.log(`  ${k.padEnd(16)} ${v.url}`);
-console.log(`\n  demo site        ${process.env.DEMO_SITE_NUMBER || "1000"}   (admin admin@demo-clinic.ca; password in the stack state dir, secrets/demo-admin-password)`);
+console.log(`\n  demo site        ${process.env.DEMO_SITE_NUMBER || "1000"}   (admin admin@demo-clinic.ca; password in the stack state dir, secrets/demo-admin-password;`);
+console.log(`                   authenticator code: node scripts/demo-mfa.mjs code <state dir>/secrets/demo-admin-totp)`);
 console.log(`  demo EMR         ${process.env.DEMO_EMR_LINE}`);
 console.log(`  admin CLI        npm run cloud-connect -- login --email admin@demo-clinic.ca   (operator: login --operator --token-file <state dir>/secrets/operator-token)`);
 console.log(`  EMR simulators   ${process.env.DEMO_SIM_URL}/_sim/instances   (PS Suite, Med Access, Accuro, OSCAR Pro, CHR, FHIR R4)`);
