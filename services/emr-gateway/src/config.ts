@@ -23,6 +23,11 @@ export const configSchema = serviceEnvSchema(
     /** QHR Accuro API endpoint. */
     EMR_ACCURO_API_URL: env.url(['http', 'https']).default('http://127.0.0.1:4010/accuro'),
     EMR_HTTP_TIMEOUT_MS: env.positiveInt(10000),
+    /**
+     * How long past EMR_HTTP_TIMEOUT_MS an EMR may still file a write whose answer never came back
+     * (the caller crashed or gave up): a re-attempt reads the chart back only after that.
+     */
+    EMR_WRITE_SETTLE_MS: env.positiveInt(5000),
     /** Largest EMR answer read, in bytes (a larger one fails the call). */
     EMR_MAX_RESPONSE_BYTES: env.positiveInt(8 * 1024 * 1024),
     ...egressEnv.shape,

@@ -187,6 +187,7 @@ const EmrConsumers = eventConsumer({ queue: EmrCommandQueue, sync: EmrSync }, (o
           {
             schema: config.DATABASE_SCHEMA,
             sittingWaitMs: config.EMR_SITTING_WAIT_MS,
+            writeInFlightMs: config.EMR_HTTP_TIMEOUT_MS + config.EMR_WRITE_SETTLE_MS,
             intervalMs: config.EMR_DISPATCH_INTERVAL_MS,
             concurrency: config.EMR_DISPATCH_CONCURRENCY,
           },

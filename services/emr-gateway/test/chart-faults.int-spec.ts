@@ -17,7 +17,7 @@ import {
 } from '@cloud-connect/testing';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chartTexts, Intake, referralFor } from './chart-support';
+import { chartTexts, documentText, Intake, referralFor } from './chart-support';
 import { Harness, type SimSummary } from './harness';
 
 const h = new Harness(1, { EMR_HTTP_TIMEOUT_MS: '2000' });
@@ -151,6 +151,22 @@ it('exactly one document per input, in order per patient, through every fault', 
     intervalMs: 500,
   });
   await sleep(1000);
+  const filed = (await h.simData(sim.id)).documents;
+  const filedMarkers = await Promise.all(
+    filed.map(async (d) => /Motif: (input-\d+)/.exec(await documentText(h, sim.id, d.id))?.[1] ?? '?'),
+  );
+  if (new Set(filedMarkers).size !== filedMarkers.length || filed.length !== inputs.length) {
+    // What a failure needs to be understood: every filing, and the gateway's record of each command.
+    const { rows: commands } = await h.db.query<Record<string, unknown>>(
+      `SELECT command_id, source_ref, status, attempts, write_started_at, applied_at, emr_record_id
+       FROM "${h.schema}".emr_commands WHERE kind = 'attach-pdf' ORDER BY applied_at`,
+    );
+    process.stdout.write(
+      `chart faults: filings\n${filed
+        .map((d, i) => `  ${d.createdAt} ${filedMarkers[i]} key=${d.idempotencyKey ?? ''} id=${d.id}`)
+        .join('\n')}\ncommands\n${commands.map((c) => `  ${JSON.stringify(c)}`).join('\n')}\n`,
+    );
+  }
   let found = 0;
   let duplicates = 0;
   for (const patient of patients) {

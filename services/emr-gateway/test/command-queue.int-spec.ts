@@ -105,6 +105,42 @@ it('SIGKILL in the middle of a batch: after restart nothing is lost and nothing 
   }
 }, 180000);
 
+it('a note the EMR files after the gateway died is found by the re-attempt, not written twice', async () => {
+  const { site, sim, data } = await connectedSite('ps-suite');
+  const patient = data.patients[0]!;
+  // The EMR ignores the key (only the read-back can keep one copy) and takes 6 s to file a write:
+  // longer than the restarted gateway takes to try again, shorter than the write's timeout + settle.
+  await h.simFaults(sim.id, { ignoreIdempotencyKey: true, slowWritesMs: 6000 });
+  const id = await h.command(site, 'save-progress-note', `p-${patient.id}`, {
+    patient: { healthNumber: patient.healthNumber },
+    text: 'filed after its sender died',
+  });
+  await waitFor(
+    'the note write held by the EMR',
+    async () => (await h.simWritesInFlight(sim.id)).some((path) => path.endsWith('/progress-notes')),
+    { timeoutMs: 60000, intervalMs: 50 },
+  );
+  h.service.kill('SIGKILL');
+  await h.service.exited();
+  const killedAt = new Date().toISOString();
+  await h.simFaults(sim.id, { slowWritesMs: 0 });
+  h.startService();
+  await h.service.waitReady(90000);
+  await h.waitCommands(site, [id], 'applied', 60000);
+
+  const notes = (await h.simData(sim.id)).notes.filter((n) => n.patientId === patient.id);
+  expect(notes.map((n) => n.text)).toEqual(['filed after its sender died']);
+  const received = await h.simReceived(sim.id);
+  const filed = received.filter((r) => r.method === 'POST' && r.path.endsWith('/progress-notes'));
+  const lookups = received.filter(
+    (r) => r.at > killedAt && r.method === 'GET' && r.path.endsWith('/progress-notes'),
+  );
+  // One write (the one in flight at the SIGKILL), and the chart read back only after it was filed.
+  expect(filed).toHaveLength(1);
+  expect(lookups.length).toBeGreaterThan(0);
+  expect(lookups[0]!.at >= filed[0]!.at).toBe(true);
+}, 180000);
+
 it('deauthorized mid-run: alert sent, commands held, all applied after re-authentication', async () => {
   const { site, sim, data } = await connectedSite('oscar-pro');
   const p = data.patients[2]!;

@@ -37,7 +37,14 @@ export interface SimData {
   providers: { id: string; firstName: string; lastName: string }[];
   patients: { id: string; healthNumber: string; birthDate: string }[];
   notes: { id: string; patientId: string; text: string; idempotencyKey: string | null }[];
-  documents: { id: string; patientId: string; title: string; sha256: string }[];
+  documents: {
+    id: string;
+    patientId: string;
+    title: string;
+    sha256: string;
+    createdAt: string;
+    idempotencyKey: string | null;
+  }[];
   ticklers: { id: string; patientId: string; message: string }[];
   arrived: string[];
   appointments?: { id: string; patientId: string; providerId: string; start: string; status: string }[];

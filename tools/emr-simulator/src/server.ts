@@ -320,7 +320,8 @@ async function handle(world: SimWorld, request: IncomingMessage, response: Serve
     if (write) instance.writesInFlight.push(req.path);
     let answer: Answer;
     try {
-      if (faults.slowMs > 0) await sleep(faults.slowMs);
+      const delay = faults.slowMs + (write ? faults.slowWritesMs : 0);
+      if (delay > 0) await sleep(delay);
       instance.requestCount += 1;
       if (faults.intermittent5xxEvery > 0 && instance.requestCount % faults.intermittent5xxEvery === 0) {
         throw new SimHttpError(503, 'unavailable', 'temporarily unavailable');

@@ -73,6 +73,8 @@ export interface SimFaults {
   down: boolean;
   /** Added latency on every answer, in ms. */
   slowMs: number;
+  /** Added latency on writes only (POST, PUT), in ms: an EMR slow to file while it reads fast. */
+  slowWritesMs: number;
   /** Our credentials and tokens are rejected (401). */
   deauthorized: boolean;
   /** Every n-th API request answers 503 (0 = off). */
@@ -246,6 +248,7 @@ export function createInstance(options: CreateInstanceOptions): SimInstance {
     faults: {
       down: false,
       slowMs: 0,
+      slowWritesMs: 0,
       deauthorized: false,
       intermittent5xxEvery: 0,
       ignoreIdempotencyKey: false,

@@ -3,6 +3,13 @@ import type { Resource } from '@medplum/fhirtypes';
 import { isAnyResource } from '../common/fhir-resource';
 import { ChartError } from './chart-error';
 
+/** What went wrong on the way, for the log: the error's name and its cause's code (no content). */
+function failureOf(error: unknown): string {
+  const e = error as Error & { cause?: { code?: unknown; name?: unknown } };
+  const cause = e.cause?.code ?? e.cause?.name;
+  return typeof cause === 'string' ? `${e.name}: ${cause}` : e.name;
+}
+
 /**
  * Reads an inbound message that `referral-intake` holds: its stored envelope over HTTP with an
  * `emr-gateway` service token (`GET /internal/sites/:site/{referrals|forms}/:id/sealed`), opened
@@ -35,7 +42,7 @@ export class ReferralSource {
         },
       );
     } catch (error) {
-      throw new ChartError('source-unavailable', `referral-intake unreachable (${(error as Error).name})`);
+      throw new ChartError('source-unavailable', `referral-intake unreachable (${failureOf(error)})`);
     }
     if (response.status === 404) {
       throw new ChartError('unchartable', `referral-intake holds no ${kind} ${id} for this site`);

@@ -20,6 +20,8 @@ import type { PhiCipher } from './phi-cipher';
 export interface QueueSettings {
   schema: string;
   sittingWaitMs: number;
+  /** How long after it was sent a write that got no answer may still be filed (HTTP timeout + settle). */
+  writeInFlightMs: number;
   intervalMs: number;
   concurrency: number;
 }
@@ -274,7 +276,7 @@ export class EmrCommandQueue {
           .digest('hex')
           .slice(0, 32)}`;
         const combined = { patient: first.patient, text: combineNotes(notes) };
-        this.prepareWrite(attempt, adapter, 'save-progress-note', batch);
+        if (!(await this.prepareWrite(attempt, adapter, 'save-progress-note', batch))) return false;
         result = await applyCommand(
           adapter,
           'save-progress-note',
@@ -288,7 +290,7 @@ export class EmrCommandQueue {
       } else {
         const connection = await this.connections.find(this.dataSource.manager, site);
         const content = await this.open(head);
-        this.prepareWrite(attempt, adapter, head.kind, batch);
+        if (!(await this.prepareWrite(attempt, adapter, head.kind, batch))) return false;
         result = await applyCommand(
           adapter,
           head.kind as CommandKind,
@@ -333,22 +335,33 @@ export class EmrCommandQueue {
   /**
    * Where the EMR can be read back, a note or document write is recorded (committed) just before
    * it is sent; an attempt that finds it recorded by an earlier one (which then got no answer it
-   * could record: a crash, a timeout) reads the chart before writing again.
+   * could record: a crash, a timeout) reads the chart before writing again, but only once that
+   * write can no longer be on its way: an EMR may file a request after its sender died, and a
+   * read-back before then would find nothing and write a second copy. False when the command must
+   * wait for that (it is due again then).
    */
-  private prepareWrite(
+  private async prepareWrite(
     attempt: WriteAttempt,
     adapter: EmrAdapter,
     kind: string,
     batch: QueuedCommand[],
-  ): void {
-    if (!adapter.findWritten || !READ_BACK_KINDS.has(kind)) return;
+  ): Promise<boolean> {
+    if (!adapter.findWritten || !READ_BACK_KINDS.has(kind)) return true;
+    const site = batch[0]?.siteNumber ?? '';
+    const ids = batch.map((c) => c.commandId);
     attempt.lookFirst = batch.some((c) => c.writeStartedAt !== null);
-    attempt.beforeWrite = () =>
-      this.commands.markWriting(
+    if (
+      attempt.lookFirst &&
+      (await this.commands.waitForWriteInFlight(
         this.dataSource.manager,
-        batch[0]?.siteNumber ?? '',
-        batch.map((c) => c.commandId),
-      );
+        site,
+        ids,
+        this.options.writeInFlightMs,
+      ))
+    )
+      return false;
+    attempt.beforeWrite = () => this.commands.markWriting(this.dataSource.manager, site, ids);
+    return true;
   }
 
   /** Wakes the dispatcher now (a command was queued, released or replayed). */

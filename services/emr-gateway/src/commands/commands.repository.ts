@@ -200,13 +200,39 @@ export class CommandsRepository {
     );
   }
 
-  /** Records, before the write is sent, that these commands may be in the EMR from now on. */
+  /**
+   * Records, before the write is sent, that these commands may be in the EMR from now on (the
+   * latest send: the one an EMR may still be filing).
+   */
   async markWriting(db: Db, siteNumber: string, commandIds: string[]): Promise<void> {
     await db.query(
-      `UPDATE ${this.t} SET write_started_at = COALESCE(write_started_at, now())
+      `UPDATE ${this.t} SET write_started_at = clock_timestamp()
        WHERE site_number = $1 AND command_id = ANY($2::uuid[]) AND status = 'pending'`,
       [siteNumber, commandIds],
     );
+  }
+
+  /**
+   * A write sent less than `inFlightMs` ago may still be filed by the EMR (its sender crashed or
+   * gave up waiting): the command waits until then, without counting an attempt, so that its read-
+   * back sees the chart as that write left it. False when every write has had its time.
+   */
+  async waitForWriteInFlight(
+    db: Db,
+    siteNumber: string,
+    commandIds: string[],
+    inFlightMs: number,
+  ): Promise<boolean> {
+    const result: unknown[] = await db.query(
+      `UPDATE ${this.t} c SET next_attempt_at = w.settled
+       FROM (SELECT max(write_started_at) + ($3::bigint * interval '1 millisecond') AS settled
+             FROM ${this.t} WHERE site_number = $1 AND command_id = ANY($2::uuid[])) w
+       WHERE c.site_number = $1 AND c.command_id = ANY($2::uuid[]) AND c.status = 'pending'
+         AND w.settled > clock_timestamp()
+       RETURNING c.command_id`,
+      [siteNumber, commandIds, inFlightMs],
+    );
+    return rows(result).length > 0;
   }
 
   async markDone(
