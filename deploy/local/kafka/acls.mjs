@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Writes the local broker's ACLs for the five services' SCRAM users (cc-<service>), through the
 // super-user PLAINTEXT listener (deploy/local/stack.sh runs it after the broker is ready; it is
-// idempotent: the broker keeps one copy of each binding). Each service may
+// idempotent: the broker keeps one copy of each binding, and bindings of the service users that
+// the matrix no longer holds are removed). Each service may
 //   - write the topics of the events it produces (libs/contracts EVENT_PRODUCERS) and the retry
 //     and dead-letter topics (`<topic>.retry.*`, `<topic>.dlq`) of the topics it consumes,
 //   - read the topics it consumes (with their retry tiers),
-//   - create and describe its own topics, use consumer groups `<service>.*`, and the outbox
-//     relay's checkpoint group/topic and transactional id (`outbox-relay.*`).
+//   - create and describe its own topics, use consumer groups and transactional ids
+//     `<service>.*` (its outbox relay's are `<service>.outbox-relay.<schema>`), and the relay's
+//     checkpoint topic (it holds no messages: a relay's checkpoint is its group's offset on it).
 // Usage: node acls.mjs host:port   (exits 1 with the reason on stderr when the broker refuses)
 import kafkajs from 'kafkajs';
 
@@ -86,14 +88,53 @@ export function aclsFor(service) {
     allow(p, GROUP, `${service}.`, PREFIXED, READ),
     allow(p, GROUP, `${service}.`, PREFIXED, DESCRIBE),
   );
-  acls.push(
-    allow(p, GROUP, 'outbox-relay.', PREFIXED, READ),
-    allow(p, GROUP, 'outbox-relay.', PREFIXED, DESCRIBE),
-  );
-  acls.push(allow(p, TRANSACTIONAL_ID, 'outbox-relay.', PREFIXED, WRITE));
-  acls.push(allow(p, TRANSACTIONAL_ID, 'outbox-relay.', PREFIXED, DESCRIBE));
+  acls.push(allow(p, TRANSACTIONAL_ID, `${service}.`, PREFIXED, WRITE));
+  acls.push(allow(p, TRANSACTIONAL_ID, `${service}.`, PREFIXED, DESCRIBE));
   for (const op of [WRITE, READ, DESCRIBE, CREATE]) acls.push(allow(p, TOPIC, CHECKPOINT_TOPIC, LITERAL, op));
   return acls;
+}
+
+/**
+ * The bindings of the service users that the matrix no longer holds (a broker kept from an older
+ * version of this file), as exact filters: an ACL only ever added would keep a right the matrix
+ * has taken away.
+ */
+async function staleBindings(admin, wanted) {
+  const { ANY } = AclResourceTypes;
+  const keyOf = (b) =>
+    [
+      b.resourceType,
+      b.resourceName,
+      b.resourcePatternType,
+      b.principal,
+      b.host,
+      b.operation,
+      b.permissionType,
+    ].join('|');
+  const keep = new Set(wanted.map(keyOf));
+  const principals = new Set(wanted.map((b) => b.principal));
+  const { resources } = await admin.describeAcls({
+    resourceType: ANY,
+    resourcePatternType: ResourcePatternTypes.ANY,
+    operation: AclOperationTypes.ANY,
+    permissionType: AclPermissionTypes.ANY,
+  });
+  const stale = [];
+  for (const r of resources) {
+    for (const a of r.acls) {
+      const binding = {
+        resourceType: r.resourceType,
+        resourceName: r.resourceName,
+        resourcePatternType: r.resourcePatternType,
+        principal: a.principal,
+        host: a.host,
+        operation: a.operation,
+        permissionType: a.permissionType,
+      };
+      if (principals.has(a.principal) && !keep.has(keyOf(binding))) stale.push(binding);
+    }
+  }
+  return stale;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -107,9 +148,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     await admin.connect();
     const acl = Object.keys(SERVICE_TOPICS).flatMap(aclsFor);
+    const stale = await staleBindings(admin, acl);
+    if (stale.length > 0) await admin.deleteAcls({ filters: stale });
     await admin.createAcls({ acl });
     process.stdout.write(
-      `${acl.length} ACL bindings for ${Object.keys(SERVICE_TOPICS).length} service users\n`,
+      `${acl.length} ACL bindings for ${Object.keys(SERVICE_TOPICS).length} service users` +
+        (stale.length > 0 ? `; ${stale.length} no longer in the matrix removed` : '') +
+        '\n',
     );
   } catch (err) {
     process.stderr.write(`kafka acls: ${err && err.message ? err.message : err}\n`);

@@ -32,7 +32,11 @@ export interface OutboxRelayOptions {
   /** Topic whose committed group offset records the last batch published (see below). */
   checkpointTopic?: string;
   onPublished?: (count: number) => void;
-  /** The producing service, stamped on each event as the `cc-producer` header. */
+  /**
+   * The producing service, stamped on each event as the `cc-producer` header; it also names the
+   * relay's Kafka consumer group and transactional id (`<service>.outbox-relay.<schema>`), so the
+   * broker's ACLs let only that service's principal use (or fence) them.
+   */
   producer?: string;
   /** Replication of the checkpoint topic when the relay creates it (default: 1 replica). */
   topicReplication?: TopicReplication;
@@ -64,7 +68,10 @@ export const OUTBOX_CHECKPOINT_TOPIC = 'outbox.relay-checkpoints';
  */
 export class OutboxRelay {
   private readonly table: string;
+  /** Kafka consumer group (its offset is the checkpoint) and transactional id of the relay. */
   private readonly groupId: string;
+  /** Postgres advisory lock: one leader per schema (the same key whatever names the Kafka ids). */
+  private readonly lockKey: string;
   private readonly checkpointTopic: string;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
@@ -85,7 +92,8 @@ export class OutboxRelay {
   constructor(private readonly options: OutboxRelayOptions) {
     const schema = assertIdentifier(options.schema);
     this.table = `"${schema}".outbox`;
-    this.groupId = `outbox-relay.${schema}`;
+    this.lockKey = `outbox-relay.${schema}`;
+    this.groupId = options.producer ? `${options.producer}.${this.lockKey}` : this.lockKey;
     this.checkpointTopic = options.checkpointTopic ?? OUTBOX_CHECKPOINT_TOPIC;
     this.batchSize = options.batchSize ?? 200;
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
@@ -213,7 +221,7 @@ export class OutboxRelay {
     const runner = this.options.dataSource.createQueryRunner();
     await runner.connect();
     const rows = (await runner.query(`SELECT pg_try_advisory_lock(hashtext($1)) AS locked`, [
-      this.groupId,
+      this.lockKey,
     ])) as { locked: boolean }[];
     if (!rows[0]?.locked) {
       await runner.release();
@@ -304,7 +312,7 @@ export class OutboxRelay {
     this.lockRunner = undefined;
     if (runner) {
       await runner.query(`UNLISTEN "${this.channel}"`).catch(() => undefined);
-      await runner.query(`SELECT pg_advisory_unlock(hashtext($1))`, [this.groupId]).catch(() => undefined);
+      await runner.query(`SELECT pg_advisory_unlock(hashtext($1))`, [this.lockKey]).catch(() => undefined);
       await runner.release().catch(() => undefined);
     }
   }

@@ -6,9 +6,10 @@ import { ServiceTokenIssuer } from '@cloud-connect/auth';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { PRODUCT_EVENTS } from '@cloud-connect/contracts';
+import { OUTBOX_CHECKPOINT_TOPIC } from '@cloud-connect/db';
 import { EventRegistry, type Envelope } from '@cloud-connect/kafka';
 import { auditEvent } from '@cloud-connect/service-kit';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import {
   createUser,
   provisionSiteSek,
@@ -1131,7 +1132,8 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
 
   describe('Kafka producers', () => {
     const sasl = env.kafkaSasl;
-    const asService = (service: string): Kafka => {
+    /** A client as the service's principal; `brokerErrors` collects the error codes brokers answer. */
+    const asService = (service: string, brokerErrors?: string[]): Kafka => {
       const passwordFile = sasl?.passwordFiles[service];
       if (!sasl || !passwordFile)
         throw new Error('the stack has no SASL listener (deploy/local/stack.sh up)');
@@ -1143,8 +1145,17 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
           username: `cc-${service}`,
           password: readFileSync(passwordFile, 'utf8').trim(),
         },
-        logLevel: logLevel.NOTHING,
         retry: { retries: 1 },
+        // kafkajs reports some refusals (a coordinator lookup) only in its debug log.
+        ...(brokerErrors
+          ? {
+              logLevel: logLevel.DEBUG,
+              logCreator: () => (entry: LogEntry) => {
+                const type = (entry.log['error'] as { type?: unknown } | undefined)?.type;
+                if (typeof type === 'string') brokerErrors.push(type);
+              },
+            }
+          : { logLevel: logLevel.NOTHING }),
       });
     };
     const registry = new EventRegistry(PRODUCT_EVENTS);
@@ -1190,6 +1201,55 @@ describe('attack suite (real stack, services under their real AppRoles)', () => 
       // The scheduler may write notification.requested, not site.registered.
       expect(await sendAs('scheduler', 'site.registered', envelope, { 'cc-producer': 'vault' })).toMatch(
         REFUSED,
+      );
+    });
+
+    it("a service's principal cannot fence another service's outbox relay or read its checkpoint (ACL)", async () => {
+      const gatewayRelay = `emr-gateway.outbox-relay.${uniqueName('atk')}`;
+      // Taking a transactional id fences (aborts) the relay holding it; the broker checks WRITE on it.
+      const takeTransactionalId = async (service: string, transactionalId: string): Promise<string> => {
+        const brokerErrors: string[] = [];
+        const producer = asService(service, brokerErrors).producer({
+          transactionalId,
+          idempotent: true,
+          maxInFlightRequests: 1,
+        });
+        try {
+          await producer.connect();
+          // The transactional id is claimed (and its holder fenced) when the first transaction opens.
+          await (await producer.transaction()).abort();
+          return 'taken';
+        } catch (error) {
+          return [(error as Error).message, ...brokerErrors].join(' / ');
+        } finally {
+          await producer.disconnect().catch(() => undefined);
+        }
+      };
+      const readCheckpoint = async (service: string, groupId: string): Promise<string> => {
+        const brokerErrors: string[] = [];
+        const admin = asService(service, brokerErrors).admin();
+        await admin.connect();
+        try {
+          await admin.fetchOffsets({ groupId, topics: [OUTBOX_CHECKPOINT_TOPIC] });
+          return 'read';
+        } catch (error) {
+          return [(error as Error).message, ...brokerErrors].join(' / ');
+        } finally {
+          await admin.disconnect();
+        }
+      };
+      // Its own relay's ids are the gateway's to use...
+      expect(await takeTransactionalId('emr-gateway', gatewayRelay)).toBe('taken');
+      expect(await readCheckpoint('emr-gateway', gatewayRelay)).toBe('read');
+      // ...and no other principal's, nor the unscoped names relays had before.
+      expect(await takeTransactionalId('notifier', gatewayRelay)).toMatch(
+        /TRANSACTIONAL_ID_AUTHORIZATION_FAILED|Transactional Id authorization failed/i,
+      );
+      expect(await takeTransactionalId('notifier', `outbox-relay.${uniqueName('atk')}`)).toMatch(
+        /TRANSACTIONAL_ID_AUTHORIZATION_FAILED|Transactional Id authorization failed/i,
+      );
+      expect(await readCheckpoint('notifier', gatewayRelay)).toMatch(
+        /GROUP_AUTHORIZATION_FAILED|Group authorization failed/i,
       );
     });
 
