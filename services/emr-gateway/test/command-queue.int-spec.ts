@@ -5,7 +5,7 @@ import { sleep, waitFor } from '@cloud-connect/testing';
 import { randomUUID } from 'node:crypto';
 import { Harness, type SimData } from './harness';
 
-const h = new Harness(6);
+const h = new Harness(7);
 
 beforeAll(() => h.start(), 120000);
 afterAll(() => h.stop());
