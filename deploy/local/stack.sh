@@ -122,6 +122,22 @@ require_port_free() { # component port env-var-that-sets-it
   fi
 }
 
+# must_start COMPONENT PID WHERE [PORT ENV-VAR]...: succeeds when the component has to be started
+# (no daemon of ours, PID empty) and every port it binds is free; says so and fails when it already
+# runs (WHERE completes that sentence).
+must_start() {
+  local comp=$1 pid=$2 where=$3
+  shift 3
+  if [ -n "$pid" ]; then
+    say "$comp already running (pid $pid)$where"
+    return 1
+  fi
+  while [ $# -ge 2 ]; do
+    require_port_free "$comp" "$1" "$2"
+    shift 2
+  done
+}
+
 pidfile() { echo "$RUN_DIR/$1.pid"; }
 read_pidfile() { local f; f=$(pidfile "$1"); [ -s "$f" ] && head -1 "$f" | tr -dc '0-9' || true; }
 
@@ -481,11 +497,7 @@ EOF
 start_postgres() {
   install_postgres
   pg_init
-  local pid
-  pid=$(pg_pid)
-  if [ -n "$pid" ]; then
-    say "postgres already running (pid $pid) on $HOST:$PG_PORT"
-  else
+  if must_start postgres "$(pg_pid)" " on $HOST:$PG_PORT"; then
     pg_clear_crashed
     require_port_free postgres "$PG_PORT" CC_POSTGRES_PORT
     say "postgres: starting on $HOST:$PG_PORT"
@@ -644,14 +656,8 @@ kafka_format() {
 launch_kafka() {
   install_kafka
   kafka_write_config
-  local pid
-  pid=$(kafka_pid)
-  if [ -n "$pid" ]; then
-    say "kafka already running (pid $pid) on $HOST:$KAFKA_PORT"
-    return 0
-  fi
-  require_port_free kafka "$KAFKA_PORT" CC_KAFKA_PORT
-  require_port_free kafka "$KAFKA_CONTROLLER_PORT" CC_KAFKA_CONTROLLER_PORT
+  must_start kafka "$(kafka_pid)" " on $HOST:$KAFKA_PORT" \
+    "$KAFKA_PORT" CC_KAFKA_PORT "$KAFKA_CONTROLLER_PORT" CC_KAFKA_CONTROLLER_PORT || return 0
   kafka_format
   say "kafka: starting on $HOST:$KAFKA_PORT (controller $HOST:$KAFKA_CONTROLLER_PORT)"
   # shellcheck disable=SC2086
@@ -857,12 +863,8 @@ start_vault() {
   install_vault
   vault_write_config
   local pid
-  pid=$(vault_pid)
-  if [ -n "$pid" ]; then
-    say "vault already running (pid $pid) on $HOST:$VAULT_PORT"
-  else
-    require_port_free vault "$VAULT_PORT" CC_VAULT_PORT
-    require_port_free vault "$VAULT_CLUSTER_PORT" CC_VAULT_CLUSTER_PORT
+  if must_start vault "$(vault_pid)" " on $HOST:$VAULT_PORT" \
+    "$VAULT_PORT" CC_VAULT_PORT "$VAULT_CLUSTER_PORT" CC_VAULT_CLUSTER_PORT; then
     say "vault: starting OpenBao on $HOST:$VAULT_PORT"
     launch vault "$VAULT_LOG" "$BAO" server -config="$VAULT_CONF"
   fi
@@ -905,12 +907,8 @@ mail_pid() {
 start_mail() {
   ensure_node
   local pid
-  pid=$(mail_pid)
-  if [ -n "$pid" ]; then
-    say "mail already running (pid $pid): SMTP $HOST:$SMTP_PORT, API http://$HOST:$MAIL_API_PORT"
-  else
-    require_port_free mail "$SMTP_PORT" CC_SMTP_PORT
-    require_port_free mail "$MAIL_API_PORT" CC_MAIL_API_PORT
+  if must_start mail "$(mail_pid)" ": SMTP $HOST:$SMTP_PORT, API http://$HOST:$MAIL_API_PORT" \
+    "$SMTP_PORT" CC_SMTP_PORT "$MAIL_API_PORT" CC_MAIL_API_PORT; then
     say "mail: starting the SMTP sink on $HOST:$SMTP_PORT (API http://$HOST:$MAIL_API_PORT)"
     MAIL_SMTP_HOST=$HOST MAIL_SMTP_PORT=$SMTP_PORT MAIL_API_HOST=$HOST MAIL_API_PORT=$MAIL_API_PORT \
       MAIL_STORE_FILE=$MAIL_STORE MAIL_MAX_BYTES=$((10 * 1024 * 1024)) \

@@ -47,8 +47,10 @@ export function useAdminActions(t: Translate, fieldOf: (path: string) => string 
     setErrors,
     freshSignIn: { retry, clear: () => setRetry(null) },
     secret,
-    showSecret: (value: string, label: MessageId, values: Record<string, string>) =>
-      setSecret({ value, label, values }),
+    /** Shows a secret the action issued (none where the answer carries none). */
+    showSecret: (value: string | undefined, label: MessageId, values: Record<string, string>) => {
+      if (value) setSecret({ value, label, values });
+    },
     dismissSecret: () => setSecret(null),
   };
 }
@@ -72,13 +74,19 @@ export function useListed<T>(
 
 type TextKeys<F> = { [K in keyof F]: F[K] extends string ? K : never }[keyof F] & string;
 
-/** A text field of a form kept as one object: its value, its error and what typing does. */
+/**
+ * A text field of a form kept as one object: its label and help (message ids), its value, its
+ * error and what typing does.
+ */
 export function textField<F extends object>(
+  t: Translate,
   form: F,
   setForm: (next: F) => void,
   errorOf: (name: TextKeys<F>) => string | undefined,
 ) {
-  return (name: TextKeys<F>) => ({
+  return (name: TextKeys<F>, label: MessageId, help?: MessageId) => ({
+    label: t(label),
+    description: help && t(help),
     value: form[name] as string,
     error: errorOf(name),
     onChange: (e: { currentTarget: { value: string } }) =>

@@ -4,7 +4,7 @@ import { api } from '../api';
 import { useT, type MessageId } from '../i18n';
 import { failureText } from '../problems';
 import { useFormatTime, useSite } from '../site';
-import { DataTable, Failure } from './DataTable';
+import { DataTable, Failure, type Column } from './DataTable';
 import { Section } from './Section';
 
 interface Entry {
@@ -67,6 +67,21 @@ export function AuditLog() {
     setApplied(filter);
   };
 
+  const columns: Column<Entry>[] = [
+    { header: t('audit.when'), cell: (e) => time(e.occurredAt) },
+    { header: t('audit.actor'), cell: (e) => e.actor },
+    { header: t('audit.action'), cell: (e) => <code>{e.action}</code> },
+    { header: t('audit.target'), cell: (e) => e.target },
+    {
+      header: t('audit.outcome'),
+      cell: (e) => (
+        <Badge color={e.outcome === 'allowed' ? '#1b5e20' : '#a51d24'}>
+          {t(`audit.outcome.${e.outcome}` as MessageId)}
+        </Badge>
+      ),
+    },
+  ];
+
   return (
     <Section id="audit-title" title={t('audit.title')}>
       <form onSubmit={submit}>
@@ -90,29 +105,7 @@ export function AuditLog() {
         </Group>
       </form>
       <Failure message={failure} />
-      <DataTable
-        rows={entries}
-        rowKey={(e) => String(e.seq)}
-        empty={t('audit.none')}
-        rowTestId="audit-entry"
-        columns={[
-          { header: t('audit.when'), cell: (e) => time(e.occurredAt) },
-          { header: t('audit.actor'), cell: (e) => e.actor },
-          {
-            header: t('audit.action'),
-            cell: (e) => <code>{e.action}</code>,
-          },
-          { header: t('audit.target'), cell: (e) => e.target },
-          {
-            header: t('audit.outcome'),
-            cell: (e) => (
-              <Badge color={e.outcome === 'allowed' ? '#1b5e20' : '#a51d24'}>
-                {t(`audit.outcome.${e.outcome}` as MessageId)}
-              </Badge>
-            ),
-          },
-        ]}
-      />
+      <DataTable rows={entries} rowKey="seq" empty="audit.none" rowTestId="audit-entry" columns={columns} />
     </Section>
   );
 }

@@ -1,11 +1,14 @@
 import { Alert, Button, Group, Table, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
-import { useT } from '../i18n';
+import { useT, type MessageId } from '../i18n';
 
 export interface Column<R> {
   header: string;
   cell: (row: R) => ReactNode;
 }
+
+/** The fields of a row that can name it (a string or a number). */
+type KeyField<R> = { [K in keyof R]: R[K] extends string | number ? K : never }[keyof R];
 
 /**
  * The console's one list: "Loading…" until the rows arrive, a sentence when there are none,
@@ -14,13 +17,15 @@ export interface Column<R> {
 export function DataTable<R>(props: {
   rows: R[] | null;
   columns: Column<R>[];
-  rowKey: (row: R) => string;
-  empty: string;
+  /** The field that tells the rows apart. */
+  rowKey: KeyField<R>;
+  /** The sentence shown when there are no rows. */
+  empty: MessageId;
   rowTestId?: string;
 }) {
   const t = useT();
   if (!props.rows) return <Text>{t('common.loading')}</Text>;
-  if (props.rows.length === 0) return <Text>{props.empty}</Text>;
+  if (props.rows.length === 0) return <Text>{t(props.empty)}</Text>;
   return (
     <Table>
       <Table.Thead>
@@ -32,7 +37,7 @@ export function DataTable<R>(props: {
       </Table.Thead>
       <Table.Tbody>
         {props.rows.map((row) => (
-          <Table.Tr key={props.rowKey(row)} data-testid={props.rowTestId}>
+          <Table.Tr key={String(row[props.rowKey])} data-testid={props.rowTestId}>
             {props.columns.map((c) => (
               <Table.Td key={c.header}>{c.cell(row)}</Table.Td>
             ))}
@@ -97,4 +102,26 @@ export function RowActions({ actions }: { actions: (RowAction | false)[] }) {
         ))}
     </Group>
   );
+}
+
+/**
+ * A list's column of each row's action buttons, or what `instead` shows for a row that takes none
+ * (where it gives something other than `false`, `null` or `undefined`).
+ */
+export function actionsColumn<R>(
+  header: string,
+  actions: (row: R) => (RowAction | false)[],
+  instead?: (row: R) => ReactNode,
+): Column<R> {
+  return {
+    header,
+    cell: (row) => {
+      const shown = instead?.(row);
+      return shown === undefined || shown === null || shown === false ? (
+        <RowActions actions={actions(row)} />
+      ) : (
+        shown
+      );
+    },
+  };
 }

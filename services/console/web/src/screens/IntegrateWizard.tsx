@@ -21,15 +21,7 @@ import { Notice } from './DataTable';
 import { Section, SubmitRow } from './Section';
 import { SettingsForm } from './SettingsForm';
 
-export const EMR_TYPES = [
-  { value: 'ps-suite', label: 'PS Suite' },
-  { value: 'med-access', label: 'Med Access' },
-  { value: 'accuro', label: 'Accuro' },
-  { value: 'oscar-pro', label: 'OSCAR Pro' },
-  { value: 'chr', label: 'CHR' },
-  { value: 'fhir-r4', label: 'FHIR R4' },
-] as const;
-type EmrType = (typeof EMR_TYPES)[number]['value'] | 'non-integrated';
+type AuthKind = 'api-key' | 'client-credentials';
 
 interface FieldSpec {
   name: string;
@@ -39,53 +31,57 @@ interface FieldSpec {
   help?: MessageId;
 }
 
-/** The credentials each EMR type needs (what the admin copies from the EMR's Ocean module or user). */
-function fieldsFor(type: EmrType, authKind: 'api-key' | 'client-credentials'): FieldSpec[] {
-  switch (type) {
-    case 'ps-suite':
-    case 'med-access':
-      return [
-        { name: 'instanceId', label: 'wizard.credentials.instanceId', help: 'wizard.credentials.telusHelp' },
-        { name: 'secret', label: 'wizard.credentials.secret', secret: true },
-      ];
-    case 'accuro':
-      return [
-        { name: 'tenant', label: 'wizard.credentials.tenant' },
-        { name: 'clientId', label: 'wizard.credentials.clientId' },
-        { name: 'clientSecret', label: 'wizard.credentials.clientSecret', secret: true },
-      ];
-    case 'oscar-pro':
-      return [
-        { name: 'baseUrl', label: 'wizard.credentials.baseUrl' },
-        { name: 'username', label: 'wizard.credentials.username' },
-        { name: 'password', label: 'wizard.credentials.password', secret: true },
-        { name: 'pin', label: 'wizard.credentials.pin', secret: true, optional: true },
-      ];
-    case 'chr':
-    case 'fhir-r4':
-      return [
-        { name: 'baseUrl', label: 'wizard.credentials.baseUrl' },
-        ...(authKind === 'api-key'
-          ? [{ name: 'apiKey', label: 'wizard.credentials.apiKey', secret: true } as FieldSpec]
-          : [
-              { name: 'clientId', label: 'wizard.credentials.fhirClientId' } as FieldSpec,
-              {
-                name: 'clientSecret',
-                label: 'wizard.credentials.fhirClientSecret',
-                secret: true,
-              } as FieldSpec,
-            ]),
-      ];
-    case 'non-integrated':
-      return [];
-  }
+/** PS Suite and Med Access: the EMR Instance ID and secret of the EMR's Ocean module. */
+const TELUS_FIELDS: FieldSpec[] = [
+  { name: 'instanceId', label: 'wizard.credentials.instanceId', help: 'wizard.credentials.telusHelp' },
+  { name: 'secret', label: 'wizard.credentials.secret', secret: true },
+];
+
+/** A CHR or a FHIR R4 EMR: its base URL and, by how it signs requests, an API key or client credentials. */
+const fhirFields = (authKind: AuthKind): FieldSpec[] => [
+  { name: 'baseUrl', label: 'wizard.credentials.baseUrl' },
+  ...(authKind === 'api-key'
+    ? [{ name: 'apiKey', label: 'wizard.credentials.apiKey', secret: true } as FieldSpec]
+    : [
+        { name: 'clientId', label: 'wizard.credentials.fhirClientId' } as FieldSpec,
+        { name: 'clientSecret', label: 'wizard.credentials.fhirClientSecret', secret: true } as FieldSpec,
+      ]),
+];
+
+/**
+ * The EMR types offered, in this order: each one's name and the credentials it needs (what the
+ * admin copies from the EMR's Ocean module or user).
+ */
+const EMRS = {
+  'ps-suite': { name: 'PS Suite', fields: () => TELUS_FIELDS },
+  'med-access': { name: 'Med Access', fields: () => TELUS_FIELDS },
+  accuro: {
+    name: 'Accuro',
+    fields: () => [
+      { name: 'tenant', label: 'wizard.credentials.tenant' },
+      { name: 'clientId', label: 'wizard.credentials.clientId' },
+      { name: 'clientSecret', label: 'wizard.credentials.clientSecret', secret: true },
+    ],
+  },
+  'oscar-pro': {
+    name: 'OSCAR Pro',
+    fields: () => [
+      { name: 'baseUrl', label: 'wizard.credentials.baseUrl' },
+      { name: 'username', label: 'wizard.credentials.username' },
+      { name: 'password', label: 'wizard.credentials.password', secret: true },
+      { name: 'pin', label: 'wizard.credentials.pin', secret: true, optional: true },
+    ],
+  },
+  chr: { name: 'CHR', fields: fhirFields },
+  'fhir-r4': { name: 'FHIR R4', fields: fhirFields },
+} satisfies Record<string, { name: string; fields: (authKind: AuthKind) => FieldSpec[] }>;
+type EmrType = keyof typeof EMRS | 'non-integrated';
+
+function fieldsFor(type: EmrType, authKind: AuthKind): FieldSpec[] {
+  return type === 'non-integrated' ? [] : EMRS[type].fields(authKind);
 }
 
-function credentialsBody(
-  type: EmrType,
-  authKind: 'api-key' | 'client-credentials',
-  v: Record<string, string>,
-): unknown {
+function credentialsBody(type: EmrType, authKind: AuthKind, v: Record<string, string>): unknown {
   const value = (name: string): string => (v[name] ?? '').trim();
   switch (type) {
     case 'ps-suite':
@@ -134,7 +130,7 @@ export function IntegrateWizard() {
   const [sekError, setSekError] = useState<string | null>(null);
   const [sekNotice, setSekNotice] = useState<MessageId | null>(null);
   const [type, setType] = useState<EmrType>('ps-suite');
-  const [authKind, setAuthKind] = useState<'api-key' | 'client-credentials'>('api-key');
+  const [authKind, setAuthKind] = useState<AuthKind>('api-key');
   const [values, setValues] = useState<Record<string, string>>({});
   const [missing, setMissing] = useState<Set<string>>(new Set());
   const [failure, setFailure] = useState<string | null>(null);
@@ -142,7 +138,7 @@ export function IntegrateWizard() {
   const [settings, setSettings] = useState<SettingsView | null>(null);
   const [busy, setBusy] = useState(false);
   const [finished, setFinished] = useState(false);
-  const emrLabel = EMR_TYPES.find((e) => e.value === type)?.label ?? '';
+  const emrLabel = type === 'non-integrated' ? '' : EMRS[type].name;
 
   const storeSek = async (event: SyntheticEvent): Promise<void> => {
     event.preventDefault();
@@ -233,8 +229,8 @@ export function IntegrateWizard() {
             <Notice message={sekNotice && t(sekNotice)} />
             <Radio.Group label={t('wizard.type.label')} value={type} onChange={(v) => setType(v)}>
               <Stack gap="xs" mt="xs">
-                {EMR_TYPES.map((e) => (
-                  <Radio key={e.value} value={e.value} label={e.label} />
+                {Object.entries(EMRS).map(([value, emr]) => (
+                  <Radio key={value} value={value} label={emr.name} />
                 ))}
                 <Radio value="non-integrated" label={t('wizard.type.non-integrated')} />
               </Stack>

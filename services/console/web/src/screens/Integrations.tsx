@@ -5,7 +5,7 @@ import { useT, type MessageId } from '../i18n';
 import { useFormatTime, useSite } from '../site';
 import { textField, useAdminActions, useListed } from '../useAdminActions';
 import { ActionsFrame } from './ActionsFrame';
-import { DataTable, RowActions } from './DataTable';
+import { actionsColumn, DataTable, type Column } from './DataTable';
 import { Section, SubmitRow } from './Section';
 
 interface Integration {
@@ -52,7 +52,7 @@ export function Integrations() {
     setFailure,
   );
   const [open, setOpen] = useState<string | null>(null);
-  const field = textField(form, setForm, (name) => errors[name]);
+  const field = textField(t, form, setForm, (name) => errors[name]);
 
   const register = (event: SyntheticEvent): void => {
     event.preventDefault();
@@ -74,90 +74,64 @@ export function Integrations() {
           sendCopies: form.sendCopies,
         },
       );
-      if (answer.apiKey)
-        actions.showSecret(answer.apiKey, 'integrations.keyIssued', { name: answer.integration.name });
+      actions.showSecret(answer.apiKey, 'integrations.keyIssued', { name: answer.integration.name });
       setForm(EMPTY);
       load();
     });
   };
 
+  const columns: Column<Integration>[] = [
+    { header: t('integrations.name'), cell: (i) => i.name },
+    { header: t('integrations.header'), cell: (i) => <code>{i.authHeaderName}</code> },
+    { header: t('integrations.url'), cell: (i) => i.requestUrl ?? '—' },
+    {
+      header: t('integrations.state'),
+      cell: (i) => (
+        <Badge color={i.enabled ? '#1b5e20' : '#495057'}>
+          {t(i.enabled ? 'integrations.enabled' : 'integrations.disabled')}
+        </Badge>
+      ),
+    },
+    actionsColumn(t('integrations.actions'), (i) => [
+      {
+        label: t(i.enabled ? 'integrations.disable' : 'integrations.enable'),
+        onClick: () =>
+          void act(async () => {
+            await api.post(`/admin/sites/${site}/integrations/${i.id}/${i.enabled ? 'disable' : 'enable'}`);
+            load();
+          }),
+      },
+      {
+        label: t('integrations.rotate'),
+        onClick: () =>
+          void act(async () => {
+            const a = await api.post<{ apiKey?: string }>(
+              `/admin/sites/${site}/integrations/${i.id}/rotate-key`,
+            );
+            actions.showSecret(a.apiKey, 'integrations.keyIssued', { name: i.name });
+            load();
+          }),
+      },
+      { label: t('integrations.deliveries'), onClick: () => setOpen(open === i.id ? null : i.id) },
+    ]),
+  ];
+
   return (
     <ActionsFrame actions={actions}>
       <Section id="integrations-title" title={t('integrations.title')}>
-        <DataTable
-          rows={items}
-          rowKey={(i) => i.id}
-          empty={t('integrations.none')}
-          columns={[
-            { header: t('integrations.name'), cell: (i) => i.name },
-            {
-              header: t('integrations.header'),
-              cell: (i) => <code>{i.authHeaderName}</code>,
-            },
-            { header: t('integrations.url'), cell: (i) => i.requestUrl ?? '—' },
-            {
-              header: t('integrations.state'),
-              cell: (i) => (
-                <Badge color={i.enabled ? '#1b5e20' : '#495057'}>
-                  {t(i.enabled ? 'integrations.enabled' : 'integrations.disabled')}
-                </Badge>
-              ),
-            },
-            {
-              header: t('integrations.actions'),
-              cell: (i) => (
-                <RowActions
-                  actions={[
-                    {
-                      label: t(i.enabled ? 'integrations.disable' : 'integrations.enable'),
-                      onClick: () =>
-                        void act(async () => {
-                          await api.post(
-                            `/admin/sites/${site}/integrations/${i.id}/${i.enabled ? 'disable' : 'enable'}`,
-                          );
-                          load();
-                        }),
-                    },
-                    {
-                      label: t('integrations.rotate'),
-                      onClick: () =>
-                        void act(async () => {
-                          const a = await api.post<{ apiKey?: string }>(
-                            `/admin/sites/${site}/integrations/${i.id}/rotate-key`,
-                          );
-                          if (a.apiKey)
-                            actions.showSecret(a.apiKey, 'integrations.keyIssued', { name: i.name });
-                          load();
-                        }),
-                    },
-                    {
-                      label: t('integrations.deliveries'),
-                      onClick: () => setOpen(open === i.id ? null : i.id),
-                    },
-                  ]}
-                />
-              ),
-            },
-          ]}
-        />
+        <DataTable rows={items} rowKey="id" empty="integrations.none" columns={columns} />
         {open && items?.some((i) => i.id === open) && (
           <DeliveriesLog integration={items.find((i) => i.id === open) as Integration} act={act} />
         )}
       </Section>
       <Section id="register-title" title={t('integrations.register')} maw={640} onSubmit={register}>
-        <TextInput label={t('integrations.name')} required {...field('name')} />
-        <TextInput
-          label={t('integrations.url')}
-          description={t('integrations.url.help')}
-          {...field('requestUrl')}
-        />
+        <TextInput required {...field('name', 'integrations.name')} />
+        <TextInput {...field('requestUrl', 'integrations.url', 'integrations.url.help')} />
         <TextInput label={t('integrations.payloadType')} value="FHIR R4 eReferral (0.11.1)" readOnly />
-        <TextInput label={t('integrations.header')} {...field('authHeaderName')} />
+        <TextInput {...field('authHeaderName', 'integrations.header')} />
         <PasswordInput
-          label={t('integrations.outboundKey')}
-          description={t('integrations.outboundKey.help')}
           autoComplete="off"
-          {...field('outboundKey')}
+          {...field('outboundKey', 'integrations.outboundKey', 'integrations.outboundKey.help')}
         />
         <Checkbox
           label={t('integrations.sendCopies')}
@@ -198,6 +172,25 @@ function DeliveriesLog({
     });
   };
   const failed = deliveries?.filter((d) => d.status === 'dead-lettered').length ?? 0;
+  const columns: Column<Delivery>[] = [
+    { header: t('deliveries.created'), cell: (d) => time(d.createdAt) },
+    { header: t('deliveries.status'), cell: (d) => t(`deliveries.status.${d.status}` as MessageId) },
+    { header: t('deliveries.attempts'), cell: (d) => d.attempts },
+    {
+      header: t('deliveries.lastError'),
+      cell: (d) => d.lastError ?? (d.lastStatus ? `HTTP ${String(d.lastStatus)}` : '—'),
+    },
+    {
+      header: t('integrations.actions'),
+      cell: (d) =>
+        d.status === 'dead-lettered' && (
+          <Button size="xs" onClick={() => replay(d.id)}>
+            {t('deliveries.retry')}
+          </Button>
+        ),
+    },
+  ];
+
   return (
     <Stack>
       <Title order={3} size="h4">
@@ -214,30 +207,10 @@ function DeliveriesLog({
       </Group>
       <DataTable
         rows={deliveries}
-        rowKey={(d) => d.id}
-        empty={t('deliveries.none')}
+        rowKey="id"
+        empty="deliveries.none"
         rowTestId="delivery"
-        columns={[
-          { header: t('deliveries.created'), cell: (d) => time(d.createdAt) },
-          {
-            header: t('deliveries.status'),
-            cell: (d) => t(`deliveries.status.${d.status}` as MessageId),
-          },
-          { header: t('deliveries.attempts'), cell: (d) => d.attempts },
-          {
-            header: t('deliveries.lastError'),
-            cell: (d) => d.lastError ?? (d.lastStatus ? `HTTP ${String(d.lastStatus)}` : '—'),
-          },
-          {
-            header: t('integrations.actions'),
-            cell: (d) =>
-              d.status === 'dead-lettered' && (
-                <Button size="xs" onClick={() => replay(d.id)}>
-                  {t('deliveries.retry')}
-                </Button>
-              ),
-          },
-        ]}
+        columns={columns}
       />
     </Stack>
   );

@@ -2,7 +2,7 @@ import { Alert, Anchor, Button, Code, Group, Stack, Text, Title } from '@mantine
 import { useCallback, useEffect, useState } from 'react';
 import { api, ApiError } from '../api';
 import { useT } from '../i18n';
-import { DataTable, Failure } from './DataTable';
+import { actionsColumn, DataTable, Failure, type Column } from './DataTable';
 import { CredentialInput } from './CredentialInput';
 import { FreshSignIn } from './FreshSignIn';
 import { Section } from './Section';
@@ -84,6 +84,17 @@ export function MySecurity({ onSignedOut }: { onSignedOut: () => void }) {
     onSignedOut();
   };
 
+  const columns: Column<SessionRow>[] = [
+    { header: t('security.sessions.signedIn'), cell: (s) => when(s.createdAt) },
+    { header: t('security.sessions.lastSeen'), cell: (s) => when(s.lastSeenAt) },
+    { header: t('security.sessions.address'), cell: (s) => s.sourceAddress },
+    actionsColumn(
+      '',
+      (s) => [{ label: t('security.sessions.end'), onClick: () => void end(s.id) }],
+      (s) => s.current && t('security.sessions.current'),
+    ),
+  ];
+
   return (
     <Section id="security-title" title={t('security.title')} maw={720}>
       <Failure message={error} />
@@ -135,27 +146,7 @@ export function MySecurity({ onSignedOut }: { onSignedOut: () => void }) {
       <Title order={3} size="h4">
         {t('security.sessions.title')}
       </Title>
-      <DataTable
-        rows={sessions}
-        rowKey={(s) => s.id}
-        empty={t('security.sessions.none')}
-        columns={[
-          { header: t('security.sessions.signedIn'), cell: (s) => when(s.createdAt) },
-          { header: t('security.sessions.lastSeen'), cell: (s) => when(s.lastSeenAt) },
-          { header: t('security.sessions.address'), cell: (s) => s.sourceAddress },
-          {
-            header: '',
-            cell: (s) =>
-              s.current ? (
-                t('security.sessions.current')
-              ) : (
-                <Button size="xs" variant="default" onClick={() => void end(s.id)}>
-                  {t('security.sessions.end')}
-                </Button>
-              ),
-          },
-        ]}
-      />
+      <DataTable rows={sessions} rowKey="id" empty="security.sessions.none" columns={columns} />
       <Group>
         <Button color="red.9" variant="outline" onClick={() => void everywhere()}>
           {t('security.sessions.everywhere')}

@@ -5,7 +5,7 @@ import { useT } from '../i18n';
 import { useFormatTime, useSite } from '../site';
 import { textField, useAdminActions, useListed } from '../useAdminActions';
 import { ActionsFrame } from './ActionsFrame';
-import { DataTable, RowActions } from './DataTable';
+import { actionsColumn, DataTable, type Column } from './DataTable';
 import { Section, SubmitRow } from './Section';
 
 interface OAuthClient {
@@ -45,7 +45,7 @@ export function OAuthClients() {
     t,
     setFailure,
   );
-  const field = textField(form, setForm, (name) => errors[name]);
+  const field = textField(t, form, setForm, (name) => errors[name]);
 
   const create = (event: SyntheticEvent): void => {
     event.preventDefault();
@@ -72,69 +72,55 @@ export function OAuthClients() {
           jwks: keySet,
         },
       );
-      if (answer.clientSecret)
-        actions.showSecret(answer.clientSecret, 'oauth.issued', { clientId: answer.client.clientId });
+      actions.showSecret(answer.clientSecret, 'oauth.issued', { clientId: answer.client.clientId });
       setForm(EMPTY);
       load();
     });
   };
 
+  const columns: Column<OAuthClient>[] = [
+    { header: t('oauth.name'), cell: (c) => c.name },
+    { header: t('oauth.clientId'), cell: (c) => <code data-testid="client-id">{c.clientId}</code> },
+    { header: t('oauth.scopes'), cell: (c) => c.scopes.join(' ') },
+    { header: t('oauth.created'), cell: (c) => time(c.createdAt) },
+    actionsColumn(
+      t('integrations.actions'),
+      (c) => [
+        c.secrets.length > 0 && {
+          label: t('oauth.rotate'),
+          onClick: () =>
+            void act(async () => {
+              const a = await api.post<{ clientSecret?: string }>(
+                `/admin/sites/${site}/oauth-clients/${c.clientId}/rotate`,
+              );
+              actions.showSecret(a.clientSecret, 'oauth.issued', { clientId: c.clientId });
+              load();
+            }),
+        },
+        {
+          label: t('oauth.revoke'),
+          color: 'red.9',
+          variant: 'outline',
+          onClick: () => {
+            if (!window.confirm(t('oauth.revoke.confirm', { name: c.name }))) return;
+            void act(async () => {
+              await api.post(`/admin/sites/${site}/oauth-clients/${c.clientId}/revoke`);
+              load();
+            });
+          },
+        },
+      ],
+      (c) => c.revokedAt !== null && <Badge color="gray.8">{t('oauth.revoked')}</Badge>,
+    ),
+  ];
+
   return (
     <ActionsFrame actions={actions}>
       <Section id="oauth-title" title={t('oauth.title')}>
-        <DataTable
-          rows={clients}
-          rowKey={(c) => c.clientId}
-          empty={t('oauth.none')}
-          columns={[
-            { header: t('oauth.name'), cell: (c) => c.name },
-            {
-              header: t('oauth.clientId'),
-              cell: (c) => <code data-testid="client-id">{c.clientId}</code>,
-            },
-            { header: t('oauth.scopes'), cell: (c) => c.scopes.join(' ') },
-            { header: t('oauth.created'), cell: (c) => time(c.createdAt) },
-            {
-              header: t('integrations.actions'),
-              cell: (c) =>
-                c.revokedAt ? (
-                  <Badge color="gray.8">{t('oauth.revoked')}</Badge>
-                ) : (
-                  <RowActions
-                    actions={[
-                      c.secrets.length > 0 && {
-                        label: t('oauth.rotate'),
-                        onClick: () =>
-                          void act(async () => {
-                            const a = await api.post<{ clientSecret?: string }>(
-                              `/admin/sites/${site}/oauth-clients/${c.clientId}/rotate`,
-                            );
-                            if (a.clientSecret)
-                              actions.showSecret(a.clientSecret, 'oauth.issued', { clientId: c.clientId });
-                            load();
-                          }),
-                      },
-                      {
-                        label: t('oauth.revoke'),
-                        color: 'red.9',
-                        variant: 'outline',
-                        onClick: () => {
-                          if (!window.confirm(t('oauth.revoke.confirm', { name: c.name }))) return;
-                          void act(async () => {
-                            await api.post(`/admin/sites/${site}/oauth-clients/${c.clientId}/revoke`);
-                            load();
-                          });
-                        },
-                      },
-                    ]}
-                  />
-                ),
-            },
-          ]}
-        />
+        <DataTable rows={clients} rowKey="clientId" empty="oauth.none" columns={columns} />
       </Section>
       <Section id="oauth-new-title" title={t('oauth.new')} maw={640} onSubmit={create}>
-        <TextInput label={t('oauth.name')} required {...field('name')} />
+        <TextInput required {...field('name', 'oauth.name')} />
         <MultiSelect
           label={t('oauth.scopes')}
           data={SCOPES}
@@ -142,8 +128,8 @@ export function OAuthClients() {
           error={errors['scopes']}
           onChange={setScopes}
         />
-        <TextInput label={t('oauth.jwksUrl')} description={t('oauth.jwks.help')} {...field('jwksUrl')} />
-        <Textarea label={t('oauth.jwks')} autosize minRows={2} {...field('jwks')} />
+        <TextInput {...field('jwksUrl', 'oauth.jwksUrl', 'oauth.jwks.help')} />
+        <Textarea autosize minRows={2} {...field('jwks', 'oauth.jwks')} />
         <SubmitRow label={t('oauth.create')} />
       </Section>
     </ActionsFrame>

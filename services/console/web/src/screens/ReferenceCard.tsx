@@ -72,8 +72,8 @@ export function ReferenceCard() {
           </Title>
           <DataTable
             rows={data.integrations}
-            rowKey={(i) => i.name}
-            empty={t('integrations.none')}
+            rowKey="name"
+            empty="integrations.none"
             columns={[
               { header: t('integrations.name'), cell: (i) => i.name },
               { header: t('integrations.header'), cell: (i) => i.authHeaderName },
@@ -85,8 +85,8 @@ export function ReferenceCard() {
           </Title>
           <DataTable
             rows={data.clients.filter((c) => !c.revokedAt)}
-            rowKey={(c) => c.clientId}
-            empty={t('oauth.none')}
+            rowKey="clientId"
+            empty="oauth.none"
             columns={[
               { header: t('oauth.name'), cell: (c) => c.name },
               { header: t('oauth.clientId'), cell: (c) => c.clientId },

@@ -5,7 +5,7 @@ import { useT, type MessageId } from '../i18n';
 import { messageFor, OFFLINE_CODES } from '../problems';
 import { useSite } from '../site';
 import { textField, useListed } from '../useAdminActions';
-import { DataTable, Failure, Notice, RowActions } from './DataTable';
+import { actionsColumn, DataTable, Failure, Notice, type Column } from './DataTable';
 import { SubmitRow } from './Section';
 
 /** Canadian time zones first (the product's sites), then the one the site has if it is another. */
@@ -68,7 +68,7 @@ export function SiteAccount({ onSaved }: { onSaved: (record: SiteRecord) => void
     t,
     setFailure,
   );
-  const field = textField(form, setForm, (name) => {
+  const field = textField(t, form, setForm, (name) => {
     const error = errors[name as Field];
     return error ? t(error) : undefined;
   });
@@ -156,6 +156,30 @@ export function SiteAccount({ onSaved }: { onSaved: (record: SiteRecord) => void
     }
   };
 
+  const columns: Column<SiteAdmin>[] = [
+    { header: t('signIn.email'), cell: (admin) => admin.email },
+    {
+      header: t('account.status'),
+      cell: (admin) => (
+        <Badge color={admin.status === 'active' ? 'green' : 'yellow'} variant="light">
+          {t(admin.status === 'active' ? 'account.status.active' : 'account.status.invited')}
+        </Badge>
+      ),
+    },
+    actionsColumn(t('account.actions'), (admin) => [
+      {
+        label: t('account.reset'),
+        ariaLabel: t('account.reset.label', { email: admin.email }),
+        onClick: () => void reset(admin),
+      },
+      {
+        label: t('account.remove'),
+        ariaLabel: t('account.remove.label', { email: admin.email }),
+        color: 'red',
+        onClick: () => setRemoving(admin),
+      },
+    ]),
+  ];
   const zones = CANADIAN_ZONES.includes(form.timezone) ? CANADIAN_ZONES : [form.timezone, ...CANADIAN_ZONES];
 
   return (
@@ -169,12 +193,14 @@ export function SiteAccount({ onSaved }: { onSaved: (record: SiteRecord) => void
             <Title order={3} size="h4">
               {t('account.settings')}
             </Title>
-            <TextInput label={t('account.name')} required {...field('name')} />
+            <TextInput required {...field('name', 'account.name')} />
             <TextInput
-              label={t('account.clinicalAdminEmail')}
-              description={t('account.clinicalAdminEmail.help')}
               type="email"
-              {...field('clinicalAdminEmail')}
+              {...field(
+                'clinicalAdminEmail',
+                'account.clinicalAdminEmail',
+                'account.clinicalAdminEmail.help',
+              )}
             />
             <Select
               label={t('account.locale')}
@@ -222,42 +248,7 @@ export function SiteAccount({ onSaved }: { onSaved: (record: SiteRecord) => void
               <Button type="submit">{t('account.invite')}</Button>
             </Group>
           </form>
-          <DataTable
-            rows={admins}
-            rowKey={(admin) => admin.userId}
-            empty={t('account.none')}
-            columns={[
-              { header: t('signIn.email'), cell: (admin) => admin.email },
-              {
-                header: t('account.status'),
-                cell: (admin) => (
-                  <Badge color={admin.status === 'active' ? 'green' : 'yellow'} variant="light">
-                    {t(admin.status === 'active' ? 'account.status.active' : 'account.status.invited')}
-                  </Badge>
-                ),
-              },
-              {
-                header: t('account.actions'),
-                cell: (admin) => (
-                  <RowActions
-                    actions={[
-                      {
-                        label: t('account.reset'),
-                        ariaLabel: t('account.reset.label', { email: admin.email }),
-                        onClick: () => void reset(admin),
-                      },
-                      {
-                        label: t('account.remove'),
-                        ariaLabel: t('account.remove.label', { email: admin.email }),
-                        color: 'red',
-                        onClick: () => setRemoving(admin),
-                      },
-                    ]}
-                  />
-                ),
-              },
-            ]}
-          />
+          <DataTable rows={admins} rowKey="userId" empty="account.none" columns={columns} />
         </Stack>
       </Paper>
       <Modal opened={removing !== null} onClose={() => setRemoving(null)} title={t('account.remove.title')}>
