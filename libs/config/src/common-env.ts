@@ -280,3 +280,33 @@ export function refuseLoopbackEgressInProduction(
       message: 'must not be true when NODE_ENV=production',
     });
 }
+
+/** serviceEnvSchema of a service that reads its own secrets from Vault: the Vault client variables, checked. */
+export function vaultServiceEnvSchema<E extends z.ZodRawShape>(
+  defaults: { port: number; schema: string },
+  extra: E,
+) {
+  return serviceEnvSchema(defaults, { ...vaultClientEnv.shape, ...extra }).superRefine((cfg, ctx) =>
+    requireVaultAuth(cfg as z.output<typeof vaultClientEnv>, ctx),
+  );
+}
+
+/**
+ * serviceEnvSchema of a service that encrypts PHI with data keys from the vault service, reads its
+ * own secrets from Vault and calls addresses site admins choose (referral-intake, emr-gateway).
+ */
+export function phiServiceEnvSchema<E extends z.ZodRawShape>(
+  defaults: { port: number; schema: string },
+  extra: E,
+) {
+  return vaultServiceEnvSchema(defaults, {
+    ...phiServiceEnv.shape,
+    ...egressEnv.shape,
+    ...extra,
+  }).superRefine((cfg, ctx) =>
+    refuseLoopbackEgressInProduction(
+      cfg as z.output<typeof baseServiceEnv> & z.output<typeof egressEnv>,
+      ctx,
+    ),
+  );
+}

@@ -7,6 +7,7 @@ import {
   baseServiceEnv,
   ConfigError,
   loadConfig,
+  phiServiceEnvSchema,
   requireVaultAuth,
   serviceEnvSchema,
   vaultClientEnv,
@@ -70,6 +71,31 @@ describe('loadConfig', () => {
       loadConfig(vaultSchema, { ...base, VAULT_AUTH_METHOD: 'approle', VAULT_ROLE_ID: 'r' }),
     ).toThrow(/VAULT_SECRET_ID is not set/);
     expect(loadConfig(vaultSchema, { ...base, VAULT_TOKEN: 't' }).VAULT_AUTH_METHOD).toBe('token');
+  });
+
+  it('gives a PHI service the Vault, PHI and egress variables with their rules', () => {
+    const phiSchema = phiServiceEnvSchema({ port: 3002, schema: 'gw' }, { EXTRA: z.string().default('e') });
+    const base = {
+      ...good,
+      VAULT_ADDR: 'http://127.0.0.1:8200',
+      VAULT_SERVICE_URL: 'http://127.0.0.1:3003',
+    };
+    expect(() => loadConfig(phiSchema, base)).toThrow(/VAULT_TOKEN is not set/);
+    expect(() => loadConfig(phiSchema, { ...base, VAULT_TOKEN: 't', EGRESS_ALLOW_LOOPBACK: 'true' })).toThrow(
+      /EGRESS_ALLOW_LOOPBACK is invalid \(must not be true when NODE_ENV=production\)/,
+    );
+    const config = loadConfig(phiSchema, {
+      ...base,
+      VAULT_TOKEN: 't',
+      NODE_ENV: 'test',
+      EGRESS_ALLOW_LOOPBACK: '1',
+    });
+    expect([config.PORT, config.PHI_TIMEOUT_MS, config.EGRESS_ALLOW_LOOPBACK, config.EXTRA]).toEqual([
+      3002,
+      10000,
+      true,
+      'e',
+    ]);
   });
 
   it('parses booleans strictly', () => {

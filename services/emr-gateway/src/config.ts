@@ -1,23 +1,15 @@
-import {
-  egressEnv,
-  env,
-  refuseLoopbackEgressInProduction,
-  loadConfigOrExit,
-  phiServiceEnv,
-  requireVaultAuth,
-  serviceEnvSchema,
-  vaultClientEnv,
-} from '@cloud-connect/config';
+import { env, loadConfigOrExit, phiServiceEnvSchema } from '@cloud-connect/config';
 import { z } from 'zod';
 
 export const SERVICE_NAME = 'emr-gateway';
 
-export const configSchema = serviceEnvSchema(
+/**
+ * Vault for the EMR credentials, the vault service to seal and open command content under the
+ * site's SEK, and egress to the EMR endpoints site admins choose.
+ */
+export const configSchema = phiServiceEnvSchema(
   { port: 3002, schema: 'emr_gateway' },
   {
-    ...vaultClientEnv.shape,
-    /** The vault service, which seals and opens command content under the site's SEK. */
-    ...phiServiceEnv.shape,
     /** TELUS Health integration endpoint used by PS Suite and Med Access connections. */
     EMR_TELUS_API_URL: env.url(['http', 'https']).default('http://127.0.0.1:4010/telus/v1'),
     /** QHR Accuro API endpoint. */
@@ -30,7 +22,6 @@ export const configSchema = serviceEnvSchema(
     EMR_WRITE_SETTLE_MS: env.positiveInt(5000),
     /** Largest EMR answer read, in bytes (a larger one fails the call). */
     EMR_MAX_RESPONSE_BYTES: env.positiveInt(8 * 1024 * 1024),
-    ...egressEnv.shape,
     /** referral-intake, from which inbound messages are read to put them into the chart. */
     REFERRAL_INTAKE_URL: env.url(['http', 'https']).default('http://127.0.0.1:3001'),
     /** Delays between tries of a failing command; the last one repeats (default: 6 tries in the first hour, then hourly). */
@@ -53,9 +44,7 @@ export const configSchema = serviceEnvSchema(
     /** Days from today a full schedule sync covers (recent syncs cover the site's days to sync). */
     EMR_FULL_SYNC_DAYS: env.positiveInt(90).pipe(z.number().max(730)),
   },
-)
-  .superRefine(requireVaultAuth)
-  .superRefine(refuseLoopbackEgressInProduction);
+);
 
 export type EmrGatewayConfig = z.output<typeof configSchema>;
 

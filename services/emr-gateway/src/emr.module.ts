@@ -156,14 +156,22 @@ const EmrConsumers = eventConsumer({ queue: EmrCommandQueue, sync: EmrSync }, (o
           dataKeys: dataKeyPolicyOf(config),
         });
         const cipher = new VaultCommandCipher(envelopes);
-        const chart = new ChartIntake(
+        const chart = new ChartIntake({
           messaging,
           settings,
           sites,
-          new ReferralSource(config.REFERRAL_INTAKE_URL, tokens, envelopes, config.EMR_HTTP_TIMEOUT_MS),
+          source: new ReferralSource(
+            config.REFERRAL_INTAKE_URL,
+            tokens,
+            envelopes,
+            config.EMR_HTTP_TIMEOUT_MS,
+          ),
           cipher,
-          { schema: config.DATABASE_SCHEMA, patientKeySecret: `patient-key/${config.SERVICE_AUTH_SECRET}` },
-        );
+          options: {
+            schema: config.DATABASE_SCHEMA,
+            patientKeySecret: `patient-key/${config.SERVICE_AUTH_SECRET}`,
+          },
+        });
         const failures = new CommandFailures(
           messaging,
           connections,

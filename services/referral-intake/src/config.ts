@@ -1,13 +1,4 @@
-import {
-  egressEnv,
-  env,
-  refuseLoopbackEgressInProduction,
-  loadConfigOrExit,
-  phiServiceEnv,
-  requireVaultAuth,
-  serviceEnvSchema,
-  vaultClientEnv,
-} from '@cloud-connect/config';
+import { env, loadConfigOrExit, phiServiceEnvSchema } from '@cloud-connect/config';
 import { z } from 'zod';
 
 export const SERVICE_NAME = 'referral-intake';
@@ -19,12 +10,13 @@ export const SERVICE_NAME = 'referral-intake';
  */
 export const DEVELOPMENT_KEY_PEPPER = 'development-only-pepper-never-use-in-production-0001';
 
-export const configSchema = serviceEnvSchema(
+/**
+ * The vault service for PHI keys, Vault itself for this service's own secrets (the key sealing
+ * OAuth signing keys), and egress to the copy receivers and JWKS URLs site admins choose.
+ */
+export const configSchema = phiServiceEnvSchema(
   { port: 3001, schema: 'intake' },
   {
-    ...phiServiceEnv.shape,
-    /** Vault itself, for this service's own secrets (the key sealing OAuth signing keys). */
-    ...vaultClientEnv.shape,
     /** Largest bundle accepted, in bytes; larger posts get 413. */
     INTAKE_MAX_BODY_BYTES: env.positiveInt(5 * 1024 * 1024),
     /** Deepest JSON nesting and longest array accepted in a bundle (400 beyond). */
@@ -43,7 +35,6 @@ export const configSchema = serviceEnvSchema(
     COPY_POLL_MS: env.positiveInt(500),
     /** Largest answer read from a copy receiver (bytes); the body is discarded anyway. */
     COPY_MAX_RESPONSE_BYTES: env.positiveInt(64 * 1024),
-    ...egressEnv.shape,
     /**
      * Group commit of accepted bundles: at most this many per transaction, waiting at most this
      * long (ms; 0 = the current event-loop turn) for company, with this many transactions in flight.
@@ -65,17 +56,14 @@ export const configSchema = serviceEnvSchema(
     INTAKE_KEY_THROTTLE_ADDRESS_MAX_FAILURES: env.positiveInt(30),
     INTAKE_KEY_THROTTLE_PREFIX_MAX_FAILURES: env.positiveInt(30),
   },
-)
-  .superRefine(requireVaultAuth)
-  .superRefine(refuseLoopbackEgressInProduction)
-  .superRefine((cfg, ctx) => {
-    if (cfg.NODE_ENV === 'production' && !cfg.INTAKE_KEY_PEPPER)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['INTAKE_KEY_PEPPER'],
-        message: 'required when NODE_ENV=production',
-      });
-  });
+).superRefine((cfg, ctx) => {
+  if (cfg.NODE_ENV === 'production' && !cfg.INTAKE_KEY_PEPPER)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['INTAKE_KEY_PEPPER'],
+      message: 'required when NODE_ENV=production',
+    });
+});
 
 export type IntakeConfig = z.output<typeof configSchema>;
 

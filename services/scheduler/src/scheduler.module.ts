@@ -38,7 +38,7 @@ export const SchedulerModule = registeredModule('SchedulerModule', (config: Sche
       provide: ScheduleRunner,
       inject: [DataSource, MessagingService, OptOutTokens, LOGGER],
       useFactory: (ds: DataSource, messaging: MessagingService, tokens: OptOutTokens, logger: Logger) =>
-        new ScheduleRunner(ds, messaging, config, tokens, logger),
+        new ScheduleRunner({ dataSource: ds, messaging, config, optOut: tokens, logger }),
     },
     {
       provide: ReferrerNotices,

@@ -1,18 +1,11 @@
-import {
-  env,
-  loadConfigOrExit,
-  requireVaultAuth,
-  serviceEnvSchema,
-  vaultClientEnv,
-} from '@cloud-connect/config';
+import { env, loadConfigOrExit, vaultServiceEnvSchema } from '@cloud-connect/config';
 import { z } from 'zod';
 
 export const SERVICE_NAME = 'vault';
 
-export const configSchema = serviceEnvSchema(
+export const configSchema = vaultServiceEnvSchema(
   { port: 3003, schema: 'vault' },
   {
-    ...vaultClientEnv.shape,
     /** The console's public URL: invitation and password links in e-mails lead there. */
     CONSOLE_URL: z.url().default('http://127.0.0.1:3000'),
     /** After a SEK remove, how long it stays recoverable (`sek restore`) before it may be destroyed. */
@@ -26,7 +19,7 @@ export const configSchema = serviceEnvSchema(
     /** How often each replica re-reads the key set from Vault and checks the key's age. */
     ADMIN_SIGNING_KEY_CHECK_SECONDS: env.positiveInt(60),
   },
-).superRefine(requireVaultAuth);
+);
 
 export type VaultConfig = z.output<typeof configSchema>;
 

@@ -1,11 +1,5 @@
-import type {
-  AppointmentInput,
-  EmrAdapter,
-  EmrAppointment,
-  EmrCredentials,
-  EmrPatient,
-  EmrProvider,
-} from './emr-adapter';
+import type { EmrAdapter, EmrCredentials } from './emr-adapter';
+import type { AppointmentInput, EmrAppointment, EmrPatient, EmrProvider } from './emr-records';
 import { clientCredentialsHttp, type AdapterSettings, type EmrHttp, type TokenCache } from './http';
 
 type AccuroCredentials = Extract<EmrCredentials, { type: 'accuro' }>;

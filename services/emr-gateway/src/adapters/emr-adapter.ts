@@ -1,6 +1,7 @@
 import { domainErrorClass } from '@cloud-connect/errors';
 import { isValidHeaderName } from '@cloud-connect/service-kit';
 import { z } from 'zod';
+import type { AppointmentInput, EmrAppointment, EmrPatient, EmrProvider } from './emr-records';
 
 export const EMR_TYPES = ['ps-suite', 'med-access', 'accuro', 'oscar-pro', 'chr', 'fhir-r4'] as const;
 export type EmrType = (typeof EMR_TYPES)[number];
@@ -75,37 +76,6 @@ export const emrCredentials = z.discriminatedUnion(
 );
 export type EmrCredentials = z.output<typeof emrCredentials>;
 export type EmrCredentialsInput = z.input<typeof emrCredentials>;
-
-export interface EmrProvider {
-  id: string;
-  name: string;
-}
-
-export interface EmrAppointment {
-  id: string;
-  providerId: string;
-  patientId: string;
-  start: string;
-  durationMinutes: number;
-  status: 'booked' | 'arrived' | 'cancelled';
-}
-
-export interface EmrPatient {
-  id: string;
-  healthNumber: string;
-  /** YYYY-MM-DD where the EMR's patient search returns it. */
-  birthDate?: string | undefined;
-}
-
-export interface AppointmentInput {
-  /** Present to update an existing EMR appointment. */
-  appointmentId?: string | undefined;
-  providerId: string;
-  patientId: string;
-  start: string;
-  durationMinutes: number;
-  reason: string;
-}
 
 /** The codes of EMR failure, each with one queue behaviour (see commands/failure-policy.ts). */
 export type EmrErrorCode =

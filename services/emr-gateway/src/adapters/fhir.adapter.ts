@@ -7,14 +7,8 @@ import type {
   Task,
 } from '@medplum/fhirtypes';
 import { isResource } from '../common/fhir-resource';
-import type {
-  AppointmentInput,
-  EmrAdapter,
-  EmrAppointment,
-  EmrCredentials,
-  EmrPatient,
-  EmrProvider,
-} from './emr-adapter';
+import type { EmrAdapter, EmrCredentials } from './emr-adapter';
+import type { AppointmentInput, EmrAppointment, EmrPatient, EmrProvider } from './emr-records';
 import { checked, EmrHttp, TokenCache, tokenFrom, type AdapterSettings } from './http';
 
 type FhirCredentials = Extract<EmrCredentials, { type: 'chr' | 'fhir-r4' }>;

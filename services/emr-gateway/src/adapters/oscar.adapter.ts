@@ -1,12 +1,5 @@
-import {
-  EmrError,
-  type AppointmentInput,
-  type EmrAdapter,
-  type EmrAppointment,
-  type EmrCredentials,
-  type EmrPatient,
-  type EmrProvider,
-} from './emr-adapter';
+import { EmrError, type EmrAdapter, type EmrCredentials } from './emr-adapter';
+import type { AppointmentInput, EmrAppointment, EmrPatient, EmrProvider } from './emr-records';
 import { checked, EmrHttp, type AdapterSettings } from './http';
 
 type OscarCredentials = Extract<EmrCredentials, { type: 'oscar-pro' }>;

@@ -59,6 +59,16 @@ export interface ChartIntakeOptions {
   patientKeySecret: string;
 }
 
+/** What chart intake works with: `source` reads inbound messages from intake. */
+export interface ChartIntakeDeps {
+  messaging: MessagingService;
+  settings: EmrSettingsService;
+  sites: SiteReplica;
+  source: ReferralSource;
+  cipher: PhiCipher;
+  options: ChartIntakeOptions;
+}
+
 /**
  * From platform events to EMR commands, owned by the gateway: `referral.received` for a site
  * whose EMR is connected and whose "import attachments as PDF" setting is on becomes a queued
@@ -71,16 +81,9 @@ export class ChartIntake implements CommandResolver {
   private readonly commands: CommandsRepository;
   private readonly connections: ConnectionsRepository;
 
-  constructor(
-    private readonly messaging: MessagingService,
-    private readonly settings: EmrSettingsService,
-    private readonly sites: SiteReplica,
-    private readonly source: ReferralSource,
-    private readonly cipher: PhiCipher,
-    private readonly options: ChartIntakeOptions,
-  ) {
-    this.commands = new CommandsRepository(options.schema);
-    this.connections = new ConnectionsRepository(options.schema);
+  constructor(private readonly deps: ChartIntakeDeps) {
+    this.commands = new CommandsRepository(deps.options.schema);
+    this.connections = new ConnectionsRepository(deps.options.schema);
   }
 
   /** A `referral.received` or `form.completed`, in the consumer's transaction: true if it queued a command. */
@@ -97,7 +100,7 @@ export class ChartIntake implements CommandResolver {
     const site = envelope.siteId;
     const connection = await this.connections.find(tx, site);
     if (!connection || connection.status === 'disconnected') return false;
-    const { settings } = await this.settings.get(site);
+    const { settings } = await this.deps.settings.get(site);
     if (!settings.importAttachmentsAsPdf) return false;
     await this.commands.enqueue(tx, site, {
       commandId: derivedCommandId(site, 'referral', event.referralId, 'attach-pdf'),
@@ -121,7 +124,7 @@ export class ChartIntake implements CommandResolver {
     const site = envelope.siteId;
     const connection = await this.connections.find(tx, site);
     if (!connection || connection.status === 'disconnected') return false;
-    if (event.kind === 'web-form' && !(await this.settings.get(site)).settings.importAttachmentsAsPdf)
+    if (event.kind === 'web-form' && !(await this.deps.settings.get(site)).settings.importAttachmentsAsPdf)
       return false;
     await this.commands.enqueue(tx, site, {
       commandId: derivedCommandId(site, 'form', event.formId),
@@ -137,7 +140,7 @@ export class ChartIntake implements CommandResolver {
 
   /** The opaque ordering key of a patient within a site (a keyed hash: no PHI, not reversible). */
   patientKey(site: string, patient: ChartPatient): string {
-    return `hcn:${createHmac('sha256', this.options.patientKeySecret)
+    return `hcn:${createHmac('sha256', this.deps.options.patientKeySecret)
       .update(`${site}|${patient.province ?? ''}|${patient.healthNumber}`)
       .digest('hex')
       .slice(0, 40)}`;
@@ -151,8 +154,8 @@ export class ChartIntake implements CommandResolver {
   async resolve(head: QueuedCommand, settings: EmrSettings, emrType: EmrType): Promise<boolean> {
     const site = head.siteNumber;
     const sourceRef = head.sourceRef ?? '';
-    const content = await this.source.read(site, sourceRef);
-    const locale = (await this.sites.find(site))?.locale ?? 'en';
+    const content = await this.deps.source.read(site, sourceRef);
+    const locale = (await this.deps.sites.find(site))?.locale ?? 'en';
     const receivedAt = head.occurredAt.toISOString();
     if (head.kind === CHART_FORM && content.resourceType === 'Encounter') {
       // A kiosk check-in: the patient's appointments within the window are marked arrived.
@@ -194,8 +197,8 @@ export class ChartIntake implements CommandResolver {
     content: Record<string, unknown>,
   ): Promise<boolean> {
     const site = head.siteNumber;
-    const sealed = await this.cipher.seal(site, head.commandId, Buffer.from(JSON.stringify(content)));
-    await this.messaging.transaction((tx) =>
+    const sealed = await this.deps.cipher.seal(site, head.commandId, Buffer.from(JSON.stringify(content)));
+    await this.deps.messaging.transaction((tx) =>
       this.commands.resolve(tx, site, head.commandId, this.patientKey(site, patient), kind, sealed),
     );
     return true;
@@ -213,7 +216,7 @@ export class ChartIntake implements CommandResolver {
     const pdf = await renderChartPdf(doc, locale);
     const patient = identityOf(doc.patient);
     const title = titleOf(doc, locale);
-    const sealedPdf = await this.cipher.seal(
+    const sealedPdf = await this.deps.cipher.seal(
       site,
       head.commandId,
       Buffer.from(JSON.stringify({ patient, title, pdfBase64: pdf.toString('base64') })),
@@ -233,10 +236,10 @@ export class ChartIntake implements CommandResolver {
           }
         : null;
     const sealedTickler = tickler
-      ? await this.cipher.seal(site, tickler.commandId, Buffer.from(JSON.stringify(tickler.content)))
+      ? await this.deps.cipher.seal(site, tickler.commandId, Buffer.from(JSON.stringify(tickler.content)))
       : null;
     const patientKey = this.patientKey(site, doc.patient);
-    await this.messaging.transaction(async (tx) => {
+    await this.deps.messaging.transaction(async (tx) => {
       await this.commands.resolve(tx, site, head.commandId, patientKey, 'attach-pdf', sealedPdf);
       if (tickler && sealedTickler) {
         await this.commands.enqueue(tx, site, {

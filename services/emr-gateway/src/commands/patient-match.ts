@@ -1,5 +1,6 @@
 import { domainErrorClass } from '@cloud-connect/errors';
-import type { EmrAdapter, EmrPatient } from '../adapters/emr-adapter';
+import type { EmrAdapter } from '../adapters/emr-adapter';
+import type { EmrPatient } from '../adapters/emr-records';
 
 export type PatientMatchCode = 'no-match' | 'ambiguous';
 

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import type { EmrProvider, EmrType } from '../adapters/emr-adapter';
+import type { EmrType } from '../adapters/emr-adapter';
+import type { EmrProvider } from '../adapters/emr-records';
 
 export type ConnectionStatus = 'connected' | 'deauthorized' | 'disconnected';
 

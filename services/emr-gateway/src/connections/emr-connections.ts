@@ -6,9 +6,9 @@ import {
   EmrError,
   emrCredentials,
   type EmrCredentials,
-  type EmrProvider,
   type EmrType,
 } from '../adapters/emr-adapter';
+import type { EmrProvider } from '../adapters/emr-records';
 import { auditEntry, clinicalAdminAlert } from '../common/site-events';
 import { SettingsRepository } from '../settings/settings.repository';
 import { DEFAULT_SETTINGS } from '../settings/emr-settings';

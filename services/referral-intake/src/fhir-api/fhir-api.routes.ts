@@ -7,7 +7,7 @@ import type { AccessTokens } from '../oauth/access-tokens';
 import { publicBaseUrl } from '../oauth/public-url';
 import { capabilityStatement } from './capability-statement';
 import type { ReadAppointments } from './read-appointments';
-import type { Caller, ReadReferrals } from './read-referrals';
+import type { Caller, ReadReferrals, SearchRequest } from './read-referrals';
 
 /**
  * GET routes of the FHIR pull API. Each verifies the bearer access token (its site and scopes
@@ -49,16 +49,13 @@ export function registerFhirApiRoutes(
     const idOf = (request: FastifyRequest) => (request.params as { id: string }).id;
     /** A search: the caller, its query, the absolute URL of this request and the FHIR base. */
     const search =
-      (
-        run: (
-          caller: Caller,
-          query: URLSearchParams,
-          selfUrl: string,
-          fhirBase: string,
-        ) => Promise<FhirAnswer>,
-      ) =>
-      (caller: Caller, request: FastifyRequest) =>
-        run(caller, queryOf(request), `${base(request)}${request.url}`, `${base(request)}/fhir`);
+      (run: (search: SearchRequest) => Promise<FhirAnswer>) => (caller: Caller, request: FastifyRequest) =>
+        run({
+          caller,
+          rawQuery: queryOf(request),
+          selfUrl: `${base(request)}${request.url}`,
+          fhirBase: `${base(request)}/fhir`,
+        });
 
     scope.get('/fhir/metadata', routeAccess('public'), async (request, reply) =>
       sendFhir(reply, { status: 200, body: capabilityStatement(base(request)) }),
@@ -66,7 +63,7 @@ export function registerFhirApiRoutes(
     scope.get(
       '/fhir/ServiceRequest',
       routeAccess('oauth-client', 'integration'),
-      guarded(search((...args) => options.reads.search(...args))),
+      guarded(search((request) => options.reads.search(request))),
     );
     scope.get(
       '/fhir/ServiceRequest/:id',
@@ -81,7 +78,7 @@ export function registerFhirApiRoutes(
     scope.get(
       '/fhir/Appointment',
       routeAccess('oauth-client'),
-      guarded(search((...args) => options.appointments.search(...args))),
+      guarded(search((request) => options.appointments.search(request))),
     );
     scope.get(
       '/fhir/Appointment/:id',

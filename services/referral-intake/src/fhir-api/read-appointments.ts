@@ -1,18 +1,19 @@
 import { createHmac } from 'node:crypto';
 import type { Appointment, BundleEntry, Patient } from '@medplum/fhirtypes';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
-import type { BatchPhiCipher } from '../crypto/phi-cipher';
 import { outcomeAnswer, type FhirAnswer } from '../fhir-messages/operation-outcome';
 import { allows } from '../oauth/scopes';
-import { parseAppointmentQuery } from './appointment-search';
+import { parseAppointmentQuery, type AppointmentQuery } from './appointment-search';
 import {
   decryptInBatches,
   forbidden,
-  openSearch,
-  pageLinks,
-  searchsetAnswer,
+  runSearch,
   type Caller,
+  type PageRequest,
+  type ReadDeps,
+  type SearchPage,
+  type SearchRequest,
 } from './read-referrals';
 import { ReferralReadsRepository } from './referral-reads.repository';
 import { SyncedAppointmentsRepository, type SyncedAppointmentRow } from './synced-appointments.repository';
@@ -48,14 +49,8 @@ export class ReadAppointments {
   private readonly snapshots: ReferralReadsRepository;
 
   constructor(
-    private readonly deps: {
-      dataSource: DataSource;
-      schema: string;
-      cipher: BatchPhiCipher;
-      snapshotLagMs: number;
-      /** Keys the hashes kept in clear (patient id, content). */
-      hashKey: string;
-    },
+    /** `hashKey` keys the hashes kept in clear (patient id, content). */
+    private readonly deps: ReadDeps & { hashKey: string },
   ) {
     this.repo = new SyncedAppointmentsRepository(deps.schema);
     this.snapshots = new ReferralReadsRepository(deps.schema);
@@ -93,21 +88,14 @@ export class ReadAppointments {
     return written;
   }
 
-  async search(
-    caller: Caller,
-    rawQuery: URLSearchParams,
-    selfUrl: string,
-    fhirBase: string,
-  ): Promise<FhirAnswer> {
-    const opened = await openSearch(
-      { ...this.deps, snapshots: this.snapshots },
-      caller,
-      'Appointment',
-      rawQuery,
-      parseAppointmentQuery,
-    );
-    if ('answer' in opened) return opened.answer;
-    const { query, cursor, snapshot } = opened;
+  search(request: SearchRequest): Promise<FhirAnswer> {
+    const deps = { ...this.deps, snapshots: this.snapshots };
+    return runSearch(deps, 'Appointment', parseAppointmentQuery, request, (page) => this.page(page));
+  }
+
+  /** A page of synced appointments from the cursor on, with their patients when `_include`d. */
+  private async page(request: PageRequest<AppointmentQuery>): Promise<SearchPage> {
+    const { caller, fhirBase, query, cursor, snapshot } = request;
     const db = this.deps.dataSource.manager;
     // One more row than the page tells whether there is a next page.
     const rows = await this.repo.page(db, caller.site, {
@@ -142,8 +130,7 @@ export class ReadAppointments {
     }
     const last = page[page.length - 1];
     const next = rows.length > query.count && last ? { s: snapshot, t: last.lastUpdated, i: last.id } : null;
-    const link = pageLinks(selfUrl, rawQuery, query.count, next);
-    return searchsetAnswer(link, entries);
+    return { entries, next };
   }
 
   async read(caller: Caller, id: string): Promise<FhirAnswer> {

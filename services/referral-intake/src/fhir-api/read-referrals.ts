@@ -17,6 +17,36 @@ export interface Caller {
   scopes: string[];
 }
 
+/** What the pull API's read use cases are made from. */
+export interface ReadDeps {
+  dataSource: DataSource;
+  schema: string;
+  cipher: BatchPhiCipher;
+  /** Search results only hold records older than this (a write still in flight is never skipped). */
+  snapshotLagMs: number;
+}
+
+/** A search of the pull API: who asks, its query, the absolute URL of this request and the FHIR base. */
+export interface SearchRequest {
+  caller: Caller;
+  rawQuery: URLSearchParams;
+  selfUrl: string;
+  fhirBase: string;
+}
+
+/** What a search reads one page with: the request, its parsed query, its cursor and its snapshot. */
+export interface PageRequest<Q> extends SearchRequest {
+  query: Q;
+  cursor: Cursor | null;
+  snapshot: string;
+}
+
+/** One page of a search: its entries, and the cursor of the next page (null on the last). */
+export interface SearchPage {
+  entries: BundleEntry[];
+  next: Cursor | null;
+}
+
 export interface Cursor {
   s: string;
   t: string;
@@ -37,36 +67,21 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export class ReadReferrals {
   private readonly repo: ReferralReadsRepository;
 
-  constructor(
-    private readonly deps: {
-      dataSource: DataSource;
-      schema: string;
-      cipher: BatchPhiCipher;
-      snapshotLagMs: number;
-    },
-  ) {
+  constructor(private readonly deps: ReadDeps) {
     this.repo = new ReferralReadsRepository(deps.schema);
   }
 
-  /**
-   * `fhirBase` is the absolute FHIR base URL (entries get absolute fullUrls, as R4 requires);
-   * `selfUrl` the absolute URL of this request.
-   */
-  async search(
-    caller: Caller,
-    rawQuery: URLSearchParams,
-    selfUrl: string,
-    fhirBase: string,
-  ): Promise<FhirAnswer> {
-    const opened = await openSearch(
-      { ...this.deps, snapshots: this.repo },
-      caller,
-      'ServiceRequest',
-      rawQuery,
-      parseServiceRequestQuery,
+  /** Entries get absolute fullUrls under the request's `fhirBase`, as R4 requires. */
+  search(request: SearchRequest): Promise<FhirAnswer> {
+    const deps = { ...this.deps, snapshots: this.repo };
+    return runSearch(deps, 'ServiceRequest', parseServiceRequestQuery, request, (page) =>
+      this.matching(page),
     );
-    if ('answer' in opened) return opened.answer;
-    const { query, cursor, snapshot } = opened;
+  }
+
+  /** Scans versions from the cursor on, decrypting as it goes, until a page of matches or the budget. */
+  private async matching(page: PageRequest<ServiceRequestQuery>): Promise<SearchPage> {
+    const { caller, fhirBase, query, cursor, snapshot } = page;
     const db = this.deps.dataSource.manager;
     let after: PageKey | null = cursor ? { lastUpdated: cursor.t, referralId: cursor.i } : null;
     const matches: { version: ReferralVersion; resource: ServiceRequest; bundle: Bundle }[] = [];
@@ -125,8 +140,7 @@ export class ReadReferrals {
       }
     }
     const next = !exhausted && after ? { s: snapshot, t: after.lastUpdated, i: after.referralId } : null;
-    const link = pageLinks(selfUrl, rawQuery, query.count, next);
-    return searchsetAnswer(link, entries);
+    return { entries, next };
   }
 
   async read(caller: Caller, id: string): Promise<FhirAnswer> {
@@ -195,18 +209,19 @@ export class ReadReferrals {
 }
 
 /**
- * The start of every search of the pull API: the scope to search the type, the query and its
- * cursor parsed (a bad one answers 400 naming the parameter), and the snapshot the pages read
- * (the cursor's, or a new one for a first page).
+ * Every search of the pull API: the scope to search the type, the query and its cursor parsed (a
+ * bad one answers 400 naming the parameter), the snapshot the pages read (the cursor's, or a new
+ * one for a first page), then the page the type reads, answered as a searchset with its links.
  */
-export async function openSearch<Q extends { cursor: string | null }>(
-  deps: { dataSource: DataSource; snapshotLagMs: number; snapshots: ReferralReadsRepository },
-  caller: Caller,
+export async function runSearch<Q extends { cursor: string | null; count: number }>(
+  deps: ReadDeps & { snapshots: ReferralReadsRepository },
   type: 'ServiceRequest' | 'Appointment',
-  rawQuery: URLSearchParams,
   parse: (raw: URLSearchParams) => Q,
-): Promise<{ answer: FhirAnswer } | { query: Q; cursor: Cursor | null; snapshot: string }> {
-  if (!allows(caller.scopes, type, 's')) return { answer: forbidden(`system/${type}.rs (or .read)`) };
+  request: SearchRequest,
+  page: (request: PageRequest<Q>) => Promise<SearchPage>,
+): Promise<FhirAnswer> {
+  const { caller, rawQuery, selfUrl } = request;
+  if (!allows(caller.scopes, type, 's')) return forbidden(`system/${type}.rs (or .read)`);
   let query: Q;
   let cursor: Cursor | null;
   try {
@@ -214,11 +229,12 @@ export async function openSearch<Q extends { cursor: string | null }>(
     cursor = query.cursor === null ? null : decodeCursor(query.cursor);
   } catch (error) {
     if (error instanceof SearchParamError)
-      return { answer: outcomeAnswer(400, 'invalid', error.message, error.parameter) };
+      return outcomeAnswer(400, 'invalid', error.message, error.parameter);
     throw error;
   }
   const snapshot = cursor?.s ?? (await deps.snapshots.snapshot(deps.dataSource.manager, deps.snapshotLagMs));
-  return { query, cursor, snapshot };
+  const { entries, next } = await page({ ...request, query, cursor, snapshot });
+  return searchsetAnswer(pageLinks(selfUrl, rawQuery, query.count, next), entries);
 }
 
 /** Records decrypted in calls of at most 100 to the vault service (its limit), in order. */
@@ -234,7 +250,7 @@ export async function decryptInBatches(
 }
 
 /** A searchset Bundle answer of the pull API. */
-export function searchsetAnswer(link: BundleLink[], entries: BundleEntry[]): FhirAnswer {
+function searchsetAnswer(link: BundleLink[], entries: BundleEntry[]): FhirAnswer {
   const body: Bundle = {
     resourceType: 'Bundle',
     type: 'searchset',
@@ -246,7 +262,7 @@ export function searchsetAnswer(link: BundleLink[], entries: BundleEntry[]): Fhi
 }
 
 /** The self link of a search page (with the count served) and, when there is one, the next. */
-export function pageLinks(
+function pageLinks(
   selfUrl: string,
   rawQuery: URLSearchParams,
   count: number,

@@ -25,6 +25,15 @@ const TEMPLATES: Record<string, string> = {
  * leaves the row to the next one (its transaction never committed), and a replica down for
  * several slots runs once on catching up (the next slot is computed from now).
  */
+/** What the runner works with (its opt-out tokens sign the stop links of reminders). */
+export interface ScheduleRunnerDeps {
+  dataSource: DataSource;
+  messaging: MessagingService;
+  config: SchedulerConfig;
+  optOut: OptOutTokens;
+  logger: Logger;
+}
+
 export class ScheduleRunner {
   private readonly schedules: SchedulesRepository;
   private readonly reminders: RemindersRepository;
@@ -33,15 +42,9 @@ export class ScheduleRunner {
   private running: Promise<void> | undefined;
   private stopped = false;
 
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly messaging: MessagingService,
-    private readonly config: SchedulerConfig,
-    private readonly optOut: OptOutTokens,
-    private readonly logger: Logger,
-  ) {
-    this.schedules = new SchedulesRepository(config.DATABASE_SCHEMA);
-    this.reminders = new RemindersRepository(config.DATABASE_SCHEMA);
+  constructor(private readonly deps: ScheduleRunnerDeps) {
+    this.schedules = new SchedulesRepository(deps.config.DATABASE_SCHEMA);
+    this.reminders = new RemindersRepository(deps.config.DATABASE_SCHEMA);
   }
 
   start(): void {
@@ -50,11 +53,14 @@ export class ScheduleRunner {
       if (this.stopped) return;
       this.running = this.tick()
         .catch((error: unknown) =>
-          this.logger.warn({ error: (error as Error).message }, 'scheduler tick failed; retrying next tick'),
+          this.deps.logger.warn(
+            { error: (error as Error).message },
+            'scheduler tick failed; retrying next tick',
+          ),
         )
         .finally(() => {
           this.running = undefined;
-          if (!this.stopped) this.timer = setTimeout(loop, this.config.SCHEDULER_TICK_MS);
+          if (!this.stopped) this.timer = setTimeout(loop, this.deps.config.SCHEDULER_TICK_MS);
         });
     };
     loop();
@@ -74,13 +80,14 @@ export class ScheduleRunner {
 
   /** The next slot of a schedule after a run at `ranAt`. */
   nextSlot(kind: ScheduleKind, ranAt: Date, timezone: string): Date {
-    if (kind === 'sync-recent') return nextInterval(ranAt, this.config.SYNC_RECENT_INTERVAL_MS);
-    if (this.config.SYNC_FULL_INTERVAL_MS) return nextInterval(ranAt, this.config.SYNC_FULL_INTERVAL_MS);
-    return nextNightly(ranAt, timezone, this.config.SYNC_FULL_LOCAL_TIME);
+    if (kind === 'sync-recent') return nextInterval(ranAt, this.deps.config.SYNC_RECENT_INTERVAL_MS);
+    if (this.deps.config.SYNC_FULL_INTERVAL_MS)
+      return nextInterval(ranAt, this.deps.config.SYNC_FULL_INTERVAL_MS);
+    return nextNightly(ranAt, timezone, this.deps.config.SYNC_FULL_LOCAL_TIME);
   }
 
   private async scheduleNewSites(): Promise<void> {
-    const db = this.dataSource.manager;
+    const db = this.deps.dataSource.manager;
     const sites = await this.schedules.sitesToSchedule(db);
     if (sites.length === 0) return;
     const now = await this.schedules.now(db);
@@ -94,12 +101,15 @@ export class ScheduleRunner {
         site.timezone,
         this.nextSlot('sync-full', now, site.timezone),
       );
-      this.logger.info({ siteNumber: site.siteNumber, timezone: site.timezone }, 'site sync schedules set');
+      this.deps.logger.info(
+        { siteNumber: site.siteNumber, timezone: site.timezone },
+        'site sync schedules set',
+      );
     }
   }
 
   private async fireDue(): Promise<number> {
-    return this.messaging.transaction(async (tx) => {
+    return this.deps.messaging.transaction(async (tx) => {
       const due = await this.schedules.lockDue(tx, 20);
       if (due.length === 0) return 0;
       const now = await this.schedules.now(tx);
@@ -116,9 +126,9 @@ export class ScheduleRunner {
       kind === schedule.kind ? nextRunAt : all.find((s) => s.kind === kind)?.nextRunAt;
     const nextRecent = nextOf('sync-recent');
     const nextFull = nextOf('sync-full');
-    await this.messaging.outbox.enqueue(
+    await this.deps.messaging.outbox.enqueue(
       tx,
-      this.messaging.registry.create(Events.syncRequested, schedule.siteNumber, {
+      this.deps.messaging.registry.create(Events.syncRequested, schedule.siteNumber, {
         requestId,
         scope: schedule.kind === 'sync-full' ? 'full' : 'recent',
         requestedBy: `scheduler:${schedule.kind}`,
@@ -134,7 +144,7 @@ export class ScheduleRunner {
       requestId,
       runner: this.runnerId,
     });
-    this.logger.info(
+    this.deps.logger.info(
       {
         siteNumber: schedule.siteNumber,
         kind: schedule.kind,
@@ -147,7 +157,7 @@ export class ScheduleRunner {
   }
 
   private async sendDueReminders(): Promise<number> {
-    return this.messaging.transaction(async (tx) => {
+    return this.deps.messaging.transaction(async (tx) => {
       const due = await this.reminders.lockDue(tx, 50);
       for (const item of due) await this.sendOne(tx, item);
       return due.length;
@@ -186,14 +196,14 @@ export class ScheduleRunner {
     };
     if (a.patientRef)
       params['stopUrl'] =
-        `${this.config.PUBLIC_BASE_URL.replace(/\/$/, '')}/public/reminders/stop?t=${this.optOut.sign(
+        `${this.deps.config.PUBLIC_BASE_URL.replace(/\/$/, '')}/public/reminders/stop?t=${this.deps.optOut.sign(
           r.siteNumber,
           a.patientRef,
         )}`;
     // The reminder's id is the notification's: the notifier never sends one id twice.
-    await this.messaging.outbox.enqueue(
+    await this.deps.messaging.outbox.enqueue(
       tx,
-      this.messaging.registry.create(Events.notificationRequested, r.siteNumber, {
+      this.deps.messaging.registry.create(Events.notificationRequested, r.siteNumber, {
         notificationId: r.id,
         channel: r.channel,
         template: TEMPLATES[r.kind] ?? 'reminder.appointment',
@@ -208,7 +218,7 @@ export class ScheduleRunner {
       }),
     );
     await this.reminders.finish(tx, r.siteNumber, r.id, 'sent', null);
-    this.logger.info(
+    this.deps.logger.info(
       {
         siteNumber: r.siteNumber,
         reminderId: r.id,
