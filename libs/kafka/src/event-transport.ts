@@ -172,6 +172,11 @@ export class KafkaEventTransport<Tx> extends Server implements CustomTransportSt
       if (this.closing) return;
       const consumer = this.consumerFor(plan);
       await consumer.start();
+      // Closed while this one was joining (HTTP serves before consumers join): stop it too.
+      if (this.closing) {
+        await consumer.stop().catch(() => undefined);
+        return;
+      }
       this.consumers.push(consumer);
       this.options.logger.info(
         { groupId: plan.groupId, events: [...plan.handlers.keys()] },

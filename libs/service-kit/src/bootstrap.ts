@@ -16,6 +16,7 @@ import type { Registry } from 'prom-client';
 import { DEFAULT_BODY_LIMIT, installBodyLimits } from './body-limits';
 import { ProblemFilter } from './http-errors';
 import { MessagingService } from './messaging.service';
+import { ReadinessRegistry } from './readiness';
 import { releaseStartupMemory } from './startup-memory';
 
 /** Nest's own log lines (route mapping, lifecycle) through our structured logger. */
@@ -45,6 +46,11 @@ function messagingOf(nest: NestFastifyApplication): MessagingService | undefined
   } catch {
     return undefined;
   }
+}
+
+/** The app's readiness checks (CoreModule provides them). */
+function readinessOf(nest: NestFastifyApplication): ReadinessRegistry {
+  return nest.get(ReadinessRegistry, { strict: false });
 }
 
 export interface RunServiceOptions {
@@ -174,9 +180,10 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
 
   // Module init (start-up data such as FHIR definitions) first, then give its garbage back.
   await app.init();
-  // After bootstrap (topics exist, the publisher is connected): the consumers join their groups.
-  await app.startAllMicroservices();
   const memory = releaseStartupMemory();
+  // The consumers' state is part of /health/ready, not of /health/serving (see below).
+  let consumersJoined = !messaging;
+  if (messaging) readinessOf(app).register('consumers', () => Promise.resolve(consumersJoined), 'work');
   await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
   // With a certificate the server is an https.Server (the adapter's type says http).
   if (options.tls && options.tlsFiles)
@@ -190,6 +197,22 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
     },
     `${options.name} listening`,
   );
+  // After bootstrap (topics exist, the publisher is connected) the consumers join their groups.
+  // HTTP does not wait for them: after a crash a join waits out the dead member's Kafka session
+  // (up to 30 s), and the service's answers need none of its consumers. A consumer that cannot
+  // start ends the process, as any start-up failure does.
+  if (messaging) {
+    app.startAllMicroservices().then(
+      () => {
+        consumersJoined = true;
+      },
+      (error: unknown) => {
+        logger.error({ error: (error as Error).name }, 'event consumers failed to start; exiting');
+        logger.flush();
+        process.exit(1);
+      },
+    );
+  }
   return app;
 }
 

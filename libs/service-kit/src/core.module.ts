@@ -149,9 +149,24 @@ class HealthController {
     return { status: 'ok' };
   }
 
+  /** Everything the service does is up: its HTTP answers' dependencies and its event consumers. */
   @Get('ready')
-  async ready(@Res() reply: FastifyReply): Promise<void> {
-    const report = await this.readiness.report();
+  ready(@Res() reply: FastifyReply): Promise<void> {
+    return this.answer(reply, 'all');
+  }
+
+  /**
+   * What the orchestrator's readiness probe asks: the service can answer HTTP requests (its event
+   * consumers may still be joining their groups, which after a crash waits out the dead member's
+   * Kafka session).
+   */
+  @Get('serving')
+  serving(@Res() reply: FastifyReply): Promise<void> {
+    return this.answer(reply, 'traffic');
+  }
+
+  private async answer(reply: FastifyReply, scope: 'all' | 'traffic'): Promise<void> {
+    const report = await this.readiness.report(scope);
     await reply
       .status(report.ready ? 200 : 503)
       .send({ status: report.ready ? 'ready' : 'not-ready', checks: report.checks });

@@ -419,11 +419,13 @@ export async function buildServer(config: ConsoleConfig): Promise<FastifyInstanc
 
   // ---- health --------------------------------------------------------------------------------
   app.get('/health/live', routeAccess('public'), () => ({ status: 'ok' }));
-  app.get('/health/ready', routeAccess('public'), (_request, reply) =>
-    loadIndex()
-      ? { status: 'ok', checks: { web: 'ok' } }
-      : reply.code(503).send({ status: 'error', checks: { web: 'missing' } }),
-  );
+  // The console has no background work: serving (the orchestrator's probe) and ready are one.
+  for (const path of ['/health/ready', '/health/serving'])
+    app.get(path, routeAccess('public'), (_request, reply) =>
+      loadIndex()
+        ? { status: 'ok', checks: { web: 'ok' } }
+        : reply.code(503).send({ status: 'error', checks: { web: 'missing' } }),
+    );
 
   // ---- the web app: every other GET is a page of the single-page app --------------------------
   app.setNotFoundHandler((request, reply) => {

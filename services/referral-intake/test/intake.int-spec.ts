@@ -55,7 +55,8 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
   let otherKey: string;
   let disabledKey: string;
   let limitedKey: string;
-  const start = async (): Promise<void> => {
+  /** Starts intake; by default waits until it is ready in full (its consumers joined too). */
+  const start = async (wait: 'ready' | 'none' = 'ready'): Promise<void> => {
     service = new ServiceProcess(
       'referral-intake',
       service?.port ?? (await freePort()),
@@ -71,7 +72,7 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
         COPY_TIMEOUT_MS: '3000',
       }),
     ).start();
-    await service.waitReady(90000);
+    if (wait === 'ready') await service.waitReady(90000);
     testCli.env['REFERRAL_INTAKE_URL'] = service.url;
   };
 
@@ -494,6 +495,39 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
     await waitFor('event published after restart', async () => (await pendingOutbox()) === 0, {
       timeoutMs: 60000,
     });
+  });
+
+  it('after a SIGKILL, accepts referrals as soon as it serves, while its consumers still rejoin their groups', async () => {
+    service.kill('SIGKILL');
+    await service.exited(10000);
+    await start('none');
+    const health = async (path: string) => {
+      const response = await fetch(`${service.url}${path}`).catch(() => undefined);
+      return response
+        ? { status: response.status, body: (await response.json()) as { checks: Record<string, string> } }
+        : undefined;
+    };
+    // The orchestrator's probe: up once HTTP can answer (Postgres, Kafka's producer, Vault).
+    await waitFor('intake serving', async () => (await health('/health/serving'))?.status === 200, {
+      timeoutMs: 60000,
+      intervalMs: 100,
+    });
+    // The killed instance's consumers hold their groups until their Kafka session ends (30 s), so
+    // the new ones are still joining: intake answers anyway, and says so in /health/ready.
+    const during = await health('/health/ready');
+    const bundle: Json = addServiceRequestWithQuirks();
+    const answer = await post(bundle);
+    expect(during).toMatchObject({
+      status: 503,
+      body: { checks: { consumers: 'down', postgres: 'up', kafka: 'up' } },
+    });
+    expect(answer.status).toBe(200);
+    expect(
+      await count(`SELECT count(*) AS n FROM $schema.referrals WHERE bundle_id = $1`, [bundle['id']]),
+    ).toBe(1);
+    // Then the consumers join, and the service is ready in full.
+    await service.waitReady(90000);
+    expect((await health('/health/ready'))?.body.checks['consumers']).toBe('up');
   });
 
   it('answers 503 with Retry-After while Postgres is down, and accepts again once it is back', async () => {
