@@ -14,6 +14,7 @@ import addFormats from 'ajv-formats';
 export const OPERATIONAL_ROUTES: ReadonlySet<string> = new Set([
   'GET /health/live',
   'GET /health/ready',
+  'GET /health/serving',
   'GET /metrics',
 ]);
 
