@@ -72,6 +72,9 @@ describe('the five services on the real stack', () => {
       const metrics = await (await fetch(`${service.url}/metrics`)).text();
       expect(metrics).toContain(`process_cpu_seconds_total{service="${service.name}"}`);
       expect(metrics).toContain('outbox_pending_messages');
+      // Ready in full: the event consumers have joined (the gauge the consumers alert watches).
+      expect(metrics).toContain(`event_consumers_joined{service="${service.name}"} 1`);
+      expect(body.checks['consumers']).toBe('up');
     }
   });
 

@@ -12,7 +12,7 @@ import {
   safeError,
   type Logger,
 } from '@cloud-connect/observability';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import { DEFAULT_BODY_LIMIT, installBodyLimits } from './body-limits';
 import { ProblemFilter } from './http-errors';
 import { MessagingService } from './messaging.service';
@@ -181,9 +181,20 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
   // Module init (start-up data such as FHIR definitions) first, then give its garbage back.
   await app.init();
   const memory = releaseStartupMemory();
-  // The consumers' state is part of /health/ready, not of /health/serving (see below).
+  // The consumers' state is part of /health/ready, not of /health/serving (see below), and a
+  // gauge, so that consumers that never join raise an alert although the pod serves.
   let consumersJoined = !messaging;
-  if (messaging) readinessOf(app).register('consumers', () => Promise.resolve(consumersJoined), 'work');
+  if (messaging) {
+    readinessOf(app).register('consumers', () => Promise.resolve(consumersJoined), 'work');
+    new Gauge({
+      name: 'event_consumers_joined',
+      help: "1 once the service's event consumers have joined their groups, 0 while they join",
+      registers: [options.metrics],
+      collect() {
+        this.set(consumersJoined ? 1 : 0);
+      },
+    });
+  }
   await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
   // With a certificate the server is an https.Server (the adapter's type says http).
   if (options.tls && options.tlsFiles)

@@ -515,12 +515,14 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
     // The killed instance's consumers hold their groups until their Kafka session ends (30 s), so
     // the new ones are still joining: intake answers anyway, and says so in /health/ready.
     const during = await health('/health/ready');
+    const metricsDuring = await (await fetch(`${service.url}/metrics`)).text();
     const bundle: Json = addServiceRequestWithQuirks();
     const answer = await post(bundle);
     expect(during).toMatchObject({
       status: 503,
       body: { checks: { consumers: 'down', postgres: 'up', kafka: 'up' } },
     });
+    expect(metricsDuring).toContain('event_consumers_joined{service="referral-intake"} 0');
     expect(answer.status).toBe(200);
     expect(
       await count(`SELECT count(*) AS n FROM $schema.referrals WHERE bundle_id = $1`, [bundle['id']]),
@@ -528,6 +530,9 @@ describe('referral-intake (real Postgres, Kafka, HTTP)', () => {
     // Then the consumers join, and the service is ready in full.
     await service.waitReady(90000);
     expect((await health('/health/ready'))?.body.checks['consumers']).toBe('up');
+    expect(await (await fetch(`${service.url}/metrics`)).text()).toContain(
+      'event_consumers_joined{service="referral-intake"} 1',
+    );
   });
 
   it('answers 503 with Retry-After while Postgres is down, and accepts again once it is back', async () => {
