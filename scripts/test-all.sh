@@ -76,16 +76,7 @@ step "npm audit (information only)"
 # The advisory service may be unreachable from a build machine; the result informs, never fails.
 timeout 60 npm audit --omit=dev --no-fund 2>&1 | tail -n 15 || echo "npm audit: no result (advisories unavailable or findings above)"
 
-node -e '
-const fs = require("fs");
-let passed = 0, failed = 0, skipped = 0;
-for (const f of ["tmp/jest-unit.json", "tmp/jest-integration.json", "tmp/cluster-test.json", "tmp/images-test.json"]) {
-  if (!fs.existsSync(f)) { failed += 1; continue; }
-  const r = JSON.parse(fs.readFileSync(f, "utf8"));
-  passed += r.numPassedTests; failed += r.numFailedTests + (r.numRuntimeErrorTestSuites || 0); skipped += r.numPendingTests + r.numTodoTests;
-}
-console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
-'
+node scripts/test-summary.mjs tmp/jest-unit.json tmp/jest-integration.json tmp/cluster-test.json tmp/images-test.json
 step "done"
 [ "$integration_status" -ne 0 ] && exit "$integration_status"
 exit "$deploy_status"
