@@ -8,7 +8,8 @@ import { relative } from 'node:path';
 
 const MAX_FAILURES = 12;
 const MESSAGE_LINES = 14;
-const ansi = /\u001b\[[0-9;]*m/g;
+// Jest colours its messages; the escape sequences are dropped for a plain log.
+const ansi = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
 let passed = 0;
 let failed = 0;
@@ -28,7 +29,11 @@ for (const file of process.argv.slice(2)) {
     const where = relative(process.cwd(), suite.name ?? file);
     const failedTests = (suite.assertionResults ?? []).filter((t) => t.status === 'failed');
     for (const test of failedTests) {
-      failures.push({ where, title: test.fullName ?? test.title, message: (test.failureMessages ?? []).join('\n') });
+      failures.push({
+        where,
+        title: test.fullName ?? test.title,
+        message: (test.failureMessages ?? []).join('\n'),
+      });
     }
     // A suite that failed outside any test (set-up, a thrown beforeAll) has its message here.
     if (suite.status === 'failed' && failedTests.length === 0) {
@@ -45,7 +50,9 @@ for (const failure of failures.slice(0, MAX_FAILURES)) {
     .map((l) => l.trimEnd())
     .filter((l) => l.trim() !== '');
   for (const line of lines.slice(0, MESSAGE_LINES)) console.log(`    ${line}`);
-  if (lines.length > MESSAGE_LINES) console.log(`    … (${lines.length - MESSAGE_LINES} more lines in the tier's log)`);
+  if (lines.length > MESSAGE_LINES)
+    console.log(`    … (${lines.length - MESSAGE_LINES} more lines in the tier's log)`);
 }
-if (failures.length > MAX_FAILURES) console.log(`\n… and ${failures.length - MAX_FAILURES} more failed tests`);
+if (failures.length > MAX_FAILURES)
+  console.log(`\n… and ${failures.length - MAX_FAILURES} more failed tests`);
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
