@@ -25,8 +25,13 @@ export interface VaultSessionLog {
 
 /** Renew when this fraction of the token's lease has passed. */
 const RENEW_AT = 2 / 3;
-/** A renewal that grants less than this fraction of the login's lease is hitting the max TTL: log in again. */
-const SHORTENED_LEASE = 1 / 2;
+/**
+ * A renewal that grants less than this fraction of the login's lease is capped by the role's max
+ * TTL: log in again at once, while the capped token still has a third of a lease to live, rather
+ * than riding it to its last seconds (a late timer on a busy node would then meet a dead token).
+ * Below 1 so a lease reported a second short is not taken for a cap.
+ */
+const SHORTENED_LEASE = 9 / 10;
 /** After a 403, log in again at most this often (a policy denial is not a dead token). */
 const RELOGIN_ON_403_INTERVAL_MS = 10000;
 const MAX_RETRY_DELAY_MS = 30000;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createUser, signIn } from './identity';
+import { adminSession, createUser } from './identity';
 import { registerSite } from './operator';
 import { testLogDir } from './service-process';
 
@@ -84,14 +84,7 @@ export async function provisionSiteSek(options: {
     siteNumber: site,
     role: 'admin',
   });
-  // A sign-in of the last 4 minutes is reused: tokens last 5, actions on the SEK need a sign-in
-  // within 5, and each sign-in spends one of the authenticator app's 30-second steps.
-  let cached: { token: string; at: number } | null = null;
-  const adminToken = async (): Promise<string> => {
-    if (!cached || Date.now() - cached.at > 4 * 60 * 1000)
-      cached = { token: await signIn(vaultUrl, adminEmail, password), at: Date.now() };
-    return cached.token;
-  };
+  const adminToken = adminSession(vaultUrl, adminEmail, password);
   let sek = await storeSiteSek(vaultUrl, await adminToken(), site, options.sek);
   return {
     site,

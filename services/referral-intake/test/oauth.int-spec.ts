@@ -10,7 +10,7 @@ import {
   type ProvisionedSek,
   ServiceProcess,
   serviceEnvFor,
-  signIn,
+  adminSession,
   stackEnv,
   uniqueName,
   TestCli,
@@ -49,8 +49,9 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
   let vault: ServiceProcess;
   let intake: ServiceProcess;
   let db: Pg;
-  let adminToken: string;
-  let otherAdminToken: string;
+  /** The admins' tokens, signed in again as they age (the suite can outlive a 5-minute token). */
+  let adminToken: () => Promise<string>;
+  let otherAdminToken: () => Promise<string>;
   let apiKeys: Record<string, string>;
   let tokenUrl: string;
   let issuer: Issuer;
@@ -61,11 +62,14 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
   const seks: Record<string, ProvisionedSek> = {};
   let intakeRole: Awaited<ReturnType<typeof appRoleFor>> | undefined;
 
-  const admin = (path: string, init: { method?: string; body?: unknown; token?: string | null } = {}) =>
+  const admin = async (
+    path: string,
+    init: { method?: string; body?: unknown; token?: string | null } = {},
+  ): Promise<Response> =>
     fetch(`${intake.url}/admin/sites/${path}`, {
       method: init.method ?? 'GET',
       headers: {
-        ...(init.token === null ? {} : { authorization: `Bearer ${init.token ?? adminToken}` }),
+        ...(init.token === null ? {} : { authorization: `Bearer ${init.token ?? (await adminToken())}` }),
         ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
@@ -74,9 +78,13 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
   async function createClient(
     site: string,
     body: Json,
-    token = adminToken,
+    token?: string,
   ): Promise<{ clientId: string; secret: string }> {
-    const response = await admin(`${site}/oauth-clients`, { method: 'POST', body, token });
+    const response = await admin(`${site}/oauth-clients`, {
+      method: 'POST',
+      body,
+      ...(token ? { token } : {}),
+    });
     expect(response.status).toBe(201);
     const json = (await response.json()) as Json;
     return { clientId: json['client'].clientId as string, secret: json['clientSecret'] as string };
@@ -212,8 +220,9 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
     ).start();
     await intake.waitReady(90000);
     testCli.env['REFERRAL_INTAKE_URL'] = intake.url;
-    adminToken = await signIn(vault.url, 'oauth-admin@clinic.ca', PASSWORD);
-    otherAdminToken = await signIn(vault.url, 'other-admin@clinic.ca', PASSWORD);
+    adminToken = adminSession(vault.url, 'oauth-admin@clinic.ca', PASSWORD);
+    otherAdminToken = adminSession(vault.url, 'other-admin@clinic.ca', PASSWORD);
+    await Promise.all([adminToken(), otherAdminToken()]);
     apiKeys = {};
     for (const site of [SITE, OTHER]) {
       const created = await cli(['integration', 'create', '--site', site, '--name', 'CHR']);
@@ -329,12 +338,12 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
     expect(bad.status).toBe(400);
     expect(JSON.stringify(await bad.json())).toContain('scopes.0');
     expect((await admin(`${SITE}/oauth-clients`, { token: null })).status).toBe(401);
-    expect((await admin(`${SITE}/oauth-clients`, { token: otherAdminToken })).status).toBe(403);
+    expect((await admin(`${SITE}/oauth-clients`, { token: await otherAdminToken() })).status).toBe(403);
     expect(
       (
         await admin(`${OTHER}/oauth-clients/${created['client'].clientId}/revoke`, {
           method: 'POST',
-          token: otherAdminToken,
+          token: await otherAdminToken(),
         })
       ).status,
     ).toBe(404);
@@ -609,7 +618,7 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
     const foreign = await createClient(
       OTHER,
       { name: 'Other CHR', scopes: ['system/ServiceRequest.rs', 'system/Bundle.rs'] },
-      otherAdminToken,
+      await otherAdminToken(),
     );
     const otherToken = await secretToken(foreign.clientId, foreign.secret, 'client_secret_basic');
     const mine = posted[SITE]?.[0] ?? '';

@@ -10,7 +10,7 @@ import {
   provisionSiteSek,
   ServiceProcess,
   serviceEnvFor,
-  signIn,
+  adminSession,
   sleep,
   stackEnv,
   uniqueName,
@@ -54,7 +54,8 @@ describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, 
     req.resume();
     req.on('end', () => res.writeHead(200).end());
   });
-  let admin = '';
+  /** The site admin's token, signed in again as it ages (the suite can outlive a 5-minute token). */
+  let admin: () => Promise<string>;
   const logs: string[] = [];
   const referral = addServiceRequestWithQuirks();
   const patient = (referral['entry'] as { resource: Json }[]).find(
@@ -125,7 +126,7 @@ describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, 
   const reminders = async (appointmentId: string): Promise<Json[]> => {
     const response = await fetch(
       `${scheduler.url}/admin/sites/${SITE}/reminders?appointment=${encodeURIComponent(appointmentId)}`,
-      { headers: { authorization: `Bearer ${admin}` } },
+      { headers: { authorization: `Bearer ${await admin()}` } },
     );
     expect(response.status).toBe(200);
     return ((await response.json()) as Json)['reminders'] as Json[];
@@ -176,7 +177,8 @@ describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, 
     notifier = start('notifier', await freePort(), notifierEnv());
     await Promise.all([intake.waitReady(240000), scheduler.waitReady(240000), notifier.waitReady(240000)]);
     testCli.env['REFERRAL_INTAKE_URL'] = intake.url;
-    admin = await signIn(vault.url, `rem-admin-${SITE}@clinic.ca`, PASSWORD);
+    admin = adminSession(vault.url, `rem-admin-${SITE}@clinic.ca`, PASSWORD);
+    await admin();
     const integration = await cli(['integration', 'create', '--site', SITE, '--name', 'CHR']);
     expect(integration.code).toBe(0);
     apiKey = integration.json['apiKey'] as string;
@@ -202,7 +204,7 @@ describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, 
     // The site turns reminders on: 10 minutes before (seconds here), by e-mail, no quiet hours.
     const policy = await fetch(`${scheduler.url}/admin/sites/${SITE}/reminders/policy`, {
       method: 'PUT',
-      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${await admin()}`, 'content-type': 'application/json' },
       body: JSON.stringify({
         policy: {
           enabled: true,
@@ -219,7 +221,7 @@ describe('patient reminders (real vault, intake, scheduler, notifier, Postgres, 
       'the site to reach the scheduler',
       async () => {
         const r = await fetch(`${scheduler.url}/admin/sites/${SITE}/schedules`, {
-          headers: { authorization: `Bearer ${admin}` },
+          headers: { authorization: `Bearer ${await admin()}` },
         });
         const body = (await r.json()) as Json;
         return (body['schedules'] as unknown[]).length === 2 ? body : null;
