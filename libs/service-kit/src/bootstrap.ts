@@ -13,7 +13,7 @@ import {
   type Logger,
 } from '@cloud-connect/observability';
 import { Gauge, type Registry } from 'prom-client';
-import { DEFAULT_BODY_LIMIT, installBodyLimits } from './body-limits';
+import { DEFAULT_BODY_LIMIT, drainRefusedBodies, installBodyLimits } from './body-limits';
 import { ProblemFilter } from './http-errors';
 import { MessagingService } from './messaging.service';
 import { ReadinessRegistry } from './readiness';
@@ -139,6 +139,7 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
   // Before the routes are registered (app.init): `@LargeBody` routes get their limit and their
   // credentials are checked before the body is read.
   installBodyLimits(fastify, app);
+  drainRefusedBodies(fastify);
   fastify.addHook('onRequest', (request, _reply, done) => {
     dropMalformedForwardedFor(request.raw.headers);
     done();

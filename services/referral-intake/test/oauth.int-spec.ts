@@ -211,7 +211,8 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
         ADMIN_JWKS_URL: `${vault.url}/.well-known/jwks.json`,
         VAULT_SERVICE_URL: vault.url,
         OAUTH_THROTTLE_CLIENT_MAX_FAILURES: '8',
-        OAUTH_THROTTLE_ADDRESS_MAX_FAILURES: '40',
+        // Low enough that the burst below is refused after 20 Argon2 checks, well inside one window.
+        OAUTH_THROTTLE_ADDRESS_MAX_FAILURES: '20',
         OAUTH_THROTTLE_WINDOW_SECONDS: String(WINDOW_S),
         FHIR_SNAPSHOT_LAG_MS: '300',
         // A data key is used for at most this long, so a replaced SEK reaches new records soon.
@@ -792,6 +793,8 @@ describe('OAuth client credentials and the FHIR pull API (real vault, referral-i
       burst.push(...statuses);
     }
     expect(burst.filter((status) => status !== 401 && status !== 429)).toEqual([]);
+    expect(burst.filter((status) => status === 401).length).toBeLessThanOrEqual(20);
+    expect(burst.filter((status) => status === 429).length).toBeGreaterThanOrEqual(25);
     expect((await tokenRequest({ grant_type: 'client_credentials' }, basic(clientId, secret))).status).toBe(
       429,
     );

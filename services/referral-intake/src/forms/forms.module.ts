@@ -71,7 +71,7 @@ class FormsHttp implements OnModuleInit {
           payload: RequestPayload,
         ): Promise<RequestPayload> => {
           const denied = await receiver.tokenRefusal(accessToken(request));
-          if (denied) void send(reply.header('Connection', 'close'), denied);
+          if (denied) void send(reply, denied);
           return payload;
         };
         scope.post(

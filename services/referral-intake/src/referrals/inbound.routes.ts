@@ -55,7 +55,7 @@ export function registerInboundRoutes(
     scope.addHook('preParsing', async (request, reply, payload) => {
       const sender = await options.receive.identify(caller(request));
       if ('kind' in sender) senders.set(request, sender);
-      else void sendFhir(reply.header('Connection', 'close'), sender);
+      else void sendFhir(reply, sender);
       return payload;
     });
     const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> =>
