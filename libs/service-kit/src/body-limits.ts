@@ -91,9 +91,12 @@ export function drainRefusedBodies(fastify: FastifyInstance): void {
     // Without `Connection: close` Node reads the unconsumed body on and drops it after the answer.
     reply.removeHeader('connection');
     let bytes = 0;
+    // A kept-alive connection may carry many refused requests: each removes what it added.
     const stop = (): void => {
       clearTimeout(timer);
       socket.off('data', count);
+      socket.off('close', stop);
+      raw.off('end', stop);
     };
     const count = (chunk: Buffer): void => {
       bytes += chunk.length;
