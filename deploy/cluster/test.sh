@@ -175,8 +175,16 @@ deployments_ready() {
   local ns="$1" d status=0 want ready
   for d in $(kc -n "$ns" get deploy -l "app.kubernetes.io/instance=$release" -o name); do
     kc -n "$ns" rollout status "$d" --timeout=120s || { status=1; continue; }
-    want="$(kc -n "$ns" get "$d" -o jsonpath='{.spec.replicas}')"
-    ready="$(kc -n "$ns" get "$d" -o jsonpath='{.status.readyReplicas}')"
+    # Rolled out means available once; the ready count the status shows next can lag a beat
+    # behind it, so it is read again (for 60 s at most) until it says every replica.
+    local tries=0
+    while :; do
+      want="$(kc -n "$ns" get "$d" -o jsonpath='{.spec.replicas}')"
+      ready="$(kc -n "$ns" get "$d" -o jsonpath='{.status.readyReplicas}')"
+      [ "$want" = "$ready" ] || [ "$tries" -ge 30 ] && break
+      tries=$((tries + 1))
+      sleep 2
+    done
     echo "$d: $ready/$want Ready"
     [ "$want" = "$ready" ] || status=1
   done
@@ -184,9 +192,14 @@ deployments_ready() {
   if kc -n "$ns" get events --field-selector reason=FailedCreate -o custom-columns=MSG:.message --no-headers | grep .; then
     echo "pods were refused (above)"; status=1
   fi
-  local notready
-  notready="$(kc -n "$ns" get pods -l "app.kubernetes.io/instance=$release,app.kubernetes.io/component notin (test,bootstrap)" \
-    -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -v ' True$')"
+  local notready tries=0
+  while :; do
+    notready="$(kc -n "$ns" get pods -l "app.kubernetes.io/instance=$release,app.kubernetes.io/component notin (test,bootstrap)" \
+      -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -v ' True$')"
+    [ -z "$notready" ] || [ "$tries" -ge 30 ] && break
+    tries=$((tries + 1))
+    sleep 2
+  done
   [ -z "$notready" ] || { echo "pods not Ready: $notready"; status=1; }
   kc -n "$ns" get pods -o wide
   return $status
