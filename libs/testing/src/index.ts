@@ -13,3 +13,4 @@ export * from './cli';
 export * from './openapi-check';
 export * from './messaging-sandbox';
 export * from './migration-sql';
+export * from './tamper';

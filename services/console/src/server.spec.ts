@@ -7,6 +7,7 @@ import { configSchema } from './config';
 import { upstreamFor } from './routes';
 import { buildServer, publicError } from './server';
 import { SessionSealer } from './session';
+import { tamperedCopy } from '@cloud-connect/testing';
 
 const SECRET = 'unit-test-console-session-secret-0123456789';
 
@@ -83,7 +84,7 @@ describe('console server (no upstream)', () => {
     const wrongToken = await app.inject({
       method: 'DELETE',
       url: '/session',
-      headers: { ...headers, 'x-csrf-token': `${session.csrf.slice(0, -1)}x` },
+      headers: { ...headers, 'x-csrf-token': tamperedCopy(session.csrf) },
     });
     expect(wrongToken.statusCode).toBe(403);
     const signOut = await app.inject({
@@ -109,7 +110,7 @@ describe('console server (no upstream)', () => {
     expect(sealed).not.toContain(token.split('.')[1]);
     const tampered = await app.inject({
       url: '/session',
-      headers: { cookie: `__Host-cc-console=${sealed.slice(0, -3)}abc` },
+      headers: { cookie: `__Host-cc-console=${tamperedCopy(sealed)}` },
     });
     expect(tampered.statusCode).toBe(401);
     const otherKey = await new SessionSealer(`${SECRET}-other`).seal(sealer.open(token));

@@ -19,7 +19,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { Harness, PASSWORD, type SimSummary } from '../../emr-gateway/test/harness';
-import { addServiceRequestWithQuirks } from '@cloud-connect/testing';
+import { addServiceRequestWithQuirks, tamperedCopy } from '@cloud-connect/testing';
 
 jest.setTimeout(240000);
 
@@ -245,7 +245,7 @@ describe('console server: one origin, sealed session, CSRF, CSP', () => {
     expect(read.status).toBe(200);
     expect(((await read.json()) as { siteNumber: string }).siteNumber).toBe(siteA);
 
-    const tampered = await fetch(`${base}/session`, { headers: { cookie: `${session.slice(0, -4)}AAAA` } });
+    const tampered = await fetch(`${base}/session`, { headers: { cookie: tamperedCopy(session) } });
     expect(tampered.status).toBe(401);
 
     const wrong = await fetch(`${base}/session`, {
