@@ -358,18 +358,23 @@ describe('console in the browser', () => {
       timeoutMs: 90000,
       intervalMs: 500,
     });
+    // The panel's buttons stay put while the status changes, so a click never lands beside one.
+    const editSettings = page.getByRole('button', { name: 'Edit Settings' });
+    const restingY = (await editSettings.boundingBox())?.y ?? Number.NaN;
     await page.getByRole('button', { name: 'Sync Recent Appointments' }).click();
     await waitFor('green bar', async () => (await bar.getAttribute('data-state')) === 'syncing', {
       timeoutMs: 60000,
       intervalMs: 200,
     });
     expect(await bar.textContent()).toContain('Syncing');
+    expect((await editSettings.boundingBox())?.y).toBeCloseTo(restingY, 0);
     await checkScreen('dashboard-syncing-en');
     await waitFor('blue bar', async () => (await bar.getAttribute('data-state')) === 'idle', {
       timeoutMs: 90000,
       intervalMs: 500,
     });
     expect(await bar.textContent()).toContain('Last scheduled sync:');
+    expect((await editSettings.boundingBox())?.y).toBeCloseTo(restingY, 0);
     await page.getByText('Last success').waitFor();
     await checkScreen('dashboard-en');
     await harness.simFaults(sim.id, { slowMs: 0 });

@@ -77,6 +77,39 @@ function SyncStatusPanel(props: {
   const nextRecent = sync.nextRecentAt ?? sync.nextDueAt;
   return (
     <Section id="sync-status-title" title={t('sync.title')}>
+      {/* The actions come first: the status below them changes size as syncs start and end (and
+          wraps differently by language), and a button must not move under the pointer. */}
+      <Group gap="xs" className="cc-no-print">
+        <Group gap={0} wrap="nowrap">
+          <Button
+            disabled={!connected}
+            onClick={() => props.onSync('recent')}
+            style={{ borderTopRightRadius: 0, borderBottomRightRadius: 0 }}
+          >
+            {t('sync.recent')}
+          </Button>
+          <Menu position="bottom-end">
+            <Menu.Target>
+              <ActionIcon
+                size={36}
+                variant="filled"
+                disabled={!connected}
+                aria-label={t('sync.more')}
+                style={{ borderTopLeftRadius: 0, borderBottomLeftRadius: 0, borderLeft: '1px solid #fff' }}
+              >
+                <span aria-hidden="true">▾</span>
+              </ActionIcon>
+            </Menu.Target>
+            <Menu.Dropdown>
+              <Menu.Item onClick={() => props.onSync('full')}>{t('sync.full')}</Menu.Item>
+            </Menu.Dropdown>
+          </Menu>
+        </Group>
+        <Button variant="default" disabled={!connected} onClick={() => go('settings')}>
+          {t('sync.editSettings')}
+        </Button>
+      </Group>
+      <Failure message={props.syncError} />
       <div role="status" aria-live="polite">
         {syncing ? (
           <Stack gap={4}>
@@ -114,37 +147,6 @@ function SyncStatusPanel(props: {
           <Text mt="xs">{t('sync.lastError.help')}</Text>
         </Alert>
       )}
-      <Failure message={props.syncError} />
-      <Group gap="xs" className="cc-no-print">
-        <Group gap={0} wrap="nowrap">
-          <Button
-            disabled={!connected}
-            onClick={() => props.onSync('recent')}
-            style={{ borderTopRightRadius: 0, borderBottomRightRadius: 0 }}
-          >
-            {t('sync.recent')}
-          </Button>
-          <Menu position="bottom-end">
-            <Menu.Target>
-              <ActionIcon
-                size={36}
-                variant="filled"
-                disabled={!connected}
-                aria-label={t('sync.more')}
-                style={{ borderTopLeftRadius: 0, borderBottomLeftRadius: 0, borderLeft: '1px solid #fff' }}
-              >
-                <span aria-hidden="true">▾</span>
-              </ActionIcon>
-            </Menu.Target>
-            <Menu.Dropdown>
-              <Menu.Item onClick={() => props.onSync('full')}>{t('sync.full')}</Menu.Item>
-            </Menu.Dropdown>
-          </Menu>
-        </Group>
-        <Button variant="default" disabled={!connected} onClick={() => go('settings')}>
-          {t('sync.editSettings')}
-        </Button>
-      </Group>
     </Section>
   );
 }
