@@ -71,6 +71,17 @@ KUBECTL="$CLUSTER_BIN/kubectl"
 export KUBECONFIG="$work/kubeconfig"
 kc() { timeout 120 "$KUBECTL" "$@"; }
 
+# Runs "$@" (a check that may lag the cluster by a few seconds) every 2 s until it succeeds, for
+# up to 60 s; returns its last status. The check leaves what it saw in its caller's variables.
+settle() {
+  local i
+  for i in $(seq 1 29); do
+    "$@" && return 0
+    sleep 2
+  done
+  "$@"
+}
+
 # kwok's default stages replaced by a config's: take them from the kwok module, add ours.
 kwok_config() {
   local src f
@@ -170,21 +181,28 @@ all_accepted() {
   [ "$want" -gt 0 ] && [ "$want" = "$got" ]
 }
 
+# Sets want and ready (the caller's) for Deployment $2; true when every replica is Ready.
+replicas_ready() {
+  want="$(kc -n "$1" get "$2" -o jsonpath='{.spec.replicas}')"
+  ready="$(kc -n "$1" get "$2" -o jsonpath='{.status.readyReplicas}')"
+  [ "$want" = "$ready" ]
+}
+
+# Sets notready (the caller's) to the release's pods that are not Ready; true when none.
+pods_ready() {
+  notready="$(kc -n "$1" get pods -l "app.kubernetes.io/instance=$release,app.kubernetes.io/component notin (test,bootstrap)" \
+    -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -v ' True$')"
+  [ -z "$notready" ]
+}
+
 # Every Deployment rolled out: all its replicas are updated, available and Ready pods.
 deployments_ready() {
   local ns="$1" d status=0 want ready
   for d in $(kc -n "$ns" get deploy -l "app.kubernetes.io/instance=$release" -o name); do
     kc -n "$ns" rollout status "$d" --timeout=120s || { status=1; continue; }
     # Rolled out means available once; the ready count the status shows next can lag a beat
-    # behind it, so it is read again (for 60 s at most) until it says every replica.
-    local tries=0
-    while :; do
-      want="$(kc -n "$ns" get "$d" -o jsonpath='{.spec.replicas}')"
-      ready="$(kc -n "$ns" get "$d" -o jsonpath='{.status.readyReplicas}')"
-      [ "$want" = "$ready" ] || [ "$tries" -ge 30 ] && break
-      tries=$((tries + 1))
-      sleep 2
-    done
+    # behind it, so it is read again until it says every replica.
+    settle replicas_ready "$ns" "$d"
     echo "$d: $ready/$want Ready"
     [ "$want" = "$ready" ] || status=1
   done
@@ -192,14 +210,8 @@ deployments_ready() {
   if kc -n "$ns" get events --field-selector reason=FailedCreate -o custom-columns=MSG:.message --no-headers | grep .; then
     echo "pods were refused (above)"; status=1
   fi
-  local notready tries=0
-  while :; do
-    notready="$(kc -n "$ns" get pods -l "app.kubernetes.io/instance=$release,app.kubernetes.io/component notin (test,bootstrap)" \
-      -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -v ' True$')"
-    [ -z "$notready" ] || [ "$tries" -ge 30 ] && break
-    tries=$((tries + 1))
-    sleep 2
-  done
+  local notready
+  settle pods_ready "$ns"
   [ -z "$notready" ] || { echo "pods not Ready: $notready"; status=1; }
   kc -n "$ns" get pods -o wide
   return $status
@@ -259,19 +271,22 @@ log_level_is() {
 # Every Deployment of $2 (name hash lines) now runs another pod template; the old ReplicaSets
 # may take a few seconds to report 0 replicas, so this looks again for up to 60 s.
 all_rolled() {
-  local ns="$1" before="$2" d i same
+  local ns="$1" before="$2" same
   [ -s "$before" ] || { echo "no ReplicaSets recorded before the upgrade"; return 1; }
-  for i in $(seq 1 30); do
-    template_hashes "$ns" >"$before.after"
-    same=""
-    while read -r d _; do
-      grep -qxF "$(grep "^$d " "$before")" "$before.after" && same="$same $d"
-    done <"$before"
-    [ -z "$same" ] && break
-    sleep 2
-  done
+  settle templates_changed "$ns" "$before"
   echo "before:"; cat "$before"; echo "after:"; cat "$before.after"
   [ -z "$same" ] || { echo "did not roll:$same"; return 1; }
+}
+
+# Sets same (the caller's) to the Deployments of $2 whose pod template is unchanged; true when none.
+templates_changed() {
+  local d
+  template_hashes "$1" >"$2.after"
+  same=""
+  while read -r d _; do
+    grep -qxF "$(grep "^$d " "$2")" "$2.after" && same="$same $d"
+  done <"$2"
+  [ -z "$same" ]
 }
 
 rolled_back() { log_level_is "$1" "$2" && deployments_ready "$1"; }
